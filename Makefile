@@ -1,0 +1,97 @@
+# runjob - run declarative batch jobs
+#
+#   make            build ./runjob
+#   make demo       install missing build dependencies, build, run an example
+#   make check      install what the tests need, build, run every test
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make SANITIZE=address,undefined check
+
+VERSION = 0.1.0
+PREFIX ?= /usr/local
+BINDIR = $(PREFIX)/bin
+MANDIR = $(PREFIX)/share/man
+PKG_CONFIG ?= pkg-config
+PKGS = yaml-0.1
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+WARNINGS = -std=c11 -Wall -Wextra -Wshadow -Wmissing-prototypes \
+	-Wstrict-prototypes -Wpointer-arith -Wformat=2
+ifdef WERROR
+WARNINGS += -Werror
+endif
+ifdef SANITIZE
+CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+CPPFLAGS += -D_GNU_SOURCE -DRUNJOB_VERSION='"$(VERSION)"' -Irunner
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -lyaml)
+
+# Everything but main.c also goes into the unit tests and benchmarks.
+LIB_SRC = runner/arena.c runner/buf.c runner/check.c runner/diag.c \
+	runner/expand.c runner/graph.c runner/job.c runner/load.c \
+	runner/mask.c runner/name.c runner/param.c runner/plan.c \
+	runner/util.c
+LIB_OBJ = $(LIB_SRC:.c=.o)
+UNIT_SRC = $(wildcard t/unit/*.c)
+UNIT_BIN = $(UNIT_SRC:.c=)
+
+all: runjob
+
+runjob: runner/main.o $(LIB_OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ runner/main.o $(LIB_OBJ) $(PKG_LIBS)
+
+runner/%.o: runner/%.c runner/*.h
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARNINGS) -c -o $@ $<
+
+t/unit/%: t/unit/%.c t/unit/tap.h $(LIB_OBJ)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARNINGS) -o $@ $< \
+		$(LIB_OBJ) $(LDFLAGS) $(PKG_LIBS)
+
+t/perf/plan-bench: t/perf/plan-bench.c $(LIB_OBJ)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARNINGS) -o $@ $< \
+		$(LIB_OBJ) $(LDFLAGS) $(PKG_LIBS)
+
+# Debian packages: to build, and what the tests use besides.
+BUILD_DEPS = pkg-config libyaml-dev
+TEST_DEPS = python3-jsonschema mandoc tmux
+
+deps:
+	@sh t/install-deps.sh $(BUILD_DEPS)
+
+test-deps:
+	@sh t/install-deps.sh $(BUILD_DEPS) $(TEST_DEPS)
+
+demo: deps
+	@$(MAKE) --no-print-directory runjob
+	@echo '$$ ./runjob check examples/hello.yaml examples/fan-out.yaml'
+	@./runjob check examples/hello.yaml examples/fan-out.yaml
+	@echo '$$ ./runjob plan examples/fan-out.yaml -p REGIONS=eu,us'
+	@./runjob plan -p REGIONS=eu,us examples/fan-out.yaml
+
+check: test-deps
+	@$(MAKE) --no-print-directory runjob $(UNIT_BIN)
+	prove -j2 $(UNIT_BIN) t/t[0-9]*.sh
+
+bench: runjob t/perf/plan-bench
+	sh t/perf/check-bench.sh
+	./t/perf/plan-bench 10000 100000 1000000
+
+install: runjob
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
+	cp runjob $(DESTDIR)$(BINDIR)/runjob
+	chmod 755 $(DESTDIR)$(BINDIR)/runjob
+	cp docs/runjob.1 $(DESTDIR)$(MANDIR)/man1/runjob.1
+	cp docs/runjob-job.5 $(DESTDIR)$(MANDIR)/man5/runjob-job.5
+	chmod 644 $(DESTDIR)$(MANDIR)/man1/runjob.1 $(DESTDIR)$(MANDIR)/man5/runjob-job.5
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/runjob $(DESTDIR)$(MANDIR)/man1/runjob.1 \
+		$(DESTDIR)$(MANDIR)/man5/runjob-job.5
+
+clean:
+	rm -f runjob runner/*.o $(UNIT_BIN) t/perf/plan-bench
+	rm -rf t/trash
+
+.PHONY: all deps test-deps demo check bench install uninstall clean

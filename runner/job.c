@@ -1,0 +1,896 @@
+/*
+ * job.c - decoding the YAML tree into the job model.
+ *
+ * Each field is checked on its own here (types, names, durations, keys);
+ * what needs the whole job (references, the graph) is in check.c.  Errors
+ * are collected, never fatal, so that `runjob check` reports them all.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "job.h"
+#include "name.h"
+#include "util.h"
+
+struct ctx {
+	struct job *job;
+	struct diags *d;
+	const char *file;
+	struct arena *a;
+};
+
+#define ERR(c, n, ...) diag_error((c)->d, (c)->file, (n)->line, (n)->col, \
+	__VA_ARGS__)
+
+static const char *const job_keys[] = {
+	"runjob", "name", "description", "params", "env_files", "env",
+	"concurrency", "timeout", "on_failure", "require_clean", "window",
+	"blackout", "steps", NULL,
+};
+static const char *const step_keys[] = {
+	"id", "description", "run", "shell", "redis.copy", "redis.verify",
+	"sqlite.exec", "sqlite.sync", "needs", "rollback", "timeout",
+	"kill_grace", "retry", "if", "outputs", "for_each", "env", "dir",
+	"on_unknown", NULL,
+};
+static const char *const rollback_keys[] = {
+	"run", "shell", "redis.copy", "redis.verify", "sqlite.exec",
+	"sqlite.sync", "timeout", "dir", "env", NULL,
+};
+static const char *const param_keys[] = {
+	"default", "required", "description", "pattern", "enum", "secret",
+	"env", NULL,
+};
+static const char *const retry_keys[] = {
+	"attempts", "delay", "backoff", "max_delay", "on_exit", NULL,
+};
+static const char *const window_keys[] = {
+	"cron", "duration", "timezone", NULL,
+};
+static const char *const blackout_keys[] = { "from", "to", NULL };
+
+/* The built-in actions and the keys each takes (SPEC section 5). */
+static const struct builtin {
+	const char *name;
+	enum action_kind kind;
+	const char *const keys[16];
+} builtins[] = {
+	{ "redis.copy", ACT_REDIS_COPY, { "source", "target", "match",
+		"types", "on_conflict", "ttl", "batch", "connections",
+		"big_key", "verify", "method", NULL } },
+	{ "redis.verify", ACT_REDIS_VERIFY, { "source", "target", "match",
+		"types", "mode", "rounds", "interval", "ttl_tolerance",
+		"both_ways", NULL } },
+	{ "sqlite.exec", ACT_SQLITE_EXEC, { "db", "sql", "file", NULL } },
+	{ "sqlite.sync", ACT_SQLITE_SYNC, { "source", "target", "tables",
+		"key", "changed_column", "delete", "batch", NULL } },
+};
+
+const char *
+action_name(enum action_kind kind)
+{
+	size_t i;
+
+	if (kind == ACT_RUN)
+		return "run";
+	for (i = 0; i < ARRAY_SIZE(builtins); i++)
+		if (builtins[i].kind == kind)
+			return builtins[i].name;
+	return "none";
+}
+
+const char *
+did_you_mean(const char *s, const char *const *words)
+{
+	const char *best = NULL;
+	size_t bestd = (size_t)-1, max = strlen(s) < 4 ? 1 : 2;
+
+	for (; *words; words++) {
+		size_t dist = edit_distance(s, *words, max);
+
+		if (dist <= max && dist < bestd) {
+			best = *words;
+			bestd = dist;
+		}
+	}
+	return best;
+}
+
+static void
+unknown_key(struct ctx *c, const struct node *k, const char *where,
+	const char *const *known)
+{
+	const char *hint = did_you_mean(k->u.str, known);
+
+	if (hint)
+		ERR(c, k, "unknown key '%s' in %s; did you mean '%s'?",
+			k->u.str, where, hint);
+	else
+		ERR(c, k, "unknown key '%s' in %s", k->u.str, where);
+}
+
+static const char *
+kind_name(const struct node *n)
+{
+	if (n->kind == NODE_MAP)
+		return "a mapping";
+	if (n->kind == NODE_SEQ)
+		return "a list";
+	return node_is_null(n) ? "empty" : "a single value";
+}
+
+static int
+want(struct ctx *c, const struct node *n, enum node_kind kind,
+	const char *what)
+{
+	static const char *const names[] = { "a single value", "a list",
+		"a mapping" };
+
+	if (n->kind == kind && !(kind == NODE_SCALAR && node_is_null(n)))
+		return 0;
+	return ERR(c, n, "%s must be %s, not %s", what, names[kind],
+		kind_name(n));
+}
+
+/* A string value; numbers and booleans are taken as written. */
+static const char *
+str(struct ctx *c, const struct node *n, const char *what)
+{
+	if (want(c, n, NODE_SCALAR, what) < 0)
+		return NULL;
+	return n->u.str;
+}
+
+static int
+boolean(struct ctx *c, const struct node *n, const char *what, int *out)
+{
+	if (want(c, n, NODE_SCALAR, what) < 0)
+		return -1;
+	if (strcmp(n->u.str, "true") == 0)
+		*out = 1;
+	else if (strcmp(n->u.str, "false") == 0)
+		*out = 0;
+	else
+		return ERR(c, n, "%s must be true or false, not '%s'", what,
+			n->u.str);
+	return 0;
+}
+
+static int
+integer(struct ctx *c, const struct node *n, const char *what, long min,
+	long max, long *out)
+{
+	char *end;
+	long v;
+
+	if (want(c, n, NODE_SCALAR, what) < 0)
+		return -1;
+	errno = 0;
+	v = strtol(n->u.str, &end, 10);
+	if (!isdigit((unsigned char)n->u.str[n->u.str[0] == '-']) || *end ||
+	    errno)
+		return ERR(c, n, "%s must be a whole number, not '%s'", what,
+			n->u.str);
+	if (v < min || v > max)
+		return ERR(c, n, "%s must be between %ld and %ld, not %ld",
+			what, min, max, v);
+	*out = v;
+	return 0;
+}
+
+static int
+duration(struct ctx *c, const struct node *n, const char *what,
+	int allow_zero, long long *out)
+{
+	if (want(c, n, NODE_SCALAR, what) < 0)
+		return -1;
+	if (parse_duration(n->u.str, out) < 0)
+		return ERR(c, n, "%s: '%s' is not a duration; write e.g. "
+			"500ms, 10s, 5m, 2h, 1d or 1h30m", what, n->u.str);
+	if (!allow_zero && *out == 0)
+		return ERR(c, n, "%s must be longer than 0", what);
+	return 0;
+}
+
+static int
+oneof(struct ctx *c, const struct node *n, const char *what,
+	const char *const *words)
+{
+	const char *hint;
+	char list[128] = "";
+	int i;
+
+	if (want(c, n, NODE_SCALAR, what) < 0)
+		return -1;
+	for (i = 0; words[i]; i++)
+		if (strcmp(n->u.str, words[i]) == 0)
+			return i;
+	for (i = 0; words[i]; i++) {
+		strncat(list, i ? ", " : "", sizeof(list) - strlen(list) - 1);
+		strncat(list, words[i], sizeof(list) - strlen(list) - 1);
+	}
+	hint = did_you_mean(n->u.str, words);
+	if (hint)
+		return ERR(c, n, "%s: '%s' is not one of %s; did you mean '%s'?",
+			what, n->u.str, list, hint);
+	return ERR(c, n, "%s: '%s' is not one of %s", what, n->u.str, list);
+}
+
+/* A list of strings; a single string is taken as a list of one when
+ * single_ok. Returns the count, or -1. */
+static long
+strlist(struct ctx *c, const struct node *n, const char *what, int single_ok,
+	const char ***out, struct mark **marks)
+{
+	size_t i, count = n->kind == NODE_SEQ ? n->n : 1;
+	const char **v;
+	struct mark *m;
+	int bad = 0;
+
+	if (n->kind != NODE_SEQ && !(single_ok && n->kind == NODE_SCALAR &&
+	    !node_is_null(n)))
+		return want(c, n, NODE_SEQ, what);
+	v = arena_calloc(c->a, count, sizeof(*v));
+	m = arena_calloc(c->a, count, sizeof(*m));
+	for (i = 0; i < count; i++) {
+		const struct node *item = n->kind == NODE_SEQ ? n->u.items[i] : n;
+
+		m[i].line = item->line;
+		m[i].col = item->col;
+		if (!(v[i] = str(c, item, what)))
+			bad = 1;
+	}
+	*out = v;
+	if (marks)
+		*marks = m;
+	return bad ? -1 : (long)count;
+}
+
+/* Shell text never holds expressions: values reach it as environment
+ * variables, so that no value can ever become shell syntax. */
+static void
+shell_text(struct ctx *c, const struct node *n, const char *what)
+{
+	const char *p = strstr(n->u.str, "${{");
+	const char *close, *name = NULL;
+	size_t len = 0;
+
+	if (!p)
+		return;
+	close = strstr(p, "}}");
+	if (close) {
+		const char *s = p + 3, *e = close;
+
+		while (*s == ' ')
+			s++;
+		while (e > s && e[-1] == ' ')
+			e--;
+		if (strncmp(s, "params.", 7) == 0)
+			name = s + 7, len = (size_t)(e - s - 7);
+	}
+	if (name)
+		ERR(c, n, "%s: '${{ ... }}' is not expanded in shell text; "
+			"parameters are environment variables: write \"$%.*s\"",
+			what, (int)len, name);
+	else
+		ERR(c, n, "%s: '${{ ... }}' is not expanded in shell text; "
+			"use the environment variable instead (\"$NAME\", "
+			"\"$RUNJOB_RUN_ID\", \"$RUNJOB_ITEM\", an output's name)",
+			what);
+}
+
+static void
+env_block(struct ctx *c, const struct node *n, const char *what,
+	struct kv **out, size_t *nout)
+{
+	size_t i;
+
+	if (want(c, n, NODE_MAP, what) < 0)
+		return;
+	*out = arena_calloc(c->a, n->n, sizeof(**out));
+	*nout = 0;
+	for (i = 0; i < n->n; i++) {
+		const struct node *k = n->u.items[2 * i], *v = n->u.items[2 * i + 1];
+		struct kv *kv = &(*out)[*nout];
+
+		if (name_check_env(k->u.str, c->d, c->file, k->line, k->col) < 0)
+			continue;
+		if (v->kind == NODE_SCALAR && node_is_null(v) && v->plain) {
+			kv->value = "";
+		} else if (!(kv->value = str(c, v, what))) {
+			continue;
+		}
+		kv->key = k->u.str;
+		kv->at.line = v->line;
+		kv->at.col = v->col;
+		++*nout;
+	}
+}
+
+static void
+check_keys_only(struct ctx *c, const struct node *n, const char *where,
+	const char *const *keys)
+{
+	size_t i, j;
+
+	if (want(c, n, NODE_MAP, where) < 0)
+		return;
+	for (i = 0; i < n->n; i++) {
+		const struct node *k = n->u.items[2 * i];
+
+		for (j = 0; keys[j]; j++)
+			if (strcmp(k->u.str, keys[j]) == 0)
+				break;
+		if (!keys[j])
+			unknown_key(c, k, where, keys);
+	}
+}
+
+static const struct builtin *
+builtin(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(builtins); i++)
+		if (strcmp(key, builtins[i].name) == 0)
+			return &builtins[i];
+	return NULL;
+}
+
+/* Take k: v as the action of a step or rollback when k names one.
+ * Returns 1 when it did, 0 when k is no action key. */
+static int
+action_key(struct ctx *c, struct action *act, const struct node *k,
+	const struct node *v, const char *where)
+{
+	const struct builtin *b = builtin(k->u.str);
+
+	if (!b && strcmp(k->u.str, "run") != 0)
+		return 0;
+	if (act->kind != ACT_NONE) {
+		ERR(c, k, "%s has more than one action ('%s' and '%s'); "
+			"give exactly one", where, action_name(act->kind),
+			k->u.str);
+		return 1;
+	}
+	act->at.line = k->line;
+	act->at.col = k->col;
+	if (!b) {
+		if (!(act->run = str(c, v, "run")))
+			return 1;
+		act->kind = ACT_RUN;
+		act->run_at.line = v->line;
+		act->run_at.col = v->col;
+		shell_text(c, v, "run");
+		return 1;
+	}
+	act->kind = b->kind;
+	act->config = v;
+	check_keys_only(c, v, b->name, b->keys);
+	return 1;
+}
+
+static void
+rollback(struct ctx *c, struct step *s, const struct node *n)
+{
+	struct action *r = &s->rollback;
+	size_t i;
+
+	r->timeout_ms = -1;
+	if (n->kind == NODE_SCALAR && !node_is_null(n)) {
+		r->kind = ACT_RUN;
+		r->run = n->u.str;
+		r->at.line = r->run_at.line = n->line;
+		r->at.col = r->run_at.col = n->col;
+		shell_text(c, n, "rollback");
+		return;
+	}
+	if (want(c, n, NODE_MAP, "rollback") < 0)
+		return;
+	for (i = 0; i < n->n; i++) {
+		const struct node *k = n->u.items[2 * i], *v = n->u.items[2 * i + 1];
+		const char *key = k->u.str;
+
+		if (action_key(c, r, k, v, "rollback"))
+			continue;
+		if (strcmp(key, "shell") == 0)
+			r->shell = str(c, v, "rollback.shell");
+		else if (strcmp(key, "timeout") == 0)
+			duration(c, v, "rollback.timeout", 0, &r->timeout_ms);
+		else if (strcmp(key, "dir") == 0)
+			r->dir = str(c, v, "rollback.dir");
+		else if (strcmp(key, "env") == 0)
+			env_block(c, v, "rollback.env", &r->env, &r->nenv);
+		else
+			unknown_key(c, k, "rollback", rollback_keys);
+	}
+	if (r->kind == ACT_NONE)
+		ERR(c, n, "rollback has no action; give 'run:' or a built-in "
+			"such as 'redis.copy:'");
+	else if (r->shell && r->kind != ACT_RUN)
+		ERR(c, n, "rollback: 'shell' applies only to 'run'");
+}
+
+static void
+retry(struct ctx *c, struct step *s, const struct node *n)
+{
+	struct retry *r = &s->retry;
+	size_t i;
+	long v;
+
+	s->retry_at.line = n->line;
+	s->retry_at.col = n->col;
+	if (want(c, n, NODE_MAP, "retry") < 0)
+		return;
+	for (i = 0; i < n->n; i++) {
+		const struct node *k = n->u.items[2 * i], *val = n->u.items[2 * i + 1];
+		const char *key = k->u.str;
+
+		if (strcmp(key, "attempts") == 0) {
+			if (integer(c, val, "retry.attempts", 1, 1000, &v) == 0)
+				r->attempts = (int)v;
+		} else if (strcmp(key, "delay") == 0) {
+			duration(c, val, "retry.delay", 1, &r->delay_ms);
+		} else if (strcmp(key, "max_delay") == 0) {
+			duration(c, val, "retry.max_delay", 0, &r->max_delay_ms);
+		} else if (strcmp(key, "backoff") == 0) {
+			char *end;
+			double b;
+
+			if (want(c, val, NODE_SCALAR, "retry.backoff") < 0)
+				continue;
+			errno = 0;
+			b = strtod(val->u.str, &end);
+			if (*end || errno || end == val->u.str || !(b >= 1 && b <= 100))
+				ERR(c, val, "retry.backoff must be a number from 1 "
+					"to 100 (the factor the delay grows by per "
+					"try), not '%s'", val->u.str);
+			else
+				r->backoff = b;
+		} else if (strcmp(key, "on_exit") == 0) {
+			size_t j, count = val->kind == NODE_SEQ ? val->n : 0;
+
+			if (want(c, val, NODE_SEQ, "retry.on_exit") < 0)
+				continue;
+			r->on_exit = arena_calloc(c->a, count, sizeof(int));
+			for (j = 0; j < count; j++)
+				if (integer(c, val->u.items[j], "retry.on_exit",
+				    1, 255, &v) == 0)
+					r->on_exit[r->non_exit++] = (int)v;
+		} else {
+			unknown_key(c, k, "retry", retry_keys);
+		}
+	}
+	if (r->max_delay_ms >= 0 && r->max_delay_ms < r->delay_ms)
+		ERR(c, n, "retry.max_delay is shorter than retry.delay");
+}
+
+static void
+for_each(struct ctx *c, struct step *s, const struct node *n)
+{
+	size_t i, j;
+
+	s->for_each_at.line = n->line;
+	s->for_each_at.col = n->col;
+	if (n->kind == NODE_SCALAR && !node_is_null(n)) {
+		s->for_each_expr = n->u.str;
+		return;
+	}
+	if (n->kind == NODE_SEQ && n->n == 0) {
+		ERR(c, n, "for_each is an empty list; give at least one item");
+		return;
+	}
+	if (strlist(c, n, "for_each", 0, &s->for_each, NULL) < 0)
+		return;
+	s->nfor_each = n->n;
+	for (i = 0; i < n->n; i++) {
+		const struct node *item = n->u.items[i];
+
+		if (name_check_item(s->for_each[i], c->d, c->file, item->line,
+		    item->col) < 0)
+			continue;
+		for (j = 0; j < i; j++)
+			if (strcmp(s->for_each[i], s->for_each[j]) == 0) {
+				ERR(c, item, "for_each item '%s' is listed twice",
+					s->for_each[i]);
+				break;
+			}
+	}
+}
+
+static void
+step(struct ctx *c, struct step *s, const struct node *n)
+{
+	static const char *const unknowns[] = { "ask", "rerun", "fail", NULL };
+	const char *where;
+	size_t i;
+	int v;
+
+	s->timeout_ms = s->kill_grace_ms = -1;
+	s->retry.attempts = 1;
+	s->retry.backoff = 1;
+	s->retry.max_delay_ms = -1;
+	s->rollback.timeout_ms = -1;
+	s->at.line = n->line;
+	s->at.col = n->col;
+	if (want(c, n, NODE_MAP, "a step") < 0)
+		return;
+
+	/* The id first, so that messages can name the step. */
+	for (i = 0; i < n->n; i++) {
+		const struct node *k = n->u.items[2 * i], *val = n->u.items[2 * i + 1];
+
+		if (strcmp(k->u.str, "id") == 0 && (s->id = str(c, val, "id")))
+			name_check_id(s->id, "step id", c->d, c->file,
+				val->line, val->col);
+	}
+	if (!s->id)
+		ERR(c, n, "a step without 'id:'; give every step a unique id");
+	where = s->id ? arena_printf(c->a, "step '%s'", s->id) : "a step";
+
+	for (i = 0; i < n->n; i++) {
+		const struct node *k = n->u.items[2 * i], *val = n->u.items[2 * i + 1];
+		const char *key = k->u.str;
+
+		if (strcmp(key, "id") == 0)
+			continue;
+		if (action_key(c, &s->action, k, val, where))
+			continue;
+		if (strcmp(key, "description") == 0) {
+			s->description = str(c, val, "description");
+		} else if (strcmp(key, "shell") == 0) {
+			s->action.shell = str(c, val, "shell");
+		} else if (strcmp(key, "needs") == 0) {
+			long count = strlist(c, val, "needs", 1, &s->needs,
+				&s->needs_at);
+
+			s->nneeds = count > 0 ? (size_t)count : 0;
+		} else if (strcmp(key, "rollback") == 0) {
+			rollback(c, s, val);
+		} else if (strcmp(key, "timeout") == 0) {
+			duration(c, val, "timeout", 0, &s->timeout_ms);
+		} else if (strcmp(key, "kill_grace") == 0) {
+			duration(c, val, "kill_grace", 1, &s->kill_grace_ms);
+		} else if (strcmp(key, "retry") == 0) {
+			retry(c, s, val);
+		} else if (strcmp(key, "if") == 0) {
+			if ((s->if_ = str(c, val, "if"))) {
+				s->if_at.line = val->line;
+				s->if_at.col = val->col;
+				shell_text(c, val, "if");
+			}
+		} else if (strcmp(key, "outputs") == 0) {
+			long count = strlist(c, val, "outputs", 0, &s->outputs,
+				&s->outputs_at);
+			long j;
+
+			s->noutputs = count > 0 ? (size_t)count : 0;
+			for (j = 0; j < count; j++)
+				name_check_var(s->outputs[j], "output", c->d,
+					c->file, s->outputs_at[j].line,
+					s->outputs_at[j].col);
+		} else if (strcmp(key, "for_each") == 0) {
+			for_each(c, s, val);
+		} else if (strcmp(key, "env") == 0) {
+			env_block(c, val, "env", &s->env, &s->nenv);
+		} else if (strcmp(key, "dir") == 0) {
+			if ((s->dir = str(c, val, "dir"))) {
+				s->dir_at.line = val->line;
+				s->dir_at.col = val->col;
+			}
+		} else if (strcmp(key, "on_unknown") == 0) {
+			if ((v = oneof(c, val, "on_unknown", unknowns)) >= 0)
+				s->on_unknown = (enum on_unknown)(ON_UNKNOWN_ASK + v);
+		} else {
+			unknown_key(c, k, where, step_keys);
+		}
+	}
+	if (s->action.kind == ACT_NONE)
+		ERR(c, n, "%s has no action; give 'run:' or a built-in such as "
+			"'redis.copy:'", where);
+	else if (s->action.shell && s->action.kind != ACT_RUN)
+		ERR(c, n, "%s: 'shell' applies only to 'run'", where);
+}
+
+static void
+param(struct ctx *c, struct param *p, const struct node *k,
+	const struct node *n)
+{
+	size_t i;
+
+	p->name = k->u.str;
+	p->at.line = k->line;
+	p->at.col = k->col;
+	name_check_var(p->name, "param", c->d, c->file, k->line, k->col);
+	if (n->kind == NODE_SCALAR) {
+		if (node_is_null(n))
+			ERR(c, n, "param %s has no value; give a default "
+				"(%s: VALUE) or mark it required "
+				"(%s: { required: true })", p->name, p->name,
+				p->name);
+		else
+			p->def = n->u.str;
+		return;
+	}
+	if (want(c, n, NODE_MAP, "a param") < 0)
+		return;
+	for (i = 0; i < n->n; i++) {
+		const struct node *key = n->u.items[2 * i], *v = n->u.items[2 * i + 1];
+		const char *s = key->u.str;
+
+		if (strcmp(s, "default") == 0) {
+			p->def = str(c, v, "default");
+		} else if (strcmp(s, "required") == 0) {
+			boolean(c, v, "required", &p->required);
+		} else if (strcmp(s, "secret") == 0) {
+			boolean(c, v, "secret", &p->secret);
+		} else if (strcmp(s, "description") == 0) {
+			p->description = str(c, v, "description");
+		} else if (strcmp(s, "pattern") == 0) {
+			p->pattern = str(c, v, "pattern");
+			p->pattern_at.line = v->line;
+			p->pattern_at.col = v->col;
+		} else if (strcmp(s, "enum") == 0) {
+			long count = strlist(c, v, "enum", 0, &p->enums, NULL);
+
+			p->nenums = count > 0 ? (size_t)count : 0;
+			p->enum_at.line = v->line;
+			p->enum_at.col = v->col;
+			if (count == 0)
+				ERR(c, v, "enum is empty; list the allowed values");
+		} else if (strcmp(s, "env") == 0) {
+			if ((p->env = str(c, v, "env")))
+				name_check_env(p->env, c->d, c->file, v->line,
+					v->col);
+		} else {
+			unknown_key(c, key, "a param", param_keys);
+		}
+	}
+	if (p->required && p->def)
+		ERR(c, n, "param %s is required and has a default; a default "
+			"makes 'required' meaningless, remove one", p->name);
+}
+
+static void
+params(struct ctx *c, const struct node *n)
+{
+	struct job *job = c->job;
+	size_t i;
+
+	if (want(c, n, NODE_MAP, "params") < 0)
+		return;
+	job->params = arena_calloc(c->a, n->n, sizeof(*job->params));
+	job->nparams = n->n;
+	for (i = 0; i < n->n; i++)
+		param(c, &job->params[i], n->u.items[2 * i],
+			n->u.items[2 * i + 1]);
+}
+
+static void
+steps(struct ctx *c, const struct node *n)
+{
+	struct job *job = c->job;
+	size_t i;
+
+	if (want(c, n, NODE_SEQ, "steps") < 0)
+		return;
+	if (n->n == 0) {
+		ERR(c, n, "steps is empty; a job needs at least one step");
+		return;
+	}
+	if (n->n > JOB_MAX_STEPS) {
+		ERR(c, n, "%zu steps; a job is limited to %d", n->n,
+			JOB_MAX_STEPS);
+		return;
+	}
+	job->steps = arena_calloc(c->a, n->n, sizeof(*job->steps));
+	job->nsteps = n->n;
+	for (i = 0; i < n->n; i++)
+		step(c, &job->steps[i], n->u.items[i]);
+}
+
+static void
+top(struct ctx *c, const struct node *root)
+{
+	static const char *const failures[] = { "stop", "rollback", "continue",
+		NULL };
+	struct job *job = c->job;
+	const struct node *version = NULL;
+	int have_steps = 0;
+	size_t i;
+	long v;
+
+	if (root->kind != NODE_MAP) {
+		ERR(c, root, "a job file must be a mapping with 'runjob: 1', "
+			"'name:' and 'steps:', not %s", kind_name(root));
+		return;
+	}
+	for (i = 0; i < root->n; i++) {
+		const struct node *k = root->u.items[2 * i], *val = root->u.items[2 * i + 1];
+		const char *key = k->u.str;
+
+		if (strcmp(key, "runjob") == 0) {
+			version = val;
+		} else if (strcmp(key, "name") == 0) {
+			if ((job->name = str(c, val, "name"))) {
+				job->name_at.line = val->line;
+				job->name_at.col = val->col;
+				name_check_id(job->name, "job name", c->d,
+					c->file, val->line, val->col);
+			}
+		} else if (strcmp(key, "description") == 0) {
+			job->description = str(c, val, "description");
+		} else if (strcmp(key, "params") == 0) {
+			params(c, val);
+		} else if (strcmp(key, "env_files") == 0) {
+			long count = strlist(c, val, "env_files", 1,
+				&job->env_files, &job->env_files_at);
+
+			job->nenv_files = count > 0 ? (size_t)count : 0;
+		} else if (strcmp(key, "env") == 0) {
+			env_block(c, val, "env", &job->env, &job->nenv);
+		} else if (strcmp(key, "concurrency") == 0) {
+			if (integer(c, val, "concurrency", 1, 4096, &v) == 0)
+				job->concurrency = (int)v;
+		} else if (strcmp(key, "timeout") == 0) {
+			duration(c, val, "timeout", 0, &job->timeout_ms);
+		} else if (strcmp(key, "on_failure") == 0) {
+			if ((v = oneof(c, val, "on_failure", failures)) >= 0)
+				job->on_failure = (enum on_failure)v;
+		} else if (strcmp(key, "require_clean") == 0) {
+			boolean(c, val, "require_clean", &job->require_clean);
+		} else if (strcmp(key, "window") == 0) {
+			job->window = val;
+			if (val->kind == NODE_SEQ) {
+				size_t j;
+
+				for (j = 0; j < val->n; j++)
+					check_keys_only(c, val->u.items[j],
+						"window", window_keys);
+			} else {
+				check_keys_only(c, val, "window", window_keys);
+			}
+		} else if (strcmp(key, "blackout") == 0) {
+			size_t j;
+
+			job->blackout = val;
+			if (want(c, val, NODE_SEQ, "blackout") == 0)
+				for (j = 0; j < val->n; j++)
+					check_keys_only(c, val->u.items[j],
+						"blackout", blackout_keys);
+		} else if (strcmp(key, "steps") == 0) {
+			have_steps = 1;
+			steps(c, val);
+		} else {
+			unknown_key(c, k, "the job", job_keys);
+		}
+	}
+	if (!version)
+		ERR(c, root, "no 'runjob:' format version; add 'runjob: 1' at "
+			"the top of the file");
+	else if (integer(c, version, "runjob", 0, 1000000, &v) == 0) {
+		if (v != 1)
+			ERR(c, version, "job format version %ld is not supported "
+				"by this runjob, which reads version 1", v);
+		else
+			job->version = 1;
+	}
+	if (!job->name)
+		ERR(c, root, "no 'name:'; give the job a name such as "
+			"'name: cache-to-valkey'");
+	if (!have_steps)
+		ERR(c, root, "no 'steps:'; a job needs at least one step");
+}
+
+int
+job_load(struct job **out, const char *path, struct diags *d)
+{
+	struct job *job = xcalloc(1, sizeof(*job));
+	size_t nerrors = d->nerrors;
+	struct node *root;
+	struct ctx c;
+
+	*out = job;
+	job->file = path;
+	job->timeout_ms = -1;
+	if (load_file(&job->text, &job->len, path, d) < 0)
+		return -1;
+	if (load_yaml(&root, job->text, job->len, path, &job->arena, d) < 0 &&
+	    !root)
+		return -1;
+	c.job = job;
+	c.d = d;
+	c.file = path;
+	c.a = &job->arena;
+	top(&c, root);
+	return d->nerrors > nerrors ? -1 : 0;
+}
+
+void
+job_free(struct job *job)
+{
+	if (!job)
+		return;
+	arena_free(&job->arena);
+	free(job->text);
+	free(job);
+}
+
+const struct param *
+job_param(const struct job *job, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < job->nparams; i++)
+		if (job->params[i].name && strcmp(job->params[i].name, name) == 0)
+			return &job->params[i];
+	return NULL;
+}
+
+int
+parse_duration(const char *s, long long *ms)
+{
+	static const struct { const char *unit; long long ms; } units[] = {
+		{ "d", 86400000LL }, { "h", 3600000LL }, { "ms", 1 },
+		{ "m", 60000LL }, { "s", 1000LL },
+	};
+	/* Units must come largest first, each once: "1h30m", not "30m1h". */
+	long long total = 0, last = -1;
+	const char *p = s;
+
+	if (!*p)
+		return -1;
+	while (*p) {
+		long long n = 0;
+		size_t i;
+
+		if (!isdigit((unsigned char)*p))
+			return -1;
+		while (isdigit((unsigned char)*p)) {
+			n = n * 10 + (*p++ - '0');
+			if (n > 1000000000LL)
+				return -1;
+		}
+		for (i = 0; i < ARRAY_SIZE(units); i++)
+			if (strncmp(p, units[i].unit, strlen(units[i].unit)) == 0)
+				break;
+		if (i == ARRAY_SIZE(units))
+			return -1;
+		if (last != -1 && units[i].ms >= last)
+			return -1;
+		last = units[i].ms;
+		p += strlen(units[i].unit);
+		total += n * units[i].ms;
+		if (total > 3650LL * 86400000LL)
+			return -1;
+	}
+	*ms = total;
+	return 0;
+}
+
+const char *
+format_duration(long long ms, char *buf, size_t n)
+{
+	static const struct { const char *unit; long long ms; } units[] = {
+		{ "d", 86400000LL }, { "h", 3600000LL }, { "m", 60000LL },
+		{ "s", 1000LL }, { "ms", 1 },
+	};
+	size_t i, off = 0;
+
+	if (ms <= 0) {
+		snprintf(buf, n, "0s");
+		return buf;
+	}
+	buf[0] = '\0';
+	for (i = 0; i < ARRAY_SIZE(units) && off < n; i++) {
+		if (ms < units[i].ms)
+			continue;
+		off += (size_t)snprintf(buf + off, n - off, "%lld%s",
+			ms / units[i].ms, units[i].unit);
+		ms %= units[i].ms;
+	}
+	return buf;
+}

@@ -1,0 +1,153 @@
+/*
+ * job.h - the job model: what a job file says, decoded from YAML and
+ * checked.  Nothing here knows how steps are run.
+ */
+#ifndef RUNJOB_JOB_H
+#define RUNJOB_JOB_H
+
+#include <stddef.h>
+
+#include "arena.h"
+#include "diag.h"
+#include "load.h"
+
+#define JOB_MAX_STEPS	1000000
+
+enum action_kind {
+	ACT_NONE,
+	ACT_RUN,		/* shell text */
+	ACT_REDIS_COPY,
+	ACT_REDIS_VERIFY,
+	ACT_SQLITE_EXEC,
+	ACT_SQLITE_SYNC,
+};
+
+enum on_failure { ON_FAILURE_STOP, ON_FAILURE_ROLLBACK, ON_FAILURE_CONTINUE };
+enum on_unknown { ON_UNKNOWN_DEFAULT, ON_UNKNOWN_ASK, ON_UNKNOWN_RERUN,
+	ON_UNKNOWN_FAIL };
+
+/* Where something was written, for messages. */
+struct mark {
+	unsigned line, col;
+};
+
+/* A NAME: VALUE pair of an env: block. */
+struct kv {
+	const char *key, *value;
+	struct mark at;		/* of the value */
+};
+
+/* What a step (or its rollback) does. */
+struct action {
+	enum action_kind kind;
+	const char *run;	/* ACT_RUN: the shell text */
+	const char *shell;	/* interpreter; NULL: /bin/sh -e -c */
+	const struct node *config;	/* a built-in's mapping, as written */
+	struct mark at;		/* of the action key */
+	struct mark run_at;	/* of the shell text */
+	/* Only rollback actions carry these; a step's own are in struct step. */
+	long long timeout_ms;	/* -1: none */
+	const char *dir;
+	struct kv *env;
+	size_t nenv;
+};
+
+struct retry {
+	int attempts;		/* total tries, >= 1 */
+	long long delay_ms;	/* before the second try */
+	double backoff;		/* factor per try, >= 1 */
+	long long max_delay_ms;	/* cap on the delay; -1: none */
+	int *on_exit;		/* retry only on these exit codes */
+	size_t non_exit;	/* 0: on any failure */
+};
+
+struct param {
+	const char *name;
+	struct mark at;
+	const char *def;	/* default; NULL: none */
+	const char *description;
+	const char *pattern;	/* POSIX extended regex; NULL: any */
+	struct mark pattern_at;
+	const char **enums;	/* allowed values; nenums 0: any */
+	size_t nenums;
+	struct mark enum_at;
+	const char *env;	/* runner's variable holding the value */
+	int required, secret;
+};
+
+struct step {
+	const char *id;
+	struct mark at;
+	const char *description;
+	struct action action;
+	struct action rollback;	/* kind ACT_NONE: none */
+	const char **needs;
+	struct mark *needs_at;
+	size_t nneeds;
+	const char *if_;	/* shell text deciding whether to run */
+	struct mark if_at;
+	long long timeout_ms;	/* -1: none */
+	long long kill_grace_ms;	/* -1: the default */
+	struct retry retry;
+	struct mark retry_at;
+	enum on_unknown on_unknown;
+	const char **outputs;
+	struct mark *outputs_at;
+	size_t noutputs;
+	struct kv *env;
+	size_t nenv;
+	const char *dir;
+	struct mark dir_at;
+	const char **for_each;	/* literal items; NULL with for_each_expr */
+	size_t nfor_each;
+	const char *for_each_expr;	/* "${{ params.X }}", a comma list */
+	struct mark for_each_at;
+};
+
+struct job {
+	const char *file;	/* the path as given */
+	char *text;		/* the full job text */
+	size_t len;
+	struct arena arena;	/* everything below lives here */
+
+	int version;		/* runjob: */
+	const char *name;
+	struct mark name_at;
+	const char *description;
+	struct param *params;
+	size_t nparams;
+	const char **env_files;
+	struct mark *env_files_at;
+	size_t nenv_files;
+	struct kv *env;
+	size_t nenv;
+	int concurrency;	/* 0: number of CPUs */
+	long long timeout_ms;	/* -1: none */
+	enum on_failure on_failure;
+	int require_clean;
+	const struct node *window, *blackout;	/* as written */
+	struct step *steps;
+	size_t nsteps;
+};
+
+/* Read, parse and decode the job file at path into a new job (the caller
+ * frees it with job_free). On -1 *out may still hold a partly decoded job
+ * for further checks; every problem is in d. */
+int job_load(struct job **out, const char *path, struct diags *d);
+void job_free(struct job *job);
+
+/* Find a param or step by name; NULL when there is none. */
+const struct param *job_param(const struct job *job, const char *name);
+
+const char *action_name(enum action_kind kind);
+
+/* Parse a duration ("500ms", "10s", "1h30m", ...) into milliseconds.
+ * Returns 0, or -1 when s is not a duration. */
+int parse_duration(const char *s, long long *ms);
+/* Format ms the way a duration is written, into buf of size n. */
+const char *format_duration(long long ms, char *buf, size_t n);
+
+/* Suggest the closest of the NULL-terminated words to s, or NULL. */
+const char *did_you_mean(const char *s, const char *const *words);
+
+#endif

@@ -1,0 +1,356 @@
+/*
+ * main.c - the command table and dispatch.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "diag.h"
+#include "exitcode.h"
+#include "graph.h"
+#include "job.h"
+#include "mask.h"
+#include "param.h"
+#include "plan.h"
+#include "util.h"
+
+#ifndef RUNJOB_VERSION
+#define RUNJOB_VERSION "unknown"
+#endif
+
+/* Options shared by the commands that load a job. */
+struct opts {
+	struct param_args params;
+	int json, dot, quiet;
+};
+
+/* A job file loaded and checked as far as its problems allow. */
+struct loaded {
+	struct job *job;
+	struct graph graph;
+	struct param_values values;
+	struct plan plan;
+	struct mask mask;
+	int planned;		/* plan is built */
+};
+
+struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *usage;	/* the synopsis, as in runjob(1) */
+	const char *summary;
+	const char *options;	/* one option a line */
+};
+
+static const struct command commands[];
+
+static int
+all_ids(const struct job *job)
+{
+	size_t i;
+
+	if (!job->steps)
+		return 0;
+	for (i = 0; i < job->nsteps; i++)
+		if (!job->steps[i].id)
+			return 0;
+	return 1;
+}
+
+/* Load, check and plan the job at path. Returns 0 when it is valid. */
+static int
+load(struct loaded *l, const char *path, const struct opts *o,
+	struct diags *d)
+{
+	size_t nerrors = d->nerrors, i;
+
+	memset(l, 0, sizeof(*l));
+	job_load(&l->job, path, d);
+	if (!all_ids(l->job))
+		return -1;
+	params_check(l->job, d);
+	graph_build(&l->graph, l->job, d);
+	check_job(l->job, &l->graph, d);
+	params_resolve(&l->values, l->job, &o->params, d);
+	for (i = 0; i < l->job->nparams; i++)
+		if (l->job->params[i].secret)
+			mask_add(&l->mask, l->values.value[i]);
+	if (l->graph.nwaves && d->nerrors == nerrors &&
+	    plan_build(&l->plan, l->job, &l->graph, &l->values, d) == 0)
+		l->planned = 1;
+	return d->nerrors > nerrors ? -1 : 0;
+}
+
+static void
+unload(struct loaded *l)
+{
+	if (l->planned)
+		plan_free(&l->plan);
+	graph_free(&l->graph);
+	mask_free(&l->mask);
+	job_free(l->job);
+}
+
+/* Report a usage error about cmd (NULL: none in particular). */
+static int
+usage_error(const char *cmd, const char *msg)
+{
+	size_t i;
+
+	fprintf(stderr, "%s: %s\n", argv0, msg);
+	for (i = 0; cmd && commands[i].name; i++)
+		if (strcmp(commands[i].name, cmd) == 0)
+			fprintf(stderr, "usage: %s %s\nRun '%s help %s' for "
+				"more.\n", argv0, commands[i].usage, argv0, cmd);
+	return EXIT_USAGE;
+}
+
+static void
+add_arg(const char ***v, size_t *n, const char *s)
+{
+	*v = xreallocarray(*v, *n + 1, sizeof(**v));
+	(*v)[(*n)++] = s;
+}
+
+static int cmd_help(int argc, char **argv);
+
+/* Parse the options of cmd; `allowed` lists the long names it takes.
+ * Returns the index of the first operand, -1 after a usage error, or -2
+ * when help was asked for and given. */
+static int
+parse_opts(const char *cmd, int argc, char **argv, struct opts *o,
+	const char *allowed)
+{
+	static const struct option longopts[] = {
+		{ "param", required_argument, NULL, 'p' },
+		{ "env-file", required_argument, NULL, 'E' },
+		{ "json", no_argument, NULL, 'J' },
+		{ "dot", no_argument, NULL, 'D' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char msg[256];
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+p:qh", longopts, NULL)) != -1) {
+		const char *name = NULL;
+
+		switch (c) {
+		case 'p': name = "param"; break;
+		case 'E': name = "env-file"; break;
+		case 'J': name = "json"; break;
+		case 'D': name = "dot"; break;
+		case 'q': name = "quiet"; break;
+		case 'h': {
+			char *help[] = { "help", (char *)cmd, NULL };
+
+			cmd_help(2, help);
+			return -2;
+		}
+		default:
+			snprintf(msg, sizeof(msg), "unknown option '%s'",
+				argv[optind - 1]);
+			usage_error(cmd, msg);
+			return -1;
+		}
+		if (!strstr(allowed, name)) {
+			snprintf(msg, sizeof(msg), "'%s' does not apply to '%s'",
+				argv[optind - 1], cmd);
+			usage_error(cmd, msg);
+			return -1;
+		}
+		switch (c) {
+		case 'p': add_arg(&o->params.set, &o->params.nset, optarg); break;
+		case 'E': add_arg(&o->params.env_files, &o->params.nenv_files,
+			optarg); break;
+		case 'J': o->json = 1; break;
+		case 'D': o->dot = 1; break;
+		case 'q': o->quiet = 1; break;
+		}
+	}
+	return optind;
+}
+
+static void
+free_opts(struct opts *o)
+{
+	free(o->params.set);
+	free(o->params.env_files);
+}
+
+static int
+cmd_check(int argc, char **argv)
+{
+	struct opts o;
+	int i, first, bad = 0;
+
+	if ((first = parse_opts("check", argc, argv, &o,
+	    "param env-file json quiet")) < 0)
+		return first == -2 ? EXIT_OK : EXIT_USAGE;
+	if (first == argc) {
+		free_opts(&o);
+		return usage_error("check", "no job file given");
+	}
+	for (i = first; i < argc; i++) {
+		struct diags d = {0};
+		struct loaded l;
+		size_t nwarn;
+		int ok = load(&l, argv[i], &o, &d) == 0;
+
+		nwarn = d.n - d.nerrors;
+		diags_print(&d, o.json);
+		if (o.json) {
+			printf("{\"file\":");
+			fflush(stdout);
+			{
+				struct buf b = {0};
+
+				buf_add_json(&b, argv[i]);
+				printf("%s,\"ok\":%s,\"errors\":%zu,\"warnings\":"
+					"%zu,\"steps\":%zu}\n", buf_str(&b),
+					ok ? "true" : "false", d.nerrors, nwarn,
+					l.planned ? l.plan.n : 0);
+				buf_free(&b);
+			}
+		} else if (ok && !o.quiet) {
+			printf("%s: ok (%zu step%s in %u wave%s)\n", argv[i],
+				l.plan.n, l.plan.n == 1 ? "" : "s",
+				l.graph.nwaves, l.graph.nwaves == 1 ? "" : "s");
+		} else if (!ok) {
+			fprintf(stderr, "%s: %zu error%s\n", argv[i], d.nerrors,
+				d.nerrors == 1 ? "" : "s");
+		}
+		bad |= !ok;
+		unload(&l);
+		diags_free(&d);
+	}
+	free_opts(&o);
+	return bad ? EXIT_INVALID : EXIT_OK;
+}
+
+static int
+cmd_plan(int argc, char **argv)
+{
+	struct diags d = {0};
+	struct loaded l;
+	struct opts o;
+	int first, ok;
+
+	if ((first = parse_opts("plan", argc, argv, &o,
+	    "param env-file json dot")) < 0)
+		return first == -2 ? EXIT_OK : EXIT_USAGE;
+	if (first != argc - 1) {
+		free_opts(&o);
+		return usage_error("plan", first == argc ?
+			"no job file given" : "plan takes one job file");
+	}
+	if (o.json && o.dot) {
+		free_opts(&o);
+		return usage_error("plan", "--json and --dot exclude each "
+			"other");
+	}
+	ok = load(&l, argv[first], &o, &d) == 0;
+	diags_print(&d, 0);
+	if (ok)
+		plan_print(&l.plan, &l.mask, o.json ? PLAN_JSON :
+			o.dot ? PLAN_DOT : PLAN_TEXT);
+	else
+		fprintf(stderr, "%s: %zu error%s; nothing to plan\n",
+			argv[first], d.nerrors, d.nerrors == 1 ? "" : "s");
+	unload(&l);
+	diags_free(&d);
+	free_opts(&o);
+	return ok ? EXIT_OK : EXIT_INVALID;
+}
+
+static int
+cmd_version(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	printf("runjob %s\n", RUNJOB_VERSION);
+	return EXIT_OK;
+}
+
+static const struct command commands[] = {
+	{ "check", cmd_check,
+	  "check [-q] [--json] [-p NAME=VALUE]... [--env-file FILE]... JOB.yaml...",
+	  "validate job files and report every problem",
+	  "-p NAME=VALUE      give a param its value\n"
+	  "--env-file FILE    read param values from FILE (NAME=VALUE lines)\n"
+	  "--json             print each problem as a JSON object, one a line\n"
+	  "-q                 print nothing for valid files\n" },
+	{ "plan", cmd_plan,
+	  "plan [--json | --dot] [-p NAME=VALUE]... [--env-file FILE]... JOB.yaml",
+	  "show the steps in waves, the params and the rollback order",
+	  "-p NAME=VALUE      give a param its value\n"
+	  "--env-file FILE    read param values from FILE (NAME=VALUE lines)\n"
+	  "--json             print the plan as one JSON object\n"
+	  "--dot              print the dependency graph for Graphviz\n" },
+	{ "help", cmd_help, "help [COMMAND]",
+	  "show the commands, or one command's options", "" },
+	{ "version", cmd_version, "version",
+	  "print runjob's version (also: --version)", "" },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
+
+static int
+unknown_command(const char *name)
+{
+	fprintf(stderr, "%s: '%s' is not a runjob command; run 'runjob help' "
+		"for the list\n", argv0, name);
+	return EXIT_USAGE;
+}
+
+static int
+cmd_help(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc > 1) {
+		for (i = 0; commands[i].name; i++) {
+			if (strcmp(commands[i].name, argv[1]) != 0)
+				continue;
+			printf("usage: %s %s\n\n%s.\n", argv0, commands[i].usage,
+				commands[i].summary);
+			if (*commands[i].options)
+				printf("\noptions:\n%s", commands[i].options);
+			printf("\nSee runjob(1) and runjob-job(5).\n");
+			return EXIT_OK;
+		}
+		return unknown_command(argv[1]);
+	}
+	printf("runjob - run declarative batch jobs\n\nusage:\n");
+	for (i = 0; commands[i].name; i++)
+		printf("  %s %s\n", argv0, commands[i].usage);
+	printf("\ncommands:\n");
+	for (i = 0; commands[i].name; i++)
+		printf("  %-9s %s\n", commands[i].name, commands[i].summary);
+	printf("\nexit codes: 0 ok, 2 usage error, 3 invalid job file.\n"
+		"Run 'runjob help COMMAND' for a command's options; see "
+		"runjob(1) and runjob-job(5).\n");
+	return EXIT_OK;
+}
+
+int
+main(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc < 2)
+		return cmd_help(1, argv), EXIT_USAGE;
+	if (strcmp(argv[1], "--version") == 0)
+		return cmd_version(argc - 1, argv + 1);
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+		return cmd_help(1, argv);
+	for (i = 0; commands[i].name; i++)
+		if (strcmp(commands[i].name, argv[1]) == 0)
+			return commands[i].fn(argc - 1, argv + 1);
+	return unknown_command(argv[1]);
+}

@@ -1,0 +1,28 @@
+/*
+ * name.h - the rules for names a job file gives: job and step ids,
+ * parameter and output names (which become environment variables), env
+ * keys and for_each items.
+ */
+#ifndef RUNJOB_NAME_H
+#define RUNJOB_NAME_H
+
+#include "diag.h"
+
+/* [A-Za-z0-9._-]+ ; what names the thing in messages ("step id"). */
+int name_check_id(const char *s, const char *what, struct diags *d,
+	const char *file, unsigned line, unsigned col);
+/* ^[A-Z_][A-Z0-9_]*$ and not a name that changes how programs load or
+ * shells start, nor RUNJOB_*. */
+int name_check_var(const char *s, const char *what, struct diags *d,
+	const char *file, unsigned line, unsigned col);
+/* A key of env: or a param's env: variable: [A-Za-z_][A-Za-z0-9_]*. */
+int name_check_env(const char *s, struct diags *d, const char *file,
+	unsigned line, unsigned col);
+/* A for_each item, which becomes part of a step id: ID[item]. */
+int name_check_item(const char *s, struct diags *d, const char *file,
+	unsigned line, unsigned col);
+
+/* 1 when name is refused as a parameter: LD_PRELOAD, BASH_ENV, IFS, ... */
+int name_is_refused(const char *name);
+
+#endif

@@ -1,0 +1,333 @@
+/*
+ * param.c - parameter values and where they come from.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "name.h"
+#include "param.h"
+#include "util.h"
+
+enum { ENV_FILE_MAX = 1 << 20 };
+
+static long
+param_index(const struct job *job, const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < job->nparams; i++)
+		if (job->params[i].name && strlen(job->params[i].name) == len &&
+		    memcmp(job->params[i].name, name, len) == 0)
+			return (long)i;
+	return -1;
+}
+
+static const char *const *
+param_names(const struct job *job)
+{
+	const char **v = arena_calloc((struct arena *)&job->arena,
+		job->nparams + 1, sizeof(*v));
+	size_t i;
+
+	for (i = 0; i < job->nparams; i++)
+		v[i] = job->params[i].name ? job->params[i].name : "";
+	return v;
+}
+
+static void
+unknown_param(struct job *job, struct diags *d, const char *file,
+	unsigned line, const char *name, int fatal_)
+{
+	const char *hint = did_you_mean(name, param_names(job));
+	char extra[160] = "";
+
+	if (hint)
+		snprintf(extra, sizeof(extra), "; did you mean '%s'?", hint);
+	if (fatal_)
+		diag_error(d, file, line, line ? 1 : 0, "'%s' is not a param of "
+			"job '%s'%s", name, job->name ? job->name : "?", extra);
+	else
+		diag_warn(d, file, line, line ? 1 : 0, "'%s' is not a param of "
+			"job '%s'; ignored%s", name, job->name ? job->name : "?",
+			extra);
+}
+
+/* Read one env file: NAME=VALUE lines, '#' comments, blank lines, an
+ * optional "export " and one pair of matching quotes around the value.
+ * Values found are stored into value[]/source[] (later calls win). */
+static int
+env_file(struct job *job, struct diags *d, const char *path,
+	const char *label, const char **value, const char **source)
+{
+	struct arena *a = &job->arena;
+	char *text, *p, *line;
+	unsigned lineno = 0;
+	struct stat st;
+	size_t len = 0;
+	ssize_t r;
+	int fd, bad = 0, secret_given = 0;
+
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return diag_error(d, path, 0, 0, "cannot open the env file: %s",
+			strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    st.st_size > ENV_FILE_MAX) {
+		close(fd);
+		return diag_error(d, path, 0, 0, "the env file must be a "
+			"regular file of at most 1 MiB");
+	}
+	text = arena_alloc(a, (size_t)st.st_size + 1);
+	while (len < (size_t)st.st_size &&
+	    (r = read(fd, text + len, (size_t)st.st_size - len)) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			close(fd);
+			return diag_error(d, path, 0, 0, "cannot read the env "
+				"file: %s", strerror(errno));
+		}
+		len += (size_t)r;
+	}
+	close(fd);
+	text[len] = '\0';
+	if (memchr(text, '\0', len))
+		return diag_error(d, path, 0, 0, "the env file holds a NUL byte; "
+			"values may not contain NUL");
+
+	for (p = text; *p; ) {
+		char *eq, *val, *end;
+		long i;
+
+		line = p;
+		p += strcspn(p, "\n");
+		if (*p)
+			*p++ = '\0';
+		lineno++;
+		if (*line && line[strlen(line) - 1] == '\r')
+			line[strlen(line) - 1] = '\0';
+		line += strspn(line, " \t");
+		if (!*line || *line == '#')
+			continue;
+		if (strncmp(line, "export ", 7) == 0)
+			line += 7 + strspn(line + 7, " \t");
+		eq = strchr(line, '=');
+		if (!eq || eq == line) {
+			bad = diag_error(d, path, lineno, 1, "not a NAME=VALUE "
+				"line");
+			continue;
+		}
+		*eq = '\0';
+		val = eq + 1;
+		end = val + strlen(val);
+		if (end - val >= 2 && (*val == '"' || *val == '\'') &&
+		    end[-1] == *val) {
+			val++;
+			*--end = '\0';
+		}
+		if ((i = param_index(job, line, strlen(line))) < 0) {
+			unknown_param(job, d, path, lineno, line, 0);
+			continue;
+		}
+		value[i] = val;
+		source[i] = arena_printf(a, "%s %s", label, path);
+		secret_given |= job->params[i].secret;
+	}
+	if (secret_given && (st.st_mode & 077))
+		diag_warn(d, path, 0, 0, "gives a secret param but is readable "
+			"by other users (mode %04o); run: chmod 600 %s",
+			(unsigned)(st.st_mode & 07777), path);
+	return bad;
+}
+
+/* The path of an env_files: entry, relative to the job file's directory. */
+static const char *
+job_relative(struct job *job, const char *path)
+{
+	const char *slash = strrchr(job->file, '/');
+
+	if (path[0] == '/' || !slash)
+		return path;
+	return arena_printf(&job->arena, "%.*s/%s",
+		(int)(slash - job->file), job->file, path);
+}
+
+static int
+match(const char *pattern, const char *value)
+{
+	regex_t re;
+	int r;
+
+	if (regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB) != 0)
+		return 1;	/* reported by params_check */
+	r = regexec(&re, value, 0, NULL, 0) == 0;
+	regfree(&re);
+	return r;
+}
+
+static int
+in_enum(const struct param *p, const char *value)
+{
+	size_t i;
+
+	for (i = 0; i < p->nenums; i++)
+		if (p->enums[i] && strcmp(p->enums[i], value) == 0)
+			return 1;
+	return 0;
+}
+
+void
+params_check(struct job *job, struct diags *d)
+{
+	size_t i, j;
+
+	for (i = 0; i < job->nparams; i++) {
+		const struct param *p = &job->params[i];
+		regex_t re;
+		char msg[256];
+		int r;
+
+		if (p->pattern) {
+			r = regcomp(&re, p->pattern, REG_EXTENDED | REG_NOSUB);
+			if (r != 0) {
+				regerror(r, &re, msg, sizeof(msg));
+				diag_error(d, job->file, p->pattern_at.line,
+					p->pattern_at.col, "param %s: pattern "
+					"'%s' is not a valid extended regular "
+					"expression: %s", p->name, p->pattern, msg);
+				continue;
+			}
+			regfree(&re);
+		}
+		if (p->def && p->pattern && !match(p->pattern, p->def))
+			diag_error(d, job->file, p->at.line, p->at.col, "param "
+				"%s: its default '%s' does not match its pattern "
+				"'%s'", p->name, p->secret ? "***" : p->def,
+				p->pattern);
+		if (p->def && p->nenums && !in_enum(p, p->def))
+			diag_error(d, job->file, p->at.line, p->at.col, "param "
+				"%s: its default '%s' is not one of its enum "
+				"values", p->name, p->secret ? "***" : p->def);
+		for (j = 0; p->pattern && j < p->nenums; j++)
+			if (p->enums[j] && !match(p->pattern, p->enums[j]))
+				diag_error(d, job->file, p->enum_at.line,
+					p->enum_at.col, "param %s: enum value "
+					"'%s' does not match the pattern", p->name,
+					p->enums[j]);
+	}
+}
+
+int
+params_resolve(struct param_values *out, struct job *job,
+	const struct param_args *args, struct diags *d)
+{
+	size_t nerrors = d->nerrors, i;
+	const char **value, **source;
+	struct arena *a = &job->arena;
+
+	value = arena_calloc(a, job->nparams + 1, sizeof(*value));
+	source = arena_calloc(a, job->nparams + 1, sizeof(*source));
+	out->value = value;
+	out->source = source;
+	out->n = job->nparams;
+
+	/* Lowest precedence first, so that each later source overwrites. */
+	for (i = 0; i < job->nparams; i++) {
+		const struct param *p = &job->params[i];
+		const char *env = p->env ? getenv(p->env) : NULL;
+
+		if (env) {
+			value[i] = env;
+			source[i] = arena_printf(a, "$%s", p->env);
+		} else if (p->def) {
+			value[i] = p->def;
+			source[i] = "default";
+		}
+	}
+	for (i = 0; i < job->nenv_files; i++)
+		if (job->env_files[i])
+			env_file(job, d, job_relative(job, job->env_files[i]),
+				"env_files", value, source);
+	for (i = 0; i < args->nenv_files; i++)
+		env_file(job, d, args->env_files[i], "--env-file", value,
+			source);
+	for (i = 0; i < args->nset; i++) {
+		const char *eq = strchr(args->set[i], '=');
+		long k;
+
+		if (!eq || eq == args->set[i]) {
+			diag_error(d, NULL, 0, 0, "-p %s: write -p NAME=VALUE",
+				args->set[i]);
+			continue;
+		}
+		k = param_index(job, args->set[i], (size_t)(eq - args->set[i]));
+		if (k < 0) {
+			char *name = xstrndup(args->set[i],
+				(size_t)(eq - args->set[i]));
+
+			unknown_param(job, d, "-p", 0, name, 1);
+			free(name);
+			continue;
+		}
+		value[k] = eq + 1;
+		source[k] = "-p";
+	}
+
+	for (i = 0; i < job->nparams; i++) {
+		const struct param *p = &job->params[i];
+		const char *v = value[i];
+
+		if (!p->name)
+			continue;
+		if (!v) {
+			if (p->required)
+				diag_error(d, job->file, p->at.line, p->at.col,
+					"param %s is required and has no value; "
+					"give it with -p %s=VALUE or an env file%s%s",
+					p->name, p->name, p->env ? ", or set $" : "",
+					p->env ? p->env : "");
+			value[i] = "";
+			source[i] = "unset";
+			continue;
+		}
+		if (p->secret && strcmp(source[i], "-p") == 0)
+			diag_warn(d, NULL, 0, 0, "secret param %s was given with "
+				"-p, where other users can see it in the process "
+				"list; prefer its env: variable or --env-file",
+				p->name);
+		if (p->pattern && !match(p->pattern, v))
+			diag_error(d, job->file, p->at.line, p->at.col, "param %s: "
+				"value '%s' (from %s) does not match pattern '%s'",
+				p->name, p->secret ? "***" : v, source[i],
+				p->pattern);
+		if (p->nenums && !in_enum(p, v)) {
+			struct buf b = {0};
+			size_t j;
+
+			for (j = 0; j < p->nenums; j++)
+				buf_addf(&b, "%s%s", j ? ", " : "",
+					p->enums[j] ? p->enums[j] : "");
+			diag_error(d, job->file, p->at.line, p->at.col, "param %s: "
+				"value '%s' (from %s) is not one of: %s", p->name,
+				p->secret ? "***" : v, source[i], buf_str(&b));
+			buf_free(&b);
+		}
+	}
+	return d->nerrors > nerrors ? -1 : 0;
+}
+
+const char *
+param_value(const struct job *job, const struct param_values *pv,
+	const char *name)
+{
+	long i = param_index(job, name, strlen(name));
+
+	return i < 0 || !pv->value ? NULL : pv->value[i];
+}

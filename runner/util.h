@@ -1,0 +1,41 @@
+/*
+ * util.h - the few helpers every file uses: diagnostics to stderr and
+ * allocation that never returns NULL.
+ */
+#ifndef RUNJOB_UTIL_H
+#define RUNJOB_UTIL_H
+
+#include <stddef.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The program name used as the prefix of every message. */
+extern const char *argv0;
+
+/* Print "runjob: MESSAGE" and exit with status 1 (an internal failure). */
+_Noreturn void fatal(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+/* Print "runjob: error: MESSAGE" and return -1, so that
+ * `return error(...)` reports and propagates in one line. */
+int error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Print "runjob: warning: MESSAGE". */
+void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Allocation: out of memory is not an error path; these abort with the
+ * byte count that could not be had. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t nmemb, size_t size);
+void *xreallocarray(void *p, size_t nmemb, size_t size);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+
+/* Grow *v (an array of *cap elements of `size` bytes) so that it holds at
+ * least `need` elements. */
+void xgrow(void *v, size_t *cap, size_t need, size_t size);
+
+/* Levenshtein distance between a and b, capped at `max` + 1. */
+size_t edit_distance(const char *a, const char *b, size_t max);
+
+#endif
