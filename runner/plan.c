@@ -358,7 +358,7 @@ print_text(struct printer *pr)
 				buf_adds(&detail, detail.len ? "; has rollback" :
 					"has rollback");
 			if (detail.len)
-				buf_addf(b, "  %-*s    %s\n", (int)width, "",
+				buf_addf(b, "  %-*s  %s\n", (int)width, "",
 					buf_str(&detail));
 			buf_free(&detail);
 		}

@@ -1,0 +1,126 @@
+# test-lib.sh - the test harness, in the manner of git's t/test-lib.sh.
+#
+# A test file sets test_description, sources this file, then runs
+#   test_expect_success 'what a user would notice' '
+#       commands joined with &&
+#   '
+# and ends with test_done. Output is TAP, for prove. Each test file runs
+# in a scratch directory of its own, t/trash/NAME, with the built runjob
+# first on PATH. Run a file with -v to see the commands' output.
+
+TEST_DIRECTORY=$(cd "$(dirname "$0")" && pwd)
+RUNJOB_ROOT=$(cd "$TEST_DIRECTORY/.." && pwd)
+TEST_NAME=$(basename "$0" .sh)
+TRASH_DIRECTORY="$TEST_DIRECTORY/trash/$TEST_NAME"
+PATH="$RUNJOB_ROOT:$PATH"
+export PATH RUNJOB_ROOT TEST_DIRECTORY TRASH_DIRECTORY
+unset RUNJOB_JOURNAL RUNJOB_NOW
+LC_ALL=C
+export LC_ALL
+
+verbose=
+case "$1" in -v|--verbose) verbose=t ;; esac
+
+test_count=0
+test_failed=0
+test_cleanup=
+
+rm -rf "$TRASH_DIRECTORY"
+mkdir -p "$TRASH_DIRECTORY" || exit 1
+cd "$TRASH_DIRECTORY" || exit 1
+
+say() { printf '# %s\n' "$*"; }
+
+# test_when_finished CMD: run CMD after the current test, pass or fail.
+test_when_finished() {
+	test_cleanup="$*; $test_cleanup"
+}
+
+test_expect_success() {
+	test_count=$((test_count + 1))
+	test_cleanup=
+	log="$TRASH_DIRECTORY/.log.$test_count"
+	if [ -n "$verbose" ]; then
+		(eval "$2") >"$log" 2>&1
+		status=$?
+		sed 's/^/# /' "$log"
+	else
+		(eval "$2") >"$log" 2>&1
+		status=$?
+	fi
+	if [ -n "$test_cleanup" ]; then
+		(eval "$test_cleanup") >/dev/null 2>&1
+	fi
+	if [ $status -eq 0 ]; then
+		printf 'ok %d - %s\n' "$test_count" "$1"
+	else
+		test_failed=$((test_failed + 1))
+		printf 'not ok %d - %s\n' "$test_count" "$1"
+		printf '%s\n' "$2" | sed 's/^/#	/'
+		tail -n 40 "$log" | sed 's/^/# > /'
+	fi
+}
+
+# test_must_fail CMD...: CMD must fail, but not crash (no signal death).
+test_must_fail() {
+	"$@"
+	code=$?
+	if [ $code -eq 0 ]; then
+		echo "test_must_fail: '$*' succeeded" >&2
+		return 1
+	elif [ $code -gt 128 ]; then
+		echo "test_must_fail: '$*' died of signal $((code - 128))" >&2
+		return 1
+	fi
+	return 0
+}
+
+# test_expect_code N CMD...: CMD must exit with status N.
+test_expect_code() {
+	want=$1
+	shift
+	"$@"
+	code=$?
+	if [ $code -ne "$want" ]; then
+		echo "test_expect_code: '$*' exited $code, wanted $want" >&2
+		return 1
+	fi
+	return 0
+}
+
+# test_cmp EXPECTED ACTUAL: the files must be equal; shows the diff.
+test_cmp() {
+	diff -u "$1" "$2"
+}
+
+# test_grep [-v] PATTERN FILE: like grep, but shows FILE when it fails.
+test_grep() {
+	if [ "$1" = -v ]; then
+		shift
+		if grep -e "$1" "$2" >/dev/null; then
+			echo "test_grep: '$1' found in $2:" >&2
+			cat "$2" >&2
+			return 1
+		fi
+		return 0
+	fi
+	grep -e "$1" "$2" >/dev/null && return 0
+	echo "test_grep: '$1' not found in $2:" >&2
+	cat "$2" >&2
+	return 1
+}
+
+# test_skip REASON: skip the rest of this file.
+test_skip_all() {
+	printf '1..0 # SKIP %s\n' "$1"
+	exit 0
+}
+
+test_done() {
+	printf '1..%d\n' "$test_count"
+	if [ $test_failed -eq 0 ]; then
+		cd "$TEST_DIRECTORY" && rm -rf "$TRASH_DIRECTORY"
+		exit 0
+	fi
+	exit 1
+}
