@@ -72,7 +72,7 @@ demo: deps
 
 check: test-deps
 	@$(MAKE) --no-print-directory runjob $(UNIT_BIN)
-	prove -j2 $(UNIT_BIN) t/t[0-9]*.sh
+	RUNJOB_SANITIZE=$(SANITIZE) prove -j2 $(UNIT_BIN) t/t[0-9]*.sh
 
 bench: runjob t/perf/plan-bench
 	sh t/perf/check-bench.sh
