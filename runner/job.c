@@ -516,8 +516,10 @@ step(struct ctx *c, struct step *s, const struct node *n)
 	s->rollback.timeout_ms = -1;
 	s->at.line = n->line;
 	s->at.col = n->col;
-	if (want(c, n, NODE_MAP, "a step") < 0)
+	if (want(c, n, NODE_MAP, "a step") < 0) {
+		s->id = arena_printf(c->a, "(step at line %u)", n->line);
 		return;
+	}
 
 	/* The id first, so that messages can name the step. */
 	for (i = 0; i < n->n; i++) {
@@ -527,9 +529,13 @@ step(struct ctx *c, struct step *s, const struct node *n)
 			name_check_id(s->id, "step id", c->d, c->file,
 				val->line, val->col);
 	}
-	if (!s->id)
+	if (!s->id) {
 		ERR(c, n, "a step without 'id:'; give every step a unique id");
-	where = s->id ? arena_printf(c->a, "step '%s'", s->id) : "a step";
+		/* A stand-in, so that later checks can name the step. It
+		 * holds a space, so no need can match it by accident. */
+		s->id = arena_printf(c->a, "(step at line %u)", n->line);
+	}
+	where = arena_printf(c->a, "step '%s'", s->id);
 
 	for (i = 0; i < n->n; i++) {
 		const struct node *k = n->u.items[2 * i], *val = n->u.items[2 * i + 1];

@@ -46,19 +46,6 @@ struct command {
 
 static const struct command commands[];
 
-static int
-all_ids(const struct job *job)
-{
-	size_t i;
-
-	if (!job->steps)
-		return 0;
-	for (i = 0; i < job->nsteps; i++)
-		if (!job->steps[i].id)
-			return 0;
-	return 1;
-}
-
 /* Load, check and plan the job at path. Returns 0 when it is valid. */
 static int
 load(struct loaded *l, const char *path, const struct opts *o,
@@ -67,8 +54,8 @@ load(struct loaded *l, const char *path, const struct opts *o,
 	size_t nerrors = d->nerrors, i;
 
 	memset(l, 0, sizeof(*l));
-	job_load(&l->job, path, d);
-	if (!all_ids(l->job))
+	/* Go on after errors while there are steps, to report them all. */
+	if (job_load(&l->job, path, d) < 0 && !l->job->steps)
 		return -1;
 	params_check(l->job, d);
 	graph_build(&l->graph, l->job, d);
