@@ -517,7 +517,7 @@ step(struct ctx *c, struct step *s, const struct node *n)
 	s->at.line = n->line;
 	s->at.col = n->col;
 	if (want(c, n, NODE_MAP, "a step") < 0) {
-		s->id = arena_printf(c->a, "(step at line %u)", n->line);
+		s->id = arena_printf(c->a, "(step at %u:%u)", n->line, n->col);
 		return;
 	}
 
@@ -533,7 +533,7 @@ step(struct ctx *c, struct step *s, const struct node *n)
 		ERR(c, n, "a step without 'id:'; give every step a unique id");
 		/* A stand-in, so that later checks can name the step. It
 		 * holds a space, so no need can match it by accident. */
-		s->id = arena_printf(c->a, "(step at line %u)", n->line);
+		s->id = arena_printf(c->a, "(step at %u:%u)", n->line, n->col);
 	}
 	where = arena_printf(c->a, "step '%s'", s->id);
 
