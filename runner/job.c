@@ -296,7 +296,7 @@ env_block(struct ctx *c, const struct node *n, const char *what,
 		const struct node *k = n->u.items[2 * i], *v = n->u.items[2 * i + 1];
 		struct kv *kv = &(*out)[*nout];
 
-		if (name_check_env(k->u.str, c->d, c->file, k->line, k->col) < 0)
+		if (name_check_env(k->u.str, 1, c->d, c->file, k->line, k->col) < 0)
 			continue;
 		if (v->kind == NODE_SCALAR && node_is_null(v) && v->plain) {
 			kv->value = "";
@@ -649,7 +649,7 @@ param(struct ctx *c, struct param *p, const struct node *k,
 				ERR(c, v, "enum is empty; list the allowed values");
 		} else if (strcmp(s, "env") == 0) {
 			if ((p->env = str(c, v, "env")))
-				name_check_env(p->env, c->d, c->file, v->line,
+				name_check_env(p->env, 0, c->d, c->file, v->line,
 					v->col);
 		} else {
 			unknown_key(c, key, "a param", param_keys);

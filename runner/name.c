@@ -80,7 +80,7 @@ name_check_var(const char *s, const char *what, struct diags *d,
 }
 
 int
-name_check_env(const char *s, struct diags *d, const char *file,
+name_check_env(const char *s, int set, struct diags *d, const char *file,
 	unsigned line, unsigned col)
 {
 	const char *p;
@@ -94,7 +94,7 @@ name_check_env(const char *s, struct diags *d, const char *file,
 	if (!*s)
 		return diag_error(d, file, line, col,
 			"an empty environment variable name");
-	if (strncmp(s, "RUNJOB_", 7) == 0)
+	if (set && strncmp(s, "RUNJOB_", 7) == 0)
 		return diag_error(d, file, line, col, "'%s': names starting "
 			"with RUNJOB_ are set by runjob", s);
 	return 0;

@@ -15,9 +15,11 @@ int name_check_id(const char *s, const char *what, struct diags *d,
  * shells start, nor RUNJOB_*. */
 int name_check_var(const char *s, const char *what, struct diags *d,
 	const char *file, unsigned line, unsigned col);
-/* A key of env: or a param's env: variable: [A-Za-z_][A-Za-z0-9_]*. */
-int name_check_env(const char *s, struct diags *d, const char *file,
-	unsigned line, unsigned col);
+/* An environment variable name: [A-Za-z_][A-Za-z0-9_]*. One that is set
+ * (a key of env:) may not be RUNJOB_*; one that is read (a param's env:)
+ * may. */
+int name_check_env(const char *s, int set, struct diags *d,
+	const char *file, unsigned line, unsigned col);
 /* A for_each item, which becomes part of a step id: ID[item]. */
 int name_check_item(const char *s, struct diags *d, const char *file,
 	unsigned line, unsigned col);
