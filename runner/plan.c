@@ -464,6 +464,15 @@ print_json(struct printer *pr)
 			if (st->retry.max_delay_ms >= 0)
 				buf_addf(b, ",\"max_delay_ms\":%lld",
 					st->retry.max_delay_ms);
+			if (st->retry.non_exit) {
+				size_t e;
+
+				buf_adds(b, ",\"on_exit\":[");
+				for (e = 0; e < st->retry.non_exit; e++)
+					buf_addf(b, "%s%d", e ? "," : "",
+						st->retry.on_exit[e]);
+				buf_adds(b, "]");
+			}
 			buf_adds(b, "}");
 			if (st->rollback.kind != ACT_NONE) {
 				buf_adds(b, ",\"rollback\":");
