@@ -118,7 +118,7 @@ test_expect_success 'plan --dot is a Graphviz digraph of every edge' '
 	tail -n 1 out >last && echo "}" >want && test_cmp want last
 '
 
-test_expect_success 'built-in action settings are shown with params expanded and secrets masked' '
+test_expect_success 'a job using what is not supported yet is not planned' '
 	cat >builtin.yaml <<-\EOF &&
 	runjob: 1
 	name: b
