@@ -71,7 +71,7 @@ demo: deps
 	@./runjob plan -p REGIONS=eu,us examples/fan-out.yaml
 
 check: test-deps
-	@$(MAKE) --no-print-directory runjob $(UNIT_BIN)
+	@$(MAKE) --no-print-directory runjob $(UNIT_BIN) t/fuzz/replay-load
 	RUNJOB_SANITIZE=$(SANITIZE) prove -j2 $(UNIT_BIN) t/t[0-9]*.sh
 
 bench: runjob t/perf/plan-bench
@@ -91,7 +91,18 @@ uninstall:
 		$(DESTDIR)$(MANDIR)/man5/runjob-job.5
 
 clean:
-	rm -f runjob runner/*.o $(UNIT_BIN) t/perf/plan-bench
+	rm -f runjob runner/*.o $(UNIT_BIN) t/perf/plan-bench t/fuzz/replay-load t/fuzz/fuzz-load
 	rm -rf t/trash
 
-.PHONY: all deps test-deps demo check bench install uninstall clean
+.PHONY: all deps test-deps demo check bench install uninstall clean fuzz
+
+# Fuzzing: `make fuzz` builds the libFuzzer target (clang); run it as
+#   t/fuzz/fuzz-load -max_len=65536 t/fuzz/corpus examples
+# The replay driver runs the corpus once, in `make check`.
+t/fuzz/replay-load: t/fuzz/fuzz-load.c $(LIB_OBJ)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARNINGS) -DSTANDALONE \
+		-o $@ t/fuzz/fuzz-load.c $(LIB_OBJ) $(LDFLAGS) $(PKG_LIBS)
+
+fuzz:
+	clang $(CPPFLAGS) $(PKG_CFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined \
+		-o t/fuzz/fuzz-load t/fuzz/fuzz-load.c $(LIB_SRC) $(PKG_LIBS)

@@ -794,22 +794,37 @@ top(struct ctx *c, const struct node *root)
 int
 job_load(struct job **out, const char *path, struct diags *d)
 {
+	char *text;
+	size_t len;
+
+	if (load_file(&text, &len, path, d) < 0) {
+		*out = xcalloc(1, sizeof(**out));
+		(*out)->file = path;
+		return -1;
+	}
+	return job_parse(out, path, text, len, d);
+}
+
+int
+job_parse(struct job **out, const char *file, char *text, size_t len,
+	struct diags *d)
+{
 	struct job *job = xcalloc(1, sizeof(*job));
 	size_t nerrors = d->nerrors;
 	struct node *root;
 	struct ctx c;
 
 	*out = job;
-	job->file = path;
+	job->file = file;
+	job->text = text;
+	job->len = len;
 	job->timeout_ms = -1;
-	if (load_file(&job->text, &job->len, path, d) < 0)
-		return -1;
-	if (load_yaml(&root, job->text, job->len, path, &job->arena, d) < 0 &&
+	if (load_yaml(&root, job->text, job->len, file, &job->arena, d) < 0 &&
 	    !root)
 		return -1;
 	c.job = job;
 	c.d = d;
-	c.file = path;
+	c.file = file;
 	c.a = &job->arena;
 	top(&c, root);
 	return d->nerrors > nerrors ? -1 : 0;

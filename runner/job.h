@@ -134,6 +134,11 @@ struct job {
  * frees it with job_free). On -1 *out may still hold a partly decoded job
  * for further checks; every problem is in d. */
 int job_load(struct job **out, const char *path, struct diags *d);
+/* The same for a job text already in memory: text (len bytes, followed
+ * by a NUL) becomes the job's, freed by job_free; file names it in
+ * messages. */
+int job_parse(struct job **out, const char *file, char *text, size_t len,
+	struct diags *d);
 void job_free(struct job *job);
 
 /* Find a param or step by name; NULL when there is none. */
