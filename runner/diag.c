@@ -101,11 +101,10 @@ diags_print(struct diags *d, int json)
 			fputs(buf_str(&b), stdout);
 			continue;
 		}
-		if (g->file)
-			buf_adds(&b, g->file);
+		buf_adds(&b, g->file ? g->file : argv0);
 		if (g->file && g->line)
 			buf_addf(&b, ":%u:%u", g->line, g->col);
-		buf_addf(&b, "%s%s: %s\n", g->file ? ": " : "", level, g->msg);
+		buf_addf(&b, ": %s: %s\n", level, g->msg);
 		fputs(buf_str(&b), stderr);
 	}
 	buf_free(&b);

@@ -748,6 +748,8 @@ top(struct ctx *c, const struct node *root)
 				job->on_failure = (enum on_failure)v;
 		} else if (strcmp(key, "require_clean") == 0) {
 			boolean(c, val, "require_clean", &job->require_clean);
+			job->require_clean_at.line = val->line;
+			job->require_clean_at.col = val->col;
 		} else if (strcmp(key, "window") == 0) {
 			job->window = val;
 			if (val->kind == NODE_SEQ) {

@@ -125,6 +125,7 @@ struct job {
 	long long timeout_ms;	/* -1: none */
 	enum on_failure on_failure;
 	int require_clean;
+	struct mark require_clean_at;
 	const struct node *window, *blackout;	/* as written */
 	struct step *steps;
 	size_t nsteps;

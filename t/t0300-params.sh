@@ -81,7 +81,7 @@ test_expect_success 'unknown names in an env file are warned about, not fatal' '
 test_expect_success 'an unknown -p name is an error with a suggestion' '
 	test_expect_code 3 runjob check -p AA=1 -p Q job.yaml 2>err &&
 	test_grep "error: .AA. is not a param of job .p.; did you mean .A.?" err &&
-	test_grep "error: -p Q: write -p NAME=VALUE" err
+	test_grep "^runjob: error: -p Q: write -p NAME=VALUE" err
 '
 
 test_expect_success 'a required param without a value is a check error' '
@@ -197,7 +197,7 @@ test_expect_success 'a secret that is also part of another value is masked there
 
 test_expect_success 'a secret given with -p draws a warning' '
 	runjob check -p PASS=pw-1234 sec2.yaml 2>err &&
-	test_grep "warning: secret param PASS was given with -p" err
+	test_grep "^runjob: warning: secret param PASS was given with -p" err
 '
 
 test_expect_success 'an env file giving a secret that others can read draws a warning' '
