@@ -28,15 +28,16 @@ long
 graph_find(const struct graph *g, const char *id)
 {
 	size_t mask = g->nslots - 1, i;
+	uint64_t h = hash(id);
+	uint32_t tag = (uint32_t)(h >> 32);
 
 	if (!g->nslots)
 		return -1;
-	for (i = hash(id) & mask; g->slots[i]; i = (i + 1) & mask) {
-		const char *other = g->job->steps[g->slots[i] - 1].id;
-
-		if (strcmp(other, id) == 0)
-			return (long)(g->slots[i] - 1);
-	}
+	/* The slot holds the id and a tag, so that a probe touches neither
+	 * the step nor, mostly, a string that does not match. */
+	for (i = h & mask; g->slots[i].id; i = (i + 1) & mask)
+		if (g->slots[i].tag == tag && strcmp(g->slots[i].id, id) == 0)
+			return (long)g->slots[i].index;
 	return -1;
 }
 
@@ -51,6 +52,7 @@ index_ids(struct graph *g, const struct job *job, struct diags *d)
 	mask = g->nslots - 1;
 	for (i = 0; i < job->nsteps; i++) {
 		const struct step *s = &job->steps[i];
+		uint64_t h;
 		long prev;
 		size_t k;
 
@@ -64,9 +66,12 @@ index_ids(struct graph *g, const struct job *job, struct diags *d)
 				"step ids must be unique", s->id, p->at.line);
 			continue;
 		}
-		for (k = hash(s->id) & mask; g->slots[k]; k = (k + 1) & mask)
+		h = hash(s->id);
+		for (k = h & mask; g->slots[k].id; k = (k + 1) & mask)
 			;
-		g->slots[k] = i + 1;
+		g->slots[k].id = s->id;
+		g->slots[k].index = (uint32_t)i;
+		g->slots[k].tag = (uint32_t)(h >> 32);
 	}
 }
 

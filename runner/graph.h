@@ -6,6 +6,7 @@
 #define RUNJOB_GRAPH_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "diag.h"
 #include "job.h"
@@ -19,7 +20,11 @@ struct graph {
 	size_t *order;		/* topological: by wave, then file order */
 	unsigned *wave;		/* 0-based wave of each step */
 	unsigned nwaves;	/* 0 when the graph has a cycle */
-	size_t *slots;		/* open-addressed id table: index + 1, or 0 */
+	struct graph_slot {	/* open-addressed id table */
+		const char *id;		/* NULL: empty */
+		uint32_t index;		/* of the step */
+		uint32_t tag;		/* high bits of the id's hash */
+	} *slots;
 	size_t nslots;
 	const struct job *job;	/* borrowed */
 };
