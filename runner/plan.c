@@ -102,6 +102,7 @@ plan_build(struct plan *p, const struct job *job, const struct graph *g,
 	if (d->nerrors > nerrors) {
 		free(items);
 		free(nitems);
+		arena_free(&p->arena);
 		return -1;
 	}
 
