@@ -31,7 +31,7 @@ PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -lyaml)
 # Everything but main.c also goes into the unit tests and benchmarks.
 LIB_SRC = runner/arena.c runner/buf.c runner/check.c runner/diag.c \
 	runner/expand.c runner/graph.c runner/job.c runner/load.c \
-	runner/mask.c runner/name.c runner/param.c runner/plan.c \
+	runner/mask.c runner/name.c runner/param.c runner/plan.c runner/sha256.c \
 	runner/util.c
 LIB_OBJ = $(LIB_SRC:.c=.o)
 UNIT_SRC = $(wildcard t/unit/*.c)
@@ -55,7 +55,7 @@ t/perf/plan-bench: t/perf/plan-bench.c $(LIB_OBJ)
 
 # Debian packages: to build, and what the tests use besides.
 BUILD_DEPS = pkg-config libyaml-dev
-TEST_DEPS = python3-jsonschema mandoc tmux
+TEST_DEPS = python3-jsonschema python3-yaml mandoc tmux
 
 deps:
 	@sh t/install-deps.sh $(BUILD_DEPS)
