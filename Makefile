@@ -11,7 +11,7 @@ PREFIX ?= /usr/local
 BINDIR = $(PREFIX)/bin
 MANDIR = $(PREFIX)/share/man
 PKG_CONFIG ?= pkg-config
-PKGS = yaml-0.1
+PKGS = yaml-0.1 sqlite3
 
 CC ?= cc
 CFLAGS ?= -O2 -g
@@ -24,15 +24,15 @@ ifdef SANITIZE
 CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=$(SANITIZE)
 endif
-CPPFLAGS += -D_GNU_SOURCE -DRUNJOB_VERSION='"$(VERSION)"' -Irunner
+CPPFLAGS += -D_GNU_SOURCE -DRUNJOB_VERSION='"$(VERSION)"' -Irunner -Ijournal
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -lyaml)
+PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -lyaml -lsqlite3)
 
 # Everything but main.c also goes into the unit tests and benchmarks.
 LIB_SRC = runner/arena.c runner/buf.c runner/check.c runner/diag.c \
 	runner/expand.c runner/graph.c runner/job.c runner/load.c \
 	runner/mask.c runner/name.c runner/param.c runner/plan.c runner/sha256.c \
-	runner/util.c
+	runner/util.c journal/journal.c journal/schema.c
 LIB_OBJ = $(LIB_SRC:.c=.o)
 UNIT_SRC = $(wildcard t/unit/*.c)
 UNIT_BIN = $(UNIT_SRC:.c=)
@@ -42,8 +42,19 @@ all: runjob
 runjob: runner/main.o $(LIB_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ runner/main.o $(LIB_OBJ) $(PKG_LIBS)
 
-runner/%.o: runner/%.c runner/*.h
+runner/%.o: runner/%.c runner/*.h journal/journal.h
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARNINGS) -c -o $@ $<
+
+journal/%.o: journal/%.c journal/journal.h runner/*.h
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARNINGS) -c -o $@ $<
+
+# The schema is compiled in as a C string.
+journal/schema.c: journal/schema.sql
+	{ echo '/* Generated from schema.sql by make; do not edit. */'; \
+	  echo 'extern const char journal_schema_sql[];'; \
+	  echo 'const char journal_schema_sql[] ='; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; \
+	  echo ';'; } >$@
 
 t/unit/%: t/unit/%.c t/unit/tap.h $(LIB_OBJ)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARNINGS) -o $@ $< \
@@ -54,7 +65,7 @@ t/perf/plan-bench: t/perf/plan-bench.c $(LIB_OBJ)
 		$(LIB_OBJ) $(LDFLAGS) $(PKG_LIBS)
 
 # Debian packages: to build, and what the tests use besides.
-BUILD_DEPS = pkg-config libyaml-dev
+BUILD_DEPS = pkg-config libyaml-dev libsqlite3-dev
 TEST_DEPS = python3-jsonschema python3-yaml mandoc tmux
 
 deps:
@@ -91,7 +102,7 @@ uninstall:
 		$(DESTDIR)$(MANDIR)/man5/runjob-job.5
 
 clean:
-	rm -f runjob runner/*.o $(UNIT_BIN) t/perf/plan-bench t/fuzz/replay-load t/fuzz/fuzz-load
+	rm -f runjob runner/*.o journal/*.o journal/schema.c $(UNIT_BIN) t/perf/plan-bench t/fuzz/replay-load t/fuzz/fuzz-load
 	rm -rf t/trash
 
 .PHONY: all deps test-deps demo check bench install uninstall clean fuzz

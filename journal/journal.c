@@ -1,0 +1,629 @@
+/*
+ * journal.c - the sqlite3 adapter.
+ *
+ * Every connection sets and reads back its pragmas: WAL, so that readers
+ * never block the writer; synchronous=FULL, so that a committed
+ * transition survives a power cut; a busy timeout, so that two runjob
+ * processes sharing a journal wait for each other instead of failing.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "journal.h"
+#include "sha256.h"
+#include "util.h"
+
+/* 'rjob': marks an SQLite file as a runjob journal. */
+#define APPLICATION_ID 0x726a6f62
+#define BUSY_TIMEOUT_MS 60000
+
+extern const char journal_schema_sql[];	/* schema.sql, compiled in */
+
+/* Upgrades: upgrades[v] takes a journal from version v to v + 1. */
+static const char *const upgrades[JOURNAL_VERSION] = {
+	NULL,		/* 0 -> 1: the schema itself */
+};
+
+enum stmt {
+	ST_ADD_RUN, ST_END_RUN, ST_ADD_STEP, ST_SET_STEP, ST_START_ATTEMPT,
+	ST_END_ATTEMPT, ST_ADD_OUTPUT, ST_LAST_EVENT, ST_ADD_EVENT, ST_COUNT
+};
+
+static const char *const stmt_sql[ST_COUNT] = {
+	[ST_ADD_RUN] = "INSERT INTO runs (id, job, file, text, sha256, "
+		"git_commit, git_blob, git_dirty, params, user, host, pid, "
+		"trigger, started, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+		"?, ?, ?, ?, 'running')",
+	[ST_END_RUN] = "UPDATE runs SET state = ?, exit_code = ?, ended = ? "
+		"WHERE id = ?",
+	[ST_ADD_STEP] = "INSERT OR IGNORE INTO steps (run_id, step_id, "
+		"def_hash, state) VALUES (?, ?, ?, 'pending')",
+	[ST_SET_STEP] = "UPDATE steps SET state = ? WHERE run_id = ? AND "
+		"step_id = ?",
+	[ST_START_ATTEMPT] = "INSERT INTO attempts (id, run_id, step_id, kind, "
+		"attempt, pid, pid_start, boot_id, started, state) VALUES (?, ?, "
+		"?, ?, ?, ?, ?, ?, ?, 'running')",
+	[ST_END_ATTEMPT] = "UPDATE attempts SET state = ?, exit_code = ?, "
+		"signal = ?, ended = ?, output = ?, log = ? WHERE id = ?",
+	[ST_ADD_OUTPUT] = "INSERT OR REPLACE INTO outputs (run_id, step_id, "
+		"name, value) VALUES (?, ?, ?, ?)",
+	[ST_LAST_EVENT] = "SELECT seq, hash FROM events ORDER BY seq DESC "
+		"LIMIT 1",
+	[ST_ADD_EVENT] = "INSERT INTO events (seq, run_id, at, kind, step_id, "
+		"data, prev, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+};
+
+struct journal {
+	sqlite3 *db;
+	char *path;
+	sqlite3_stmt *stmt[ST_COUNT];	/* prepared on first use */
+};
+
+static int
+jerr(struct journal *j, const char *what)
+{
+	return error("journal %s: %s: %s", j->path, what,
+		j->db ? sqlite3_errmsg(j->db) : "cannot open");
+}
+
+static int
+exec(struct journal *j, const char *sql)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(j->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		int r = error("journal %s: %s", j->path, msg ? msg :
+			sqlite3_errmsg(j->db));
+
+		sqlite3_free(msg);
+		return r;
+	}
+	return 0;
+}
+
+/* Run a pragma and return its first column as text in out. */
+static int
+pragma(struct journal *j, const char *sql, char *out, size_t n)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	if (sqlite3_prepare_v2(j->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return jerr(j, sql);
+	r = sqlite3_step(st);
+	if (r != SQLITE_ROW && r != SQLITE_DONE) {
+		sqlite3_finalize(st);
+		return jerr(j, sql);
+	}
+	snprintf(out, n, "%s", r == SQLITE_ROW && sqlite3_column_text(st, 0) ?
+		(const char *)sqlite3_column_text(st, 0) : "");
+	sqlite3_finalize(st);
+	return 0;
+}
+
+static int
+pragma_expect(struct journal *j, const char *set, const char *get,
+	const char *want)
+{
+	char got[64];
+
+	if (pragma(j, set, got, sizeof(got)) < 0 ||
+	    pragma(j, get, got, sizeof(got)) < 0)
+		return -1;
+	if (strcmp(got, want) != 0)
+		return error("journal %s: '%s' gives '%s', not '%s'; the "
+			"journal must be on a local file system that supports "
+			"it", j->path, get, got, want);
+	return 0;
+}
+
+/* mkdir -p of the directory part of path, mode 0700 for new ones. */
+static int
+make_parent(const char *path)
+{
+	char *dir = xstrdup(path), *p;
+
+	for (p = dir + 1; (p = strchr(p, '/')); p++) {
+		*p = '\0';
+		if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+			int r = error("cannot create directory %s: %s", dir,
+				strerror(errno));
+
+			free(dir);
+			return r;
+		}
+		*p = '/';
+	}
+	free(dir);
+	return 0;
+}
+
+/* Refuse what is plainly not a journal before SQLite touches it. */
+static int
+check_file(const char *path, int create)
+{
+	char head[16];
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+	if (fd < 0 && errno == ENOENT && create) {
+		if (make_parent(path) < 0)
+			return -1;
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0 && errno != EEXIST)
+			return error("cannot create the journal %s: %s", path,
+				strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	if (fd < 0 && errno == ENOENT)
+		return error("no journal at %s: no run has been recorded there",
+			path);
+	if (fd < 0)
+		return error("cannot open the journal %s: %s", path,
+			strerror(errno));
+	n = read(fd, head, sizeof(head));
+	close(fd);
+	if (n > 0 && (n < 16 || memcmp(head, "SQLite format 3", 16) != 0))
+		return error("%s is not a runjob journal (not an SQLite "
+			"database); move it aside or point --journal elsewhere",
+			path);
+	return 0;
+}
+
+static int
+set_up(struct journal *j)
+{
+	char appid[32], version[32];
+	long v;
+
+	sqlite3_busy_timeout(j->db, BUSY_TIMEOUT_MS);
+	sqlite3_extended_result_codes(j->db, 1);
+	if (pragma(j, "PRAGMA application_id", appid, sizeof(appid)) < 0 ||
+	    pragma(j, "PRAGMA user_version", version, sizeof(version)) < 0)
+		return -1;
+	v = strtol(version, NULL, 10);
+	if (strtol(appid, NULL, 10) != APPLICATION_ID) {
+		char tables[32];
+
+		if (pragma(j, "SELECT count(*) FROM sqlite_master", tables,
+		    sizeof(tables)) < 0)
+			return -1;
+		if (strcmp(appid, "0") != 0 || strcmp(tables, "0") != 0)
+			return error("%s is an SQLite database but not a runjob "
+				"journal; move it aside or point --journal "
+				"elsewhere", j->path);
+	}
+	if (v > JOURNAL_VERSION)
+		return error("journal %s has schema version %ld, newer than "
+			"this runjob knows (%d); use a newer runjob", j->path, v,
+			JOURNAL_VERSION);
+	if (pragma_expect(j, "PRAGMA journal_mode = WAL",
+	    "PRAGMA journal_mode", "wal") < 0 ||
+	    pragma_expect(j, "PRAGMA synchronous = FULL",
+	    "PRAGMA synchronous", "2") < 0 ||
+	    pragma_expect(j, "PRAGMA foreign_keys = ON",
+	    "PRAGMA foreign_keys", "1") < 0)
+		return -1;
+	if (v == JOURNAL_VERSION)
+		return 0;
+
+	/* Create or upgrade, in one transaction; a concurrent runjob may
+	 * have done it meanwhile, so look again once holding the lock. */
+	if (exec(j, "BEGIN IMMEDIATE") < 0)
+		return -1;
+	if (pragma(j, "PRAGMA user_version", version, sizeof(version)) < 0)
+		goto fail;
+	for (v = strtol(version, NULL, 10); v < JOURNAL_VERSION; v++) {
+		char sql[64];
+
+		if (exec(j, v == 0 ? journal_schema_sql : upgrades[v]) < 0)
+			goto fail;
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %ld", v + 1);
+		if (exec(j, sql) < 0)
+			goto fail;
+	}
+	if (exec(j, "PRAGMA application_id = 1919577954") < 0 ||
+	    exec(j, "COMMIT") < 0)
+		goto fail;
+	return 0;
+fail:
+	sqlite3_exec(j->db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+int
+journal_open(struct journal **out, const char *path, int create)
+{
+	struct journal *j = xcalloc(1, sizeof(*j));
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+
+	*out = NULL;
+	j->path = xstrdup(path);
+	if (check_file(path, create) < 0 ||
+	    sqlite3_open_v2(path, &j->db, flags, NULL) != SQLITE_OK) {
+		if (j->db)
+			jerr(j, "open");
+		journal_close(j);
+		return -1;
+	}
+	if (set_up(j) < 0) {
+		journal_close(j);
+		return -1;
+	}
+	*out = j;
+	return 0;
+}
+
+void
+journal_close(struct journal *j)
+{
+	int i;
+
+	if (!j)
+		return;
+	for (i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(j->stmt[i]);
+	sqlite3_close(j->db);
+	free(j->path);
+	free(j);
+}
+
+const char *
+journal_path(const struct journal *j)
+{
+	return j->path;
+}
+
+int
+journal_begin(struct journal *j)
+{
+	return exec(j, "BEGIN IMMEDIATE");
+}
+
+int
+journal_commit(struct journal *j)
+{
+	if (exec(j, "COMMIT") < 0) {
+		journal_abort(j);
+		return -1;
+	}
+	return 0;
+}
+
+void
+journal_abort(struct journal *j)
+{
+	if (!sqlite3_get_autocommit(j->db))
+		sqlite3_exec(j->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* The prepared statement for s, reset and ready for binding. */
+static sqlite3_stmt *
+prepare(struct journal *j, enum stmt s)
+{
+	if (!j->stmt[s] && sqlite3_prepare_v3(j->db, stmt_sql[s], -1,
+	    SQLITE_PREPARE_PERSISTENT, &j->stmt[s], NULL) != SQLITE_OK) {
+		jerr(j, "prepare");
+		return NULL;
+	}
+	sqlite3_reset(j->stmt[s]);
+	sqlite3_clear_bindings(j->stmt[s]);
+	return j->stmt[s];
+}
+
+static void
+bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s)
+		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+/* Step a write statement to its end. */
+static int
+done(struct journal *j, sqlite3_stmt *st, const char *what)
+{
+	int r = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	if (r != SQLITE_DONE)
+		return jerr(j, what);
+	return 0;
+}
+
+int
+journal_add_run(struct journal *j, const struct jrun *r)
+{
+	sqlite3_stmt *st = prepare(j, ST_ADD_RUN);
+
+	if (!st)
+		return -1;
+	bind_text(st, 1, r->id);
+	bind_text(st, 2, r->job);
+	bind_text(st, 3, r->file);
+	bind_text(st, 4, r->text);
+	bind_text(st, 5, r->sha256);
+	bind_text(st, 6, r->git_commit);
+	bind_text(st, 7, r->git_blob);
+	if (r->git_commit)
+		sqlite3_bind_int(st, 8, r->git_dirty);
+	bind_text(st, 9, r->params);
+	bind_text(st, 10, r->user);
+	bind_text(st, 11, r->host);
+	sqlite3_bind_int64(st, 12, r->pid);
+	bind_text(st, 13, r->trigger);
+	sqlite3_bind_int64(st, 14, r->started);
+	return done(j, st, "recording the run");
+}
+
+int
+journal_end_run(struct journal *j, const char *run, const char *state,
+	int exit_code, int64_t ended)
+{
+	sqlite3_stmt *st = prepare(j, ST_END_RUN);
+
+	if (!st)
+		return -1;
+	bind_text(st, 1, state);
+	sqlite3_bind_int(st, 2, exit_code);
+	sqlite3_bind_int64(st, 3, ended);
+	bind_text(st, 4, run);
+	return done(j, st, "recording the end of the run");
+}
+
+int
+journal_add_step(struct journal *j, const char *run, const char *step,
+	const char *def_hash)
+{
+	sqlite3_stmt *st = prepare(j, ST_ADD_STEP);
+
+	if (!st)
+		return -1;
+	bind_text(st, 1, run);
+	bind_text(st, 2, step);
+	bind_text(st, 3, def_hash);
+	return done(j, st, "recording a step");
+}
+
+int
+journal_set_step(struct journal *j, const char *run, const char *step,
+	const char *state)
+{
+	sqlite3_stmt *st = prepare(j, ST_SET_STEP);
+
+	if (!st)
+		return -1;
+	bind_text(st, 1, state);
+	bind_text(st, 2, run);
+	bind_text(st, 3, step);
+	return done(j, st, "recording a step's state");
+}
+
+int
+journal_start_attempt(struct journal *j, const struct jattempt *a)
+{
+	sqlite3_stmt *st = prepare(j, ST_START_ATTEMPT);
+
+	if (!st)
+		return -1;
+	bind_text(st, 1, a->id);
+	bind_text(st, 2, a->run);
+	bind_text(st, 3, a->step);
+	bind_text(st, 4, a->kind);
+	sqlite3_bind_int(st, 5, a->attempt);
+	if (a->pid > 0) {
+		sqlite3_bind_int64(st, 6, a->pid);
+		sqlite3_bind_int64(st, 7, a->pid_start);
+	}
+	bind_text(st, 8, a->boot_id);
+	sqlite3_bind_int64(st, 9, a->started);
+	return done(j, st, "recording a step start");
+}
+
+int
+journal_end_attempt(struct journal *j, const char *id, const char *state,
+	int exit_code, int signal, int64_t ended, const char *output,
+	const char *log)
+{
+	sqlite3_stmt *st = prepare(j, ST_END_ATTEMPT);
+
+	if (!st)
+		return -1;
+	bind_text(st, 1, state);
+	if (exit_code >= 0)
+		sqlite3_bind_int(st, 2, exit_code);
+	if (signal >= 0)
+		sqlite3_bind_int(st, 3, signal);
+	sqlite3_bind_int64(st, 4, ended);
+	bind_text(st, 5, output);
+	bind_text(st, 6, log);
+	bind_text(st, 7, id);
+	return done(j, st, "recording a step's end");
+}
+
+int
+journal_add_output(struct journal *j, const char *run, const char *step,
+	const char *name, const char *value)
+{
+	sqlite3_stmt *st = prepare(j, ST_ADD_OUTPUT);
+
+	if (!st)
+		return -1;
+	bind_text(st, 1, run);
+	bind_text(st, 2, step);
+	bind_text(st, 3, name);
+	bind_text(st, 4, value);
+	return done(j, st, "recording an output");
+}
+
+int
+journal_event(struct journal *j, const char *run, int64_t at,
+	const char *kind, const char *step, const char *data)
+{
+	sqlite3_stmt *st = prepare(j, ST_LAST_EVENT);
+	char prev[65] = "", hash[65];
+	int64_t seq = 1;
+	struct buf b = {0};
+	int r;
+
+	if (!st)
+		return -1;
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		seq = sqlite3_column_int64(st, 0) + 1;
+		snprintf(prev, sizeof(prev), "%s",
+			(const char *)sqlite3_column_text(st, 1));
+	} else if (r != SQLITE_DONE) {
+		sqlite3_reset(st);
+		return jerr(j, "reading the event chain");
+	}
+	sqlite3_reset(st);
+
+	/* The hash covers every column, each on a line of its own. */
+	buf_addf(&b, "%s\n%" PRId64 "\n%s\n%" PRId64 "\n%s\n%s\n%s", prev, seq,
+		run, at, kind, step ? step : "", data);
+	sha256_hex(b.s, b.len, hash);
+	buf_free(&b);
+
+	if (!(st = prepare(j, ST_ADD_EVENT)))
+		return -1;
+	sqlite3_bind_int64(st, 1, seq);
+	bind_text(st, 2, run);
+	sqlite3_bind_int64(st, 3, at);
+	bind_text(st, 4, kind);
+	bind_text(st, 5, step);
+	bind_text(st, 6, data);
+	bind_text(st, 7, prev);
+	bind_text(st, 8, hash);
+	return done(j, st, "recording an event");
+}
+
+/* Reading. */
+
+static int
+walk(struct journal *j, const char *sql, const char *a, const char *b,
+	int limit, jrow_fn fn, void *arg)
+{
+	const char **names = NULL, **values = NULL;
+	sqlite3_stmt *st;
+	struct jrow row;
+	int r, i, n, found = 0;
+
+	if (sqlite3_prepare_v2(j->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return jerr(j, "query");
+	if (a)
+		sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
+	if (b)
+		sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
+	if (limit)	/* -1: no limit */
+		sqlite3_bind_int(st, a && b ? 3 : a || b ? 2 : 1, limit);
+	n = sqlite3_column_count(st);
+	names = xcalloc((size_t)n + 1, sizeof(*names));
+	values = xcalloc((size_t)n + 1, sizeof(*values));
+	for (i = 0; i < n; i++)
+		names[i] = sqlite3_column_name(st, i);
+	row.n = n;
+	row.names = names;
+	row.values = values;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		found = 1;
+		for (i = 0; i < n; i++)
+			values[i] = (const char *)sqlite3_column_text(st, i);
+		if (fn(arg, &row))
+			break;
+	}
+	if (r != SQLITE_ROW && r != SQLITE_DONE)
+		found = jerr(j, "query");
+	sqlite3_finalize(st);
+	free(names);
+	free(values);
+	return found;
+}
+
+#define RUN_COLUMNS "id, job, file, sha256, git_commit, git_blob, git_dirty, " \
+	"params, user, host, pid, trigger, started, ended, state, exit_code"
+
+int
+journal_runs(struct journal *j, const char *job, int limit, jrow_fn fn,
+	void *arg)
+{
+	const char *sql = job ?
+		"SELECT " RUN_COLUMNS " FROM runs WHERE job = ?1 "
+		"ORDER BY started DESC, rowid DESC LIMIT ?2" :
+		"SELECT " RUN_COLUMNS " FROM runs "
+		"ORDER BY started DESC, rowid DESC LIMIT ?1";
+
+	return walk(j, sql, job, NULL, limit > 0 ? limit : -1, fn, arg) < 0 ?
+		-1 : 0;
+}
+
+int
+journal_run(struct journal *j, const char *id, const char *job,
+	jrow_fn fn, void *arg)
+{
+	if (id)
+		return walk(j, "SELECT " RUN_COLUMNS ", text FROM runs "
+			"WHERE id = ?1", id, NULL, 0, fn, arg);
+	if (job)
+		return walk(j, "SELECT " RUN_COLUMNS ", text FROM runs "
+			"WHERE job = ?1 ORDER BY started DESC, rowid DESC "
+			"LIMIT 1", job, NULL, 0, fn, arg);
+	return walk(j, "SELECT " RUN_COLUMNS ", text FROM runs "
+		"ORDER BY started DESC, rowid DESC LIMIT 1", NULL, NULL, 0, fn,
+		arg);
+}
+
+int
+journal_steps(struct journal *j, const char *run, jrow_fn fn, void *arg)
+{
+	return walk(j, "SELECT step_id, def_hash, state FROM steps "
+		"WHERE run_id = ?1 ORDER BY rowid", run, NULL, 0, fn, arg) < 0 ?
+		-1 : 0;
+}
+
+int
+journal_attempts(struct journal *j, const char *run, jrow_fn fn, void *arg)
+{
+	return walk(j, "SELECT id, step_id, kind, attempt, pid, started, "
+		"ended, state, exit_code, signal, output, log FROM attempts "
+		"WHERE run_id = ?1 ORDER BY started, rowid", run, NULL, 0, fn,
+		arg) < 0 ? -1 : 0;
+}
+
+int
+journal_outputs(struct journal *j, const char *run, jrow_fn fn, void *arg)
+{
+	return walk(j, "SELECT step_id, name, value FROM outputs "
+		"WHERE run_id = ?1 ORDER BY rowid", run, NULL, 0, fn, arg) < 0 ?
+		-1 : 0;
+}
+
+int
+journal_events(struct journal *j, const char *run, jrow_fn fn, void *arg)
+{
+	return walk(j, "SELECT seq, at, kind, step_id, data, hash FROM events "
+		"WHERE run_id = ?1 ORDER BY seq", run, NULL, 0, fn, arg) < 0 ?
+		-1 : 0;
+}
+
+const char *
+jrow_get(const struct jrow *row, const char *name)
+{
+	int i;
+
+	for (i = 0; i < row->n; i++)
+		if (strcmp(row->names[i], name) == 0)
+			return row->values[i];
+	return NULL;
+}

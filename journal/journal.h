@@ -1,0 +1,97 @@
+/*
+ * journal.h - the SQLite journal: every run, step, attempt, output and
+ * event. This is the only code that talks SQL to the journal; it knows
+ * nothing of processes or job files.
+ *
+ * Writers group their changes: journal_begin(), any number of writes,
+ * journal_commit(). Every function returns 0, or -1 after reporting what
+ * went wrong (naming the journal file) with error().
+ */
+#ifndef RUNJOB_JOURNAL_H
+#define RUNJOB_JOURNAL_H
+
+#include <stdint.h>
+
+#define JOURNAL_VERSION 1
+
+struct journal;
+
+/* Open the journal at path. With create, a missing file (and its
+ * directory) is made, mode 0600; an existing file must be a runjob
+ * journal. *out is the caller's, closed with journal_close. */
+int journal_open(struct journal **out, const char *path, int create);
+void journal_close(struct journal *j);
+const char *journal_path(const struct journal *j);
+
+int journal_begin(struct journal *j);	/* BEGIN IMMEDIATE */
+int journal_commit(struct journal *j);
+void journal_abort(struct journal *j);	/* roll back an open transaction */
+
+/* A new run. Strings are copied into the journal as they are. */
+struct jrun {
+	const char *id, *job, *file, *text, *sha256;
+	const char *git_commit, *git_blob;	/* NULL: not in git */
+	int git_dirty;
+	const char *params;		/* JSON object, masked */
+	const char *user, *host, *trigger;
+	long pid;
+	int64_t started;
+};
+int journal_add_run(struct journal *j, const struct jrun *r);
+int journal_end_run(struct journal *j, const char *run, const char *state,
+	int exit_code, int64_t ended);
+
+int journal_add_step(struct journal *j, const char *run, const char *step,
+	const char *def_hash);
+int journal_set_step(struct journal *j, const char *run, const char *step,
+	const char *state);
+
+struct jattempt {
+	const char *id, *run, *step, *kind;
+	int attempt;
+	long pid;
+	long long pid_start;
+	const char *boot_id;
+	int64_t started;
+};
+int journal_start_attempt(struct journal *j, const struct jattempt *a);
+/* exit_code or signal < 0: not applicable. */
+int journal_end_attempt(struct journal *j, const char *id, const char *state,
+	int exit_code, int signal, int64_t ended, const char *output,
+	const char *log);
+
+int journal_add_output(struct journal *j, const char *run, const char *step,
+	const char *name, const char *value);
+
+/* Append an event to the chain; data is a JSON object ("{}" for none). */
+int journal_event(struct journal *j, const char *run, int64_t at,
+	const char *kind, const char *step, const char *data);
+
+/* Reading. A row hands its columns as names and values (NULL for SQL
+ * NULL), valid during the callback only; a callback returning non-zero
+ * stops the walk. */
+struct jrow {
+	int n;
+	const char *const *names;
+	const char *const *values;
+};
+typedef int (*jrow_fn)(void *arg, const struct jrow *row);
+
+/* Runs, newest first: of job (NULL: every job), at most limit (0: all). */
+int journal_runs(struct journal *j, const char *job, int limit, jrow_fn fn,
+	void *arg);
+/* The run with id, or with job's latest run when id is NULL. Returns 1
+ * when found, 0 when not, -1 on error. */
+int journal_run(struct journal *j, const char *id, const char *job,
+	jrow_fn fn, void *arg);
+int journal_steps(struct journal *j, const char *run, jrow_fn fn, void *arg);
+int journal_attempts(struct journal *j, const char *run, jrow_fn fn,
+	void *arg);
+int journal_outputs(struct journal *j, const char *run, jrow_fn fn,
+	void *arg);
+int journal_events(struct journal *j, const char *run, jrow_fn fn, void *arg);
+
+/* The value of column name in row, or NULL. */
+const char *jrow_get(const struct jrow *row, const char *name);
+
+#endif

@@ -1,0 +1,83 @@
+-- The runjob journal, schema version 1 (kept in PRAGMA user_version).
+-- Times are milliseconds since the epoch, UTC. Nothing secret is ever
+-- stored: params, output and outputs are masked before they get here.
+
+CREATE TABLE runs (
+	id		TEXT PRIMARY KEY,	-- e.g. 20261121-023000-7f3a
+	job		TEXT NOT NULL,		-- the job's name
+	file		TEXT NOT NULL,		-- the job file, absolute path
+	text		TEXT NOT NULL,		-- the full job text that ran
+	sha256		TEXT NOT NULL,		-- of text
+	git_commit	TEXT,			-- HEAD when the job file is in git
+	git_blob	TEXT,			-- the job file's blob id
+	git_dirty	INTEGER,		-- 1: the file differs from HEAD
+	params		TEXT NOT NULL,		-- JSON object, secrets as ***
+	user		TEXT NOT NULL,
+	host		TEXT NOT NULL,
+	pid		INTEGER NOT NULL,
+	trigger		TEXT NOT NULL,		-- manual | schedule | resume
+	started		INTEGER NOT NULL,
+	ended		INTEGER,
+	state		TEXT NOT NULL,		-- running | succeeded | failed |
+						-- interrupted | paused | unknown |
+						-- rolled-back
+	exit_code	INTEGER
+);
+CREATE INDEX runs_by_job ON runs (job, started);
+
+-- Every step instance of a run and where it stands.
+CREATE TABLE steps (
+	run_id		TEXT NOT NULL REFERENCES runs (id),
+	step_id		TEXT NOT NULL,		-- copy, or copy[a] for item a
+	def_hash	TEXT NOT NULL,		-- SHA-256 of its definition
+	state		TEXT NOT NULL,		-- pending | running | succeeded |
+						-- failed | skipped | stopped |
+						-- not-run
+	PRIMARY KEY (run_id, step_id)
+);
+
+-- Every process runjob started for a run: a step's tries, its if: probe,
+-- its rollback.
+CREATE TABLE attempts (
+	id		TEXT PRIMARY KEY,	-- RUNJOB_ATTEMPT_ID
+	run_id		TEXT NOT NULL REFERENCES runs (id),
+	step_id		TEXT NOT NULL,
+	kind		TEXT NOT NULL,		-- step | if | rollback
+	attempt		INTEGER NOT NULL,	-- 1, 2, ...
+	pid		INTEGER,
+	pid_start	INTEGER,		-- the process's start time (clock
+						-- ticks after boot), with boot_id
+	boot_id		TEXT,			-- to know the pid is still it
+	started		INTEGER NOT NULL,
+	ended		INTEGER,
+	state		TEXT NOT NULL,		-- running | succeeded | failed |
+						-- timeout | stopped | skipped
+	exit_code	INTEGER,
+	signal		INTEGER,
+	output		TEXT,			-- its last 64 KiB of output, masked
+	log		TEXT			-- the log file with all of it
+);
+CREATE INDEX attempts_by_run ON attempts (run_id, step_id);
+
+-- Outputs a step declared and wrote to $RUNJOB_OUTPUT, masked.
+CREATE TABLE outputs (
+	run_id		TEXT NOT NULL REFERENCES runs (id),
+	step_id		TEXT NOT NULL,
+	name		TEXT NOT NULL,
+	value		TEXT NOT NULL,
+	PRIMARY KEY (run_id, step_id, name)
+);
+
+-- The append-only audit log. Each event carries the hash of the one
+-- before it, so an edited or deleted row breaks the chain.
+CREATE TABLE events (
+	seq		INTEGER PRIMARY KEY,
+	run_id		TEXT NOT NULL,
+	at		INTEGER NOT NULL,
+	kind		TEXT NOT NULL,
+	step_id		TEXT,
+	data		TEXT NOT NULL,		-- a JSON object
+	prev		TEXT NOT NULL,		-- the previous event's hash
+	hash		TEXT NOT NULL		-- SHA-256 over prev and this row
+);
+CREATE INDEX events_by_run ON events (run_id, seq);
