@@ -31,16 +31,21 @@ PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -lyaml -lsql
 # Everything but main.c also goes into the unit tests and benchmarks.
 LIB_SRC = runner/arena.c runner/buf.c runner/check.c runner/diag.c \
 	runner/expand.c runner/graph.c runner/job.c runner/load.c \
-	runner/mask.c runner/name.c runner/param.c runner/plan.c runner/sha256.c \
+	runner/env.c runner/mask.c runner/name.c runner/param.c runner/plan.c \
+	runner/proc.c runner/sched.c runner/ui.c \
+	runner/sha256.c \
 	runner/util.c journal/journal.c journal/schema.c
 LIB_OBJ = $(LIB_SRC:.c=.o)
+# The commands, only in runjob itself.
+CMD_SRC = runner/main.c runner/cli.c
+CMD_OBJ = $(CMD_SRC:.c=.o)
 UNIT_SRC = $(wildcard t/unit/*.c)
 UNIT_BIN = $(UNIT_SRC:.c=)
 
 all: runjob
 
-runjob: runner/main.o $(LIB_OBJ)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ runner/main.o $(LIB_OBJ) $(PKG_LIBS)
+runjob: $(CMD_OBJ) $(LIB_OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CMD_OBJ) $(LIB_OBJ) $(PKG_LIBS)
 
 runner/%.o: runner/%.c runner/*.h journal/journal.h
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARNINGS) -c -o $@ $<

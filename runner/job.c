@@ -516,6 +516,7 @@ step(struct ctx *c, struct step *s, const struct node *n)
 	s->rollback.timeout_ms = -1;
 	s->at.line = n->line;
 	s->at.col = n->col;
+	s->node = n;
 	if (want(c, n, NODE_MAP, "a step") < 0) {
 		s->id = arena_printf(c->a, "(step at %u:%u)", n->line, n->col);
 		return;

@@ -78,6 +78,7 @@ struct param {
 struct step {
 	const char *id;
 	struct mark at;
+	const struct node *node;	/* the step as written */
 	const char *description;
 	struct action action;
 	struct action rollback;	/* kind ACT_NONE: none */

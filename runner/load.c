@@ -142,6 +142,33 @@ utf8_invalid(const unsigned char *s, size_t len)
 	return len;
 }
 
+void
+node_write_canon(const struct node *n, struct buf *b)
+{
+	size_t i;
+
+	if (!n)
+		return;
+	switch (n->kind) {
+	case NODE_SCALAR:
+		buf_addf(b, "%c%zu:", n->plain ? 'p' : 's', n->n);
+		buf_add(b, n->u.str, n->n);
+		break;
+	case NODE_SEQ:
+		buf_addc(b, '[');
+		for (i = 0; i < n->n; i++)
+			node_write_canon(n->u.items[i], b);
+		buf_addc(b, ']');
+		break;
+	case NODE_MAP:
+		buf_addc(b, '{');
+		for (i = 0; i < 2 * n->n; i++)
+			node_write_canon(n->u.items[i], b);
+		buf_addc(b, '}');
+		break;
+	}
+}
+
 int
 node_is_null(const struct node *n)
 {

@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "arena.h"
+#include "buf.h"
 #include "diag.h"
 
 #define LOAD_MAX_FILE	(4u << 20)	/* bytes of a job file */
@@ -39,6 +40,10 @@ int load_file(char **text, size_t *len, const char *path, struct diags *d);
  * Returns 0, or -1 with every problem found in d. */
 int load_yaml(struct node **root, const char *text, size_t len,
 	const char *file, struct arena *a, struct diags *d);
+
+/* Append n in one canonical form (no comments, no layout), so that two
+ * ways of writing the same thing compare equal. */
+void node_write_canon(const struct node *n, struct buf *b);
 
 /* A plain scalar that YAML reads as null: "", "~", "null". */
 int node_is_null(const struct node *n);

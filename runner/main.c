@@ -6,7 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
+#include "buf.h"
+#include "cli.h"
 #include "diag.h"
 #include "exitcode.h"
 #include "graph.h"
@@ -20,22 +21,6 @@
 #define RUNJOB_VERSION "unknown"
 #endif
 
-/* Options shared by the commands that load a job. */
-struct opts {
-	struct param_args params;
-	int json, dot, quiet;
-};
-
-/* A job file loaded and checked as far as its problems allow. */
-struct loaded {
-	struct job *job;
-	struct graph graph;
-	struct param_values values;
-	struct plan plan;
-	struct mask mask;
-	int planned;		/* plan is built */
-};
-
 struct command {
 	const char *name;
 	int (*fn)(int argc, char **argv);
@@ -46,42 +31,8 @@ struct command {
 
 static const struct command commands[];
 
-/* Load, check and plan the job at path. Returns 0 when it is valid. */
-static int
-load(struct loaded *l, const char *path, const struct opts *o,
-	struct diags *d)
-{
-	size_t nerrors = d->nerrors, i;
-
-	memset(l, 0, sizeof(*l));
-	/* Go on after errors while there are steps, to report them all. */
-	if (job_load(&l->job, path, d) < 0 && !l->job->steps)
-		return -1;
-	params_check(l->job, d);
-	graph_build(&l->graph, l->job, d);
-	check_job(l->job, &l->graph, d);
-	params_resolve(&l->values, l->job, &o->params, d);
-	for (i = 0; i < l->job->nparams; i++)
-		if (l->job->params[i].secret)
-			mask_add(&l->mask, l->values.value[i]);
-	if (l->graph.nwaves && d->nerrors == nerrors &&
-	    plan_build(&l->plan, l->job, &l->graph, &l->values, d) == 0)
-		l->planned = 1;
-	return d->nerrors > nerrors ? -1 : 0;
-}
-
-static void
-unload(struct loaded *l)
-{
-	if (l->planned)
-		plan_free(&l->plan);
-	graph_free(&l->graph);
-	mask_free(&l->mask);
-	job_free(l->job);
-}
-
 /* Report a usage error about cmd (NULL: none in particular). */
-static int
+int
 usage_error(const char *cmd, const char *msg)
 {
 	size_t i;
@@ -92,83 +43,6 @@ usage_error(const char *cmd, const char *msg)
 			fprintf(stderr, "usage: %s %s\nRun '%s help %s' for "
 				"more.\n", argv0, commands[i].usage, argv0, cmd);
 	return EXIT_USAGE;
-}
-
-static void
-add_arg(const char ***v, size_t *n, const char *s)
-{
-	*v = xreallocarray(*v, *n + 1, sizeof(**v));
-	(*v)[(*n)++] = s;
-}
-
-static int cmd_help(int argc, char **argv);
-
-/* Parse the options of cmd; `allowed` lists the long names it takes.
- * Returns the index of the first operand, -1 after a usage error, or -2
- * when help was asked for and given. */
-static int
-parse_opts(const char *cmd, int argc, char **argv, struct opts *o,
-	const char *allowed)
-{
-	static const struct option longopts[] = {
-		{ "param", required_argument, NULL, 'p' },
-		{ "env-file", required_argument, NULL, 'E' },
-		{ "json", no_argument, NULL, 'J' },
-		{ "dot", no_argument, NULL, 'D' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	char msg[256];
-	int c;
-
-	memset(o, 0, sizeof(*o));
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+p:qh", longopts, NULL)) != -1) {
-		const char *name = NULL;
-
-		switch (c) {
-		case 'p': name = "param"; break;
-		case 'E': name = "env-file"; break;
-		case 'J': name = "json"; break;
-		case 'D': name = "dot"; break;
-		case 'q': name = "quiet"; break;
-		case 'h': {
-			char *help[] = { "help", (char *)cmd, NULL };
-
-			cmd_help(2, help);
-			return -2;
-		}
-		default:
-			snprintf(msg, sizeof(msg), "unknown option '%s'",
-				argv[optind - 1]);
-			usage_error(cmd, msg);
-			return -1;
-		}
-		if (!strstr(allowed, name)) {
-			snprintf(msg, sizeof(msg), "'%s' does not apply to '%s'",
-				argv[optind - 1], cmd);
-			usage_error(cmd, msg);
-			return -1;
-		}
-		switch (c) {
-		case 'p': add_arg(&o->params.set, &o->params.nset, optarg); break;
-		case 'E': add_arg(&o->params.env_files, &o->params.nenv_files,
-			optarg); break;
-		case 'J': o->json = 1; break;
-		case 'D': o->dot = 1; break;
-		case 'q': o->quiet = 1; break;
-		}
-	}
-	return optind;
-}
-
-static void
-free_opts(struct opts *o)
-{
-	free(o->params.set);
-	free(o->params.env_files);
 }
 
 static int
@@ -295,7 +169,7 @@ unknown_command(const char *name)
 	return EXIT_USAGE;
 }
 
-static int
+int
 cmd_help(int argc, char **argv)
 {
 	size_t i;

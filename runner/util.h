@@ -30,6 +30,8 @@ void *xcalloc(size_t nmemb, size_t size);
 void *xreallocarray(void *p, size_t nmemb, size_t size);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
+/* A formatted string in memory of its own, for the caller to free. */
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Grow *v (an array of *cap elements of `size` bytes) so that it holds at
  * least `need` elements. */

@@ -1,0 +1,169 @@
+/*
+ * cli.c - options and job loading shared by the commands.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "cli.h"
+#include "util.h"
+
+/* Load, check and plan the job at path. Returns 0 when it is valid. */
+int
+load(struct loaded *l, const char *path, const struct opts *o,
+	struct diags *d)
+{
+	size_t nerrors = d->nerrors, i;
+
+	memset(l, 0, sizeof(*l));
+	/* Go on after errors while there are steps, to report them all. */
+	if (job_load(&l->job, path, d) < 0 && !l->job->steps)
+		return -1;
+	params_check(l->job, d);
+	graph_build(&l->graph, l->job, d);
+	check_job(l->job, &l->graph, d);
+	params_resolve(&l->values, l->job, &o->params, d);
+	for (i = 0; i < l->job->nparams; i++)
+		if (l->job->params[i].secret)
+			mask_add(&l->mask, l->values.value[i]);
+	if (l->graph.nwaves && d->nerrors == nerrors &&
+	    plan_build(&l->plan, l->job, &l->graph, &l->values, d) == 0)
+		l->planned = 1;
+	return d->nerrors > nerrors ? -1 : 0;
+}
+
+void
+unload(struct loaded *l)
+{
+	if (l->planned)
+		plan_free(&l->plan);
+	graph_free(&l->graph);
+	mask_free(&l->mask);
+	job_free(l->job);
+}
+
+static void
+add_arg(const char ***v, size_t *n, const char *s)
+{
+	*v = xreallocarray(*v, *n + 1, sizeof(**v));
+	(*v)[(*n)++] = s;
+}
+
+static int
+has_word(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+	const char *p;
+
+	for (p = list; (p = strstr(p, word)); p += n)
+		if ((p == list || p[-1] == ' ') && (!p[n] || p[n] == ' '))
+			return 1;
+	return 0;
+}
+
+static int
+number(const char *cmd, const char *opt, const char *s, int min, int max,
+	int *out)
+{
+	char *end, msg[160];
+	long v = strtol(s, &end, 10);
+
+	if (*s && !*end && v >= min && v <= max) {
+		*out = (int)v;
+		return 0;
+	}
+	snprintf(msg, sizeof(msg), "%s takes a number from %d to %d, not '%s'",
+		opt, min, max, s);
+	usage_error(cmd, msg);
+	return -1;
+}
+
+int
+parse_opts(const char *cmd, int argc, char **argv, struct opts *o,
+	const char *allowed)
+{
+	static const struct option longopts[] = {
+		{ "param", required_argument, NULL, 'p' },
+		{ "env-file", required_argument, NULL, 'E' },
+		{ "json", no_argument, NULL, 'J' },
+		{ "dot", no_argument, NULL, 'D' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "dry-run", no_argument, NULL, 'N' },
+		{ "only", required_argument, NULL, 'O' },
+		{ "from", required_argument, NULL, 'F' },
+		{ "new", no_argument, NULL, 'W' },
+		{ "journal", required_argument, NULL, 'L' },
+		{ "limit", required_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char msg[256];
+	int c, i;
+
+	memset(o, 0, sizeof(*o));
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "p:qvj:h", longopts, NULL)) != -1) {
+		const char *name = NULL;
+
+		for (i = 0; longopts[i].name; i++)
+			if (longopts[i].val == c)
+				name = longopts[i].name;
+		if (c == 'h') {
+			char *help[] = { "help", (char *)cmd, NULL };
+
+			cmd_help(2, help);
+			return -2;
+		}
+		if (!name || c == '?' || c == ':') {
+			snprintf(msg, sizeof(msg), optopt && c == '?' &&
+				strchr("pj", optopt) ? "option '%s' needs a value"
+				: "unknown option '%s'", argv[optind - 1]);
+			usage_error(cmd, msg);
+			return -1;
+		}
+		if (!has_word(allowed, name)) {
+			snprintf(msg, sizeof(msg), "'%s' does not apply to '%s'",
+				argv[optind - 1], cmd);
+			usage_error(cmd, msg);
+			return -1;
+		}
+		switch (c) {
+		case 'p': add_arg(&o->params.set, &o->params.nset, optarg); break;
+		case 'E': add_arg(&o->params.env_files, &o->params.nenv_files,
+			optarg); break;
+		case 'J': o->json = 1; break;
+		case 'D': o->dot = 1; break;
+		case 'q': o->quiet = 1; break;
+		case 'v': o->verbose = 1; break;
+		case 'N': o->dry_run = 1; break;
+		case 'W': o->new_run = 1; break;
+		case 'O': add_arg(&o->only, &o->nonly, optarg); break;
+		case 'F': add_arg(&o->from, &o->nfrom, optarg); break;
+		case 'L': o->journal = optarg; break;
+		case 'j':
+			if (number(cmd, "-j", optarg, 1, 4096, &o->jobs) < 0)
+				return -1;
+			break;
+		case 'l':
+			if (number(cmd, "--limit", optarg, 1, 1000000,
+			    &o->limit) < 0)
+				return -1;
+			break;
+		}
+	}
+	return optind;
+}
+
+void
+free_opts(struct opts *o)
+{
+	free(o->params.set);
+	free(o->params.env_files);
+	free(o->only);
+	free(o->from);
+}

@@ -1,0 +1,55 @@
+/*
+ * cli.h - what the commands share: their options, and loading a job file
+ * through check and plan.
+ */
+#ifndef RUNJOB_CLI_H
+#define RUNJOB_CLI_H
+
+#include <stddef.h>
+
+#include "diag.h"
+#include "graph.h"
+#include "job.h"
+#include "mask.h"
+#include "param.h"
+#include "plan.h"
+
+struct opts {
+	struct param_args params;
+	int json, dot, quiet, verbose;
+	int jobs;		/* -j N; 0: not given */
+	int dry_run, new_run;
+	const char **only, **from;
+	size_t nonly, nfrom;
+	const char *journal;	/* --journal PATH */
+	int limit;		/* --limit N; 0: not given */
+};
+
+/* A job file loaded and checked as far as its problems allow. */
+struct loaded {
+	struct job *job;
+	struct graph graph;
+	struct param_values values;
+	struct plan plan;
+	struct mask mask;	/* the values of secret params */
+	int planned;		/* plan is built */
+};
+
+/* Parse the options of cmd; `allowed` lists, blank-separated, the long
+ * names of those it takes. Returns the index of the first operand (the
+ * operands are moved behind the options), -1 after a usage error, or -2
+ * when help was asked for and given. */
+int parse_opts(const char *cmd, int argc, char **argv, struct opts *o,
+	const char *allowed);
+void free_opts(struct opts *o);
+
+/* Load, check and plan the job at path. Returns 0 when it is valid. */
+int load(struct loaded *l, const char *path, const struct opts *o,
+	struct diags *d);
+void unload(struct loaded *l);
+
+/* Defined with the command table in main.c. */
+int usage_error(const char *cmd, const char *msg);
+int cmd_help(int argc, char **argv);
+
+#endif

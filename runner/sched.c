@@ -1,0 +1,1291 @@
+/*
+ * sched.c - the scheduler.
+ *
+ * One poll loop over the output pipes of the running steps and a
+ * signalfd for SIGCHLD, SIGINT and SIGTERM, in the manner of samurai's
+ * build.c. Each turn of the loop reaps what ended, starts what became
+ * ready, commits every transition of the turn in one journal
+ * transaction, and only then lets the new processes exec: a step's start
+ * is durable before its command can run.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "env.h"
+#include "exitcode.h"
+#include "expand.h"
+#include "proc.h"
+#include "sched.h"
+#include "sha256.h"
+#include "util.h"
+
+extern char **environ;
+
+enum {
+	TAIL_MAX = 64 * 1024,		/* output kept in the journal */
+	LINE_MAX_ = 64 * 1024,		/* a longer line is cut */
+	DEFAULT_GRACE_MS = 10000,
+};
+
+enum tstate { T_WAIT, T_READY, T_DELAY, T_ACTIVE, T_DONE };
+enum tresult { RES_NONE, RES_OK, RES_SKIPPED, RES_FAILED, RES_NOT_RUN, RES_EXCLUDED };
+
+/* One step instance of the plan. */
+struct task {
+	enum tstate state;
+	enum tresult result;
+	size_t pending;		/* needs not yet satisfied */
+	int tries;		/* attempts started */
+	int probed;		/* its if: said run */
+	int64_t next_at;	/* T_DELAY: when to try again */
+	char **out;		/* its outputs, "NAME=VALUE", once succeeded */
+	size_t nout;
+};
+
+/* One running process: a try of a step, or its if: probe. */
+struct attempt {
+	size_t task;
+	int probe;		/* the if: probe, not the step */
+	int n;			/* attempt number */
+	char *id;		/* RUNJOB_ATTEMPT_ID */
+	struct proc proc;
+	int64_t started, deadline, kill_at;	/* ms; 0: none */
+	int timed_out, stopped;
+	int log;		/* the masked log file */
+	char *log_path, *out_path;
+	struct buf line;	/* a partial line of output */
+	struct buf tail;	/* the last TAIL_MAX bytes, masked */
+	int done;		/* reaped */
+	int status;
+};
+
+struct sched {
+	const struct sched_run *r;
+	const struct plan *p;
+	const struct job *job;
+	const struct graph *g;
+	struct env base;	/* the runner's environment, job env, params */
+	struct task *t;
+	struct attempt **a;	/* running */
+	size_t na, capa;
+	size_t *ready;		/* FIFO of tasks to start */
+	size_t rhead, rtail;
+	int jobs;
+	int stopping;		/* start nothing new */
+	int signal;		/* SIGINT or SIGTERM received, or 0 */
+	int failed;		/* a step failed */
+	int journal_broken;
+	int in_tx;
+	int sigfd;
+	int any_outputs;	/* some step declares outputs */
+	int64_t deadline;	/* the job's timeout; 0: none */
+	unsigned char *mark;	/* scratch, one per step */
+};
+
+int64_t
+now_ms(void)
+{
+	static int64_t base = -1, mono0;
+	struct timespec ts;
+	int64_t mono;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	mono = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if (base < 0) {
+		const char *fake = getenv("RUNJOB_NOW");
+		struct tm tm;
+
+		memset(&tm, 0, sizeof(tm));
+		if (fake && strptime(fake, "%Y-%m-%dT%H:%M:%SZ", &tm)) {
+			base = (int64_t)timegm(&tm) * 1000;
+		} else {
+			clock_gettime(CLOCK_REALTIME, &ts);
+			base = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+		}
+		mono0 = mono;
+	}
+	/* The wall clock at start, advanced by the monotonic clock: a
+	 * clock step during a run does not bend its durations. */
+	return base + (mono - mono0);
+}
+
+/* Journal writes of one loop turn share a transaction. */
+static int
+jtx(struct sched *s)
+{
+	if (s->journal_broken)
+		return -1;
+	if (!s->in_tx) {
+		if (journal_begin(s->r->journal) < 0) {
+			s->journal_broken = 1;
+			return -1;
+		}
+		s->in_tx = 1;
+	}
+	return 0;
+}
+
+static void
+jfail(struct sched *s)
+{
+	if (s->journal_broken)
+		return;
+	s->journal_broken = 1;
+	s->stopping = 1;
+	if (s->in_tx)
+		journal_abort(s->r->journal);
+	s->in_tx = 0;
+}
+
+static const char *
+inst_id(const struct sched *s, size_t i)
+{
+	return s->p->v[i].id;
+}
+
+static const struct step *
+inst_step(const struct sched *s, size_t i)
+{
+	return &s->job->steps[s->p->v[i].step];
+}
+
+static void
+event(struct sched *s, const char *kind, const char *step, struct buf *data)
+{
+	if (jtx(s) < 0 || journal_event(s->r->journal, s->r->run_id,
+	    now_ms(), kind, step, data ? buf_str(data) : "{}") < 0)
+		jfail(s);
+}
+
+static void
+set_step(struct sched *s, size_t i, const char *state)
+{
+	if (jtx(s) < 0 || journal_set_step(s->r->journal, s->r->run_id,
+	    inst_id(s, i), state) < 0)
+		jfail(s);
+}
+
+/* Dependents. */
+
+typedef void (*inst_fn)(struct sched *s, size_t inst);
+
+/* Call fn on each instance that needs instance i. */
+static void
+each_dependent(struct sched *s, size_t i, inst_fn fn)
+{
+	size_t st = s->p->v[i].step, j, k;
+
+	for (j = s->g->rdep_start[st]; j < s->g->rdep_start[st + 1]; j++) {
+		size_t dep = s->g->rdeps[j];
+
+		for (k = s->p->first[dep]; k < s->p->first[dep + 1]; k++)
+			fn(s, k);
+	}
+}
+
+/* Apply visit to i and everything downstream of it, with an explicit
+ * stack (a chain of a million steps must not overflow the C stack);
+ * visit returns 0 for an instance already dealt with, to prune there. */
+static size_t *spread_stack, spread_top, spread_cap;
+
+static void
+spread_push(struct sched *s, size_t i)
+{
+	(void)s;
+	xgrow(&spread_stack, &spread_cap, spread_top + 1,
+		sizeof(*spread_stack));
+	spread_stack[spread_top++] = i;
+}
+
+static void
+spread(struct sched *s, size_t i, int (*visit)(struct sched *s, size_t i))
+{
+	size_t base = spread_top;
+
+	each_dependent(s, i, spread_push);
+	while (spread_top > base) {
+		size_t v = spread_stack[--spread_top];
+
+		if (visit(s, v))
+			each_dependent(s, v, spread_push);
+	}
+}
+
+static void
+make_ready(struct sched *s, size_t i)
+{
+	s->t[i].state = T_READY;
+	s->ready[s->rtail++ % (s->p->n + 1)] = i;
+}
+
+static void
+satisfied(struct sched *s, size_t i)
+{
+	struct task *t = &s->t[i];
+
+	if (t->state == T_WAIT && t->pending && --t->pending == 0)
+		make_ready(s, i);
+}
+
+static int
+not_run(struct sched *s, size_t i)
+{
+	struct task *t = &s->t[i];
+
+	if (t->state == T_DONE)
+		return 0;
+	t->state = T_DONE;
+	t->result = RES_NOT_RUN;
+	set_step(s, i, "not-run");
+	return 1;
+}
+
+static void
+finish_task(struct sched *s, size_t i, enum tresult result)
+{
+	struct task *t = &s->t[i];
+
+	t->state = T_DONE;
+	t->result = result;
+	if (result == RES_FAILED) {
+		s->failed = 1;
+		if (s->job->on_failure != ON_FAILURE_CONTINUE)
+			s->stopping = 1;
+		spread(s, i, not_run);
+	} else {
+		each_dependent(s, i, satisfied);
+	}
+}
+
+/* Expansion of ${{ }} at run time. */
+
+struct xctx {
+	struct sched *s;
+	size_t inst;
+	struct buf tmp;
+};
+
+static const char *
+output_of(struct sched *s, const char *step, size_t steplen,
+	const char *name, size_t namelen)
+{
+	size_t i, k;
+
+	for (i = 0; i < s->p->n; i++) {
+		const char *id = inst_step(s, i)->id;
+
+		if (strlen(id) != steplen || memcmp(id, step, steplen) != 0)
+			continue;
+		for (k = 0; k < s->t[i].nout; k++)
+			if (strncmp(s->t[i].out[k], name, namelen) == 0 &&
+			    s->t[i].out[k][namelen] == '=')
+				return s->t[i].out[k] + namelen + 1;
+	}
+	return "";
+}
+
+static const char *
+run_value(void *arg, const struct ref *r)
+{
+	struct xctx *x = arg;
+	struct sched *s = x->s;
+	char *name;
+	const char *v;
+
+	switch (r->kind) {
+	case REF_PARAM:
+		name = xstrndup(r->name, r->namelen);
+		v = param_value(s->job, s->p->pv, name);
+		free(name);
+		return v ? v : "";
+	case REF_OUTPUT:
+		return output_of(s, r->step, r->steplen, r->name, r->namelen);
+	case REF_RUN_ID:
+		return s->r->run_id;
+	case REF_ITEM:
+		return s->p->v[x->inst].item ? s->p->v[x->inst].item : "";
+	}
+	return "";
+}
+
+/* s with its expressions expanded; valid until the next call. */
+static const char *
+xpand(struct xctx *x, const char *str)
+{
+	const char *why;
+
+	buf_reset(&x->tmp);
+	if (expand(&x->tmp, str, run_value, x, &why) < 0)
+		return str;	/* check refused it already */
+	return buf_str(&x->tmp);
+}
+
+/* The environment. */
+
+static void
+add_ancestor_outputs(struct sched *s, struct env *e, size_t inst)
+{
+	size_t st = s->p->v[inst].step, *stack, top = 0, nseen = 0, *seen, j, k;
+
+	if (!s->any_outputs)
+		return;
+	stack = xreallocarray(NULL, s->g->n + 1, sizeof(*stack));
+	seen = xreallocarray(NULL, s->g->n + 1, sizeof(*seen));
+	stack[top++] = st;
+	while (top) {
+		size_t v = stack[--top];
+
+		for (j = s->g->dep_start[v]; j < s->g->dep_start[v + 1]; j++) {
+			size_t u = s->g->deps[j];
+
+			if (s->mark[u])
+				continue;
+			s->mark[u] = 1;
+			seen[nseen++] = u;
+			stack[top++] = u;
+			for (k = s->p->first[u]; k < s->p->first[u + 1]; k++) {
+				size_t o;
+
+				for (o = 0; o < s->t[k].nout; o++)
+					env_put(e, s->t[k].out[o]);
+			}
+		}
+	}
+	for (j = 0; j < nseen; j++)
+		s->mark[seen[j]] = 0;
+	free(seen);
+	free(stack);
+}
+
+static void
+build_env(struct sched *s, struct env *e, struct attempt *a)
+{
+	const struct step *st = inst_step(s, a->task);
+	struct xctx x = { .s = s, .inst = a->task };
+	char num[16];
+	size_t i;
+
+	env_copy(e, &s->base);
+	add_ancestor_outputs(s, e, a->task);
+	for (i = 0; i < st->nenv; i++)
+		env_set(e, st->env[i].key, xpand(&x, st->env[i].value));
+	snprintf(num, sizeof(num), "%d", a->n);
+	env_set(e, "RUNJOB_RUN_ID", s->r->run_id);
+	env_set(e, "RUNJOB_JOB", s->job->name);
+	env_set(e, "RUNJOB_STEP", inst_id(s, a->task));
+	env_set(e, "RUNJOB_ATTEMPT", num);
+	env_set(e, "RUNJOB_ATTEMPT_ID", a->id);
+	env_set(e, "RUNJOB_OUTPUT", a->out_path);
+	if (s->p->v[a->task].item)
+		env_set(e, "RUNJOB_ITEM", s->p->v[a->task].item);
+	buf_free(&x.tmp);
+}
+
+/* Words that make a command need a shell even without special
+ * characters: shell builtins and reserved words. */
+static const char *const shell_words[] = {
+	".", ":", "alias", "bg", "break", "case", "cd", "command", "continue",
+	"declare", "do", "done", "elif", "else", "esac", "eval", "exec",
+	"exit", "export", "fc", "fg", "fi", "for", "function", "getopts",
+	"hash", "if", "in", "jobs", "let", "local", "read", "readonly",
+	"return", "select", "set", "shift", "source", "then", "time",
+	"times", "trap", "type", "ulimit", "umask", "unalias", "unset",
+	"until", "wait", "while", NULL,
+};
+
+/* Split text into argv when it is one simple command that a shell would
+ * run unchanged (as make does): then runjob execs it directly and saves
+ * a shell per step. Returns the word count, or 0 when a shell is needed. */
+static size_t
+simple_command(const char *text, char ***argv)
+{
+	static const char ok[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOP"
+		"QRSTUVWXYZ0123456789_-./:=,+@% \t";
+	char **v, *copy, *w, *save = NULL;
+	size_t n = 0, i;
+
+	if (text[strspn(text, ok)] || !text[strspn(text, " \t")])
+		return 0;
+	copy = xstrdup(text);
+	v = xcalloc(strlen(text) / 2 + 2, sizeof(*v));
+	for (w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t",
+	    &save))
+		v[n++] = xstrdup(w);
+	free(copy);
+	for (i = 0; shell_words[i]; i++)
+		if (strcmp(v[0], shell_words[i]) == 0)
+			break;
+	if (shell_words[i] || strchr(v[0], '=')) {
+		for (i = 0; i < n; i++)
+			free(v[i]);
+		free(v);
+		return 0;
+	}
+	*argv = v;
+	return n;
+}
+
+/* argv for shell text: the step's shell: (split at blanks) or
+ * /bin/sh -e, then -c TEXT. */
+static char **
+shell_argv(const char *shell, const char *text)
+{
+	char **v, *copy, *w, *save = NULL;
+	size_t n = 0;
+
+	if (!shell)
+		shell = "/bin/sh -e";
+	copy = xstrdup(shell);
+	v = xcalloc(strlen(shell) / 2 + 4, sizeof(*v));
+	for (w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t",
+	    &save))
+		v[n++] = xstrdup(w);
+	free(copy);
+	v[n++] = xstrdup("-c");
+	v[n++] = xstrdup(text);
+	return v;
+}
+
+static void
+free_argv(char **v)
+{
+	size_t i;
+
+	for (i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* A file name for an instance id: fan-out items may hold '/'. */
+static char *
+file_name(const char *id)
+{
+	char *f = xstrdup(id), *p;
+
+	for (p = f; *p; p++)
+		if (*p == '/')
+			*p = '_';
+	return f;
+}
+
+static void
+attempt_free(struct attempt *a)
+{
+	if (a->log >= 0)
+		close(a->log);
+	if (a->proc.out >= 0)
+		close(a->proc.out);
+	free(a->id);
+	free(a->log_path);
+	free(a->out_path);
+	buf_free(&a->line);
+	buf_free(&a->tail);
+	free(a);
+}
+
+/* Start a process for task i (its probe or a try), held at the barrier.
+ * Returns 0, or -1 when it could not be started. */
+static int
+start(struct sched *s, size_t i)
+{
+	const struct step *st = inst_step(s, i);
+	struct task *t = &s->t[i];
+	struct attempt *a = xcalloc(1, sizeof(*a));
+	struct xctx x = { .s = s, .inst = i };
+	struct proc_spec spec;
+	struct jattempt ja;
+	struct env e;
+	struct buf data = {0};
+	char **argv = NULL, *fname, *dir = NULL;
+	int64_t now = now_ms();
+	int fd;
+
+	a->task = i;
+	a->probe = st->if_ && !t->probed;
+	a->n = a->probe ? 1 : ++t->tries;
+	a->log = -1;
+	a->proc.out = a->proc.barrier = -1;
+	a->id = a->probe ?
+		xasprintf("%s:%s:if", s->r->run_id, inst_id(s, i)) :
+		xasprintf("%s:%s:%d", s->r->run_id, inst_id(s, i), a->n);
+	fname = file_name(inst_id(s, i));
+	a->log_path = xasprintf("%s/%s.%s%d.log", s->r->logdir, fname,
+		a->probe ? "if." : "", a->n);
+	a->out_path = xasprintf("%s/%s.%d.output", s->r->logdir, fname,
+		a->n);
+	free(fname);
+	a->log = open(a->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+		0600);
+	fd = open(a->out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (a->log < 0 || fd < 0) {
+		ui_note(s->r->ui, now, "step %s: cannot create %s: %s",
+			inst_id(s, i), a->log < 0 ? a->log_path : a->out_path,
+			strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		attempt_free(a);
+		return -1;
+	}
+	close(fd);
+
+	build_env(s, &e, a);
+	if (a->probe)
+		argv = shell_argv(NULL, st->if_);
+	else if (!st->action.shell && simple_command(st->action.run, &argv))
+		;
+	else
+		argv = shell_argv(st->action.shell, st->action.run);
+	if (a->probe)
+		env_set(&e, "RUNJOB_DRY_RUN", "0");
+	if (st->dir) {
+		const char *d = xpand(&x, st->dir);
+
+		dir = d[0] == '/' ? xstrdup(d) :
+			xasprintf("%s/%s", s->r->dir, d);
+	}
+	spec.argv = argv;
+	spec.envp = e.v;
+	spec.dir = dir ? dir : s->r->dir;
+	if (proc_spawn(&a->proc, &spec) < 0) {
+		free_argv(argv);
+		env_free(&e);
+		free(dir);
+		buf_free(&x.tmp);
+		attempt_free(a);
+		return -1;
+	}
+	free_argv(argv);
+	env_free(&e);
+	free(dir);
+	buf_free(&x.tmp);
+
+	a->started = now;
+	if (st->timeout_ms > 0)
+		a->deadline = now + st->timeout_ms;
+	memset(&ja, 0, sizeof(ja));
+	ja.id = a->id;
+	ja.run = s->r->run_id;
+	ja.step = inst_id(s, i);
+	ja.kind = a->probe ? "if" : "step";
+	ja.attempt = a->n;
+	ja.pid = a->proc.pid;
+	ja.pid_start = proc_start_time(a->proc.pid);
+	ja.boot_id = proc_boot_id();
+	ja.started = now;
+	buf_addf(&data, "{\"kind\":\"%s\",\"attempt\":%d,\"pid\":%d}", ja.kind,
+		a->n, (int)a->proc.pid);
+	if (jtx(s) < 0 || journal_start_attempt(s->r->journal, &ja) < 0)
+		jfail(s);
+	if (!a->probe)
+		set_step(s, i, "running");
+	event(s, "step-started", inst_id(s, i), &data);
+	buf_free(&data);
+
+	t->state = T_ACTIVE;
+	xgrow(&s->a, &s->capa, s->na + 1, sizeof(*s->a));
+	s->a[s->na++] = a;
+	ui_step_started(s->r->ui, inst_id(s, i), ja.kind, a->n, now);
+	return 0;
+}
+
+/* Output. */
+
+static void
+write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+/* One line of a step's output: masked, then to its log, the journal's
+ * tail and the screen. Masking a whole line at a time means a secret
+ * split across two reads is still seen whole. */
+static void
+emit_line(struct sched *s, struct attempt *a, char *line, size_t len)
+{
+	struct buf m = {0};
+	size_t i;
+
+	for (i = 0; i < len; i++)	/* NUL bytes would end the string */
+		if (!line[i])
+			line[i] = '?';
+	line[len] = '\0';
+	mask_append(s->r->mask, &m, line);
+	buf_addc(&m, '\n');
+	write_all(a->log, m.s, m.len);
+	buf_add(&a->tail, m.s, m.len);
+	if (a->tail.len > 2 * TAIL_MAX) {
+		memmove(a->tail.s, a->tail.s + a->tail.len - TAIL_MAX, TAIL_MAX);
+		a->tail.len = TAIL_MAX;
+		a->tail.s[TAIL_MAX] = '\0';
+	}
+	ui_step_line(s->r->ui, inst_id(s, a->task), a->n, m.s, m.len - 1,
+		now_ms());
+	buf_free(&m);
+}
+
+/* Read what the process wrote; with final, also the unfinished last
+ * line, and close the pipe even if a leftover background process still
+ * holds its other end. */
+static void
+read_output(struct sched *s, struct attempt *a, int final)
+{
+	char chunk[65536];
+
+	while (a->proc.out >= 0) {
+		ssize_t r = read(a->proc.out, chunk, sizeof(chunk));
+		size_t start = 0, i;
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r == 0 || (r < 0 && errno != EAGAIN)) {
+			close(a->proc.out);
+			a->proc.out = -1;
+			break;
+		}
+		if (r < 0)
+			break;
+		buf_add(&a->line, chunk, (size_t)r);
+		for (i = 0; i < a->line.len; i++) {
+			if (a->line.s[i] != '\n')
+				continue;
+			emit_line(s, a, a->line.s + start, i - start);
+			start = i + 1;
+		}
+		if (start) {
+			memmove(a->line.s, a->line.s + start, a->line.len - start);
+			a->line.len -= start;
+		}
+		if (a->line.len > LINE_MAX_) {
+			emit_line(s, a, a->line.s, a->line.len);
+			a->line.len = 0;
+		}
+	}
+	if (final) {
+		if (a->line.len) {
+			emit_line(s, a, a->line.s, a->line.len);
+			a->line.len = 0;
+		}
+		if (a->proc.out >= 0) {
+			close(a->proc.out);
+			a->proc.out = -1;
+		}
+	}
+}
+
+/* The declared outputs a step wrote to $RUNJOB_OUTPUT. */
+static void
+read_outputs(struct sched *s, struct attempt *a)
+{
+	const struct step *st = inst_step(s, a->task);
+	struct task *t = &s->t[a->task];
+	char *text, *line, *save = NULL;
+	struct stat sb;
+	ssize_t n;
+	size_t k;
+	int fd;
+
+	if (!st->noutputs)
+		return;
+	fd = open(a->out_path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &sb) < 0 || sb.st_size > (1 << 20)) {
+		if (fd >= 0)
+			close(fd);
+		ui_note(s->r->ui, now_ms(), "step %s: cannot read its outputs "
+			"(%s); they must be NAME=VALUE lines, at most 1 MiB",
+			inst_id(s, a->task), a->out_path);
+		return;
+	}
+	text = xcalloc((size_t)sb.st_size + 1, 1);
+	n = read(fd, text, (size_t)sb.st_size);
+	close(fd);
+	t->out = xcalloc(st->noutputs, sizeof(*t->out));
+	for (line = strtok_r(n > 0 ? text : "", "\n", &save); line;
+	    line = strtok_r(NULL, "\n", &save)) {
+		char *eq = strchr(line, '=');
+
+		if (!eq)
+			continue;
+		for (k = 0; k < st->noutputs; k++) {
+			size_t len = strlen(st->outputs[k]);
+			size_t o;
+
+			if ((size_t)(eq - line) != len ||
+			    strncmp(line, st->outputs[k], len) != 0)
+				continue;
+			/* A later line for the same name wins. */
+			for (o = 0; o < t->nout; o++)
+				if (strncmp(t->out[o], line, len + 1) == 0)
+					break;
+			if (o < t->nout)
+				free(t->out[o]);
+			else
+				t->nout++;
+			t->out[o] = xstrdup(line);
+		}
+	}
+	free(text);
+	for (k = 0; k < t->nout; k++) {
+		char *eq = strchr(t->out[k], '=');
+		char *name = xstrndup(t->out[k], (size_t)(eq - t->out[k]));
+
+		if (jtx(s) < 0 || journal_add_output(s->r->journal, s->r->run_id,
+		    inst_id(s, a->task), name,
+		    mask_str(s->r->mask, eq + 1)) < 0)
+			jfail(s);
+		free(name);
+	}
+}
+
+/* The end of a process. */
+
+static int64_t
+retry_delay(const struct retry *r, int tries)
+{
+	double d = (double)r->delay_ms;
+	int i;
+
+	for (i = 1; i < tries; i++)
+		d *= r->backoff;
+	if (r->max_delay_ms >= 0 && d > (double)r->max_delay_ms)
+		d = (double)r->max_delay_ms;
+	/* Jitter of +-10%, so that retries of many steps spread out. */
+	d *= 0.9 + 0.2 * ((double)rand() / RAND_MAX);
+	return (int64_t)d;
+}
+
+static int
+retryable(const struct retry *r, int tries, int code)
+{
+	size_t i;
+
+	if (tries >= r->attempts)
+		return 0;
+	if (!r->non_exit)
+		return 1;
+	for (i = 0; i < r->non_exit; i++)
+		if (r->on_exit[i] == code)
+			return 1;
+	return 0;
+}
+
+static void
+finish_attempt(struct sched *s, struct attempt *a, size_t **delayed,
+	size_t *ndelayed, size_t *capdelayed)
+{
+	const struct step *st = inst_step(s, a->task);
+	struct task *t = &s->t[a->task];
+	int code = WIFEXITED(a->status) ? WEXITSTATUS(a->status) : -1;
+	int sig = WIFSIGNALED(a->status) ? WTERMSIG(a->status) : -1;
+	const char *state, *why = NULL, *id = inst_id(s, a->task);
+	int64_t now = now_ms();
+	struct buf data = {0};
+	char whybuf[160];
+
+	read_output(s, a, 1);
+	if (a->stopped)
+		state = "stopped";
+	else if (a->timed_out)
+		state = "timeout";
+	else if (a->probe && code == 1)
+		state = "skipped";
+	else if (code == 0)
+		state = "succeeded";
+	else
+		state = "failed";
+	if (a->timed_out && !a->stopped) {
+		char d[32];
+
+		snprintf(whybuf, sizeof(whybuf), "its timeout of %s passed",
+			format_duration(st->timeout_ms, d, sizeof(d)));
+		why = whybuf;
+	} else if (a->probe && strcmp(state, "failed") == 0) {
+		snprintf(whybuf, sizeof(whybuf), "its if: must exit 0 (run) or "
+			"1 (skip)");
+		why = whybuf;
+	}
+	/* What is left of the step once its main process is gone: after a
+	 * timeout or a stop, nothing may stay; otherwise say so. */
+	if (a->timed_out || a->stopped) {
+		proc_signal(&a->proc, SIGKILL);
+		proc_signal_marked("RUNJOB_ATTEMPT_ID", a->id, SIGKILL);
+	} else if (kill(-a->proc.pid, 0) == 0) {
+		ui_note(s->r->ui, now, "step %s left processes running in its "
+			"process group %d", id, (int)a->proc.pid);
+	}
+
+	if (jtx(s) < 0 || journal_end_attempt(s->r->journal, a->id, state,
+	    code, sig, now, buf_str(&a->tail), a->log_path) < 0)
+		jfail(s);
+	buf_addf(&data, "{\"kind\":\"%s\",\"attempt\":%d,\"state\":\"%s\"",
+		a->probe ? "if" : "step", a->n, state);
+	if (code >= 0)
+		buf_addf(&data, ",\"exit_code\":%d", code);
+	if (sig >= 0)
+		buf_addf(&data, ",\"signal\":%d", sig);
+	buf_addf(&data, ",\"duration_ms\":%lld}", (long long)(now - a->started));
+	event(s, "step-finished", id, &data);
+	buf_free(&data);
+	ui_step_finished(s->r->ui, id, a->probe ? "if" : "step", a->n, state,
+		code, sig, now - a->started, why, now);
+
+	if (a->stopped) {
+		set_step(s, a->task, "stopped");
+		t->state = T_DONE;
+		t->result = RES_NOT_RUN;
+		spread(s, a->task, not_run);
+	} else if (a->probe && code == 0) {
+		t->probed = 1;
+		make_ready(s, a->task);
+	} else if (a->probe && code == 1) {
+		set_step(s, a->task, "skipped");
+		finish_task(s, a->task, RES_SKIPPED);
+	} else if (strcmp(state, "succeeded") == 0) {
+		read_outputs(s, a);
+		set_step(s, a->task, "succeeded");
+		finish_task(s, a->task, RES_OK);
+	} else if (!a->probe && !s->stopping &&
+	    retryable(&st->retry, t->tries, code)) {
+		int64_t delay = retry_delay(&st->retry, t->tries);
+		char d[32];
+
+		t->state = T_DELAY;
+		t->next_at = now + delay;
+		xgrow(delayed, capdelayed, *ndelayed + 1, sizeof(**delayed));
+		(*delayed)[(*ndelayed)++] = a->task;
+		ui_note(s->r->ui, now, "step %s: trying again in %s (attempt "
+			"%d of %d)", id, ui_duration(delay, d, sizeof(d)),
+			t->tries + 1, st->retry.attempts);
+	} else {
+		set_step(s, a->task, "failed");
+		finish_task(s, a->task, RES_FAILED);
+	}
+}
+
+/* Stopping. */
+
+static int64_t
+grace(const struct sched *s, const struct attempt *a)
+{
+	long long g = inst_step(s, a->task)->kill_grace_ms;
+
+	return g >= 0 ? g : DEFAULT_GRACE_MS;
+}
+
+static void
+terminate(struct sched *s, struct attempt *a, int64_t now)
+{
+	proc_signal(&a->proc, SIGTERM);
+	proc_signal_marked("RUNJOB_ATTEMPT_ID", a->id, SIGTERM);
+	a->kill_at = now + grace(s, a);
+}
+
+static void
+interrupt(struct sched *s, int sig)
+{
+	int64_t now = now_ms();
+	size_t i;
+
+	if (s->signal == SIGINT && sig == SIGINT) {
+		ui_note(s->r->ui, now, "second interrupt: killing every step now");
+		for (i = 0; i < s->na; i++) {
+			proc_signal(&s->a[i]->proc, SIGKILL);
+			proc_signal_marked("RUNJOB_ATTEMPT_ID", s->a[i]->id,
+				SIGKILL);
+		}
+		return;
+	}
+	if (s->signal)
+		return;
+	s->signal = sig;
+	s->stopping = 1;
+	ui_note(s->r->ui, now, "%s: stopping %zu running step%s (interrupt "
+		"again to kill them at once); the run can be resumed",
+		sig == SIGINT ? "interrupted" : "terminated", s->na,
+		s->na == 1 ? "" : "s");
+	for (i = 0; i < s->na; i++) {
+		s->a[i]->stopped = 1;
+		terminate(s, s->a[i], now);
+	}
+}
+
+static void
+check_timers(struct sched *s, int64_t now)
+{
+	size_t i;
+
+	for (i = 0; i < s->na; i++) {
+		struct attempt *a = s->a[i];
+
+		if (a->deadline && now >= a->deadline && !a->timed_out &&
+		    !a->stopped) {
+			a->timed_out = 1;
+			terminate(s, a, now);
+		} else if (a->kill_at && now >= a->kill_at) {
+			proc_signal(&a->proc, SIGKILL);
+			proc_signal_marked("RUNJOB_ATTEMPT_ID", a->id, SIGKILL);
+			a->kill_at = 0;
+		}
+	}
+	if (s->deadline && now >= s->deadline && !s->stopping) {
+		char d[32];
+
+		ui_note(s->r->ui, now, "the job's timeout of %s passed: "
+			"stopping", format_duration(s->job->timeout_ms, d,
+			sizeof(d)));
+		s->stopping = 1;
+		s->failed = 1;
+		for (i = 0; i < s->na; i++) {
+			s->a[i]->timed_out = 1;
+			terminate(s, s->a[i], now);
+		}
+	}
+}
+
+static void
+reap(struct sched *s)
+{
+	pid_t pid;
+	int status;
+	size_t i;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		/* Not ours: a descendant of a step, adopted by the subreaper. */
+		for (i = 0; i < s->na; i++)
+			if (s->a[i]->proc.pid == pid) {
+				s->a[i]->done = 1;
+				s->a[i]->status = status;
+				break;
+			}
+	}
+}
+
+static int64_t
+next_wakeup(struct sched *s, const size_t *delayed, size_t ndelayed,
+	int64_t now)
+{
+	int64_t at = now + 1000;
+	size_t i;
+
+	for (i = 0; i < s->na; i++) {
+		if (s->a[i]->deadline && s->a[i]->deadline < at)
+			at = s->a[i]->deadline;
+		if (s->a[i]->kill_at && s->a[i]->kill_at < at)
+			at = s->a[i]->kill_at;
+	}
+	for (i = 0; i < ndelayed; i++)
+		if (s->t[delayed[i]].next_at < at)
+			at = s->t[delayed[i]].next_at;
+	if (s->deadline && s->deadline < at)
+		at = s->deadline;
+	return at < now ? now : at;
+}
+
+/* Release the processes started this turn, once their start is durable;
+ * when it is not, they exit without running. */
+static void
+commit_and_release(struct sched *s)
+{
+	size_t i;
+
+	if (s->in_tx) {
+		s->in_tx = 0;
+		if (journal_commit(s->r->journal) < 0)
+			jfail(s);
+	}
+	for (i = 0; i < s->na; i++) {
+		if (s->a[i]->proc.barrier < 0)
+			continue;
+		if (s->journal_broken)
+			s->a[i]->stopped = 1;
+		proc_release(&s->a[i]->proc, !s->journal_broken);
+	}
+}
+
+static void
+loop(struct sched *s)
+{
+	size_t *delayed = NULL, ndelayed = 0, capdelayed = 0, i;
+	struct pollfd *pfd = NULL;
+	size_t cappfd = 0;
+	int journal_noted = 0;
+
+	for (;;) {
+		int64_t now = now_ms(), wake;
+		size_t npfd = 0;
+
+		for (i = 0; i < ndelayed; ) {
+			if (s->t[delayed[i]].next_at <= now && !s->stopping) {
+				make_ready(s, delayed[i]);
+				delayed[i] = delayed[--ndelayed];
+			} else {
+				i++;
+			}
+		}
+		while (!s->stopping && s->na < (size_t)s->jobs &&
+		    s->rhead != s->rtail) {
+			size_t t = s->ready[s->rhead++ % (s->p->n + 1)];
+
+			if (start(s, t) < 0) {
+				set_step(s, t, "failed");
+				finish_task(s, t, RES_FAILED);
+			}
+		}
+		commit_and_release(s);
+		if (s->journal_broken && !journal_noted) {
+			journal_noted = 1;
+			ui_note(s->r->ui, now, "the journal %s cannot be written: "
+				"no step will be started; stopping the running "
+				"ones", journal_path(s->r->journal));
+			for (i = 0; i < s->na; i++) {
+				s->a[i]->stopped = 1;
+				terminate(s, s->a[i], now);
+			}
+		}
+		if (!s->na && (s->stopping || (s->rhead == s->rtail &&
+		    !ndelayed)))
+			break;
+
+		xgrow(&pfd, &cappfd, s->na + 1, sizeof(*pfd));
+		pfd[npfd].fd = s->sigfd;
+		pfd[npfd++].events = POLLIN;
+		for (i = 0; i < s->na; i++) {
+			pfd[npfd].fd = s->a[i]->proc.out;
+			pfd[npfd++].events = POLLIN;
+		}
+		wake = next_wakeup(s, delayed, ndelayed, now);
+		if (poll(pfd, npfd, (int)(wake - now)) < 0 && errno != EINTR)
+			fatal("poll: %s", strerror(errno));
+		if (pfd[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			while (read(s->sigfd, &si, sizeof(si)) == sizeof(si))
+				if (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM ||
+				    si.ssi_signo == SIGHUP)
+					interrupt(s, si.ssi_signo == SIGHUP ?
+						SIGTERM : (int)si.ssi_signo);
+		}
+		for (i = 1; i < npfd; i++)
+			if (pfd[i].revents && s->a[i - 1]->proc.out >= 0)
+				read_output(s, s->a[i - 1], 0);
+		reap(s);
+		for (i = 0; i < s->na; ) {
+			struct attempt *a = s->a[i];
+
+			if (!a->done) {
+				i++;
+				continue;
+			}
+			s->a[i] = s->a[--s->na];
+			finish_attempt(s, a, &delayed, &ndelayed, &capdelayed);
+			attempt_free(a);
+		}
+		now = now_ms();
+		check_timers(s, now);
+		ui_tick(s->r->ui, now);
+	}
+	free(pfd);
+	free(delayed);
+}
+
+/* Selection by --only and --from. */
+
+static int
+names(const struct sched *s, size_t i, const char *const *list, size_t n)
+{
+	size_t k;
+
+	for (k = 0; k < n; k++)
+		if (strcmp(list[k], inst_id(s, i)) == 0 ||
+		    strcmp(list[k], inst_step(s, i)->id) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+select_one(struct sched *s, size_t i)
+{
+	if (s->t[i].result != RES_EXCLUDED)
+		return 0;
+	s->t[i].result = RES_NONE;
+	return 1;
+}
+
+int
+sched_names_step(const struct plan *p, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		if (strcmp(p->v[i].id, name) == 0 ||
+		    strcmp(p->job->steps[p->v[i].step].id, name) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+journal_steps_added(struct sched *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->p->n; i++) {
+		const struct step *st = inst_step(s, i);
+		char hash[65];
+		struct buf b = {0};
+
+		/* The definition hash: the step as written, read back in one
+		 * canonical form, and for a fan-out instance its item. */
+		node_write_canon(st->node, &b);
+		buf_addc(&b, '\n');
+		buf_adds(&b, s->p->v[i].item ? s->p->v[i].item : "");
+		sha256_hex(b.s, b.len, hash);
+		buf_free(&b);
+		if (jtx(s) < 0 || journal_add_step(s->r->journal, s->r->run_id,
+		    inst_id(s, i), hash) < 0)
+			jfail(s);
+	}
+}
+
+int
+sched_run(const struct sched_run *r, const struct sched_opts *o)
+{
+	struct sched s;
+	sigset_t mask;
+	size_t i, k;
+	int selective = o->nonly || o->nfrom;
+
+	memset(&s, 0, sizeof(s));
+	s.r = r;
+	s.p = r->plan;
+	s.job = r->plan->job;
+	s.g = r->plan->g;
+	s.jobs = o->jobs;
+	s.t = xcalloc(s.p->n + 1, sizeof(*s.t));
+	s.ready = xcalloc(s.p->n + 1, sizeof(*s.ready));
+	s.mark = xcalloc(s.g->n + 1, 1);
+	if (s.job->timeout_ms > 0)
+		s.deadline = now_ms() + s.job->timeout_ms;
+	for (i = 0; i < s.job->nsteps; i++)
+		if (s.job->steps[i].noutputs)
+			s.any_outputs = 1;
+
+	/* The environment every step starts from. */
+	{
+		struct xctx x = { .s = &s, .inst = 0 };
+
+		env_init(&s.base, environ);
+		for (i = 0; i < s.job->nenv; i++)
+			env_set(&s.base, s.job->env[i].key,
+				xpand(&x, s.job->env[i].value));
+		for (i = 0; i < s.job->nparams; i++)
+			env_set(&s.base, s.job->params[i].name,
+				s.p->pv->value[i]);
+		buf_free(&x.tmp);
+	}
+
+	/* SIGCHLD, SIGINT, SIGTERM and SIGHUP arrive through a signalfd;
+	 * children unblock them before they exec. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	s.sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (s.sigfd < 0)
+		fatal("signalfd: %s", strerror(errno));
+	signal(SIGPIPE, SIG_IGN);
+	proc_init();
+	srand((unsigned)(now_ms() ^ getpid()));
+
+	journal_steps_added(&s);
+
+	/* Pending needs; steps left out by --only / --from are settled. */
+	if (selective) {
+		for (i = 0; i < s.p->n; i++)
+			s.t[i].result = RES_EXCLUDED;
+		for (i = 0; i < s.p->n; i++) {
+			if (names(&s, i, o->only, o->nonly))
+				s.t[i].result = RES_NONE;
+			if (names(&s, i, o->from, o->nfrom)) {
+				s.t[i].result = RES_NONE;
+				spread(&s, i, select_one);
+			}
+		}
+	}
+	for (i = 0; i < s.p->n; i++) {
+		size_t st = s.p->v[i].step;
+
+		if (s.t[i].result == RES_EXCLUDED) {
+			s.t[i].state = T_DONE;
+			set_step(&s, i, "excluded");
+			continue;
+		}
+		for (k = s.g->dep_start[st]; k < s.g->dep_start[st + 1]; k++) {
+			size_t dep = s.g->deps[k], j;
+
+			for (j = s.p->first[dep]; j < s.p->first[dep + 1]; j++)
+				if (s.t[j].result != RES_EXCLUDED)
+					s.t[i].pending++;
+		}
+	}
+	/* Ready in plan order, so that earlier waves start first. */
+	for (i = 0; i < s.g->n; i++) {
+		size_t st = s.g->order[i];
+
+		for (k = s.p->first[st]; k < s.p->first[st + 1]; k++)
+			if (s.t[k].state == T_WAIT && !s.t[k].pending &&
+			    s.t[k].result != RES_EXCLUDED)
+				make_ready(&s, k);
+	}
+
+	loop(&s);
+
+	for (i = 0; i < s.p->n; i++)
+		if (s.t[i].state != T_DONE)
+			not_run(&s, i);
+	commit_and_release(&s);
+
+	{
+		int code = s.journal_broken ? EXIT_FAILED :
+			s.signal == SIGINT ? EXIT_SIGINT :
+			s.signal ? EXIT_SIGTERM :
+			s.failed ? EXIT_FAILED : EXIT_OK;
+
+		for (i = 0; i < s.p->n; i++) {
+			for (k = 0; k < s.t[i].nout; k++)
+				free(s.t[i].out[k]);
+			free(s.t[i].out);
+		}
+		free(spread_stack);
+		spread_stack = NULL;
+		spread_top = spread_cap = 0;
+		close(s.sigfd);
+		sigprocmask(SIG_UNBLOCK, &mask, NULL);
+		env_free(&s.base);
+		free(s.t);
+		free(s.ready);
+		free(s.mark);
+		free(s.a);
+		return code;
+	}
+}

@@ -1,0 +1,46 @@
+/*
+ * sched.h - the scheduler: runs a plan's steps in dependency order, at
+ * most N at once, supervising each process and recording every
+ * transition in the journal before it takes effect.
+ */
+#ifndef RUNJOB_SCHED_H
+#define RUNJOB_SCHED_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "journal.h"
+#include "mask.h"
+#include "param.h"
+#include "plan.h"
+#include "ui.h"
+
+struct sched_opts {
+	int jobs;		/* steps at once */
+	const char **only;	/* run just these step ids */
+	size_t nonly;
+	const char **from;	/* these and their dependents */
+	size_t nfrom;
+};
+
+/* What one run is given. */
+struct sched_run {
+	const struct plan *plan;	/* its job, graph and params */
+	const struct mask *mask;
+	struct journal *journal;
+	struct ui *ui;
+	const char *run_id;
+	const char *dir;	/* where steps run: the job file's directory */
+	const char *logdir;	/* where step logs go, made already */
+};
+
+/* Run it; returns the exit code (exitcode.h). */
+int sched_run(const struct sched_run *r, const struct sched_opts *o);
+
+/* 1 when --only / --from name a step or instance of the plan. */
+int sched_names_step(const struct plan *p, const char *name);
+
+/* Milliseconds since the epoch, from RUNJOB_NOW when set. */
+int64_t now_ms(void);
+
+#endif

@@ -1,0 +1,61 @@
+/*
+ * ui.h - what a person (or a program, with --json) sees of a run.
+ *
+ * On a terminal: step output prefixed with the step id, and below it a
+ * live view of the running steps with their elapsed time. Off a
+ * terminal: plain lines with a timestamp. With --json: one JSON object a
+ * line. Colour only on a terminal, never with NO_COLOR.
+ */
+#ifndef RUNJOB_UI_H
+#define RUNJOB_UI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum ui_mode { UI_PLAIN, UI_TTY, UI_JSON };
+
+struct ui_running {
+	char *id;		/* step instance id */
+	int64_t since;		/* ms */
+	int attempt;
+};
+
+struct ui {
+	enum ui_mode mode;
+	int quiet, verbose, color;
+	const char *run;	/* the run id, for JSON events */
+	struct ui_running *running;
+	size_t nrunning, caprunning;
+	size_t drawn;		/* status lines on screen now */
+	int64_t drawn_at;	/* when they were drawn, ms */
+};
+
+/* Choose the mode: JSON when asked, a live view when stdout is a
+ * terminal, plain lines otherwise. */
+void ui_init(struct ui *u, int json, int quiet, int verbose);
+void ui_free(struct ui *u);
+
+void ui_run_started(struct ui *u, const char *job, const char *file,
+	int64_t at);
+void ui_step_started(struct ui *u, const char *step, const char *kind,
+	int attempt, int64_t at);
+/* One line of a step's output, masked, without its newline. */
+void ui_step_line(struct ui *u, const char *step, int attempt,
+	const char *line, size_t len, int64_t at);
+/* state: succeeded, failed, skipped, timeout, stopped, not-run;
+ * exit_code and signal -1 when not applicable. */
+void ui_step_finished(struct ui *u, const char *step, const char *kind,
+	int attempt, const char *state, int exit_code, int signal,
+	int64_t duration, const char *why, int64_t at);
+/* A message of runjob's own about the run. */
+void ui_note(struct ui *u, int64_t at, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void ui_run_finished(struct ui *u, const char *state, int exit_code,
+	int64_t duration, int64_t at);
+/* Redraw the live view when it is due. */
+void ui_tick(struct ui *u, int64_t now);
+
+/* "1h02m", "3.2s", "120ms": a duration for people. */
+const char *ui_duration(int64_t ms, char *buf, size_t n);
+
+#endif
