@@ -15,6 +15,7 @@
 #include "mask.h"
 #include "param.h"
 #include "plan.h"
+#include "run.h"
 #include "util.h"
 
 #ifndef RUNJOB_VERSION
@@ -140,6 +141,20 @@ cmd_version(int argc, char **argv)
 }
 
 static const struct command commands[] = {
+	{ "run", cmd_run,
+	  "run [-q | -v] [--json] [-j N] [--dry-run] [--only STEP]... [--from STEP]... [--new] [--journal PATH] [-p NAME=VALUE]... [--env-file FILE]... JOB.yaml",
+	  "run the job's steps in dependency order, recording each in the journal (also: runjob JOB.yaml)",
+	  "-p NAME=VALUE      give a param its value\n"
+	  "--env-file FILE    read param values from FILE (NAME=VALUE lines)\n"
+	  "-j N               run at most N steps at once\n"
+	  "--dry-run          check, plan and ask each if: probe; run nothing\n"
+	  "--only STEP        run just this step (repeatable), nothing else\n"
+	  "--from STEP        run this step and every step after it\n"
+	  "--new              start a new run\n"
+	  "--journal PATH     the journal file to record the run in\n"
+	  "--json             print one JSON event a line\n"
+	  "-q                 print only failures and the outcome\n"
+	  "-v                 print more: if: probes that passed\n" },
 	{ "check", cmd_check,
 	  "check [-q] [--json] [-p NAME=VALUE]... [--env-file FILE]... JOB.yaml...",
 	  "validate job files and report every problem",
@@ -193,7 +208,8 @@ cmd_help(int argc, char **argv)
 	printf("\ncommands:\n");
 	for (i = 0; commands[i].name; i++)
 		printf("  %-9s %s\n", commands[i].name, commands[i].summary);
-	printf("\nexit codes: 0 ok, 2 usage error, 3 invalid job file.\n"
+	printf("\nexit codes: 0 ok, 1 the run failed, 2 usage error, 3 invalid "
+		"job file,\n130/143 interrupted by SIGINT/SIGTERM.\n"
 		"Run 'runjob help COMMAND' for a command's options; see "
 		"runjob(1) and runjob-job(5).\n");
 	return EXIT_OK;
@@ -204,8 +220,12 @@ main(int argc, char **argv)
 {
 	size_t i;
 
-	if (argc < 2)
-		return cmd_help(1, argv), EXIT_USAGE;
+	if (argc < 2) {
+		fprintf(stderr, "usage: %s JOB.yaml [options] | %s COMMAND ...\n"
+			"Run '%s help' for the commands.\n", argv0, argv0,
+			argv0);
+		return EXIT_USAGE;
+	}
 	if (strcmp(argv[1], "--version") == 0)
 		return cmd_version(argc - 1, argv + 1);
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
@@ -213,5 +233,9 @@ main(int argc, char **argv)
 	for (i = 0; commands[i].name; i++)
 		if (strcmp(commands[i].name, argv[1]) == 0)
 			return commands[i].fn(argc - 1, argv + 1);
+	/* runjob JOB.yaml [options] is runjob run JOB.yaml [options]. */
+	if (strchr(argv[1], '/') || strstr(argv[1], ".yaml") ||
+	    strstr(argv[1], ".yml"))
+		return cmd_run(argc, argv);
 	return unknown_command(argv[1]);
 }

@@ -62,7 +62,8 @@ struct attempt {
 	struct proc proc;
 	int64_t started, deadline, kill_at;	/* ms; 0: none */
 	int timed_out, stopped;
-	int log;		/* the masked log file */
+	int log;		/* the masked log file, once there is output */
+	int log_failed;		/* it could not be created */
 	char *log_path, *out_path;
 	struct buf line;	/* a partial line of output */
 	struct buf tail;	/* the last TAIL_MAX bytes, masked */
@@ -369,26 +370,27 @@ add_ancestor_outputs(struct sched *s, struct env *e, size_t inst)
 }
 
 static void
-build_env(struct sched *s, struct env *e, struct attempt *a)
+build_env(struct sched *s, struct env *e, size_t inst, int n,
+	const char *attempt_id, const char *out_path)
 {
-	const struct step *st = inst_step(s, a->task);
-	struct xctx x = { .s = s, .inst = a->task };
+	const struct step *st = inst_step(s, inst);
+	struct xctx x = { .s = s, .inst = inst };
 	char num[16];
 	size_t i;
 
 	env_copy(e, &s->base);
-	add_ancestor_outputs(s, e, a->task);
+	add_ancestor_outputs(s, e, inst);
 	for (i = 0; i < st->nenv; i++)
 		env_set(e, st->env[i].key, xpand(&x, st->env[i].value));
-	snprintf(num, sizeof(num), "%d", a->n);
+	snprintf(num, sizeof(num), "%d", n);
 	env_set(e, "RUNJOB_RUN_ID", s->r->run_id);
 	env_set(e, "RUNJOB_JOB", s->job->name);
-	env_set(e, "RUNJOB_STEP", inst_id(s, a->task));
+	env_set(e, "RUNJOB_STEP", inst_id(s, inst));
 	env_set(e, "RUNJOB_ATTEMPT", num);
-	env_set(e, "RUNJOB_ATTEMPT_ID", a->id);
-	env_set(e, "RUNJOB_OUTPUT", a->out_path);
-	if (s->p->v[a->task].item)
-		env_set(e, "RUNJOB_ITEM", s->p->v[a->task].item);
+	env_set(e, "RUNJOB_ATTEMPT_ID", attempt_id);
+	env_set(e, "RUNJOB_OUTPUT", out_path);
+	if (s->p->v[inst].item)
+		env_set(e, "RUNJOB_ITEM", s->p->v[inst].item);
 	buf_free(&x.tmp);
 }
 
@@ -525,29 +527,30 @@ start(struct sched *s, size_t i)
 	a->out_path = xasprintf("%s/%s.%d.output", s->r->logdir, fname,
 		a->n);
 	free(fname);
-	a->log = open(a->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-		0600);
-	fd = open(a->out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (a->log < 0 || fd < 0) {
-		ui_note(s->r->ui, now, "step %s: cannot create %s: %s",
-			inst_id(s, i), a->log < 0 ? a->log_path : a->out_path,
-			strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		attempt_free(a);
-		return -1;
+	/* The outputs file only when the step declares outputs; the log
+	 * only when there is output (emit_line opens it). */
+	if (st->noutputs && !a->probe) {
+		fd = open(a->out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+			0600);
+		if (fd < 0) {
+			ui_note(s->r->ui, now, "step %s: cannot create %s: %s",
+				inst_id(s, i), a->out_path, strerror(errno));
+			attempt_free(a);
+			return -1;
+		}
+		close(fd);
+	} else {
+		free(a->out_path);
+		a->out_path = xstrdup("/dev/null");
 	}
-	close(fd);
 
-	build_env(s, &e, a);
+	build_env(s, &e, i, a->n, a->id, a->out_path);
 	if (a->probe)
 		argv = shell_argv(NULL, st->if_);
 	else if (!st->action.shell && simple_command(st->action.run, &argv))
 		;
 	else
 		argv = shell_argv(st->action.shell, st->action.run);
-	if (a->probe)
-		env_set(&e, "RUNJOB_DRY_RUN", "0");
 	if (st->dir) {
 		const char *d = xpand(&x, st->dir);
 
@@ -602,6 +605,15 @@ start(struct sched *s, size_t i)
 /* Output. */
 
 static void
+print_masked(const struct mask *m, const char *p, size_t n)
+{
+	char *s = xstrndup(p, n);
+
+	fputs(mask_str(m, s), stdout);
+	free(s);
+}
+
+static void
 write_all(int fd, const char *p, size_t n)
 {
 	while (n) {
@@ -631,7 +643,18 @@ emit_line(struct sched *s, struct attempt *a, char *line, size_t len)
 	line[len] = '\0';
 	mask_append(s->r->mask, &m, line);
 	buf_addc(&m, '\n');
-	write_all(a->log, m.s, m.len);
+	if (a->log < 0 && !a->log_failed) {
+		a->log = open(a->log_path, O_WRONLY | O_CREAT | O_TRUNC |
+			O_CLOEXEC, 0600);
+		if (a->log < 0) {
+			a->log_failed = 1;
+			ui_note(s->r->ui, now_ms(), "step %s: cannot write its "
+				"log %s: %s", inst_id(s, a->task), a->log_path,
+				strerror(errno));
+		}
+	}
+	if (a->log >= 0)
+		write_all(a->log, m.s, m.len);
 	buf_add(&a->tail, m.s, m.len);
 	if (a->tail.len > 2 * TAIL_MAX) {
 		memmove(a->tail.s, a->tail.s + a->tail.len - TAIL_MAX, TAIL_MAX);
@@ -834,7 +857,8 @@ finish_attempt(struct sched *s, struct attempt *a, size_t **delayed,
 	}
 
 	if (jtx(s) < 0 || journal_end_attempt(s->r->journal, a->id, state,
-	    code, sig, now, buf_str(&a->tail), a->log_path) < 0)
+	    code, sig, now, a->tail.len ? a->tail.s : NULL,
+	    a->log >= 0 ? a->log_path : NULL) < 0)
 		jfail(s);
 	buf_addf(&data, "{\"kind\":\"%s\",\"attempt\":%d,\"state\":\"%s\"",
 		a->probe ? "if" : "step", a->n, state);
@@ -1165,6 +1189,100 @@ journal_steps_added(struct sched *s)
 	}
 }
 
+/* The environment every step starts from: the runner's, the job's env:
+ * and the params. */
+static void
+base_env(struct sched *s)
+{
+	struct xctx x = { .s = s, .inst = 0 };
+	size_t i;
+
+	env_init(&s->base, environ);
+	for (i = 0; i < s->job->nenv; i++)
+		env_set(&s->base, s->job->env[i].key,
+			xpand(&x, s->job->env[i].value));
+	for (i = 0; i < s->job->nparams; i++)
+		env_set(&s->base, s->job->params[i].name, s->p->pv->value[i]);
+	buf_free(&x.tmp);
+}
+
+int
+sched_dry_run(const struct plan *p, const struct mask *m, const char *dir)
+{
+	struct sched_run r = { .plan = p, .mask = m, .run_id = "dry-run",
+		.dir = dir };
+	struct sched s;
+	size_t i, k;
+	int code = EXIT_OK, any = 0;
+
+	memset(&s, 0, sizeof(s));
+	s.r = &r;
+	s.p = p;
+	s.job = p->job;
+	s.g = p->g;
+	s.t = xcalloc(p->n + 1, sizeof(*s.t));
+	s.mark = xcalloc(s.g->n + 1, 1);
+	base_env(&s);
+	env_set(&s.base, "RUNJOB_DRY_RUN", "1");
+	for (i = 0; i < s.g->n; i++) {
+		size_t st = s.g->order[i];
+
+		for (k = p->first[st]; k < p->first[st + 1]; k++) {
+			const struct step *step = &s.job->steps[st];
+			struct proc_spec spec;
+			struct proc pr;
+			struct env e;
+			char **argv, chunk[4096];
+			int status = 0;
+			ssize_t n;
+
+			if (!step->if_)
+				continue;
+			if (!any++)
+				printf("\nif: probes (RUNJOB_DRY_RUN=1)\n");
+			build_env(&s, &e, k, 1, "dry-run", "/dev/null");
+			argv = shell_argv(NULL, step->if_);
+			spec.argv = argv;
+			spec.envp = e.v;
+			spec.dir = dir;
+			if (proc_spawn(&pr, &spec) < 0) {
+				free_argv(argv);
+				env_free(&e);
+				code = EXIT_INVALID;
+				continue;
+			}
+			proc_release(&pr, 1);
+			fcntl(pr.out, F_SETFL, fcntl(pr.out, F_GETFL) & ~O_NONBLOCK);
+			while ((n = read(pr.out, chunk, sizeof(chunk))) > 0 ||
+			    (n < 0 && errno == EINTR))
+				if (n > 0)
+					print_masked(m, chunk, (size_t)n);
+			close(pr.out);
+			while (waitpid(pr.pid, &status, 0) < 0 && errno == EINTR)
+				;
+			if (WIFEXITED(status) && WEXITSTATUS(status) <= 1) {
+				printf("  %-20s would %s\n", p->v[k].id,
+					WEXITSTATUS(status) ? "be skipped" : "run");
+			} else {
+				printf("  %-20s if: failed (%s %d); it must exit "
+					"0 (run) or 1 (skip)\n", p->v[k].id,
+					WIFEXITED(status) ? "exit" : "signal",
+					WIFEXITED(status) ? WEXITSTATUS(status) :
+					WTERMSIG(status));
+				code = EXIT_INVALID;
+			}
+			free_argv(argv);
+			env_free(&e);
+		}
+	}
+	printf("\ndry run: nothing was run%s\n", code == EXIT_OK ? "" :
+		"; an if: probe failed");
+	env_free(&s.base);
+	free(s.t);
+	free(s.mark);
+	return code;
+}
+
 int
 sched_run(const struct sched_run *r, const struct sched_opts *o)
 {
@@ -1188,19 +1306,7 @@ sched_run(const struct sched_run *r, const struct sched_opts *o)
 		if (s.job->steps[i].noutputs)
 			s.any_outputs = 1;
 
-	/* The environment every step starts from. */
-	{
-		struct xctx x = { .s = &s, .inst = 0 };
-
-		env_init(&s.base, environ);
-		for (i = 0; i < s.job->nenv; i++)
-			env_set(&s.base, s.job->env[i].key,
-				xpand(&x, s.job->env[i].value));
-		for (i = 0; i < s.job->nparams; i++)
-			env_set(&s.base, s.job->params[i].name,
-				s.p->pv->value[i]);
-		buf_free(&x.tmp);
-	}
+	base_env(&s);
 
 	/* SIGCHLD, SIGINT, SIGTERM and SIGHUP arrive through a signalfd;
 	 * children unblock them before they exec. */

@@ -37,6 +37,12 @@ struct sched_run {
 /* Run it; returns the exit code (exitcode.h). */
 int sched_run(const struct sched_run *r, const struct sched_opts *o);
 
+/* --dry-run: run each if: probe with RUNJOB_DRY_RUN=1 and say what would
+ * run; nothing else is started, nothing journaled. Returns EXIT_OK, or
+ * EXIT_INVALID when a probe fails. */
+int sched_dry_run(const struct plan *p, const struct mask *m,
+	const char *dir);
+
 /* 1 when --only / --from name a step or instance of the plan. */
 int sched_names_step(const struct plan *p, const char *name);
 

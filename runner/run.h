@@ -1,0 +1,15 @@
+/*
+ * run.h - the run command, and where the journal lives.
+ */
+#ifndef RUNJOB_RUN_H
+#define RUNJOB_RUN_H
+
+int cmd_run(int argc, char **argv);
+
+/* .runjob/journal.db at the top of the git work tree holding jobfile,
+ * or in jobfile's directory when it is not in git. */
+char *journal_default_path(const char *jobfile);
+/* --journal, else $RUNJOB_JOURNAL, else the default. */
+char *journal_choose(const char *given, const char *jobfile);
+
+#endif
