@@ -37,7 +37,7 @@ LIB_SRC = runner/arena.c runner/buf.c runner/check.c runner/diag.c \
 	runner/util.c journal/journal.c journal/schema.c
 LIB_OBJ = $(LIB_SRC:.c=.o)
 # The commands, only in runjob itself.
-CMD_SRC = runner/main.c runner/cli.c runner/run.c
+CMD_SRC = runner/main.c runner/cli.c runner/run.c runner/show.c
 CMD_OBJ = $(CMD_SRC:.c=.o)
 UNIT_SRC = $(wildcard t/unit/*.c)
 UNIT_BIN = $(UNIT_SRC:.c=)

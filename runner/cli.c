@@ -89,6 +89,7 @@ parse_opts(const char *cmd, int argc, char **argv, struct opts *o,
 		{ "env-file", required_argument, NULL, 'E' },
 		{ "json", no_argument, NULL, 'J' },
 		{ "dot", no_argument, NULL, 'D' },
+		{ "csv", no_argument, NULL, 'C' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "jobs", required_argument, NULL, 'j' },
@@ -138,6 +139,7 @@ parse_opts(const char *cmd, int argc, char **argv, struct opts *o,
 			optarg); break;
 		case 'J': o->json = 1; break;
 		case 'D': o->dot = 1; break;
+		case 'C': o->csv = 1; break;
 		case 'q': o->quiet = 1; break;
 		case 'v': o->verbose = 1; break;
 		case 'N': o->dry_run = 1; break;

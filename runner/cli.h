@@ -16,7 +16,7 @@
 
 struct opts {
 	struct param_args params;
-	int json, dot, quiet, verbose;
+	int json, dot, csv, quiet, verbose;
 	int jobs;		/* -j N; 0: not given */
 	int dry_run, new_run;
 	const char **only, **from;

@@ -16,6 +16,7 @@
 #include "param.h"
 #include "plan.h"
 #include "run.h"
+#include "show.h"
 #include "util.h"
 
 #ifndef RUNJOB_VERSION
@@ -169,6 +170,20 @@ static const struct command commands[] = {
 	  "--env-file FILE    read param values from FILE (NAME=VALUE lines)\n"
 	  "--json             print the plan as one JSON object\n"
 	  "--dot              print the dependency graph for Graphviz\n" },
+	{ "status", cmd_status, "status [--json] [--journal PATH] [RUN | JOB.yaml | JOB]",
+	  "the latest run (or that one, or that job's latest), step by step",
+	  "--json             print the run as one JSON object\n"
+	  "--journal PATH     the journal to read\n" },
+	{ "history", cmd_history, "history [--json] [--limit N] [--journal PATH] [JOB.yaml | JOB]",
+	  "past runs: id, job, version, who, when, how long, outcome",
+	  "--limit N          at most N runs, newest first\n"
+	  "--json             print one JSON object a run\n"
+	  "--journal PATH     the journal to read\n" },
+	{ "show", cmd_show, "show [--json | --csv] [--journal PATH] RUN",
+	  "every event of a run: the audit record",
+	  "--json             print the run, its attempts and events as JSON\n"
+	  "--csv              print the events as CSV\n"
+	  "--journal PATH     the journal to read\n" },
 	{ "help", cmd_help, "help [COMMAND]",
 	  "show the commands, or one command's options", "" },
 	{ "version", cmd_version, "version",

@@ -1,0 +1,515 @@
+/*
+ * show.c - reading the journal: runjob status, history and show.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "buf.h"
+#include "cli.h"
+#include "exitcode.h"
+#include "journal.h"
+#include "run.h"
+#include "show.h"
+#include "ui.h"
+#include "util.h"
+
+static const char *
+when(const char *ms, char *buf, size_t n)
+{
+	time_t t;
+	struct tm tm;
+
+	if (!ms)
+		return "-";
+	t = (time_t)(strtoll(ms, NULL, 10) / 1000);
+	gmtime_r(&t, &tm);
+	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return buf;
+}
+
+static const char *
+took(const char *start, const char *end, char *buf, size_t n)
+{
+	if (!start || !end)
+		return "-";
+	return ui_duration(strtoll(end, NULL, 10) - strtoll(start, NULL, 10),
+		buf, n);
+}
+
+static const char *
+or_dash(const char *s)
+{
+	return s && *s ? s : "-";
+}
+
+/* A JSON object of a row's columns; numbers stay numbers. */
+static void
+row_json(struct buf *b, const struct jrow *row, const char *const *numeric)
+{
+	int i;
+
+	buf_addc(b, '{');
+	for (i = 0; i < row->n; i++) {
+		const char *const *k;
+		int num = 0;
+
+		for (k = numeric; *k; k++)
+			if (strcmp(*k, row->names[i]) == 0)
+				num = 1;
+		if (i)
+			buf_addc(b, ',');
+		buf_add_json(b, row->names[i]);
+		buf_addc(b, ':');
+		if (!row->values[i])
+			buf_adds(b, "null");
+		else if (num || strcmp(row->names[i], "data") == 0 ||
+		    strcmp(row->names[i], "params") == 0)
+			buf_adds(b, row->values[i]);	/* JSON already */
+		else
+			buf_add_json(b, row->values[i]);
+	}
+	buf_addc(b, '}');
+}
+
+static const char *const numeric[] = { "pid", "started", "ended",
+	"exit_code", "signal", "attempt", "seq", "at", "git_dirty", NULL };
+
+/* Which journal a reading command opens: --journal, $RUNJOB_JOURNAL, the
+ * one of the job file given, or the one of the current directory. */
+static int
+open_journal(struct journal **jn, const struct opts *o, const char *jobfile)
+{
+	char *path = journal_choose(o->journal, jobfile ? jobfile : "./.");
+	int r = journal_open(jn, path, 0);
+
+	free(path);
+	return r;
+}
+
+static int
+is_file(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* A job file given where a job name or run may stand: its name. */
+static char *
+job_name_of(const char *arg)
+{
+	struct diags d = {0};
+	struct job *job;
+	char *name = NULL;
+
+	if (!is_file(arg))
+		return NULL;
+	job_load(&job, arg, &d);
+	if (job->name)
+		name = xstrdup(job->name);
+	job_free(job);
+	diags_free(&d);
+	return name;
+}
+
+/* history */
+
+struct hist {
+	int json, n;
+	struct buf out;
+};
+
+static int
+history_row(void *arg, const struct jrow *row)
+{
+	struct hist *h = arg;
+	char t[32], d[32], who[160];
+	const char *commit = jrow_get(row, "git_commit");
+	const char *code = jrow_get(row, "exit_code");
+
+	h->n++;
+	if (h->json) {
+		row_json(&h->out, row, numeric);
+		buf_addc(&h->out, '\n');
+		return 0;
+	}
+	snprintf(who, sizeof(who), "%s@%s", or_dash(jrow_get(row, "user")),
+		or_dash(jrow_get(row, "host")));
+	buf_addf(&h->out, "%-23s  %-16s  %-12.12s  %-16s  %s  %8s  %s",
+		jrow_get(row, "id"), jrow_get(row, "job"),
+		commit ? commit : jrow_get(row, "sha256"), who,
+		when(jrow_get(row, "started"), t, sizeof(t)),
+		took(jrow_get(row, "started"), jrow_get(row, "ended"), d,
+		sizeof(d)), jrow_get(row, "state"));
+	if (code && strcmp(code, "0") != 0)
+		buf_addf(&h->out, " (exit %s)", code);
+	buf_addc(&h->out, '\n');
+	return 0;
+}
+
+int
+cmd_history(int argc, char **argv)
+{
+	struct journal *jn = NULL;
+	struct hist h = {0};
+	struct opts o;
+	char *name = NULL;
+	const char *job = NULL;
+	int first, code = EXIT_FAILED;
+
+	if ((first = parse_opts("history", argc, argv, &o,
+	    "limit json journal")) < 0)
+		return first == -2 ? EXIT_OK : EXIT_USAGE;
+	if (argc - first > 1) {
+		free_opts(&o);
+		return usage_error("history", "history takes at most one job");
+	}
+	if (first < argc) {
+		job = argv[first];
+		if ((name = job_name_of(job)))
+			job = name;
+	}
+	h.json = o.json;
+	if (open_journal(&jn, &o, name ? argv[first] : NULL) < 0)
+		goto out;
+	if (!o.json)
+		buf_addf(&h.out, "%-23s  %-16s  %-12s  %-16s  %-20s  %8s  %s\n",
+			"RUN", "JOB", "VERSION", "WHO", "STARTED", "TOOK",
+			"OUTCOME");
+	if (journal_runs(jn, job, o.limit ? o.limit : -1, history_row, &h) < 0)
+		goto out;
+	if (!h.n && !o.json)
+		buf_addf(&h.out, "no runs%s%s in %s\n", job ? " of " : "",
+			job ? job : "", journal_path(jn));
+	fputs(buf_str(&h.out), stdout);
+	code = EXIT_OK;
+out:
+	buf_free(&h.out);
+	free(name);
+	journal_close(jn);
+	free_opts(&o);
+	return code;
+}
+
+/* A run's rows, copied out of the journal for printing. */
+
+struct table {
+	char ***rows;		/* rows[i][c] for the columns below */
+	size_t n, cap;
+	const char *const *cols;
+	struct buf json;	/* the rows as JSON objects, comma-separated */
+};
+
+static int
+collect(void *arg, const struct jrow *row)
+{
+	struct table *t = arg;
+	size_t c, ncols = 0;
+	char **r;
+
+	while (t->cols[ncols])
+		ncols++;
+	r = xcalloc(ncols, sizeof(*r));
+	for (c = 0; c < ncols; c++) {
+		const char *v = jrow_get(row, t->cols[c]);
+
+		r[c] = v ? xstrdup(v) : NULL;
+	}
+	xgrow(&t->rows, &t->cap, t->n + 1, sizeof(*t->rows));
+	t->rows[t->n++] = r;
+	if (t->json.len)
+		buf_addc(&t->json, ',');
+	row_json(&t->json, row, numeric);
+	return 0;
+}
+
+static void
+table_free(struct table *t)
+{
+	size_t i, c;
+
+	for (i = 0; i < t->n; i++) {
+		for (c = 0; t->cols[c]; c++)
+			free(t->rows[i][c]);
+		free(t->rows[i]);
+	}
+	free(t->rows);
+	buf_free(&t->json);
+}
+
+static const char *const run_cols[] = { "id", "job", "file", "sha256",
+	"git_commit", "user", "host", "pid", "trigger", "started", "ended",
+	"state", "exit_code", "params", NULL };
+static const char *const step_cols[] = { "step_id", "state", NULL };
+static const char *const attempt_cols[] = { "id", "step_id", "kind",
+	"attempt", "pid", "started", "ended", "state", "exit_code", "signal",
+	"output", "log", NULL };
+static const char *const output_cols[] = { "step_id", "name", "value", NULL };
+static const char *const event_cols[] = { "seq", "at", "kind", "step_id",
+	"data", "hash", NULL };
+
+enum { R_ID, R_JOB, R_FILE, R_SHA, R_COMMIT, R_USER, R_HOST, R_PID,
+	R_TRIGGER, R_STARTED, R_ENDED, R_STATE, R_EXIT, R_PARAMS };
+enum { A_ID, A_STEP, A_KIND, A_ATTEMPT, A_PID, A_STARTED, A_ENDED, A_STATE,
+	A_EXIT, A_SIGNAL, A_OUTPUT, A_LOG };
+
+struct runview {
+	struct table run, steps, attempts, outputs, events;
+};
+
+/* Find the run: an id, a job file (its job's latest run), a job name,
+ * or none (the latest run of all). */
+static int
+load_run(struct journal *jn, const char *arg, struct runview *v,
+	int with_events)
+{
+	char *name = arg ? job_name_of(arg) : NULL;
+	const char *id;
+	int found;
+
+	memset(v, 0, sizeof(*v));
+	v->run.cols = run_cols;
+	v->steps.cols = step_cols;
+	v->attempts.cols = attempt_cols;
+	v->outputs.cols = output_cols;
+	v->events.cols = event_cols;
+	if (name)
+		found = journal_run(jn, NULL, name, collect, &v->run);
+	else if (!arg)
+		found = journal_run(jn, NULL, NULL, collect, &v->run);
+	else if ((found = journal_run(jn, arg, NULL, collect, &v->run)) == 0)
+		found = journal_run(jn, NULL, arg, collect, &v->run);
+	free(name);
+	if (found <= 0) {
+		if (found == 0)
+			error("no run %s in the journal %s; 'runjob history' "
+				"lists the runs", arg ? arg : "at all",
+				journal_path(jn));
+		return -1;
+	}
+	id = v->run.rows[0][R_ID];
+	if (journal_steps(jn, id, collect, &v->steps) < 0 ||
+	    journal_attempts(jn, id, collect, &v->attempts) < 0 ||
+	    journal_outputs(jn, id, collect, &v->outputs) < 0 ||
+	    (with_events && journal_events(jn, id, collect, &v->events) < 0))
+		return -1;
+	return 0;
+}
+
+static void
+runview_free(struct runview *v)
+{
+	table_free(&v->run);
+	table_free(&v->steps);
+	table_free(&v->attempts);
+	table_free(&v->outputs);
+	table_free(&v->events);
+}
+
+static void
+print_header(const struct runview *v)
+{
+	char *const *r = v->run.rows[0];
+	char t[32], d[32];
+
+	printf("run %s of job %s: %s", r[R_ID], r[R_JOB], r[R_STATE]);
+	if (r[R_EXIT])
+		printf(" (exit %s)", r[R_EXIT]);
+	printf("\n  file     %s (sha256 %.12s%s%.12s)\n", r[R_FILE], r[R_SHA],
+		r[R_COMMIT] ? ", commit " : "", r[R_COMMIT] ? r[R_COMMIT] : "");
+	printf("  by       %s@%s, pid %s, %s\n", r[R_USER], r[R_HOST], r[R_PID],
+		r[R_TRIGGER]);
+	printf("  started  %s, %s %s\n", when(r[R_STARTED], t, sizeof(t)),
+		r[R_ENDED] ? "took" : "running for",
+		r[R_ENDED] ? took(r[R_STARTED], r[R_ENDED], d, sizeof(d)) : "-");
+	printf("  params   %s\n", r[R_PARAMS]);
+}
+
+/* The last n lines of s, each indented. */
+static void
+print_tail(const char *s, int n)
+{
+	const char *p;
+	int lines = 0;
+
+	if (!s || !*s)
+		return;
+	for (p = s + strlen(s) - 1; p > s; p--)
+		if (*p == '\n' && p[1] && ++lines == n)
+			break;
+	if (*p == '\n')
+		p++;
+	for (; *p; ) {
+		size_t len = strcspn(p, "\n");
+
+		printf("      | %.*s\n", (int)len, p);
+		p += len + (p[len] == '\n');
+	}
+}
+
+int
+cmd_status(int argc, char **argv)
+{
+	struct journal *jn = NULL;
+	struct runview v;
+	struct opts o;
+	int first, code = EXIT_FAILED;
+	size_t i, k;
+
+	if ((first = parse_opts("status", argc, argv, &o, "json journal")) < 0)
+		return first == -2 ? EXIT_OK : EXIT_USAGE;
+	if (argc - first > 1) {
+		free_opts(&o);
+		return usage_error("status", "status takes at most one run or "
+			"job");
+	}
+	memset(&v, 0, sizeof(v));
+	if (open_journal(&jn, &o, first < argc && is_file(argv[first]) ?
+	    argv[first] : NULL) < 0 ||
+	    load_run(jn, first < argc ? argv[first] : NULL, &v, 0) < 0)
+		goto out;
+	if (o.json) {
+		printf("{\"run\":%s,\"steps\":[%s],\"attempts\":[%s],"
+			"\"outputs\":[%s]}\n", buf_str(&v.run.json),
+			buf_str(&v.steps.json), buf_str(&v.attempts.json),
+			buf_str(&v.outputs.json));
+		code = EXIT_OK;
+		goto out;
+	}
+	print_header(&v);
+	printf("\n  %-24s %-10s %8s %9s  %s\n", "STEP", "STATE", "ATTEMPTS",
+		"TOOK", "EXIT");
+	for (i = 0; i < v.steps.n; i++) {
+		const char *step = v.steps.rows[i][0];
+		char **last = NULL, d[32];
+		int tries = 0;
+
+		for (k = 0; k < v.attempts.n; k++) {
+			char **a = v.attempts.rows[k];
+
+			if (strcmp(a[A_STEP], step) != 0 ||
+			    strcmp(a[A_KIND], "step") != 0)
+				continue;
+			tries++;
+			last = a;
+		}
+		printf("  %-24s %-10s %8d %9s  %s", step, v.steps.rows[i][1],
+			tries, last ? took(last[A_STARTED], last[A_ENDED], d,
+			sizeof(d)) : "-", last && last[A_EXIT] ? last[A_EXIT] :
+			last && last[A_SIGNAL] ? "signal" : "-");
+		if (last && last[A_SIGNAL])
+			printf(" %s", last[A_SIGNAL]);
+		printf("\n");
+		if (last && strcmp(v.steps.rows[i][1], "succeeded") != 0 &&
+		    strcmp(v.steps.rows[i][1], "running") != 0) {
+			print_tail(last[A_OUTPUT], 5);
+			if (last[A_LOG])
+				printf("      log: %s\n", last[A_LOG]);
+		}
+	}
+	for (i = 0; i < v.outputs.n; i++)
+		printf("%s  output %s.%s = %s\n", i ? "" : "\n",
+			v.outputs.rows[i][0], v.outputs.rows[i][1],
+			v.outputs.rows[i][2]);
+	code = EXIT_OK;
+out:
+	runview_free(&v);
+	journal_close(jn);
+	free_opts(&o);
+	return code;
+}
+
+static void
+csv_field(const char *s)
+{
+	putchar('"');
+	for (; s && *s; s++) {
+		if (*s == '"')
+			putchar('"');
+		putchar(*s);
+	}
+	putchar('"');
+}
+
+int
+cmd_show(int argc, char **argv)
+{
+	struct journal *jn = NULL;
+	struct runview v;
+	struct opts o;
+	int first, code = EXIT_FAILED;
+	size_t i;
+
+	if ((first = parse_opts("show", argc, argv, &o, "json csv journal")) < 0)
+		return first == -2 ? EXIT_OK : EXIT_USAGE;
+	if (argc - first != 1) {
+		free_opts(&o);
+		return usage_error("show", "show takes one run id");
+	}
+	if (o.json && o.csv) {
+		free_opts(&o);
+		return usage_error("show", "--json and --csv exclude each other");
+	}
+	memset(&v, 0, sizeof(v));
+	if (open_journal(&jn, &o, NULL) < 0 ||
+	    load_run(jn, argv[first], &v, 1) < 0)
+		goto out;
+	code = EXIT_OK;
+	if (o.json) {
+		printf("{\"run\":%s,\"steps\":[%s],\"attempts\":[%s],"
+			"\"outputs\":[%s],\"events\":[%s]}\n",
+			buf_str(&v.run.json), buf_str(&v.steps.json),
+			buf_str(&v.attempts.json), buf_str(&v.outputs.json),
+			buf_str(&v.events.json));
+		goto out;
+	}
+	if (o.csv) {
+		printf("seq,at,kind,step,data,hash\n");
+		for (i = 0; i < v.events.n; i++) {
+			char **e = v.events.rows[i];
+			char t[32];
+
+			printf("%s,%s,", e[0], when(e[1], t, sizeof(t)));
+			csv_field(e[2]);
+			putchar(',');
+			csv_field(e[3]);
+			putchar(',');
+			csv_field(e[4]);
+			printf(",%s\n", e[5]);
+		}
+		goto out;
+	}
+	print_header(&v);
+	printf("\n");
+	for (i = 0; i < v.events.n; i++) {
+		char **e = v.events.rows[i];
+		char t[32];
+
+		printf("  %5s  %s  %-14s %-20s %s\n", e[0], when(e[1], t,
+			sizeof(t)), e[2], or_dash(e[3]), e[4]);
+	}
+	for (i = 0; i < v.attempts.n; i++) {
+		char **a = v.attempts.rows[i];
+		char d[32];
+
+		printf("\n  %s %s attempt %s: %s", a[A_STEP], a[A_KIND],
+			a[A_ATTEMPT], a[A_STATE]);
+		if (a[A_EXIT])
+			printf(", exit %s", a[A_EXIT]);
+		if (a[A_SIGNAL])
+			printf(", signal %s", a[A_SIGNAL]);
+		printf(", pid %s, took %s\n", or_dash(a[A_PID]),
+			took(a[A_STARTED], a[A_ENDED], d, sizeof(d)));
+		print_tail(a[A_OUTPUT], 20);
+		if (a[A_LOG])
+			printf("      log: %s\n", a[A_LOG]);
+	}
+out:
+	runview_free(&v);
+	journal_close(jn);
+	free_opts(&o);
+	return code;
+}
