@@ -316,7 +316,8 @@ check_job(const struct job *job, const struct graph *g, struct diags *d)
 		sc.step = (long)i;
 		check_string(&sc, s->dir, "dir", s->dir_at);
 		check_env(&sc, s->env, s->nenv, "env");
-		check_string(&sc, s->rollback.dir, "rollback.dir", s->rollback.at);
+		check_string(&sc, s->rollback.dir, "rollback.dir",
+			s->rollback.dir_at);
 		check_env(&sc, s->rollback.env, s->rollback.nenv, "rollback.env");
 		check_for_each(&sc, s);
 		check_action(&sc, &s->action, "use a 'run:' step for now");

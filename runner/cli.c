@@ -134,7 +134,15 @@ parse_opts(const char *cmd, int argc, char **argv, struct opts *o,
 			return -1;
 		}
 		switch (c) {
-		case 'p': add_arg(&o->params.set, &o->params.nset, optarg); break;
+		case 'p':
+			if (!strchr(optarg, '=') || *optarg == '=') {
+				snprintf(msg, sizeof(msg), "-p %s: write -p "
+					"NAME=VALUE", optarg);
+				usage_error(cmd, msg);
+				return -1;
+			}
+			add_arg(&o->params.set, &o->params.nset, optarg);
+			break;
 		case 'E': add_arg(&o->params.env_files, &o->params.nenv_files,
 			optarg); break;
 		case 'J': o->json = 1; break;

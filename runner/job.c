@@ -400,8 +400,11 @@ rollback(struct ctx *c, struct step *s, const struct node *n)
 			r->shell = str(c, v, "rollback.shell");
 		else if (strcmp(key, "timeout") == 0)
 			duration(c, v, "rollback.timeout", 0, &r->timeout_ms);
-		else if (strcmp(key, "dir") == 0)
+		else if (strcmp(key, "dir") == 0) {
 			r->dir = str(c, v, "rollback.dir");
+			r->dir_at.line = v->line;
+			r->dir_at.col = v->col;
+		}
 		else if (strcmp(key, "env") == 0)
 			env_block(c, v, "rollback.env", &r->env, &r->nenv);
 		else

@@ -48,6 +48,7 @@ struct action {
 	/* Only rollback actions carry these; a step's own are in struct step. */
 	long long timeout_ms;	/* -1: none */
 	const char *dir;
+	struct mark dir_at;
 	struct kv *env;
 	size_t nenv;
 };

@@ -135,8 +135,9 @@ cmd_plan(int argc, char **argv)
 static int
 cmd_version(int argc, char **argv)
 {
-	(void)argc;
 	(void)argv;
+	if (argc > 1)
+		return usage_error("version", "version takes no arguments");
 	printf("runjob %s\n", RUNJOB_VERSION);
 	return EXIT_OK;
 }
@@ -204,6 +205,8 @@ cmd_help(int argc, char **argv)
 {
 	size_t i;
 
+	if (argc > 2)
+		return usage_error("help", "help takes at most one command");
 	if (argc > 1) {
 		for (i = 0; commands[i].name; i++) {
 			if (strcmp(commands[i].name, argv[1]) != 0)

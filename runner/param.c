@@ -124,6 +124,12 @@ env_file(struct job *job, struct diags *d, const char *path,
 				"line");
 			continue;
 		}
+		if (eq[-1] == ' ' || eq[-1] == '\t' || eq[1] == ' ' ||
+		    eq[1] == '\t') {
+			bad = diag_error(d, path, lineno, 1, "blanks around '=' "
+				"are not allowed; write NAME=VALUE");
+			continue;
+		}
 		*eq = '\0';
 		val = eq + 1;
 		end = val + strlen(val);

@@ -79,9 +79,19 @@ test_expect_success 'unknown names in an env file are warned about, not fatal' '
 '
 
 test_expect_success 'an unknown -p name is an error with a suggestion' '
-	test_expect_code 3 runjob check -p AA=1 -p Q job.yaml 2>err &&
-	test_grep "error: .AA. is not a param of job .p.; did you mean .A.?" err &&
-	test_grep "^runjob: error: -p Q: write -p NAME=VALUE" err
+	test_expect_code 3 runjob check -p AA=1 job.yaml 2>err &&
+	test_grep "error: .AA. is not a param of job .p.; did you mean .A.?" err
+'
+
+test_expect_success '-p without NAME=VALUE is a usage error' '
+	test_expect_code 2 runjob check -p Q job.yaml 2>err &&
+	test_grep "^runjob: -p Q: write -p NAME=VALUE" err
+'
+
+test_expect_success 'blanks around = in an env file are an error' '
+	printf "A = 1\n" >blank.env &&
+	test_expect_code 3 runjob check --env-file blank.env job.yaml 2>err &&
+	test_grep "blank.env:1:1: error: blanks around .=. are not allowed" err
 '
 
 test_expect_success 'a required param without a value is a check error' '
