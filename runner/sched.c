@@ -62,6 +62,7 @@ struct attempt {
 	struct proc proc;
 	int64_t started, deadline, kill_at;	/* ms; 0: none */
 	int timed_out, stopped;
+	int job_timeout;	/* stopped by the job's timeout, not its own */
 	int log;		/* the masked log file, once there is output */
 	int log_failed;		/* it could not be created */
 	char *log_path, *out_path;
@@ -838,8 +839,10 @@ finish_attempt(struct sched *s, struct attempt *a, size_t **delayed,
 	if (a->timed_out && !a->stopped) {
 		char d[32];
 
-		snprintf(whybuf, sizeof(whybuf), "its timeout of %s passed",
-			format_duration(st->timeout_ms, d, sizeof(d)));
+		snprintf(whybuf, sizeof(whybuf), "%s timeout of %s passed",
+			a->job_timeout ? "the job's" : "its",
+			format_duration(a->job_timeout ? s->job->timeout_ms :
+			st->timeout_ms, d, sizeof(d)));
 		why = whybuf;
 	} else if (a->probe && strcmp(state, "failed") == 0) {
 		snprintf(whybuf, sizeof(whybuf), "its if: must exit 0 (run) or "
@@ -980,6 +983,7 @@ check_timers(struct sched *s, int64_t now)
 		s->failed = 1;
 		for (i = 0; i < s->na; i++) {
 			s->a[i]->timed_out = 1;
+			s->a[i]->job_timeout = 1;
 			terminate(s, s->a[i], now);
 		}
 	}
