@@ -240,7 +240,8 @@ check_outputs(const struct job *job, const struct graph *g, struct diags *d)
 			ex[nex].at = job->steps[i].outputs_at[j];
 			nex++;
 		}
-	qsort(ex, nex, sizeof(*ex), cmp_export);
+	if (nex)
+		qsort(ex, nex, sizeof(*ex), cmp_export);
 
 	for (i = 0; i < nex; i = j) {
 		size_t ntouched = 0, reported = 0, weight = 0;

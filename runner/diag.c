@@ -83,7 +83,8 @@ diags_print(struct diags *d, int json)
 	struct buf b = {0};
 	size_t i;
 
-	qsort(d->v, d->n, sizeof(*d->v), cmp_pos);
+	if (d->n)
+		qsort(d->v, d->n, sizeof(*d->v), cmp_pos);
 	for (i = 0; i < d->n; i++) {
 		struct diag *g = &d->v[i];
 		const char *level = g->level == DIAG_ERROR ? "error" : "warning";
