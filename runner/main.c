@@ -251,9 +251,9 @@ main(int argc, char **argv)
 	for (i = 0; commands[i].name; i++)
 		if (strcmp(commands[i].name, argv[1]) == 0)
 			return commands[i].fn(argc - 1, argv + 1);
-	/* runjob JOB.yaml [options] is runjob run JOB.yaml [options]. */
-	if (strchr(argv[1], '/') || strstr(argv[1], ".yaml") ||
-	    strstr(argv[1], ".yml"))
+	/* runjob [options] JOB.yaml [options] is runjob run. */
+	if (argv[1][0] == '-' || strchr(argv[1], '/') ||
+	    strstr(argv[1], ".yaml") || strstr(argv[1], ".yml"))
 		return cmd_run(argc, argv);
 	return unknown_command(argv[1]);
 }
