@@ -120,7 +120,7 @@ proc_signal(const struct proc *p, int sig)
 }
 
 int
-proc_signal_marked(const char *name, const char *value, int sig)
+proc_signal_marked(const char *name, const char *value, pid_t pgid, int sig)
 {
 	size_t nlen = strlen(name), vlen = strlen(value);
 	struct dirent *de;
@@ -135,7 +135,7 @@ proc_signal_marked(const char *name, const char *value, int sig)
 		pid_t pid = (pid_t)atoi(de->d_name);
 		int fd;
 
-		if (pid <= 0 || pid == getpid())
+		if (pid <= 0 || pid == getpid() || getpgid(pid) == pgid)
 			continue;
 		snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
 		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)

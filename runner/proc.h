@@ -37,10 +37,11 @@ void proc_release(struct proc *p, int go);
 /* Signal the process's whole group. */
 void proc_signal(const struct proc *p, int sig);
 
-/* Signal every process, in any group, whose environment holds
- * NAME=VALUE (a step's RUNJOB_ATTEMPT_ID): finds what escaped its group
- * with setsid. Returns how many were signalled. */
-int proc_signal_marked(const char *name, const char *value, int sig);
+/* Signal every process whose environment holds NAME=VALUE (a step's
+ * RUNJOB_ATTEMPT_ID) and that is not in process group pgid: what escaped
+ * its step's group, with setsid or setpgid. Returns how many. */
+int proc_signal_marked(const char *name, const char *value, pid_t pgid,
+	int sig);
 
 /* The start time of pid (clock ticks since boot), or -1. */
 long long proc_start_time(pid_t pid);

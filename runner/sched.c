@@ -88,6 +88,7 @@ struct sched {
 	int signal;		/* SIGINT or SIGTERM received, or 0 */
 	int failed;		/* a step failed */
 	int journal_broken;
+	int killed;		/* processes were killed: reap them at the end */
 	int in_tx;
 	int sigfd;
 	int any_outputs;	/* some step declares outputs */
@@ -852,8 +853,10 @@ finish_attempt(struct sched *s, struct attempt *a, size_t **delayed,
 	/* What is left of the step once its main process is gone: after a
 	 * timeout or a stop, nothing may stay; otherwise say so. */
 	if (a->timed_out || a->stopped) {
+		s->killed = 1;
 		proc_signal(&a->proc, SIGKILL);
-		proc_signal_marked("RUNJOB_ATTEMPT_ID", a->id, SIGKILL);
+		proc_signal_marked("RUNJOB_ATTEMPT_ID", a->id, a->proc.pid,
+			SIGKILL);
 	} else if (kill(-a->proc.pid, 0) == 0) {
 		ui_note(s->r->ui, now, "step %s left processes running in its "
 			"process group %d", id, (int)a->proc.pid);
@@ -921,8 +924,16 @@ grace(const struct sched *s, const struct attempt *a)
 static void
 terminate(struct sched *s, struct attempt *a, int64_t now)
 {
+	int escaped;
+
 	proc_signal(&a->proc, SIGTERM);
-	proc_signal_marked("RUNJOB_ATTEMPT_ID", a->id, SIGTERM);
+	escaped = proc_signal_marked("RUNJOB_ATTEMPT_ID", a->id, a->proc.pid,
+		SIGTERM);
+	if (escaped)
+		ui_note(s->r->ui, now, "step %s: %d process%s had left its "
+			"process group; stopping %s too", inst_id(s, a->task),
+			escaped, escaped == 1 ? "" : "es",
+			escaped == 1 ? "it" : "them");
 	a->kill_at = now + grace(s, a);
 }
 
@@ -937,7 +948,7 @@ interrupt(struct sched *s, int sig)
 		for (i = 0; i < s->na; i++) {
 			proc_signal(&s->a[i]->proc, SIGKILL);
 			proc_signal_marked("RUNJOB_ATTEMPT_ID", s->a[i]->id,
-				SIGKILL);
+				s->a[i]->proc.pid, SIGKILL);
 		}
 		return;
 	}
@@ -969,7 +980,8 @@ check_timers(struct sched *s, int64_t now)
 			terminate(s, a, now);
 		} else if (a->kill_at && now >= a->kill_at) {
 			proc_signal(&a->proc, SIGKILL);
-			proc_signal_marked("RUNJOB_ATTEMPT_ID", a->id, SIGKILL);
+			proc_signal_marked("RUNJOB_ATTEMPT_ID", a->id,
+				a->proc.pid, SIGKILL);
 			a->kill_at = 0;
 		}
 	}
@@ -1004,6 +1016,28 @@ reap(struct sched *s)
 				s->a[i]->status = status;
 				break;
 			}
+	}
+}
+
+/* Processes that left their step's group were reparented to runjob (the
+ * subreaper) and may have just been killed: reap them before exiting, so
+ * that none is left a zombie. Processes a step left running on purpose
+ * are not waited for beyond a short while. */
+static void
+reap_killed(void)
+{
+	int64_t until = now_ms() + 2000;
+
+	while (now_ms() < until) {
+		pid_t pid = waitpid(-1, NULL, WNOHANG);
+
+		if (pid < 0)
+			return;		/* no children left */
+		if (pid == 0) {
+			struct timespec ts = { 0, 10 * 1000000 };
+
+			nanosleep(&ts, NULL);
+		}
 	}
 }
 
@@ -1369,6 +1403,8 @@ sched_run(const struct sched_run *r, const struct sched_opts *o)
 	}
 
 	loop(&s);
+	if (s.killed)
+		reap_killed();
 
 	for (i = 0; i < s.p->n; i++)
 		if (s.t[i].state != T_DONE)
