@@ -32,7 +32,7 @@ PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -lyaml -lsql
 LIB_SRC = runner/arena.c runner/buf.c runner/check.c runner/diag.c \
 	runner/expand.c runner/graph.c runner/job.c runner/load.c \
 	runner/env.c runner/mask.c runner/name.c runner/param.c runner/plan.c \
-	runner/proc.c runner/sched.c runner/ui.c \
+	runner/lock.c runner/proc.c runner/sched.c runner/ui.c \
 	runner/sha256.c \
 	runner/util.c journal/journal.c journal/schema.c
 LIB_OBJ = $(LIB_SRC:.c=.o)
@@ -53,13 +53,9 @@ runner/%.o: runner/%.c runner/*.h journal/journal.h
 journal/%.o: journal/%.c journal/journal.h runner/*.h
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARNINGS) -c -o $@ $<
 
-# The schema is compiled in as a C string.
-journal/schema.c: journal/schema.sql
-	{ echo '/* Generated from schema.sql by make; do not edit. */'; \
-	  echo 'extern const char journal_schema_sql[];'; \
-	  echo 'const char journal_schema_sql[] ='; \
-	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; \
-	  echo ';'; } >$@
+# The schema and its upgrades are compiled in as C strings.
+journal/schema.c: journal/sql2c.sh journal/schema.sql journal/upgrade-*.sql
+	sh journal/sql2c.sh journal/schema.sql journal/upgrade-*.sql >$@
 
 t/unit/%: t/unit/%.c t/unit/tap.h $(LIB_OBJ)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARNINGS) -o $@ $< \

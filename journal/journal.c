@@ -25,16 +25,20 @@
 #define APPLICATION_ID 0x726a6f62
 #define BUSY_TIMEOUT_MS 60000
 
-extern const char journal_schema_sql[];	/* schema.sql, compiled in */
+/* schema.sql and upgrade-N.sql, compiled in. */
+extern const char journal_schema_sql[], journal_upgrade_2_sql[];
 
-/* Upgrades: upgrades[v] takes a journal from version v to v + 1. */
+/* upgrades[v] takes a journal from version v to v + 1. A new journal
+ * goes through all of them, so every upgrade is run by every test. */
 static const char *const upgrades[JOURNAL_VERSION] = {
-	NULL,		/* 0 -> 1: the schema itself */
+	journal_schema_sql,	/* 0 -> 1: the first schema */
+	journal_upgrade_2_sql,	/* 1 -> 2: locks */
 };
 
 enum stmt {
 	ST_ADD_RUN, ST_END_RUN, ST_ADD_STEP, ST_SET_STEP, ST_START_ATTEMPT,
-	ST_END_ATTEMPT, ST_ADD_OUTPUT, ST_LAST_EVENT, ST_ADD_EVENT, ST_COUNT
+	ST_END_ATTEMPT, ST_ADD_OUTPUT, ST_LAST_EVENT, ST_ADD_EVENT, ST_SET_LOCK,
+	ST_CLEAR_LOCK, ST_COUNT
 };
 
 static const char *const stmt_sql[ST_COUNT] = {
@@ -59,6 +63,9 @@ static const char *const stmt_sql[ST_COUNT] = {
 		"LIMIT 1",
 	[ST_ADD_EVENT] = "INSERT INTO events (seq, run_id, at, kind, step_id, "
 		"data, prev, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+	[ST_SET_LOCK] = "INSERT OR REPLACE INTO locks (job, run_id, pid, host, "
+		"started) VALUES (?, ?, ?, ?, ?)",
+	[ST_CLEAR_LOCK] = "DELETE FROM locks WHERE job = ? AND pid = ?",
 };
 
 struct journal {
@@ -226,7 +233,7 @@ set_up(struct journal *j)
 	for (v = strtol(version, NULL, 10); v < JOURNAL_VERSION; v++) {
 		char sql[64];
 
-		if (exec(j, v == 0 ? journal_schema_sql : upgrades[v]) < 0)
+		if (exec(j, upgrades[v]) < 0)
 			goto fail;
 		snprintf(sql, sizeof(sql), "PRAGMA user_version = %ld", v + 1);
 		if (exec(j, sql) < 0)
@@ -468,6 +475,34 @@ journal_add_output(struct journal *j, const char *run, const char *step,
 }
 
 int
+journal_set_lock(struct journal *j, const char *job, const char *run,
+	long pid, const char *host, int64_t started)
+{
+	sqlite3_stmt *st = prepare(j, ST_SET_LOCK);
+
+	if (!st)
+		return -1;
+	bind_text(st, 1, job);
+	bind_text(st, 2, run);
+	sqlite3_bind_int64(st, 3, pid);
+	bind_text(st, 4, host);
+	sqlite3_bind_int64(st, 5, started);
+	return done(j, st, "recording the lock");
+}
+
+int
+journal_clear_lock(struct journal *j, const char *job, long pid)
+{
+	sqlite3_stmt *st = prepare(j, ST_CLEAR_LOCK);
+
+	if (!st)
+		return -1;
+	bind_text(st, 1, job);
+	sqlite3_bind_int64(st, 2, pid);
+	return done(j, st, "clearing the lock");
+}
+
+int
 journal_event(struct journal *j, const char *run, int64_t at,
 	const char *kind, const char *step, const char *data)
 {
@@ -595,8 +630,9 @@ journal_steps(struct journal *j, const char *run, jrow_fn fn, void *arg)
 int
 journal_attempts(struct journal *j, const char *run, jrow_fn fn, void *arg)
 {
-	return walk(j, "SELECT id, step_id, kind, attempt, pid, started, "
-		"ended, state, exit_code, signal, output, log FROM attempts "
+	return walk(j, "SELECT id, step_id, kind, attempt, pid, pid_start, "
+		"boot_id, started, ended, state, exit_code, signal, output, log "
+		"FROM attempts "
 		"WHERE run_id = ?1 ORDER BY started, rowid", run, NULL, 0, fn,
 		arg) < 0 ? -1 : 0;
 }

@@ -12,7 +12,7 @@
 
 #include <stdint.h>
 
-#define JOURNAL_VERSION 1
+#define JOURNAL_VERSION 2
 
 struct journal;
 
@@ -62,6 +62,12 @@ int journal_end_attempt(struct journal *j, const char *id, const char *state,
 
 int journal_add_output(struct journal *j, const char *run, const char *step,
 	const char *name, const char *value);
+
+/* The lock row of job: who holds its lock (the lock itself is a flock,
+ * see lock.h). */
+int journal_set_lock(struct journal *j, const char *job, const char *run,
+	long pid, const char *host, int64_t started);
+int journal_clear_lock(struct journal *j, const char *job, long pid);
 
 /* Append an event to the chain; data is a JSON object ("{}" for none). */
 int journal_event(struct journal *j, const char *run, int64_t at,

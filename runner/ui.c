@@ -164,6 +164,8 @@ ui_run_started(struct ui *u, const char *job, const char *file, int64_t at)
 		fflush(stdout);
 		return;
 	}
+	if (u->quiet)
+		return;
 	if (u->mode == UI_PLAIN)
 		buf_addf(&b, "%s ", stamp(at, t, sizeof(t)));
 	buf_addf(&b, "runjob: run %s%s%s of job %s (%s)\n", color(u, C_BOLD),
