@@ -38,7 +38,7 @@ static const char *const upgrades[JOURNAL_VERSION] = {
 enum stmt {
 	ST_ADD_RUN, ST_END_RUN, ST_ADD_STEP, ST_SET_STEP, ST_START_ATTEMPT,
 	ST_END_ATTEMPT, ST_ADD_OUTPUT, ST_LAST_EVENT, ST_ADD_EVENT, ST_SET_LOCK,
-	ST_CLEAR_LOCK, ST_COUNT
+	ST_CLEAR_LOCK, ST_SETTLE_ATTEMPT, ST_RESUME_RUN, ST_COUNT
 };
 
 static const char *const stmt_sql[ST_COUNT] = {
@@ -66,6 +66,10 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_SET_LOCK] = "INSERT OR REPLACE INTO locks (job, run_id, pid, host, "
 		"started) VALUES (?, ?, ?, ?, ?)",
 	[ST_CLEAR_LOCK] = "DELETE FROM locks WHERE job = ? AND pid = ?",
+	[ST_SETTLE_ATTEMPT] = "UPDATE attempts SET state = ?, ended = ? "
+		"WHERE id = ?",
+	[ST_RESUME_RUN] = "UPDATE runs SET state = ?, pid = ?, ended = NULL, "
+		"exit_code = NULL WHERE id = ?",
 };
 
 struct journal {
@@ -457,6 +461,34 @@ journal_end_attempt(struct journal *j, const char *id, const char *state,
 	bind_text(st, 6, log);
 	bind_text(st, 7, id);
 	return done(j, st, "recording a step's end");
+}
+
+int
+journal_settle_attempt(struct journal *j, const char *id, const char *state,
+	int64_t ended)
+{
+	sqlite3_stmt *st = prepare(j, ST_SETTLE_ATTEMPT);
+
+	if (!st)
+		return -1;
+	bind_text(st, 1, state);
+	sqlite3_bind_int64(st, 2, ended);
+	bind_text(st, 3, id);
+	return done(j, st, "settling an attempt");
+}
+
+int
+journal_resume_run(struct journal *j, const char *run, long pid,
+	const char *state)
+{
+	sqlite3_stmt *st = prepare(j, ST_RESUME_RUN);
+
+	if (!st)
+		return -1;
+	bind_text(st, 1, state);
+	sqlite3_bind_int64(st, 2, pid);
+	bind_text(st, 3, run);
+	return done(j, st, "resuming the run");
 }
 
 int

@@ -60,6 +60,14 @@ int journal_end_attempt(struct journal *j, const char *id, const char *state,
 	int exit_code, int signal, int64_t ended, const char *output,
 	const char *log);
 
+/* Settle an attempt without touching its output: for one whose runjob
+ * died (unknown), or one stopped after the fact. */
+int journal_settle_attempt(struct journal *j, const char *id,
+	const char *state, int64_t ended);
+/* An unfinished run taken up again by process pid. */
+int journal_resume_run(struct journal *j, const char *run, long pid,
+	const char *state);
+
 int journal_add_output(struct journal *j, const char *run, const char *step,
 	const char *name, const char *value);
 

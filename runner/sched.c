@@ -26,6 +26,7 @@
 #include "exitcode.h"
 #include "expand.h"
 #include "proc.h"
+#include "resume.h"
 #include "sched.h"
 #include "sha256.h"
 #include "util.h"
@@ -47,16 +48,22 @@ struct task {
 	enum tresult result;
 	size_t pending;		/* needs not yet satisfied */
 	int tries;		/* attempts started */
+	int rb_tries;		/* rollback attempts started */
+	int64_t done_at;	/* when it succeeded: rollbacks go newest first */
+	int rolled_back;	/* its rollback succeeded already */
 	int probed;		/* its if: said run */
 	int64_t next_at;	/* T_DELAY: when to try again */
 	char **out;		/* its outputs, "NAME=VALUE", once succeeded */
 	size_t nout;
 };
 
-/* One running process: a try of a step, or its if: probe. */
+/* What a process runs for its step. */
+enum kind { K_IF, K_STEP, K_ROLLBACK };
+
+/* One running process: a try of a step, its if: probe, or its rollback. */
 struct attempt {
 	size_t task;
-	int probe;		/* the if: probe, not the step */
+	enum kind kind;		/* what it runs */
 	int n;			/* attempt number */
 	char *id;		/* RUNJOB_ATTEMPT_ID */
 	struct proc proc;
@@ -89,6 +96,12 @@ struct sched {
 	int failed;		/* a step failed */
 	int journal_broken;
 	int killed;		/* processes were killed: reap them at the end */
+	int rollback_failed;	/* a rollback action failed: stop undoing */
+	size_t *delayed;	/* tasks waiting to be tried again */
+	size_t ndelayed, capdelayed;
+	size_t *undo;		/* the rollback phase: tasks, newest first */
+	size_t nundo, undo_next;
+	size_t *order_of;	/* position of each instance in plan order */
 	int in_tx;
 	int sigfd;
 	int any_outputs;	/* some step declares outputs */
@@ -498,12 +511,17 @@ attempt_free(struct attempt *a)
 	free(a);
 }
 
-/* Start a process for task i (its probe or a try), held at the barrier.
- * Returns 0, or -1 when it could not be started. */
+static const char *const kind_names[] = { "if", "step", "rollback" };
+
+/* Start a process for task i, held at the barrier: its if: probe, a try
+ * of the step, or its rollback. Returns 0, or -1 when it could not be
+ * started. */
 static int
-start(struct sched *s, size_t i)
+start(struct sched *s, size_t i, enum kind kind)
 {
 	const struct step *st = inst_step(s, i);
+	const struct action *act = kind == K_ROLLBACK ? &st->rollback :
+		&st->action;
 	struct task *t = &s->t[i];
 	struct attempt *a = xcalloc(1, sizeof(*a));
 	struct xctx x = { .s = s, .inst = i };
@@ -512,26 +530,30 @@ start(struct sched *s, size_t i)
 	struct env e;
 	struct buf data = {0};
 	char **argv = NULL, *fname, *dir = NULL;
-	int64_t now = now_ms();
+	const char *kname = kind_names[kind], *sdir;
+	int64_t now = now_ms(), timeout;
+	size_t k;
 	int fd;
 
 	a->task = i;
-	a->probe = st->if_ && !t->probed;
-	a->n = a->probe ? 1 : ++t->tries;
+	a->kind = kind;
+	a->n = kind == K_IF ? 1 : kind == K_STEP ? ++t->tries : ++t->rb_tries;
 	a->log = -1;
 	a->proc.out = a->proc.barrier = -1;
-	a->id = a->probe ?
-		xasprintf("%s:%s:if", s->r->run_id, inst_id(s, i)) :
-		xasprintf("%s:%s:%d", s->r->run_id, inst_id(s, i), a->n);
-	fname = file_name(inst_id(s, i));
-	a->log_path = xasprintf("%s/%s.%s%d.log", s->r->logdir, fname,
-		a->probe ? "if." : "", a->n);
-	a->out_path = xasprintf("%s/%s.%d.output", s->r->logdir, fname,
+	/* Unique across resumes: tries go on counting where they stopped. */
+	a->id = kind == K_STEP ?
+		xasprintf("%s:%s:%d", s->r->run_id, inst_id(s, i), a->n) :
+		xasprintf("%s:%s:%s%d", s->r->run_id, inst_id(s, i), kname,
 		a->n);
+	fname = file_name(inst_id(s, i));
+	a->log_path = kind == K_STEP ?
+		xasprintf("%s/%s.%d.log", s->r->logdir, fname, a->n) :
+		xasprintf("%s/%s.%s%d.log", s->r->logdir, fname, kname, a->n);
+	a->out_path = xasprintf("%s/%s.%d.output", s->r->logdir, fname, a->n);
 	free(fname);
 	/* The outputs file only when the step declares outputs; the log
 	 * only when there is output (emit_line opens it). */
-	if (st->noutputs && !a->probe) {
+	if (st->noutputs && kind == K_STEP) {
 		fd = open(a->out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 			0600);
 		if (fd < 0) {
@@ -547,14 +569,18 @@ start(struct sched *s, size_t i)
 	}
 
 	build_env(s, &e, i, a->n, a->id, a->out_path);
-	if (a->probe)
+	if (kind == K_ROLLBACK)
+		for (k = 0; k < act->nenv; k++)
+			env_set(&e, act->env[k].key, xpand(&x, act->env[k].value));
+	if (kind == K_IF)
 		argv = shell_argv(NULL, st->if_);
-	else if (!st->action.shell && simple_command(st->action.run, &argv))
+	else if (!act->shell && simple_command(act->run, &argv))
 		;
 	else
-		argv = shell_argv(st->action.shell, st->action.run);
-	if (st->dir) {
-		const char *d = xpand(&x, st->dir);
+		argv = shell_argv(act->shell, act->run);
+	sdir = kind == K_ROLLBACK && act->dir ? act->dir : st->dir;
+	if (sdir) {
+		const char *d = xpand(&x, sdir);
 
 		dir = d[0] == '/' ? xstrdup(d) :
 			xasprintf("%s/%s", s->r->dir, d);
@@ -576,31 +602,35 @@ start(struct sched *s, size_t i)
 	buf_free(&x.tmp);
 
 	a->started = now;
-	if (st->timeout_ms > 0)
-		a->deadline = now + st->timeout_ms;
+	timeout = kind == K_ROLLBACK ? act->timeout_ms : st->timeout_ms;
+	if (timeout > 0)
+		a->deadline = now + timeout;
 	memset(&ja, 0, sizeof(ja));
 	ja.id = a->id;
 	ja.run = s->r->run_id;
 	ja.step = inst_id(s, i);
-	ja.kind = a->probe ? "if" : "step";
+	ja.kind = kname;
 	ja.attempt = a->n;
 	ja.pid = a->proc.pid;
 	ja.pid_start = proc_start_time(a->proc.pid);
 	ja.boot_id = proc_boot_id();
 	ja.started = now;
-	buf_addf(&data, "{\"kind\":\"%s\",\"attempt\":%d,\"pid\":%d}", ja.kind,
+	buf_addf(&data, "{\"kind\":\"%s\",\"attempt\":%d,\"pid\":%d}", kname,
 		a->n, (int)a->proc.pid);
 	if (jtx(s) < 0 || journal_start_attempt(s->r->journal, &ja) < 0)
 		jfail(s);
-	if (!a->probe)
+	if (kind == K_STEP)
 		set_step(s, i, "running");
-	event(s, "step-started", inst_id(s, i), &data);
+	else if (kind == K_ROLLBACK)
+		set_step(s, i, "rolling-back");
+	event(s, kind == K_ROLLBACK ? "rollback-started" : "step-started",
+		inst_id(s, i), &data);
 	buf_free(&data);
 
 	t->state = T_ACTIVE;
 	xgrow(&s->a, &s->capa, s->na + 1, sizeof(*s->a));
 	s->a[s->na++] = a;
-	ui_step_started(s->r->ui, inst_id(s, i), ja.kind, a->n, now);
+	ui_step_started(s->r->ui, inst_id(s, i), kname, a->n, now);
 	return 0;
 }
 
@@ -814,14 +844,14 @@ retryable(const struct retry *r, int tries, int code)
 }
 
 static void
-finish_attempt(struct sched *s, struct attempt *a, size_t **delayed,
-	size_t *ndelayed, size_t *capdelayed)
+finish_attempt(struct sched *s, struct attempt *a)
 {
 	const struct step *st = inst_step(s, a->task);
 	struct task *t = &s->t[a->task];
 	int code = WIFEXITED(a->status) ? WEXITSTATUS(a->status) : -1;
 	int sig = WIFSIGNALED(a->status) ? WTERMSIG(a->status) : -1;
 	const char *state, *why = NULL, *id = inst_id(s, a->task);
+	const char *kname = kind_names[a->kind];
 	int64_t now = now_ms();
 	struct buf data = {0};
 	char whybuf[160];
@@ -831,7 +861,7 @@ finish_attempt(struct sched *s, struct attempt *a, size_t **delayed,
 		state = "stopped";
 	else if (a->timed_out)
 		state = "timeout";
-	else if (a->probe && code == 1)
+	else if (a->kind == K_IF && code == 1)
 		state = "skipped";
 	else if (code == 0)
 		state = "succeeded";
@@ -843,9 +873,10 @@ finish_attempt(struct sched *s, struct attempt *a, size_t **delayed,
 		snprintf(whybuf, sizeof(whybuf), "%s timeout of %s passed",
 			a->job_timeout ? "the job's" : "its",
 			format_duration(a->job_timeout ? s->job->timeout_ms :
+			a->kind == K_ROLLBACK ? st->rollback.timeout_ms :
 			st->timeout_ms, d, sizeof(d)));
 		why = whybuf;
-	} else if (a->probe && strcmp(state, "failed") == 0) {
+	} else if (a->kind == K_IF && strcmp(state, "failed") == 0) {
 		snprintf(whybuf, sizeof(whybuf), "its if: must exit 0 (run) or "
 			"1 (skip)");
 		why = whybuf;
@@ -867,41 +898,54 @@ finish_attempt(struct sched *s, struct attempt *a, size_t **delayed,
 	    a->log >= 0 ? a->log_path : NULL) < 0)
 		jfail(s);
 	buf_addf(&data, "{\"kind\":\"%s\",\"attempt\":%d,\"state\":\"%s\"",
-		a->probe ? "if" : "step", a->n, state);
+		kname, a->n, state);
 	if (code >= 0)
 		buf_addf(&data, ",\"exit_code\":%d", code);
 	if (sig >= 0)
 		buf_addf(&data, ",\"signal\":%d", sig);
 	buf_addf(&data, ",\"duration_ms\":%lld}", (long long)(now - a->started));
-	event(s, "step-finished", id, &data);
+	event(s, a->kind == K_ROLLBACK ? "rollback-finished" : "step-finished",
+		id, &data);
 	buf_free(&data);
-	ui_step_finished(s->r->ui, id, a->probe ? "if" : "step", a->n, state,
-		code, sig, now - a->started, why, now);
+	ui_step_finished(s->r->ui, id, kname, a->n, state, code, sig,
+		now - a->started, why, now);
 
-	if (a->stopped) {
+	if (a->kind == K_ROLLBACK) {
+		if (strcmp(state, "succeeded") == 0) {
+			set_step(s, a->task, "rolled-back");
+		} else if (a->stopped) {
+			set_step(s, a->task, "succeeded");	/* still to undo */
+		} else {
+			set_step(s, a->task, "rollback-failed");
+			s->rollback_failed = 1;
+		}
+		t->state = T_DONE;
+	} else if (a->stopped) {
 		set_step(s, a->task, "stopped");
 		t->state = T_DONE;
 		t->result = RES_NOT_RUN;
 		spread(s, a->task, not_run);
-	} else if (a->probe && code == 0) {
+	} else if (a->kind == K_IF && code == 0) {
 		t->probed = 1;
 		make_ready(s, a->task);
-	} else if (a->probe && code == 1) {
+	} else if (a->kind == K_IF && code == 1) {
 		set_step(s, a->task, "skipped");
 		finish_task(s, a->task, RES_SKIPPED);
 	} else if (strcmp(state, "succeeded") == 0) {
 		read_outputs(s, a);
 		set_step(s, a->task, "succeeded");
+		t->done_at = now;
 		finish_task(s, a->task, RES_OK);
-	} else if (!a->probe && !s->stopping &&
+	} else if (a->kind == K_STEP && !s->stopping &&
 	    retryable(&st->retry, t->tries, code)) {
 		int64_t delay = retry_delay(&st->retry, t->tries);
 		char d[32];
 
 		t->state = T_DELAY;
 		t->next_at = now + delay;
-		xgrow(delayed, capdelayed, *ndelayed + 1, sizeof(**delayed));
-		(*delayed)[(*ndelayed)++] = a->task;
+		xgrow(&s->delayed, &s->capdelayed, s->ndelayed + 1,
+			sizeof(*s->delayed));
+		s->delayed[s->ndelayed++] = a->task;
 		ui_note(s->r->ui, now, "step %s: trying again in %s (attempt "
 			"%d of %d)", id, ui_duration(delay, d, sizeof(d)),
 			t->tries + 1, st->retry.attempts);
@@ -1042,8 +1086,7 @@ reap_killed(void)
 }
 
 static int64_t
-next_wakeup(struct sched *s, const size_t *delayed, size_t ndelayed,
-	int64_t now)
+next_wakeup(struct sched *s, int64_t now)
 {
 	int64_t at = now + 1000;
 	size_t i;
@@ -1054,9 +1097,9 @@ next_wakeup(struct sched *s, const size_t *delayed, size_t ndelayed,
 		if (s->a[i]->kill_at && s->a[i]->kill_at < at)
 			at = s->a[i]->kill_at;
 	}
-	for (i = 0; i < ndelayed; i++)
-		if (s->t[delayed[i]].next_at < at)
-			at = s->t[delayed[i]].next_at;
+	for (i = 0; i < s->ndelayed; i++)
+		if (s->t[s->delayed[i]].next_at < at)
+			at = s->t[s->delayed[i]].next_at;
 	if (s->deadline && s->deadline < at)
 		at = s->deadline;
 	return at < now ? now : at;
@@ -1083,35 +1126,63 @@ commit_and_release(struct sched *s)
 	}
 }
 
+/* Start what can start now. In the forward phase: ready steps, up to
+ * the concurrency. In the rollback phase: one rollback at a time, newest
+ * first, so that a step is never undone before the steps that needed it. */
+static void
+start_ready(struct sched *s, int64_t now)
+{
+	size_t i;
+
+	if (s->undo) {
+		if (!s->na && !s->signal && !s->rollback_failed &&
+		    !s->journal_broken && s->undo_next < s->nundo)
+			start(s, s->undo[s->undo_next++], K_ROLLBACK);
+		return;
+	}
+	for (i = 0; i < s->ndelayed; ) {
+		if (s->t[s->delayed[i]].next_at <= now && !s->stopping) {
+			make_ready(s, s->delayed[i]);
+			s->delayed[i] = s->delayed[--s->ndelayed];
+		} else {
+			i++;
+		}
+	}
+	while (!s->stopping && s->na < (size_t)s->jobs &&
+	    s->rhead != s->rtail) {
+		size_t t = s->ready[s->rhead++ % (s->p->n + 1)];
+		const struct step *st = inst_step(s, t);
+
+		if (start(s, t, st->if_ && !s->t[t].probed ? K_IF : K_STEP) < 0) {
+			set_step(s, t, "failed");
+			finish_task(s, t, RES_FAILED);
+		}
+	}
+}
+
+static int
+finished(const struct sched *s)
+{
+	if (s->na)
+		return 0;
+	if (s->undo)
+		return s->signal || s->rollback_failed || s->journal_broken ||
+			s->undo_next == s->nundo;
+	return s->stopping || (s->rhead == s->rtail && !s->ndelayed);
+}
+
 static void
 loop(struct sched *s)
 {
-	size_t *delayed = NULL, ndelayed = 0, capdelayed = 0, i;
 	struct pollfd *pfd = NULL;
-	size_t cappfd = 0;
+	size_t cappfd = 0, i;
 	int journal_noted = 0;
 
 	for (;;) {
 		int64_t now = now_ms(), wake;
 		size_t npfd = 0;
 
-		for (i = 0; i < ndelayed; ) {
-			if (s->t[delayed[i]].next_at <= now && !s->stopping) {
-				make_ready(s, delayed[i]);
-				delayed[i] = delayed[--ndelayed];
-			} else {
-				i++;
-			}
-		}
-		while (!s->stopping && s->na < (size_t)s->jobs &&
-		    s->rhead != s->rtail) {
-			size_t t = s->ready[s->rhead++ % (s->p->n + 1)];
-
-			if (start(s, t) < 0) {
-				set_step(s, t, "failed");
-				finish_task(s, t, RES_FAILED);
-			}
-		}
+		start_ready(s, now);
 		commit_and_release(s);
 		if (s->journal_broken && !journal_noted) {
 			journal_noted = 1;
@@ -1123,8 +1194,7 @@ loop(struct sched *s)
 				terminate(s, s->a[i], now);
 			}
 		}
-		if (!s->na && (s->stopping || (s->rhead == s->rtail &&
-		    !ndelayed)))
+		if (finished(s))
 			break;
 
 		xgrow(&pfd, &cappfd, s->na + 1, sizeof(*pfd));
@@ -1134,7 +1204,7 @@ loop(struct sched *s)
 			pfd[npfd].fd = s->a[i]->proc.out;
 			pfd[npfd++].events = POLLIN;
 		}
-		wake = next_wakeup(s, delayed, ndelayed, now);
+		wake = next_wakeup(s, now);
 		if (poll(pfd, npfd, (int)(wake - now)) < 0 && errno != EINTR)
 			fatal("poll: %s", strerror(errno));
 		if (pfd[0].revents & POLLIN) {
@@ -1158,7 +1228,7 @@ loop(struct sched *s)
 				continue;
 			}
 			s->a[i] = s->a[--s->na];
-			finish_attempt(s, a, &delayed, &ndelayed, &capdelayed);
+			finish_attempt(s, a);
 			attempt_free(a);
 		}
 		now = now_ms();
@@ -1166,7 +1236,56 @@ loop(struct sched *s)
 		ui_tick(s->r->ui, now);
 	}
 	free(pfd);
-	free(delayed);
+}
+
+/* The rollback phase: every step that succeeded and has a rollback
+ * action, and was not rolled back yet, newest first. */
+static int
+newest_first(const void *pa, const void *pb, void *arg)
+{
+	const struct sched *s = arg;
+	size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
+
+	if (s->t[a].done_at != s->t[b].done_at)
+		return s->t[a].done_at > s->t[b].done_at ? -1 : 1;
+	/* The same millisecond: later in plan order first. */
+	return s->order_of[a] > s->order_of[b] ? -1 : 1;
+}
+
+static void
+roll_back(struct sched *s)
+{
+	size_t i;
+	struct buf list = {0};
+
+	s->undo = xcalloc(s->p->n + 1, sizeof(*s->undo));
+	for (i = 0; i < s->p->n; i++)
+		if (s->t[i].result == RES_OK && !s->t[i].rolled_back &&
+		    inst_step(s, i)->rollback.kind != ACT_NONE)
+			s->undo[s->nundo++] = i;
+	qsort_r(s->undo, s->nundo, sizeof(*s->undo), newest_first, s);
+	s->undo_next = 0;
+	for (i = 0; i < s->nundo; i++)
+		buf_addf(&list, "%s%s", i ? ", " : "", inst_id(s, s->undo[i]));
+	ui_note(s->r->ui, now_ms(), s->nundo ? "rolling back, newest first: %s" :
+		"nothing to roll back%s", buf_str(&list));
+	buf_free(&list);
+	if (jtx(s) < 0 || journal_resume_run(s->r->journal, s->r->run_id,
+	    (long)getpid(), "rolling-back") < 0)
+		jfail(s);
+	event(s, "rollback-started", NULL, NULL);
+	loop(s);
+	if (s->rollback_failed || s->signal || s->journal_broken) {
+		buf_reset(&list);
+		for (i = s->undo_next; i < s->nundo; i++)
+			buf_addf(&list, "%s%s", i > s->undo_next ? ", " : "",
+				inst_id(s, s->undo[i]));
+		if (s->rollback_failed)
+			ui_note(s->r->ui, now_ms(), "a rollback action failed: "
+				"this needs a person. Still to roll back after it: "
+				"%s", list.len ? buf_str(&list) : "nothing");
+		buf_free(&list);
+	}
 }
 
 /* Selection by --only and --from. */
@@ -1210,17 +1329,9 @@ journal_steps_added(struct sched *s)
 	size_t i;
 
 	for (i = 0; i < s->p->n; i++) {
-		const struct step *st = inst_step(s, i);
 		char hash[65];
-		struct buf b = {0};
 
-		/* The definition hash: the step as written, read back in one
-		 * canonical form, and for a fan-out instance its item. */
-		node_write_canon(st->node, &b);
-		buf_addc(&b, '\n');
-		buf_adds(&b, s->p->v[i].item ? s->p->v[i].item : "");
-		sha256_hex(b.s, b.len, hash);
-		buf_free(&b);
+		plan_def_hash(s->p, i, hash);
 		if (jtx(s) < 0 || journal_add_step(s->r->journal, s->r->run_id,
 		    inst_id(s, i), hash) < 0)
 			jfail(s);
@@ -1321,8 +1432,46 @@ sched_dry_run(const struct plan *p, const struct mask *m, const char *dir)
 	return code;
 }
 
+/* Take up what the journal says of the run: what succeeded stays done
+ * with its outputs, what did not runs again. */
+static void
+apply_prior(struct sched *s)
+{
+	const struct prior *p = s->r->prior;
+	size_t i, k;
+
+	for (i = 0; i < s->p->n; i++) {
+		const struct prior_step *ps = &p->v[i];
+		struct task *t = &s->t[i];
+
+		t->tries = ps->tries;
+		t->rb_tries = ps->rb_tries;
+		if (!ps->state)
+			continue;
+		if (strcmp(ps->state, "succeeded") == 0 ||
+		    strcmp(ps->state, "rolled-back") == 0 ||
+		    strcmp(ps->state, "rollback-failed") == 0 ||
+		    strcmp(ps->state, "rolling-back") == 0) {
+			t->state = T_DONE;
+			t->result = RES_OK;
+			t->done_at = ps->ended;
+			t->rolled_back = strcmp(ps->state, "rolled-back") == 0;
+			t->out = xcalloc(ps->nout + 1, sizeof(*t->out));
+			for (k = 0; k < ps->nout; k++)
+				t->out[k] = xstrdup(ps->out[k]);
+			t->nout = ps->nout;
+		} else if (strcmp(ps->state, "skipped") == 0) {
+			t->state = T_DONE;
+			t->result = RES_SKIPPED;
+		} else if (strcmp(ps->state, "failed-unknown") == 0) {
+			t->state = T_DONE;
+			t->result = RES_FAILED;
+		}
+	}
+}
+
 int
-sched_run(const struct sched_run *r, const struct sched_opts *o)
+sched_run(struct sched_run *r, const struct sched_opts *o)
 {
 	struct sched s;
 	sigset_t mask;
@@ -1363,11 +1512,25 @@ sched_run(const struct sched_run *r, const struct sched_opts *o)
 
 	journal_steps_added(&s);
 
-	/* Pending needs; steps left out by --only / --from are settled. */
+	/* Plan order, for ties in the rollback order. */
+	s.order_of = xcalloc(s.p->n + 1, sizeof(*s.order_of));
+	for (i = 0, k = 0; i < s.g->n; i++) {
+		size_t st = s.g->order[i], j;
+
+		for (j = s.p->first[st]; j < s.p->first[st + 1]; j++)
+			s.order_of[j] = k++;
+	}
+	if (r->prior)
+		apply_prior(&s);
+
+	/* Steps left out by --only / --from are settled as excluded. */
 	if (selective) {
 		for (i = 0; i < s.p->n; i++)
-			s.t[i].result = RES_EXCLUDED;
+			if (s.t[i].state != T_DONE)
+				s.t[i].result = RES_EXCLUDED;
 		for (i = 0; i < s.p->n; i++) {
+			if (s.t[i].state == T_DONE)
+				continue;
 			if (names(&s, i, o->only, o->nonly))
 				s.t[i].result = RES_NONE;
 			if (names(&s, i, o->from, o->nfrom)) {
@@ -1376,46 +1539,84 @@ sched_run(const struct sched_run *r, const struct sched_opts *o)
 			}
 		}
 	}
-	for (i = 0; i < s.p->n; i++) {
-		size_t st = s.p->v[i].step;
-
-		if (s.t[i].result == RES_EXCLUDED) {
+	for (i = 0; i < s.p->n; i++)
+		if (s.t[i].state != T_DONE && s.t[i].result == RES_EXCLUDED) {
 			s.t[i].state = T_DONE;
 			set_step(&s, i, "excluded");
-			continue;
 		}
-		for (k = s.g->dep_start[st]; k < s.g->dep_start[st + 1]; k++) {
-			size_t dep = s.g->deps[k], j;
+	/* Pending needs: those not settled yet; in plan order, so that a
+	 * step after one that cannot run is seen not to run either. */
+	for (i = 0; i < s.g->n && !r->rollback_only; i++) {
+		size_t st = s.g->order[i], inst;
 
-			for (j = s.p->first[dep]; j < s.p->first[dep + 1]; j++)
-				if (s.t[j].result != RES_EXCLUDED)
-					s.t[i].pending++;
+		for (inst = s.p->first[st]; inst < s.p->first[st + 1]; inst++) {
+			int blocked = 0;
+
+			if (s.t[inst].state == T_DONE)
+				continue;
+			for (k = s.g->dep_start[st]; k < s.g->dep_start[st + 1];
+			    k++) {
+				size_t dep = s.g->deps[k], j;
+
+				for (j = s.p->first[dep]; j < s.p->first[dep + 1];
+				    j++)
+					if (s.t[j].state != T_DONE)
+						s.t[inst].pending++;
+					else if (s.t[j].result == RES_FAILED ||
+					    s.t[j].result == RES_NOT_RUN)
+						blocked = 1;
+			}
+			if (blocked)
+				not_run(&s, inst);
 		}
 	}
+	/* A step settled failed by on_unknown: fail counts as failing now. */
+	for (i = 0; i < s.p->n && !r->rollback_only; i++)
+		if (s.t[i].result == RES_FAILED) {
+			s.failed = 1;
+			if (s.job->on_failure != ON_FAILURE_CONTINUE)
+				s.stopping = 1;
+		}
 	/* Ready in plan order, so that earlier waves start first. */
-	for (i = 0; i < s.g->n; i++) {
+	for (i = 0; i < s.g->n && !r->rollback_only; i++) {
 		size_t st = s.g->order[i];
 
 		for (k = s.p->first[st]; k < s.p->first[st + 1]; k++)
-			if (s.t[k].state == T_WAIT && !s.t[k].pending &&
-			    s.t[k].result != RES_EXCLUDED)
+			if (s.t[k].state == T_WAIT && !s.t[k].pending)
 				make_ready(&s, k);
 	}
 
-	loop(&s);
-	if (s.killed)
-		reap_killed();
-
+	if (!r->rollback_only)
+		loop(&s);
 	for (i = 0; i < s.p->n; i++)
 		if (s.t[i].state != T_DONE)
 			not_run(&s, i);
+	if (r->rollback_only || (s.failed && !s.signal && !s.journal_broken &&
+	    s.job->on_failure == ON_FAILURE_ROLLBACK))
+		roll_back(&s);
+	if (s.killed)
+		reap_killed();
 	commit_and_release(&s);
 
 	{
-		int code = s.journal_broken ? EXIT_FAILED :
-			s.signal == SIGINT ? EXIT_SIGINT :
-			s.signal ? EXIT_SIGTERM :
-			s.failed ? EXIT_FAILED : EXIT_OK;
+		int code;
+
+		if (s.journal_broken) {
+			code = EXIT_FAILED;
+			r->outcome = "failed";
+		} else if (s.signal) {
+			code = s.signal == SIGINT ? EXIT_SIGINT : EXIT_SIGTERM;
+			r->outcome = s.undo ? "rolling-back" : "interrupted";
+		} else if (s.rollback_failed) {
+			code = EXIT_ROLLBACK;
+			r->outcome = "rollback-failed";
+		} else if (s.undo) {
+			code = r->rollback_only ? EXIT_OK : EXIT_FAILED;
+			r->outcome = "rolled-back";
+		} else {
+			code = s.failed ? EXIT_FAILED : EXIT_OK;
+			r->outcome = s.failed ? "failed" : "succeeded";
+		}
 
 		for (i = 0; i < s.p->n; i++) {
 			for (k = 0; k < s.t[i].nout; k++)
@@ -1432,6 +1633,9 @@ sched_run(const struct sched_run *r, const struct sched_opts *o)
 		free(s.ready);
 		free(s.mark);
 		free(s.a);
+		free(s.delayed);
+		free(s.undo);
+		free(s.order_of);
 		return code;
 	}
 }

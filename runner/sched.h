@@ -23,7 +23,9 @@ struct sched_opts {
 	size_t nfrom;
 };
 
-/* What one run is given. */
+struct prior;
+
+/* What one run is given, and its outcome. */
 struct sched_run {
 	const struct plan *plan;	/* its job, graph and params */
 	const struct mask *mask;
@@ -32,10 +34,13 @@ struct sched_run {
 	const char *run_id;
 	const char *dir;	/* where steps run: the job file's directory */
 	const char *logdir;	/* where step logs go, made already */
+	const struct prior *prior;	/* a resumed run's past; NULL: new */
+	int rollback_only;	/* only roll back what succeeded */
+	const char *outcome;	/* set: the run's state for the journal */
 };
 
 /* Run it; returns the exit code (exitcode.h). */
-int sched_run(const struct sched_run *r, const struct sched_opts *o);
+int sched_run(struct sched_run *r, const struct sched_opts *o);
 
 /* --dry-run: run each if: probe with RUNJOB_DRY_RUN=1 and say what would
  * run; nothing else is started, nothing journaled. Returns EXIT_OK, or

@@ -1,0 +1,304 @@
+/*
+ * resume.c - an unfinished run, read back from the journal.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "proc.h"
+#include "resume.h"
+#include "sched.h"
+#include "sha256.h"
+#include "util.h"
+
+enum { DEFAULT_GRACE_MS = 10000 };
+
+void
+plan_def_hash(const struct plan *plan, size_t i, char hex[65])
+{
+	const struct step *st = &plan->job->steps[plan->v[i].step];
+	struct buf b = {0};
+
+	node_write_canon(st->node, &b);
+	buf_addc(&b, '\n');
+	buf_adds(&b, plan->v[i].item ? plan->v[i].item : "");
+	sha256_hex(b.s, b.len, hex);
+	buf_free(&b);
+}
+
+/* Instance ids to indices, for matching journal rows to the plan. */
+struct index {
+	const struct plan *plan;
+	size_t *slots, nslots;	/* index + 1, or 0 */
+};
+
+static uint64_t
+hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+static void
+index_build(struct index *x, const struct plan *plan)
+{
+	size_t i;
+
+	x->plan = plan;
+	for (x->nslots = 16; x->nslots < 2 * plan->n; x->nslots *= 2)
+		;
+	x->slots = xcalloc(x->nslots, sizeof(*x->slots));
+	for (i = 0; i < plan->n; i++) {
+		size_t k = hash(plan->v[i].id) & (x->nslots - 1);
+
+		while (x->slots[k])
+			k = (k + 1) & (x->nslots - 1);
+		x->slots[k] = i + 1;
+	}
+}
+
+static long
+index_find(const struct index *x, const char *id)
+{
+	size_t k = hash(id) & (x->nslots - 1);
+
+	for (; x->slots[k]; k = (k + 1) & (x->nslots - 1))
+		if (strcmp(x->plan->v[x->slots[k] - 1].id, id) == 0)
+			return (long)(x->slots[k] - 1);
+	return -1;
+}
+
+struct loading {
+	struct prior *p;
+	struct index x;
+};
+
+static int
+step_row(void *arg, const struct jrow *row)
+{
+	struct loading *ld = arg;
+	const char *id = jrow_get(row, "step_id");
+	long i = index_find(&ld->x, id);
+
+	if (i < 0) {
+		ld->p->gone = xreallocarray(ld->p->gone, ld->p->ngone + 1,
+			sizeof(*ld->p->gone));
+		ld->p->gone[ld->p->ngone++] = xstrdup(id);
+		return 0;
+	}
+	free(ld->p->v[i].state);
+	free(ld->p->v[i].def_hash);
+	ld->p->v[i].state = xstrdup(jrow_get(row, "state"));
+	ld->p->v[i].def_hash = xstrdup(jrow_get(row, "def_hash"));
+	return 0;
+}
+
+static int
+attempt_row(void *arg, const struct jrow *row)
+{
+	struct loading *ld = arg;
+	long i = index_find(&ld->x, jrow_get(row, "step_id"));
+	const char *kind = jrow_get(row, "kind"), *state = jrow_get(row, "state");
+	const char *v;
+	struct prior_step *ps;
+
+	if (i < 0)
+		return 0;
+	ps = &ld->p->v[i];
+	if (strcmp(kind, "rollback") == 0 &&
+	    atoi(jrow_get(row, "attempt")) > ps->rb_tries)
+		ps->rb_tries = atoi(jrow_get(row, "attempt"));
+	if (strcmp(kind, "step") == 0) {
+		int n = atoi(jrow_get(row, "attempt"));
+
+		if (n > ps->tries)
+			ps->tries = n;
+		if (strcmp(state, "succeeded") == 0 &&
+		    (v = jrow_get(row, "ended")))
+			ps->ended = strtoll(v, NULL, 10);
+	}
+	if (strcmp(state, "running") == 0) {
+		free(ps->orphan);
+		free(ps->orphan_kind);
+		free(ps->orphan_boot);
+		ps->orphan = xstrdup(jrow_get(row, "id"));
+		ps->orphan_kind = xstrdup(kind);
+		v = jrow_get(row, "pid");
+		ps->orphan_pid = v ? atol(v) : 0;
+		v = jrow_get(row, "pid_start");
+		ps->orphan_start = v ? strtoll(v, NULL, 10) : -1;
+		v = jrow_get(row, "boot_id");
+		ps->orphan_boot = xstrdup(v ? v : "");
+	}
+	return 0;
+}
+
+static int
+output_row(void *arg, const struct jrow *row)
+{
+	struct loading *ld = arg;
+	long i = index_find(&ld->x, jrow_get(row, "step_id"));
+	struct prior_step *ps;
+
+	if (i < 0)
+		return 0;
+	ps = &ld->p->v[i];
+	ps->out = xreallocarray(ps->out, ps->nout + 1, sizeof(*ps->out));
+	ps->out[ps->nout++] = xasprintf("%s=%s", jrow_get(row, "name"),
+		jrow_get(row, "value"));
+	return 0;
+}
+
+int
+prior_load(struct prior *p, struct journal *j, const char *run,
+	const struct plan *plan)
+{
+	struct loading ld;
+	int r;
+
+	memset(p, 0, sizeof(*p));
+	p->n = plan->n;
+	p->v = xcalloc(plan->n + 1, sizeof(*p->v));
+	ld.p = p;
+	index_build(&ld.x, plan);
+	r = journal_steps(j, run, step_row, &ld) < 0 ||
+		journal_attempts(j, run, attempt_row, &ld) < 0 ||
+		journal_outputs(j, run, output_row, &ld) < 0 ? -1 : 0;
+	free(ld.x.slots);
+	return r;
+}
+
+void
+prior_free(struct prior *p)
+{
+	size_t i, k;
+
+	for (i = 0; i < p->n; i++) {
+		struct prior_step *ps = &p->v[i];
+
+		free(ps->state);
+		free(ps->def_hash);
+		for (k = 0; k < ps->nout; k++)
+			free(ps->out[k]);
+		free(ps->out);
+		free(ps->orphan);
+		free(ps->orphan_kind);
+		free(ps->orphan_boot);
+	}
+	for (i = 0; i < p->ngone; i++)
+		free(p->gone[i]);
+	free(p->gone);
+	free(p->v);
+	memset(p, 0, sizeof(*p));
+}
+
+size_t
+prior_changes(const struct prior *p, const struct plan *plan, struct buf *out)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < plan->n; i++) {
+		char hex[65];
+
+		if (!p->v[i].def_hash) {
+			buf_addf(out, "  %s (new)\n", plan->v[i].id);
+			n++;
+			continue;
+		}
+		plan_def_hash(plan, i, hex);
+		if (strcmp(hex, p->v[i].def_hash) != 0) {
+			buf_addf(out, "  %s (changed)\n", plan->v[i].id);
+			n++;
+		}
+	}
+	for (i = 0; i < p->ngone; i++) {
+		buf_addf(out, "  %s (removed)\n", p->gone[i]);
+		n++;
+	}
+	return n;
+}
+
+/* Is the process the journal recorded still the same process? */
+static int
+alive(const struct prior_step *ps)
+{
+	if (ps->orphan_pid <= 0 || strcmp(ps->orphan_boot, proc_boot_id()))
+		return 0;
+	return proc_start_time((pid_t)ps->orphan_pid) == ps->orphan_start;
+}
+
+static void
+pause_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+int
+prior_settle(struct prior *p, struct journal *j, const char *run,
+	const struct plan *plan, struct ui *ui, int kill_orphans)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++) {
+		struct prior_step *ps = &p->v[i];
+		const struct step *st = &plan->job->steps[plan->v[i].step];
+		const char *state = "unknown";
+
+		if (!ps->orphan)
+			continue;
+		if (alive(ps) && kill_orphans) {
+			long grace = st->kill_grace_ms >= 0 ?
+				(long)st->kill_grace_ms : DEFAULT_GRACE_MS;
+			long waited = 0;
+
+			ui_note(ui, now_ms(), "step %s: stopping process group %ld,"
+				" left running by the runjob that died "
+				"(--kill-orphans)", plan->v[i].id, ps->orphan_pid);
+			kill(-(pid_t)ps->orphan_pid, SIGTERM);
+			for (; alive(ps) && waited < grace; waited += 100)
+				pause_ms(100);
+			if (alive(ps))
+				kill(-(pid_t)ps->orphan_pid, SIGKILL);
+			while (alive(ps))
+				pause_ms(50);
+			state = "stopped";
+		} else if (alive(ps)) {
+			ui_note(ui, now_ms(), "step %s is still running as pid %ld,"
+				" left by the runjob that died; waiting for it to "
+				"end, never starting a second copy (stop it with "
+				"--kill-orphans)", plan->v[i].id, ps->orphan_pid);
+			while (alive(ps))
+				pause_ms(200);
+		}
+		if (journal_begin(j) < 0 ||
+		    journal_settle_attempt(j, ps->orphan, state, now_ms()) < 0 ||
+		    (strcmp(ps->orphan_kind, "rollback") != 0 &&
+		     journal_set_step(j, run, plan->v[i].id, state) < 0) ||
+		    journal_event(j, run, now_ms(), "attempt-settled",
+		    plan->v[i].id, strcmp(state, "stopped") == 0 ?
+		    "{\"state\":\"stopped\"}" : "{\"state\":\"unknown\"}") < 0 ||
+		    journal_commit(j) < 0) {
+			journal_abort(j);
+			return -1;
+		}
+		if (strcmp(ps->orphan_kind, "rollback") != 0) {
+			free(ps->state);
+			ps->state = xstrdup(state);
+		}
+		free(ps->orphan);
+		ps->orphan = NULL;
+	}
+	return 0;
+}

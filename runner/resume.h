@@ -1,0 +1,61 @@
+/*
+ * resume.h - what the journal says of an unfinished run, so that taking
+ * it up again runs nothing that already succeeded, restores the outputs
+ * of what did, and settles what was running when its runjob died.
+ */
+#ifndef RUNJOB_RESUME_H
+#define RUNJOB_RESUME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "journal.h"
+#include "plan.h"
+#include "ui.h"
+
+/* One plan instance as the journal left it. */
+struct prior_step {
+	char *state;		/* the steps table's state; NULL: not there */
+	char *def_hash;		/* its definition hash then */
+	int tries;		/* step attempts so far */
+	int rb_tries;		/* rollback attempts so far */
+	int64_t ended;		/* when it succeeded: the rollback order */
+	char **out;		/* outputs, "NAME=VALUE" (masked values) */
+	size_t nout;
+	/* An attempt recorded as running, whose runjob died. */
+	char *orphan;		/* its id; NULL: none */
+	char *orphan_kind;	/* step, if or rollback */
+	long orphan_pid;
+	long long orphan_start;
+	char *orphan_boot;
+};
+
+struct prior {
+	struct prior_step *v;	/* index for index with the plan's instances */
+	size_t n;
+	char **gone;		/* steps of the run the plan no longer has */
+	size_t ngone;
+};
+
+/* Read run's steps, attempts and outputs from the journal. */
+int prior_load(struct prior *p, struct journal *j, const char *run,
+	const struct plan *plan);
+void prior_free(struct prior *p);
+
+/* The plan's instances whose definition differs from the run's (and the
+ * run's steps the plan lacks), one a line into out. Returns how many. */
+size_t prior_changes(const struct prior *p, const struct plan *plan,
+	struct buf *out);
+
+/* Settle the attempts left running: a process still alive (same boot,
+ * pid and start time) is waited for, or with kill_orphans its group is
+ * stopped; then it is recorded unknown (stopped, when runjob stopped it)
+ * and the step's state set to match. Never starts anything. */
+int prior_settle(struct prior *p, struct journal *j, const char *run,
+	const struct plan *plan, struct ui *ui, int kill_orphans);
+
+/* The definition hash of instance i: its step as written, read back in
+ * canonical form, and its item. */
+void plan_def_hash(const struct plan *plan, size_t i, char hex[65]);
+
+#endif
