@@ -10,17 +10,13 @@
 #include "cli.h"
 #include "util.h"
 
-/* Load, check and plan the job at path. Returns 0 when it is valid. */
-int
-load(struct loaded *l, const char *path, const struct opts *o,
-	struct diags *d)
+/* The checks after the job is decoded; reports into d. */
+static int
+check_and_plan(struct loaded *l, const struct opts *o, struct diags *d,
+	size_t nerrors)
 {
-	size_t nerrors = d->nerrors, i;
+	size_t i;
 
-	memset(l, 0, sizeof(*l));
-	/* Go on after errors while there are steps, to report them all. */
-	if (job_load(&l->job, path, d) < 0 && !l->job->steps)
-		return -1;
 	params_check(l->job, d);
 	graph_build(&l->graph, l->job, d);
 	check_job(l->job, &l->graph, d);
@@ -32,6 +28,32 @@ load(struct loaded *l, const char *path, const struct opts *o,
 	    plan_build(&l->plan, l->job, &l->graph, &l->values, d) == 0)
 		l->planned = 1;
 	return d->nerrors > nerrors ? -1 : 0;
+}
+
+int
+load(struct loaded *l, const char *path, const struct opts *o,
+	struct diags *d)
+{
+	size_t nerrors = d->nerrors;
+
+	memset(l, 0, sizeof(*l));
+	/* Go on after errors while there are steps, to report them all. */
+	if (job_load(&l->job, path, d) < 0 && !l->job->steps)
+		return -1;
+	return check_and_plan(l, o, d, nerrors);
+}
+
+int
+load_text(struct loaded *l, const char *path, const char *text,
+	const struct opts *o, struct diags *d)
+{
+	size_t nerrors = d->nerrors;
+
+	memset(l, 0, sizeof(*l));
+	if (job_parse(&l->job, path, xstrdup(text), strlen(text), d) < 0 &&
+	    !l->job->steps)
+		return -1;
+	return check_and_plan(l, o, d, nerrors);
 }
 
 void
@@ -99,6 +121,10 @@ parse_opts(const char *cmd, int argc, char **argv, struct opts *o,
 		{ "new", no_argument, NULL, 'W' },
 		{ "journal", required_argument, NULL, 'L' },
 		{ "limit", required_argument, NULL, 'l' },
+		{ "kill-orphans", no_argument, NULL, 'K' },
+		{ "ok", no_argument, NULL, '1' },
+		{ "failed", no_argument, NULL, '2' },
+		{ "rerun", no_argument, NULL, '3' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -155,6 +181,15 @@ parse_opts(const char *cmd, int argc, char **argv, struct opts *o,
 		case 'O': add_arg(&o->only, &o->nonly, optarg); break;
 		case 'F': add_arg(&o->from, &o->nfrom, optarg); break;
 		case 'L': o->journal = optarg; break;
+		case 'K': o->kill_orphans = 1; break;
+		case '1': case '2': case '3':
+			if (o->resolve) {
+				usage_error(cmd, "give one of --ok, --failed and "
+					"--rerun");
+				return -1;
+			}
+			o->resolve = name;
+			break;
 		case 'j':
 			if (number(cmd, "-j", optarg, 1, 4096, &o->jobs) < 0)
 				return -1;

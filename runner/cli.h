@@ -18,10 +18,13 @@ struct opts {
 	struct param_args params;
 	int json, dot, csv, quiet, verbose;
 	int jobs;		/* -j N; 0: not given */
-	int dry_run, new_run;
+	int dry_run, new_run, kill_orphans;
+	const char *resolve;	/* resolve: ok, failed or rerun */
 	const char **only, **from;
 	size_t nonly, nfrom;
 	const char *journal;	/* --journal PATH */
+	char **kept;		/* -p strings made from a run's params */
+	size_t nkept;
 	int limit;		/* --limit N; 0: not given */
 };
 
@@ -46,6 +49,9 @@ void free_opts(struct opts *o);
 /* Load, check and plan the job at path. Returns 0 when it is valid. */
 int load(struct loaded *l, const char *path, const struct opts *o,
 	struct diags *d);
+/* The same for a job text kept in the journal, named path. */
+int load_text(struct loaded *l, const char *path, const char *text,
+	const struct opts *o, struct diags *d);
 void unload(struct loaded *l);
 
 /* Defined with the command table in main.c. */

@@ -144,19 +144,48 @@ cmd_version(int argc, char **argv)
 
 static const struct command commands[] = {
 	{ "run", cmd_run,
-	  "run [-q | -v] [--json] [-j N] [--dry-run] [--only STEP]... [--from STEP]... [--new] [--journal PATH] [-p NAME=VALUE]... [--env-file FILE]... JOB.yaml",
-	  "run the job's steps in dependency order, recording each in the journal (also: runjob JOB.yaml)",
+	  "run [-q | -v] [--json] [-j N] [--dry-run] [--only STEP]... [--from STEP]... [--new] [--kill-orphans] [--journal PATH] [-p NAME=VALUE]... [--env-file FILE]... JOB.yaml",
+	  "run the job, or resume its last run if that did not finish (also: runjob JOB.yaml)",
 	  "-p NAME=VALUE      give a param its value\n"
 	  "--env-file FILE    read param values from FILE (NAME=VALUE lines)\n"
 	  "-j N               run at most N steps at once\n"
 	  "--dry-run          check, plan and ask each if: probe; run nothing\n"
 	  "--only STEP        run just this step (repeatable), nothing else\n"
 	  "--from STEP        run this step and every step after it\n"
-	  "--new              start a new run\n"
+	  "--new              start a new run, even when the last one did not finish\n"
+	  "--kill-orphans     stop a step a crashed runjob left running, not wait\n"
 	  "--journal PATH     the journal file to record the run in\n"
 	  "--json             print one JSON event a line\n"
 	  "-q                 print only failures and the outcome\n"
 	  "-v                 print more: if: probes that passed\n" },
+	{ "resume", cmd_resume,
+	  "resume [-q | -v] [--json] [-j N] [--kill-orphans] [--journal PATH] [-p NAME=VALUE]... [--env-file FILE]... RUN",
+	  "take up that run where it stopped, with the job text it ran",
+	  "-p NAME=VALUE      give a param (the run's own values are kept otherwise)\n"
+	  "--env-file FILE    read param values from FILE\n"
+	  "-j N               run at most N steps at once\n"
+	  "--kill-orphans     stop a step a crashed runjob left running, not wait\n"
+	  "--journal PATH     the journal the run is in\n"
+	  "--json             print one JSON event a line\n"
+	  "-q                 print only failures and the outcome\n"
+	  "-v                 print more\n" },
+	{ "rollback", cmd_rollback,
+	  "rollback [-q | -v] [--json] [--kill-orphans] [--journal PATH] [-p NAME=VALUE]... [--env-file FILE]... RUN | JOB.yaml",
+	  "run the rollback actions of the steps that succeeded, newest first",
+	  "-p NAME=VALUE      give a param (the run's own values are kept otherwise)\n"
+	  "--env-file FILE    read param values from FILE\n"
+	  "--kill-orphans     stop a step a crashed runjob left running, not wait\n"
+	  "--journal PATH     the journal the run is in\n"
+	  "--json             print one JSON event a line\n"
+	  "-q                 print only failures and the outcome\n"
+	  "-v                 print more\n" },
+	{ "resolve", cmd_resolve,
+	  "resolve [--journal PATH] RUN STEP --ok | --failed | --rerun",
+	  "settle a step whose outcome is unknown after a crash",
+	  "--ok               it did its work: count it as succeeded\n"
+	  "--failed           it did not: count it as failed (it runs again)\n"
+	  "--rerun            run it again\n"
+	  "--journal PATH     the journal the run is in\n" },
 	{ "check", cmd_check,
 	  "check [-q] [--json] [-p NAME=VALUE]... [--env-file FILE]... JOB.yaml...",
 	  "validate job files and report every problem",
@@ -227,7 +256,9 @@ cmd_help(int argc, char **argv)
 	for (i = 0; commands[i].name; i++)
 		printf("  %-9s %s\n", commands[i].name, commands[i].summary);
 	printf("\nexit codes: 0 ok, 1 the run failed, 2 usage error, 3 invalid "
-		"job file,\n130/143 interrupted by SIGINT/SIGTERM.\n"
+		"job file,\n4 another run holds the lock, 6 a rollback action "
+		"failed, 7 a step's outcome is\nunknown (runjob resolve), "
+		"130/143 interrupted by SIGINT/SIGTERM.\n"
 		"Run 'runjob help COMMAND' for a command's options; see "
 		"runjob(1) and runjob-job(5).\n");
 	return EXIT_OK;

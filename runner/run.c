@@ -18,6 +18,9 @@
 #include "cli.h"
 #include "exitcode.h"
 #include "journal.h"
+#include "json.h"
+#include "lock.h"
+#include "resume.h"
 #include "run.h"
 #include "sched.h"
 #include "sha256.h"
@@ -145,27 +148,339 @@ make_dirs(const char *path)
 	return 0;
 }
 
+/* A run read back from the journal, as far as taking it up needs. */
+struct past {
+	char *id, *job, *file, *state, *sha256, *params, *text;
+};
+
+static char *
+dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+static int
+past_row(void *arg, const struct jrow *row)
+{
+	struct past *p = arg;
+
+	p->id = dup_or_null(jrow_get(row, "id"));
+	p->job = dup_or_null(jrow_get(row, "job"));
+	p->file = dup_or_null(jrow_get(row, "file"));
+	p->state = dup_or_null(jrow_get(row, "state"));
+	p->sha256 = dup_or_null(jrow_get(row, "sha256"));
+	p->params = dup_or_null(jrow_get(row, "params"));
+	p->text = dup_or_null(jrow_get(row, "text"));
+	return 1;
+}
+
+static void
+past_free(struct past *p)
+{
+	free(p->id);
+	free(p->job);
+	free(p->file);
+	free(p->state);
+	free(p->sha256);
+	free(p->params);
+	free(p->text);
+	memset(p, 0, sizeof(*p));
+}
+
+/* States a run can be taken up again from. */
+static int
+unfinished(const char *state)
+{
+	static const char *const states[] = { "running", "failed",
+		"interrupted", "unknown", "rolling-back", "paused", NULL };
+	size_t i;
+
+	for (i = 0; states[i]; i++)
+		if (strcmp(state, states[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Everything a run needs once it is chosen. */
+struct exec {
+	struct loaded *l;
+	struct opts *o;
+	struct journal *jn;
+	const char *jpath;
+	const char *file;	/* the job file, absolute */
+	const char *run_id;
+	int resume;		/* take up run_id from the journal */
+	int rollback_only;
+};
+
+static const char *
+me(char *buf, size_t n)
+{
+	struct passwd *pw = getpwuid(geteuid());
+
+	snprintf(buf, n, "%s", pw ? pw->pw_name : "?");
+	return buf;
+}
+
+/* Apply on_unknown to the steps whose outcome is unknown. Returns how
+ * many need a person (ask). */
+static size_t
+settle_unknown(struct exec *x, struct prior *pr)
+{
+	const struct plan *plan = &x->l->plan;
+	size_t i, asked = 0;
+
+	for (i = 0; i < pr->n; i++) {
+		struct prior_step *ps = &pr->v[i];
+		const struct step *st = &plan->job->steps[plan->v[i].step];
+		enum on_unknown how = st->on_unknown;
+		const char *state;
+
+		if (!ps->state || strcmp(ps->state, "unknown") != 0)
+			continue;
+		if (how == ON_UNKNOWN_DEFAULT)
+			how = st->action.kind == ACT_RUN ? ON_UNKNOWN_ASK :
+				ON_UNKNOWN_RERUN;
+		if (how == ON_UNKNOWN_ASK) {
+			if (!asked++)
+				fprintf(stderr, "runjob: the outcome of these steps "
+					"of run %s is unknown: runjob stopped while "
+					"they ran. Find out what they did, then "
+					"settle each:\n", x->run_id);
+			fprintf(stderr, "  runjob resolve %s %s --ok|--failed|"
+				"--rerun\n", x->run_id, plan->v[i].id);
+			continue;
+		}
+		state = how == ON_UNKNOWN_RERUN ? "pending" : "failed";
+		if (journal_begin(x->jn) < 0 ||
+		    journal_set_step(x->jn, x->run_id, plan->v[i].id, state) < 0 ||
+		    journal_event(x->jn, x->run_id, now_ms(), "unknown-settled",
+		    plan->v[i].id, how == ON_UNKNOWN_RERUN ?
+		    "{\"on_unknown\":\"rerun\"}" : "{\"on_unknown\":\"fail\"}") < 0 ||
+		    journal_commit(x->jn) < 0) {
+			journal_abort(x->jn);
+			continue;
+		}
+		free(ps->state);
+		ps->state = xstrdup(how == ON_UNKNOWN_RERUN ? "pending" :
+			"failed-unknown");
+	}
+	return asked;
+}
+
+static int
+execute(struct exec *x)
+{
+	struct loaded *l = x->l;
+	struct opts *o = x->o;
+	struct prior pr, *prp = NULL;
+	struct joblock lock = { -1 };
+	struct sched_opts so;
+	struct sched_run sr;
+	struct ui ui;
+	struct buf data = {0};
+	char sha[65], host[256] = "?", who[64], holder[512], *dir, *logdir;
+	char *params = params_json(l);
+	int64_t started = now_ms();
+	int code = EXIT_FAILED, r;
+
+	memset(&pr, 0, sizeof(pr));
+	gethostname(host, sizeof(host) - 1);
+	r = joblock_take(&lock, x->jpath, l->job->name, holder, sizeof(holder));
+	if (r != 0) {
+		if (r > 0)
+			error("job %s is already running: %s; not started",
+				l->job->name, holder);
+		free(params);
+		return r > 0 ? EXIT_LOCKED : EXIT_FAILED;
+	}
+	snprintf(holder, sizeof(holder), "pid %ld on %s, run %s", (long)getpid(),
+		host, x->run_id);
+	joblock_describe(&lock, holder);
+
+	ui_init(&ui, o->json, o->quiet, o->verbose);
+	ui.run = x->run_id;
+	dir = dir_of(x->jpath);
+	logdir = xasprintf("%s/logs/%s", dir, x->run_id);
+	if (make_dirs(logdir) < 0)
+		goto out;
+
+	if (x->resume) {
+		prp = &pr;
+		if (prior_load(&pr, x->jn, x->run_id, &l->plan) < 0 ||
+		    prior_settle(&pr, x->jn, x->run_id, &l->plan, &ui,
+		    o->kill_orphans) < 0)
+			goto out;
+		if (settle_unknown(x, &pr)) {
+			if (journal_begin(x->jn) == 0 &&
+			    journal_end_run(x->jn, x->run_id, "unknown",
+			    EXIT_UNKNOWN, now_ms()) == 0 &&
+			    journal_event(x->jn, x->run_id, now_ms(),
+			    "run-unknown", NULL, "{}") == 0)
+				journal_commit(x->jn);
+			else
+				journal_abort(x->jn);
+			code = EXIT_UNKNOWN;
+			goto out;
+		}
+	}
+
+	sha256_hex(l->job->text, l->job->len, sha);
+	buf_addf(&data, "{\"pid\":%ld,\"user\":\"%s\",\"host\":", (long)getpid(),
+		me(who, sizeof(who)));
+	buf_add_json(&data, host);
+	buf_adds(&data, "}");
+	if (journal_begin(x->jn) < 0)
+		goto out;
+	if (x->resume) {
+		r = journal_resume_run(x->jn, x->run_id, (long)getpid(),
+			x->rollback_only ? "rolling-back" : "running") < 0 ||
+			journal_event(x->jn, x->run_id, started, "run-resumed",
+			NULL, data.s) < 0;
+	} else {
+		struct jrun jr;
+
+		memset(&jr, 0, sizeof(jr));
+		jr.id = x->run_id;
+		jr.job = l->job->name;
+		jr.file = x->file;
+		jr.text = l->job->text;
+		jr.sha256 = sha;
+		jr.params = params;
+		jr.user = me(who, sizeof(who));
+		jr.host = host;
+		jr.trigger = "manual";
+		jr.pid = (long)getpid();
+		jr.started = started;
+		r = journal_add_run(x->jn, &jr) < 0 ||
+			journal_event(x->jn, x->run_id, started, "run-started",
+			NULL, data.s) < 0;
+	}
+	if (r || journal_set_lock(x->jn, l->job->name, x->run_id,
+	    (long)getpid(), host, started) < 0 || journal_commit(x->jn) < 0) {
+		journal_abort(x->jn);
+		goto out;
+	}
+
+	ui_run_started(&ui, l->job->name, x->file, started);
+	if (x->resume && !o->quiet && !o->json)
+		ui_note(&ui, started, "%s run %s: what succeeded stays done",
+			x->rollback_only ? "rolling back" : "resuming", x->run_id);
+	memset(&so, 0, sizeof(so));
+	so.jobs = o->jobs ? o->jobs : l->job->concurrency ?
+		l->job->concurrency : (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (so.jobs < 1)
+		so.jobs = 1;
+	so.only = o->only;
+	so.nonly = o->nonly;
+	so.from = o->from;
+	so.nfrom = o->nfrom;
+	memset(&sr, 0, sizeof(sr));
+	sr.plan = &l->plan;
+	sr.mask = &l->mask;
+	sr.journal = x->jn;
+	sr.ui = &ui;
+	sr.run_id = x->run_id;
+	sr.logdir = logdir;
+	sr.prior = prp;
+	sr.rollback_only = x->rollback_only;
+	{
+		char *jobdir = dir_of(x->file);
+
+		sr.dir = jobdir;
+		code = sched_run(&sr, &so);
+		free(jobdir);
+	}
+	{
+		int64_t ended = now_ms();
+
+		buf_reset(&data);
+		buf_addf(&data, "{\"state\":\"%s\",\"exit_code\":%d}",
+			sr.outcome, code);
+		if (journal_begin(x->jn) < 0 || journal_end_run(x->jn,
+		    x->run_id, sr.outcome, code, ended) < 0 ||
+		    journal_event(x->jn, x->run_id, ended, "run-finished", NULL,
+		    data.s) < 0 || journal_clear_lock(x->jn, l->job->name,
+		    (long)getpid()) < 0 || journal_commit(x->jn) < 0) {
+			journal_abort(x->jn);
+			if (code == EXIT_OK)
+				code = EXIT_FAILED;
+		}
+		ui_run_finished(&ui, sr.outcome, code, ended - started, ended);
+		if (code != EXIT_OK && !o->json && strcmp(sr.outcome,
+		    "rolled-back") != 0 && strcmp(sr.outcome, "succeeded") != 0)
+			ui_note(&ui, ended, "rerun the same command to resume "
+				"run %s, or see 'runjob status %s'", x->run_id,
+				x->run_id);
+	}
+out:
+	if (prp)
+		prior_free(&pr);
+	ui_free(&ui);
+	buf_free(&data);
+	free(params);
+	free(logdir);
+	free(dir);
+	joblock_release(&lock);
+	return code;
+}
+
+static int
+check_selection(const struct loaded *l, const struct opts *o,
+	const char *file)
+{
+	size_t i;
+
+	for (i = 0; i < o->nonly + o->nfrom; i++) {
+		const char *name = i < o->nonly ? o->only[i] :
+			o->from[i - o->nonly];
+		char msg[256];
+
+		if (sched_names_step(&l->plan, name))
+			continue;
+		snprintf(msg, sizeof(msg), "job %s has no step '%s' (see 'runjob "
+			"plan %s')", l->job->name, name, file);
+		return usage_error("run", msg);
+	}
+	return 0;
+}
+
+static int
+refuse_changed(struct journal *jn, const struct past *p, struct loaded *l)
+{
+	struct prior pr;
+	struct buf list = {0};
+	size_t n;
+
+	if (prior_load(&pr, jn, p->id, &l->plan) < 0)
+		return EXIT_FAILED;
+	n = prior_changes(&pr, &l->plan, &list);
+	error("the job file changed since run %s (%s), which did not finish; "
+		"runjob will not resume it with another definition. %s%s"
+		"Run with --new to start a new run, or restore the file.",
+		p->id, p->state, n ? "Steps that differ:\n" : "The change is "
+		"outside the steps (params, env or settings). ",
+		buf_str(&list));
+	buf_free(&list);
+	prior_free(&pr);
+	return EXIT_INVALID;
+}
+
 int
 cmd_run(int argc, char **argv)
 {
 	struct diags d = {0};
 	struct journal *jn = NULL;
+	struct past past = {0};
 	struct loaded l;
 	struct opts o;
-	struct ui ui;
-	struct jrun jr;
-	struct sched_opts so;
-	struct sched_run sr;
-	char run_id[64], sha[65], real[PATH_MAX], host[256] = "?";
-	char *jpath = NULL, *logdir = NULL, *dir = NULL, *params = NULL;
-	struct passwd *pw;
-	struct buf data = {0};
-	int first, code = EXIT_FAILED;
-	size_t i;
-	int64_t started;
+	struct exec x;
+	char run_id[64], sha[65], real[PATH_MAX], *jpath = NULL, *params = NULL;
+	int first, code = EXIT_FAILED, found;
 
+	memset(&l, 0, sizeof(l));
 	if ((first = parse_opts("run", argc, argv, &o, "param env-file jobs "
-	    "dry-run only from new journal json quiet verbose")) < 0)
+	    "dry-run only from new journal json quiet verbose kill-orphans")) < 0)
 		return first == -2 ? EXIT_OK : EXIT_USAGE;
 	if (first != argc - 1) {
 		free_opts(&o);
@@ -180,19 +495,8 @@ cmd_run(int argc, char **argv)
 		goto out;
 	}
 	diags_print(&d, 0);
-	for (i = 0; i < o.nonly + o.nfrom; i++) {
-		const char *name = i < o.nonly ? o.only[i] : o.from[i - o.nonly];
-
-		if (!sched_names_step(&l.plan, name)) {
-			char msg[256];
-
-			snprintf(msg, sizeof(msg), "job %s has no step '%s' (see "
-				"'runjob plan %s')", l.job->name, name,
-				argv[first]);
-			code = usage_error("run", msg);
-			goto out;
-		}
-	}
+	if ((code = check_selection(&l, &o, argv[first])) != 0)
+		goto out;
 	if (o.dry_run) {
 		char *jobdir = dir_of(argv[first]);
 
@@ -203,97 +507,292 @@ cmd_run(int argc, char **argv)
 		goto out;
 	}
 
+	code = EXIT_FAILED;
 	jpath = journal_choose(o.journal, argv[first]);
 	if (journal_open(&jn, jpath, 1) < 0)
 		goto out;
-	dir = dir_of(jpath);
-	new_run_id(run_id, sizeof(run_id));
-	logdir = xasprintf("%s/logs/%s", dir, run_id);
-	if (make_dirs(logdir) < 0)
-		goto out;
-
 	if (!realpath(argv[first], real))
 		snprintf(real, sizeof(real), "%s", argv[first]);
-	sha256_hex(l.job->text, l.job->len, sha);
-	params = params_json(&l);
-	gethostname(host, sizeof(host) - 1);
-	pw = getpwuid(geteuid());
-	started = now_ms();
-	memset(&jr, 0, sizeof(jr));
-	jr.id = run_id;
-	jr.job = l.job->name;
-	jr.file = real;
-	jr.text = l.job->text;
-	jr.sha256 = sha;
-	jr.params = params;
-	jr.user = pw ? pw->pw_name : "?";
-	jr.host = host;
-	jr.trigger = "manual";
-	jr.pid = (long)getpid();
-	jr.started = started;
-	buf_addf(&data, "{\"pid\":%ld,\"sha256\":\"%s\"}", jr.pid, sha);
-	if (journal_begin(jn) < 0 || journal_add_run(jn, &jr) < 0 ||
-	    journal_event(jn, run_id, started, "run-started", NULL,
-	    data.s) < 0 || journal_commit(jn) < 0) {
-		journal_abort(jn);
+	memset(&x, 0, sizeof(x));
+	x.l = &l;
+	x.o = &o;
+	x.jn = jn;
+	x.jpath = jpath;
+	x.file = real;
+
+	/* The latest run of this job, when it did not finish, is taken up
+	 * again with its run id, unless --new. */
+	found = o.new_run ? 0 : journal_run(jn, NULL, l.job->name, past_row,
+		&past);
+	if (found < 0)
 		goto out;
-	}
-
-	ui_init(&ui, o.json, o.quiet, o.verbose);
-	ui.run = run_id;
-	ui_run_started(&ui, l.job->name, argv[first], started);
-	memset(&so, 0, sizeof(so));
-	so.jobs = o.jobs ? o.jobs : l.job->concurrency ? l.job->concurrency :
-		(int)sysconf(_SC_NPROCESSORS_ONLN);
-	if (so.jobs < 1)
-		so.jobs = 1;
-	so.only = o.only;
-	so.nonly = o.nonly;
-	so.from = o.from;
-	so.nfrom = o.nfrom;
-	sr.plan = &l.plan;
-	sr.mask = &l.mask;
-	sr.journal = jn;
-	sr.ui = &ui;
-	sr.run_id = run_id;
-	sr.logdir = logdir;
-	{
-		char *jobdir = dir_of(real);
-
-		sr.dir = jobdir;
-		code = sched_run(&sr, &so);
-		free(jobdir);
-	}
-
-	{
-		const char *state = code == EXIT_OK ? "succeeded" :
-			code == EXIT_SIGINT || code == EXIT_SIGTERM ?
-			"interrupted" : "failed";
-		int64_t ended = now_ms();
-
-		buf_reset(&data);
-		buf_addf(&data, "{\"state\":\"%s\",\"exit_code\":%d}", state,
-			code);
-		if (journal_begin(jn) < 0 || journal_end_run(jn, run_id, state,
-		    code, ended) < 0 || journal_event(jn, run_id, ended,
-		    "run-finished", NULL, data.s) < 0 ||
-		    journal_commit(jn) < 0) {
-			journal_abort(jn);
-			if (code == EXIT_OK)
-				code = EXIT_FAILED;
+	if (found && unfinished(past.state)) {
+		sha256_hex(l.job->text, l.job->len, sha);
+		params = params_json(&l);
+		if (strcmp(sha, past.sha256) != 0) {
+			code = refuse_changed(jn, &past, &l);
+			goto out;
 		}
-		ui_run_finished(&ui, state, code, ended - started, ended);
+		if (strcmp(params, past.params) != 0) {
+			error("the params differ from those of run %s (%s), "
+				"which did not finish: it ran with %s, this command "
+				"gives %s. Give the same values, or --new to start "
+				"a new run.", past.id, past.state, past.params,
+				params);
+			code = EXIT_INVALID;
+			goto out;
+		}
+		x.run_id = past.id;
+		x.resume = 1;
+		x.rollback_only = strcmp(past.state, "rolling-back") == 0;
+	} else {
+		new_run_id(run_id, sizeof(run_id));
+		x.run_id = run_id;
 	}
-	ui_free(&ui);
+	code = execute(&x);
 out:
-	buf_free(&data);
+	past_free(&past);
 	free(params);
-	free(logdir);
-	free(dir);
 	free(jpath);
 	journal_close(jn);
 	unload(&l);
 	diags_free(&d);
+	free_opts(&o);
+	return code;
+}
+
+/* resume, rollback and resolve name a run; its job comes from the
+ * journal, the text that ran, and its params but secrets from it. */
+
+static void
+keep_param(void *arg, const char *name, const char *value)
+{
+	struct opts *o = arg;
+	size_t i, len = strlen(name);
+
+	if (strcmp(value, MASK_TEXT) == 0)
+		return;		/* a secret: from its source again */
+	for (i = 0; i < o->params.nset; i++)
+		if (strncmp(o->params.set[i], name, len) == 0 &&
+		    o->params.set[i][len] == '=')
+			return;		/* given again: that wins */
+	o->params.set = xreallocarray(o->params.set, o->params.nset + 1,
+		sizeof(*o->params.set));
+	o->kept = xreallocarray(o->kept, o->nkept + 1, sizeof(*o->kept));
+	o->params.set[o->params.nset++] = o->kept[o->nkept++] =
+		xasprintf("%s=%s", name, value);
+}
+
+/* Find the run named by arg: a run id, or a job file (its latest run).
+ * Opens the journal into *jn. Returns 0, or an exit code. */
+static int
+find_past(const char *cmd, const char *arg, struct opts *o,
+	struct journal **jn, char **jpath, struct past *p)
+{
+	struct diags d = {0};
+	struct job *job = NULL;
+	struct stat st;
+	const char *name = NULL;
+	int found;
+
+	if (stat(arg, &st) == 0 && S_ISREG(st.st_mode)) {
+		job_load(&job, arg, &d);
+		name = job->name;
+		if (!name) {
+			diags_print(&d, 0);
+			job_free(job);
+			diags_free(&d);
+			return EXIT_INVALID;
+		}
+	}
+	*jpath = journal_choose(o->journal, job ? arg : "./.");
+	if (journal_open(jn, *jpath, 0) < 0) {
+		job_free(job);
+		diags_free(&d);
+		return EXIT_FAILED;
+	}
+	found = journal_run(*jn, job ? NULL : arg, name, past_row, p);
+	if (found == 0) {
+		char msg[512];
+
+		snprintf(msg, sizeof(msg), "no run %s%s in the journal %s; "
+			"'runjob history' lists the runs", job ? "of job " : "",
+			job ? name : arg, *jpath);
+		usage_error(cmd, msg);
+	}
+	job_free(job);
+	diags_free(&d);
+	return found > 0 ? 0 : found == 0 ? EXIT_USAGE : EXIT_FAILED;
+}
+
+/* resume and rollback: take up a past run. */
+static int
+take_up(const char *cmd, int argc, char **argv, int rollback_only)
+{
+	struct journal *jn = NULL;
+	struct diags d = {0};
+	struct past past = {0};
+	struct loaded l;
+	struct opts o;
+	struct exec x;
+	char *jpath = NULL;
+	int first, code;
+	size_t i;
+
+	memset(&l, 0, sizeof(l));
+	if ((first = parse_opts(cmd, argc, argv, &o, "param env-file jobs "
+	    "journal json quiet verbose kill-orphans")) < 0)
+		return first == -2 ? EXIT_OK : EXIT_USAGE;
+	if (first != argc - 1) {
+		free_opts(&o);
+		return usage_error(cmd, rollback_only ? "rollback takes one run "
+			"or job file" : "resume takes one run");
+	}
+	if ((code = find_past(cmd, argv[first], &o, &jn, &jpath, &past)) != 0)
+		goto out;
+	if (rollback_only ? strcmp(past.state, "rolled-back") == 0 :
+	    !unfinished(past.state)) {
+		printf("run %s of job %s is %s: nothing to %s\n", past.id,
+			past.job, past.state, cmd);
+		code = EXIT_OK;
+		goto out;
+	}
+	if (json_each_string(past.params, keep_param, &o) < 0) {
+		error("run %s: its params in the journal are not readable",
+			past.id);
+		code = EXIT_FAILED;
+		goto out;
+	}
+	if (load_text(&l, past.file, past.text, &o, &d) < 0) {
+		diags_print(&d, 0);
+		fprintf(stderr, "run %s: its job no longer checks (%zu error%s); "
+			"nothing was run\n", past.id, d.nerrors,
+			d.nerrors == 1 ? "" : "s");
+		code = EXIT_INVALID;
+		goto out;
+	}
+	diags_print(&d, 0);
+	memset(&x, 0, sizeof(x));
+	x.l = &l;
+	x.o = &o;
+	x.jn = jn;
+	x.jpath = jpath;
+	x.file = past.file;
+	x.run_id = past.id;
+	x.resume = 1;
+	x.rollback_only = rollback_only || strcmp(past.state,
+		"rolling-back") == 0;
+	code = execute(&x);
+out:
+	for (i = 0; i < o.nkept; i++)
+		free(o.kept[i]);
+	free(o.kept);
+	past_free(&past);
+	free(jpath);
+	journal_close(jn);
+	unload(&l);
+	diags_free(&d);
+	free_opts(&o);
+	return code;
+}
+
+int
+cmd_resume(int argc, char **argv)
+{
+	return take_up("resume", argc, argv, 0);
+}
+
+int
+cmd_rollback(int argc, char **argv)
+{
+	return take_up("rollback", argc, argv, 1);
+}
+
+struct step_state {
+	const char *step;
+	char *state;
+};
+
+static int
+step_state_row(void *arg, const struct jrow *row)
+{
+	struct step_state *s = arg;
+
+	if (strcmp(jrow_get(row, "step_id"), s->step) == 0)
+		s->state = xstrdup(jrow_get(row, "state"));
+	return 0;
+}
+
+int
+cmd_resolve(int argc, char **argv)
+{
+	struct journal *jn = NULL;
+	struct past past = {0};
+	struct joblock lock = { -1 };
+	struct step_state ss = { NULL, NULL };
+	struct buf data = {0};
+	struct opts o;
+	char *jpath = NULL, holder[512], who[64];
+	const char *to;
+	int first, code, r;
+
+	if ((first = parse_opts("resolve", argc, argv, &o, "journal ok failed "
+	    "rerun")) < 0)
+		return first == -2 ? EXIT_OK : EXIT_USAGE;
+	if (first != argc - 2 || !o.resolve) {
+		free_opts(&o);
+		return usage_error("resolve", "give a run, a step and one of "
+			"--ok, --failed, --rerun");
+	}
+	if ((code = find_past("resolve", argv[first], &o, &jn, &jpath,
+	    &past)) != 0)
+		goto out;
+	code = EXIT_FAILED;
+	r = joblock_take(&lock, jpath, past.job, holder, sizeof(holder));
+	if (r != 0) {
+		if (r > 0)
+			error("job %s is running: %s; settle its steps when it "
+				"has stopped", past.job, holder);
+		code = r > 0 ? EXIT_LOCKED : EXIT_FAILED;
+		goto out;
+	}
+	ss.step = argv[first + 1];
+	if (journal_steps(jn, past.id, step_state_row, &ss) < 0)
+		goto out;
+	if (!ss.state) {
+		code = usage_error("resolve", "that run has no such step; "
+			"'runjob status RUN' lists them");
+		goto out;
+	}
+	if (strcmp(ss.state, "unknown") != 0) {
+		error("step %s of run %s is %s, not unknown: there is nothing "
+			"to settle", ss.step, past.id, ss.state);
+		code = EXIT_USAGE;
+		goto out;
+	}
+	to = strcmp(o.resolve, "ok") == 0 ? "succeeded" :
+		strcmp(o.resolve, "failed") == 0 ? "failed" : "pending";
+	buf_adds(&data, "{\"as\":");
+	buf_add_json(&data, o.resolve);
+	buf_adds(&data, ",\"user\":");
+	buf_add_json(&data, me(who, sizeof(who)));
+	buf_adds(&data, "}");
+	if (journal_begin(jn) < 0 || journal_set_step(jn, past.id, ss.step,
+	    to) < 0 || journal_event(jn, past.id, now_ms(), "resolved",
+	    ss.step, data.s) < 0 || journal_commit(jn) < 0) {
+		journal_abort(jn);
+		goto out;
+	}
+	printf("step %s of run %s settled as %s; run 'runjob resume %s' to go "
+		"on\n", ss.step, past.id, to, past.id);
+	code = EXIT_OK;
+out:
+	joblock_release(&lock);
+	buf_free(&data);
+	free(ss.state);
+	past_free(&past);
+	free(jpath);
+	journal_close(jn);
 	free_opts(&o);
 	return code;
 }

@@ -5,6 +5,9 @@
 #define RUNJOB_RUN_H
 
 int cmd_run(int argc, char **argv);
+int cmd_resume(int argc, char **argv);
+int cmd_rollback(int argc, char **argv);
+int cmd_resolve(int argc, char **argv);
 
 /* .runjob/journal.db at the top of the git work tree holding jobfile,
  * or in jobfile's directory when it is not in git. */
