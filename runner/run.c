@@ -209,6 +209,7 @@ struct exec {
 	const char *jpath;
 	const char *file;	/* the job file, absolute */
 	const char *run_id;
+	struct joblock *lock;	/* the job's lock, held */
 	int resume;		/* take up run_id from the journal */
 	int rollback_only;
 };
@@ -274,7 +275,6 @@ execute(struct exec *x)
 	struct loaded *l = x->l;
 	struct opts *o = x->o;
 	struct prior pr, *prp = NULL;
-	struct joblock lock = { -1 };
 	struct sched_opts so;
 	struct sched_run sr;
 	struct ui ui;
@@ -284,19 +284,12 @@ execute(struct exec *x)
 	int64_t started = now_ms();
 	int code = EXIT_FAILED, r;
 
+
 	memset(&pr, 0, sizeof(pr));
 	gethostname(host, sizeof(host) - 1);
-	r = joblock_take(&lock, x->jpath, l->job->name, holder, sizeof(holder));
-	if (r != 0) {
-		if (r > 0)
-			error("job %s is already running: %s; not started",
-				l->job->name, holder);
-		free(params);
-		return r > 0 ? EXIT_LOCKED : EXIT_FAILED;
-	}
 	snprintf(holder, sizeof(holder), "pid %ld on %s, run %s", (long)getpid(),
 		host, x->run_id);
-	joblock_describe(&lock, holder);
+	joblock_describe(x->lock, holder);
 
 	ui_init(&ui, o->json, o->quiet, o->verbose);
 	ui.run = x->run_id;
@@ -421,8 +414,21 @@ out:
 	free(params);
 	free(logdir);
 	free(dir);
-	joblock_release(&lock);
 	return code;
+}
+
+/* Take job's lock before reading what the journal says of its runs, so
+ * that two runjobs never both decide to start or resume it. Returns 0,
+ * or the exit code. */
+static int
+lock_job(struct joblock *lock, const char *jpath, const char *job)
+{
+	char holder[512];
+	int r = joblock_take(lock, jpath, job, holder, sizeof(holder));
+
+	if (r > 0)
+		error("job %s is already running: %s; not started", job, holder);
+	return r == 0 ? 0 : r > 0 ? EXIT_LOCKED : EXIT_FAILED;
 }
 
 static int
@@ -472,6 +478,7 @@ cmd_run(int argc, char **argv)
 	struct diags d = {0};
 	struct journal *jn = NULL;
 	struct past past = {0};
+	struct joblock lock = { -1 };
 	struct loaded l;
 	struct opts o;
 	struct exec x;
@@ -511,6 +518,9 @@ cmd_run(int argc, char **argv)
 	jpath = journal_choose(o.journal, argv[first]);
 	if (journal_open(&jn, jpath, 1) < 0)
 		goto out;
+	if ((code = lock_job(&lock, jpath, l.job->name)) != 0)
+		goto out;
+	code = EXIT_FAILED;
 	if (!realpath(argv[first], real))
 		snprintf(real, sizeof(real), "%s", argv[first]);
 	memset(&x, 0, sizeof(x));
@@ -519,6 +529,7 @@ cmd_run(int argc, char **argv)
 	x.jn = jn;
 	x.jpath = jpath;
 	x.file = real;
+	x.lock = &lock;
 
 	/* The latest run of this job, when it did not finish, is taken up
 	 * again with its run id, unless --new. */
@@ -551,6 +562,7 @@ cmd_run(int argc, char **argv)
 	}
 	code = execute(&x);
 out:
+	joblock_release(&lock);
 	past_free(&past);
 	free(params);
 	free(jpath);
@@ -632,6 +644,7 @@ take_up(const char *cmd, int argc, char **argv, int rollback_only)
 	struct journal *jn = NULL;
 	struct diags d = {0};
 	struct past past = {0};
+	struct joblock lock = { -1 };
 	struct loaded l;
 	struct opts o;
 	struct exec x;
@@ -648,8 +661,21 @@ take_up(const char *cmd, int argc, char **argv, int rollback_only)
 		return usage_error(cmd, rollback_only ? "rollback takes one run "
 			"or job file" : "resume takes one run");
 	}
-	if ((code = find_past(cmd, argv[first], &o, &jn, &jpath, &past)) != 0)
+	if ((code = find_past(cmd, argv[first], &o, &jn, &jpath, &past)) != 0 ||
+	    (code = lock_job(&lock, jpath, past.job)) != 0)
 		goto out;
+	/* Read it again now that no other runjob can change it. */
+	{
+		char *id = xstrdup(past.id);
+
+		past_free(&past);
+		if (journal_run(jn, id, NULL, past_row, &past) <= 0) {
+			free(id);
+			code = EXIT_FAILED;
+			goto out;
+		}
+		free(id);
+	}
 	if (rollback_only ? strcmp(past.state, "rolled-back") == 0 :
 	    !unfinished(past.state)) {
 		printf("run %s of job %s is %s: nothing to %s\n", past.id,
@@ -679,11 +705,13 @@ take_up(const char *cmd, int argc, char **argv, int rollback_only)
 	x.jpath = jpath;
 	x.file = past.file;
 	x.run_id = past.id;
+	x.lock = &lock;
 	x.resume = 1;
 	x.rollback_only = rollback_only || strcmp(past.state,
 		"rolling-back") == 0;
 	code = execute(&x);
 out:
+	joblock_release(&lock);
 	for (i = 0; i < o.nkept; i++)
 		free(o.kept[i]);
 	free(o.kept);
@@ -732,9 +760,9 @@ cmd_resolve(int argc, char **argv)
 	struct step_state ss = { NULL, NULL };
 	struct buf data = {0};
 	struct opts o;
-	char *jpath = NULL, holder[512], who[64];
+	char *jpath = NULL, who[64];
 	const char *to;
-	int first, code, r;
+	int first, code;
 
 	if ((first = parse_opts("resolve", argc, argv, &o, "journal ok failed "
 	    "rerun")) < 0)
@@ -747,15 +775,9 @@ cmd_resolve(int argc, char **argv)
 	if ((code = find_past("resolve", argv[first], &o, &jn, &jpath,
 	    &past)) != 0)
 		goto out;
-	code = EXIT_FAILED;
-	r = joblock_take(&lock, jpath, past.job, holder, sizeof(holder));
-	if (r != 0) {
-		if (r > 0)
-			error("job %s is running: %s; settle its steps when it "
-				"has stopped", past.job, holder);
-		code = r > 0 ? EXIT_LOCKED : EXIT_FAILED;
+	if ((code = lock_job(&lock, jpath, past.job)) != 0)
 		goto out;
-	}
+	code = EXIT_FAILED;
 	ss.step = argv[first + 1];
 	if (journal_steps(jn, past.id, step_state_row, &ss) < 0)
 		goto out;
