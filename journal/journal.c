@@ -301,9 +301,28 @@ journal_begin(struct journal *j)
 	return exec(j, "BEGIN IMMEDIATE");
 }
 
+/* RUNJOB_FAULT_COMMIT=N makes the Nth commit of this process fail as a
+ * full disk would, for tests of what a run does then. */
+static int
+injected_fault(struct journal *j)
+{
+	static long count, fault = -1;
+	const char *env;
+
+	if (fault < 0)
+		fault = (env = getenv("RUNJOB_FAULT_COMMIT")) ? atol(env) : 0;
+	if (!fault || ++count != fault)
+		return 0;
+	journal_abort(j);
+	return error("journal %s: cannot commit: database or disk is full "
+		"(injected by RUNJOB_FAULT_COMMIT=%ld)", j->path, fault);
+}
+
 int
 journal_commit(struct journal *j)
 {
+	if (injected_fault(j) < 0)
+		return -1;
 	if (exec(j, "COMMIT") < 0) {
 		journal_abort(j);
 		return -1;
