@@ -81,6 +81,12 @@ demo: deps
 	@./runjob check examples/hello.yaml examples/fan-out.yaml
 	@echo '$$ ./runjob plan examples/fan-out.yaml -p REGIONS=eu,us'
 	@./runjob plan -p REGIONS=eu,us examples/fan-out.yaml
+	@tmp=$$(mktemp -d) && cp examples/waves.yaml "$$tmp/" && \
+	echo "\$$ ./runjob run --journal $$tmp/journal.db $$tmp/waves.yaml" && \
+	./runjob run --journal "$$tmp/journal.db" "$$tmp/waves.yaml" && \
+	echo "\$$ ./runjob status --journal $$tmp/journal.db" && \
+	./runjob status --journal "$$tmp/journal.db"; \
+	code=$$?; rm -rf "$$tmp"; exit $$code
 
 check: test-deps
 	@$(MAKE) --no-print-directory runjob $(UNIT_BIN) t/fuzz/replay-load

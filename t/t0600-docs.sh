@@ -9,6 +9,7 @@ JOB_C=$RUNJOB_ROOT/runner/job.c
 NAME_C=$RUNJOB_ROOT/runner/name.c
 CHECK_C=$RUNJOB_ROOT/runner/check.c
 EXITCODE_H=$RUNJOB_ROOT/runner/exitcode.h
+SCHED_C=$RUNJOB_ROOT/runner/sched.c
 BS=$(printf '\b')
 
 # need_mandoc: fail with the fix when mandoc is missing.
@@ -132,11 +133,19 @@ test_expect_success 'runjob help, runjob --version exit 0; an unknown topic exit
 	test_grep "nosuch" err
 '
 
+# The shorthand "runjob [options] JOB.yaml" for run has no usage line of
+# its own in runjob help; its summary names it.
+SHORTHAND="runjob [options] JOB.yaml"
+
 test_expect_success 'the SYNOPSIS of runjob(1) has exactly the usage lines of runjob help' '
 	need_mandoc &&
 	runjob help | sed -n "/^usage:\$/,/^\$/p" | sed -e "1d" -e "/^\$/d" \
-		-e "s/^ *//" -e "s/  */ /g" | sort >usage &&
-	test_grep "^runjob check " usage &&
+		-e "s/^ *//" -e "s/  */ /g" >usage.raw &&
+	test_grep "^runjob check " usage.raw &&
+	test_grep "^runjob run " usage.raw &&
+	runjob help run >help-run &&
+	test_grep "also: runjob JOB.yaml" help-run &&
+	{ cat usage.raw && echo "$SHORTHAND"; } | sort >usage &&
 	render "$MAN1" | sed -n "/^SYNOPSIS\$/,/^[A-Z]/p" | sed -e "1d" \
 		-e "/^[A-Z]/d" -e "/^\$/d" -e "s/^ *//" -e "s/  */ /g" |
 		sort >synopsis &&
@@ -182,6 +191,16 @@ test_expect_success 'every option of each command is an item of its entry in run
 	test "$n" -ge 8
 '
 
+test_expect_success 'the shorthand runjob [options] JOB.yaml is runjob run' '
+	printf "runjob: 1\nname: short\nsteps:\n  - { id: a, if: exit 1, run: \"false\" }\n" >short.yaml &&
+	runjob run --dry-run short.yaml >expect &&
+	runjob short.yaml --dry-run >actual &&
+	test_cmp expect actual &&
+	runjob --dry-run short.yaml >actual &&
+	test_cmp expect actual &&
+	test_grep "would be skipped" actual
+'
+
 test_expect_success 'every exit code named in exitcode.h is in EXIT STATUS of runjob(1)' '
 	sed -n "s/^[[:space:]]*EXIT_[A-Z]* = \([0-9]*\),.*/\1/p" "$EXITCODE_H" >codes &&
 	test "$(wc -l <codes)" -ge 8 &&
@@ -189,6 +208,64 @@ test_expect_success 'every exit code named in exitcode.h is in EXIT STATUS of ru
 	for n in $(cat codes); do
 		grep -E "^\.It (.* )?$n( |,|\$)" exit-status >/dev/null || {
 			echo "exit code $n is not in EXIT STATUS" >&2
+			return 1
+		}
+	done
+'
+
+test_expect_success 'EXIT STATUS lists what runjob help says it returns, then the rest of exitcode.h as reserved' '
+	runjob help | sed -n "/^exit codes:/,/^Run /p" | sed "\$d" |
+		grep -o "[0-9][0-9]*" | sort >returned &&
+	test_grep "^130\$" returned &&
+	sed -n "s/^[[:space:]]*EXIT_[A-Z]* = \([0-9]*\),.*/\1/p" "$EXITCODE_H" |
+		sort >all &&
+	comm -13 returned all >reserved.want &&
+	test -s reserved.want &&
+	section "$MAN1" "EXIT STATUS" | awk "
+		/^\.El/ { list++ }
+		/^\.It [0-9]/ { print list + 0, \$2 }
+	" | tr -d , >items &&
+	sed -n "s/^0 //p" items | sort >returned.doc &&
+	sed -n "s/^1 //p" items | sort >reserved.doc &&
+	test_cmp returned returned.doc &&
+	test_cmp reserved.want reserved.doc
+'
+
+test_expect_success 'every variable runjob reads or gives to steps is in ENVIRONMENT of runjob(1)' '
+	grep -ho "getenv(\"[A-Z_]*\")" "$RUNJOB_ROOT"/runner/*.c "$RUNJOB_ROOT"/journal/*.c |
+		sed "s/getenv(\"\(.*\)\")/\1/" | sort -u >read &&
+	test_grep "^RUNJOB_JOURNAL\$" read &&
+	grep -o "env_set([^,]*, \"RUNJOB_[A-Z_]*\"" "$SCHED_C" |
+		sed "s/.*\"\(.*\)\"/\1/" | sort -u >given &&
+	test_grep "^RUNJOB_ATTEMPT_ID\$" given &&
+	test_grep "^RUNJOB_DRY_RUN\$" given &&
+	section "$MAN1" ENVIRONMENT >environment &&
+	for v in $(cat read); do
+		grep -E "^\.It Ev $v\$" environment >/dev/null || {
+			echo "runjob reads $v; it is not an item of ENVIRONMENT" >&2
+			return 1
+		}
+	done &&
+	for v in $(cat given); do
+		grep -E "^\.Ev $v( |\$)" environment >/dev/null || {
+			echo "steps get $v; ENVIRONMENT of runjob(1) does not name it" >&2
+			return 1
+		}
+	done
+'
+
+test_expect_success 'every variable a step gets from runjob is an item of runjob-job(5)' '
+	section "$MAN5" "The environment of a step" >stepenv &&
+	test -s stepenv &&
+	for v in $(cat given); do
+		grep -E "^\.It Ev $v\$" stepenv >/dev/null || {
+			echo "steps get $v; The environment of a step does not list it" >&2
+			return 1
+		}
+	done &&
+	for v in $(sed -n "s/^\.It Ev \(RUNJOB_[A-Z_]*\)\$/\1/p" stepenv); do
+		grep -Fx -e "$v" given >/dev/null || {
+			echo "runjob-job(5) lists $v; sched.c does not set it" >&2
 			return 1
 		}
 	done
@@ -296,6 +373,15 @@ test_expect_success 'the plan shown in runjob(1) and README.md is what plan prin
 	test_cmp expect2 shown2
 '
 
+test_expect_success 'README.md shows every command of runjob help' '
+	for c in $(cat commands); do
+		grep -E "runjob $c( |\`|\$)" "$README" >/dev/null || {
+			echo "README.md does not show runjob $c" >&2
+			return 1
+		}
+	done
+'
+
 test_expect_success 'the job file of the README tour is valid' '
 	between "$README" "\`\`\`yaml" "\`\`\`" >tour.yaml &&
 	test_grep "^runjob: 1" tour.yaml &&
@@ -303,7 +389,7 @@ test_expect_success 'the job file of the README tour is valid' '
 '
 
 test_expect_success 'README.md opens with make demo and make check' '
-	demo="    make demo     # installs missing build dependencies, builds, checks and plans an example" &&
+	demo="    make demo     # installs missing build dependencies, builds, checks, plans and runs an example" &&
 	check="    make check    # installs what the tests need, builds, runs every test" &&
 	first=$(grep -n "^## " "$README" | head -n 1 | cut -d: -f1) &&
 	d=$(grep -n -Fx -e "$demo" "$README" | cut -d: -f1) &&
