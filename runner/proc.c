@@ -27,7 +27,8 @@ static void
 child(const struct proc_spec *spec, int out, int barrier)
 {
 	sigset_t none;
-	char go;
+	char go = 0;
+	ssize_t n;
 	int fd, sig;
 
 	setpgid(0, 0);
@@ -38,9 +39,9 @@ child(const struct proc_spec *spec, int out, int barrier)
 
 	/* Wait for the parent to commit "starting"; EOF means it died or
 	 * could not record the start: then run nothing. */
-	while (read(barrier, &go, 1) < 0 && errno == EINTR)
+	while ((n = read(barrier, &go, 1)) < 0 && errno == EINTR)
 		;
-	if (go != 'g')
+	if (n != 1 || go != 'g')
 		_exit(PROC_UNRUN);
 
 	fd = open("/dev/null", O_RDONLY);
@@ -158,11 +159,11 @@ proc_signal_marked(const char *name, const char *value, pid_t pgid, int sig)
 	return count;
 }
 
-long long
-proc_start_time(pid_t pid)
+/* The state letter and start time of pid from /proc/PID/stat. */
+static int
+stat_of(pid_t pid, char *state, long long *start)
 {
 	char path[64], buf[1024], *p;
-	long long start = -1;
 	ssize_t n;
 	int fd, field;
 
@@ -175,14 +176,36 @@ proc_start_time(pid_t pid)
 		return -1;
 	buf[n] = '\0';
 	/* The command name may hold spaces and ')': skip to the last ')'. */
-	if (!(p = strrchr(buf, ')')))
+	if (!(p = strrchr(buf, ')')) || p[1] != ' ')
 		return -1;
+	*state = p[2];
 	for (field = 2; *p && field < 22; p++)
 		if (*p == ' ')
 			field++;
-	if (field == 22)
-		start = strtoll(p, NULL, 10);
-	return start;
+	if (field != 22)
+		return -1;
+	*start = strtoll(p, NULL, 10);
+	return 0;
+}
+
+long long
+proc_start_time(pid_t pid)
+{
+	long long start;
+	char state;
+
+	return stat_of(pid, &state, &start) < 0 ? -1 : start;
+}
+
+int
+proc_alive(pid_t pid, long long start)
+{
+	long long now_start;
+	char state;
+
+	if (pid <= 0 || stat_of(pid, &state, &now_start) < 0)
+		return 0;
+	return now_start == start && state != 'Z' && state != 'X';
 }
 
 const char *

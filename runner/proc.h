@@ -45,6 +45,9 @@ int proc_signal_marked(const char *name, const char *value, pid_t pgid,
 
 /* The start time of pid (clock ticks since boot), or -1. */
 long long proc_start_time(pid_t pid);
+/* 1 when pid is still the process that started at start and has not
+ * ended: a zombie waiting for its parent to reap it has ended. */
+int proc_alive(pid_t pid, long long start);
 /* This boot's id, from /proc/sys/kernel/random/boot_id. */
 const char *proc_boot_id(void);
 

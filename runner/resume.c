@@ -231,9 +231,9 @@ prior_changes(const struct prior *p, const struct plan *plan, struct buf *out)
 static int
 alive(const struct prior_step *ps)
 {
-	if (ps->orphan_pid <= 0 || strcmp(ps->orphan_boot, proc_boot_id()))
-		return 0;
-	return proc_start_time((pid_t)ps->orphan_pid) == ps->orphan_start;
+	if (strcmp(ps->orphan_boot, proc_boot_id()) != 0)
+		return 0;	/* the machine rebooted since */
+	return proc_alive((pid_t)ps->orphan_pid, ps->orphan_start);
 }
 
 static void

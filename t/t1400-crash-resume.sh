@@ -1,0 +1,86 @@
+#!/bin/sh
+test_description='runjob SIGKILLed at random moments, then rerun until done: no succeeded step ever runs again'
+. "$(dirname "$0")/test-lib.sh"
+
+# Rounds of kill-and-rerun; RUNJOB_CRASH_ROUNDS=500 for a long soak.
+ROUNDS=${RUNJOB_CRASH_ROUNDS:-50}
+
+# Ten steps in four waves. Each writes "start ID" and "end ID" (ID is
+# its RUNJOB_ATTEMPT_ID) to a trace file of its own, and sleeps between
+# the two, so that kills land before, during and after steps.
+test_expect_success 'setup' '
+	{
+		printf "runjob: 1\nname: crashy\nsteps:\n"
+		for s in a b c d e f g h i j; do
+			case $s in
+			a) needs="" ;;
+			b|c|d) needs="needs: [a]," ;;
+			e) needs="needs: [b, c]," ;;
+			f) needs="needs: [c, d]," ;;
+			g) needs="needs: [d]," ;;
+			h) needs="needs: [e, f]," ;;
+			i) needs="needs: [f, g]," ;;
+			j) needs="needs: [h, i]," ;;
+			esac
+			printf "  - { id: %s, %s on_unknown: rerun, run: %s }\n" "$s" "$needs" \
+				"'\''echo \"start \$RUNJOB_ATTEMPT_ID\" >>trace.\$RUNJOB_STEP; sleep 0.03; echo \"end \$RUNJOB_ATTEMPT_ID\" >>trace.\$RUNJOB_STEP'\''"
+		done
+	} >crashy.yaml &&
+	runjob check crashy.yaml
+'
+
+# check_round DIR: the invariants of one round, once its last run passed.
+check_round() {
+	db=$1/j.db
+	for s in a b c d e f g h i j; do
+		t=$1/trace.$s
+		ok=$(sqlite3 "$db" "select id from attempts where step_id = '$s' and kind = 'step' and state = 'succeeded'")
+		# Exactly one recorded success, and it really ended.
+		test $(echo "$ok" | grep -c .) = 1 || { echo "step $s: successes: $ok"; return 1; }
+		grep -qx "end $ok" "$t" || { echo "step $s: $ok recorded succeeded but never ended"; return 1; }
+		# Nothing of the step started after its success ended.
+		if sed -n "/^end $ok\$/,\$p" "$t" | grep -q "^start"; then
+			echo "step $s ran again after it succeeded:"; cat "$t"; return 1
+		fi
+		# Every start was recorded before it ran (the launch barrier).
+		for id in $(sed -n "s/^start //p" "$t"); do
+			test "$(sqlite3 "$db" "select count(*) from attempts where id = '$id'")" = 1 ||
+				{ echo "step $s: attempt $id ran unrecorded"; return 1; }
+		done
+	done
+	test "$(sqlite3 "$db" "select state from runs")" = succeeded ||
+		{ echo "run: $(sqlite3 "$db" "select state from runs")"; return 1; }
+	# The event chain is whole.
+	sqlite3 "$db" "select prev, hash from events order by seq" |
+	awk -F"|" "NR > 1 && \$1 != last { bad = 1 } { last = \$2 } END { exit bad }" ||
+		{ echo "the event chain is broken"; return 1; }
+}
+
+test_expect_success "$ROUNDS rounds of SIGKILL at random moments, then rerun until done" '
+	runs=0 &&
+	for r in $(seq 1 $ROUNDS); do
+		d=round$r && mkdir $d && cp crashy.yaml $d/ || return 1
+		tries=0
+		while :; do
+			tries=$((tries + 1))
+			test $tries -le 40 || { echo "round $r: not done after 40 runs"; return 1; }
+			runjob run -q -j 3 --journal $d/j.db $d/crashy.yaml >$d/out 2>&1 &
+			pid=$!
+			# Kill at 0..350 ms, or let the run end.
+			sleep $(awk -v s=$r$tries "BEGIN { srand(s); printf \"%.3f\", rand() * 0.35 }")
+			kill -9 $pid 2>/dev/null
+			wait $pid
+			code=$?
+			runs=$((runs + 1))
+			test $code = 0 && break
+			# Killed after the run was recorded done: it is done.
+			test "$(sqlite3 $d/j.db "select state from runs" 2>/dev/null)" = succeeded && break
+			test $code = 137 || test $code = 1 ||
+				{ echo "round $r: exit $code"; cat $d/out; return 1; }
+		done
+		check_round $d || { echo "round $r failed"; return 1; }
+	done &&
+	echo "$runs runs in $ROUNDS rounds"
+'
+
+test_done
