@@ -11,7 +11,7 @@ PREFIX ?= /usr/local
 BINDIR = $(PREFIX)/bin
 MANDIR = $(PREFIX)/share/man
 PKG_CONFIG ?= pkg-config
-PKGS = yaml-0.1 sqlite3
+PKGS = yaml-0.1 sqlite3 libgit2
 
 CC ?= cc
 CFLAGS ?= -O2 -g
@@ -26,11 +26,12 @@ LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 CPPFLAGS += -D_GNU_SOURCE -DRUNJOB_VERSION='"$(VERSION)"' -Irunner -Ijournal
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -lyaml -lsqlite3)
+PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -lyaml -lsqlite3 -lgit2)
 
 # Everything but main.c also goes into the unit tests and benchmarks.
 LIB_SRC = runner/arena.c runner/buf.c runner/check.c runner/diag.c \
-	runner/expand.c runner/graph.c runner/job.c runner/json.c runner/load.c \
+	runner/expand.c runner/git.c runner/graph.c runner/job.c runner/json.c \
+	runner/load.c \
 	runner/env.c runner/mask.c runner/name.c runner/param.c runner/plan.c \
 	runner/lock.c runner/proc.c runner/resume.c runner/sched.c runner/ui.c \
 	runner/sha256.c \
@@ -66,7 +67,7 @@ t/perf/plan-bench: t/perf/plan-bench.c $(LIB_OBJ)
 		$(LIB_OBJ) $(LDFLAGS) $(PKG_LIBS)
 
 # Debian packages: to build, and what the tests use besides.
-BUILD_DEPS = pkg-config libyaml-dev libsqlite3-dev
+BUILD_DEPS = pkg-config libyaml-dev libsqlite3-dev libgit2-dev
 TEST_DEPS = python3-jsonschema python3-yaml mandoc tmux
 
 deps:

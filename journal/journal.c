@@ -699,7 +699,7 @@ journal_outputs(struct journal *j, const char *run, jrow_fn fn, void *arg)
 int
 journal_events(struct journal *j, const char *run, jrow_fn fn, void *arg)
 {
-	return walk(j, "SELECT seq, at, kind, step_id, data, hash FROM events "
+	return walk(j, "SELECT seq, at, kind, step_id, data, prev, hash FROM events "
 		"WHERE run_id = ?1 ORDER BY seq", run, NULL, 0, fn, arg) < 0 ?
 		-1 : 0;
 }

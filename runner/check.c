@@ -340,8 +340,5 @@ check_job(const struct job *job, const struct graph *g, struct diags *d)
 		not_yet(job, d, at, "'blackout'", "remove it and keep to the "
 			"blackout by hand");
 	}
-	if (job->require_clean)
-		not_yet(job, d, job->require_clean_at, "'require_clean: true' "
-			"(git)", "remove it and check 'git status' by hand");
 	return d->nerrors > nerrors ? -1 : 0;
 }

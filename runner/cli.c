@@ -122,6 +122,7 @@ parse_opts(const char *cmd, int argc, char **argv, struct opts *o,
 		{ "journal", required_argument, NULL, 'L' },
 		{ "limit", required_argument, NULL, 'l' },
 		{ "kill-orphans", no_argument, NULL, 'K' },
+		{ "require-clean", no_argument, NULL, 'R' },
 		{ "ok", no_argument, NULL, '1' },
 		{ "failed", no_argument, NULL, '2' },
 		{ "rerun", no_argument, NULL, '3' },
@@ -182,6 +183,7 @@ parse_opts(const char *cmd, int argc, char **argv, struct opts *o,
 		case 'F': add_arg(&o->from, &o->nfrom, optarg); break;
 		case 'L': o->journal = optarg; break;
 		case 'K': o->kill_orphans = 1; break;
+		case 'R': o->require_clean = 1; break;
 		case '1': case '2': case '3':
 			if (o->resolve) {
 				usage_error(cmd, "give one of --ok, --failed and "

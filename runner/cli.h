@@ -18,7 +18,7 @@ struct opts {
 	struct param_args params;
 	int json, dot, csv, quiet, verbose;
 	int jobs;		/* -j N; 0: not given */
-	int dry_run, new_run, kill_orphans;
+	int dry_run, new_run, kill_orphans, require_clean;
 	const char *resolve;	/* resolve: ok, failed or rerun */
 	const char **only, **from;
 	size_t nonly, nfrom;

@@ -60,6 +60,18 @@ env_set(struct env *e, const char *name, const char *value)
 }
 
 void
+env_unset(struct env *e, const char *name)
+{
+	long i = find(e, name, strlen(name));
+
+	if (i < 0)
+		return;
+	free(e->v[i]);
+	e->v[i] = e->v[--e->n];
+	e->v[e->n] = NULL;
+}
+
+void
 env_put(struct env *e, const char *pair)
 {
 	const char *eq = strchr(pair, '=');

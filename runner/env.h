@@ -19,6 +19,8 @@ void env_init(struct env *e, char *const *envp);
 void env_copy(struct env *e, const struct env *from);
 /* Set name to value, replacing any earlier value. */
 void env_set(struct env *e, const char *name, const char *value);
+/* Remove name, if set. */
+void env_unset(struct env *e, const char *name);
 /* Set from a "NAME=VALUE" pair. */
 void env_put(struct env *e, const char *pair);
 /* The value of name, or NULL. */

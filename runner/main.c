@@ -144,7 +144,7 @@ cmd_version(int argc, char **argv)
 
 static const struct command commands[] = {
 	{ "run", cmd_run,
-	  "run [-q | -v] [--json] [-j N] [--dry-run] [--only STEP]... [--from STEP]... [--new] [--kill-orphans] [--journal PATH] [-p NAME=VALUE]... [--env-file FILE]... JOB.yaml",
+	  "run [-q | -v] [--json] [-j N] [--dry-run] [--only STEP]... [--from STEP]... [--new] [--kill-orphans] [--require-clean] [--journal PATH] [-p NAME=VALUE]... [--env-file FILE]... JOB.yaml",
 	  "run the job, or resume its last run if that did not finish (also: runjob JOB.yaml)",
 	  "-p NAME=VALUE      give a param its value\n"
 	  "--env-file FILE    read param values from FILE (NAME=VALUE lines)\n"
@@ -154,6 +154,7 @@ static const struct command commands[] = {
 	  "--from STEP        run this step and every step after it\n"
 	  "--new              start a new run, even when the last one did not finish\n"
 	  "--kill-orphans     stop a step a crashed runjob left running, not wait\n"
+	  "--require-clean    refuse a job file with changes not committed to git\n"
 	  "--journal PATH     the journal file to record the run in\n"
 	  "--json             print one JSON event a line\n"
 	  "-q                 print only failures and the outcome\n"

@@ -14,6 +14,8 @@
 #include "proc.h"
 #include "util.h"
 
+extern char **environ;
+
 void
 proc_init(void)
 {
@@ -53,7 +55,9 @@ child(const struct proc_spec *spec, int out, int barrier)
 			strerror(errno));
 		_exit(PROC_UNRUN);
 	}
-	execvpe(spec->argv[0], spec->argv, spec->envp);
+	/* execvp searches the PATH of environ: make it the step's. */
+	environ = (char **)spec->envp;
+	execvp(spec->argv[0], spec->argv);
 	dprintf(2, "runjob: cannot run %s: %s\n", spec->argv[0],
 		strerror(errno));
 	_exit(errno == ENOENT ? 127 : 126);

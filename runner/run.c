@@ -16,6 +16,7 @@
 
 #include "buf.h"
 #include "cli.h"
+#include "git.h"
 #include "exitcode.h"
 #include "journal.h"
 #include "json.h"
@@ -210,6 +211,7 @@ struct exec {
 	const char *file;	/* the job file, absolute */
 	const char *run_id;
 	struct joblock *lock;	/* the job's lock, held */
+	struct git_facts git;	/* the version of the job file that runs */
 	int resume;		/* take up run_id from the journal */
 	int rollback_only;
 };
@@ -334,6 +336,11 @@ execute(struct exec *x)
 		struct jrun jr;
 
 		memset(&jr, 0, sizeof(jr));
+		if (x->git.in_git) {
+			jr.git_commit = x->git.commit;
+			jr.git_blob = x->git.blob;
+			jr.git_dirty = x->git.dirty;
+		}
 		jr.id = x->run_id;
 		jr.job = l->job->name;
 		jr.file = x->file;
@@ -357,8 +364,9 @@ execute(struct exec *x)
 
 	ui_run_started(&ui, l->job->name, x->file, started);
 	if (x->resume && !o->quiet && !o->json)
-		ui_note(&ui, started, "%s run %s: what succeeded stays done",
-			x->rollback_only ? "rolling back" : "resuming", x->run_id);
+		ui_note(&ui, started, x->rollback_only ? "rolling back run %s: "
+			"undoing what succeeded, newest first" : "resuming run "
+			"%s: what succeeded stays done", x->run_id);
 	memset(&so, 0, sizeof(so));
 	so.jobs = o->jobs ? o->jobs : l->job->concurrency ?
 		l->job->concurrency : (int)sysconf(_SC_NPROCESSORS_ONLN);
@@ -487,7 +495,8 @@ cmd_run(int argc, char **argv)
 
 	memset(&l, 0, sizeof(l));
 	if ((first = parse_opts("run", argc, argv, &o, "param env-file jobs "
-	    "dry-run only from new journal json quiet verbose kill-orphans")) < 0)
+	    "dry-run only from new journal json quiet verbose kill-orphans "
+	    "require-clean")) < 0)
 		return first == -2 ? EXIT_OK : EXIT_USAGE;
 	if (first != argc - 1) {
 		free_opts(&o);
@@ -514,6 +523,21 @@ cmd_run(int argc, char **argv)
 		goto out;
 	}
 
+	memset(&x, 0, sizeof(x));
+	if (git_facts_of(&x.git, argv[first], l.job->text, l.job->len) < 0) {
+		code = EXIT_FAILED;
+		goto out;
+	}
+	if ((l.job->require_clean || o.require_clean) &&
+	    (!x.git.in_git || x.git.dirty)) {
+		error("%s: %s; this job requires a clean job file "
+			"(require_clean). Commit it first.", argv[first],
+			!x.git.in_git ? "is not in a git repository" :
+			!x.git.commit[0] ? "is in a repository with no commit" :
+			"has changes not committed to git");
+		code = EXIT_INVALID;
+		goto out;
+	}
 	code = EXIT_FAILED;
 	jpath = journal_choose(o.journal, argv[first]);
 	if (journal_open(&jn, jpath, 1) < 0)
@@ -523,7 +547,6 @@ cmd_run(int argc, char **argv)
 	code = EXIT_FAILED;
 	if (!realpath(argv[first], real))
 		snprintf(real, sizeof(real), "%s", argv[first]);
-	memset(&x, 0, sizeof(x));
 	x.l = &l;
 	x.o = &o;
 	x.jn = jn;

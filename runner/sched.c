@@ -499,6 +499,8 @@ file_name(const char *id)
 static void
 attempt_free(struct attempt *a)
 {
+	if (a->out_path && strcmp(a->out_path, "/dev/null") != 0)
+		unlink(a->out_path);	/* a failed try's outputs */
 	if (a->log >= 0)
 		close(a->log);
 	if (a->proc.out >= 0)
@@ -509,6 +511,23 @@ attempt_free(struct attempt *a)
 	buf_free(&a->line);
 	buf_free(&a->tail);
 	free(a);
+}
+
+/* Where a process of instance i runs: dir: expanded, relative to the
+ * job file's directory, or that directory. *own is the caller's. */
+static const char *
+step_dir(struct sched *s, size_t i, const char *dir, char **own)
+{
+	struct xctx x = { .s = s, .inst = i };
+	const char *d;
+
+	*own = NULL;
+	if (!dir)
+		return s->r->dir;
+	d = xpand(&x, dir);
+	*own = d[0] == '/' ? xstrdup(d) : xasprintf("%s/%s", s->r->dir, d);
+	buf_free(&x.tmp);
+	return *own;
 }
 
 static const char *const kind_names[] = { "if", "step", "rollback" };
@@ -569,9 +588,13 @@ start(struct sched *s, size_t i, enum kind kind)
 	}
 
 	build_env(s, &e, i, a->n, a->id, a->out_path);
-	if (kind == K_ROLLBACK)
+	if (kind == K_ROLLBACK) {
+		/* Undoing a step needs what it made: its own outputs too. */
+		for (k = 0; k < t->nout; k++)
+			env_put(&e, t->out[k]);
 		for (k = 0; k < act->nenv; k++)
 			env_set(&e, act->env[k].key, xpand(&x, act->env[k].value));
+	}
 	if (kind == K_IF)
 		argv = shell_argv(NULL, st->if_);
 	else if (!act->shell && simple_command(act->run, &argv))
@@ -579,15 +602,9 @@ start(struct sched *s, size_t i, enum kind kind)
 	else
 		argv = shell_argv(act->shell, act->run);
 	sdir = kind == K_ROLLBACK && act->dir ? act->dir : st->dir;
-	if (sdir) {
-		const char *d = xpand(&x, sdir);
-
-		dir = d[0] == '/' ? xstrdup(d) :
-			xasprintf("%s/%s", s->r->dir, d);
-	}
 	spec.argv = argv;
 	spec.envp = e.v;
-	spec.dir = dir ? dir : s->r->dir;
+	spec.dir = step_dir(s, i, sdir, &dir);
 	if (proc_spawn(&a->proc, &spec) < 0) {
 		free_argv(argv);
 		env_free(&e);
@@ -773,6 +790,9 @@ read_outputs(struct sched *s, struct attempt *a)
 	text = xcalloc((size_t)sb.st_size + 1, 1);
 	n = read(fd, text, (size_t)sb.st_size);
 	close(fd);
+	/* The file is unmasked: what it holds lives on masked in the
+	 * journal, and in memory for the dependents. */
+	unlink(a->out_path);
 	t->out = xcalloc(st->noutputs, sizeof(*t->out));
 	for (line = strtok_r(n > 0 ? text : "", "\n", &save); line;
 	    line = strtok_r(NULL, "\n", &save)) {
@@ -821,10 +841,11 @@ retry_delay(const struct retry *r, int tries)
 
 	for (i = 1; i < tries; i++)
 		d *= r->backoff;
+	/* Jitter of +-10%, so that retries of many steps spread out; then
+	 * the cap, which holds whatever the jitter. */
+	d *= 0.9 + 0.2 * ((double)rand() / RAND_MAX);
 	if (r->max_delay_ms >= 0 && d > (double)r->max_delay_ms)
 		d = (double)r->max_delay_ms;
-	/* Jitter of +-10%, so that retries of many steps spread out. */
-	d *= 0.9 + 0.2 * ((double)rand() / RAND_MAX);
 	return (int64_t)d;
 }
 
@@ -1000,10 +1021,10 @@ interrupt(struct sched *s, int sig)
 		return;
 	s->signal = sig;
 	s->stopping = 1;
-	ui_note(s->r->ui, now, "%s: stopping %zu running step%s (interrupt "
-		"again to kill them at once); the run can be resumed",
-		sig == SIGINT ? "interrupted" : "terminated", s->na,
-		s->na == 1 ? "" : "s");
+	ui_note(s->r->ui, now, "%s: stopping %zu running step%s%s; the run "
+		"can be resumed", sig == SIGINT ? "interrupted" : "terminated",
+		s->na, s->na == 1 ? "" : "s", sig == SIGINT ? " (interrupt "
+		"again to kill them at once)" : "");
 	for (i = 0; i < s->na; i++) {
 		s->a[i]->stopped = 1;
 		terminate(s, s->a[i], now);
@@ -1029,15 +1050,18 @@ check_timers(struct sched *s, int64_t now)
 			a->kill_at = 0;
 		}
 	}
-	if (s->deadline && now >= s->deadline && !s->stopping) {
+	if (s->deadline && now >= s->deadline) {
 		char d[32];
 
 		ui_note(s->r->ui, now, "the job's timeout of %s passed: "
 			"stopping", format_duration(s->job->timeout_ms, d,
 			sizeof(d)));
+		s->deadline = 0;	/* once */
 		s->stopping = 1;
 		s->failed = 1;
 		for (i = 0; i < s->na; i++) {
+			if (s->a[i]->timed_out || s->a[i]->stopped)
+				continue;
 			s->a[i]->timed_out = 1;
 			s->a[i]->job_timeout = 1;
 			terminate(s, s->a[i], now);
@@ -1347,6 +1371,9 @@ base_env(struct sched *s)
 	size_t i;
 
 	env_init(&s->base, environ);
+	/* Set per step when they apply; never passed on from an outer run. */
+	env_unset(&s->base, "RUNJOB_ITEM");
+	env_unset(&s->base, "RUNJOB_DRY_RUN");
 	for (i = 0; i < s->job->nenv; i++)
 		env_set(&s->base, s->job->env[i].key,
 			xpand(&x, s->job->env[i].value));
@@ -1381,7 +1408,7 @@ sched_dry_run(const struct plan *p, const struct mask *m, const char *dir)
 			struct proc_spec spec;
 			struct proc pr;
 			struct env e;
-			char **argv, chunk[4096];
+			char **argv, chunk[4096], *sdir = NULL;
 			int status = 0;
 			ssize_t n;
 
@@ -1393,10 +1420,11 @@ sched_dry_run(const struct plan *p, const struct mask *m, const char *dir)
 			argv = shell_argv(NULL, step->if_);
 			spec.argv = argv;
 			spec.envp = e.v;
-			spec.dir = dir;
+			spec.dir = step_dir(&s, k, step->dir, &sdir);
 			if (proc_spawn(&pr, &spec) < 0) {
 				free_argv(argv);
 				env_free(&e);
+				free(sdir);
 				code = EXIT_INVALID;
 				continue;
 			}
@@ -1422,6 +1450,7 @@ sched_dry_run(const struct plan *p, const struct mask *m, const char *dir)
 			}
 			free_argv(argv);
 			env_free(&e);
+			free(sdir);
 		}
 	}
 	printf("\ndry run: nothing was run%s\n", code == EXIT_OK ? "" :
@@ -1588,6 +1617,12 @@ sched_run(struct sched_run *r, const struct sched_opts *o)
 
 	if (!r->rollback_only)
 		loop(&s);
+	/* A step waiting to be tried again when the run stopped did run,
+	 * and failed; the rest never ran. */
+	for (i = 0; i < s.ndelayed; i++) {
+		set_step(&s, s.delayed[i], "failed");
+		finish_task(&s, s.delayed[i], RES_FAILED);
+	}
 	for (i = 0; i < s.p->n; i++)
 		if (s.t[i].state != T_DONE)
 			not_run(&s, i);

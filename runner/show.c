@@ -249,7 +249,7 @@ static const char *const attempt_cols[] = { "id", "step_id", "kind",
 	"output", "log", NULL };
 static const char *const output_cols[] = { "step_id", "name", "value", NULL };
 static const char *const event_cols[] = { "seq", "at", "kind", "step_id",
-	"data", "hash", NULL };
+	"data", "prev", "hash", NULL };
 
 enum { R_ID, R_JOB, R_FILE, R_SHA, R_COMMIT, R_USER, R_HOST, R_PID,
 	R_TRIGGER, R_STARTED, R_ENDED, R_STATE, R_EXIT, R_PARAMS };
@@ -390,11 +390,15 @@ cmd_status(int argc, char **argv)
 		for (k = 0; k < v.attempts.n; k++) {
 			char **a = v.attempts.rows[k];
 
-			if (strcmp(a[A_STEP], step) != 0 ||
-			    strcmp(a[A_KIND], "step") != 0)
+			if (strcmp(a[A_STEP], step) != 0)
 				continue;
-			tries++;
-			last = a;
+			/* The if: probe stands for the step until it runs. */
+			if (strcmp(a[A_KIND], "step") == 0) {
+				tries++;
+				last = a;
+			} else if (strcmp(a[A_KIND], "if") == 0 && !tries) {
+				last = a;
+			}
 		}
 		printf("  %-24s %-10s %8d %9s  %s", step, v.steps.rows[i][1],
 			tries, last ? took(last[A_STARTED], last[A_ENDED], d,
@@ -478,7 +482,7 @@ cmd_show(int argc, char **argv)
 			csv_field(e[3]);
 			putchar(',');
 			csv_field(e[4]);
-			printf(",%s\n", e[5]);
+			printf(",%s\n", e[6]);
 		}
 		goto out;
 	}

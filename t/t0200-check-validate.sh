@@ -263,7 +263,6 @@ test_expect_success 'what this runjob cannot do yet is refused, never ignored' '
 	EOF
 	refused later.yaml "later.yaml:4:9: error: .window. is not supported yet" \
 		"later.yaml:6:3: error: .blackout. is not supported yet" \
-		"later.yaml:3:16: error: .require_clean: true. (git) is not supported yet" \
 		"later.yaml:9:5: error: the built-in action .redis.copy. is not supported yet" \
 		"later.yaml:11:7: error: the built-in action .sqlite.exec. is not supported yet"
 '

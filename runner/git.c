@@ -1,0 +1,82 @@
+/*
+ * git.c - the libgit2 adapter.
+ */
+#include <git2.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "git.h"
+#include "util.h"
+
+static int
+git_fail(const char *what, const char *path)
+{
+	const git_error *e = git_error_last();
+
+	return error("git: %s for %s: %s", what, path,
+		e && e->message ? e->message : "unknown error");
+}
+
+int
+git_facts_of(struct git_facts *f, const char *path, const char *text,
+	size_t len)
+{
+	git_repository *repo = NULL;
+	git_tree_entry *entry = NULL;
+	git_commit *commit = NULL;
+	git_tree *tree = NULL;
+	git_oid head, blob;
+	char real[PATH_MAX], *dir, *slash;
+	const char *workdir;
+	int r, ret = -1;
+
+	memset(f, 0, sizeof(*f));
+	if (!realpath(path, real))
+		return 0;	/* a file that is gone is in no repository */
+	dir = xstrdup(real);
+	if ((slash = strrchr(dir, '/')))
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	git_libgit2_init();
+	r = git_repository_open_ext(&repo, dir, 0, NULL);
+	free(dir);
+	if (r == GIT_ENOTFOUND) {
+		ret = 0;
+		goto out;
+	}
+	if (r < 0 || !(workdir = git_repository_workdir(repo))) {
+		ret = r < 0 ? git_fail("cannot open the repository", path) : 0;
+		goto out;
+	}
+	f->in_git = 1;
+	/* The blob id of the text that runs, as git would name it. */
+	if (git_odb_hash(&blob, text, len, GIT_OBJECT_BLOB) < 0) {
+		git_fail("cannot hash the job text", path);
+		goto out;
+	}
+	git_oid_tostr(f->blob, sizeof(f->blob), &blob);
+	r = git_reference_name_to_id(&head, repo, "HEAD");
+	if (r == GIT_ENOTFOUND || r == GIT_EUNBORNBRANCH) {
+		f->dirty = 1;		/* nothing committed yet */
+		ret = 0;
+		goto out;
+	}
+	if (r < 0 || git_commit_lookup(&commit, repo, &head) < 0 ||
+	    git_commit_tree(&tree, commit) < 0) {
+		git_fail("cannot read HEAD", path);
+		goto out;
+	}
+	git_oid_tostr(f->commit, sizeof(f->commit), &head);
+	r = strncmp(real, workdir, strlen(workdir)) == 0 ?
+		git_tree_entry_bypath(&entry, tree, real + strlen(workdir)) :
+		GIT_ENOTFOUND;
+	f->dirty = r < 0 || !git_oid_equal(git_tree_entry_id(entry), &blob);
+	ret = 0;
+out:
+	git_tree_entry_free(entry);
+	git_tree_free(tree);
+	git_commit_free(commit);
+	git_repository_free(repo);
+	git_libgit2_shutdown();
+	return ret;
+}

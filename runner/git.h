@@ -1,0 +1,22 @@
+/*
+ * git.h - which version of a job file runs: the only code that talks to
+ * libgit2. No git program is needed.
+ */
+#ifndef RUNJOB_GIT_H
+#define RUNJOB_GIT_H
+
+#include <stddef.h>
+
+struct git_facts {
+	int in_git;		/* the file is inside a git work tree */
+	char commit[41];	/* HEAD; "" before the first commit */
+	char blob[41];		/* the blob id of the text that runs */
+	int dirty;		/* that text differs from the file at HEAD */
+};
+
+/* What git says of the job file at path, whose text is text (len
+ * bytes). Returns 0 (in_git 0 when not in git), or -1 with a message. */
+int git_facts_of(struct git_facts *f, const char *path, const char *text,
+	size_t len);
+
+#endif
