@@ -125,7 +125,8 @@ proc_signal(const struct proc *p, int sig)
 }
 
 int
-proc_signal_marked(const char *name, const char *value, pid_t pgid, int sig)
+proc_signal_marked(const char *name, const char *value, pid_t pgid, int sig,
+	pid_t *pids, size_t maxpids)
 {
 	size_t nlen = strlen(name), vlen = strlen(value);
 	struct dirent *de;
@@ -153,8 +154,8 @@ proc_signal_marked(const char *name, const char *value, pid_t pgid, int sig)
 			    env[i + (ssize_t)nlen] == '=' &&
 			    strcmp(env + i + nlen + 1, value) == 0 &&
 			    vlen) {
-				if (kill(pid, sig) == 0)
-					count++;
+				if (kill(pid, sig) == 0 && (size_t)count++ < maxpids)
+					pids[count - 1] = pid;
 				break;
 			}
 		}

@@ -9,6 +9,7 @@
 #ifndef RUNJOB_PROC_H
 #define RUNJOB_PROC_H
 
+#include <stddef.h>
 #include <sys/types.h>
 
 struct proc_spec {
@@ -39,9 +40,10 @@ void proc_signal(const struct proc *p, int sig);
 
 /* Signal every process whose environment holds NAME=VALUE (a step's
  * RUNJOB_ATTEMPT_ID) and that is not in process group pgid: what escaped
- * its step's group, with setsid or setpgid. Returns how many. */
+ * its step's group, with setsid or setpgid. Returns how many; the first
+ * maxpids of their pids go to pids. */
 int proc_signal_marked(const char *name, const char *value, pid_t pgid,
-	int sig);
+	int sig, pid_t *pids, size_t maxpids);
 
 /* The start time of pid (clock ticks since boot), or -1. */
 long long proc_start_time(pid_t pid);

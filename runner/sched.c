@@ -95,7 +95,8 @@ struct sched {
 	int signal;		/* SIGINT or SIGTERM received, or 0 */
 	int failed;		/* a step failed */
 	int journal_broken;
-	int killed;		/* processes were killed: reap them at the end */
+	pid_t *killed;		/* pids (groups as -pgid) killed: reap at the end */
+	size_t nkilled, capkilled;
 	int rollback_failed;	/* a rollback action failed: stop undoing */
 	size_t *delayed;	/* tasks waiting to be tried again */
 	size_t ndelayed, capdelayed;
@@ -864,6 +865,24 @@ retryable(const struct retry *r, int tries, int code)
 	return 0;
 }
 
+/* SIGKILL a step's group and what escaped it, remembering them so that
+ * they can be reaped before runjob exits. */
+static void
+kill_all(struct sched *s, struct attempt *a)
+{
+	pid_t pids[64];
+	int n, i;
+
+	proc_signal(&a->proc, SIGKILL);
+	n = proc_signal_marked("RUNJOB_ATTEMPT_ID", a->id, a->proc.pid,
+		SIGKILL, pids, 64);
+	xgrow(&s->killed, &s->capkilled, s->nkilled + (size_t)n + 1,
+		sizeof(*s->killed));
+	s->killed[s->nkilled++] = -a->proc.pid;	/* the group */
+	for (i = 0; i < n && i < 64; i++)
+		s->killed[s->nkilled++] = pids[i];
+}
+
 static void
 finish_attempt(struct sched *s, struct attempt *a)
 {
@@ -905,10 +924,7 @@ finish_attempt(struct sched *s, struct attempt *a)
 	/* What is left of the step once its main process is gone: after a
 	 * timeout or a stop, nothing may stay; otherwise say so. */
 	if (a->timed_out || a->stopped) {
-		s->killed = 1;
-		proc_signal(&a->proc, SIGKILL);
-		proc_signal_marked("RUNJOB_ATTEMPT_ID", a->id, a->proc.pid,
-			SIGKILL);
+		kill_all(s, a);
 	} else if (kill(-a->proc.pid, 0) == 0) {
 		ui_note(s->r->ui, now, "step %s left processes running in its "
 			"process group %d", id, (int)a->proc.pid);
@@ -993,7 +1009,7 @@ terminate(struct sched *s, struct attempt *a, int64_t now)
 
 	proc_signal(&a->proc, SIGTERM);
 	escaped = proc_signal_marked("RUNJOB_ATTEMPT_ID", a->id, a->proc.pid,
-		SIGTERM);
+		SIGTERM, NULL, 0);
 	if (escaped)
 		ui_note(s->r->ui, now, "step %s: %d process%s had left its "
 			"process group; stopping %s too", inst_id(s, a->task),
@@ -1011,9 +1027,7 @@ interrupt(struct sched *s, int sig)
 	if (s->signal == SIGINT && sig == SIGINT) {
 		ui_note(s->r->ui, now, "second interrupt: killing every step now");
 		for (i = 0; i < s->na; i++) {
-			proc_signal(&s->a[i]->proc, SIGKILL);
-			proc_signal_marked("RUNJOB_ATTEMPT_ID", s->a[i]->id,
-				s->a[i]->proc.pid, SIGKILL);
+			kill_all(s, s->a[i]);
 		}
 		return;
 	}
@@ -1044,9 +1058,7 @@ check_timers(struct sched *s, int64_t now)
 			a->timed_out = 1;
 			terminate(s, a, now);
 		} else if (a->kill_at && now >= a->kill_at) {
-			proc_signal(&a->proc, SIGKILL);
-			proc_signal_marked("RUNJOB_ATTEMPT_ID", a->id,
-				a->proc.pid, SIGKILL);
+			kill_all(s, a);
 			a->kill_at = 0;
 		}
 	}
@@ -1087,26 +1099,30 @@ reap(struct sched *s)
 	}
 }
 
-/* Processes that left their step's group were reparented to runjob (the
- * subreaper) and may have just been killed: reap them before exiting, so
- * that none is left a zombie. Processes a step left running on purpose
- * are not waited for beyond a short while. */
+/* What runjob killed was reparented to it (the subreaper) or is in a
+ * group of its: wait, briefly, until it is all gone, reaping the
+ * zombies, so that none is left behind. Processes a step left running on
+ * purpose are not waited for. */
 static void
-reap_killed(void)
+reap_killed(struct sched *s)
 {
 	int64_t until = now_ms() + 2000;
+	size_t i;
 
-	while (now_ms() < until) {
-		pid_t pid = waitpid(-1, NULL, WNOHANG);
+	while (s->nkilled && now_ms() < until) {
+		struct timespec ts = { 0, 10 * 1000000 };
 
-		if (pid < 0)
-			return;		/* no children left */
-		if (pid == 0) {
-			struct timespec ts = { 0, 10 * 1000000 };
-
-			nanosleep(&ts, NULL);
-		}
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+		for (i = 0; i < s->nkilled; i++)
+			if (kill(s->killed[i], 0) == 0)
+				break;
+		if (i == s->nkilled)
+			break;
+		nanosleep(&ts, NULL);
 	}
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
 }
 
 static int64_t
@@ -1629,8 +1645,7 @@ sched_run(struct sched_run *r, const struct sched_opts *o)
 	if (r->rollback_only || (s.failed && !s.signal && !s.journal_broken &&
 	    s.job->on_failure == ON_FAILURE_ROLLBACK))
 		roll_back(&s);
-	if (s.killed)
-		reap_killed();
+	reap_killed(&s);
 	commit_and_release(&s);
 
 	{
@@ -1669,6 +1684,7 @@ sched_run(struct sched_run *r, const struct sched_opts *o)
 		free(s.mark);
 		free(s.a);
 		free(s.delayed);
+		free(s.killed);
 		free(s.undo);
 		free(s.order_of);
 		return code;

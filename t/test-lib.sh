@@ -23,7 +23,6 @@ case "$1" in -v|--verbose) verbose=t ;; esac
 
 test_count=0
 test_failed=0
-test_cleanup=
 
 rm -rf "$TRASH_DIRECTORY"
 mkdir -p "$TRASH_DIRECTORY" || exit 1
@@ -36,21 +35,27 @@ test_when_finished() {
 	test_cleanup="$*; $test_cleanup"
 }
 
+# The body of a test, in a function so that `return 1` ends just it.
+test_body_() {
+	eval "$1"
+}
+
 test_expect_success() {
 	test_count=$((test_count + 1))
-	test_cleanup=
 	log="$TRASH_DIRECTORY/.log.$test_count"
-	if [ -n "$verbose" ]; then
-		(eval "$2") >"$log" 2>&1
+	# The body runs in a subshell, and its cleanup in that subshell too,
+	# where test_when_finished recorded it.
+	(
+		test_cleanup=
+		test_body_ "$2"
 		status=$?
-		sed 's/^/# /' "$log"
-	else
-		(eval "$2") >"$log" 2>&1
-		status=$?
-	fi
-	if [ -n "$test_cleanup" ]; then
-		(eval "$test_cleanup") >/dev/null 2>&1
-	fi
+		if [ -n "$test_cleanup" ]; then
+			(eval "$test_cleanup") >/dev/null 2>&1
+		fi
+		exit $status
+	) >"$log" 2>&1
+	status=$?
+	[ -n "$verbose" ] && sed 's/^/# /' "$log"
 	if [ $status -eq 0 ]; then
 		printf 'ok %d - %s\n' "$test_count" "$1"
 	else
