@@ -1,26 +1,33 @@
--- The runjob journal, schema version 1 (kept in PRAGMA user_version).
--- Times are milliseconds since the epoch, UTC. Nothing secret is ever
--- stored: params, output and outputs are masked before they get here.
+-- The runjob journal, schema version 1 (kept in PRAGMA user_version);
+-- upgrade-N.sql takes it to version N. Times are milliseconds since the
+-- epoch, UTC. Nothing secret is ever stored: params, output and outputs
+-- are masked before they get here.
 
 CREATE TABLE runs (
-	id		TEXT PRIMARY KEY,	-- e.g. 20261121-023000-7f3a
+	id		TEXT PRIMARY KEY,	-- e.g. 20261121-023000-7f3a9c
 	job		TEXT NOT NULL,		-- the job's name
 	file		TEXT NOT NULL,		-- the job file, absolute path
 	text		TEXT NOT NULL,		-- the full job text that ran
 	sha256		TEXT NOT NULL,		-- of text
-	git_commit	TEXT,			-- HEAD when the job file is in git
-	git_blob	TEXT,			-- the job file's blob id
-	git_dirty	INTEGER,		-- 1: the file differs from HEAD
+	-- The git columns are NULL when the job file is in no git work
+	-- tree, and are set when a run starts, not when it resumes.
+	git_commit	TEXT,			-- HEAD's commit; '' when the
+						-- repository has no commit
+	git_blob	TEXT,			-- git's blob id of text
+	git_dirty	INTEGER,		-- 1: text is not the file as
+						-- committed at HEAD (or there
+						-- is no commit); 0: it is
 	params		TEXT NOT NULL,		-- JSON object, secrets as ***
 	user		TEXT NOT NULL,
 	host		TEXT NOT NULL,
 	pid		INTEGER NOT NULL,
-	trigger		TEXT NOT NULL,		-- manual | schedule | resume
+	trigger		TEXT NOT NULL,		-- manual (the only one written)
 	started		INTEGER NOT NULL,
 	ended		INTEGER,
 	state		TEXT NOT NULL,		-- running | succeeded | failed |
-						-- interrupted | paused | unknown |
-						-- rolled-back
+						-- interrupted | unknown |
+						-- rolling-back | rolled-back |
+						-- rollback-failed
 	exit_code	INTEGER
 );
 CREATE INDEX runs_by_job ON runs (job, started);
@@ -32,7 +39,9 @@ CREATE TABLE steps (
 	def_hash	TEXT NOT NULL,		-- SHA-256 of its definition
 	state		TEXT NOT NULL,		-- pending | running | succeeded |
 						-- failed | skipped | stopped |
-						-- not-run
+						-- not-run | excluded | unknown |
+						-- rolling-back | rolled-back |
+						-- rollback-failed
 	PRIMARY KEY (run_id, step_id)
 );
 
@@ -43,7 +52,7 @@ CREATE TABLE attempts (
 	run_id		TEXT NOT NULL REFERENCES runs (id),
 	step_id		TEXT NOT NULL,
 	kind		TEXT NOT NULL,		-- step | if | rollback
-	attempt		INTEGER NOT NULL,	-- 1, 2, ...
+	attempt		INTEGER NOT NULL,	-- 1, 2, ... within its kind
 	pid		INTEGER,
 	pid_start	INTEGER,		-- the process's start time (clock
 						-- ticks after boot), with boot_id
@@ -51,7 +60,8 @@ CREATE TABLE attempts (
 	started		INTEGER NOT NULL,
 	ended		INTEGER,
 	state		TEXT NOT NULL,		-- running | succeeded | failed |
-						-- timeout | stopped | skipped
+						-- timeout | stopped | skipped |
+						-- unknown
 	exit_code	INTEGER,
 	signal		INTEGER,
 	output		TEXT,			-- its last 64 KiB of output, masked
@@ -68,8 +78,9 @@ CREATE TABLE outputs (
 	PRIMARY KEY (run_id, step_id, name)
 );
 
--- The append-only audit log. Each event carries the hash of the one
--- before it, so an edited or deleted row breaks the chain.
+-- The append-only audit log, one chain for the whole journal. Each
+-- event carries the hash of the one before it (of whichever run; '' for
+-- the first), so an edited or deleted row breaks the chain.
 CREATE TABLE events (
 	seq		INTEGER PRIMARY KEY,
 	run_id		TEXT NOT NULL,
