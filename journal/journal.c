@@ -386,7 +386,7 @@ journal_add_run(struct journal *j, const struct jrun *r)
 	bind_text(st, 5, r->sha256);
 	bind_text(st, 6, r->git_commit);
 	bind_text(st, 7, r->git_blob);
-	if (r->git_commit)
+	if (r->git_blob)
 		sqlite3_bind_int(st, 8, r->git_dirty);
 	bind_text(st, 9, r->params);
 	bind_text(st, 10, r->user);

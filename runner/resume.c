@@ -117,6 +117,9 @@ attempt_row(void *arg, const struct jrow *row)
 	if (strcmp(kind, "rollback") == 0 &&
 	    atoi(jrow_get(row, "attempt")) > ps->rb_tries)
 		ps->rb_tries = atoi(jrow_get(row, "attempt"));
+	if (strcmp(kind, "if") == 0 &&
+	    atoi(jrow_get(row, "attempt")) > ps->if_tries)
+		ps->if_tries = atoi(jrow_get(row, "attempt"));
 	if (strcmp(kind, "step") == 0) {
 		int n = atoi(jrow_get(row, "attempt"));
 

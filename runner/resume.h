@@ -19,6 +19,7 @@ struct prior_step {
 	char *def_hash;		/* its definition hash then */
 	int tries;		/* step attempts so far */
 	int rb_tries;		/* rollback attempts so far */
+	int if_tries;		/* if: probes so far */
 	int64_t ended;		/* when it succeeded: the rollback order */
 	char **out;		/* outputs, "NAME=VALUE" (masked values) */
 	size_t nout;

@@ -337,7 +337,7 @@ execute(struct exec *x)
 
 		memset(&jr, 0, sizeof(jr));
 		if (x->git.in_git) {
-			jr.git_commit = x->git.commit;
+			jr.git_commit = x->git.commit[0] ? x->git.commit : NULL;
 			jr.git_blob = x->git.blob;
 			jr.git_dirty = x->git.dirty;
 		}
@@ -408,8 +408,14 @@ execute(struct exec *x)
 				code = EXIT_FAILED;
 		}
 		ui_run_finished(&ui, sr.outcome, code, ended - started, ended);
-		if (code != EXIT_OK && !o->json && strcmp(sr.outcome,
-		    "rolled-back") != 0 && strcmp(sr.outcome, "succeeded") != 0)
+		if (o->json || code == EXIT_OK ||
+		    strcmp(sr.outcome, "rolled-back") == 0)
+			;
+		else if (strcmp(sr.outcome, "rollback-failed") == 0)
+			ui_note(&ui, ended, "once the cause is fixed, 'runjob "
+				"rollback %s' goes on undoing; 'runjob status %s' "
+				"shows what is left", x->run_id, x->run_id);
+		else
 			ui_note(&ui, ended, "rerun the same command to resume "
 				"run %s, or see 'runjob status %s'", x->run_id,
 				x->run_id);
@@ -525,8 +531,14 @@ cmd_run(int argc, char **argv)
 
 	memset(&x, 0, sizeof(x));
 	if (git_facts_of(&x.git, argv[first], l.job->text, l.job->len) < 0) {
-		code = EXIT_FAILED;
-		goto out;
+		/* Which version ran is not known: say so, and go on unless
+		 * the job must be clean. */
+		if (l.job->require_clean || o.require_clean) {
+			code = EXIT_FAILED;
+			goto out;
+		}
+		warn("the run records no git version of %s", argv[first]);
+		memset(&x.git, 0, sizeof(x.git));
 	}
 	if ((l.job->require_clean || o.require_clean) &&
 	    (!x.git.in_git || x.git.dirty)) {

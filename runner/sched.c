@@ -49,6 +49,7 @@ struct task {
 	size_t pending;		/* needs not yet satisfied */
 	int tries;		/* attempts started */
 	int rb_tries;		/* rollback attempts started */
+	int if_tries;		/* if: probes started */
 	int64_t done_at;	/* when it succeeded: rollbacks go newest first */
 	int rolled_back;	/* its rollback succeeded already */
 	int probed;		/* its if: said run */
@@ -557,7 +558,8 @@ start(struct sched *s, size_t i, enum kind kind)
 
 	a->task = i;
 	a->kind = kind;
-	a->n = kind == K_IF ? 1 : kind == K_STEP ? ++t->tries : ++t->rb_tries;
+	a->n = kind == K_IF ? ++t->if_tries : kind == K_STEP ? ++t->tries :
+		++t->rb_tries;
 	a->log = -1;
 	a->proc.out = a->proc.barrier = -1;
 	/* Unique across resumes: tries go on counting where they stopped. */
@@ -1298,6 +1300,9 @@ roll_back(struct sched *s)
 	size_t i;
 	struct buf list = {0};
 
+	/* The way back is not cut short by the job's timeout; each action
+	 * has its own. */
+	s->deadline = 0;
 	s->undo = xcalloc(s->p->n + 1, sizeof(*s->undo));
 	for (i = 0; i < s->p->n; i++)
 		if (s->t[i].result == RES_OK && !s->t[i].rolled_back &&
@@ -1491,6 +1496,7 @@ apply_prior(struct sched *s)
 
 		t->tries = ps->tries;
 		t->rb_tries = ps->rb_tries;
+		t->if_tries = ps->if_tries;
 		if (!ps->state)
 			continue;
 		if (strcmp(ps->state, "succeeded") == 0 ||

@@ -126,8 +126,9 @@ static int
 history_row(void *arg, const struct jrow *row)
 {
 	struct hist *h = arg;
-	char t[32], d[32], who[160];
+	char t[32], d[32], who[160], version[16];
 	const char *commit = jrow_get(row, "git_commit");
+	const char *dirty = jrow_get(row, "git_dirty");
 	const char *code = jrow_get(row, "exit_code");
 
 	h->n++;
@@ -138,9 +139,12 @@ history_row(void *arg, const struct jrow *row)
 	}
 	snprintf(who, sizeof(who), "%s@%s", or_dash(jrow_get(row, "user")),
 		or_dash(jrow_get(row, "host")));
-	buf_addf(&h->out, "%-23s  %-16s  %-12.12s  %-16s  %s  %8s  %s",
-		jrow_get(row, "id"), jrow_get(row, "job"),
-		commit ? commit : jrow_get(row, "sha256"), who,
+	/* The commit, marked + when the text that ran was not committed. */
+	snprintf(version, sizeof(version), "%.11s%s", commit ? commit :
+		jrow_get(row, "sha256"), dirty && strcmp(dirty, "1") == 0 ?
+		"+" : "");
+	buf_addf(&h->out, "%-23s  %-16s  %-12s  %-16s  %s  %8s  %s",
+		jrow_get(row, "id"), jrow_get(row, "job"), version, who,
 		when(jrow_get(row, "started"), t, sizeof(t)),
 		took(jrow_get(row, "started"), jrow_get(row, "ended"), d,
 		sizeof(d)), jrow_get(row, "state"));
@@ -242,7 +246,7 @@ table_free(struct table *t)
 
 static const char *const run_cols[] = { "id", "job", "file", "sha256",
 	"git_commit", "user", "host", "pid", "trigger", "started", "ended",
-	"state", "exit_code", "params", NULL };
+	"state", "exit_code", "params", "git_dirty", NULL };
 static const char *const step_cols[] = { "step_id", "state", NULL };
 static const char *const attempt_cols[] = { "id", "step_id", "kind",
 	"attempt", "pid", "started", "ended", "state", "exit_code", "signal",
@@ -252,7 +256,7 @@ static const char *const event_cols[] = { "seq", "at", "kind", "step_id",
 	"data", "prev", "hash", NULL };
 
 enum { R_ID, R_JOB, R_FILE, R_SHA, R_COMMIT, R_USER, R_HOST, R_PID,
-	R_TRIGGER, R_STARTED, R_ENDED, R_STATE, R_EXIT, R_PARAMS };
+	R_TRIGGER, R_STARTED, R_ENDED, R_STATE, R_EXIT, R_PARAMS, R_DIRTY };
 enum { A_ID, A_STEP, A_KIND, A_ATTEMPT, A_PID, A_STARTED, A_ENDED, A_STATE,
 	A_EXIT, A_SIGNAL, A_OUTPUT, A_LOG };
 
@@ -318,8 +322,10 @@ print_header(const struct runview *v)
 	printf("run %s of job %s: %s", r[R_ID], r[R_JOB], r[R_STATE]);
 	if (r[R_EXIT])
 		printf(" (exit %s)", r[R_EXIT]);
-	printf("\n  file     %s (sha256 %.12s%s%.12s)\n", r[R_FILE], r[R_SHA],
-		r[R_COMMIT] ? ", commit " : "", r[R_COMMIT] ? r[R_COMMIT] : "");
+	printf("\n  file     %s (sha256 %.12s%s%.12s%s)\n", r[R_FILE], r[R_SHA],
+		r[R_COMMIT] ? ", commit " : "", r[R_COMMIT] ? r[R_COMMIT] : "",
+		r[R_DIRTY] && strcmp(r[R_DIRTY], "1") == 0 ?
+		", with changes not committed" : "");
 	printf("  by       %s@%s, pid %s, %s\n", r[R_USER], r[R_HOST], r[R_PID],
 		r[R_TRIGGER]);
 	printf("  started  %s, %s %s\n", when(r[R_STARTED], t, sizeof(t)),
