@@ -96,6 +96,7 @@ check: test-deps
 bench: runjob t/perf/plan-bench
 	sh t/perf/check-bench.sh
 	./t/perf/plan-bench 10000 100000 1000000
+	sh t/perf/run-bench.sh
 
 install: runjob
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
