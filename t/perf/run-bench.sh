@@ -69,6 +69,11 @@ if ! command -v ninja >/dev/null 2>&1; then
 		die "no ninja (apt-get install ninja-build)"
 fi
 
+# Run from make (make bench), the make measured here must not take the
+# outer one's flags (-s would hide the recipes it is checked by) or its
+# jobserver.
+unset MAKEFLAGS MFLAGS GNUMAKEFLAGS MAKELEVEL MAKEFILES MAKEOVERRIDES
+
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/run-bench.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
