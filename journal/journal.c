@@ -75,6 +75,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 struct journal {
 	sqlite3 *db;
 	char *path;
+	int writing;		/* opened to record runs, not only to read */
 	sqlite3_stmt *stmt[ST_COUNT];	/* prepared on first use */
 };
 
@@ -191,29 +192,54 @@ check_file(const char *path, int create)
 	return 0;
 }
 
+/* Refuse a damaged journal before writing to it: a run recorded half in
+ * a broken file could not be trusted, nor resumed. quick_check reads
+ * every page, which a journal of thousands of runs does in well under a
+ * second. */
+static int
+check_whole(struct journal *j)
+{
+	char result[256];
+
+	if (!j->writing)
+		return 0;
+	if (pragma(j, "PRAGMA quick_check", result, sizeof(result)) < 0)
+		return -1;
+	if (strcmp(result, "ok") != 0)
+		return error("journal %s is damaged (%s); runjob will not write "
+			"to it. Keep it for the record, and restore it from a "
+			"backup or point --journal elsewhere", j->path, result);
+	return 0;
+}
+
 static int
 set_up(struct journal *j)
 {
 	char appid[32], version[32];
 	long v;
 
+	char tables[32];
+
 	sqlite3_busy_timeout(j->db, BUSY_TIMEOUT_MS);
 	sqlite3_extended_result_codes(j->db, 1);
-	if (pragma(j, "PRAGMA application_id", appid, sizeof(appid)) < 0 ||
-	    pragma(j, "PRAGMA user_version", version, sizeof(version)) < 0)
+	/* One read transaction, so that a journal another runjob is
+	 * creating right now is seen before or after, never half made. */
+	if (exec(j, "BEGIN") < 0)
 		return -1;
-	v = strtol(version, NULL, 10);
-	if (strtol(appid, NULL, 10) != APPLICATION_ID) {
-		char tables[32];
-
-		if (pragma(j, "SELECT count(*) FROM sqlite_master", tables,
-		    sizeof(tables)) < 0)
-			return -1;
-		if (strcmp(appid, "0") != 0 || strcmp(tables, "0") != 0)
-			return error("%s is an SQLite database but not a runjob "
-				"journal; move it aside or point --journal "
-				"elsewhere", j->path);
+	if (pragma(j, "PRAGMA application_id", appid, sizeof(appid)) < 0 ||
+	    pragma(j, "PRAGMA user_version", version, sizeof(version)) < 0 ||
+	    pragma(j, "SELECT count(*) FROM sqlite_master", tables,
+	    sizeof(tables)) < 0) {
+		sqlite3_exec(j->db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
 	}
+	sqlite3_exec(j->db, "COMMIT", NULL, NULL, NULL);
+	v = strtol(version, NULL, 10);
+	if (strtol(appid, NULL, 10) != APPLICATION_ID &&
+	    (strcmp(appid, "0") != 0 || strcmp(tables, "0") != 0))
+		return error("%s is an SQLite database but not a runjob "
+			"journal; move it aside or point --journal elsewhere",
+			j->path);
 	if (v > JOURNAL_VERSION)
 		return error("journal %s has schema version %ld, newer than "
 			"this runjob knows (%d); use a newer runjob", j->path, v,
@@ -226,7 +252,7 @@ set_up(struct journal *j)
 	    "PRAGMA foreign_keys", "1") < 0)
 		return -1;
 	if (v == JOURNAL_VERSION)
-		return 0;
+		return check_whole(j);
 
 	/* Create or upgrade, in one transaction; a concurrent runjob may
 	 * have done it meanwhile, so look again once holding the lock. */
@@ -260,6 +286,7 @@ journal_open(struct journal **out, const char *path, int create)
 
 	*out = NULL;
 	j->path = xstrdup(path);
+	j->writing = create;
 	if (check_file(path, create) < 0 ||
 	    sqlite3_open_v2(path, &j->db, flags, NULL) != SQLITE_OK) {
 		if (j->db)

@@ -125,6 +125,9 @@ attempt_row(void *arg, const struct jrow *row)
 
 		if (n > ps->tries)
 			ps->tries = n;
+		if ((v = jrow_get(row, "ended")) && strtoll(v, NULL, 10) >
+		    ps->last_ended)
+			ps->last_ended = strtoll(v, NULL, 10);
 		if (strcmp(state, "succeeded") == 0 &&
 		    (v = jrow_get(row, "ended")))
 			ps->ended = strtoll(v, NULL, 10);
@@ -177,6 +180,11 @@ prior_load(struct prior *p, struct journal *j, const char *run,
 		journal_attempts(j, run, attempt_row, &ld) < 0 ||
 		journal_outputs(j, run, output_row, &ld) < 0 ? -1 : 0;
 	free(ld.x.slots);
+	/* A step settled as succeeded by runjob resolve has no succeeded
+	 * attempt: its last attempt's end stands for when it was done. */
+	for (size_t i = 0; i < p->n; i++)
+		if (!p->v[i].ended)
+			p->v[i].ended = p->v[i].last_ended;
 	return r;
 }
 

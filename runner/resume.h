@@ -21,6 +21,7 @@ struct prior_step {
 	int rb_tries;		/* rollback attempts so far */
 	int if_tries;		/* if: probes so far */
 	int64_t ended;		/* when it succeeded: the rollback order */
+	int64_t last_ended;	/* when its last attempt ended */
 	char **out;		/* outputs, "NAME=VALUE" (masked values) */
 	size_t nout;
 	/* An attempt recorded as running, whose runjob died. */

@@ -1517,6 +1517,11 @@ apply_prior(struct sched *s)
 		} else if (strcmp(ps->state, "failed-unknown") == 0) {
 			t->state = T_DONE;
 			t->result = RES_FAILED;
+		} else if (s->r->rollback_only &&
+		    strcmp(ps->state, "failed") == 0) {
+			/* Rolling back leaves what failed recorded so. */
+			t->state = T_DONE;
+			t->result = RES_FAILED;
 		}
 	}
 }
@@ -1645,7 +1650,9 @@ sched_run(struct sched_run *r, const struct sched_opts *o)
 		set_step(&s, s.delayed[i], "failed");
 		finish_task(&s, s.delayed[i], RES_FAILED);
 	}
-	for (i = 0; i < s.p->n; i++)
+	/* Only a forward run settles the steps it did not reach; rolling
+	 * back leaves their states as the run left them. */
+	for (i = 0; i < s.p->n && !r->rollback_only; i++)
 		if (s.t[i].state != T_DONE)
 			not_run(&s, i);
 	if (r->rollback_only || (s.failed && !s.signal && !s.journal_broken &&
@@ -1667,7 +1674,12 @@ sched_run(struct sched_run *r, const struct sched_opts *o)
 			code = EXIT_ROLLBACK;
 			r->outcome = "rollback-failed";
 		} else if (s.undo) {
-			code = r->rollback_only ? EXIT_OK : EXIT_FAILED;
+			/* Undoing a run that failed: the run still failed. On
+			 * demand, undoing a run that succeeded: that worked. */
+			for (i = 0; i < s.p->n; i++)
+				if (s.t[i].result == RES_FAILED)
+					s.failed = 1;
+			code = s.failed ? EXIT_FAILED : EXIT_OK;
 			r->outcome = "rolled-back";
 		} else {
 			code = s.failed ? EXIT_FAILED : EXIT_OK;
