@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -192,6 +193,26 @@ check_file(const char *path, int create)
 	return 0;
 }
 
+/* Switching a new journal to WAL needs it to itself, and SQLite does not
+ * wait for that with the busy handler: wait here, while another runjob
+ * creates the same journal. */
+static int
+wal(struct journal *j)
+{
+	int64_t waited = 0;
+	int r;
+
+	while ((r = sqlite3_exec(j->db, "PRAGMA journal_mode = WAL", NULL, NULL,
+	    NULL)) == SQLITE_BUSY || r == SQLITE_LOCKED) {
+		struct timespec ts = { 0, 10 * 1000000 };
+
+		if ((waited += 10) > BUSY_TIMEOUT_MS)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	return r == SQLITE_OK ? 0 : jerr(j, "PRAGMA journal_mode = WAL");
+}
+
 /* Refuse a damaged journal before writing to it: a run recorded half in
  * a broken file could not be trusted, nor resumed. quick_check reads
  * every page, which a journal of thousands of runs does in well under a
@@ -244,7 +265,7 @@ set_up(struct journal *j)
 		return error("journal %s has schema version %ld, newer than "
 			"this runjob knows (%d); use a newer runjob", j->path, v,
 			JOURNAL_VERSION);
-	if (pragma_expect(j, "PRAGMA journal_mode = WAL",
+	if (wal(j) < 0 || pragma_expect(j, "PRAGMA journal_mode = WAL",
 	    "PRAGMA journal_mode", "wal") < 0 ||
 	    pragma_expect(j, "PRAGMA synchronous = FULL",
 	    "PRAGMA synchronous", "2") < 0 ||

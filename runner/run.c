@@ -214,6 +214,7 @@ struct exec {
 	struct git_facts git;	/* the version of the job file that runs */
 	int resume;		/* take up run_id from the journal */
 	int rollback_only;
+	int on_demand;		/* runjob rollback */
 };
 
 static const char *
@@ -385,6 +386,7 @@ execute(struct exec *x)
 	sr.logdir = logdir;
 	sr.prior = prp;
 	sr.rollback_only = x->rollback_only;
+	sr.on_demand = x->on_demand;
 	{
 		char *jobdir = dir_of(x->file);
 
@@ -744,6 +746,7 @@ take_up(const char *cmd, int argc, char **argv, int rollback_only)
 	x.resume = 1;
 	x.rollback_only = rollback_only || strcmp(past.state,
 		"rolling-back") == 0;
+	x.on_demand = rollback_only;
 	code = execute(&x);
 out:
 	joblock_release(&lock);

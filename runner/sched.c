@@ -1674,12 +1674,12 @@ sched_run(struct sched_run *r, const struct sched_opts *o)
 			code = EXIT_ROLLBACK;
 			r->outcome = "rollback-failed";
 		} else if (s.undo) {
-			/* Undoing a run that failed: the run still failed. On
-			 * demand, undoing a run that succeeded: that worked. */
+			/* runjob rollback did what it was asked. Otherwise the
+			 * run failed, and undoing it does not change that. */
 			for (i = 0; i < s.p->n; i++)
 				if (s.t[i].result == RES_FAILED)
 					s.failed = 1;
-			code = s.failed ? EXIT_FAILED : EXIT_OK;
+			code = r->on_demand || !s.failed ? EXIT_OK : EXIT_FAILED;
 			r->outcome = "rolled-back";
 		} else {
 			code = s.failed ? EXIT_FAILED : EXIT_OK;

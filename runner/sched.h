@@ -36,6 +36,7 @@ struct sched_run {
 	const char *logdir;	/* where step logs go, made already */
 	const struct prior *prior;	/* a resumed run's past; NULL: new */
 	int rollback_only;	/* only roll back what succeeded */
+	int on_demand;		/* rolling back because runjob rollback said so */
 	const char *outcome;	/* set: the run's state for the journal */
 };
 
