@@ -33,7 +33,7 @@ LIB_SRC = runner/arena.c runner/buf.c runner/check.c runner/diag.c \
 	runner/expand.c runner/git.c runner/graph.c runner/job.c runner/json.c \
 	runner/load.c \
 	runner/env.c runner/mask.c runner/name.c runner/param.c runner/plan.c \
-	runner/lock.c runner/proc.c runner/resume.c runner/sched.c runner/ui.c \
+	runner/lock.c runner/proc.c runner/resume.c runner/scheduler.c runner/ui.c \
 	runner/sha256.c \
 	runner/util.c journal/journal.c journal/schema.c
 LIB_OBJ = $(LIB_SRC:.c=.o)

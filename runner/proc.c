@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,8 +15,6 @@
 #include "proc.h"
 #include "util.h"
 
-extern char **environ;
-
 void
 proc_init(void)
 {
@@ -24,97 +23,83 @@ proc_init(void)
 			"leave their step's group may be missed", strerror(errno));
 }
 
-/* In the child: never returns. Only async-signal-safe calls from here. */
-static void
-child(const struct proc_spec *spec, int out, int barrier)
+/* The program to run: a name without '/' is looked up on the PATH of
+ * the step's own environment (as execvp would with it), so that a step's
+ * env: can choose. Returns the path in buf, or NULL. */
+static const char *
+resolve(const char *name, char *const *envp, char *buf, size_t n)
 {
-	sigset_t none;
-	char go = 0;
-	ssize_t n;
-	int fd, sig;
+	const char *path = "/usr/local/bin:/usr/bin:/bin", *p, *end;
+	size_t i;
 
-	setpgid(0, 0);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	for (sig = 1; sig < NSIG; sig++)
-		signal(sig, SIG_DFL);
-
-	/* Wait for the parent to commit "starting"; EOF means it died or
-	 * could not record the start: then run nothing. */
-	while ((n = read(barrier, &go, 1)) < 0 && errno == EINTR)
-		;
-	if (n != 1 || go != 'g')
-		_exit(PROC_UNRUN);
-
-	fd = open("/dev/null", O_RDONLY);
-	if (fd < 0 || dup2(fd, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
-		_exit(PROC_UNRUN);
-	close_range(3, ~0U, 0);
-	if (spec->dir && chdir(spec->dir) < 0) {
-		dprintf(2, "runjob: cannot enter directory %s: %s\n", spec->dir,
-			strerror(errno));
-		_exit(PROC_UNRUN);
+	if (strchr(name, '/'))
+		return name;
+	for (i = 0; envp[i]; i++)
+		if (strncmp(envp[i], "PATH=", 5) == 0)
+			path = envp[i] + 5;
+	for (p = path; ; p = end + 1) {
+		end = strchr(p, ':');
+		if (!end)
+			end = p + strlen(p);
+		snprintf(buf, n, "%.*s%s%s", (int)(end - p), p, end > p ? "/" :
+			"", name);
+		if (access(buf, X_OK) == 0)
+			return buf;
+		if (!*end)
+			return NULL;
 	}
-	/* execvp searches the PATH of environ: make it the step's. */
-	environ = (char **)spec->envp;
-	execvp(spec->argv[0], spec->argv);
-	dprintf(2, "runjob: cannot run %s: %s\n", spec->argv[0],
-		strerror(errno));
-	_exit(errno == ENOENT ? 127 : 126);
 }
 
 int
 proc_spawn(struct proc *p, const struct proc_spec *spec)
 {
-	int out[2], bar[2];
-	pid_t pid;
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	sigset_t none, dflt;
+	char exe[4096];
+	const char *path;
+	int out[2], r;
 
+	p->pid = 0;
+	p->out = -1;
+	if (!(path = resolve(spec->argv[0], spec->envp, exe, sizeof(exe))))
+		return ENOENT;
 	if (pipe2(out, O_CLOEXEC) < 0)
-		return error("cannot make a pipe: %s", strerror(errno));
-	if (pipe2(bar, O_CLOEXEC) < 0) {
-		close(out[0]);
-		close(out[1]);
-		return error("cannot make a pipe: %s", strerror(errno));
-	}
-	pid = fork();
-	if (pid < 0) {
-		int e = errno;
-
-		close(out[0]);
-		close(out[1]);
-		close(bar[0]);
-		close(bar[1]);
-		return error("cannot start a process: %s", strerror(e));
-	}
-	if (pid == 0) {
-		close(bar[1]);
-		close(out[0]);
-		child(spec, out[1], bar[0]);
-	}
-	/* Also here, so that the group exists before anyone signals it. */
-	setpgid(pid, pid);
+		return errno;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, out[1], 2);
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+	if (spec->dir)
+		posix_spawn_file_actions_addchdir_np(&fa, spec->dir);
+	/* Its own group; no signal blocked (runjob blocks the ones its
+	 * signalfd reads) and none ignored (runjob ignores SIGPIPE). */
+	sigemptyset(&none);
+	sigemptyset(&dflt);
+	sigaddset(&dflt, SIGPIPE);
+	sigaddset(&dflt, SIGINT);
+	sigaddset(&dflt, SIGTERM);
+	sigaddset(&dflt, SIGHUP);
+	sigaddset(&dflt, SIGCHLD);
+	posix_spawnattr_init(&at);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP |
+		POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	posix_spawnattr_setpgroup(&at, 0);
+	posix_spawnattr_setsigmask(&at, &none);
+	posix_spawnattr_setsigdefault(&at, &dflt);
+	r = posix_spawn(&p->pid, path, &fa, &at, spec->argv, spec->envp);
+	posix_spawnattr_destroy(&at);
+	posix_spawn_file_actions_destroy(&fa);
 	close(out[1]);
-	close(bar[0]);
-	fcntl(out[0], F_SETFL, fcntl(out[0], F_GETFL) | O_NONBLOCK);
-	p->pid = pid;
-	p->out = out[0];
-	p->barrier = bar[1];
-	return 0;
-}
-
-void
-proc_release(struct proc *p, int go)
-{
-	if (p->barrier < 0)
-		return;
-	if (go) {
-		ssize_t r;
-
-		while ((r = write(p->barrier, "g", 1)) < 0 && errno == EINTR)
-			;
+	if (r != 0) {
+		close(out[0]);
+		p->pid = 0;
+		return r;
 	}
-	close(p->barrier);
-	p->barrier = -1;
+	fcntl(out[0], F_SETFL, O_NONBLOCK);
+	p->out = out[0];
+	return 0;
 }
 
 void
@@ -191,6 +176,46 @@ stat_of(pid_t pid, char *state, long long *start)
 		return -1;
 	*start = strtoll(p, NULL, 10);
 	return 0;
+}
+
+pid_t
+proc_find_marked(const char *name, const char *value)
+{
+	size_t nlen = strlen(name);
+	struct dirent *de;
+	DIR *d = opendir("/proc");
+	pid_t found = 0;
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		char path[64], env[65536];
+		pid_t pid = (pid_t)atoi(de->d_name);
+		ssize_t n, i;
+		int fd;
+
+		if (pid <= 0 || pid == getpid())
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+			continue;
+		n = read(fd, env, sizeof(env) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		env[n] = '\0';
+		for (i = 0; i < n; i += (ssize_t)strlen(env + i) + 1)
+			if (strncmp(env + i, name, nlen) == 0 &&
+			    env[i + (ssize_t)nlen] == '=' &&
+			    strcmp(env + i + nlen + 1, value) == 0) {
+				/* The group leader is the step's main process. */
+				if (!found || getpgid(pid) == pid)
+					found = pid;
+				break;
+			}
+	}
+	closedir(d);
+	return found;
 }
 
 long long

@@ -2,9 +2,10 @@
  * proc.h - starting and stopping step processes.
  *
  * A step runs in a process group of its own, stdin from /dev/null, its
- * stdout and stderr into one pipe, no other descriptor open. It does not
- * exec its command until runjob releases it: the launch barrier, so that
- * "step starting" is durable in the journal before anything can happen.
+ * stdout and stderr into one pipe, no other descriptor open. Processes
+ * are made with posix_spawn, which does not copy runjob's memory as fork
+ * would; the scheduler commits "starting" to the journal before it calls
+ * proc_spawn, so nothing runs that the journal does not know of.
  */
 #ifndef RUNJOB_PROC_H
 #define RUNJOB_PROC_H
@@ -13,27 +14,23 @@
 #include <sys/types.h>
 
 struct proc_spec {
-	char *const *argv;	/* the program and its arguments */
-	char *const *envp;	/* the whole environment; PATH searched in it */
+	char *const *argv;	/* argv[0]: a path, or a name found on PATH */
+	char *const *envp;	/* the whole environment; its PATH is searched */
 	const char *dir;	/* working directory; NULL: runjob's */
 };
 
 struct proc {
 	pid_t pid;		/* also the process group id */
 	int out;		/* read end of the output pipe, non-blocking */
-	int barrier;		/* write end of the barrier; -1 once released */
 };
 
 /* Make runjob a child subreaper, so that descendants that leave their
  * step's group are reparented to it and can still be found. */
 void proc_init(void);
 
-/* Fork the process for spec, held at the barrier. Returns 0, or -1 with
- * a message. */
+/* Start the process for spec. Returns 0, or an errno value (ENOENT: the
+ * program or the directory is not there) with nothing started. */
 int proc_spawn(struct proc *p, const struct proc_spec *spec);
-
-/* Let a held process exec its command (go != 0) or exit unrun. */
-void proc_release(struct proc *p, int go);
 
 /* Signal the process's whole group. */
 void proc_signal(const struct proc *p, int sig);
@@ -53,7 +50,8 @@ int proc_alive(pid_t pid, long long start);
 /* This boot's id, from /proc/sys/kernel/random/boot_id. */
 const char *proc_boot_id(void);
 
-/* The exit status the barrier gives a process released with go == 0. */
-#define PROC_UNRUN 126
+/* The pid of a process whose environment holds NAME=VALUE, the leader
+ * of its group when there is one; 0 when none. */
+pid_t proc_find_marked(const char *name, const char *value);
 
 #endif

@@ -13,7 +13,7 @@
 #include "buf.h"
 #include "proc.h"
 #include "resume.h"
-#include "sched.h"
+#include "scheduler.h"
 #include "sha256.h"
 #include "util.h"
 
@@ -269,6 +269,20 @@ prior_settle(struct prior *p, struct journal *j, const char *run,
 
 		if (!ps->orphan)
 			continue;
+		if (ps->orphan_pid <= 0) {
+			/* runjob died between making the process and recording
+			 * its pid: find it by the attempt id in its
+			 * environment. */
+			pid_t pid = proc_find_marked("RUNJOB_ATTEMPT_ID",
+				ps->orphan);
+
+			if (pid > 0) {
+				ps->orphan_pid = pid;
+				ps->orphan_start = proc_start_time(pid);
+				free(ps->orphan_boot);
+				ps->orphan_boot = xstrdup(proc_boot_id());
+			}
+		}
 		if (alive(ps) && kill_orphans) {
 			long grace = st->kill_grace_ms >= 0 ?
 				(long)st->kill_grace_ms : DEFAULT_GRACE_MS;

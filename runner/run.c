@@ -23,7 +23,7 @@
 #include "lock.h"
 #include "resume.h"
 #include "run.h"
-#include "sched.h"
+#include "scheduler.h"
 #include "sha256.h"
 #include "ui.h"
 #include "util.h"

@@ -9,7 +9,7 @@ JOB_C=$RUNJOB_ROOT/runner/job.c
 NAME_C=$RUNJOB_ROOT/runner/name.c
 CHECK_C=$RUNJOB_ROOT/runner/check.c
 EXITCODE_H=$RUNJOB_ROOT/runner/exitcode.h
-SCHED_C=$RUNJOB_ROOT/runner/sched.c
+SCHED_C=$RUNJOB_ROOT/runner/scheduler.c
 BS=$(printf '\b')
 
 # need_mandoc: fail with the fix when mandoc is missing.
@@ -265,7 +265,7 @@ test_expect_success 'every variable a step gets from runjob is an item of runjob
 	done &&
 	for v in $(sed -n "s/^\.It Ev \(RUNJOB_[A-Z_]*\)\$/\1/p" stepenv); do
 		grep -Fx -e "$v" given >/dev/null || {
-			echo "runjob-job(5) lists $v; sched.c does not set it" >&2
+			echo "runjob-job(5) lists $v; scheduler.c does not set it" >&2
 			return 1
 		}
 	done

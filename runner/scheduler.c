@@ -1,5 +1,5 @@
 /*
- * sched.c - the scheduler.
+ * scheduler.c - the scheduler.
  *
  * One poll loop over the output pipes of the running steps and a
  * signalfd for SIGCHLD, SIGINT and SIGTERM, in the manner of samurai's
@@ -27,7 +27,7 @@
 #include "expand.h"
 #include "proc.h"
 #include "resume.h"
-#include "sched.h"
+#include "scheduler.h"
 #include "sha256.h"
 #include "util.h"
 
@@ -68,6 +68,13 @@ struct attempt {
 	int n;			/* attempt number */
 	char *id;		/* RUNJOB_ATTEMPT_ID */
 	struct proc proc;
+	long long pid_start;	/* the process's start time, for resumes */
+	char **argv;		/* what to run, until launched */
+	struct env env;
+	const char *dir;	/* where, the job's directory or own_dir */
+	char *own_dir;
+	int launched;		/* its process was made (or could not be) */
+	int pid_recorded;	/* its pid is in the journal */
 	int64_t started, deadline, kill_at;	/* ms; 0: none */
 	int timed_out, stopped;
 	int job_timeout;	/* stopped by the job's timeout, not its own */
@@ -96,6 +103,7 @@ struct sched {
 	int signal;		/* SIGINT or SIGTERM received, or 0 */
 	int failed;		/* a step failed */
 	int journal_broken;
+	int unrecorded_pids;	/* processes made whose pid is not recorded */
 	pid_t *killed;		/* pids (groups as -pgid) killed: reap at the end */
 	size_t nkilled, capkilled;
 	int rollback_failed;	/* a rollback action failed: stop undoing */
@@ -510,6 +518,9 @@ attempt_free(struct attempt *a)
 	free(a->id);
 	free(a->log_path);
 	free(a->out_path);
+	free(a->own_dir);
+	free_argv(a->argv);
+	env_free(&a->env);
 	buf_free(&a->line);
 	buf_free(&a->tail);
 	free(a);
@@ -534,9 +545,12 @@ step_dir(struct sched *s, size_t i, const char *dir, char **own)
 
 static const char *const kind_names[] = { "if", "step", "rollback" };
 
-/* Start a process for task i, held at the barrier: its if: probe, a try
- * of the step, or its rollback. Returns 0, or -1 when it could not be
- * started. */
+static void emit_line(struct sched *s, struct attempt *a, char *line,
+	size_t len);
+
+/* Start task i: its if: probe, a try of the step, or its rollback. This
+ * records the start; the process itself is made by launch() once that
+ * record is committed. Returns 0, or -1 when it could not be started. */
 static int
 start(struct sched *s, size_t i, enum kind kind)
 {
@@ -546,11 +560,9 @@ start(struct sched *s, size_t i, enum kind kind)
 	struct task *t = &s->t[i];
 	struct attempt *a = xcalloc(1, sizeof(*a));
 	struct xctx x = { .s = s, .inst = i };
-	struct proc_spec spec;
 	struct jattempt ja;
-	struct env e;
 	struct buf data = {0};
-	char **argv = NULL, *fname, *dir = NULL;
+	char *fname;
 	const char *kname = kind_names[kind], *sdir;
 	int64_t now = now_ms(), timeout;
 	size_t k;
@@ -561,7 +573,7 @@ start(struct sched *s, size_t i, enum kind kind)
 	a->n = kind == K_IF ? ++t->if_tries : kind == K_STEP ? ++t->tries :
 		++t->rb_tries;
 	a->log = -1;
-	a->proc.out = a->proc.barrier = -1;
+	a->proc.out = -1;
 	/* Unique across resumes: tries go on counting where they stopped. */
 	a->id = kind == K_STEP ?
 		xasprintf("%s:%s:%d", s->r->run_id, inst_id(s, i), a->n) :
@@ -590,36 +602,22 @@ start(struct sched *s, size_t i, enum kind kind)
 		a->out_path = xstrdup("/dev/null");
 	}
 
-	build_env(s, &e, i, a->n, a->id, a->out_path);
+	build_env(s, &a->env, i, a->n, a->id, a->out_path);
 	if (kind == K_ROLLBACK) {
 		/* Undoing a step needs what it made: its own outputs too. */
 		for (k = 0; k < t->nout; k++)
-			env_put(&e, t->out[k]);
+			env_put(&a->env, t->out[k]);
 		for (k = 0; k < act->nenv; k++)
-			env_set(&e, act->env[k].key, xpand(&x, act->env[k].value));
+			env_set(&a->env, act->env[k].key,
+				xpand(&x, act->env[k].value));
 	}
-	if (kind == K_IF)
-		argv = shell_argv(NULL, st->if_);
-	else if (!act->shell && simple_command(act->run, &argv))
-		;
-	else
-		argv = shell_argv(act->shell, act->run);
-	sdir = kind == K_ROLLBACK && act->dir ? act->dir : st->dir;
-	spec.argv = argv;
-	spec.envp = e.v;
-	spec.dir = step_dir(s, i, sdir, &dir);
-	if (proc_spawn(&a->proc, &spec) < 0) {
-		free_argv(argv);
-		env_free(&e);
-		free(dir);
-		buf_free(&x.tmp);
-		attempt_free(a);
-		return -1;
-	}
-	free_argv(argv);
-	env_free(&e);
-	free(dir);
 	buf_free(&x.tmp);
+	if (kind == K_IF)
+		a->argv = shell_argv(NULL, st->if_);
+	else if (act->shell || !simple_command(act->run, &a->argv))
+		a->argv = shell_argv(act->shell, act->run);
+	sdir = kind == K_ROLLBACK && act->dir ? act->dir : st->dir;
+	a->dir = step_dir(s, i, sdir, &a->own_dir);
 
 	a->started = now;
 	timeout = kind == K_ROLLBACK ? act->timeout_ms : st->timeout_ms;
@@ -631,12 +629,8 @@ start(struct sched *s, size_t i, enum kind kind)
 	ja.step = inst_id(s, i);
 	ja.kind = kname;
 	ja.attempt = a->n;
-	ja.pid = a->proc.pid;
-	ja.pid_start = proc_start_time(a->proc.pid);
-	ja.boot_id = proc_boot_id();
 	ja.started = now;
-	buf_addf(&data, "{\"kind\":\"%s\",\"attempt\":%d,\"pid\":%d}", kname,
-		a->n, (int)a->proc.pid);
+	buf_addf(&data, "{\"kind\":\"%s\",\"attempt\":%d}", kname, a->n);
 	if (jtx(s) < 0 || journal_start_attempt(s->r->journal, &ja) < 0)
 		jfail(s);
 	if (kind == K_STEP)
@@ -652,6 +646,38 @@ start(struct sched *s, size_t i, enum kind kind)
 	s->a[s->na++] = a;
 	ui_step_started(s->r->ui, inst_id(s, i), kname, a->n, now);
 	return 0;
+}
+
+/* Make the process of an attempt whose start is committed. When that
+ * cannot be done, the attempt ends at once as a failure, as a shell
+ * would: exit 127 for a program or directory that is not there. */
+static void
+launch(struct sched *s, struct attempt *a)
+{
+	struct proc_spec spec;
+	int r;
+
+	spec.argv = a->argv;
+	spec.envp = a->env.v;
+	spec.dir = a->dir;
+	r = proc_spawn(&a->proc, &spec);
+	a->launched = 1;
+	if (r == 0) {
+		a->pid_start = proc_start_time(a->proc.pid);
+		s->unrecorded_pids = 1;
+	} else {
+		char msg[512];
+
+		snprintf(msg, sizeof(msg), "runjob: cannot run %s%s%s: %s",
+			a->argv[0], a->dir ? " in " : "", a->dir ? a->dir : "",
+			strerror(r));
+		emit_line(s, a, msg, strlen(msg));
+		a->done = 1;
+		a->status = (r == ENOENT ? 127 : 126) << 8;	/* as exit() */
+	}
+	free_argv(a->argv);
+	a->argv = NULL;
+	env_free(&a->env);
 }
 
 /* Output. */
@@ -1147,10 +1173,13 @@ next_wakeup(struct sched *s, int64_t now)
 	return at < now ? now : at;
 }
 
-/* Release the processes started this turn, once their start is durable;
- * when it is not, they exit without running. */
+/* Commit the turn's transitions; only then make the processes started
+ * in it. When the commit fails they are never made. Their pids are then
+ * recorded in a transaction of their own that needs no fsync: a pid only
+ * means something until the machine restarts, and a transaction survives
+ * runjob dying without one. */
 static void
-commit_and_release(struct sched *s)
+commit_and_launch(struct sched *s)
 {
 	size_t i;
 
@@ -1160,12 +1189,39 @@ commit_and_release(struct sched *s)
 			jfail(s);
 	}
 	for (i = 0; i < s->na; i++) {
-		if (s->a[i]->proc.barrier < 0)
+		struct attempt *a = s->a[i];
+
+		if (a->launched)
 			continue;
-		if (s->journal_broken)
-			s->a[i]->stopped = 1;
-		proc_release(&s->a[i]->proc, !s->journal_broken);
+		if (s->journal_broken) {
+			a->launched = a->done = a->stopped = 1;
+			a->status = 0;
+			continue;
+		}
+		launch(s, a);
 	}
+	if (!s->unrecorded_pids || s->journal_broken)
+		return;
+	s->unrecorded_pids = 0;
+	if (journal_begin_light(s->r->journal) < 0) {
+		jfail(s);
+		return;
+	}
+	for (i = 0; i < s->na; i++) {
+		struct attempt *a = s->a[i];
+
+		if (a->pid_recorded || !a->proc.pid)
+			continue;
+		a->pid_recorded = 1;
+		if (journal_set_pid(s->r->journal, a->id, (long)a->proc.pid,
+		    a->pid_start, proc_boot_id()) < 0) {
+			journal_abort(s->r->journal);
+			jfail(s);
+			return;
+		}
+	}
+	if (journal_commit_light(s->r->journal) < 0)
+		jfail(s);
 }
 
 /* Start what can start now. In the forward phase: ready steps, up to
@@ -1225,7 +1281,7 @@ loop(struct sched *s)
 		size_t npfd = 0;
 
 		start_ready(s, now);
-		commit_and_release(s);
+		commit_and_launch(s);
 		if (s->journal_broken && !journal_noted) {
 			journal_noted = 1;
 			ui_note(s->r->ui, now, "the journal %s cannot be written: "
@@ -1247,6 +1303,9 @@ loop(struct sched *s)
 			pfd[npfd++].events = POLLIN;
 		}
 		wake = next_wakeup(s, now);
+		for (i = 0; i < s->na; i++)
+			if (s->a[i]->done)
+				wake = now;	/* could not be made: settle it */
 		if (poll(pfd, npfd, (int)(wake - now)) < 0 && errno != EINTR)
 			fatal("poll: %s", strerror(errno));
 		if (pfd[0].revents & POLLIN) {
@@ -1442,14 +1501,15 @@ sched_dry_run(const struct plan *p, const struct mask *m, const char *dir)
 			spec.argv = argv;
 			spec.envp = e.v;
 			spec.dir = step_dir(&s, k, step->dir, &sdir);
-			if (proc_spawn(&pr, &spec) < 0) {
+			if ((errno = proc_spawn(&pr, &spec)) != 0) {
+				printf("  %-20s if: cannot run: %s\n", p->v[k].id,
+					strerror(errno));
 				free_argv(argv);
 				env_free(&e);
 				free(sdir);
 				code = EXIT_INVALID;
 				continue;
 			}
-			proc_release(&pr, 1);
 			fcntl(pr.out, F_SETFL, fcntl(pr.out, F_GETFL) & ~O_NONBLOCK);
 			while ((n = read(pr.out, chunk, sizeof(chunk))) > 0 ||
 			    (n < 0 && errno == EINTR))
@@ -1659,7 +1719,7 @@ sched_run(struct sched_run *r, const struct sched_opts *o)
 	    s.job->on_failure == ON_FAILURE_ROLLBACK))
 		roll_back(&s);
 	reap_killed(&s);
-	commit_and_release(&s);
+	commit_and_launch(&s);
 
 	{
 		int code;

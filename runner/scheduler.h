@@ -1,10 +1,10 @@
 /*
- * sched.h - the scheduler: runs a plan's steps in dependency order, at
+ * scheduler.h - the scheduler: runs a plan's steps in dependency order, at
  * most N at once, supervising each process and recording every
  * transition in the journal before it takes effect.
  */
-#ifndef RUNJOB_SCHED_H
-#define RUNJOB_SCHED_H
+#ifndef RUNJOB_SCHEDULER_H
+#define RUNJOB_SCHEDULER_H
 
 #include <stddef.h>
 #include <stdint.h>
