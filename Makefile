@@ -26,7 +26,7 @@ LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 CPPFLAGS += -D_GNU_SOURCE -DRUNJOB_VERSION='"$(VERSION)"' -Irunner -Ijournal
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -lyaml -lsqlite3 -lgit2)
+PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -lyaml -lsqlite3 -lgit2) -lpthread
 
 # Everything but main.c also goes into the unit tests and benchmarks.
 LIB_SRC = runner/arena.c runner/buf.c runner/check.c runner/diag.c \
@@ -35,7 +35,7 @@ LIB_SRC = runner/arena.c runner/buf.c runner/check.c runner/diag.c \
 	runner/env.c runner/mask.c runner/name.c runner/param.c runner/plan.c \
 	runner/lock.c runner/proc.c runner/resume.c runner/scheduler.c runner/ui.c \
 	runner/sha256.c \
-	runner/util.c journal/journal.c journal/schema.c
+	runner/util.c journal/journal.c journal/schema.c journal/writer.c
 LIB_OBJ = $(LIB_SRC:.c=.o)
 # The commands, only in runjob itself.
 CMD_SRC = runner/main.c runner/cli.c runner/run.c runner/show.c

@@ -39,7 +39,7 @@ static const char *const upgrades[JOURNAL_VERSION] = {
 enum stmt {
 	ST_ADD_RUN, ST_END_RUN, ST_ADD_STEP, ST_SET_STEP, ST_START_ATTEMPT,
 	ST_END_ATTEMPT, ST_ADD_OUTPUT, ST_LAST_EVENT, ST_ADD_EVENT, ST_SET_LOCK,
-	ST_CLEAR_LOCK, ST_SETTLE_ATTEMPT, ST_RESUME_RUN, ST_COUNT
+	ST_CLEAR_LOCK, ST_SETTLE_ATTEMPT, ST_RESUME_RUN, ST_SET_PID, ST_COUNT
 };
 
 static const char *const stmt_sql[ST_COUNT] = {
@@ -71,12 +71,17 @@ static const char *const stmt_sql[ST_COUNT] = {
 		"WHERE id = ?",
 	[ST_RESUME_RUN] = "UPDATE runs SET state = ?, pid = ?, ended = NULL, "
 		"exit_code = NULL WHERE id = ?",
+	[ST_SET_PID] = "UPDATE attempts SET pid = ?, pid_start = ?, boot_id = ? "
+		"WHERE id = ?",
 };
 
 struct journal {
 	sqlite3 *db;
 	char *path;
 	int writing;		/* opened to record runs, not only to read */
+	int chain_known;	/* chain_seq and chain_hash are the last event */
+	int64_t chain_seq;
+	char chain_hash[65];
 	sqlite3_stmt *stmt[ST_COUNT];	/* prepared on first use */
 };
 
@@ -346,6 +351,7 @@ journal_path(const struct journal *j)
 int
 journal_begin(struct journal *j)
 {
+	j->chain_known = 0;	/* another runjob may have written since */
 	return exec(j, "BEGIN IMMEDIATE");
 }
 
@@ -381,6 +387,7 @@ journal_commit(struct journal *j)
 void
 journal_abort(struct journal *j)
 {
+	j->chain_known = 0;
 	if (!sqlite3_get_autocommit(j->db))
 		sqlite3_exec(j->db, "ROLLBACK", NULL, NULL, NULL);
 }
@@ -510,6 +517,21 @@ journal_start_attempt(struct journal *j, const struct jattempt *a)
 }
 
 int
+journal_set_pid(struct journal *j, const char *id, long pid,
+	long long pid_start, const char *boot_id)
+{
+	sqlite3_stmt *st = prepare(j, ST_SET_PID);
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, pid);
+	sqlite3_bind_int64(st, 2, pid_start);
+	bind_text(st, 3, boot_id);
+	bind_text(st, 4, id);
+	return done(j, st, "recording a step's process");
+}
+
+int
 journal_end_attempt(struct journal *j, const char *id, const char *state,
 	int exit_code, int signal, int64_t ended, const char *output,
 	const char *log)
@@ -613,8 +635,11 @@ journal_event(struct journal *j, const char *run, int64_t at,
 
 	if (!st)
 		return -1;
-	r = sqlite3_step(st);
-	if (r == SQLITE_ROW) {
+	if (j->chain_known) {
+		/* Within one transaction the last event is the one we wrote. */
+		seq = j->chain_seq + 1;
+		memcpy(prev, j->chain_hash, sizeof(prev));
+	} else if ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		seq = sqlite3_column_int64(st, 0) + 1;
 		snprintf(prev, sizeof(prev), "%s",
 			(const char *)sqlite3_column_text(st, 1));
@@ -640,7 +665,12 @@ journal_event(struct journal *j, const char *run, int64_t at,
 	bind_text(st, 6, data);
 	bind_text(st, 7, prev);
 	bind_text(st, 8, hash);
-	return done(j, st, "recording an event");
+	if (done(j, st, "recording an event") < 0)
+		return -1;
+	j->chain_known = !sqlite3_get_autocommit(j->db);
+	j->chain_seq = seq;
+	memcpy(j->chain_hash, hash, sizeof(j->chain_hash));
+	return 0;
 }
 
 /* Reading. */

@@ -56,6 +56,9 @@ struct jattempt {
 };
 int journal_start_attempt(struct journal *j, const struct jattempt *a);
 /* exit_code or signal < 0: not applicable. */
+/* The process of an attempt, once made: pid, start time and boot. */
+int journal_set_pid(struct journal *j, const char *id, long pid,
+	long long pid_start, const char *boot_id);
 int journal_end_attempt(struct journal *j, const char *id, const char *state,
 	int exit_code, int signal, int64_t ended, const char *output,
 	const char *log);

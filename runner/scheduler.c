@@ -27,6 +27,7 @@
 #include "expand.h"
 #include "proc.h"
 #include "resume.h"
+#include "writer.h"
 #include "scheduler.h"
 #include "sha256.h"
 #include "util.h"
@@ -74,7 +75,7 @@ struct attempt {
 	const char *dir;	/* where, the job's directory or own_dir */
 	char *own_dir;
 	int launched;		/* its process was made (or could not be) */
-	int pid_recorded;	/* its pid is in the journal */
+	uint64_t batch;		/* the journal batch holding its start */
 	int64_t started, deadline, kill_at;	/* ms; 0: none */
 	int timed_out, stopped;
 	int job_timeout;	/* stopped by the job's timeout, not its own */
@@ -103,7 +104,7 @@ struct sched {
 	int signal;		/* SIGINT or SIGTERM received, or 0 */
 	int failed;		/* a step failed */
 	int journal_broken;
-	int unrecorded_pids;	/* processes made whose pid is not recorded */
+	struct jwriter *w;	/* writes the journal, in a thread of its own */
 	pid_t *killed;		/* pids (groups as -pgid) killed: reap at the end */
 	size_t nkilled, capkilled;
 	int rollback_failed;	/* a rollback action failed: stop undoing */
@@ -112,7 +113,6 @@ struct sched {
 	size_t *undo;		/* the rollback phase: tasks, newest first */
 	size_t nundo, undo_next;
 	size_t *order_of;	/* position of each instance in plan order */
-	int in_tx;
 	int sigfd;
 	int any_outputs;	/* some step declares outputs */
 	int64_t deadline;	/* the job's timeout; 0: none */
@@ -146,32 +146,12 @@ now_ms(void)
 	return base + (mono - mono0);
 }
 
-/* Journal writes of one loop turn share a transaction. */
-static int
-jtx(struct sched *s)
-{
-	if (s->journal_broken)
-		return -1;
-	if (!s->in_tx) {
-		if (journal_begin(s->r->journal) < 0) {
-			s->journal_broken = 1;
-			return -1;
-		}
-		s->in_tx = 1;
-	}
-	return 0;
-}
-
+/* The journal cannot be written: start nothing more. */
 static void
 jfail(struct sched *s)
 {
-	if (s->journal_broken)
-		return;
 	s->journal_broken = 1;
 	s->stopping = 1;
-	if (s->in_tx)
-		journal_abort(s->r->journal);
-	s->in_tx = 0;
 }
 
 static const char *
@@ -189,17 +169,14 @@ inst_step(const struct sched *s, size_t i)
 static void
 event(struct sched *s, const char *kind, const char *step, struct buf *data)
 {
-	if (jtx(s) < 0 || journal_event(s->r->journal, s->r->run_id,
-	    now_ms(), kind, step, data ? buf_str(data) : "{}") < 0)
-		jfail(s);
+	jw_event(s->w, s->r->run_id, now_ms(), kind, step,
+		data ? buf_str(data) : "{}");
 }
 
 static void
 set_step(struct sched *s, size_t i, const char *state)
 {
-	if (jtx(s) < 0 || journal_set_step(s->r->journal, s->r->run_id,
-	    inst_id(s, i), state) < 0)
-		jfail(s);
+	jw_set_step(s->w, s->r->run_id, inst_id(s, i), state);
 }
 
 /* Dependents. */
@@ -631,8 +608,7 @@ start(struct sched *s, size_t i, enum kind kind)
 	ja.attempt = a->n;
 	ja.started = now;
 	buf_addf(&data, "{\"kind\":\"%s\",\"attempt\":%d}", kname, a->n);
-	if (jtx(s) < 0 || journal_start_attempt(s->r->journal, &ja) < 0)
-		jfail(s);
+	jw_start_attempt(s->w, &ja);
 	if (kind == K_STEP)
 		set_step(s, i, "running");
 	else if (kind == K_ROLLBACK)
@@ -664,7 +640,6 @@ launch(struct sched *s, struct attempt *a)
 	a->launched = 1;
 	if (r == 0) {
 		a->pid_start = proc_start_time(a->proc.pid);
-		s->unrecorded_pids = 1;
 	} else {
 		char msg[512];
 
@@ -852,10 +827,8 @@ read_outputs(struct sched *s, struct attempt *a)
 		char *eq = strchr(t->out[k], '=');
 		char *name = xstrndup(t->out[k], (size_t)(eq - t->out[k]));
 
-		if (jtx(s) < 0 || journal_add_output(s->r->journal, s->r->run_id,
-		    inst_id(s, a->task), name,
-		    mask_str(s->r->mask, eq + 1)) < 0)
-			jfail(s);
+		jw_add_output(s->w, s->r->run_id, inst_id(s, a->task), name,
+			mask_str(s->r->mask, eq + 1));
 		free(name);
 	}
 }
@@ -958,10 +931,8 @@ finish_attempt(struct sched *s, struct attempt *a)
 			"process group %d", id, (int)a->proc.pid);
 	}
 
-	if (jtx(s) < 0 || journal_end_attempt(s->r->journal, a->id, state,
-	    code, sig, now, a->tail.len ? a->tail.s : NULL,
-	    a->log >= 0 ? a->log_path : NULL) < 0)
-		jfail(s);
+	jw_end_attempt(s->w, a->id, state, code, sig, now,
+		a->tail.len ? a->tail.s : NULL, a->log >= 0 ? a->log_path : NULL);
 	buf_addf(&data, "{\"kind\":\"%s\",\"attempt\":%d,\"state\":\"%s\"",
 		kname, a->n, state);
 	if (code >= 0)
@@ -1173,55 +1144,36 @@ next_wakeup(struct sched *s, int64_t now)
 	return at < now ? now : at;
 }
 
-/* Commit the turn's transitions; only then make the processes started
- * in it. When the commit fails they are never made. Their pids are then
- * recorded in a transaction of their own that needs no fsync: a pid only
- * means something until the machine restarts, and a transaction survives
- * runjob dying without one. */
+/* Hand the turn's transitions to the journal's writer, and make the
+ * processes whose start is durable by now; the others wait for a later
+ * turn. When the journal cannot be written, they are never made. */
 static void
-commit_and_launch(struct sched *s)
+seal_and_launch(struct sched *s)
 {
+	uint64_t batch = jwriter_seal(s->w), durable = 0;
 	size_t i;
 
-	if (s->in_tx) {
-		s->in_tx = 0;
-		if (journal_commit(s->r->journal) < 0)
-			jfail(s);
-	}
+	if (jwriter_durable(s->w, &durable) < 0)
+		jfail(s);
 	for (i = 0; i < s->na; i++) {
 		struct attempt *a = s->a[i];
 
 		if (a->launched)
 			continue;
-		if (s->journal_broken) {
+		if (!a->batch)
+			a->batch = batch;
+		if (s->journal_broken || a->stopped) {
+			/* Never made: the journal failed, or the run was
+			 * stopped while its start was being recorded. */
 			a->launched = a->done = a->stopped = 1;
 			a->status = 0;
-			continue;
-		}
-		launch(s, a);
-	}
-	if (!s->unrecorded_pids || s->journal_broken)
-		return;
-	s->unrecorded_pids = 0;
-	if (journal_begin_light(s->r->journal) < 0) {
-		jfail(s);
-		return;
-	}
-	for (i = 0; i < s->na; i++) {
-		struct attempt *a = s->a[i];
-
-		if (a->pid_recorded || !a->proc.pid)
-			continue;
-		a->pid_recorded = 1;
-		if (journal_set_pid(s->r->journal, a->id, (long)a->proc.pid,
-		    a->pid_start, proc_boot_id()) < 0) {
-			journal_abort(s->r->journal);
-			jfail(s);
-			return;
+		} else if (a->batch <= durable) {
+			launch(s, a);
+			if (a->proc.pid)
+				jw_set_pid(s->w, a->id, (long)a->proc.pid,
+					a->pid_start, proc_boot_id());
 		}
 	}
-	if (journal_commit_light(s->r->journal) < 0)
-		jfail(s);
 }
 
 /* Start what can start now. In the forward phase: ready steps, up to
@@ -1281,7 +1233,7 @@ loop(struct sched *s)
 		size_t npfd = 0;
 
 		start_ready(s, now);
-		commit_and_launch(s);
+		seal_and_launch(s);
 		if (s->journal_broken && !journal_noted) {
 			journal_noted = 1;
 			ui_note(s->r->ui, now, "the journal %s cannot be written: "
@@ -1295,13 +1247,16 @@ loop(struct sched *s)
 		if (finished(s))
 			break;
 
-		xgrow(&pfd, &cappfd, s->na + 1, sizeof(*pfd));
+		xgrow(&pfd, &cappfd, s->na + 2, sizeof(*pfd));
 		pfd[npfd].fd = s->sigfd;
 		pfd[npfd++].events = POLLIN;
 		for (i = 0; i < s->na; i++) {
 			pfd[npfd].fd = s->a[i]->proc.out;
 			pfd[npfd++].events = POLLIN;
 		}
+		/* Last, so that the indices above stay those of s->a. */
+		pfd[npfd].fd = jwriter_fd(s->w);
+		pfd[npfd++].events = POLLIN;
 		wake = next_wakeup(s, now);
 		for (i = 0; i < s->na; i++)
 			if (s->a[i]->done)
@@ -1317,7 +1272,7 @@ loop(struct sched *s)
 					interrupt(s, si.ssi_signo == SIGHUP ?
 						SIGTERM : (int)si.ssi_signo);
 		}
-		for (i = 1; i < npfd; i++)
+		for (i = 1; i < npfd - 1; i++)
 			if (pfd[i].revents && s->a[i - 1]->proc.out >= 0)
 				read_output(s, s->a[i - 1], 0);
 		reap(s);
@@ -1374,9 +1329,7 @@ roll_back(struct sched *s)
 	ui_note(s->r->ui, now_ms(), s->nundo ? "rolling back, newest first: %s" :
 		"nothing to roll back%s", buf_str(&list));
 	buf_free(&list);
-	if (jtx(s) < 0 || journal_resume_run(s->r->journal, s->r->run_id,
-	    (long)getpid(), "rolling-back") < 0)
-		jfail(s);
+	jw_resume_run(s->w, s->r->run_id, (long)getpid(), "rolling-back");
 	event(s, "rollback-started", NULL, NULL);
 	loop(s);
 	if (s->rollback_failed || s->signal || s->journal_broken) {
@@ -1436,9 +1389,7 @@ journal_steps_added(struct sched *s)
 		char hash[65];
 
 		plan_def_hash(s->p, i, hash);
-		if (jtx(s) < 0 || journal_add_step(s->r->journal, s->r->run_id,
-		    inst_id(s, i), hash) < 0)
-			jfail(s);
+		jw_add_step(s->w, s->r->run_id, inst_id(s, i), hash);
 	}
 }
 
@@ -1626,6 +1577,7 @@ sched_run(struct sched_run *r, const struct sched_opts *o)
 	proc_init();
 	srand((unsigned)(now_ms() ^ getpid()));
 
+	s.w = jwriter_start(r->journal);
 	journal_steps_added(&s);
 
 	/* Plan order, for ties in the rollback order. */
@@ -1719,7 +1671,8 @@ sched_run(struct sched_run *r, const struct sched_opts *o)
 	    s.job->on_failure == ON_FAILURE_ROLLBACK))
 		roll_back(&s);
 	reap_killed(&s);
-	commit_and_launch(&s);
+	if (jwriter_finish(s.w) < 0)
+		s.journal_broken = 1;
 
 	{
 		int code;
