@@ -97,6 +97,7 @@ bench: runjob t/perf/plan-bench
 	sh t/perf/check-bench.sh
 	./t/perf/plan-bench 10000 100000 1000000
 	sh t/perf/run-bench.sh
+	sh t/perf/resume-bench.sh
 
 install: runjob
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
