@@ -209,6 +209,11 @@ parse_opts(const char *cmd, int argc, char **argv, struct opts *o,
 void
 free_opts(struct opts *o)
 {
+	size_t i;
+
+	for (i = 0; i < o->nkept; i++)
+		free(o->kept[i]);
+	free(o->kept);
 	free(o->params.set);
 	free(o->params.env_files);
 	free(o->only);

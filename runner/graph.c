@@ -14,21 +14,11 @@
 
 enum { MAX_HINTS = 100, MAX_CYCLES = 20 };
 
-static uint64_t
-hash(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
-
 long
 graph_find(const struct graph *g, const char *id)
 {
 	size_t mask = g->nslots - 1, i;
-	uint64_t h = hash(id);
+	uint64_t h = hash_str(id);
 	uint32_t tag = (uint32_t)(h >> 32);
 
 	if (!g->nslots)
@@ -66,7 +56,7 @@ index_ids(struct graph *g, const struct job *job, struct diags *d)
 				"step ids must be unique", s->id, p->at.line);
 			continue;
 		}
-		h = hash(s->id);
+		h = hash_str(s->id);
 		for (k = h & mask; g->slots[k].id; k = (k + 1) & mask)
 			;
 		g->slots[k].id = s->id;

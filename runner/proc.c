@@ -124,44 +124,92 @@ proc_signal(const struct proc *p, int sig)
 		kill(-p->pid, sig);
 }
 
-int
-proc_signal_marked(const char *name, const char *value, pid_t pgid, int sig,
-	pid_t *pids, size_t maxpids)
+/* Call fn for every process (but runjob) whose environment holds
+ * NAME=VALUE. */
+static void
+each_marked(const char *name, const char *value,
+	void (*fn)(void *arg, pid_t pid), void *arg)
 {
-	size_t nlen = strlen(name), vlen = strlen(value);
+	size_t nlen = strlen(name);
 	struct dirent *de;
 	DIR *d = opendir("/proc");
-	int count = 0;
 
 	if (!d)
-		return 0;
+		return;
 	while ((de = readdir(d))) {
 		char path[64], env[65536];
-		ssize_t n, i;
 		pid_t pid = (pid_t)atoi(de->d_name);
+		ssize_t n, i;
 		int fd;
 
-		if (pid <= 0 || pid == getpid() || getpgid(pid) == pgid)
+		if (pid <= 0 || pid == getpid())
 			continue;
 		snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
 		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 			continue;
 		n = read(fd, env, sizeof(env) - 1);
 		close(fd);
-		for (i = 0; n > 0 && i < n; i += (ssize_t)strlen(env + i) + 1) {
-			env[n] = '\0';
+		if (n <= 0)
+			continue;
+		env[n] = '\0';
+		for (i = 0; i < n; i += (ssize_t)strlen(env + i) + 1)
 			if (strncmp(env + i, name, nlen) == 0 &&
 			    env[i + (ssize_t)nlen] == '=' &&
-			    strcmp(env + i + nlen + 1, value) == 0 &&
-			    vlen) {
-				if (kill(pid, sig) == 0 && (size_t)count++ < maxpids)
-					pids[count - 1] = pid;
+			    strcmp(env + i + nlen + 1, value) == 0) {
+				fn(arg, pid);
 				break;
 			}
-		}
 	}
 	closedir(d);
-	return count;
+}
+
+struct signalling {
+	pid_t pgid;		/* spare this group */
+	int sig, count;
+	pid_t *pids;
+	size_t maxpids;
+};
+
+static void
+signal_one(void *arg, pid_t pid)
+{
+	struct signalling *g = arg;
+
+	if (getpgid(pid) == g->pgid || kill(pid, g->sig) < 0)
+		return;
+	if ((size_t)g->count < g->maxpids)
+		g->pids[g->count] = pid;
+	g->count++;
+}
+
+int
+proc_signal_marked(const char *name, const char *value, pid_t pgid, int sig,
+	pid_t *pids, size_t maxpids)
+{
+	struct signalling g = { pgid, sig, 0, pids, maxpids };
+
+	if (*value)
+		each_marked(name, value, signal_one, &g);
+	return g.count;
+}
+
+static void
+find_one(void *arg, pid_t pid)
+{
+	pid_t *found = arg;
+
+	/* The group leader is the step's main process. */
+	if (!*found || getpgid(pid) == pid)
+		*found = pid;
+}
+
+pid_t
+proc_find_marked(const char *name, const char *value)
+{
+	pid_t found = 0;
+
+	each_marked(name, value, find_one, &found);
+	return found;
 }
 
 /* The state letter and start time of pid from /proc/PID/stat. */
@@ -191,46 +239,6 @@ stat_of(pid_t pid, char *state, long long *start)
 		return -1;
 	*start = strtoll(p, NULL, 10);
 	return 0;
-}
-
-pid_t
-proc_find_marked(const char *name, const char *value)
-{
-	size_t nlen = strlen(name);
-	struct dirent *de;
-	DIR *d = opendir("/proc");
-	pid_t found = 0;
-
-	if (!d)
-		return 0;
-	while ((de = readdir(d))) {
-		char path[64], env[65536];
-		pid_t pid = (pid_t)atoi(de->d_name);
-		ssize_t n, i;
-		int fd;
-
-		if (pid <= 0 || pid == getpid())
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
-		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-			continue;
-		n = read(fd, env, sizeof(env) - 1);
-		close(fd);
-		if (n <= 0)
-			continue;
-		env[n] = '\0';
-		for (i = 0; i < n; i += (ssize_t)strlen(env + i) + 1)
-			if (strncmp(env + i, name, nlen) == 0 &&
-			    env[i + (ssize_t)nlen] == '=' &&
-			    strcmp(env + i + nlen + 1, value) == 0) {
-				/* The group leader is the step's main process. */
-				if (!found || getpgid(pid) == pid)
-					found = pid;
-				break;
-			}
-	}
-	closedir(d);
-	return found;
 }
 
 long long

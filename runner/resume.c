@@ -38,16 +38,6 @@ struct index {
 	size_t *slots, nslots;	/* index + 1, or 0 */
 };
 
-static uint64_t
-hash(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
-
 static void
 index_build(struct index *x, const struct plan *plan)
 {
@@ -58,7 +48,7 @@ index_build(struct index *x, const struct plan *plan)
 		;
 	x->slots = xcalloc(x->nslots, sizeof(*x->slots));
 	for (i = 0; i < plan->n; i++) {
-		size_t k = hash(plan->v[i].id) & (x->nslots - 1);
+		size_t k = hash_str(plan->v[i].id) & (x->nslots - 1);
 
 		while (x->slots[k])
 			k = (k + 1) & (x->nslots - 1);
@@ -69,7 +59,7 @@ index_build(struct index *x, const struct plan *plan)
 static long
 index_find(const struct index *x, const char *id)
 {
-	size_t k = hash(id) & (x->nslots - 1);
+	size_t k = hash_str(id) & (x->nslots - 1);
 
 	for (; x->slots[k]; k = (k + 1) & (x->nslots - 1))
 		if (strcmp(x->plan->v[x->slots[k] - 1].id, id) == 0)

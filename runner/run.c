@@ -687,7 +687,6 @@ take_up(const char *cmd, int argc, char **argv, int rollback_only)
 	struct exec x;
 	char *jpath = NULL;
 	int first, code;
-	size_t i;
 
 	memset(&l, 0, sizeof(l));
 	if ((first = parse_opts(cmd, argc, argv, &o, "param env-file jobs "
@@ -750,9 +749,6 @@ take_up(const char *cmd, int argc, char **argv, int rollback_only)
 	code = execute(&x);
 out:
 	joblock_release(&lock);
-	for (i = 0; i < o.nkept; i++)
-		free(o.kept[i]);
-	free(o.kept);
 	past_free(&past);
 	free(jpath);
 	journal_close(jn);

@@ -133,6 +133,16 @@ xgrow(void *v, size_t *cap, size_t need, size_t size)
 	*cap = n;
 }
 
+uint64_t
+hash_str(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
 size_t
 edit_distance(const char *a, const char *b, size_t max)
 {

@@ -6,6 +6,7 @@
 #define RUNJOB_UTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -36,6 +37,9 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Grow *v (an array of *cap elements of `size` bytes) so that it holds at
  * least `need` elements. */
 void xgrow(void *v, size_t *cap, size_t need, size_t size);
+
+/* FNV-1a of a string, for the open-addressed tables of ids. */
+uint64_t hash_str(const char *s);
 
 /* Levenshtein distance between a and b, capped at `max` + 1. */
 size_t edit_distance(const char *a, const char *b, size_t max);
