@@ -2,6 +2,7 @@
  * resume.c - an unfinished run, read back from the journal.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -228,6 +229,79 @@ prior_changes(const struct prior *p, const struct plan *plan, struct buf *out)
 	return n;
 }
 
+int
+launched_open(const char *logdir)
+{
+	char *path = xasprintf("%s/launched", logdir), head[80] = "";
+	const char *boot = proc_boot_id();
+	int fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	ssize_t n;
+
+	free(path);
+	if (fd < 0)
+		return -1;
+	n = pread(fd, head, sizeof(head) - 1, 0);
+	head[n > 0 ? n : 0] = '\0';
+	head[strcspn(head, "\n")] = '\0';
+	if (strcmp(head, boot) != 0) {
+		/* New, or from before a restart: what it says is void. */
+		if (ftruncate(fd, 0) < 0) {
+			close(fd);
+			return -1;
+		}
+		launched_note(fd, boot);
+	}
+	return fd;
+}
+
+void
+launched_note(int fd, const char *id)
+{
+	char line[512];
+	int n = snprintf(line, sizeof(line), "%s\n", id);
+
+	if (fd >= 0 && n > 0 && (size_t)n < sizeof(line) &&
+	    write(fd, line, (size_t)n) != n) {
+		/* The ledger only spares a question after a crash; a run
+		 * goes on without it. */
+	}
+}
+
+int
+launched_lookup(const char *logdir, const char *id)
+{
+	char *path = xasprintf("%s/launched", logdir), *text, *line, *save;
+	size_t len = strlen(id);
+	int fd = open(path, O_RDONLY | O_CLOEXEC), r = -1, first = 1;
+	struct buf b = {0};
+	char chunk[65536];
+	ssize_t n;
+
+	free(path);
+	if (fd < 0)
+		return -1;
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
+		buf_add(&b, chunk, (size_t)n);
+	close(fd);
+	text = b.s ? b.s : (char *)"";
+	for (line = strtok_r(text, "\n", &save); line;
+	    line = strtok_r(NULL, "\n", &save)) {
+		if (first) {
+			first = 0;
+			if (strcmp(line, proc_boot_id()) != 0)
+				break;
+			r = 0;
+			continue;
+		}
+		if (strlen(line) == len && memcmp(line, id, len) == 0) {
+			r = 1;
+			break;
+		}
+	}
+	buf_free(&b);
+	return r;
+}
+
 /* Is the process the journal recorded still the same process? */
 static int
 alive(const struct prior_step *ps)
@@ -248,14 +322,16 @@ pause_ms(long ms)
 
 int
 prior_settle(struct prior *p, struct journal *j, const char *run,
-	const struct plan *plan, struct ui *ui, int kill_orphans)
+	const struct plan *plan, struct ui *ui, int kill_orphans,
+	const char *logdir)
 {
 	size_t i;
 
 	for (i = 0; i < p->n; i++) {
 		struct prior_step *ps = &p->v[i];
 		const struct step *st = &plan->job->steps[plan->v[i].step];
-		const char *state = "unknown";
+		const char *state = "unknown", *step_state;
+		char data[64];
 
 		if (!ps->orphan)
 			continue;
@@ -273,7 +349,11 @@ prior_settle(struct prior *p, struct journal *j, const char *run,
 				ps->orphan_boot = xstrdup(proc_boot_id());
 			}
 		}
-		if (alive(ps) && kill_orphans) {
+		if (ps->orphan_pid <= 0 &&
+		    launched_lookup(logdir, ps->orphan) == 0) {
+			/* Recorded, but runjob died before making it. */
+			state = "not-started";
+		} else if (alive(ps) && kill_orphans) {
 			long grace = st->kill_grace_ms >= 0 ?
 				(long)st->kill_grace_ms : DEFAULT_GRACE_MS;
 			long waited = 0;
@@ -297,20 +377,21 @@ prior_settle(struct prior *p, struct journal *j, const char *run,
 			while (alive(ps))
 				pause_ms(200);
 		}
+		step_state = strcmp(state, "not-started") == 0 ? "pending" :
+			state;
+		snprintf(data, sizeof(data), "{\"state\":\"%s\"}", state);
 		if (journal_begin(j) < 0 ||
 		    journal_settle_attempt(j, ps->orphan, state, now_ms()) < 0 ||
 		    (strcmp(ps->orphan_kind, "rollback") != 0 &&
-		     journal_set_step(j, run, plan->v[i].id, state) < 0) ||
+		     journal_set_step(j, run, plan->v[i].id, step_state) < 0) ||
 		    journal_event(j, run, now_ms(), "attempt-settled",
-		    plan->v[i].id, strcmp(state, "stopped") == 0 ?
-		    "{\"state\":\"stopped\"}" : "{\"state\":\"unknown\"}") < 0 ||
-		    journal_commit(j) < 0) {
+		    plan->v[i].id, data) < 0 || journal_commit(j) < 0) {
 			journal_abort(j);
 			return -1;
 		}
 		if (strcmp(ps->orphan_kind, "rollback") != 0) {
 			free(ps->state);
-			ps->state = xstrdup(state);
+			ps->state = xstrdup(step_state);
 		}
 		free(ps->orphan);
 		ps->orphan = NULL;

@@ -52,9 +52,23 @@ size_t prior_changes(const struct prior *p, const struct plan *plan,
 /* Settle the attempts left running: a process still alive (same boot,
  * pid and start time) is waited for, or with kill_orphans its group is
  * stopped; then it is recorded unknown (stopped, when runjob stopped it)
- * and the step's state set to match. Never starts anything. */
+ * and the step's state set to match. An attempt whose process the
+ * ledger says was never made is recorded not-started, its step pending.
+ * Never starts anything. */
 int prior_settle(struct prior *p, struct journal *j, const char *run,
-	const struct plan *plan, struct ui *ui, int kill_orphans);
+	const struct plan *plan, struct ui *ui, int kill_orphans,
+	const char *logdir);
+
+/* The ledger of processes made: logdir/launched, this boot's id on its
+ * first line, then the id of each attempt whose process runjob is about
+ * to make. It is not fsynced: it only has to outlive runjob, not the
+ * machine, to tell a start that was recorded but never made from one
+ * whose process ran and ended unrecorded. */
+int launched_open(const char *logdir);
+void launched_note(int fd, const char *id);
+/* 1 when id was noted, 0 when it was not (in this boot), -1 when the
+ * ledger cannot tell (missing, or from before a restart). */
+int launched_lookup(const char *logdir, const char *id);
 
 /* The definition hash of instance i: its step as written, read back in
  * canonical form, and its item. */

@@ -77,6 +77,7 @@ struct attempt {
 	int launched;		/* its process was made (or could not be) */
 	uint64_t batch;		/* the journal batch holding its start */
 	int64_t started, deadline, kill_at;	/* ms; 0: none */
+	int64_t timeout_ms;	/* its own timeout; 0: none */
 	int timed_out, stopped;
 	int job_timeout;	/* stopped by the job's timeout, not its own */
 	int log;		/* the masked log file, once there is output */
@@ -105,6 +106,7 @@ struct sched {
 	int failed;		/* a step failed */
 	int journal_broken;
 	struct jwriter *w;	/* writes the journal, in a thread of its own */
+	int launched;		/* the ledger of processes made (resume.h) */
 	pid_t *killed;		/* pids (groups as -pgid) killed: reap at the end */
 	size_t nkilled, capkilled;
 	int rollback_failed;	/* a rollback action failed: stop undoing */
@@ -598,8 +600,7 @@ start(struct sched *s, size_t i, enum kind kind)
 
 	a->started = now;
 	timeout = kind == K_ROLLBACK ? act->timeout_ms : st->timeout_ms;
-	if (timeout > 0)
-		a->deadline = now + timeout;
+	a->timeout_ms = timeout > 0 ? timeout : 0;
 	memset(&ja, 0, sizeof(ja));
 	ja.id = a->id;
 	ja.run = s->r->run_id;
@@ -620,7 +621,6 @@ start(struct sched *s, size_t i, enum kind kind)
 	t->state = T_ACTIVE;
 	xgrow(&s->a, &s->capa, s->na + 1, sizeof(*s->a));
 	s->a[s->na++] = a;
-	ui_step_started(s->r->ui, inst_id(s, i), kname, a->n, now);
 	return 0;
 }
 
@@ -636,8 +636,14 @@ launch(struct sched *s, struct attempt *a)
 	spec.argv = a->argv;
 	spec.envp = a->env.v;
 	spec.dir = a->dir;
+	launched_note(s->launched, a->id);
 	r = proc_spawn(&a->proc, &spec);
 	a->launched = 1;
+	a->started = now_ms();
+	if (a->timeout_ms)
+		a->deadline = a->started + a->timeout_ms;
+	ui_step_started(s->r->ui, inst_id(s, a->task), kind_names[a->kind],
+		a->n, a->started);
 	if (r == 0) {
 		a->pid_start = proc_start_time(a->proc.pid);
 	} else {
@@ -1151,10 +1157,12 @@ static void
 seal_and_launch(struct sched *s)
 {
 	uint64_t batch = jwriter_seal(s->w), durable = 0;
-	size_t i;
+	size_t i, running = 0;
 
 	if (jwriter_durable(s->w, &durable) < 0)
 		jfail(s);
+	for (i = 0; i < s->na; i++)
+		running += s->a[i]->launched && !s->a[i]->done;
 	for (i = 0; i < s->na; i++) {
 		struct attempt *a = s->a[i];
 
@@ -1162,18 +1170,29 @@ seal_and_launch(struct sched *s)
 			continue;
 		if (!a->batch)
 			a->batch = batch;
-		if (s->journal_broken || a->stopped) {
+		if (s->journal_broken || a->stopped || a->timed_out) {
 			/* Never made: the journal failed, or the run was
 			 * stopped while its start was being recorded. */
 			a->launched = a->done = a->stopped = 1;
 			a->status = 0;
-		} else if (a->batch <= durable) {
+		} else if (a->batch <= durable && running < (size_t)s->jobs) {
+			running++;
 			launch(s, a);
 			if (a->proc.pid)
 				jw_set_pid(s->w, a->id, (long)a->proc.pid,
 					a->pid_start, proc_boot_id());
 		}
 	}
+}
+
+static size_t
+unlaunched(const struct sched *s)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < s->na; i++)
+		n += !s->a[i]->launched;
+	return n;
 }
 
 /* Start what can start now. In the forward phase: ready steps, up to
@@ -1198,8 +1217,11 @@ start_ready(struct sched *s, int64_t now)
 			i++;
 		}
 	}
-	while (!s->stopping && s->na < (size_t)s->jobs &&
-	    s->rhead != s->rtail) {
+	/* Up to -j steps run, and up to -j more may have their start
+	 * recorded meanwhile, so that a step can follow one that ends
+	 * without waiting for the journal. */
+	while (!s->stopping && s->na < 2 * (size_t)s->jobs &&
+	    unlaunched(s) < (size_t)s->jobs && s->rhead != s->rtail) {
 		size_t t = s->ready[s->rhead++ % (s->p->n + 1)];
 		const struct step *st = inst_step(s, t);
 
@@ -1577,6 +1599,7 @@ sched_run(struct sched_run *r, const struct sched_opts *o)
 	proc_init();
 	srand((unsigned)(now_ms() ^ getpid()));
 
+	s.launched = launched_open(r->logdir);
 	s.w = jwriter_start(r->journal);
 	journal_steps_added(&s);
 
@@ -1704,6 +1727,8 @@ sched_run(struct sched_run *r, const struct sched_opts *o)
 				free(s.t[i].out[k]);
 			free(s.t[i].out);
 		}
+		if (s.launched >= 0)
+			close(s.launched);
 		free(spread_stack);
 		spread_stack = NULL;
 		spread_top = spread_cap = 0;
