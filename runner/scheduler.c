@@ -75,6 +75,7 @@ struct attempt {
 	const char *dir;	/* where, the job's directory or own_dir */
 	char *own_dir;
 	int launched;		/* its process was made (or could not be) */
+	int never;		/* its start was recorded, its process not made */
 	uint64_t batch;		/* the journal batch holding its start */
 	int64_t started, deadline, kill_at;	/* ms; 0: none */
 	int64_t timeout_ms;	/* its own timeout; 0: none */
@@ -903,6 +904,21 @@ finish_attempt(struct sched *s, struct attempt *a)
 	struct buf data = {0};
 	char whybuf[160];
 
+	if (a->never) {
+		/* It never ran: nothing to say but that. */
+		jw_end_attempt(s->w, a->id, "not-started", -1, -1, now, NULL,
+			NULL);
+		if (a->kind == K_ROLLBACK) {
+			set_step(s, a->task, "succeeded");	/* still to undo */
+		} else {
+			set_step(s, a->task, "not-run");
+			t->state = T_DONE;
+			t->result = RES_NOT_RUN;
+			spread(s, a->task, not_run);
+		}
+		t->state = T_DONE;
+		return;
+	}
 	read_output(s, a, 1);
 	if (a->stopped)
 		state = "stopped";
@@ -1170,10 +1186,11 @@ seal_and_launch(struct sched *s)
 			continue;
 		if (!a->batch)
 			a->batch = batch;
-		if (s->journal_broken || a->stopped || a->timed_out) {
-			/* Never made: the journal failed, or the run was
-			 * stopped while its start was being recorded. */
-			a->launched = a->done = a->stopped = 1;
+		if (s->journal_broken || a->stopped || a->timed_out ||
+		    (s->stopping && !s->undo)) {
+			/* Never made: the journal failed, or the run began to
+			 * stop while its start was being recorded. */
+			a->launched = a->done = a->never = 1;
 			a->status = 0;
 		} else if (a->batch <= durable && running < (size_t)s->jobs) {
 			running++;
