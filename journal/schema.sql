@@ -53,7 +53,7 @@ CREATE TABLE attempts (
 	step_id		TEXT NOT NULL,
 	kind		TEXT NOT NULL,		-- step | if | rollback
 	attempt		INTEGER NOT NULL,	-- 1, 2, ... within its kind
-	pid		INTEGER,
+	pid		INTEGER,		-- once its process is made
 	pid_start	INTEGER,		-- the process's start time (clock
 						-- ticks after boot), with boot_id
 	boot_id		TEXT,			-- to know the pid is still it
@@ -61,7 +61,8 @@ CREATE TABLE attempts (
 	ended		INTEGER,
 	state		TEXT NOT NULL,		-- running | succeeded | failed |
 						-- timeout | stopped | skipped |
-						-- unknown
+						-- unknown | not-started (its
+						-- process was never made)
 	exit_code	INTEGER,
 	signal		INTEGER,
 	output		TEXT,			-- its last 64 KiB of output, masked
