@@ -1,11 +1,14 @@
 /*
  * show.c - reading the journal: runjob status, history and show.
  */
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "cli.h"
@@ -43,6 +46,21 @@ static const char *
 or_dash(const char *s)
 {
 	return s && *s ? s : "-";
+}
+
+/* A run recorded running whose runjob is gone (it was killed, or its
+ * machine restarted): on this host, no process has its pid. Another
+ * host's runs cannot be told apart. */
+static int
+gone(const char *state, const char *host, const char *pid)
+{
+	char me[256] = "";
+
+	if (!state || strcmp(state, "running") != 0 || !host || !pid)
+		return 0;
+	gethostname(me, sizeof(me) - 1);
+	return strcmp(me, host) == 0 && kill((pid_t)atol(pid), 0) < 0 &&
+		errno == ESRCH;
 }
 
 /* A JSON object of a row's columns; numbers stay numbers. */
@@ -148,6 +166,9 @@ history_row(void *arg, const struct jrow *row)
 		when(jrow_get(row, "started"), t, sizeof(t)),
 		took(jrow_get(row, "started"), jrow_get(row, "ended"), d,
 		sizeof(d)), jrow_get(row, "state"));
+	if (gone(jrow_get(row, "state"), jrow_get(row, "host"),
+	    jrow_get(row, "pid")))
+		buf_adds(&h->out, " (its runjob is gone: rerun to resume)");
 	if (code && strcmp(code, "0") != 0)
 		buf_addf(&h->out, " (exit %s)", code);
 	buf_addc(&h->out, '\n');
@@ -322,6 +343,9 @@ print_header(const struct runview *v)
 	printf("run %s of job %s: %s", r[R_ID], r[R_JOB], r[R_STATE]);
 	if (r[R_EXIT])
 		printf(" (exit %s)", r[R_EXIT]);
+	if (gone(r[R_STATE], r[R_HOST], r[R_PID]))
+		printf(", but its runjob (pid %s) is gone: run the job again, or "
+			"runjob resume %s, to take it up", r[R_PID], r[R_ID]);
 	printf("\n  file     %s (sha256 %.12s%s%.12s%s)\n", r[R_FILE], r[R_SHA],
 		r[R_COMMIT] ? ", commit " : "", r[R_COMMIT] ? r[R_COMMIT] : "",
 		r[R_DIRTY] && strcmp(r[R_DIRTY], "1") == 0 ?

@@ -807,4 +807,21 @@ test_expect_success 'status and history show a paused run as paused' '
 	shows paused paused
 '
 
+test_expect_success 'status and history say so when a running run'"'"'s runjob is gone' '
+	mkdir gone && cd gone &&
+	printf "runjob: 1\nname: gone\nsteps:\n  - { id: s, run: \"echo \$\$ >step.pid; touch started; sleep 5\" }\n" >gone.yaml &&
+	{ runjob run --journal "$PWD/j.db" gone.yaml >/dev/null 2>&1 & } &&
+	pid=$! &&
+	test_when_finished "kill -9 -\$(cat step.pid)" &&
+	i=0 && while ! test -f started; do sleep 0.1; i=$((i + 1)); test $i -lt 100 || return 1; done &&
+	rj status >before &&
+	test_grep -v "is gone" before &&
+	kill -9 $pid && wait $pid;
+	test "$(q "select state from runs")" = running &&
+	rj status >status.out &&
+	test_grep "running, but its runjob (pid $pid) is gone" status.out &&
+	rj history >history.out &&
+	test_grep "running (its runjob is gone: rerun to resume)" history.out
+'
+
 test_done
