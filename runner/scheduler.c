@@ -1,12 +1,13 @@
 /*
  * scheduler.c - the scheduler.
  *
- * One poll loop over the output pipes of the running steps and a
- * signalfd for SIGCHLD, SIGINT and SIGTERM, in the manner of samurai's
- * build.c. Each turn of the loop reaps what ended, starts what became
- * ready, commits every transition of the turn in one journal
- * transaction, and only then lets the new processes exec: a step's start
- * is durable before its command can run.
+ * One poll loop over the output pipes of the running steps, a signalfd
+ * for SIGCHLD, SIGINT and SIGTERM, and the journal writer's eventfd, in
+ * the manner of samurai's build.c. Each turn reaps what ended, records
+ * the starts of what became ready, and hands the turn's transitions to
+ * the journal's writer thread; a step's process is made only once the
+ * batch holding its start is durable, so no command runs that the
+ * journal does not know of.
  */
 #include <errno.h>
 #include <fcntl.h>
