@@ -3,7 +3,7 @@ test_description='runjob SIGKILLed at random moments, then rerun until done: no 
 . "$(dirname "$0")/test-lib.sh"
 
 # Rounds of kill-and-rerun; RUNJOB_CRASH_ROUNDS=500 for a long soak.
-ROUNDS=${RUNJOB_CRASH_ROUNDS:-50}
+ROUNDS=${RUNJOB_CRASH_ROUNDS:-100}
 
 # Ten steps in four waves. Each writes "start ID" and "end ID" (ID is
 # its RUNJOB_ATTEMPT_ID) to a trace file of its own, and sleeps between
