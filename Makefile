@@ -126,4 +126,5 @@ t/fuzz/replay-load: t/fuzz/fuzz-load.c $(LIB_OBJ)
 
 fuzz:
 	clang $(CPPFLAGS) $(PKG_CFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=undefined \
 		-o t/fuzz/fuzz-load t/fuzz/fuzz-load.c $(LIB_SRC) $(PKG_LIBS)

@@ -408,8 +408,9 @@ event(struct builder *b, yaml_event_t *ev)
 
 		n = f->node;
 		n->u.items = arena_alloc(b->a, count * sizeof(*n->u.items));
-		memcpy(n->u.items, b->kids + f->first,
-			count * sizeof(*n->u.items));
+		if (count)	/* kids is NULL until a first child */
+			memcpy(n->u.items, b->kids + f->first,
+				count * sizeof(*n->u.items));
 		b->nkids = f->first;
 		n->n = n->kind == NODE_MAP ? count / 2 : count;
 		if (n->kind == NODE_MAP)
