@@ -68,7 +68,7 @@ t/perf/plan-bench: t/perf/plan-bench.c $(LIB_OBJ)
 
 # Debian packages: to build, and what the tests use besides.
 BUILD_DEPS = pkg-config libyaml-dev libsqlite3-dev libgit2-dev
-TEST_DEPS = python3-jsonschema python3-yaml mandoc tmux
+TEST_DEPS = python3-jsonschema python3-yaml mandoc tmux sqlite3 git procps
 
 deps:
 	@sh t/install-deps.sh $(BUILD_DEPS)
