@@ -389,7 +389,7 @@ test_expect_success 'of fifty runjobs of one job started at once, one runs it an
 	name: locked
 	steps:
 	  - id: nap
-	    run: echo ran >>nap.count && sleep 1
+	    run: echo ran >>nap.count && i=0 && while ! test -f go && test $i -lt 300; do sleep 0.1; i=$((i + 1)); done
 	EOF
 	cat >other.yaml <<-\EOF &&
 	runjob: 1
@@ -405,6 +405,14 @@ test_expect_success 'of fifty runjobs of one job started at once, one runs it an
 		i=$((i + 1))
 		{ rj run job.yaml >out.$i 2>err.$i; echo $? >code.$i; } &
 	done &&
+	# The holder waits for the file go, so that it still holds the
+	# lock when the other 49, however slow to start, have tried.
+	n=0 &&
+	while [ "$(ls code.* 2>/dev/null | wc -l)" -lt 49 ] && [ $n -lt 600 ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done &&
+	touch go &&
 	wait &&
 	test "$(cat code.* | grep -cx 0)" = 1 &&
 	test "$(cat code.* | grep -cx 4)" = 49 &&
