@@ -815,6 +815,26 @@ test_expect_success 'status and history show a paused run as paused' '
 	shows paused paused
 '
 
+test_expect_success 'the job'"'"'s timeout does not cut a rollback short' '
+	mkdir rb-timeout && cd rb-timeout &&
+	cat >job.yaml <<-\EOF &&
+	runjob: 1
+	name: rb-timeout
+	timeout: 1s
+	on_failure: rollback
+	steps:
+	  - id: a
+	    run: "true"
+	    rollback: sleep 2 && echo undone >>undo.log
+	  - id: b
+	    needs: [a]
+	    run: "false"
+	EOF
+	test_expect_code 1 rj run job.yaml >out 2>&1 &&
+	test "$(cat undo.log)" = undone &&
+	test "$(q "select state from runs")" = rolled-back
+'
+
 test_expect_success 'status and history say so when a running run'"'"'s runjob is gone' '
 	mkdir gone && cd gone &&
 	printf "runjob: 1\nname: gone\nsteps:\n  - { id: s, run: \"echo \$\$ >step.pid; touch started; sleep 5\" }\n" >gone.yaml &&
