@@ -29,7 +29,7 @@ PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -lyaml -lsqlite3 -lgit2) -lpthread
 
 # Everything but main.c also goes into the unit tests and benchmarks.
-LIB_SRC = runner/arena.c runner/buf.c runner/check.c runner/diag.c \
+LIB_SRC = runner/arena.c runner/buf.c runner/check.c runner/clock.c runner/diag.c \
 	runner/expand.c runner/git.c runner/graph.c runner/job.c runner/json.c \
 	runner/load.c \
 	runner/env.c runner/mask.c runner/name.c runner/param.c runner/plan.c \

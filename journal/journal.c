@@ -143,25 +143,20 @@ pragma_expect(struct journal *j, const char *set, const char *get,
 	return 0;
 }
 
-/* mkdir -p of the directory part of path, mode 0700 for new ones. */
+/* mkdir -p of the directory part of path. */
 static int
 make_parent(const char *path)
 {
-	char *dir = xstrdup(path), *p;
+	const char *slash = strrchr(path, '/');
+	char *dir;
+	int r;
 
-	for (p = dir + 1; (p = strchr(p, '/')); p++) {
-		*p = '\0';
-		if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-			int r = error("cannot create directory %s: %s", dir,
-				strerror(errno));
-
-			free(dir);
-			return r;
-		}
-		*p = '/';
-	}
+	if (!slash || slash == path)
+		return 0;
+	dir = xstrndup(path, (size_t)(slash - path));
+	r = make_dirs(dir);
 	free(dir);
-	return 0;
+	return r;
 }
 
 /* Refuse what is plainly not a journal before SQLite touches it. */

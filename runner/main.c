@@ -69,18 +69,15 @@ cmd_check(int argc, char **argv)
 		nwarn = d.n - d.nerrors;
 		diags_print(&d, o.json);
 		if (o.json) {
-			printf("{\"file\":");
-			fflush(stdout);
-			{
-				struct buf b = {0};
+			struct buf b = {0};
 
-				buf_add_json(&b, argv[i]);
-				printf("%s,\"ok\":%s,\"errors\":%zu,\"warnings\":"
-					"%zu,\"steps\":%zu}\n", buf_str(&b),
-					ok ? "true" : "false", d.nerrors, nwarn,
-					l.planned ? l.plan.n : 0);
-				buf_free(&b);
-			}
+			buf_adds(&b, "{\"file\":");
+			buf_add_json(&b, argv[i]);
+			buf_addf(&b, ",\"ok\":%s,\"errors\":%zu,\"warnings\":%zu,"
+				"\"steps\":%zu}\n", ok ? "true" : "false", d.nerrors,
+				nwarn, l.planned ? l.plan.n : 0);
+			fputs(buf_str(&b), stdout);
+			buf_free(&b);
 		} else if (ok && !o.quiet) {
 			printf("%s: ok (%zu step%s in %u wave%s)\n", argv[i],
 				l.plan.n, l.plan.n == 1 ? "" : "s",

@@ -12,9 +12,9 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "proc.h"
 #include "resume.h"
-#include "scheduler.h"
 #include "sha256.h"
 #include "util.h"
 

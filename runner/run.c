@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "cli.h"
 #include "git.h"
 #include "exitcode.h"
@@ -119,34 +120,6 @@ params_json(const struct loaded *l)
 	}
 	buf_addc(&b, '}');
 	return b.s;
-}
-
-static int
-make_dirs(const char *path)
-{
-	char *p = xstrdup(path), *q;
-
-	for (q = p + 1; ; q++) {
-		if (*q != '/' && *q)
-			continue;
-		{
-			char c = *q;
-
-			*q = '\0';
-			if (mkdir(p, 0700) < 0 && errno != EEXIST) {
-				int r = error("cannot create %s: %s", p,
-					strerror(errno));
-
-				free(p);
-				return r;
-			}
-			*q = c;
-		}
-		if (!*q)
-			break;
-	}
-	free(p);
-	return 0;
 }
 
 /* A run read back from the journal, as far as taking it up needs. */

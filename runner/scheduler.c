@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "env.h"
 #include "exitcode.h"
 #include "expand.h"
@@ -122,33 +123,6 @@ struct sched {
 	int64_t deadline;	/* the job's timeout; 0: none */
 	unsigned char *mark;	/* scratch, one per step */
 };
-
-int64_t
-now_ms(void)
-{
-	static int64_t base = -1, mono0;
-	struct timespec ts;
-	int64_t mono;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	mono = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-	if (base < 0) {
-		const char *fake = getenv("RUNJOB_NOW");
-		struct tm tm;
-
-		memset(&tm, 0, sizeof(tm));
-		if (fake && strptime(fake, "%Y-%m-%dT%H:%M:%SZ", &tm)) {
-			base = (int64_t)timegm(&tm) * 1000;
-		} else {
-			clock_gettime(CLOCK_REALTIME, &ts);
-			base = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-		}
-		mono0 = mono;
-	}
-	/* The wall clock at start, advanced by the monotonic clock: a
-	 * clock step during a run does not bend its durations. */
-	return base + (mono - mono0);
-}
 
 /* The journal cannot be written: start nothing more. */
 static void

@@ -52,7 +52,5 @@ int sched_dry_run(const struct plan *p, const struct mask *m,
 /* 1 when --only / --from name a step or instance of the plan. */
 int sched_names_step(const struct plan *p, const char *name);
 
-/* Milliseconds since the epoch, from RUNJOB_NOW when set. */
-int64_t now_ms(void);
 
 #endif

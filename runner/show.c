@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "cli.h"
 #include "exitcode.h"
 #include "journal.h"
@@ -22,15 +23,7 @@
 static const char *
 when(const char *ms, char *buf, size_t n)
 {
-	time_t t;
-	struct tm tm;
-
-	if (!ms)
-		return "-";
-	t = (time_t)(strtoll(ms, NULL, 10) / 1000);
-	gmtime_r(&t, &tm);
-	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return buf;
+	return ms ? clock_utc(strtoll(ms, NULL, 10), buf, n) : "-";
 }
 
 static const char *

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "ui.h"
 #include "util.h"
 
@@ -63,17 +64,6 @@ ui_duration(int64_t ms, char *buf, size_t n)
 	else
 		snprintf(buf, n, "%dh%02dm", (int)(ms / 3600000),
 			(int)(ms / 60000 % 60));
-	return buf;
-}
-
-static const char *
-stamp(int64_t at, char *buf, size_t n)
-{
-	time_t t = (time_t)(at / 1000);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	return buf;
 }
 
@@ -167,7 +157,7 @@ ui_run_started(struct ui *u, const char *job, const char *file, int64_t at)
 	if (u->quiet)
 		return;
 	if (u->mode == UI_PLAIN)
-		buf_addf(&b, "%s ", stamp(at, t, sizeof(t)));
+		buf_addf(&b, "%s ", clock_utc(at, t, sizeof(t)));
 	buf_addf(&b, "runjob: run %s%s%s of job %s (%s)\n", color(u, C_BOLD),
 		u->run, color(u, C_RESET), job, file);
 	emit(&b);
@@ -220,7 +210,7 @@ ui_step_started(struct ui *u, const char *step, const char *kind,
 		return;
 	}
 	if (u->mode == UI_PLAIN && !u->quiet) {
-		buf_addf(&b, "%s %s: %s%s", stamp(at, t, sizeof(t)), step,
+		buf_addf(&b, "%s %s: %s%s", clock_utc(at, t, sizeof(t)), step,
 			strcmp(kind, "step") == 0 ? "started" : kind,
 			strcmp(kind, "step") == 0 ? "" : " started");
 		if (attempt > 1)
@@ -253,7 +243,7 @@ ui_step_line(struct ui *u, const char *step, int attempt, const char *line,
 		return;
 	erase(u);
 	if (u->mode == UI_PLAIN)
-		buf_addf(&b, "%s ", stamp(at, t, sizeof(t)));
+		buf_addf(&b, "%s ", clock_utc(at, t, sizeof(t)));
 	buf_addf(&b, "%s%s |%s ", color(u, C_DIM), step, color(u, C_RESET));
 	buf_add(&b, line, len);
 	buf_adds(&b, "\n");
@@ -303,7 +293,7 @@ ui_step_finished(struct ui *u, const char *step, const char *kind,
 		return;
 	erase(u);
 	if (u->mode == UI_PLAIN)
-		buf_addf(&b, "%s ", stamp(at, t, sizeof(t)));
+		buf_addf(&b, "%s ", clock_utc(at, t, sizeof(t)));
 	if (strcmp(kind, "step") != 0)
 		buf_addf(&b, "%s of ", kind);
 	buf_addf(&b, "%s: %s%s%s", step, color(u, c), state,
@@ -347,7 +337,7 @@ ui_note(struct ui *u, int64_t at, const char *fmt, ...)
 	} else {
 		erase(u);
 		if (u->mode == UI_PLAIN)
-			buf_addf(&b, "%s ", stamp(at, t, sizeof(t)));
+			buf_addf(&b, "%s ", clock_utc(at, t, sizeof(t)));
 		buf_addf(&b, "runjob: %s\n", msg);
 	}
 	free(msg);
@@ -377,7 +367,7 @@ ui_run_finished(struct ui *u, const char *state, int exit_code,
 	}
 	erase(u);
 	if (u->mode == UI_PLAIN)
-		buf_addf(&b, "%s ", stamp(at, t, sizeof(t)));
+		buf_addf(&b, "%s ", clock_utc(at, t, sizeof(t)));
 	buf_addf(&b, "runjob: run %s %s%s%s after %s (exit %d)\n", u->run,
 		color(u, c), state, color(u, C_RESET),
 		ui_duration(duration, d, sizeof(d)), exit_code);

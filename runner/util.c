@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "util.h"
 
@@ -131,6 +132,31 @@ xgrow(void *v, size_t *cap, size_t need, size_t size)
 		n *= 2;
 	*vp = xreallocarray(*vp, n, size);
 	*cap = n;
+}
+
+int
+make_dirs(const char *path)
+{
+	char *p = xstrdup(path), *q;
+
+	for (q = p + 1; ; q++) {
+		char c = *q;
+
+		if (c != '/' && c)
+			continue;
+		*q = '\0';
+		if (mkdir(p, 0700) < 0 && errno != EEXIST) {
+			int r = error("cannot create %s: %s", p, strerror(errno));
+
+			free(p);
+			return r;
+		}
+		*q = c;
+		if (!c)
+			break;
+	}
+	free(p);
+	return 0;
 }
 
 uint64_t

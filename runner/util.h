@@ -38,6 +38,10 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * least `need` elements. */
 void xgrow(void *v, size_t *cap, size_t need, size_t size);
 
+/* mkdir -p: path and its parents, new ones mode 0700. Returns 0 or -1
+ * with a message. */
+int make_dirs(const char *path);
+
 /* FNV-1a of a string, for the open-addressed tables of ids. */
 uint64_t hash_str(const char *s);
 
