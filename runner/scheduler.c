@@ -122,6 +122,7 @@ struct sched {
 	int any_outputs;	/* some step declares outputs */
 	int64_t deadline;	/* the job's timeout; 0: none */
 	unsigned char *mark;	/* scratch, one per step */
+	size_t *scratch;	/* scratch, one per step and one more */
 };
 
 /* The journal cannot be written: start nothing more. */
@@ -314,39 +315,34 @@ xpand(struct xctx *x, const char *str)
 
 /* The environment. */
 
+/* The outputs of every ancestor of inst. A breadth-first walk whose
+ * queue is also the list of marks to clear; the queue is the scheduler's
+ * scratch, allocated once, as this runs at every step start. */
 static void
 add_ancestor_outputs(struct sched *s, struct env *e, size_t inst)
 {
-	size_t st = s->p->v[inst].step, *stack, top = 0, nseen = 0, *seen, j, k;
+	size_t *queue = s->scratch, head = 0, tail = 0, j, k;
 
 	if (!s->any_outputs)
 		return;
-	stack = xreallocarray(NULL, s->g->n + 1, sizeof(*stack));
-	seen = xreallocarray(NULL, s->g->n + 1, sizeof(*seen));
-	stack[top++] = st;
-	while (top) {
-		size_t v = stack[--top];
+	queue[tail++] = s->p->v[inst].step;
+	while (head < tail) {
+		size_t v = queue[head++];
 
 		for (j = s->g->dep_start[v]; j < s->g->dep_start[v + 1]; j++) {
-			size_t u = s->g->deps[j];
+			size_t u = s->g->deps[j], o;
 
 			if (s->mark[u])
 				continue;
 			s->mark[u] = 1;
-			seen[nseen++] = u;
-			stack[top++] = u;
-			for (k = s->p->first[u]; k < s->p->first[u + 1]; k++) {
-				size_t o;
-
+			queue[tail++] = u;
+			for (k = s->p->first[u]; k < s->p->first[u + 1]; k++)
 				for (o = 0; o < s->t[k].nout; o++)
 					env_put(e, s->t[k].out[o]);
-			}
 		}
 	}
-	for (j = 0; j < nseen; j++)
-		s->mark[seen[j]] = 0;
-	free(seen);
-	free(stack);
+	for (j = 1; j < tail; j++)
+		s->mark[queue[j]] = 0;
 }
 
 static void
@@ -1443,6 +1439,7 @@ sched_dry_run(const struct plan *p, const struct mask *m, const char *dir)
 	s.g = p->g;
 	s.t = xcalloc(p->n + 1, sizeof(*s.t));
 	s.mark = xcalloc(s.g->n + 1, 1);
+	s.scratch = xcalloc(s.g->n + 1, sizeof(*s.scratch));
 	base_env(&s);
 	env_set(&s.base, "RUNJOB_DRY_RUN", "1");
 	for (i = 0; i < s.g->n; i++) {
@@ -1504,6 +1501,7 @@ sched_dry_run(const struct plan *p, const struct mask *m, const char *dir)
 	env_free(&s.base);
 	free(s.t);
 	free(s.mark);
+	free(s.scratch);
 	return code;
 }
 
@@ -1568,6 +1566,7 @@ sched_run(struct sched_run *r, const struct sched_opts *o)
 	s.t = xcalloc(s.p->n + 1, sizeof(*s.t));
 	s.ready = xcalloc(s.p->n + 1, sizeof(*s.ready));
 	s.mark = xcalloc(s.g->n + 1, 1);
+	s.scratch = xcalloc(s.g->n + 1, sizeof(*s.scratch));
 	if (s.job->timeout_ms > 0)
 		s.deadline = now_ms() + s.job->timeout_ms;
 	for (i = 0; i < s.job->nsteps; i++)
@@ -1730,6 +1729,7 @@ sched_run(struct sched_run *r, const struct sched_opts *o)
 		free(s.t);
 		free(s.ready);
 		free(s.mark);
+		free(s.scratch);
 		free(s.a);
 		free(s.delayed);
 		free(s.killed);
