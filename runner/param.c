@@ -30,9 +30,9 @@ param_index(const struct job *job, const char *name, size_t len)
 }
 
 static const char *const *
-param_names(const struct job *job)
+param_names(struct job *job)
 {
-	const char **v = arena_calloc((struct arena *)&job->arena,
+	const char **v = arena_calloc(&job->arena,
 		job->nparams + 1, sizeof(*v));
 	size_t i;
 
