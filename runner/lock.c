@@ -8,10 +8,31 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lock.h"
 #include "util.h"
+
+/* Who holds the lock, from its file. The holder writes it right after
+ * taking the lock: a file still empty is read again for a moment. */
+static void
+read_holder(int fd, char *holder, size_t n)
+{
+	int tries;
+
+	for (tries = 0; tries < 100; tries++) {
+		struct timespec ts = { 0, 10 * 1000000 };
+		ssize_t r = pread(fd, holder, n - 1, 0);
+
+		holder[r > 0 ? r : 0] = '\0';
+		holder[strcspn(holder, "\n")] = '\0';
+		if (holder[0])
+			return;
+		nanosleep(&ts, NULL);
+	}
+	snprintf(holder, n, "another runjob, which did not say who it is");
+}
 
 int
 joblock_take(struct joblock *l, const char *jpath, const char *job,
@@ -42,16 +63,21 @@ joblock_take(struct joblock *l, const char *jpath, const char *job,
 			close(fd);
 			goto out;
 		}
-		r = pread(fd, holder, n - 1, 0);
-		holder[r > 0 ? r : 0] = '\0';
-		holder[strcspn(holder, "\n")] = '\0';
-		if (!holder[0])
-			snprintf(holder, n, "another runjob (just starting)");
+		read_holder(fd, holder, n);
 		close(fd);
 		r = 1;
 		goto out;
 	}
 	l->fd = fd;
+	/* Say who holds it at once, so that a runjob that finds it taken
+	 * can name the holder; the run id follows (joblock_describe). */
+	{
+		char host[256] = "?", who[320];
+
+		gethostname(host, sizeof(host) - 1);
+		snprintf(who, sizeof(who), "pid %ld on %s", (long)getpid(), host);
+		joblock_describe(l, who);
+	}
 	r = 0;
 out:
 	free(path);
