@@ -11,7 +11,7 @@ PREFIX ?= /usr/local
 BINDIR = $(PREFIX)/bin
 MANDIR = $(PREFIX)/share/man
 PKG_CONFIG ?= pkg-config
-PKGS = yaml-0.1 sqlite3 libgit2
+PKGS = yaml-0.1 sqlite3 libgit2 hiredis
 
 CC ?= cc
 CFLAGS ?= -O2 -g
@@ -26,7 +26,7 @@ LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 CPPFLAGS += -D_GNU_SOURCE -DRUNJOB_VERSION='"$(VERSION)"' -Irunner -Ijournal
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -lyaml -lsqlite3 -lgit2) -lpthread
+PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -lyaml -lsqlite3 -lgit2 -lhiredis) -lpthread
 
 # Everything but main.c also goes into the unit tests and benchmarks.
 LIB_SRC = runner/arena.c runner/buf.c runner/check.c runner/clock.c runner/diag.c \
@@ -62,13 +62,18 @@ t/unit/%: t/unit/%.c t/unit/tap.h $(LIB_OBJ)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARNINGS) -o $@ $< \
 		$(LIB_OBJ) $(LDFLAGS) $(PKG_LIBS)
 
+t/perf/redis-baseline: t/perf/redis-baseline.c
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARNINGS) -o $@ $< \
+		$(LDFLAGS) $(PKG_LIBS)
+
 t/perf/plan-bench: t/perf/plan-bench.c $(LIB_OBJ)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARNINGS) -o $@ $< \
 		$(LIB_OBJ) $(LDFLAGS) $(PKG_LIBS)
 
 # Debian packages: to build, and what the tests use besides.
-BUILD_DEPS = pkg-config libyaml-dev libsqlite3-dev libgit2-dev
-TEST_DEPS = python3-jsonschema python3-yaml mandoc tmux sqlite3 git procps
+BUILD_DEPS = pkg-config libyaml-dev libsqlite3-dev libgit2-dev libhiredis-dev
+TEST_DEPS = python3-jsonschema python3-yaml python3-redis mandoc tmux sqlite3 git \
+	procps redis-server redis-tools
 
 deps:
 	@sh t/install-deps.sh $(BUILD_DEPS)
@@ -93,11 +98,12 @@ check: test-deps
 	@$(MAKE) --no-print-directory runjob $(UNIT_BIN) t/fuzz/replay-load
 	RUNJOB_SANITIZE=$(SANITIZE) prove -j2 $(UNIT_BIN) t/t[0-9]*.sh
 
-bench: runjob t/perf/plan-bench
+bench: runjob t/perf/plan-bench t/perf/redis-baseline
 	sh t/perf/check-bench.sh
 	./t/perf/plan-bench 10000 100000 1000000
 	sh t/perf/run-bench.sh
 	sh t/perf/resume-bench.sh
+	sh t/perf/redis-bench.sh
 
 install: runjob
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
@@ -112,7 +118,7 @@ uninstall:
 		$(DESTDIR)$(MANDIR)/man5/runjob-job.5
 
 clean:
-	rm -f runjob runner/*.o journal/*.o journal/schema.c $(UNIT_BIN) t/perf/plan-bench t/fuzz/replay-load t/fuzz/fuzz-load
+	rm -f runjob runner/*.o journal/*.o journal/schema.c $(UNIT_BIN) t/perf/plan-bench t/perf/redis-baseline t/fuzz/replay-load t/fuzz/fuzz-load
 	rm -rf t/trash
 
 .PHONY: all deps test-deps demo check bench install uninstall clean fuzz
