@@ -29,12 +29,13 @@ PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -lyaml -lsqlite3 -lgit2 -lhiredis) -lpthread
 
 # Everything but main.c also goes into the unit tests and benchmarks.
-LIB_SRC = runner/arena.c runner/buf.c runner/check.c runner/clock.c runner/diag.c \
+LIB_SRC = runner/action.c runner/arena.c runner/buf.c runner/check.c runner/clock.c runner/diag.c \
 	runner/expand.c runner/git.c runner/graph.c runner/job.c runner/json.c \
 	runner/load.c \
 	runner/env.c runner/mask.c runner/name.c runner/param.c runner/plan.c \
 	runner/lock.c runner/proc.c runner/resume.c runner/scheduler.c runner/ui.c \
-	runner/sha256.c \
+	runner/redis.c runner/redis_copy.c runner/redis_verify.c runner/rkey.c \
+	runner/rtype.c runner/sha256.c \
 	runner/util.c journal/journal.c journal/schema.c journal/writer.c
 LIB_OBJ = $(LIB_SRC:.c=.o)
 # The commands, only in runjob itself.

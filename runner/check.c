@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "action.h"
 #include "check.h"
 #include "expand.h"
 #include "util.h"
@@ -143,6 +144,52 @@ not_yet(const struct job *job, struct diags *d, struct mark at,
 		"by this runjob; %s", what, why);
 }
 
+/* A value for runjob check: literal ones as they are; one with an
+ * expression is known only at run time, so it is left out, but for the
+ * server URLs, which are required, and stand in as a valid one. */
+static const char *
+literal(void *arg, const char *name, const char *value)
+{
+	(void)arg;
+	if (!strstr(value, "${{"))
+		return value;
+	if (strcmp(name, "source") == 0 || strcmp(name, "target") == 0)
+		return "redis://127.0.0.1:6379/0";
+	return NULL;
+}
+
+/* A built-in's settings, checked by the code that will read them. */
+static void
+check_builtin(struct scope *sc, const struct action *a)
+{
+	const char *name = action_name(a->kind), *bad = NULL;
+	struct acfg c;
+	char err[1024] = "";
+	size_t i;
+	int r;
+
+	acfg_from_node(&c, name, a->config, literal, NULL);
+	c.err = err;
+	c.errlen = sizeof(err);
+	c.err_name = &bad;
+	r = a->kind == ACT_REDIS_COPY ? redis_copy_check(&c) :
+		redis_verify_check(&c);
+	if (r < 0) {
+		struct mark at = a->at;
+
+		/* At the value that is wrong, when it was written. */
+		for (i = 0; bad && a->config && a->config->kind == NODE_MAP &&
+		    i < a->config->n; i++)
+			if (strcmp(a->config->u.items[2 * i]->u.str, bad) == 0) {
+				at.line = a->config->u.items[2 * i + 1]->line;
+				at.col = a->config->u.items[2 * i + 1]->col;
+			}
+		diag_error(sc->d, sc->job->file, at.line, at.col, "%s: %s",
+			name, err);
+	}
+	acfg_free(&c);
+}
+
 static void
 check_action(struct scope *sc, const struct action *a, const char *what)
 {
@@ -152,6 +199,10 @@ check_action(struct scope *sc, const struct action *a, const char *what)
 		return;
 	snprintf(field, sizeof(field), "%s", action_name(a->kind));
 	check_config(sc, a->config, field);
+	if (a->kind == ACT_REDIS_COPY || a->kind == ACT_REDIS_VERIFY) {
+		check_builtin(sc, a);
+		return;
+	}
 	snprintf(field, sizeof(field), "the built-in action '%s'",
 		action_name(a->kind));
 	not_yet(sc->job, sc->d, a->at, field, what);

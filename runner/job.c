@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "action.h"
 #include "job.h"
 #include "name.h"
 #include "util.h"
@@ -60,10 +61,10 @@ static const struct builtin {
 } builtins[] = {
 	{ "redis.copy", ACT_REDIS_COPY, { "source", "target", "match",
 		"types", "on_conflict", "ttl", "batch", "connections",
-		"big_key", "verify", "method", NULL } },
+		"big_key", "verify", "method", "io_timeout", NULL } },
 	{ "redis.verify", ACT_REDIS_VERIFY, { "source", "target", "match",
 		"types", "mode", "rounds", "interval", "ttl_tolerance",
-		"both_ways", NULL } },
+		"both_ways", "batch", "connections", "io_timeout", NULL } },
 	{ "sqlite.exec", ACT_SQLITE_EXEC, { "db", "sql", "file", NULL } },
 	{ "sqlite.sync", ACT_SQLITE_SYNC, { "source", "target", "tables",
 		"key", "changed_column", "delete", "batch", NULL } },
@@ -504,6 +505,44 @@ for_each(struct ctx *c, struct step *s, const struct node *n)
 	}
 }
 
+/* A built-in's outputs (KEYS_COPIED, ...) are exported like declared
+ * ones: all of them, or those its outputs: list names. */
+static void
+builtin_outputs(struct ctx *c, struct step *s, const char *where)
+{
+	const char *const *names = action_outputs(action_name(s->action.kind));
+	size_t i, n = 0;
+
+	if (!names)
+		return;
+	for (i = 0; i < s->noutputs; i++) {
+		size_t k;
+
+		for (k = 0; names[k]; k++)
+			if (s->outputs[i] && strcmp(s->outputs[i], names[k]) == 0)
+				break;
+		if (!names[k])
+			diag_error(c->d, c->file, s->outputs_at[i].line,
+				s->outputs_at[i].col, "%s: %s gives no output "
+				"'%s'; it gives %s", where,
+				action_name(s->action.kind), s->outputs[i],
+				strcmp(names[0], "KEYS_COPIED") == 0 ?
+				"KEYS_COPIED, KEYS_SKIPPED, KEYS_EXPIRED, BYTES" :
+				"KEYS_CHECKED, KEYS_MISMATCHED");
+	}
+	if (s->outputs_given)
+		return;
+	while (names[n])
+		n++;
+	s->outputs = arena_alloc(c->a, n * sizeof(*s->outputs));
+	s->outputs_at = arena_alloc(c->a, n * sizeof(*s->outputs_at));
+	for (i = 0; i < n; i++) {
+		s->outputs[i] = names[i];
+		s->outputs_at[i] = s->action.at;
+	}
+	s->noutputs = n;
+}
+
 static void
 step(struct ctx *c, struct step *s, const struct node *n)
 {
@@ -577,6 +616,7 @@ step(struct ctx *c, struct step *s, const struct node *n)
 				&s->outputs_at);
 			long j;
 
+			s->outputs_given = 1;
 			s->noutputs = count > 0 ? (size_t)count : 0;
 			for (j = 0; j < count; j++)
 				name_check_var(s->outputs[j], "output", c->d,
@@ -603,6 +643,8 @@ step(struct ctx *c, struct step *s, const struct node *n)
 			"'redis.copy:'", where);
 	else if (s->action.shell && s->action.kind != ACT_RUN)
 		ERR(c, n, "%s: 'shell' applies only to 'run'", where);
+	else if (s->action.kind != ACT_RUN)
+		builtin_outputs(c, s, where);
 }
 
 static void

@@ -93,9 +93,10 @@ struct step {
 	struct retry retry;
 	struct mark retry_at;
 	enum on_unknown on_unknown;
-	const char **outputs;
+	const char **outputs;	/* a built-in's own unless outputs: says */
 	struct mark *outputs_at;
 	size_t noutputs;
+	int outputs_given;	/* outputs: was written */
 	struct kv *env;
 	size_t nenv;
 	const char *dir;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "action.h"
 #include "buf.h"
 #include "cli.h"
 #include "diag.h"
@@ -212,6 +213,9 @@ static const struct command commands[] = {
 	  "--json             print the run, its attempts and events as JSON\n"
 	  "--csv              print the events as CSV\n"
 	  "--journal PATH     the journal to read\n" },
+	{ "action", cmd_action, "action redis.copy | redis.verify",
+	  "run a step's built-in action; runjob starts this itself, with the step's settings in its environment",
+	  "" },
 	{ "help", cmd_help, "help [COMMAND]",
 	  "show the commands, or one command's options", "" },
 	{ "version", cmd_version, "version",

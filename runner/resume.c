@@ -155,6 +155,33 @@ output_row(void *arg, const struct jrow *row)
 	return 0;
 }
 
+/* A built-in's progress, to go on from at its next attempt. */
+static int
+checkpoint_row(void *arg, const struct jrow *row)
+{
+	struct loading *ld = arg;
+	const char *step = jrow_get(row, "step_id");
+	long i;
+
+	if (!step || strcmp(jrow_get(row, "kind"), "checkpoint") != 0 ||
+	    (i = index_find(&ld->x, step)) < 0)
+		return 0;
+	free(ld->p->v[i].checkpoint);	/* the last one counts */
+	ld->p->v[i].checkpoint = xstrdup(jrow_get(row, "data"));
+	return 0;
+}
+
+static int
+has_builtin(const struct plan *plan)
+{
+	size_t i;
+
+	for (i = 0; i < plan->job->nsteps; i++)
+		if (plan->job->steps[i].action.kind != ACT_RUN)
+			return 1;
+	return 0;
+}
+
 int
 prior_load(struct prior *p, struct journal *j, const char *run,
 	const struct plan *plan)
@@ -169,7 +196,9 @@ prior_load(struct prior *p, struct journal *j, const char *run,
 	index_build(&ld.x, plan);
 	r = journal_steps(j, run, step_row, &ld) < 0 ||
 		journal_attempts(j, run, attempt_row, &ld) < 0 ||
-		journal_outputs(j, run, output_row, &ld) < 0 ? -1 : 0;
+		journal_outputs(j, run, output_row, &ld) < 0 ||
+		(has_builtin(plan) &&
+		journal_events(j, run, checkpoint_row, &ld) < 0) ? -1 : 0;
 	free(ld.x.slots);
 	/* A step settled as succeeded by runjob resolve has no succeeded
 	 * attempt: its last attempt's end stands for when it was done. */
@@ -195,6 +224,7 @@ prior_free(struct prior *p)
 		free(ps->orphan);
 		free(ps->orphan_kind);
 		free(ps->orphan_boot);
+		free(ps->checkpoint);
 	}
 	for (i = 0; i < p->ngone; i++)
 		free(p->gone[i]);

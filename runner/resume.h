@@ -24,6 +24,7 @@ struct prior_step {
 	int64_t last_ended;	/* when its last attempt ended */
 	char **out;		/* outputs, "NAME=VALUE" (masked values) */
 	size_t nout;
+	char *checkpoint;	/* a built-in's last checkpoint (JSON); NULL */
 	/* An attempt recorded as running, whose runjob died. */
 	char *orphan;		/* its id; NULL: none */
 	char *orphan_kind;	/* step, if or rollback */

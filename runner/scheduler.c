@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "action.h"
 #include "buf.h"
 #include "clock.h"
 #include "env.h"
@@ -59,6 +60,8 @@ struct task {
 	int64_t next_at;	/* T_DELAY: when to try again */
 	char **out;		/* its outputs, "NAME=VALUE", once succeeded */
 	size_t nout;
+	char *checkpoint;	/* a built-in's last checkpoint: its next try
+				 * goes on from there */
 };
 
 /* What a process runs for its step. */
@@ -90,6 +93,8 @@ struct attempt {
 	struct buf tail;	/* the last TAIL_MAX bytes, masked */
 	int done;		/* reaped */
 	int status;
+	int builtin;		/* runs `runjob action`: it reports back */
+	int64_t progress_at;	/* when its progress was last printed */
 };
 
 struct sched {
@@ -494,6 +499,56 @@ step_dir(struct sched *s, size_t i, const char *dir, char **own)
 	return *own;
 }
 
+/* runjob itself, to run the built-in actions: found once, as the path
+ * of the running program. */
+static const char *
+self_path(void)
+{
+	static char path[4096];
+
+	if (!path[0]) {
+		ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+
+		if (n <= 0)
+			fatal("cannot find the runjob program in /proc/self/exe: "
+				"%s", strerror(errno));
+		path[n] = '\0';
+	}
+	return path;
+}
+
+static const char *
+config_value(void *arg, const char *name, const char *value)
+{
+	(void)name;
+	return xpand(arg, value);
+}
+
+/* argv and environment for a built-in action: `runjob action NAME`, its
+ * settings expanded into RUNJOB_ACTION_CONFIG, never on the command
+ * line where a password would show. */
+static char **
+builtin_argv(struct sched *s, const struct action *act, size_t inst,
+	struct env *e)
+{
+	struct xctx x = { .s = s, .inst = inst };
+	struct acfg c;
+	struct buf json = {0};
+	char **v = xcalloc(4, sizeof(*v));
+
+	acfg_from_node(&c, action_name(act->kind), act->config, config_value,
+		&x);
+	acfg_json(&c, &json);
+	env_set(e, "RUNJOB_ACTION_CONFIG", buf_str(&json));
+	acfg_free(&c);
+	buf_free(&json);
+	buf_free(&x.tmp);
+	v[0] = xstrdup(self_path());
+	v[1] = xstrdup("action");
+	v[2] = xstrdup(action_name(act->kind));
+	return v;
+}
+
 static const char *const kind_names[] = { "if", "step", "rollback" };
 
 static void emit_line(struct sched *s, struct attempt *a, char *line,
@@ -563,10 +618,16 @@ start(struct sched *s, size_t i, enum kind kind)
 				xpand(&x, act->env[k].value));
 	}
 	buf_free(&x.tmp);
-	if (kind == K_IF)
+	if (kind == K_IF) {
 		a->argv = shell_argv(NULL, st->if_);
-	else if (act->shell || !simple_command(act->run, &a->argv))
+	} else if (act->kind != ACT_RUN) {
+		a->builtin = 1;
+		a->argv = builtin_argv(s, act, i, &a->env);
+		if (kind == K_STEP && t->checkpoint)
+			env_set(&a->env, "RUNJOB_CHECKPOINT", t->checkpoint);
+	} else if (act->shell || !simple_command(act->run, &a->argv)) {
 		a->argv = shell_argv(act->shell, act->run);
+	}
 	sdir = kind == K_ROLLBACK && act->dir ? act->dir : st->dir;
 	a->dir = step_dir(s, i, sdir, &a->own_dir);
 
@@ -633,6 +694,51 @@ launch(struct sched *s, struct attempt *a)
 	env_free(&a->env);
 }
 
+/* How often a built-in's progress becomes a line of output when there
+ * is no live view: RUNJOB_PROGRESS_INTERVAL milliseconds, 10 s unless
+ * set. */
+static int64_t
+progress_interval(void)
+{
+	const char *v = getenv("RUNJOB_PROGRESS_INTERVAL");
+	long long ms;
+
+	return v && (ms = atoll(v)) > 0 ? ms : 10000;
+}
+
+/* What a built-in action reports besides its output: a checkpoint for
+ * the journal (and its next try), or progress for the live view and,
+ * now and then, a line of output. */
+static void
+action_report(struct sched *s, struct attempt *a, const char *what)
+{
+	size_t cl = strlen(ACTION_CHECKPOINT), pl = strlen(ACTION_PROGRESS);
+	int64_t now = now_ms();
+
+	if (strncmp(what, ACTION_CHECKPOINT, cl) == 0) {
+		struct buf data = {0};
+		struct task *t = &s->t[a->task];
+
+		if (a->kind != K_STEP)
+			return;
+		free(t->checkpoint);
+		t->checkpoint = xstrdup(what + cl);
+		buf_adds(&data, what + cl);
+		event(s, "checkpoint", inst_id(s, a->task), &data);
+		buf_free(&data);
+	} else if (strncmp(what, ACTION_PROGRESS, pl) == 0) {
+		ui_step_progress(s->r->ui, inst_id(s, a->task), what + pl, now);
+		if (s->r->ui->mode != UI_TTY &&
+		    now - a->progress_at >= progress_interval()) {
+			char *line = xasprintf("progress: %s", what + pl);
+
+			a->progress_at = now;
+			emit_line(s, a, line, strlen(line));
+			free(line);
+		}
+	}
+}
+
 /* Output. */
 
 static void
@@ -667,6 +773,12 @@ emit_line(struct sched *s, struct attempt *a, char *line, size_t len)
 {
 	struct buf m = {0};
 	size_t i;
+
+	if (a->builtin && len && line[0] == ACTION_MARK) {
+		line[len] = '\0';
+		action_report(s, a, line + 1);
+		return;
+	}
 
 	for (i = 0; i < len; i++)	/* NUL bytes would end the string */
 		if (!line[i])
@@ -1423,6 +1535,57 @@ base_env(struct sched *s)
 	buf_free(&x.tmp);
 }
 
+/* Run a dry-run probe to its end, printing its output, masked, each
+ * line indented; a built-in's reports are left out. Returns 0 with its
+ * wait status, or an errno value when it could not be started. */
+static int
+dry_probe(struct sched *s, size_t k, char **argv, struct env *e,
+	const char *dir, int builtin, int *status)
+{
+	struct proc_spec spec;
+	struct proc pr;
+	struct buf line = {0};
+	char chunk[4096], *sdir = NULL;
+	ssize_t n;
+	int err;
+
+	spec.argv = argv;
+	spec.envp = e->v;
+	spec.dir = step_dir(s, k, dir, &sdir);
+	err = proc_spawn(&pr, &spec);
+	free(sdir);
+	if (err)
+		return err;
+	fcntl(pr.out, F_SETFL, fcntl(pr.out, F_GETFL) & ~O_NONBLOCK);
+	while ((n = read(pr.out, chunk, sizeof(chunk))) > 0 ||
+	    (n < 0 && errno == EINTR)) {
+		ssize_t i;
+
+		for (i = 0; i < n; i++) {
+			if (chunk[i] != '\n') {
+				buf_addc(&line, chunk[i]);
+				continue;
+			}
+			if (!builtin || !line.len || line.s[0] != ACTION_MARK) {
+				printf("    ");
+				print_masked(s->r->mask, buf_str(&line), line.len);
+				printf("\n");
+			}
+			buf_reset(&line);
+		}
+	}
+	if (line.len) {
+		printf("    ");
+		print_masked(s->r->mask, buf_str(&line), line.len);
+		printf("\n");
+	}
+	buf_free(&line);
+	close(pr.out);
+	while (waitpid(pr.pid, status, 0) < 0 && errno == EINTR)
+		;
+	return 0;
+}
+
 int
 sched_dry_run(const struct plan *p, const struct mask *m, const char *dir)
 {
@@ -1430,7 +1593,7 @@ sched_dry_run(const struct plan *p, const struct mask *m, const char *dir)
 		.dir = dir };
 	struct sched s;
 	size_t i, k;
-	int code = EXIT_OK, any = 0;
+	int code = EXIT_OK, any = 0, anyb = 0;
 
 	memset(&s, 0, sizeof(s));
 	s.r = &r;
@@ -1447,12 +1610,9 @@ sched_dry_run(const struct plan *p, const struct mask *m, const char *dir)
 
 		for (k = p->first[st]; k < p->first[st + 1]; k++) {
 			const struct step *step = &s.job->steps[st];
-			struct proc_spec spec;
-			struct proc pr;
 			struct env e;
-			char **argv, chunk[4096], *sdir = NULL;
+			char **argv;
 			int status = 0;
-			ssize_t n;
 
 			if (!step->if_)
 				continue;
@@ -1460,27 +1620,12 @@ sched_dry_run(const struct plan *p, const struct mask *m, const char *dir)
 				printf("\nif: probes (RUNJOB_DRY_RUN=1)\n");
 			build_env(&s, &e, k, 1, "dry-run", "/dev/null");
 			argv = shell_argv(NULL, step->if_);
-			spec.argv = argv;
-			spec.envp = e.v;
-			spec.dir = step_dir(&s, k, step->dir, &sdir);
-			if ((errno = proc_spawn(&pr, &spec)) != 0) {
+			if ((errno = dry_probe(&s, k, argv, &e, step->dir, 0,
+			    &status)) != 0) {
 				printf("  %-20s if: cannot run: %s\n", p->v[k].id,
 					strerror(errno));
-				free_argv(argv);
-				env_free(&e);
-				free(sdir);
 				code = EXIT_INVALID;
-				continue;
-			}
-			fcntl(pr.out, F_SETFL, fcntl(pr.out, F_GETFL) & ~O_NONBLOCK);
-			while ((n = read(pr.out, chunk, sizeof(chunk))) > 0 ||
-			    (n < 0 && errno == EINTR))
-				if (n > 0)
-					print_masked(m, chunk, (size_t)n);
-			close(pr.out);
-			while (waitpid(pr.pid, &status, 0) < 0 && errno == EINTR)
-				;
-			if (WIFEXITED(status) && WEXITSTATUS(status) <= 1) {
+			} else if (WIFEXITED(status) && WEXITSTATUS(status) <= 1) {
 				printf("  %-20s would %s\n", p->v[k].id,
 					WEXITSTATUS(status) ? "be skipped" : "run");
 			} else {
@@ -1493,11 +1638,42 @@ sched_dry_run(const struct plan *p, const struct mask *m, const char *dir)
 			}
 			free_argv(argv);
 			env_free(&e);
-			free(sdir);
+		}
+	}
+	/* Each built-in says what it would do, reading and writing nothing
+	 * but what it must read. */
+	for (i = 0; i < s.g->n; i++) {
+		size_t st = s.g->order[i];
+
+		for (k = p->first[st]; k < p->first[st + 1]; k++) {
+			const struct step *step = &s.job->steps[st];
+			struct env e;
+			char **argv;
+			int status = 0;
+
+			if (step->action.kind == ACT_RUN)
+				continue;
+			if (!anyb++)
+				printf("\nbuilt-in actions (RUNJOB_DRY_RUN=1)\n");
+			printf("  %s (%s):\n", p->v[k].id,
+				action_name(step->action.kind));
+			build_env(&s, &e, k, 1, "dry-run", "/dev/null");
+			argv = builtin_argv(&s, &step->action, k, &e);
+			if ((errno = dry_probe(&s, k, argv, &e, step->dir, 1,
+			    &status)) != 0) {
+				printf("    cannot run: %s\n", strerror(errno));
+				code = EXIT_INVALID;
+			} else if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+				printf("    it would fail\n");
+				code = EXIT_INVALID;
+			}
+			free_argv(argv);
+			env_free(&e);
 		}
 	}
 	printf("\ndry run: nothing was run%s\n", code == EXIT_OK ? "" :
-		"; an if: probe failed");
+		any ? "; an if: probe or a built-in would fail" :
+		"; a built-in would fail");
 	env_free(&s.base);
 	free(s.t);
 	free(s.mark);
@@ -1520,6 +1696,8 @@ apply_prior(struct sched *s)
 		t->tries = ps->tries;
 		t->rb_tries = ps->rb_tries;
 		t->if_tries = ps->if_tries;
+		if (ps->checkpoint)
+			t->checkpoint = xstrdup(ps->checkpoint);
 		if (!ps->state)
 			continue;
 		if (strcmp(ps->state, "succeeded") == 0 ||
@@ -1717,6 +1895,7 @@ sched_run(struct sched_run *r, const struct sched_opts *o)
 			for (k = 0; k < s.t[i].nout; k++)
 				free(s.t[i].out[k]);
 			free(s.t[i].out);
+			free(s.t[i].checkpoint);
 		}
 		if (s.launched >= 0)
 			close(s.launched);

@@ -44,8 +44,10 @@ ui_free(struct ui *u)
 {
 	size_t i;
 
-	for (i = 0; i < u->nrunning; i++)
+	for (i = 0; i < u->nrunning; i++) {
 		free(u->running[i].id);
+		free(u->running[i].progress);
+	}
 	free(u->running);
 	u->running = NULL;
 	u->nrunning = 0;
@@ -101,6 +103,8 @@ draw(struct ui *u, int64_t now)
 			ui_duration(now - r->since, d, sizeof(d)));
 		if (r->attempt > 1)
 			printf(" (attempt %d)", r->attempt);
+		if (r->progress)
+			printf("  %s", r->progress);
 		printf("%s\n", color(u, C_RESET));
 	}
 	if (u->nrunning > shown) {
@@ -172,6 +176,7 @@ add_running(struct ui *u, const char *step, int attempt, int64_t at)
 	u->running[u->nrunning].id = xstrdup(step);
 	u->running[u->nrunning].since = at;
 	u->running[u->nrunning].attempt = attempt;
+	u->running[u->nrunning].progress = NULL;
 	u->nrunning++;
 }
 
@@ -183,11 +188,28 @@ remove_running(struct ui *u, const char *step)
 	for (i = 0; i < u->nrunning; i++)
 		if (strcmp(u->running[i].id, step) == 0) {
 			free(u->running[i].id);
+			free(u->running[i].progress);
 			memmove(&u->running[i], &u->running[i + 1],
 				(u->nrunning - i - 1) * sizeof(*u->running));
 			u->nrunning--;
 			return;
 		}
+}
+
+void
+ui_step_progress(struct ui *u, const char *step, const char *text,
+	int64_t at)
+{
+	size_t i;
+
+	if (u->mode != UI_TTY)
+		return;
+	for (i = 0; i < u->nrunning; i++)
+		if (strcmp(u->running[i].id, step) == 0) {
+			free(u->running[i].progress);
+			u->running[i].progress = xstrdup(text);
+		}
+	ui_tick(u, at);
 }
 
 void

@@ -18,6 +18,7 @@ struct ui_running {
 	char *id;		/* step instance id */
 	int64_t since;		/* ms */
 	int attempt;
+	char *progress;		/* a built-in's latest progress; NULL: none */
 };
 
 struct ui {
@@ -47,6 +48,10 @@ void ui_step_line(struct ui *u, const char *step, int attempt,
 void ui_step_finished(struct ui *u, const char *step, const char *kind,
 	int attempt, const char *state, int exit_code, int signal,
 	int64_t duration, const char *why, int64_t at);
+/* The progress of a built-in action (keys done of total, rate, ETA):
+ * on a terminal it is drawn beside the step in the live view. */
+void ui_step_progress(struct ui *u, const char *step, const char *text,
+	int64_t at);
 /* A message of runjob's own about the run. */
 void ui_note(struct ui *u, int64_t at, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

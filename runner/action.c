@@ -1,0 +1,357 @@
+/*
+ * action.c - the process side of a built-in action: its settings, what
+ * it reports back to the runjob that started it, and `runjob action`.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "action.h"
+#include "buf.h"
+#include "exitcode.h"
+#include "job.h"
+#include "json.h"
+#include "load.h"
+#include "util.h"
+
+static const char *const copy_outputs[] = {
+	"KEYS_COPIED", "KEYS_SKIPPED", "KEYS_EXPIRED", "BYTES", NULL,
+};
+static const char *const verify_outputs[] = {
+	"KEYS_CHECKED", "KEYS_MISMATCHED", NULL,
+};
+
+const char *const *
+action_outputs(const char *name)
+{
+	if (strcmp(name, "redis.copy") == 0)
+		return copy_outputs;
+	if (strcmp(name, "redis.verify") == 0)
+		return verify_outputs;
+	return NULL;
+}
+
+const char *
+acfg_str(const struct acfg *c, const char *name, const char *def)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		if (strcmp(c->names[i], name) == 0)
+			return c->values[i];
+	return def;
+}
+
+int
+acfg_error(const struct acfg *c, const char *name, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (!c->err) {
+		printf("%s: %s: %s\n", c->action, name, msg);
+	} else if (!c->err[0]) {
+		snprintf(c->err, c->errlen, "%s: %s", name, msg);
+		*c->err_name = name;
+	}
+	return -1;
+}
+
+static int
+bad(const struct acfg *c, const char *name, const char *v, const char *want)
+{
+	return acfg_error(c, name, "'%s' is not %s", v, want);
+}
+
+int
+acfg_int(const struct acfg *c, const char *name, long long def,
+	long long min, long long max, long long *out)
+{
+	const char *v = acfg_str(c, name, NULL);
+	char *end, want[96];
+
+	*out = def;
+	if (!v)
+		return 0;
+	errno = 0;
+	*out = strtoll(v, &end, 10);
+	if (end == v || *end || errno || *out < min || *out > max) {
+		snprintf(want, sizeof(want), "a whole number from %lld to %lld",
+			min, max);
+		return bad(c, name, v, want);
+	}
+	return 0;
+}
+
+int
+parse_size(const char *s, long long *out)
+{
+	static const struct { const char *unit; long long mult; } units[] = {
+		{ "", 1 }, { "B", 1 }, { "KB", 1024 }, { "K", 1024 },
+		{ "MB", 1024 * 1024 }, { "M", 1024 * 1024 },
+		{ "GB", 1024LL * 1024 * 1024 }, { "G", 1024LL * 1024 * 1024 },
+	};
+	char *end;
+	long long n;
+	size_t i;
+
+	errno = 0;
+	n = strtoll(s, &end, 10);
+	if (end == s || n < 0 || errno)
+		return -1;
+	for (i = 0; i < ARRAY_SIZE(units); i++)
+		if (strcasecmp(end, units[i].unit) == 0) {
+			if (n > LLONG_MAX / units[i].mult)
+				return -1;
+			*out = n * units[i].mult;
+			return 0;
+		}
+	return -1;
+}
+
+const char *
+format_bytes(long long n, char *buf, size_t len)
+{
+	if (n < 1024)
+		snprintf(buf, len, "%lld B", n);
+	else if (n < 1024 * 1024)
+		snprintf(buf, len, "%.1f KB", (double)n / 1024);
+	else if (n < 1024LL * 1024 * 1024)
+		snprintf(buf, len, "%.1f MB", (double)n / (1024 * 1024));
+	else
+		snprintf(buf, len, "%.2f GB", (double)n / (1024 * 1024 * 1024));
+	return buf;
+}
+
+int
+acfg_size(const struct acfg *c, const char *name, long long def,
+	long long *out)
+{
+	const char *v = acfg_str(c, name, NULL);
+
+	*out = def;
+	if (v && (parse_size(v, out) < 0 || *out < 1))
+		return bad(c, name, v, "a size such as 512KB, 64MB or 1GB");
+	return 0;
+}
+
+int
+acfg_duration(const struct acfg *c, const char *name, long long def,
+	long long *out)
+{
+	const char *v = acfg_str(c, name, NULL);
+
+	*out = def;
+	if (v && parse_duration(v, out) < 0)
+		return bad(c, name, v, "a duration such as 500ms, 5s or 1m");
+	return 0;
+}
+
+int
+acfg_bool(const struct acfg *c, const char *name, int def, int *out)
+{
+	const char *v = acfg_str(c, name, NULL);
+
+	*out = def;
+	if (!v)
+		return 0;
+	if (strcmp(v, "true") == 0)
+		*out = 1;
+	else if (strcmp(v, "false") == 0)
+		*out = 0;
+	else
+		return bad(c, name, v, "true or false");
+	return 0;
+}
+
+int
+acfg_enum(const struct acfg *c, const char *name, const char *def,
+	const char *const *words)
+{
+	const char *v = acfg_str(c, name, def);
+	char want[256] = "one of:";
+	int i;
+
+	for (i = 0; words[i]; i++)
+		if (strcmp(v, words[i]) == 0)
+			return i;
+	for (i = 0; words[i]; i++) {
+		strncat(want, " ", sizeof(want) - strlen(want) - 1);
+		strncat(want, words[i], sizeof(want) - strlen(want) - 1);
+	}
+	return bad(c, name, v, want);
+}
+
+void
+action_output(const char *name, long long value)
+{
+	const char *path = getenv("RUNJOB_OUTPUT");
+	FILE *f;
+
+	if (!path || !*path)
+		return;
+	f = fopen(path, "a");
+	if (!f) {
+		printf("cannot write the outputs to %s: %s\n", path,
+			strerror(errno));
+		return;
+	}
+	fprintf(f, "%s=%lld\n", name, value);
+	fclose(f);
+}
+
+void
+action_checkpoint(const char *json)
+{
+	printf("%c%s%s\n", ACTION_MARK, ACTION_CHECKPOINT, json);
+	fflush(stdout);
+}
+
+void
+action_progress(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%c%s", ACTION_MARK, ACTION_PROGRESS);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+}
+
+void
+action_say(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+}
+
+static void add_setting(void *arg, const char *name, const char *value);
+
+void
+acfg_from_node(struct acfg *c, const char *action, const struct node *config,
+	const char *(*fn)(void *arg, const char *name, const char *value),
+	void *arg)
+{
+	size_t i, k;
+
+	memset(c, 0, sizeof(*c));
+	c->action = action;
+	if (!config || config->kind != NODE_MAP)
+		return;
+	for (i = 0; i < config->n; i++) {
+		const struct node *key = config->u.items[2 * i];
+		const struct node *v = config->u.items[2 * i + 1];
+		struct buf b = {0};
+		const char *x;
+
+		if (v->kind == NODE_SCALAR) {
+			if ((x = fn(arg, key->u.str, v->u.str)))
+				add_setting(c, key->u.str, x);
+			continue;
+		}
+		for (k = 0; v->kind == NODE_SEQ && k < v->n; k++) {
+			const struct node *item = v->u.items[k];
+
+			if (item->kind != NODE_SCALAR ||
+			    !(x = fn(arg, key->u.str, item->u.str)))
+				continue;
+			if (b.len)
+				buf_addc(&b, ',');
+			buf_adds(&b, x);
+		}
+		add_setting(c, key->u.str, buf_str(&b));
+		buf_free(&b);
+	}
+}
+
+void
+acfg_json(const struct acfg *c, struct buf *out)
+{
+	size_t i;
+
+	buf_addc(out, '{');
+	for (i = 0; i < c->n; i++) {
+		if (i)
+			buf_addc(out, ',');
+		buf_add_json(out, c->names[i]);
+		buf_addc(out, ':');
+		buf_add_json(out, c->values[i]);
+	}
+	buf_addc(out, '}');
+}
+
+void
+acfg_free(struct acfg *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++) {
+		free(c->names[i]);
+		free(c->values[i]);
+	}
+	free(c->names);
+	free(c->values);
+	c->names = c->values = NULL;
+	c->n = c->cap = 0;
+}
+
+static void
+add_setting(void *arg, const char *name, const char *value)
+{
+	struct acfg *c = arg;
+
+	xgrow(&c->names, &c->cap, c->n + 1, sizeof(*c->names));
+	c->values = xreallocarray(c->values, c->cap, sizeof(*c->values));
+	c->names[c->n] = xstrdup(name);
+	c->values[c->n] = xstrdup(value);
+	c->n++;
+}
+
+int
+cmd_action(int argc, char **argv)
+{
+	const char *text = getenv("RUNJOB_ACTION_CONFIG");
+	const char *dry = getenv("RUNJOB_DRY_RUN");
+	struct acfg c = {0};
+	int code;
+
+	if (argc != 2 || !action_outputs(argv[1]) || !text) {
+		fprintf(stderr, "usage: runjob action redis.copy|redis.verify\n"
+			"runjob runs this itself for a step's built-in action, "
+			"with the step's settings in RUNJOB_ACTION_CONFIG\n");
+		return EXIT_USAGE;
+	}
+	c.action = argv[1];
+	if (json_each_string(text, add_setting, &c) < 0) {
+		fprintf(stderr, "%s: RUNJOB_ACTION_CONFIG is not a flat JSON "
+			"object of strings\n", argv[1]);
+		return EXIT_USAGE;
+	}
+	/* Output is a pipe to runjob: lines must reach it as they are made,
+	 * and a write to a runjob that died must end this process. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	signal(SIGPIPE, SIG_DFL);
+	if (strcmp(argv[1], "redis.copy") == 0)
+		code = redis_copy_main(&c, getenv("RUNJOB_CHECKPOINT"),
+			dry && strcmp(dry, "1") == 0);
+	else
+		code = redis_verify_main(&c, dry && strcmp(dry, "1") == 0);
+	acfg_free(&c);
+	return code;
+}

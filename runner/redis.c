@@ -1,0 +1,390 @@
+/*
+ * redis.c - the hiredis adapter: the only file that connects to a server
+ * or turns hiredis's error convention (REDIS_ERR and c->errstr) into
+ * runjob's (-1 and a message naming the server).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "clock.h"
+#include "redis.h"
+#include "util.h"
+
+/* Percent-decoding of the user and password, which may hold ':' '@' '/'. */
+static char *
+decode(const char *s, size_t n)
+{
+	char *out = xmalloc(n + 1), *o = out;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] == '%' && i + 2 < n && isxdigit((unsigned char)s[i + 1]) &&
+		    isxdigit((unsigned char)s[i + 2])) {
+			char hex[3] = { s[i + 1], s[i + 2], 0 };
+
+			*o++ = (char)strtol(hex, NULL, 16);
+			i += 2;
+		} else {
+			*o++ = s[i];
+		}
+	}
+	*o = 0;
+	return out;
+}
+
+int
+rurl_parse(struct rurl *u, const char *s, char *err, size_t n)
+{
+	const char *p, *at, *hostend, *slash;
+	char *end;
+	long v;
+
+	memset(u, 0, sizeof(*u));
+	if (strncmp(s, "rediss://", 9) == 0) {
+		snprintf(err, n, "rediss:// (TLS) is not supported yet; reach "
+			"the server through a TLS tunnel (stunnel, spiped) and "
+			"give its local redis:// address");
+		return -1;
+	}
+	if (strncmp(s, "redis://", 8) != 0) {
+		snprintf(err, n, "'%s' is not a server URL; write "
+			"redis://[user:password@]host:port/db", s);
+		return -1;
+	}
+	p = s + 8;
+	slash = strchr(p, '/');
+	/* The last '@' before the path ends the credentials: a password may
+	 * hold '@' itself. */
+	at = NULL;
+	for (const char *q = p; *q && q != slash; q++)
+		if (*q == '@')
+			at = q;
+	if (at) {
+		const char *colon = memchr(p, ':', (size_t)(at - p));
+
+		if (colon) {
+			if (colon > p)
+				u->user = decode(p, (size_t)(colon - p));
+			u->pass = decode(colon + 1, (size_t)(at - colon - 1));
+		} else {
+			/* redis://password@host, as redis-cli takes it */
+			u->pass = decode(p, (size_t)(at - p));
+		}
+		p = at + 1;
+	}
+	hostend = slash ? slash : p + strlen(p);
+	if (*p == '[') {
+		const char *close = memchr(p, ']', (size_t)(hostend - p));
+
+		if (!close)
+			goto bad;
+		u->host = xstrndup(p + 1, (size_t)(close - p - 1));
+		p = close + 1;
+	} else {
+		const char *colon = memchr(p, ':', (size_t)(hostend - p));
+
+		u->host = xstrndup(p, (size_t)((colon ? colon : hostend) - p));
+		p = colon ? colon : hostend;
+	}
+	if (!*u->host)
+		goto bad;
+	u->port = 6379;
+	if (*p == ':') {
+		errno = 0;
+		v = strtol(p + 1, &end, 10);
+		if (end == p + 1 || end != hostend || v < 1 || v > 65535 || errno)
+			goto bad;
+		u->port = (int)v;
+	} else if (p != hostend) {
+		goto bad;
+	}
+	if (slash && slash[1]) {
+		errno = 0;
+		v = strtol(slash + 1, &end, 10);
+		if (*end || v < 0 || v > INT_MAX || errno) {
+			snprintf(err, n, "the database in a server URL is a "
+				"number: redis://host:port/0");
+			rurl_free(u);
+			return -1;
+		}
+		u->db = (int)v;
+	}
+	{
+		int v6 = strchr(u->host, ':') != NULL;
+
+		u->shown = xasprintf("redis://%s%s%s%s%s%s:%d/%d",
+			u->user ? u->user : "", u->pass ? ":***" : "",
+			u->user || u->pass ? "@" : "", v6 ? "[" : "", u->host,
+			v6 ? "]" : "", u->port, u->db);
+	}
+	return 0;
+bad:
+	snprintf(err, n, "cannot read the host and port of a server URL; "
+		"write redis://[user:password@]host:port/db");
+	rurl_free(u);
+	return -1;
+}
+
+void
+rurl_free(struct rurl *u)
+{
+	free(u->host);
+	free(u->user);
+	if (u->pass)
+		memset(u->pass, 0, strlen(u->pass));
+	free(u->pass);
+	free(u->shown);
+	memset(u, 0, sizeof(*u));
+}
+
+void
+rconn_init(struct rconn *rc, const struct rurl *url, const char *role,
+	long long timeout_ms)
+{
+	memset(rc, 0, sizeof(*rc));
+	rc->url = url;
+	rc->role = role;
+	rc->timeout_ms = timeout_ms;
+}
+
+static struct timeval
+tv_of(long long ms)
+{
+	struct timeval tv;
+
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	return tv;
+}
+
+/* The message of a failed connection, then drop it. */
+static int
+broken(struct rconn *rc, const char *doing)
+{
+	const char *why = rc->c && rc->c->errstr[0] ? rc->c->errstr :
+		"connection lost";
+
+	/* hiredis says "Resource temporarily unavailable" when a reply
+	 * does not come in time. */
+	if (rc->c && rc->c->err == REDIS_ERR_IO && (errno == EAGAIN ||
+	    errno == EWOULDBLOCK || strstr(why, "temporarily unavailable")))
+		snprintf(rc->err, sizeof(rc->err), "%s %s: %s: no answer within "
+			"%lld ms (io_timeout)", rc->role, rc->url->shown, doing,
+			rc->timeout_ms);
+	else
+		snprintf(rc->err, sizeof(rc->err), "%s %s: %s: %s", rc->role,
+			rc->url->shown, doing, why);
+	rconn_close(rc);
+	return -1;
+}
+
+int
+rconn_open(struct rconn *rc)
+{
+	redisReply *r;
+
+	rconn_close(rc);
+	rc->c = redisConnectWithTimeout(rc->url->host, rc->url->port,
+		tv_of(rc->timeout_ms));
+	if (!rc->c)
+		fatal("out of memory connecting to %s", rc->url->shown);
+	if (rc->c->err)
+		return broken(rc, "cannot connect");
+	if (redisSetTimeout(rc->c, tv_of(rc->timeout_ms)) != REDIS_OK)
+		return broken(rc, "cannot set the timeout");
+	redisEnableKeepAlive(rc->c);
+	if (rc->url->pass) {
+		if (rc->url->user)
+			r = redisCommand(rc->c, "AUTH %s %s", rc->url->user,
+				rc->url->pass);
+		else
+			r = redisCommand(rc->c, "AUTH %s", rc->url->pass);
+		if (!r)
+			return broken(rc, "AUTH");
+		if (r->type == REDIS_REPLY_ERROR) {
+			snprintf(rc->err, sizeof(rc->err), "%s %s: the server "
+				"refused the user or password: %s", rc->role,
+				rc->url->shown, r->str);
+			freeReplyObject(r);
+			rconn_close(rc);
+			return -1;
+		}
+		freeReplyObject(r);
+	}
+	r = redisCommand(rc->c, "SELECT %d", rc->url->db);
+	if (!r)
+		return broken(rc, "SELECT");
+	if (r->type == REDIS_REPLY_ERROR) {
+		snprintf(rc->err, sizeof(rc->err), "%s %s: cannot use database "
+			"%d: %s", rc->role, rc->url->shown, rc->url->db, r->str);
+		freeReplyObject(r);
+		rconn_close(rc);
+		return -1;
+	}
+	freeReplyObject(r);
+	return 0;
+}
+
+int
+rconn_reopen(struct rconn *rc)
+{
+	long long budget = rc->timeout_ms * 2 > 10000 ? rc->timeout_ms * 2 :
+		10000;
+	int64_t until = now_ms() + budget;
+	long long delay = 100;
+	char first[sizeof(rc->err)];
+
+	snprintf(first, sizeof(first), "%s", rc->err);
+	for (;;) {
+		struct timespec ts;
+
+		if (rconn_open(rc) == 0)
+			return 0;
+		if (now_ms() + delay > until)
+			break;
+		ts.tv_sec = delay / 1000;
+		ts.tv_nsec = (delay % 1000) * 1000000;
+		nanosleep(&ts, NULL);
+		delay = delay * 2 > 2000 ? 2000 : delay * 2;
+	}
+	{
+		char last[sizeof(rc->err)];
+		int n;
+
+		snprintf(last, sizeof(last), "%s", rc->err);
+		/* The two messages name the same server: keep the first
+		 * whole, the last as far as it fits. */
+		n = snprintf(rc->err, sizeof(rc->err), "%s; reconnecting for "
+			"%llds failed", first, budget / 1000);
+		if (n > 0 && (size_t)n < sizeof(rc->err) - 3)
+			snprintf(rc->err + n, sizeof(rc->err) - (size_t)n,
+				": %.*s", (int)(sizeof(rc->err) - (size_t)n - 3),
+				last);
+	}
+	return -1;
+}
+
+void
+rconn_close(struct rconn *rc)
+{
+	if (rc->c)
+		redisFree(rc->c);
+	rc->c = NULL;
+}
+
+void
+rconn_append(struct rconn *rc, int argc, const char **argv,
+	const size_t *lens)
+{
+	if (rc->c && redisAppendCommandArgv(rc->c, argc, argv, lens) !=
+	    REDIS_OK)
+		fatal("out of memory queueing a command for %s", rc->url->shown);
+}
+
+void
+rconn_appendf(struct rconn *rc, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	if (!rc->c)
+		return;
+	va_start(ap, fmt);
+	r = redisvAppendCommand(rc->c, fmt, ap);
+	va_end(ap);
+	if (r != REDIS_OK)
+		fatal("out of memory queueing a command for %s", rc->url->shown);
+}
+
+int
+rconn_reply(struct rconn *rc, redisReply **r)
+{
+	void *reply = NULL;
+
+	*r = NULL;
+	if (!rc->c) {
+		if (!rc->err[0])
+			snprintf(rc->err, sizeof(rc->err), "%s %s: not "
+				"connected", rc->role, rc->url->shown);
+		return -1;
+	}
+	if (redisGetReply(rc->c, &reply) != REDIS_OK || !reply)
+		return broken(rc, "reading a reply");
+	*r = reply;
+	return 0;
+}
+
+int
+rconn_cmd(struct rconn *rc, redisReply **r, const char *fmt, ...)
+{
+	va_list ap;
+	int ok;
+
+	*r = NULL;
+	if (!rc->c)
+		return rconn_reply(rc, r);
+	va_start(ap, fmt);
+	ok = redisvAppendCommand(rc->c, fmt, ap);
+	va_end(ap);
+	if (ok != REDIS_OK)
+		fatal("out of memory queueing a command for %s", rc->url->shown);
+	if (rconn_reply(rc, r) < 0)
+		return -1;
+	if ((*r)->type == REDIS_REPLY_ERROR) {
+		snprintf(rc->err, sizeof(rc->err), "%s %s: %s", rc->role,
+			rc->url->shown, (*r)->str);
+		freeReplyObject(*r);
+		*r = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+const char *
+rinfo_field(const char *info, const char *field, char *buf, size_t n)
+{
+	size_t flen = strlen(field);
+	const char *p = info;
+
+	buf[0] = 0;
+	while (p && *p) {
+		if (strncmp(p, field, flen) == 0 && p[flen] == ':') {
+			size_t len = strcspn(p + flen + 1, "\r\n");
+
+			if (len >= n)
+				len = n - 1;
+			memcpy(buf, p + flen + 1, len);
+			buf[len] = 0;
+			break;
+		}
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return buf;
+}
+
+const char *
+rkey_shown(const char *key, size_t len, char *buf, size_t n)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < len && o + 8 < n; i++) {
+		unsigned char c = (unsigned char)key[i];
+
+		if (c >= 0x20 && c < 0x7f && c != '\'' && c != '\\')
+			buf[o++] = (char)c;
+		else
+			o += (size_t)snprintf(buf + o, n - o, "\\x%02x", c);
+	}
+	if (i < len && o + 4 < n)
+		o += (size_t)snprintf(buf + o, n - o, "...");
+	buf[o] = 0;
+	return buf;
+}

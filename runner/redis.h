@@ -1,0 +1,69 @@
+/*
+ * redis.h - the hiredis adapter of the redis built-ins: server URLs,
+ * connections that authenticate and select their database, pipelined
+ * commands, and reconnecting with backoff. Errors come back as -1 with a
+ * message that names the server (its password masked) in conn->err.
+ */
+#ifndef RUNJOB_REDIS_H
+#define RUNJOB_REDIS_H
+
+#include <stddef.h>
+#include <hiredis/hiredis.h>
+
+/* redis://[user[:password]@]host[:port][/db] */
+struct rurl {
+	char *host;
+	int port;
+	int db;
+	char *user;		/* NULL: none (AUTH password alone) */
+	char *pass;		/* NULL: no AUTH */
+	char *shown;		/* the URL with the password as ***, for messages */
+};
+
+/* Parse s into u. Returns 0, or -1 with a message in err (n bytes) that
+ * says what is wrong and how to write it. */
+int rurl_parse(struct rurl *u, const char *s, char *err, size_t n);
+void rurl_free(struct rurl *u);
+
+struct rconn {
+	redisContext *c;	/* NULL: not connected */
+	const struct rurl *url;
+	const char *role;	/* "source" or "target", for messages */
+	long long timeout_ms;	/* for connecting and for each reply */
+	char err[1024];		/* the last error */
+};
+
+/* Set up conn for url, not yet connected. */
+void rconn_init(struct rconn *rc, const struct rurl *url, const char *role,
+	long long timeout_ms);
+/* Connect, AUTH and SELECT. Returns 0 or -1 (rc->err). */
+int rconn_open(struct rconn *rc);
+/* Drop the connection and connect again, waiting longer between tries
+ * (100 ms doubling to 2 s) for up to max(10 s, twice the timeout).
+ * Returns 0, or -1 when the server could not be reached in that time. */
+int rconn_reopen(struct rconn *rc);
+void rconn_close(struct rconn *rc);
+
+/* Queue a command; nothing is sent until a reply is asked for. */
+void rconn_append(struct rconn *rc, int argc, const char **argv,
+	const size_t *lens);
+/* The same with printf-style hiredis format (%s, %b, %d, %lld). */
+void rconn_appendf(struct rconn *rc, const char *fmt, ...);
+/* Read the next reply into *r (the caller frees it with freeReplyObject).
+ * Returns 0, or -1 when the connection failed (timeout, reset): the
+ * connection is closed and the replies still owed are lost. An error
+ * reply from the server is a reply, not a failure. */
+int rconn_reply(struct rconn *rc, redisReply **r);
+/* One command and its reply; a server error reply is turned into -1
+ * too, with the message. */
+int rconn_cmd(struct rconn *rc, redisReply **r, const char *fmt, ...);
+
+/* The value of field (e.g. "redis_version") in INFO text, into buf. */
+const char *rinfo_field(const char *info, const char *field, char *buf,
+	size_t n);
+
+/* A key (or any bytes) for messages: printable ASCII as it is, quotes,
+ * backslashes and other bytes as \xHH, cut after max bytes. */
+const char *rkey_shown(const char *key, size_t len, char *buf, size_t n);
+
+#endif

@@ -1,0 +1,1128 @@
+/*
+ * redis_copy.c - the redis.copy built-in: move a keyspace from one
+ * Redis-protocol server to another.
+ *
+ * One thread scans the source and hands out batches of keys; `connections`
+ * workers, each with a connection to either side, copy them. A batch
+ * takes three pipelined round trips: TYPE and MEMORY USAGE of every key
+ * (to leave out unwanted types and to find big keys before their DUMP
+ * is in memory), then PTTL and DUMP, then RESTORE on the target. The
+ * workers overlap: while one waits for the source, another writes to the
+ * target. Keys the target cannot RESTORE, and big keys, are copied type
+ * by type (rkey.c).
+ *
+ * Memory is bounded by bytes, not keys: a worker takes a share of a
+ * fixed budget for what it holds in flight before it asks for DUMPs.
+ *
+ * The SCAN cursor is checkpointed once every batch before it is done,
+ * so that a later attempt starts there; SCAN returns every key present
+ * for the whole scan whichever connection asks, so nothing is missed,
+ * and what is copied again is at most what was in flight.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "action.h"
+#include "buf.h"
+#include "clock.h"
+#include "json.h"
+#include "redis.h"
+#include "rtype.h"
+#include "ui.h"
+#include "util.h"
+
+enum {
+	INFLIGHT_BUDGET = 48 << 20,	/* bytes of DUMP payloads in flight */
+	ROUND_BYTES = 4 << 20,		/* estimated bytes per DUMP round */
+	CHUNK_BYTES = 1 << 20,		/* per write when copying by type */
+	PROGRESS_MS = 1000,
+	CHECKPOINT_MS = 1000,
+};
+
+enum method { M_AUTO, M_DUMP, M_TYPES };
+static const char *const method_names[] = { "auto", "dump", "types", NULL };
+static const char *const conflict_names[] = { "replace", "skip", "fail",
+	NULL };
+static const char *const ttl_names[] = { "keep", "drop", NULL };
+
+/* A SCAN reply's keys, copied as one unit of work. */
+struct batch {
+	uint64_t seq;			/* scan order */
+	unsigned long long next;	/* the cursor after it */
+	redisReply *scan;		/* the SCAN reply: element[1] the keys */
+	int done;
+	long long keys;			/* how many it had */
+	struct batch *next_q;		/* the queue of batches not taken */
+	struct batch *next_p;		/* every batch not yet checkpointed */
+};
+
+struct copy {
+	struct rcommon rc;
+	enum on_conflict oc;
+	int ttl_keep;
+	long long big_key;
+	int verify;
+	enum method method;
+	int use_dump;		/* the fast path works */
+	const char *attempt;	/* RUNJOB_ATTEMPT_ID, for temporary keys */
+
+	pthread_mutex_t lock;	/* guards everything below */
+	pthread_cond_t work;	/* a batch was queued, or the end came */
+	pthread_cond_t space;	/* a batch was taken or done */
+	pthread_cond_t budget;	/* in-flight bytes were given back */
+	struct batch *qhead, *qtail;
+	size_t queued;
+	struct batch *phead, *ptail;	/* in seq order */
+	int scan_done;
+	int failed;
+	int restore_gone;	/* RESTORE refused: typed from now on */
+	long long inflight;
+	/* Counts, over every attempt of the step. */
+	long long copied, skipped, expired, bytes, processed;
+	long long typed;	/* keys copied type by type */
+	long long prior_copied;	/* at the checkpoint this attempt began at */
+};
+
+/* One worker: a connection to each side and its own scratch. */
+struct worker {
+	struct copy *cp;
+	int no;
+	pthread_t thread;
+	struct rconn src, dst;
+	unsigned long long tmpn;	/* temporary keys made */
+	char tmp[256];
+};
+
+/* Stop the copy: the first failure is the one reported. */
+static void
+fail(struct copy *cp, const char *msg)
+{
+	pthread_mutex_lock(&cp->lock);
+	if (!cp->failed) {
+		cp->failed = 1;
+		printf("redis.copy: %s\n", msg);
+		fflush(stdout);
+	}
+	pthread_cond_broadcast(&cp->work);
+	pthread_cond_broadcast(&cp->space);
+	pthread_cond_broadcast(&cp->budget);
+	pthread_mutex_unlock(&cp->lock);
+}
+
+static void
+take_budget(struct copy *cp, long long n)
+{
+	pthread_mutex_lock(&cp->lock);
+	/* A round bigger than the whole budget waits until it is alone. */
+	while (cp->inflight > 0 && cp->inflight + n > INFLIGHT_BUDGET &&
+	    !cp->failed)
+		pthread_cond_wait(&cp->budget, &cp->lock);
+	cp->inflight += n;
+	pthread_mutex_unlock(&cp->lock);
+}
+
+static void
+give_budget(struct copy *cp, long long n)
+{
+	pthread_mutex_lock(&cp->lock);
+	cp->inflight -= n;
+	pthread_cond_broadcast(&cp->budget);
+	pthread_mutex_unlock(&cp->lock);
+}
+
+/* Reconnect a failed side; -1 (and the copy failed) when it cannot. */
+static int
+recover(struct worker *w, struct rconn *rc)
+{
+	char was[sizeof(rc->err)];
+
+	if (w->cp->failed)
+		return -1;
+	snprintf(was, sizeof(was), "%s", rc->err);
+	printf("%s; reconnecting\n", was);
+	fflush(stdout);
+	if (rconn_reopen(rc) < 0) {
+		fail(w->cp, rc->err);
+		return -1;
+	}
+	return 0;
+}
+
+/* A key of a batch, while it is copied. */
+struct item {
+	const char *key;
+	size_t len;
+	enum rtype type;
+	long long size;		/* MEMORY USAGE; -1: unknown */
+	int typed;		/* copy it type by type */
+	redisReply *dump;	/* its payload */
+	int64_t deadline;	/* when it expires here; 0: never */
+	int state;		/* 0: to do, 1: done */
+};
+
+static void
+count(struct copy *cp, enum rkey_outcome o, long long bytes)
+{
+	pthread_mutex_lock(&cp->lock);
+	switch (o) {
+	case RK_COPIED: cp->copied++; cp->bytes += bytes; break;
+	case RK_SKIPPED: cp->skipped++; break;
+	case RK_GONE: cp->expired++; break;
+	case RK_CONFLICT: break;
+	}
+	pthread_mutex_unlock(&cp->lock);
+}
+
+static void
+conflict(struct worker *w, const struct item *it)
+{
+	char k[160], msg[512];
+
+	snprintf(msg, sizeof(msg), "key '%s' is already on the target %s "
+		"(on_conflict: fail); remove it there, or set on_conflict: "
+		"replace or skip", rkey_shown(it->key, it->len, k, sizeof(k)),
+		w->cp->rc.dst.shown);
+	fail(w->cp, msg);
+}
+
+/* Round one: the type and size of each key. */
+static int
+probe_keys(struct worker *w, struct item *it, size_t n)
+{
+	size_t i;
+
+	for (;;) {
+		for (i = 0; i < n; i++) {
+			const char *tv[2] = { "TYPE", it[i].key };
+			const char *mv[3] = { "MEMORY", "USAGE", it[i].key };
+			size_t tl[2] = { 4, it[i].len };
+			size_t ml[3] = { 6, 5, it[i].len };
+
+			rconn_append(&w->src, 2, tv, tl);
+			rconn_append(&w->src, 3, mv, ml);
+		}
+		for (i = 0; i < n; i++) {
+			redisReply *t, *m;
+
+			if (rconn_reply(&w->src, &t) < 0)
+				break;
+			if (rconn_reply(&w->src, &m) < 0) {
+				freeReplyObject(t);
+				break;
+			}
+			it[i].type = t->type == REDIS_REPLY_STATUS ?
+				rtype_of(t->str) : RT_OTHER;
+			it[i].size = m->type == REDIS_REPLY_INTEGER ?
+				m->integer : -1;
+			freeReplyObject(t);
+			freeReplyObject(m);
+		}
+		if (i == n)
+			return 0;
+		if (recover(w, &w->src) < 0)
+			return -1;
+	}
+}
+
+/* Copy a key type by type, reconnecting as needed. */
+static int
+copy_typed(struct worker *w, struct item *it)
+{
+	struct copy *cp = w->cp;
+	enum rkey_outcome o;
+	long long bytes;
+	char err[1024];
+	int rc;
+
+	for (;;) {
+		snprintf(w->tmp, sizeof(w->tmp), "runjob:tmp:%s:%d:%llu",
+			cp->attempt, w->no, ++w->tmpn);
+		rc = rkey_copy_typed(&w->src, &w->dst, it->key, it->len,
+			it->type, w->tmp, cp->oc, cp->ttl_keep, CHUNK_BYTES, &o,
+			&bytes, err, sizeof(err));
+		if (rc == 0)
+			break;
+		if (rc == -2) {
+			fail(cp, err);
+			return -1;
+		}
+		if (!w->src.c && recover(w, &w->src) < 0)
+			return -1;
+		if (!w->dst.c && recover(w, &w->dst) < 0)
+			return -1;
+	}
+	if (o == RK_CONFLICT) {
+		conflict(w, it);
+		return -1;
+	}
+	pthread_mutex_lock(&cp->lock);
+	cp->typed++;
+	pthread_mutex_unlock(&cp->lock);
+	count(cp, o, bytes);
+	return 0;
+}
+
+/* Round two: PTTL and DUMP of it[0..n), each deadline taken from the
+ * moment before asking, so that time spent queued never lengthens a
+ * TTL. */
+static int
+dump_keys(struct worker *w, struct item *it, size_t n)
+{
+	size_t i;
+
+	for (;;) {
+		int64_t asked = now_ms();
+
+		for (i = 0; i < n; i++) {
+			const char *pv[2] = { "PTTL", it[i].key };
+			const char *dv[2] = { "DUMP", it[i].key };
+			size_t pl[2] = { 4, it[i].len };
+			size_t dl[2] = { 4, it[i].len };
+
+			rconn_append(&w->src, 2, pv, pl);
+			rconn_append(&w->src, 2, dv, dl);
+		}
+		for (i = 0; i < n; i++) {
+			redisReply *p, *d;
+
+			if (rconn_reply(&w->src, &p) < 0)
+				break;
+			if (rconn_reply(&w->src, &d) < 0) {
+				freeReplyObject(p);
+				break;
+			}
+			it[i].deadline = p->type == REDIS_REPLY_INTEGER &&
+				p->integer > 0 ? asked + p->integer : 0;
+			if (p->type == REDIS_REPLY_INTEGER && p->integer == -2) {
+				freeReplyObject(d);
+				d = NULL;
+			}
+			freeReplyObject(p);
+			if (d && d->type == REDIS_REPLY_ERROR) {
+				/* DUMP refused (an ACL, a rename): by type. */
+				it[i].typed = 1;
+				freeReplyObject(d);
+				d = NULL;
+			} else if (d && d->type != REDIS_REPLY_STRING) {
+				freeReplyObject(d);	/* nil: gone */
+				d = NULL;
+			}
+			it[i].dump = d;
+		}
+		if (i == n)
+			return 0;
+		while (i-- > 0) {
+			freeReplyObject(it[i].dump);
+			it[i].dump = NULL;
+		}
+		if (recover(w, &w->src) < 0)
+			return -1;
+	}
+}
+
+/* Why a RESTORE was refused: 1 when the payload cannot be read there
+ * (copy the key by type), 2 when RESTORE itself is not available, 0
+ * for anything else. */
+static int
+restore_refused(const char *msg)
+{
+	if (strstr(msg, "payload version") || strstr(msg, "checksum") ||
+	    strstr(msg, "Bad data format"))
+		return 1;
+	if (strncmp(msg, "ERR unknown command", 19) == 0 ||
+	    strncmp(msg, "NOPERM", 6) == 0)
+		return 2;
+	return 0;
+}
+
+/* Round three: RESTORE what was dumped. Keys whose reply was lost to a
+ * broken connection are sent again; RESTORE ... REPLACE makes that
+ * harmless. */
+static int
+restore_keys(struct worker *w, struct item *it, size_t n)
+{
+	struct copy *cp = w->cp;
+	size_t i;
+
+	for (;;) {
+		size_t sent = 0;
+
+		for (i = 0; i < n; i++) {
+			const char *argv[5];
+			size_t lens[5];
+			char ttl[32];
+			long long left = 0;
+
+			if (it[i].state || !it[i].dump)
+				continue;
+			if (cp->ttl_keep && it[i].deadline) {
+				left = it[i].deadline - now_ms();
+				if (left <= 0) {
+					/* Expired while in flight: not revived. */
+					it[i].state = 1;
+					count(cp, RK_GONE, 0);
+					continue;
+				}
+			}
+			snprintf(ttl, sizeof(ttl), "%lld", left);
+			argv[0] = "RESTORE";
+			argv[1] = it[i].key;
+			argv[2] = ttl;
+			argv[3] = it[i].dump->str;
+			argv[4] = "REPLACE";
+			lens[0] = 7;
+			lens[1] = it[i].len;
+			lens[2] = strlen(ttl);
+			lens[3] = it[i].dump->len;
+			lens[4] = 7;
+			rconn_append(&w->dst, cp->oc == OC_REPLACE ? 5 : 4, argv,
+				lens);
+			sent++;
+		}
+		for (i = 0; i < n && sent; i++) {
+			redisReply *r;
+
+			if (it[i].state || !it[i].dump)
+				continue;
+			if (rconn_reply(&w->dst, &r) < 0)
+				break;
+			sent--;
+			it[i].state = 1;
+			if (r->type != REDIS_REPLY_ERROR) {
+				count(cp, RK_COPIED, (long long)it[i].dump->len);
+			} else if (strncmp(r->str, "BUSYKEY", 7) == 0) {
+				if (cp->oc == OC_FAIL) {
+					freeReplyObject(r);
+					conflict(w, &it[i]);
+					return -1;
+				}
+				count(cp, RK_SKIPPED, 0);
+			} else {
+				int why = restore_refused(r->str);
+				char k[160], msg[1024];
+
+				if (why == 0 || cp->method == M_DUMP) {
+					snprintf(msg, sizeof(msg), "target %s: "
+						"RESTORE of key '%s': %s",
+						cp->rc.dst.shown,
+						rkey_shown(it[i].key, it[i].len,
+						k, sizeof(k)), r->str);
+					freeReplyObject(r);
+					fail(cp, msg);
+					return -1;
+				}
+				if (why == 2 && !cp->restore_gone) {
+					cp->restore_gone = 1;
+					printf("target %s refuses RESTORE (%s); copying "
+						"type by type from now on\n",
+						cp->rc.dst.shown, r->str);
+				}
+				it[i].state = 0;
+				it[i].typed = 1;
+			}
+			freeReplyObject(r);
+		}
+		if (i == n || !sent)
+			return 0;
+		if (recover(w, &w->dst) < 0)
+			return -1;
+	}
+}
+
+static int
+copy_batch(struct worker *w, struct batch *b)
+{
+	struct copy *cp = w->cp;
+	redisReply *keys = b->scan->element[1];
+	size_t n = keys->elements, i, j, m, ntyped = 0;
+	struct item *it = xcalloc(n + 1, sizeof(*it));
+	struct item *round = xcalloc(n + 1, sizeof(*round));
+	struct item *typed = xcalloc(n + 1, sizeof(*typed));
+	int rc = -1, ok;
+
+	for (i = 0; i < n; i++) {
+		it[i].key = keys->element[i]->str;
+		it[i].len = keys->element[i]->len;
+	}
+	if (probe_keys(w, it, n) < 0)
+		goto out;
+	/* Leave out unwanted types; keys gone since the scan are counted. */
+	for (i = j = 0; i < n; i++) {
+		if (it[i].type == RT_NONE) {
+			count(cp, RK_GONE, 0);
+			continue;
+		}
+		if (it[i].type >= RT_NONE || !(cp->rc.types & (1u << it[i].type)))
+			continue;
+		it[i].typed = !cp->use_dump || cp->restore_gone ||
+			it[i].size > cp->big_key;
+		it[j++] = it[i];
+	}
+	n = j;
+	/* DUMP and RESTORE in rounds of bounded bytes; what must go by type
+	 * is set aside. */
+	for (i = 0; i < n;) {
+		long long est = 0;
+
+		for (m = 0; i < n; i++) {
+			long long size = it[i].size > 0 ? it[i].size : 64;
+
+			if (it[i].typed) {
+				typed[ntyped++] = it[i];
+				continue;
+			}
+			if (m && est + size > ROUND_BYTES)
+				break;
+			est += size;
+			round[m++] = it[i];
+		}
+		if (!m)
+			break;
+		take_budget(cp, est);
+		ok = dump_keys(w, round, m) == 0;
+		for (j = 0; ok && j < m; j++)
+			if (!round[j].dump && !round[j].typed) {
+				round[j].state = 1;
+				count(cp, RK_GONE, 0);
+			}
+		ok = ok && restore_keys(w, round, m) == 0;
+		for (j = 0; j < m; j++) {
+			freeReplyObject(round[j].dump);
+			round[j].dump = NULL;
+			if (ok && round[j].typed)
+				typed[ntyped++] = round[j];
+		}
+		give_budget(cp, est);
+		if (!ok)
+			goto out;
+	}
+	for (i = 0; i < ntyped; i++)
+		if (copy_typed(w, &typed[i]) < 0)
+			goto out;
+	rc = 0;
+out:
+	free(it);
+	free(round);
+	free(typed);
+	return rc;
+}
+
+/* The worker's loop: take a batch, copy it, mark it done. */
+static void *
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct copy *cp = w->cp;
+
+	if (rconn_open(&w->src) < 0) {
+		fail(cp, w->src.err);
+		return NULL;
+	}
+	if (rconn_open(&w->dst) < 0) {
+		fail(cp, w->dst.err);
+		return NULL;
+	}
+	for (;;) {
+		struct batch *b;
+
+		pthread_mutex_lock(&cp->lock);
+		while (!cp->qhead && !cp->scan_done && !cp->failed)
+			pthread_cond_wait(&cp->work, &cp->lock);
+		if (cp->failed || !cp->qhead) {
+			pthread_mutex_unlock(&cp->lock);
+			break;
+		}
+		b = cp->qhead;
+		cp->qhead = b->next_q;
+		if (!cp->qhead)
+			cp->qtail = NULL;
+		cp->queued--;
+		pthread_mutex_unlock(&cp->lock);
+
+		if (copy_batch(w, b) < 0)
+			break;
+		pthread_mutex_lock(&cp->lock);
+		b->done = 1;
+		cp->processed += b->keys;
+		pthread_cond_broadcast(&cp->space);
+		pthread_mutex_unlock(&cp->lock);
+	}
+	return NULL;
+}
+
+/* Before anything is written: what each side runs, and whether the
+ * target can RESTORE what the source DUMPs. Sets cp->use_dump. Returns
+ * 0, or -1 when the copy cannot go on (method: dump and no fast path,
+ * or a server that cannot be reached). */
+static int
+probe_servers(struct copy *cp, struct rconn *src, struct rconn *dst,
+	int dry_run, char *why, size_t whylen)
+{
+	redisReply *r = NULL, *key = NULL, *dump = NULL;
+	char sver[64], dver[64], tmp[300];
+	int spv = -1, dpv = -1, restore_ok = 1;
+
+	snprintf(why, whylen, "-");
+	if (rconn_cmd(src, &r, "INFO server") < 0)
+		return -1;
+	rinfo_field(r->str, "redis_version", sver, sizeof(sver));
+	freeReplyObject(r);
+	if (rconn_cmd(dst, &r, "INFO server") < 0)
+		return -1;
+	rinfo_field(r->str, "redis_version", dver, sizeof(dver));
+	freeReplyObject(r);
+
+	/* The source's payload version: a DUMP of any key it has. */
+	if (rconn_cmd(src, &key, "RANDOMKEY") < 0)
+		return -1;
+	if (key->type == REDIS_REPLY_STRING) {
+		if (rconn_cmd(src, &dump, "DUMP %b", key->str, key->len) < 0) {
+			/* DUMP refused on the source: by type only. */
+			snprintf(why, whylen, "the source refuses DUMP: %s",
+				src->err);
+			restore_ok = 0;
+			if (!src->c && rconn_open(src) < 0)
+				goto err;
+		} else if (dump->type == REDIS_REPLY_STRING) {
+			spv = rpayload_version(dump->str, dump->len);
+		}
+	}
+	/* The target's: DUMP of a key it has, or of one made for the
+	 * purpose (not in a dry run, which writes nothing). */
+	if (rconn_cmd(dst, &r, "RANDOMKEY") < 0)
+		goto err;
+	if (r->type == REDIS_REPLY_STRING) {
+		redisReply *d;
+
+		if (rconn_cmd(dst, &d, "DUMP %b", r->str, r->len) == 0) {
+			if (d->type == REDIS_REPLY_STRING)
+				dpv = rpayload_version(d->str, d->len);
+			freeReplyObject(d);
+		} else if (!dst->c && rconn_open(dst) < 0) {
+			freeReplyObject(r);
+			goto err;
+		}
+	}
+	freeReplyObject(r);
+	r = NULL;
+	snprintf(tmp, sizeof(tmp), "runjob:probe:%s", cp->attempt);
+	if (dry_run) {
+		/* Is RESTORE there at all? COMMAND INFO answers nil for a
+		 * command renamed away. */
+		if (rconn_cmd(dst, &r, "COMMAND INFO RESTORE") == 0 &&
+		    r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
+		    r->element[0]->type != REDIS_REPLY_ARRAY) {
+			restore_ok = 0;
+			snprintf(why, whylen, "the target has no RESTORE "
+				"command");
+		}
+		freeReplyObject(r);
+		r = NULL;
+		if (restore_ok && spv > 0 && dpv > 0 && spv > dpv) {
+			restore_ok = 0;
+			snprintf(why, whylen, "the source writes payload version "
+				"%d, the target reads up to %d", spv, dpv);
+		}
+	} else if (restore_ok && dump && dump->type == REDIS_REPLY_STRING) {
+		/* The real test: RESTORE one of the source's payloads into a
+		 * key of runjob's, gone again in 10 s whatever happens. */
+		if (rconn_cmd(dst, &r, "RESTORE %s 10000 %b REPLACE", tmp,
+		    dump->str, dump->len) < 0) {
+			if (!dst->c) {
+				if (rconn_open(dst) < 0)
+					goto err;
+			}
+			restore_ok = 0;
+			snprintf(why, whylen, "the target refused RESTORE: %s",
+				dst->err);
+		} else {
+			redisReply *d;
+
+			freeReplyObject(r);
+			r = NULL;
+			if (rconn_cmd(dst, &d, "DUMP %s", tmp) == 0) {
+				if (d->type == REDIS_REPLY_STRING)
+					dpv = rpayload_version(d->str, d->len);
+				freeReplyObject(d);
+			}
+			if (rconn_cmd(dst, &r, "DEL %s", tmp) < 0 && !dst->c &&
+			    rconn_open(dst) < 0)
+				goto err;
+		}
+		freeReplyObject(r);
+		r = NULL;
+	}
+	action_say("source %s: redis %s, payload version %d", cp->rc.src.shown,
+		sver, spv);
+	action_say("target %s: redis %s, payload version %d", cp->rc.dst.shown,
+		dver, dpv);
+	freeReplyObject(key);
+	freeReplyObject(dump);
+	cp->use_dump = restore_ok && cp->method != M_TYPES;
+	if (cp->method == M_DUMP && !restore_ok) {
+		printf("redis.copy: method: dump, but %s; use method: auto or "
+			"types\n", why);
+		return -1;
+	}
+	return 0;
+err:
+	freeReplyObject(key);
+	freeReplyObject(dump);
+	printf("redis.copy: %s\n", src->c ? dst->err : src->err);
+	return -1;
+}
+
+/* Read the checkpoint of an earlier attempt. */
+struct resume_at {
+	unsigned long long cursor;
+	long long copied, skipped, expired, bytes, processed;
+	int done;
+};
+
+static void
+resume_field(void *arg, const char *name, const char *value)
+{
+	struct resume_at *at = arg;
+	long long v = strtoll(value, NULL, 10);
+
+	if (strcmp(name, "cursor") == 0)
+		at->cursor = strtoull(value, NULL, 10);
+	else if (strcmp(name, "copied") == 0)
+		at->copied = v;
+	else if (strcmp(name, "skipped") == 0)
+		at->skipped = v;
+	else if (strcmp(name, "expired") == 0)
+		at->expired = v;
+	else if (strcmp(name, "bytes") == 0)
+		at->bytes = v;
+	else if (strcmp(name, "processed") == 0)
+		at->processed = v;
+	else if (strcmp(name, "done") == 0)
+		at->done = strcmp(value, "1") == 0;
+}
+
+static void
+checkpoint(struct copy *cp, unsigned long long cursor, int done)
+{
+	char json[512];
+
+	snprintf(json, sizeof(json), "{\"cursor\":\"%llu\",\"copied\":\"%lld\","
+		"\"skipped\":\"%lld\",\"expired\":\"%lld\",\"bytes\":\"%lld\","
+		"\"processed\":\"%lld\",\"done\":\"%d\"}", cursor, cp->copied,
+		cp->skipped, cp->expired, cp->bytes, cp->processed, done);
+	action_checkpoint(json);
+}
+
+/* Drop the batches done in scan order and checkpoint the cursor after
+ * the last of them. Called with the lock held. */
+static void
+advance(struct copy *cp, int64_t now, int64_t *last)
+{
+	unsigned long long cursor = 0;
+	int moved = 0;
+
+	while (cp->phead && cp->phead->done) {
+		struct batch *b = cp->phead;
+
+		cp->phead = b->next_p;
+		if (!cp->phead)
+			cp->ptail = NULL;
+		cursor = b->next;
+		moved = 1;
+		freeReplyObject(b->scan);
+		free(b);
+	}
+	if (moved && cursor && now - *last >= CHECKPOINT_MS) {
+		checkpoint(cp, cursor, 0);
+		*last = now;
+	}
+}
+
+static void
+progress(struct copy *cp, long long total, int64_t started, int64_t now,
+	long long base)
+{
+	double secs = (double)(now - started) / 1000;
+	double rate = secs > 0 ? (double)(cp->processed - base) / secs : 0;
+	char b[32], eta[48] = "";
+
+	if (total > 0 && rate > 0 && cp->processed < total) {
+		char d[32];
+
+		snprintf(eta, sizeof(eta), ", ETA %s", ui_duration((int64_t)
+			((double)(total - cp->processed) / rate * 1000), d,
+			sizeof(d)));
+	}
+	if (total > 0)
+		action_progress("%lld of %lld keys, %.0f keys/s, %s%s",
+			cp->processed, total, rate, format_bytes(cp->bytes, b,
+			sizeof(b)), eta);
+	else
+		action_progress("%lld keys, %.0f keys/s, %s", cp->processed,
+			rate, format_bytes(cp->bytes, b, sizeof(b)));
+}
+
+/* --dry-run: what a copy would do, read without writing anything. */
+static int
+dry_run(struct copy *cp, struct rconn *src, struct rconn *dst,
+	const char *why)
+{
+	long long bytype[RT_COUNT] = {0}, keys = 0, big = 0, bytes = 0;
+	long long present = 0;
+	unsigned long long cursor = 0;
+	char b[32];
+
+	do {
+		redisReply *scan, *k;
+		size_t i;
+
+		if (rscan(src, &cp->rc, &cursor, cp->rc.batch, &scan) < 0) {
+			printf("redis.copy: %s\n", src->err);
+			return 1;
+		}
+		k = scan->element[1];
+		for (i = 0; i < k->elements; i++) {
+			const char *tv[2] = { "TYPE", k->element[i]->str };
+			const char *mv[3] = { "MEMORY", "USAGE",
+				k->element[i]->str };
+			const char *ev[2] = { "EXISTS", k->element[i]->str };
+			size_t tl[2] = { 4, k->element[i]->len };
+			size_t ml[3] = { 6, 5, k->element[i]->len };
+
+			rconn_append(src, 2, tv, tl);
+			rconn_append(src, 3, mv, ml);
+			rconn_append(dst, 2, ev, tl);
+		}
+		for (i = 0; i < k->elements; i++) {
+			redisReply *t, *m, *e;
+			enum rtype ty;
+
+			if (rconn_reply(src, &t) < 0 || rconn_reply(src, &m) < 0 ||
+			    rconn_reply(dst, &e) < 0) {
+				printf("redis.copy: %s\n", src->c ? dst->err :
+					src->err);
+				freeReplyObject(scan);
+				return 1;
+			}
+			ty = t->type == REDIS_REPLY_STATUS ? rtype_of(t->str) :
+				RT_OTHER;
+			if (ty < RT_NONE && (cp->rc.types & (1u << ty))) {
+				long long size = m->type == REDIS_REPLY_INTEGER ?
+					m->integer : 0;
+
+				bytype[ty]++;
+				keys++;
+				bytes += size;
+				big += size > cp->big_key;
+				present += e->type == REDIS_REPLY_INTEGER &&
+					e->integer > 0;
+			}
+			freeReplyObject(t);
+			freeReplyObject(m);
+			freeReplyObject(e);
+		}
+		freeReplyObject(scan);
+	} while (cursor != 0);
+	action_say("would copy %lld keys (string %lld, hash %lld, list %lld, "
+		"set %lld, zset %lld, stream %lld), %lld big keys, about %s "
+		"(%lld bytes); fast path: %s%s%s", keys, bytype[RT_STRING],
+		bytype[RT_HASH], bytype[RT_LIST], bytype[RT_SET], bytype[RT_ZSET],
+		bytype[RT_STREAM], big, format_bytes(bytes, b, sizeof(b)), bytes,
+		cp->use_dump ? "yes" : "no", cp->use_dump ? "" : " - ",
+		cp->use_dump ? "" : why);
+	if (present)
+		action_say("%lld of these keys are on the target already: "
+			"on_conflict: %s", present, conflict_names[cp->oc]);
+	action_say("nothing was written to the target");
+	if (present && cp->oc == OC_FAIL) {
+		printf("redis.copy: the copy would fail: on_conflict: fail and "
+			"%lld keys are on the target\n", present);
+		return 1;
+	}
+	return 0;
+}
+
+static int
+read_settings(struct copy *cp, const struct acfg *c)
+{
+	int m, oc, ttl;
+
+	if (rcommon_read(&cp->rc, c) < 0)
+		return -1;
+	if ((oc = acfg_enum(c, "on_conflict", "replace", conflict_names)) < 0 ||
+	    (ttl = acfg_enum(c, "ttl", "keep", ttl_names)) < 0 ||
+	    (m = acfg_enum(c, "method", "auto", method_names)) < 0 ||
+	    acfg_size(c, "big_key", 64LL << 20, &cp->big_key) < 0 ||
+	    acfg_bool(c, "verify", 1, &cp->verify) < 0)
+		return -1;
+	cp->oc = (enum on_conflict)oc;
+	cp->ttl_keep = ttl == 0;
+	cp->method = (enum method)m;
+	cp->attempt = getenv("RUNJOB_ATTEMPT_ID");
+	if (!cp->attempt || !*cp->attempt)
+		cp->attempt = "manual";
+	return 0;
+}
+
+int
+redis_copy_check(const struct acfg *c)
+{
+	struct copy cp;
+	int rc;
+
+	memset(&cp, 0, sizeof(cp));
+	rc = read_settings(&cp, c);
+	rcommon_free(&cp.rc);
+	return rc;
+}
+
+/* The target refuses arguments over proto-max-bulk-len: a key whose
+ * payload could be larger goes in chunks. */
+static void
+bound_big_key(struct copy *cp, struct rconn *dst)
+{
+	redisReply *r;
+
+	if (rconn_cmd(dst, &r, "CONFIG GET proto-max-bulk-len") < 0) {
+		if (!dst->c)
+			rconn_open(dst);
+		return;
+	}
+	if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+	    r->element[1]->type == REDIS_REPLY_STRING) {
+		long long max = strtoll(r->element[1]->str, NULL, 10);
+
+		if (max > 0 && max / 2 < cp->big_key)
+			cp->big_key = max / 2;
+	}
+	freeReplyObject(r);
+}
+
+/* Scan the source into the workers' queue, checkpointing and reporting
+ * progress as batches finish. */
+static int
+scan_all(struct copy *cp, struct rconn *src, unsigned long long cursor,
+	long long total)
+{
+	int64_t started = now_ms(), last_cp = started, last_pr = 0;
+	long long base = cp->processed;
+	uint64_t seq = 0;
+	size_t max_queued = (size_t)cp->rc.connections * 2;
+
+	for (;;) {
+		struct batch *b;
+		redisReply *scan;
+		unsigned long long next = cursor;
+		int64_t now;
+
+		while (rscan(src, &cp->rc, &next, cp->rc.batch, &scan) < 0) {
+			printf("%s; reconnecting\n", src->err);
+			if (rconn_reopen(src) < 0) {
+				fail(cp, src->err);
+				return -1;
+			}
+			next = cursor;
+		}
+		b = xcalloc(1, sizeof(*b));
+		b->seq = seq++;
+		b->next = next;
+		b->scan = scan;
+		b->keys = (long long)scan->element[1]->elements;
+		pthread_mutex_lock(&cp->lock);
+		while (cp->queued >= max_queued && !cp->failed) {
+			struct timespec ts;
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += 200 * 1000000L;
+			if (ts.tv_nsec >= 1000000000L) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&cp->space, &cp->lock, &ts);
+			now = now_ms();
+			advance(cp, now, &last_cp);
+			if (now - last_pr >= PROGRESS_MS) {
+				progress(cp, total, started, now, base);
+				last_pr = now;
+			}
+		}
+		if (cp->failed) {
+			pthread_mutex_unlock(&cp->lock);
+			freeReplyObject(scan);
+			free(b);
+			return -1;
+		}
+		if (cp->qtail)
+			cp->qtail->next_q = b;
+		else
+			cp->qhead = b;
+		cp->qtail = b;
+		cp->queued++;
+		if (cp->ptail)
+			cp->ptail->next_p = b;
+		else
+			cp->phead = b;
+		cp->ptail = b;
+		pthread_cond_signal(&cp->work);
+		now = now_ms();
+		advance(cp, now, &last_cp);
+		if (now - last_pr >= PROGRESS_MS) {
+			progress(cp, total, started, now, base);
+			last_pr = now;
+		}
+		pthread_mutex_unlock(&cp->lock);
+		cursor = next;
+		if (cursor == 0)
+			break;
+	}
+	/* Wait for the last batches. */
+	pthread_mutex_lock(&cp->lock);
+	cp->scan_done = 1;
+	pthread_cond_broadcast(&cp->work);
+	while (cp->phead && !cp->failed) {
+		struct timespec ts;
+		int64_t now;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 1;
+		pthread_cond_timedwait(&cp->space, &cp->lock, &ts);
+		now = now_ms();
+		advance(cp, now, &last_cp);
+		if (now - last_pr >= PROGRESS_MS) {
+			progress(cp, total, started, now, base);
+			last_pr = now;
+		}
+	}
+	pthread_mutex_unlock(&cp->lock);
+	if (!cp->failed)
+		progress(cp, total, started, now_ms(), base);
+	return cp->failed ? -1 : 0;
+}
+
+static void
+outputs(const struct copy *cp)
+{
+	action_output("KEYS_COPIED", cp->copied);
+	action_output("KEYS_SKIPPED", cp->skipped);
+	action_output("KEYS_EXPIRED", cp->expired);
+	action_output("BYTES", cp->bytes);
+}
+
+int
+redis_copy_main(const struct acfg *c, const char *resume, int dry)
+{
+	struct copy cp;
+	struct resume_at at = {0};
+	struct rconn src, dst;
+	struct worker *w = NULL;
+	char why[1200], b[32], d[32];
+	long long total = 0, i;
+	int64_t started = now_ms();
+	int code = 1;
+
+	memset(&cp, 0, sizeof(cp));
+	pthread_mutex_init(&cp.lock, NULL);
+	pthread_cond_init(&cp.work, NULL);
+	pthread_cond_init(&cp.space, NULL);
+	pthread_cond_init(&cp.budget, NULL);
+	if (read_settings(&cp, c) < 0) {
+		rcommon_free(&cp.rc);
+		return 1;
+	}
+	if (resume && !dry && json_each_string(resume, resume_field, &at) == 0) {
+		cp.copied = cp.prior_copied = at.copied;
+		cp.skipped = at.skipped;
+		cp.expired = at.expired;
+		cp.bytes = at.bytes;
+		cp.processed = at.processed;
+		if (at.done) {
+			action_say("copied by an earlier attempt: %lld keys",
+				at.copied);
+			outputs(&cp);
+			rcommon_free(&cp.rc);
+			return 0;
+		}
+		action_say("resuming at cursor %llu: %lld keys already copied",
+			at.cursor, at.copied);
+	}
+	rconn_init(&src, &cp.rc.src, "source", cp.rc.io_timeout);
+	rconn_init(&dst, &cp.rc.dst, "target", cp.rc.io_timeout);
+	if (rconn_open(&src) < 0 || rconn_open(&dst) < 0) {
+		printf("redis.copy: %s\n", src.c ? dst.err : src.err);
+		goto out;
+	}
+	if (probe_servers(&cp, &src, &dst, dry, why, sizeof(why)) < 0)
+		goto out;
+	bound_big_key(&cp, &dst);
+	if (dry) {
+		code = dry_run(&cp, &src, &dst, why);
+		goto out;
+	}
+	if (cp.use_dump)
+		action_say("method: dump (pipelined DUMP/RESTORE)");
+	else
+		action_say("method: types (%s)", cp.method == M_TYPES ?
+			"method: types" : why);
+	if (!cp.rc.match) {
+		redisReply *r;
+
+		if (rconn_cmd(&src, &r, "DBSIZE") == 0) {
+			total = r->integer;
+			freeReplyObject(r);
+		}
+	}
+	w = xcalloc((size_t)cp.rc.connections, sizeof(*w));
+	for (i = 0; i < cp.rc.connections; i++) {
+		w[i].cp = &cp;
+		w[i].no = (int)i;
+		rconn_init(&w[i].src, &cp.rc.src, "source", cp.rc.io_timeout);
+		rconn_init(&w[i].dst, &cp.rc.dst, "target", cp.rc.io_timeout);
+		if (pthread_create(&w[i].thread, NULL, worker_main, &w[i]) != 0)
+			fatal("cannot start a copying thread");
+	}
+	scan_all(&cp, &src, at.cursor, total);
+	pthread_mutex_lock(&cp.lock);
+	cp.scan_done = 1;
+	pthread_cond_broadcast(&cp.work);
+	pthread_mutex_unlock(&cp.lock);
+	for (i = 0; i < cp.rc.connections; i++) {
+		pthread_join(w[i].thread, NULL);
+		rconn_close(&w[i].src);
+		rconn_close(&w[i].dst);
+	}
+	if (cp.failed)
+		goto out;
+	checkpoint(&cp, 0, 1);
+	outputs(&cp);
+	action_say("copied %lld keys, skipped %lld, expired %lld, %s in %s "
+		"(%lld in this attempt, %lld by type)", cp.copied, cp.skipped,
+		cp.expired, format_bytes(cp.bytes, b, sizeof(b)),
+		ui_duration(now_ms() - started, d, sizeof(d)),
+		cp.copied - cp.prior_copied, cp.typed);
+	code = 0;
+	if (cp.verify) {
+		struct rverify v = { .rc = &cp.rc, .full = 0, .rounds = 3,
+			.interval_ms = 1000, .ttl_tolerance_ms = 2000 };
+
+		action_say("verifying key types and lengths");
+		code = rverify_run(&v) == 0 && v.mismatched == 0 ? 0 : 1;
+	}
+out:
+	rconn_close(&src);
+	rconn_close(&dst);
+	while (cp.phead) {
+		struct batch *bt = cp.phead;
+
+		cp.phead = bt->next_p;
+		freeReplyObject(bt->scan);
+		free(bt);
+	}
+	free(w);
+	rcommon_free(&cp.rc);
+	return code;
+}

@@ -1,0 +1,793 @@
+/*
+ * redis_verify.c - the redis.verify built-in, also run by redis.copy
+ * when it is done: compare the keys of two servers.
+ *
+ * Keys are read in pipelined batches from both sides at once: type, TTL
+ * and size, then (mode: full) the DUMP payloads. Equal payloads mean
+ * equal values; payloads that differ (another server version, another
+ * encoding of the same set) and big keys are compared element by
+ * element, which also finds what differs. A key that differs is looked
+ * at again after `interval`, up to `rounds` looks in all, so that keys a
+ * live system changes under the check are not reported as long as they
+ * settle.
+ */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "action.h"
+#include "buf.h"
+#include "clock.h"
+#include "redis.h"
+#include "rtype.h"
+#include "util.h"
+
+enum {
+	BIG = 8 << 20,		/* compared element by element, not by DUMP */
+	CHUNK = 500,		/* elements per read when comparing */
+};
+
+static const char *const len_cmds[] = {
+	[RT_STRING] = "STRLEN", [RT_HASH] = "HLEN", [RT_LIST] = "LLEN",
+	[RT_SET] = "SCARD", [RT_ZSET] = "ZCARD", [RT_STREAM] = "XLEN",
+};
+
+/* A key that differs, and how. */
+struct miss {
+	char *key;
+	size_t len;
+	char *why;
+};
+
+struct verify {
+	struct rverify *v;
+	struct rconn src, dst;
+	struct miss *m;		/* found this round */
+	size_t nm, capm;
+};
+
+/* What one side says of a key. */
+struct side {
+	enum rtype type;
+	long long pttl;
+	long long size;		/* MEMORY USAGE; -1: unknown */
+	long long len;		/* elements (lengths mode) */
+	redisReply *dump;
+};
+
+static void
+differs(struct verify *vf, const char *key, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void
+differs(struct verify *vf, const char *key, size_t len, const char *fmt, ...)
+{
+	struct miss *m;
+	va_list ap;
+	char buf[1024];
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	xgrow(&vf->m, &vf->capm, vf->nm + 1, sizeof(*vf->m));
+	m = &vf->m[vf->nm++];
+	m->key = xmalloc(len + 1);
+	memcpy(m->key, key, len);
+	m->key[len] = 0;
+	m->len = len;
+	m->why = xstrdup(buf);
+}
+
+static void
+miss_free(struct miss *m, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(m[i].key);
+		free(m[i].why);
+	}
+	free(m);
+}
+
+/* One command on each side, both replies; -1 when either side failed
+ * (the message in its err). */
+static int
+both(struct verify *vf, int argc, const char **argv, const size_t *lens,
+	redisReply **a, redisReply **b)
+{
+	*a = *b = NULL;
+	rconn_append(&vf->src, argc, argv, lens);
+	rconn_append(&vf->dst, argc, argv, lens);
+	if (rconn_reply(&vf->src, a) < 0)
+		return -1;
+	if (rconn_reply(&vf->dst, b) < 0) {
+		freeReplyObject(*a);
+		*a = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+same_reply(const redisReply *a, const redisReply *b)
+{
+	size_t i;
+
+	if (a->type != b->type)
+		return 0;
+	switch (a->type) {
+	case REDIS_REPLY_INTEGER:
+		return a->integer == b->integer;
+	case REDIS_REPLY_ARRAY:
+		if (a->elements != b->elements)
+			return 0;
+		for (i = 0; i < a->elements; i++)
+			if (!same_reply(a->element[i], b->element[i]))
+				return 0;
+		return 1;
+	case REDIS_REPLY_NIL:
+		return 1;
+	default:
+		return a->len == b->len && memcmp(a->str, b->str, a->len) == 0;
+	}
+}
+
+/* Sorted-set scores are equal when they read as the same double: the
+ * text may differ between versions ("1" and "1.0"). -0 and 0 differ. */
+static int
+same_score(const char *a, const char *b)
+{
+	double x = strtod(a, NULL), y = strtod(b, NULL);
+
+	return x == y && signbit(x) == signbit(y);
+}
+
+/* Element by element: what differs, into why; 0 when nothing does. */
+static int
+compare_values(struct verify *vf, const char *key, size_t klen,
+	enum rtype type, char *why, size_t n)
+{
+	char shown[160], from[24], to[24], cursor[32] = "0", cnt[24];
+	char xstart[64] = "-";
+	long long at = 0;
+	redisReply *a, *b;
+	const char *argv[8];
+	size_t lens[8], i;
+	int argc;
+
+	why[0] = 0;
+	snprintf(cnt, sizeof(cnt), "%d", CHUNK);
+	for (;;) {
+		argc = 0;
+		snprintf(from, sizeof(from), "%lld", at);
+		snprintf(to, sizeof(to), "%lld", at + (type == RT_STRING ?
+			(1 << 20) : CHUNK) - 1);
+		switch (type) {
+		case RT_STRING:
+			argv[argc++] = "GETRANGE";
+			break;
+		case RT_LIST:
+			argv[argc++] = "LRANGE";
+			break;
+		case RT_ZSET:
+			argv[argc++] = "ZRANGE";
+			break;
+		case RT_STREAM:
+			argv[argc++] = "XRANGE";
+			break;
+		case RT_HASH:
+			argv[argc++] = "HSCAN";
+			break;
+		case RT_SET:
+			argv[argc++] = "SSCAN";
+			break;
+		default:
+			return 0;
+		}
+		argv[argc++] = key;
+		if (type == RT_HASH || type == RT_SET) {
+			argv[argc++] = cursor;
+			argv[argc++] = "COUNT";
+			argv[argc++] = cnt;
+		} else if (type == RT_STREAM) {
+			argv[argc++] = xstart;
+			argv[argc++] = "+";
+			argv[argc++] = "COUNT";
+			argv[argc++] = cnt;
+		} else {
+			argv[argc++] = from;
+			argv[argc++] = to;
+			if (type == RT_ZSET)
+				argv[argc++] = "WITHSCORES";
+		}
+		for (i = 0; i < (size_t)argc; i++)
+			lens[i] = strlen(argv[i]);
+		lens[1] = klen;
+		if (type == RT_HASH || type == RT_SET) {
+			/* The source's elements, looked up on the target. */
+			redisReply *el, *t;
+
+			rconn_append(&vf->src, argc, argv, lens);
+			if (rconn_reply(&vf->src, &a) < 0)
+				return -1;
+			if (a->type != REDIS_REPLY_ARRAY) {
+				freeReplyObject(a);
+				return 0;
+			}
+			el = a->element[1];
+			for (i = 0; i < el->elements; i += type == RT_HASH ? 2 : 1) {
+				const char *lv[3] = { type == RT_HASH ? "HGET" :
+					"SISMEMBER", key, el->element[i]->str };
+				size_t ll[3] = { strlen(lv[0]), klen,
+					el->element[i]->len };
+
+				rconn_append(&vf->dst, 3, lv, ll);
+			}
+			for (i = 0; i < el->elements; i += type == RT_HASH ? 2 : 1) {
+				int ok;
+
+				if (rconn_reply(&vf->dst, &t) < 0) {
+					freeReplyObject(a);
+					return -1;
+				}
+				ok = type == RT_HASH ? t->type == REDIS_REPLY_STRING &&
+					t->len == el->element[i + 1]->len &&
+					memcmp(t->str, el->element[i + 1]->str,
+					t->len) == 0 : t->type == REDIS_REPLY_INTEGER &&
+					t->integer == 1;
+				if (!ok && !why[0])
+					snprintf(why, n, "%s '%s'", type == RT_HASH ?
+						"hash field" : "set member",
+						rkey_shown(el->element[i]->str,
+						el->element[i]->len, shown,
+						sizeof(shown)));
+				freeReplyObject(t);
+			}
+			snprintf(cursor, sizeof(cursor), "%s", a->element[0]->str);
+			freeReplyObject(a);
+			if (why[0] || strcmp(cursor, "0") == 0)
+				return why[0] != 0;
+			continue;
+		}
+		if (both(vf, argc, argv, lens, &a, &b) < 0)
+			return -1;
+		if (type == RT_STRING) {
+			if (!same_reply(a, b)) {
+				size_t k = 0;
+
+				while (k < a->len && k < b->len && a->str[k] ==
+				    b->str[k])
+					k++;
+				snprintf(why, n, "string from byte %lld", at +
+					(long long)k);
+			}
+			at += (long long)a->len;
+			i = a->len == (1 << 20);
+		} else {
+			size_t step = type == RT_ZSET ? 2 : 1;
+
+			for (i = 0; i < a->elements && i < b->elements && !why[0];
+			    i += step) {
+				redisReply *x = a->element[i], *y = b->element[i];
+
+				if (type == RT_LIST && !same_reply(x, y))
+					snprintf(why, n, "list element %lld",
+						at + (long long)i);
+				else if (type == RT_ZSET && (!same_reply(x, y) ||
+				    !same_score(a->element[i + 1]->str,
+				    b->element[i + 1]->str)))
+					snprintf(why, n, "zset member '%s'",
+						rkey_shown(x->str, x->len, shown,
+						sizeof(shown)));
+				else if (type == RT_STREAM && !same_reply(x, y))
+					snprintf(why, n, "stream entry %s",
+						x->element[0]->str);
+			}
+			if (!why[0] && a->elements != b->elements)
+				snprintf(why, n, "%s from element %lld",
+					rtype_names[type], at + (long long)
+					(a->elements < b->elements ? a->elements :
+					b->elements) / (long long)step);
+			if (type == RT_STREAM && a->elements) {
+				char next[64];
+				const char *last = a->element[a->elements -
+					1]->element[0]->str;
+				unsigned long long ms = strtoull(last, NULL, 10);
+				unsigned long long seq = strtoull(strchr(last, '-') +
+					1, NULL, 10);
+
+				snprintf(next, sizeof(next), "%llu-%llu", ms, seq + 1);
+				snprintf(xstart, sizeof(xstart), "%s", next);
+				at += (long long)a->elements;
+			} else {
+				at += (long long)(a->elements / step);
+			}
+			i = a->elements == (size_t)CHUNK * step;
+		}
+		freeReplyObject(a);
+		freeReplyObject(b);
+		if (why[0] || !i)
+			return why[0] != 0;
+	}
+}
+
+/* A stream's metadata: its last id and its groups (name, last delivered
+ * id, pending count). 1 when they differ, with why. */
+static int
+compare_stream_meta(struct verify *vf, const char *key, size_t klen,
+	char *why, size_t n)
+{
+	const char *iv[3] = { "XINFO", "STREAM", key };
+	const char *gv[3] = { "XINFO", "GROUPS", key };
+	size_t il[3] = { 5, 6, klen };
+	redisReply *a, *b, *x, *y;
+	const char *const fields[] = { "name", "last-delivered-id", "pending",
+		NULL };
+	size_t i, f;
+	int rc = 0;
+
+	if (both(vf, 3, iv, il, &a, &b) < 0)
+		return -1;
+	for (i = 0; a->type == REDIS_REPLY_ARRAY && i + 1 < a->elements; i += 2)
+		if (strcmp(a->element[i]->str, "last-generated-id") == 0)
+			break;
+	x = a->type == REDIS_REPLY_ARRAY && i + 1 < a->elements ?
+		a->element[i + 1] : NULL;
+	for (i = 0; b->type == REDIS_REPLY_ARRAY && i + 1 < b->elements; i += 2)
+		if (strcmp(b->element[i]->str, "last-generated-id") == 0)
+			break;
+	y = b->type == REDIS_REPLY_ARRAY && i + 1 < b->elements ?
+		b->element[i + 1] : NULL;
+	if (x && y && !same_reply(x, y)) {
+		snprintf(why, n, "stream last id %s on the source, %s on the "
+			"target", x->str, y->str);
+		rc = 1;
+	}
+	freeReplyObject(a);
+	freeReplyObject(b);
+	if (rc)
+		return rc;
+	if (both(vf, 3, gv, il, &a, &b) < 0)
+		return -1;
+	if (a->type != REDIS_REPLY_ARRAY || b->type != REDIS_REPLY_ARRAY ||
+	    a->elements != b->elements) {
+		snprintf(why, n, "stream consumer groups: %zu on the source, %zu "
+			"on the target", a->elements, b->elements);
+		rc = 1;
+	}
+	for (i = 0; !rc && i < a->elements; i++) {
+		redisReply *ga = a->element[i], *gb = b->element[i];
+
+		for (f = 0; !rc && fields[f]; f++) {
+			size_t j, k;
+
+			for (j = 0; j + 1 < ga->elements; j += 2)
+				if (strcmp(ga->element[j]->str, fields[f]) == 0)
+					break;
+			for (k = 0; k + 1 < gb->elements; k += 2)
+				if (strcmp(gb->element[k]->str, fields[f]) == 0)
+					break;
+			if (j + 1 >= ga->elements || k + 1 >= gb->elements ||
+			    !same_reply(ga->element[j + 1], gb->element[k + 1])) {
+				snprintf(why, n, "stream group %zu: %s", i + 1,
+					fields[f]);
+				rc = 1;
+			}
+		}
+	}
+	freeReplyObject(a);
+	freeReplyObject(b);
+	return rc;
+}
+
+static void
+ask_key(struct rconn *c, const char *key, size_t len, int full)
+{
+	const char *tv[2] = { "TYPE", key }, *pv[2] = { "PTTL", key };
+	const char *mv[3] = { "MEMORY", "USAGE", key };
+	size_t tl[2] = { 4, len }, pl[2] = { 4, len }, ml[3] = { 6, 5, len };
+
+	rconn_append(c, 2, tv, tl);
+	rconn_append(c, 2, pv, pl);
+	if (full)
+		rconn_append(c, 3, mv, ml);
+}
+
+static int
+read_key(struct rconn *c, struct side *s, int full)
+{
+	redisReply *t, *p, *m = NULL;
+
+	memset(s, 0, sizeof(*s));
+	if (rconn_reply(c, &t) < 0)
+		return -1;
+	if (rconn_reply(c, &p) < 0 || (full && rconn_reply(c, &m) < 0)) {
+		freeReplyObject(t);
+		freeReplyObject(p);
+		return -1;
+	}
+	s->type = t->type == REDIS_REPLY_STATUS ? rtype_of(t->str) : RT_OTHER;
+	s->pttl = p->type == REDIS_REPLY_INTEGER ? p->integer : -1;
+	s->size = m && m->type == REDIS_REPLY_INTEGER ? m->integer : -1;
+	freeReplyObject(t);
+	freeReplyObject(p);
+	freeReplyObject(m);
+	return 0;
+}
+
+/* The second look: lengths, or DUMP payloads of keys not too big. */
+static void
+ask_more(struct rconn *c, const char *key, size_t len, const struct side *s,
+	int full)
+{
+	const char *v[2] = { NULL, key };
+	size_t l[2] = { 0, len };
+
+	if (s->type >= RT_NONE)
+		return;
+	v[0] = full ? "DUMP" : len_cmds[s->type];
+	if (full && (s->size < 0 || s->size > BIG))
+		return;
+	l[0] = strlen(v[0]);
+	rconn_append(c, 2, v, l);
+}
+
+static int
+read_more(struct rconn *c, struct side *s, int full)
+{
+	redisReply *r;
+
+	if (s->type >= RT_NONE || (full && (s->size < 0 || s->size > BIG)))
+		return 0;
+	if (rconn_reply(c, &r) < 0)
+		return -1;
+	if (full) {
+		s->dump = r;
+	} else {
+		s->len = r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+		freeReplyObject(r);
+	}
+	return 0;
+}
+
+/* Compare keys[0..n) (from the source) on both sides; each that differs
+ * goes to vf->m. Returns 0, or -1 when a server failed. */
+static int
+check_keys(struct verify *vf, char **keys, size_t *lens, size_t n)
+{
+	const struct rverify *v = vf->v;
+	struct side *a = xcalloc(n + 1, sizeof(*a)), *b = xcalloc(n + 1,
+		sizeof(*b));
+	char why[1100];
+	size_t i;
+	int rc = -1;
+
+	for (i = 0; i < n; i++) {
+		ask_key(&vf->src, keys[i], lens[i], v->full);
+		ask_key(&vf->dst, keys[i], lens[i], v->full);
+	}
+	for (i = 0; i < n; i++)
+		if (read_key(&vf->src, &a[i], v->full) < 0 ||
+		    read_key(&vf->dst, &b[i], v->full) < 0)
+			goto out;
+	for (i = 0; i < n; i++) {
+		/* Only what both have of one type is looked at further. */
+		if (a[i].type != b[i].type || a[i].type >= RT_NONE)
+			continue;
+		ask_more(&vf->src, keys[i], lens[i], &a[i], v->full);
+		ask_more(&vf->dst, keys[i], lens[i], &b[i], v->full);
+	}
+	for (i = 0; i < n; i++) {
+		if (a[i].type != b[i].type || a[i].type >= RT_NONE)
+			continue;
+		if (read_more(&vf->src, &a[i], v->full) < 0 ||
+		    read_more(&vf->dst, &b[i], v->full) < 0)
+			goto out;
+	}
+	for (i = 0; i < n; i++) {
+		const char *k = keys[i];
+		size_t kl = lens[i];
+		long long tol = v->ttl_tolerance_ms;
+
+		if (a[i].type == RT_NONE)
+			continue;	/* gone from the source since the scan */
+		if (a[i].type >= RT_NONE ||
+		    !(v->rc->types & (1u << a[i].type)))
+			continue;
+		if (b[i].type == RT_NONE) {
+			differs(vf, k, kl, "missing on the target");
+			continue;
+		}
+		if (a[i].type != b[i].type) {
+			differs(vf, k, kl, "type %s on the source, %s on the "
+				"target", rtype_names[a[i].type],
+				rtype_names[b[i].type]);
+			continue;
+		}
+		if ((a[i].pttl < 0) != (b[i].pttl < 0) || (a[i].pttl >= 0 &&
+		    llabs(a[i].pttl - b[i].pttl) > tol)) {
+			char x[32], y[32];
+
+			snprintf(x, sizeof(x), a[i].pttl < 0 ? "none" : "%lld ms",
+				a[i].pttl);
+			snprintf(y, sizeof(y), b[i].pttl < 0 ? "none" : "%lld ms",
+				b[i].pttl);
+			differs(vf, k, kl, "TTL %s on the source, %s on the "
+				"target", x, y);
+			continue;
+		}
+		if (!v->full) {
+			if (a[i].len != b[i].len)
+				differs(vf, k, kl, "length %lld on the source, "
+					"%lld on the target", a[i].len, b[i].len);
+			continue;
+		}
+		if (a[i].dump && b[i].dump && same_reply(a[i].dump, b[i].dump) &&
+		    a[i].type != RT_STREAM)
+			continue;
+		/* Payloads differ, or too big to hold: look inside. */
+		switch (compare_values(vf, k, kl, a[i].type, why, sizeof(why))) {
+		case -1:
+			goto out;
+		case 1:
+			differs(vf, k, kl, "value differs (%s)", why);
+			continue;
+		}
+		if (a[i].type == RT_STREAM) {
+			int r = compare_stream_meta(vf, k, kl, why, sizeof(why));
+
+			if (r < 0)
+				goto out;
+			if (r)
+				differs(vf, k, kl, "value differs (%s)", why);
+		}
+	}
+	rc = 0;
+out:
+	for (i = 0; i < n; i++) {
+		freeReplyObject(a[i].dump);
+		freeReplyObject(b[i].dump);
+	}
+	free(a);
+	free(b);
+	return rc;
+}
+
+/* Keys of the target that the source lacks. */
+static int
+check_extra(struct verify *vf, char **keys, size_t *lens, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const char *tv[2] = { "TYPE", keys[i] };
+		size_t tl[2] = { 4, lens[i] };
+
+		rconn_append(&vf->src, 2, tv, tl);
+		rconn_append(&vf->dst, 2, tv, tl);
+	}
+	for (i = 0; i < n; i++) {
+		redisReply *a, *b;
+		enum rtype tb;
+
+		if (rconn_reply(&vf->src, &a) < 0)
+			return -1;
+		if (rconn_reply(&vf->dst, &b) < 0) {
+			freeReplyObject(a);
+			return -1;
+		}
+		tb = b->type == REDIS_REPLY_STATUS ? rtype_of(b->str) : RT_OTHER;
+		if (a->type == REDIS_REPLY_STATUS && strcmp(a->str, "none") == 0 &&
+		    tb < RT_NONE && (vf->v->rc->types & (1u << tb)))
+			differs(vf, keys[i], lens[i], "only on the target");
+		freeReplyObject(a);
+		freeReplyObject(b);
+	}
+	return 0;
+}
+
+/* Scan one side, checking each batch of keys. */
+static int
+scan_side(struct verify *vf, struct rconn *scanner, int extra)
+{
+	unsigned long long cursor = 0;
+	int64_t last = now_ms(), started = last;
+
+	do {
+		redisReply *scan, *k;
+		char **keys;
+		size_t *lens, i;
+		int rc;
+
+		if (rscan(scanner, vf->v->rc, &cursor, vf->v->rc->batch,
+		    &scan) < 0)
+			return -1;
+		k = scan->element[1];
+		keys = xcalloc(k->elements + 1, sizeof(*keys));
+		lens = xcalloc(k->elements + 1, sizeof(*lens));
+		for (i = 0; i < k->elements; i++) {
+			keys[i] = k->element[i]->str;
+			lens[i] = k->element[i]->len;
+		}
+		rc = extra ? check_extra(vf, keys, lens, k->elements) :
+			check_keys(vf, keys, lens, k->elements);
+		if (!extra)
+			vf->v->checked += (long long)k->elements;
+		free(keys);
+		free(lens);
+		freeReplyObject(scan);
+		if (rc < 0)
+			return -1;
+		if (now_ms() - last >= 1000) {
+			last = now_ms();
+			action_progress("verify: %lld keys checked, %.0f keys/s, "
+				"%zu differ so far", vf->v->checked,
+				(double)vf->v->checked * 1000 /
+				(double)(last - started + 1), vf->nm);
+		}
+	} while (cursor != 0);
+	return 0;
+}
+
+int
+rverify_run(struct rverify *v)
+{
+	struct verify vf;
+	long long round;
+	int rc = -1;
+	size_t i;
+
+	memset(&vf, 0, sizeof(vf));
+	vf.v = v;
+	v->checked = v->mismatched = 0;
+	rconn_init(&vf.src, &v->rc->src, "source", v->rc->io_timeout);
+	rconn_init(&vf.dst, &v->rc->dst, "target", v->rc->io_timeout);
+	if (rconn_open(&vf.src) < 0 || rconn_open(&vf.dst) < 0)
+		goto out;
+	if (scan_side(&vf, &vf.src, 0) < 0)
+		goto out;
+	if (v->both_ways && scan_side(&vf, &vf.dst, 1) < 0)
+		goto out;
+	/* Look again at what differed, as a live system may have changed
+	 * it between the reads of the two sides. */
+	for (round = 1; round < v->rounds && vf.nm; round++) {
+		struct miss *was = vf.m;
+		size_t nwas = vf.nm;
+		char **keys = xcalloc(nwas, sizeof(*keys));
+		size_t *lens = xcalloc(nwas, sizeof(*lens));
+		struct timespec ts;
+		int r = 0;
+
+		action_say("verify: %zu keys differ; looking again in %lld ms "
+			"(round %lld of %lld)", nwas, v->interval_ms, round + 1,
+			v->rounds);
+		ts.tv_sec = v->interval_ms / 1000;
+		ts.tv_nsec = (v->interval_ms % 1000) * 1000000;
+		nanosleep(&ts, NULL);
+		vf.m = NULL;
+		vf.nm = vf.capm = 0;
+		for (i = 0; i < nwas; i++) {
+			keys[i] = was[i].key;
+			lens[i] = was[i].len;
+		}
+		for (i = 0; i < nwas && r == 0; i += (size_t)v->rc->batch) {
+			size_t n = nwas - i < (size_t)v->rc->batch ? nwas - i :
+				(size_t)v->rc->batch;
+			size_t j, nsrc = 0;
+
+			/* Keys only on the target are looked at as such. */
+			for (j = i; j < i + n; j++)
+				if (strcmp(was[j].why, "only on the target") != 0) {
+					keys[i + nsrc] = was[j].key;
+					lens[i + nsrc] = was[j].len;
+					nsrc++;
+				}
+			r = check_keys(&vf, keys + i, lens + i, nsrc);
+			nsrc = 0;
+			for (j = i; j < i + n && r == 0; j++)
+				if (strcmp(was[j].why, "only on the target") == 0) {
+					keys[i + nsrc] = was[j].key;
+					lens[i + nsrc] = was[j].len;
+					nsrc++;
+				}
+			if (r == 0 && nsrc)
+				r = check_extra(&vf, keys + i, lens + i, nsrc);
+		}
+		free(keys);
+		free(lens);
+		miss_free(was, nwas);
+		if (r < 0)
+			goto out;
+	}
+	for (i = 0; i < vf.nm; i++) {
+		char shown[400];
+
+		action_say("mismatch: '%s': %s", rkey_shown(vf.m[i].key,
+			vf.m[i].len, shown, sizeof(shown)), vf.m[i].why);
+	}
+	v->mismatched = (long long)vf.nm;
+	action_say("verify: %lld keys checked, %lld mismatched", v->checked,
+		v->mismatched);
+	rc = 0;
+out:
+	if (rc < 0)
+		action_say("redis.verify: %s", vf.src.c ? vf.dst.err :
+			vf.src.err);
+	rconn_close(&vf.src);
+	rconn_close(&vf.dst);
+	miss_free(vf.m, vf.nm);
+	return rc;
+}
+
+static const char *const modes[] = { "lengths", "full", NULL };
+
+static int
+read_settings(struct rverify *v, struct rcommon *rc, const struct acfg *c)
+{
+	int mode;
+
+	if (rcommon_read(rc, c) < 0 ||
+	    (mode = acfg_enum(c, "mode", "full", modes)) < 0 ||
+	    acfg_int(c, "rounds", 3, 1, 100, &v->rounds) < 0 ||
+	    acfg_duration(c, "interval", 5000, &v->interval_ms) < 0 ||
+	    acfg_duration(c, "ttl_tolerance", 2000, &v->ttl_tolerance_ms) < 0 ||
+	    acfg_bool(c, "both_ways", 0, &v->both_ways) < 0)
+		return -1;
+	v->rc = rc;
+	v->full = mode == 1;
+	return 0;
+}
+
+int
+redis_verify_check(const struct acfg *c)
+{
+	struct rcommon rc;
+	struct rverify v;
+	int r = read_settings(&v, &rc, c);
+
+	rcommon_free(&rc);
+	return r;
+}
+
+int
+redis_verify_main(const struct acfg *c, int dry)
+{
+	struct rcommon rc;
+	struct rverify v;
+	int code = 1;
+
+	memset(&v, 0, sizeof(v));
+	if (read_settings(&v, &rc, c) < 0) {
+		rcommon_free(&rc);
+		return 1;
+	}
+	if (dry) {
+		struct rconn s, d;
+
+		rconn_init(&s, &rc.src, "source", rc.io_timeout);
+		rconn_init(&d, &rc.dst, "target", rc.io_timeout);
+		if (rconn_open(&s) < 0 || rconn_open(&d) < 0) {
+			action_say("redis.verify: %s", s.c ? d.err : s.err);
+		} else {
+			action_say("would compare %s with %s (mode: %s); both "
+				"answer", rc.src.shown, rc.dst.shown,
+				modes[v.full]);
+			code = 0;
+		}
+		rconn_close(&s);
+		rconn_close(&d);
+		rcommon_free(&rc);
+		return code;
+	}
+	if (rverify_run(&v) == 0) {
+		action_output("KEYS_CHECKED", v.checked);
+		action_output("KEYS_MISMATCHED", v.mismatched);
+		code = v.mismatched ? 1 : 0;
+	}
+	rcommon_free(&rc);
+	return code;
+}

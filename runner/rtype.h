@@ -1,0 +1,82 @@
+/*
+ * rtype.h - what the redis built-ins share: the data types, the settings
+ * every one of them takes, and copying one key type by type.
+ */
+#ifndef RUNJOB_RTYPE_H
+#define RUNJOB_RTYPE_H
+
+#include <stddef.h>
+
+#include "action.h"
+#include "redis.h"
+
+enum rtype { RT_STRING, RT_HASH, RT_LIST, RT_SET, RT_ZSET, RT_STREAM,
+	RT_NONE, RT_OTHER, RT_COUNT };
+
+extern const char *const rtype_names[RT_COUNT + 1];
+
+/* The type named in a TYPE reply. */
+enum rtype rtype_of(const char *name);
+
+/* What both actions read from their settings. */
+struct rcommon {
+	struct rurl src, dst;
+	const char *match;	/* NULL: every key */
+	unsigned types;		/* 1 << enum rtype of each wanted type */
+	long long batch;	/* keys per round trip */
+	long long connections;
+	long long io_timeout;	/* ms */
+};
+
+/* Read source, target, match, types, batch, connections, io_timeout.
+ * Returns 0, or -1 after printing what is wrong. */
+int rcommon_read(struct rcommon *rc, const struct acfg *c);
+void rcommon_free(struct rcommon *rc);
+
+/* One SCAN step over the source: the next cursor into *cursor and the
+ * keys into *reply (its element[1]). Returns 0 or -1 (conn->err). */
+int rscan(struct rconn *conn, const struct rcommon *rc,
+	unsigned long long *cursor, long long count, redisReply **reply);
+
+/* What became of a key that was to be copied. */
+enum rkey_outcome {
+	RK_COPIED,
+	RK_SKIPPED,		/* on_conflict: skip, and the target has it */
+	RK_CONFLICT,		/* on_conflict: fail, and the target has it */
+	RK_GONE,		/* expired or deleted on the source meanwhile */
+};
+
+enum on_conflict { OC_REPLACE, OC_SKIP, OC_FAIL };
+
+/* Copy one key of the given type element by element, in chunks of
+ * about chunk bytes, into the temporary key tmp on the target, which is
+ * then given the key's TTL and renamed into place in one transaction:
+ * the target never holds part of a key. Returns 0 with *outcome and
+ * *bytes (what was written); -1 when a connection failed (it is closed,
+ * its message in its err; the caller reconnects and calls again, which
+ * starts the key over); -2 when a server refused a command (the message
+ * in err, n bytes). */
+int rkey_copy_typed(struct rconn *src, struct rconn *dst, const char *key,
+	size_t klen, enum rtype type, const char *tmp, enum on_conflict oc,
+	int ttl_keep, long long chunk, enum rkey_outcome *outcome,
+	long long *bytes, char *err, size_t n);
+
+/* Comparing the two sides (redis_verify.c). */
+struct rverify {
+	const struct rcommon *rc;
+	int full;		/* values, not just types and lengths */
+	int both_ways;		/* also look for keys only on the target */
+	long long rounds;	/* looks at a mismatched key before it counts */
+	long long interval_ms;	/* between them */
+	long long ttl_tolerance_ms;
+	long long checked, mismatched;	/* the outcome */
+};
+
+/* Compare, printing a line for each key that differs. Returns 0, or -1
+ * when a server could not be read (the message printed). */
+int rverify_run(struct rverify *v);
+
+/* The version of a DUMP payload (its RDB version), or -1. */
+int rpayload_version(const char *p, size_t len);
+
+#endif
