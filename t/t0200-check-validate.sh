@@ -257,13 +257,13 @@ test_expect_success 'what this runjob cannot do yet is refused, never ignored' '
 	  - { from: 2026-12-20, to: 2027-01-04 }
 	steps:
 	  - id: copy
-	    redis.copy: { source: "redis://a", target: "redis://b" }
+	    sqlite.sync: { source: a.db, target: b.db }
 	    rollback:
 	      sqlite.exec: { db: x.db, sql: "select 1" }
 	EOF
 	refused later.yaml "later.yaml:4:9: error: .window. is not supported yet" \
 		"later.yaml:6:3: error: .blackout. is not supported yet" \
-		"later.yaml:9:5: error: the built-in action .redis.copy. is not supported yet" \
+		"later.yaml:9:5: error: the built-in action .sqlite.sync. is not supported yet" \
 		"later.yaml:11:7: error: the built-in action .sqlite.exec. is not supported yet"
 '
 
@@ -273,6 +273,60 @@ test_expect_success 'built-in actions still get their keys checked' '
 	    redis.copy: { source: a, target: b, mach: "x*" }
 	EOF
 	refused bkeys.yaml "unknown key .mach. in redis.copy; did you mean .match.?"
+'
+
+test_expect_success 'redis built-in settings are checked where they are written' '
+	job rsettings.yaml <<-\EOF &&
+	  - id: copy
+	    redis.copy: { source: "rediss://a:6380/0", target: "redis://b" }
+	  - id: copy2
+	    redis.copy: { source: "redis://a", target: "redis://b", on_conflict: overwrite }
+	  - id: copy3
+	    redis.copy: { source: "redis://a", target: "redis://b", big_key: lots }
+	  - id: verify
+	    redis.verify: { source: "redis://a", target: "redis://b:99999", mode: full }
+	  - id: verify2
+	    redis.verify: { source: "redis://a", types: [string, blob] }
+	EOF
+	refused rsettings.yaml \
+		"rsettings.yaml:5:27: error: redis.copy: source: rediss:// (TLS) is not supported yet" \
+		"rsettings.yaml:7:74: error: redis.copy: on_conflict: .overwrite. is not one of: replace skip fail" \
+		"rsettings.yaml:9:70: error: redis.copy: big_key: .lots. is not a size" \
+		"rsettings.yaml:11:50: error: redis.verify: target: cannot read the host and port" \
+		"rsettings.yaml:13:5: error: redis.verify: target: is required"
+'
+
+test_expect_success 'a redis setting given by a param is checked when the job runs' '
+	job rparam.yaml <<-\EOF &&
+	  - id: copy
+	    redis.copy: { source: "${{ params.SRC }}", target: "redis://b", batch: "${{ params.N }}" }
+	EOF
+	sed -i "s/^steps:/params: { SRC: redis:\/\/a, N: \"100\" }\nsteps:/" rparam.yaml &&
+	runjob check rparam.yaml
+'
+
+test_expect_success 'a built-in names only the outputs it gives' '
+	job routs.yaml <<-\EOF &&
+	  - id: copy
+	    redis.copy: { source: "redis://a", target: "redis://b" }
+	    outputs: [KEYS_COPIED, ROWS]
+	EOF
+	refused routs.yaml "routs.yaml:6:28: error: step .copy.: redis.copy gives no output .ROWS.; it gives KEYS_COPIED, KEYS_SKIPPED, KEYS_EXPIRED, BYTES"
+'
+
+test_expect_success 'two built-in ancestors giving the same output are an error until one lists fewer' '
+	job rtwo.yaml <<-\EOF &&
+	  - id: a
+	    redis.copy: { source: "redis://a", target: "redis://b" }
+	  - id: b
+	    redis.copy: { source: "redis://c", target: "redis://d" }
+	  - id: after
+	    needs: [a, b]
+	    run: echo "$KEYS_COPIED"
+	EOF
+	refused rtwo.yaml "KEYS_COPIED" &&
+	sed -i "/redis:\/\/c/a\\    outputs: []" rtwo.yaml &&
+	runjob check rtwo.yaml
 '
 
 test_expect_success 'values of the wrong kind are named' '

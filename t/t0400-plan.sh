@@ -118,7 +118,7 @@ test_expect_success 'plan --dot is a Graphviz digraph of every edge' '
 	tail -n 1 out >last && echo "}" >want && test_cmp want last
 '
 
-test_expect_success 'a job using what is not supported yet is not planned' '
+test_expect_success 'a built-in step is planned with its settings, secrets masked' '
 	cat >builtin.yaml <<-\EOF &&
 	runjob: 1
 	name: b
@@ -128,7 +128,21 @@ test_expect_success 'a job using what is not supported yet is not planned' '
 	  - id: copy
 	    redis.copy: { source: "redis://u:${{ params.PASS }}@src:6379/0", target: "redis://dst", types: [string, hash] }
 	EOF
-	test_expect_code 3 runjob plan builtin.yaml >out 2>err &&
+	runjob plan builtin.yaml >out &&
+	test_grep "copy  redis.copy: {source: redis://u:\*\*\*@src:6379/0" out &&
+	test_grep "types: \[string, hash\]" out &&
+	! grep pw-9876 out
+'
+
+test_expect_success 'a job using what is not supported yet is not planned' '
+	cat >later.yaml <<-\EOF &&
+	runjob: 1
+	name: b
+	steps:
+	  - id: sync
+	    sqlite.sync: { source: a.db, target: b.db }
+	EOF
+	test_expect_code 3 runjob plan later.yaml >out 2>err &&
 	test_grep "not supported yet" err &&
 	test_must_fail test -s out
 '
