@@ -190,10 +190,13 @@ conflict(struct worker *w, const struct item *it)
 	fail(w->cp, msg);
 }
 
-/* Round one: the type and size of each key. */
+/* Round one: the size of each key, and its type when only some types
+ * are wanted (otherwise a type is asked only of keys copied by type):
+ * every command here is paid for on the source, key by key. */
 static int
 probe_keys(struct worker *w, struct item *it, size_t n)
 {
+	int types = w->cp->rc.types != RT_ALL;
 	size_t i;
 
 	for (;;) {
@@ -203,22 +206,27 @@ probe_keys(struct worker *w, struct item *it, size_t n)
 			size_t tl[2] = { 4, it[i].len };
 			size_t ml[3] = { 6, 5, it[i].len };
 
-			rconn_append(&w->src, 2, tv, tl);
+			if (types)
+				rconn_append(&w->src, 2, tv, tl);
 			rconn_append(&w->src, 3, mv, ml);
 		}
 		for (i = 0; i < n; i++) {
-			redisReply *t, *m;
+			redisReply *t = NULL, *m;
 
-			if (rconn_reply(&w->src, &t) < 0)
+			if (types && rconn_reply(&w->src, &t) < 0)
 				break;
 			if (rconn_reply(&w->src, &m) < 0) {
 				freeReplyObject(t);
 				break;
 			}
-			it[i].type = t->type == REDIS_REPLY_STATUS ?
-				rtype_of(t->str) : RT_OTHER;
+			it[i].type = !t ? RT_UNKNOWN :
+				t->type == REDIS_REPLY_STATUS ? rtype_of(t->str) :
+				RT_OTHER;
 			it[i].size = m->type == REDIS_REPLY_INTEGER ?
 				m->integer : -1;
+			/* MEMORY USAGE of a key that is not there is nil. */
+			if (m->type == REDIS_REPLY_NIL)
+				it[i].type = RT_NONE;
 			freeReplyObject(t);
 			freeReplyObject(m);
 		}
@@ -227,6 +235,28 @@ probe_keys(struct worker *w, struct item *it, size_t n)
 		if (recover(w, &w->src) < 0)
 			return -1;
 	}
+}
+
+/* The type of a key whose type was not asked in round one. */
+static int
+key_type(struct worker *w, struct item *it)
+{
+	redisReply *r;
+
+	while (it->type == RT_UNKNOWN) {
+		const char *tv[2] = { "TYPE", it->key };
+		size_t tl[2] = { 4, it->len };
+
+		rconn_append(&w->src, 2, tv, tl);
+		if (rconn_reply(&w->src, &r) == 0) {
+			it->type = r->type == REDIS_REPLY_STATUS ?
+				rtype_of(r->str) : RT_OTHER;
+			freeReplyObject(r);
+		} else if (recover(w, &w->src) < 0) {
+			return -1;
+		}
+	}
+	return 0;
 }
 
 /* Copy a key type by type, reconnecting as needed. */
@@ -239,6 +269,14 @@ copy_typed(struct worker *w, struct item *it)
 	char err[1024];
 	int rc;
 
+	if (key_type(w, it) < 0)
+		return -1;
+	if (it->type == RT_NONE) {
+		count(cp, RK_GONE, 0);
+		return 0;
+	}
+	if (it->type == RT_OTHER)
+		return 0;	/* a module's type: nothing to copy it by */
 	for (;;) {
 		snprintf(w->tmp, sizeof(w->tmp), "runjob:tmp:%s:%d:%llu",
 			cp->attempt, w->no, ++w->tmpn);
@@ -457,7 +495,8 @@ copy_batch(struct worker *w, struct batch *b)
 			count(cp, RK_GONE, 0);
 			continue;
 		}
-		if (it[i].type >= RT_NONE || !(cp->rc.types & (1u << it[i].type)))
+		if (it[i].type != RT_UNKNOWN && (it[i].type >= RT_NONE ||
+		    !(cp->rc.types & (1u << it[i].type))))
 			continue;
 		it[i].typed = !cp->use_dump || cp->restore_gone ||
 			it[i].size > cp->big_key;

@@ -53,7 +53,7 @@ rcommon_read(struct rcommon *rc, const struct acfg *c)
 	if (rc->match && !*rc->match)
 		rc->match = NULL;
 	if (!types || !*types) {
-		rc->types = (1u << RT_OTHER) - 1;	/* every data type */
+		rc->types = RT_ALL;
 	} else {
 		char *copy = xstrdup(types), *save = NULL, *t;
 

@@ -11,7 +11,9 @@
 #include "redis.h"
 
 enum rtype { RT_STRING, RT_HASH, RT_LIST, RT_SET, RT_ZSET, RT_STREAM,
-	RT_NONE, RT_OTHER, RT_COUNT };
+	RT_NONE, RT_OTHER, RT_COUNT, RT_UNKNOWN = RT_COUNT };
+
+#define RT_ALL ((1u << RT_NONE) - 1)	/* every data type */
 
 extern const char *const rtype_names[RT_COUNT + 1];
 
