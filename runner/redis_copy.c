@@ -41,7 +41,7 @@ enum {
 	ROUND_BYTES = 4 << 20,		/* estimated bytes per DUMP round */
 	CHUNK_BYTES = 1 << 20,		/* per write when copying by type */
 	PROGRESS_MS = 1000,
-	CHECKPOINT_MS = 1000,
+	CHECKPOINT_MS = 500,
 };
 
 enum method { M_AUTO, M_DUMP, M_TYPES };
