@@ -275,8 +275,16 @@ copy_typed(struct worker *w, struct item *it)
 		count(cp, RK_GONE, 0);
 		return 0;
 	}
-	if (it->type == RT_OTHER)
-		return 0;	/* a module's type: nothing to copy it by */
+	if (it->type == RT_OTHER) {
+		char k[160];
+
+		/* A module's type: only DUMP/RESTORE can carry it. */
+		action_say("key '%s' is of a type runjob cannot copy element by "
+			"element (a module's); skipped", rkey_shown(it->key,
+			it->len, k, sizeof(k)));
+		count(cp, RK_SKIPPED, 0);
+		return 0;
+	}
 	for (;;) {
 		snprintf(w->tmp, sizeof(w->tmp), "runjob:tmp:%s:%d:%llu",
 			cp->attempt, w->no, ++w->tmpn);
@@ -289,10 +297,15 @@ copy_typed(struct worker *w, struct item *it)
 			fail(cp, err);
 			return -1;
 		}
-		if (!w->src.c && recover(w, &w->src) < 0)
+		/* The key starts over on fresh connections: the side that
+		 * did not fail may still owe replies. */
+		if (w->src.c && w->dst.c)
+			fatal("rkey_copy_typed failed with both connections up");
+		if (!w->src.c ? recover(w, &w->src) < 0 || rconn_open(&w->dst) < 0 :
+		    recover(w, &w->dst) < 0 || rconn_open(&w->src) < 0) {
+			fail(cp, !w->src.c ? w->src.err : w->dst.err);
 			return -1;
-		if (!w->dst.c && recover(w, &w->dst) < 0)
-			return -1;
+		}
 	}
 	if (o == RK_CONFLICT) {
 		conflict(w, it);
@@ -594,6 +607,16 @@ worker_main(void *arg)
 	return NULL;
 }
 
+static const char *
+version_text(int v, char *buf, size_t n)
+{
+	if (v < 0)
+		snprintf(buf, n, "unknown (no key to DUMP)");
+	else
+		snprintf(buf, n, "%d", v);
+	return buf;
+}
+
 /* Before anything is written: what each side runs, and whether the
  * target can RESTORE what the source DUMPs. Sets cp->use_dump. Returns
  * 0, or -1 when the copy cannot go on (method: dump and no fast path,
@@ -603,17 +626,17 @@ probe_servers(struct copy *cp, struct rconn *src, struct rconn *dst,
 	int dry_run, char *why, size_t whylen)
 {
 	redisReply *r = NULL, *key = NULL, *dump = NULL;
-	char sver[64], dver[64], tmp[300];
+	char sver[96], dver[96], tmp[300], vbuf[2][32];
 	int spv = -1, dpv = -1, restore_ok = 1;
 
 	snprintf(why, whylen, "-");
 	if (rconn_cmd(src, &r, "INFO server") < 0)
 		return -1;
-	rinfo_field(r->str, "redis_version", sver, sizeof(sver));
+	rserver_name(r->str, sver, sizeof(sver));
 	freeReplyObject(r);
 	if (rconn_cmd(dst, &r, "INFO server") < 0)
 		return -1;
-	rinfo_field(r->str, "redis_version", dver, sizeof(dver));
+	rserver_name(r->str, dver, sizeof(dver));
 	freeReplyObject(r);
 
 	/* The source's payload version: a DUMP of any key it has. */
@@ -696,10 +719,10 @@ probe_servers(struct copy *cp, struct rconn *src, struct rconn *dst,
 		freeReplyObject(r);
 		r = NULL;
 	}
-	action_say("source %s: redis %s, payload version %d", cp->rc.src.shown,
-		sver, spv);
-	action_say("target %s: redis %s, payload version %d", cp->rc.dst.shown,
-		dver, dpv);
+	action_say("source %s: %s, payload version %s", cp->rc.src.shown,
+		sver, version_text(spv, vbuf[0], sizeof(vbuf[0])));
+	action_say("target %s: %s, payload version %s", cp->rc.dst.shown,
+		dver, version_text(dpv, vbuf[1], sizeof(vbuf[1])));
 	freeReplyObject(key);
 	freeReplyObject(dump);
 	cp->use_dump = restore_ok && cp->method != M_TYPES;
@@ -948,7 +971,7 @@ static int
 scan_all(struct copy *cp, struct rconn *src, unsigned long long cursor,
 	long long total)
 {
-	int64_t started = now_ms(), last_cp = started, last_pr = 0;
+	int64_t started = now_ms(), last_cp = started, last_pr = started;
 	long long base = cp->processed;
 	uint64_t seq = 0;
 	size_t max_queued = (size_t)cp->rc.connections * 2;
@@ -1106,7 +1129,7 @@ redis_copy_main(const struct acfg *c, const char *resume, int dry)
 		action_say("method: dump (pipelined DUMP/RESTORE)");
 	else
 		action_say("method: types (%s)", cp.method == M_TYPES ?
-			"method: types" : why);
+			"as the job says" : why);
 	if (!cp.rc.match) {
 		redisReply *r;
 
@@ -1146,7 +1169,8 @@ redis_copy_main(const struct acfg *c, const char *resume, int dry)
 	code = 0;
 	if (cp.verify) {
 		struct rverify v = { .rc = &cp.rc, .full = 0, .rounds = 3,
-			.interval_ms = 1000, .ttl_tolerance_ms = 2000 };
+			.interval_ms = 1000, .ttl_tolerance_ms = 2000,
+			.ignore_ttl = !cp.ttl_keep };
 
 		action_say("verifying key types and lengths");
 		code = rverify_run(&v) == 0 && v.mismatched == 0 ? 0 : 1;

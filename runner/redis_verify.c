@@ -82,6 +82,18 @@ differs(struct verify *vf, const char *key, size_t len, const char *fmt, ...)
 }
 
 static void
+miss_free_from(struct verify *vf, size_t from)
+{
+	size_t i;
+
+	for (i = from; i < vf->nm; i++) {
+		free(vf->m[i].key);
+		free(vf->m[i].why);
+	}
+	vf->nm = from;
+}
+
+static void
 miss_free(struct miss *m, size_t n)
 {
 	size_t i;
@@ -110,6 +122,45 @@ both(struct verify *vf, int argc, const char **argv, const size_t *lens,
 		return -1;
 	}
 	return 0;
+}
+
+/* After a failure: connect both sides again, as the side that did not
+ * fail may still owe replies to what was sent. -1 when one cannot. */
+static int
+mend(struct verify *vf)
+{
+	struct rconn *c[2] = { &vf->src, &vf->dst };
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if (!c[i]->c)
+			action_say("%s; reconnecting", c[i]->err);
+	for (i = 0; i < 2; i++) {
+		rconn_close(c[i]);
+		if (rconn_reopen(c[i]) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Run fn over keys, again after reconnecting when a server failed. */
+static int
+with_retry(struct verify *vf, int (*fn)(struct verify *, char **, size_t *,
+	size_t), char **keys, size_t *lens, size_t n)
+{
+	int tries;
+
+	for (tries = 0; tries < 10; tries++) {
+		size_t had = vf->nm;
+
+		if (fn(vf, keys, lens, n) == 0)
+			return 0;
+		/* What a failed pass found is found again. */
+		miss_free_from(vf, had);
+		if (mend(vf) < 0)
+			return -1;
+	}
+	return -1;
 }
 
 static int
@@ -508,8 +559,8 @@ check_keys(struct verify *vf, char **keys, size_t *lens, size_t n)
 				rtype_names[b[i].type]);
 			continue;
 		}
-		if ((a[i].pttl < 0) != (b[i].pttl < 0) || (a[i].pttl >= 0 &&
-		    llabs(a[i].pttl - b[i].pttl) > tol)) {
+		if (!v->ignore_ttl && ((a[i].pttl < 0) != (b[i].pttl < 0) ||
+		    (a[i].pttl >= 0 && llabs(a[i].pttl - b[i].pttl) > tol))) {
 			char x[32], y[32];
 
 			snprintf(x, sizeof(x), a[i].pttl < 0 ? "none" : "%lld ms",
@@ -603,9 +654,14 @@ scan_side(struct verify *vf, struct rconn *scanner, int extra)
 		size_t *lens, i;
 		int rc;
 
-		if (rscan(scanner, vf->v->rc, &cursor, vf->v->rc->batch,
-		    &scan) < 0)
-			return -1;
+		unsigned long long at = cursor;
+
+		while (rscan(scanner, vf->v->rc, &cursor, vf->v->rc->batch,
+		    &scan) < 0) {
+			cursor = at;
+			if (mend(vf) < 0)
+				return -1;
+		}
 		k = scan->element[1];
 		keys = xcalloc(k->elements + 1, sizeof(*keys));
 		lens = xcalloc(k->elements + 1, sizeof(*lens));
@@ -613,8 +669,8 @@ scan_side(struct verify *vf, struct rconn *scanner, int extra)
 			keys[i] = k->element[i]->str;
 			lens[i] = k->element[i]->len;
 		}
-		rc = extra ? check_extra(vf, keys, lens, k->elements) :
-			check_keys(vf, keys, lens, k->elements);
+		rc = with_retry(vf, extra ? check_extra : check_keys, keys, lens,
+			k->elements);
 		if (!extra)
 			vf->v->checked += (long long)k->elements;
 		free(keys);
@@ -686,7 +742,7 @@ rverify_run(struct rverify *v)
 					lens[i + nsrc] = was[j].len;
 					nsrc++;
 				}
-			r = check_keys(&vf, keys + i, lens + i, nsrc);
+			r = with_retry(&vf, check_keys, keys + i, lens + i, nsrc);
 			nsrc = 0;
 			for (j = i; j < i + n && r == 0; j++)
 				if (strcmp(was[j].why, "only on the target") == 0) {
@@ -695,7 +751,8 @@ rverify_run(struct rverify *v)
 					nsrc++;
 				}
 			if (r == 0 && nsrc)
-				r = check_extra(&vf, keys + i, lens + i, nsrc);
+				r = with_retry(&vf, check_extra, keys + i, lens + i,
+					nsrc);
 		}
 		free(keys);
 		free(lens);

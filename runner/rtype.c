@@ -50,7 +50,8 @@ rcommon_read(struct rcommon *rc, const struct acfg *c)
 	    read_url(&rc->dst, c, "target") < 0)
 		return -1;
 	rc->match = acfg_str(c, "match", NULL);
-	if (rc->match && !*rc->match)
+	/* "*" is every key: no pattern, so that the total is known. */
+	if (rc->match && (!*rc->match || strcmp(rc->match, "*") == 0))
 		rc->match = NULL;
 	if (!types || !*types) {
 		rc->types = RT_ALL;
@@ -135,4 +136,20 @@ rpayload_version(const char *p, size_t len)
 	if (len < 10)
 		return -1;
 	return (unsigned char)p[len - 10] | (unsigned char)p[len - 9] << 8;
+}
+
+const char *
+rserver_name(const char *info, char *buf, size_t n)
+{
+	char v[64];
+
+	/* Valkey answers redis_version too, with the Redis version it
+	 * stands in for; its own is valkey_version. */
+	if (*rinfo_field(info, "valkey_version", v, sizeof(v)))
+		snprintf(buf, n, "valkey %s", v);
+	else if (*rinfo_field(info, "redis_version", v, sizeof(v)))
+		snprintf(buf, n, "redis %s", v);
+	else
+		snprintf(buf, n, "an unknown server");
+	return buf;
 }

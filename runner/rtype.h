@@ -68,6 +68,7 @@ struct rverify {
 	const struct rcommon *rc;
 	int full;		/* values, not just types and lengths */
 	int both_ways;		/* also look for keys only on the target */
+	int ignore_ttl;		/* after a copy with ttl: drop */
 	long long rounds;	/* looks at a mismatched key before it counts */
 	long long interval_ms;	/* between them */
 	long long ttl_tolerance_ms;
@@ -77,6 +78,9 @@ struct rverify {
 /* Compare, printing a line for each key that differs. Returns 0, or -1
  * when a server could not be read (the message printed). */
 int rverify_run(struct rverify *v);
+
+/* "redis 7.0.15" or "valkey 8.0.1", from INFO server text, into buf. */
+const char *rserver_name(const char *info, char *buf, size_t n);
 
 /* The version of a DUMP payload (its RDB version), or -1. */
 int rpayload_version(const char *p, size_t len);
