@@ -145,10 +145,11 @@ redis_start_on_() {
 		if [ -n "$r_pid" ]; then
 			echo "$r_pid" >"$REDIS_REGISTRY/$r_name.pid"
 			# Ours, not another file's server that took the port: it
-			# answers with our directory.
+			# answers with our directory. And done loading its data.
 			if redis_is_server "$r_pid" &&
 				r_got=$(redis_cli "$r_name" CONFIG GET dir 2>/dev/null | sed -n 2p) &&
-				test "$r_got" = "$r_dir"; then
+				test "$r_got" = "$r_dir" &&
+				test "$(redis_cli "$r_name" PING 2>/dev/null)" = PONG; then
 				return 0
 			fi
 		fi
@@ -260,4 +261,35 @@ run_job() {
 	r_code=$?
 	cat "${r_job%.yaml}.out"
 	return $r_code
+}
+
+# redis_job FILE ACTION SOURCE TARGET [SETTING...]: FILE, a job with one
+# step of ACTION (redis.copy or redis.verify), its id 'copy' or 'verify',
+# with the settings given ("match: a*"), and a step 'after' that needs it
+# and writes the outputs it gets (KEYS_*, BYTES) to FILE's name with .env.
+redis_job() {
+	local r_file=$1 r_action=$2 r_src=$3 r_dst=$4 r_id r_s
+	shift 4
+	r_id=${r_action#redis.}
+	{
+		echo "runjob: 1"
+		echo "name: $(basename "${r_file%.yaml}")"
+		echo "steps:"
+		echo "  - id: $r_id"
+		echo "    $r_action:"
+		echo "      source: \"$r_src\""
+		echo "      target: \"$r_dst\""
+		for r_s in "$@"; do
+			echo "      $r_s"
+		done
+		echo "  - id: after"
+		echo "    needs: [$r_id]"
+		echo "    run: env | grep -E '^(KEYS_[A-Z]+|BYTES)=' | sort >$(basename "${r_file%.yaml}").env"
+	} >"$r_file"
+}
+
+# output NAME FILE.env: the value of the output NAME that the step 'after'
+# of a redis_job saw.
+output() {
+	sed -n "s/^$1=//p" "$2"
 }
