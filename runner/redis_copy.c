@@ -285,9 +285,11 @@ copy_typed(struct worker *w, struct item *it)
 		count(cp, RK_SKIPPED, 0);
 		return 0;
 	}
+	/* One name for every try: a try starts by deleting what an
+	 * interrupted one left. */
+	snprintf(w->tmp, sizeof(w->tmp), "runjob:tmp:%s:%d:%llu", cp->attempt,
+		w->no, ++w->tmpn);
 	for (;;) {
-		snprintf(w->tmp, sizeof(w->tmp), "runjob:tmp:%s:%d:%llu",
-			cp->attempt, w->no, ++w->tmpn);
 		rc = rkey_copy_typed(&w->src, &w->dst, it->key, it->len,
 			it->type, w->tmp, cp->oc, cp->ttl_keep, CHUNK_BYTES, &o,
 			&bytes, err, sizeof(err));
@@ -301,8 +303,8 @@ copy_typed(struct worker *w, struct item *it)
 		 * did not fail may still owe replies. */
 		if (w->src.c && w->dst.c)
 			fatal("rkey_copy_typed failed with both connections up");
-		if (!w->src.c ? recover(w, &w->src) < 0 || rconn_open(&w->dst) < 0 :
-		    recover(w, &w->dst) < 0 || rconn_open(&w->src) < 0) {
+		if (!w->src.c ? recover(w, &w->src) < 0 || rconn_reopen(&w->dst) < 0 :
+		    recover(w, &w->dst) < 0 || rconn_reopen(&w->src) < 0) {
 			fail(cp, !w->src.c ? w->src.err : w->dst.err);
 			return -1;
 		}
