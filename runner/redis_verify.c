@@ -12,6 +12,7 @@
  * settle.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -435,42 +436,56 @@ compare_stream_meta(struct verify *vf, const char *key, size_t klen,
 	return rc;
 }
 
+/* The first look at a key: its TTL (-2: not there), its size (full
+ * mode: only small keys are DUMPed) and, when it is needed now (lengths
+ * mode, or only some types wanted), its type. */
 static void
-ask_key(struct rconn *c, const char *key, size_t len, int full)
+ask_key(struct rconn *c, const char *key, size_t len, int type, int full)
 {
 	const char *tv[2] = { "TYPE", key }, *pv[2] = { "PTTL", key };
 	const char *mv[3] = { "MEMORY", "USAGE", key };
 	size_t tl[2] = { 4, len }, pl[2] = { 4, len }, ml[3] = { 6, 5, len };
 
-	rconn_append(c, 2, tv, tl);
+	if (type)
+		rconn_append(c, 2, tv, tl);
 	rconn_append(c, 2, pv, pl);
 	if (full)
 		rconn_append(c, 3, mv, ml);
 }
 
 static int
-read_key(struct rconn *c, struct side *s, int full)
+read_key(struct rconn *c, struct side *s, int type, int full)
 {
-	redisReply *t, *p, *m = NULL;
+	redisReply *t = NULL, *p = NULL, *m = NULL;
+	int rc = -1;
 
 	memset(s, 0, sizeof(*s));
-	if (rconn_reply(c, &t) < 0)
-		return -1;
-	if (rconn_reply(c, &p) < 0 || (full && rconn_reply(c, &m) < 0)) {
-		freeReplyObject(t);
-		freeReplyObject(p);
-		return -1;
-	}
-	s->type = t->type == REDIS_REPLY_STATUS ? rtype_of(t->str) : RT_OTHER;
+	if ((type && rconn_reply(c, &t) < 0) || rconn_reply(c, &p) < 0 ||
+	    (full && rconn_reply(c, &m) < 0))
+		goto out;
+	s->type = t ? t->type == REDIS_REPLY_STATUS ? rtype_of(t->str) :
+		RT_OTHER : RT_UNKNOWN;
 	s->pttl = p->type == REDIS_REPLY_INTEGER ? p->integer : -1;
+	if (s->pttl == -2)
+		s->type = RT_NONE;
 	s->size = m && m->type == REDIS_REPLY_INTEGER ? m->integer : -1;
+	rc = 0;
+out:
 	freeReplyObject(t);
 	freeReplyObject(p);
 	freeReplyObject(m);
-	return 0;
+	return rc;
 }
 
-/* The second look: lengths, or DUMP payloads of keys not too big. */
+/* Both sides have the key, and as far as is known of one type. */
+static int
+both_have(const struct side *a, const struct side *b)
+{
+	return a->type != RT_NONE && b->type != RT_NONE &&
+		a->type != RT_OTHER && a->type == b->type;
+}
+
+/* The second look: its length, or its DUMP payload when not too big. */
 static void
 ask_more(struct rconn *c, const char *key, size_t len, const struct side *s,
 	int full)
@@ -478,11 +493,9 @@ ask_more(struct rconn *c, const char *key, size_t len, const struct side *s,
 	const char *v[2] = { NULL, key };
 	size_t l[2] = { 0, len };
 
-	if (s->type >= RT_NONE)
-		return;
-	v[0] = full ? "DUMP" : len_cmds[s->type];
 	if (full && (s->size < 0 || s->size > BIG))
 		return;
+	v[0] = full ? "DUMP" : len_cmds[s->type];
 	l[0] = strlen(v[0]);
 	rconn_append(c, 2, v, l);
 }
@@ -492,7 +505,7 @@ read_more(struct rconn *c, struct side *s, int full)
 {
 	redisReply *r;
 
-	if (s->type >= RT_NONE || (full && (s->size < 0 || s->size > BIG)))
+	if (full && (s->size < 0 || s->size > BIG))
 		return 0;
 	if (rconn_reply(c, &r) < 0)
 		return -1;
@@ -505,39 +518,77 @@ read_more(struct rconn *c, struct side *s, int full)
 	return 0;
 }
 
+static int
+same_dump(const struct side *a, const struct side *b)
+{
+	return a->dump && b->dump && a->dump->type == REDIS_REPLY_STRING &&
+		same_reply(a->dump, b->dump);
+}
+
 /* Compare keys[0..n) (from the source) on both sides; each that differs
- * goes to vf->m. Returns 0, or -1 when a server failed. */
+ * goes to vf->m. Returns 0, or -1 when a server failed. In full mode a
+ * key whose DUMP payloads are equal needs no more; the others are typed
+ * and looked inside. */
 static int
 check_keys(struct verify *vf, char **keys, size_t *lens, size_t n)
 {
 	const struct rverify *v = vf->v;
 	struct side *a = xcalloc(n + 1, sizeof(*a)), *b = xcalloc(n + 1,
 		sizeof(*b));
+	int type_now = !v->full || v->rc->types != RT_ALL;
 	char why[1100];
 	size_t i;
 	int rc = -1;
 
 	for (i = 0; i < n; i++) {
-		ask_key(&vf->src, keys[i], lens[i], v->full);
-		ask_key(&vf->dst, keys[i], lens[i], v->full);
+		ask_key(&vf->src, keys[i], lens[i], type_now, v->full);
+		ask_key(&vf->dst, keys[i], lens[i], type_now, v->full);
 	}
 	for (i = 0; i < n; i++)
-		if (read_key(&vf->src, &a[i], v->full) < 0 ||
-		    read_key(&vf->dst, &b[i], v->full) < 0)
+		if (read_key(&vf->src, &a[i], type_now, v->full) < 0 ||
+		    read_key(&vf->dst, &b[i], type_now, v->full) < 0)
 			goto out;
 	for (i = 0; i < n; i++) {
-		/* Only what both have of one type is looked at further. */
-		if (a[i].type != b[i].type || a[i].type >= RT_NONE)
+		if (!both_have(&a[i], &b[i]))
 			continue;
 		ask_more(&vf->src, keys[i], lens[i], &a[i], v->full);
 		ask_more(&vf->dst, keys[i], lens[i], &b[i], v->full);
 	}
 	for (i = 0; i < n; i++) {
-		if (a[i].type != b[i].type || a[i].type >= RT_NONE)
+		if (!both_have(&a[i], &b[i]))
 			continue;
 		if (read_more(&vf->src, &a[i], v->full) < 0 ||
 		    read_more(&vf->dst, &b[i], v->full) < 0)
 			goto out;
+	}
+	/* The types of what is not settled yet. */
+	for (i = 0; !type_now && i < n; i++) {
+		const char *tv[2] = { "TYPE", keys[i] };
+		size_t tl[2] = { 4, lens[i] };
+
+		if (a[i].type == RT_NONE || b[i].type == RT_NONE ||
+		    same_dump(&a[i], &b[i]))
+			continue;
+		rconn_append(&vf->src, 2, tv, tl);
+		rconn_append(&vf->dst, 2, tv, tl);
+	}
+	for (i = 0; !type_now && i < n; i++) {
+		struct side *x[2] = { &a[i], &b[i] };
+		struct rconn *c[2] = { &vf->src, &vf->dst };
+		int j;
+
+		if (a[i].type == RT_NONE || b[i].type == RT_NONE ||
+		    same_dump(&a[i], &b[i]))
+			continue;
+		for (j = 0; j < 2; j++) {
+			redisReply *t;
+
+			if (rconn_reply(c[j], &t) < 0)
+				goto out;
+			x[j]->type = t->type == REDIS_REPLY_STATUS ?
+				rtype_of(t->str) : RT_OTHER;
+			freeReplyObject(t);
+		}
 	}
 	for (i = 0; i < n; i++) {
 		const char *k = keys[i];
@@ -546,14 +597,13 @@ check_keys(struct verify *vf, char **keys, size_t *lens, size_t n)
 
 		if (a[i].type == RT_NONE)
 			continue;	/* gone from the source since the scan */
-		if (a[i].type >= RT_NONE ||
-		    !(v->rc->types & (1u << a[i].type)))
+		if (a[i].type < RT_NONE && !(v->rc->types & (1u << a[i].type)))
 			continue;
 		if (b[i].type == RT_NONE) {
 			differs(vf, k, kl, "missing on the target");
 			continue;
 		}
-		if (a[i].type != b[i].type) {
+		if (a[i].type != b[i].type && !same_dump(&a[i], &b[i])) {
 			differs(vf, k, kl, "type %s on the source, %s on the "
 				"target", rtype_names[a[i].type],
 				rtype_names[b[i].type]);
@@ -577,8 +627,7 @@ check_keys(struct verify *vf, char **keys, size_t *lens, size_t n)
 					"%lld on the target", a[i].len, b[i].len);
 			continue;
 		}
-		if (a[i].dump && b[i].dump && same_reply(a[i].dump, b[i].dump) &&
-		    a[i].type != RT_STREAM)
+		if (same_dump(&a[i], &b[i]))
 			continue;
 		/* Payloads differ, or too big to hold: look inside. */
 		switch (compare_values(vf, k, kl, a[i].type, why, sizeof(why))) {
@@ -641,27 +690,61 @@ check_extra(struct verify *vf, char **keys, size_t *lens, size_t n)
 	return 0;
 }
 
-/* Scan one side, checking each batch of keys. */
-static int
-scan_side(struct verify *vf, struct rconn *scanner, int extra)
-{
-	unsigned long long cursor = 0;
-	int64_t last = now_ms(), started = last;
+/* Scanning one side, its batches checked by `connections` workers at
+ * once, each with a connection to either side: while one waits for the
+ * source, another compares. */
+struct pass {
+	struct verify *main;	/* its connections scan; the misses end here */
+	int extra;		/* looking for keys only on the target */
+	pthread_mutex_t lock;	/* guards what follows */
+	pthread_cond_t work, space;
+	redisReply **q;		/* SCAN replies not yet taken */
+	size_t qhead, qlen, qcap;
+	int done, failed;
+	long long checked;
+	size_t differ;
+};
 
-	do {
+struct vworker {
+	struct pass *pass;
+	struct verify vf;
+	pthread_t thread;
+};
+
+static void *
+vworker_main(void *arg)
+{
+	struct vworker *w = arg;
+	struct pass *ps = w->pass;
+
+	if (rconn_open(&w->vf.src) < 0 || rconn_open(&w->vf.dst) < 0) {
+		action_say("redis.verify: %s", w->vf.src.c ? w->vf.dst.err :
+			w->vf.src.err);
+		pthread_mutex_lock(&ps->lock);
+		ps->failed = 1;
+		pthread_cond_broadcast(&ps->space);
+		pthread_mutex_unlock(&ps->lock);
+		return NULL;
+	}
+	for (;;) {
 		redisReply *scan, *k;
 		char **keys;
-		size_t *lens, i;
+		size_t *lens, i, had = w->vf.nm;
 		int rc;
 
-		unsigned long long at = cursor;
-
-		while (rscan(scanner, vf->v->rc, &cursor, vf->v->rc->batch,
-		    &scan) < 0) {
-			cursor = at;
-			if (mend(vf) < 0)
-				return -1;
+		pthread_mutex_lock(&ps->lock);
+		while (!ps->qlen && !ps->done && !ps->failed)
+			pthread_cond_wait(&ps->work, &ps->lock);
+		if (ps->failed || !ps->qlen) {
+			pthread_mutex_unlock(&ps->lock);
+			break;
 		}
+		scan = ps->q[ps->qhead];
+		ps->qhead = (ps->qhead + 1) % ps->qcap;
+		ps->qlen--;
+		pthread_cond_signal(&ps->space);
+		pthread_mutex_unlock(&ps->lock);
+
 		k = scan->element[1];
 		keys = xcalloc(k->elements + 1, sizeof(*keys));
 		lens = xcalloc(k->elements + 1, sizeof(*lens));
@@ -669,24 +752,116 @@ scan_side(struct verify *vf, struct rconn *scanner, int extra)
 			keys[i] = k->element[i]->str;
 			lens[i] = k->element[i]->len;
 		}
-		rc = with_retry(vf, extra ? check_extra : check_keys, keys, lens,
-			k->elements);
-		if (!extra)
-			vf->v->checked += (long long)k->elements;
+		rc = with_retry(&w->vf, ps->extra ? check_extra : check_keys,
+			keys, lens, k->elements);
 		free(keys);
 		free(lens);
+		pthread_mutex_lock(&ps->lock);
+		if (!ps->extra)
+			ps->checked += (long long)k->elements;
+		ps->differ += w->vf.nm - had;
+		if (rc < 0) {
+			action_say("redis.verify: %s", w->vf.src.c ?
+				w->vf.dst.err : w->vf.src.err);
+			ps->failed = 1;
+			pthread_cond_broadcast(&ps->space);
+		}
+		pthread_mutex_unlock(&ps->lock);
 		freeReplyObject(scan);
 		if (rc < 0)
-			return -1;
+			break;
+	}
+	rconn_close(&w->vf.src);
+	rconn_close(&w->vf.dst);
+	return NULL;
+}
+
+static int
+scan_side(struct verify *vf, struct rconn *scanner, int extra)
+{
+	const struct rcommon *rc = vf->v->rc;
+	size_t nw = (size_t)rc->connections, i, k;
+	struct vworker *w = xcalloc(nw, sizeof(*w));
+	struct pass ps;
+	unsigned long long cursor = 0;
+	int64_t last = now_ms(), started = last;
+
+	memset(&ps, 0, sizeof(ps));
+	ps.main = vf;
+	ps.extra = extra;
+	ps.qcap = nw * 2;
+	ps.q = xcalloc(ps.qcap, sizeof(*ps.q));
+	pthread_mutex_init(&ps.lock, NULL);
+	pthread_cond_init(&ps.work, NULL);
+	pthread_cond_init(&ps.space, NULL);
+	for (i = 0; i < nw; i++) {
+		w[i].pass = &ps;
+		w[i].vf.v = vf->v;
+		rconn_init(&w[i].vf.src, &rc->src, "source", rc->io_timeout);
+		rconn_init(&w[i].vf.dst, &rc->dst, "target", rc->io_timeout);
+		if (pthread_create(&w[i].thread, NULL, vworker_main, &w[i]) != 0)
+			fatal("cannot start a verifying thread");
+	}
+	do {
+		unsigned long long at = cursor;
+		redisReply *scan;
+
+		while (rscan(scanner, rc, &cursor, rc->batch, &scan) < 0) {
+			cursor = at;
+			if (mend(vf) < 0) {
+				action_say("redis.verify: %s", scanner->err);
+				pthread_mutex_lock(&ps.lock);
+				ps.failed = 1;
+				pthread_mutex_unlock(&ps.lock);
+				goto join;
+			}
+		}
+		pthread_mutex_lock(&ps.lock);
+		while (ps.qlen == ps.qcap && !ps.failed)
+			pthread_cond_wait(&ps.space, &ps.lock);
+		if (ps.failed) {
+			pthread_mutex_unlock(&ps.lock);
+			freeReplyObject(scan);
+			goto join;
+		}
+		ps.q[(ps.qhead + ps.qlen) % ps.qcap] = scan;
+		ps.qlen++;
+		pthread_cond_signal(&ps.work);
 		if (now_ms() - last >= 1000) {
 			last = now_ms();
 			action_progress("verify: %lld keys checked, %.0f keys/s, "
-				"%zu differ so far", vf->v->checked,
-				(double)vf->v->checked * 1000 /
-				(double)(last - started + 1), vf->nm);
+				"%zu differ so far", vf->v->checked + ps.checked,
+				(double)ps.checked * 1000 / (double)(last - started +
+				1), vf->nm + ps.differ);
 		}
+		pthread_mutex_unlock(&ps.lock);
 	} while (cursor != 0);
-	return 0;
+join:
+	pthread_mutex_lock(&ps.lock);
+	ps.done = 1;
+	pthread_cond_broadcast(&ps.work);
+	pthread_mutex_unlock(&ps.lock);
+	for (i = 0; i < nw; i++) {
+		pthread_join(w[i].thread, NULL);
+		/* Their misses become the pass's. */
+		for (k = 0; k < w[i].vf.nm; k++) {
+			xgrow(&vf->m, &vf->capm, vf->nm + 1, sizeof(*vf->m));
+			vf->m[vf->nm++] = w[i].vf.m[k];
+		}
+		free(w[i].vf.m);
+	}
+	while (ps.qlen) {
+		freeReplyObject(ps.q[ps.qhead]);
+		ps.qhead = (ps.qhead + 1) % ps.qcap;
+		ps.qlen--;
+	}
+	vf->v->checked += ps.checked;
+	free(ps.q);
+	free(w);
+	pthread_mutex_destroy(&ps.lock);
+	pthread_cond_destroy(&ps.work);
+	pthread_cond_destroy(&ps.space);
+	return ps.failed ? -1 : 0;
 }
 
 int
