@@ -127,6 +127,8 @@ dbsize() {
 	echo "$n"
 }
 
+# Other work on the machine skews every row; its load is shown.
+load0=$(cut -d ' ' -f 1-3 /proc/loadavg 2>/dev/null || echo "?")
 echo "redis-bench: loading $KEYS keys into 127.0.0.1:$src" >&2
 t0=$(date +%s.%N)
 python3 "$top/t/perf/redis-gen.py" --keys "$KEYS" |
@@ -267,6 +269,8 @@ echo "redis $version, source used_memory $srcmem, loaded in ${load_s}s;" \
 	"$BATCH"
 echo "wall: best of $RUNS, process start included; peak RSS: the process" \
 	"tree's, highest of $RUNS"
+echo "load average: $load0 before, $(cut -d ' ' -f 1-3 /proc/loadavg \
+	2>/dev/null || echo "?") after"
 awk -v keys="$KEYS" -v tr="$TARGET_RATIO" -v tmb="$TARGET_MB" \
 	-v tv="$TARGET_VERIFY" -v conns="$CONNECTIONS" '
 	{
