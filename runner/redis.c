@@ -210,7 +210,7 @@ rconn_open(struct rconn *rc)
 		if (r->type == REDIS_REPLY_ERROR) {
 			snprintf(rc->err, sizeof(rc->err), "%s %s: the server "
 				"refused the user or password: %s", rc->role,
-				rc->url->shown, r->str);
+				rc->url->shown, rerror_text(r->str));
 			freeReplyObject(r);
 			rconn_close(rc);
 			return -1;
@@ -222,7 +222,8 @@ rconn_open(struct rconn *rc)
 		return broken(rc, "SELECT");
 	if (r->type == REDIS_REPLY_ERROR) {
 		snprintf(rc->err, sizeof(rc->err), "%s %s: cannot use database "
-			"%d: %s", rc->role, rc->url->shown, rc->url->db, r->str);
+			"%d: %s", rc->role, rc->url->shown, rc->url->db,
+			rerror_text(r->str));
 		freeReplyObject(r);
 		rconn_close(rc);
 		return -1;
@@ -338,12 +339,26 @@ rconn_cmd(struct rconn *rc, redisReply **r, const char *fmt, ...)
 		return -1;
 	if ((*r)->type == REDIS_REPLY_ERROR) {
 		snprintf(rc->err, sizeof(rc->err), "%s %s: %s", rc->role,
-			rc->url->shown, (*r)->str);
+			rc->url->shown, rerror_text((*r)->str));
 		freeReplyObject(*r);
 		*r = NULL;
 		return -1;
 	}
 	return 0;
+}
+
+const char *
+rerror_text(const char *msg)
+{
+	static _Thread_local char buf[512];
+	const char *cut = strstr(msg, ", with args beginning with");
+	size_t n = cut ? (size_t)(cut - msg) : strlen(msg);
+
+	if (n >= sizeof(buf))
+		n = sizeof(buf) - 1;
+	memcpy(buf, msg, n);
+	buf[n] = 0;
+	return buf;
 }
 
 const char *

@@ -58,6 +58,11 @@ int rconn_reply(struct rconn *rc, redisReply **r);
  * too, with the message. */
 int rconn_cmd(struct rconn *rc, redisReply **r, const char *fmt, ...);
 
+/* A server's error message fit to print: without the arguments that
+ * "unknown command" errors repeat, which may be a key's value. Valid
+ * until the next call from the same thread. */
+const char *rerror_text(const char *msg);
+
 /* The value of field (e.g. "redis_version") in INFO text, into buf. */
 const char *rinfo_field(const char *info, const char *field, char *buf,
 	size_t n);

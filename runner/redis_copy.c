@@ -464,7 +464,7 @@ restore_keys(struct worker *w, struct item *it, size_t n)
 						"RESTORE of key '%s': %s",
 						cp->rc.dst.shown,
 						rkey_shown(it[i].key, it[i].len,
-						k, sizeof(k)), r->str);
+						k, sizeof(k)), rerror_text(r->str));
 					freeReplyObject(r);
 					fail(cp, msg);
 					return -1;
@@ -473,7 +473,7 @@ restore_keys(struct worker *w, struct item *it, size_t n)
 					cp->restore_gone = 1;
 					printf("target %s refuses RESTORE (%s); copying "
 						"type by type from now on\n",
-						cp->rc.dst.shown, r->str);
+						cp->rc.dst.shown, rerror_text(r->str));
 				}
 				it[i].state = 0;
 				it[i].typed = 1;

@@ -77,7 +77,7 @@ refused(struct kc *k, const struct rconn *c, const char *cmd,
 
 	snprintf(k->err, k->errlen, "%s %s: %s of key '%s': %s", c->role,
 		c->url->shown, cmd, rkey_shown(k->key, k->klen, shown,
-		sizeof(shown)), r->str);
+		sizeof(shown)), rerror_text(r->str));
 	return -2;
 }
 

@@ -118,7 +118,8 @@ rscan(struct rconn *conn, const struct rcommon *rc,
 	    r->element[1]->type != REDIS_REPLY_ARRAY) {
 		snprintf(conn->err, sizeof(conn->err), "%s %s: SCAN: %s",
 			conn->role, conn->url->shown,
-			r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+			r->type == REDIS_REPLY_ERROR ? rerror_text(r->str) :
+			"unexpected reply");
 		freeReplyObject(r);
 		return -1;
 	}
