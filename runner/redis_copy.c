@@ -822,13 +822,24 @@ progress(struct copy *cp, long long total, int64_t started, int64_t now,
 			((double)(total - cp->processed) / rate * 1000), d,
 			sizeof(d)));
 	}
-	if (total > 0)
-		action_progress("%lld of %lld keys, %.0f keys/s, %s%s",
-			cp->processed, total, rate, format_bytes(cp->bytes, b,
-			sizeof(b)), eta);
-	else
+	if (total > 0) {
+		/* A bar for the live view: 20 cells, # for what is done. */
+		long long done = cp->processed < total ? cp->processed : total;
+		int cells = (int)(done * 20 / total), pct = (int)(done * 100 /
+			total);
+		char bar[24];
+
+		memset(bar, '#', (size_t)cells);
+		memset(bar + cells, '.', (size_t)(20 - cells));
+		bar[20] = 0;
+		action_progress("[%s] %d%% %lld of %lld keys, %.0f keys/s, %s%s",
+			bar, pct, cp->processed, total, rate,
+			format_bytes(cp->bytes, b, sizeof(b)), eta);
+	}
+	else {
 		action_progress("%lld keys, %.0f keys/s, %s", cp->processed,
 			rate, format_bytes(cp->bytes, b, sizeof(b)));
+	}
 }
 
 /* --dry-run: what a copy would do, read without writing anything. */
