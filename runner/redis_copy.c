@@ -393,6 +393,52 @@ restore_refused(const char *msg)
 	return 0;
 }
 
+/* Keys the target had already (on_conflict: skip or fail). One holding
+ * just what the source has is no conflict: an earlier attempt, cut off
+ * after its last checkpoint, or a RESTORE whose reply a broken
+ * connection lost, copied it. Which is told by the target's DUMP of it. */
+static int
+settle_busy(struct worker *w, struct item *it, size_t n)
+{
+	size_t i;
+
+	for (;;) {
+		for (i = 0; i < n; i++) {
+			const char *dv[2] = { "DUMP", it[i].key };
+			size_t dl[2] = { 4, it[i].len };
+
+			if (it[i].state == 2)
+				rconn_append(&w->dst, 2, dv, dl);
+		}
+		for (i = 0; i < n; i++) {
+			redisReply *r;
+			int same;
+
+			if (it[i].state != 2)
+				continue;
+			if (rconn_reply(&w->dst, &r) < 0)
+				break;
+			same = r->type == REDIS_REPLY_STRING &&
+				r->len == it[i].dump->len &&
+				memcmp(r->str, it[i].dump->str, r->len) == 0;
+			freeReplyObject(r);
+			it[i].state = 1;
+			if (same) {
+				count(w->cp, RK_COPIED, (long long)it[i].dump->len);
+			} else if (w->cp->oc == OC_FAIL) {
+				conflict(w, &it[i]);
+				return -1;
+			} else {
+				count(w->cp, RK_SKIPPED, 0);
+			}
+		}
+		if (i == n)
+			return 0;
+		if (recover(w, &w->dst) < 0)
+			return -1;
+	}
+}
+
 /* Round three: RESTORE what was dumped. Keys whose reply was lost to a
  * broken connection are sent again; RESTORE ... REPLACE makes that
  * harmless. */
@@ -449,12 +495,7 @@ restore_keys(struct worker *w, struct item *it, size_t n)
 			if (r->type != REDIS_REPLY_ERROR) {
 				count(cp, RK_COPIED, (long long)it[i].dump->len);
 			} else if (strncmp(r->str, "BUSYKEY", 7) == 0) {
-				if (cp->oc == OC_FAIL) {
-					freeReplyObject(r);
-					conflict(w, &it[i]);
-					return -1;
-				}
-				count(cp, RK_SKIPPED, 0);
+				it[i].state = 2;	/* settled below */
 			} else {
 				int why = restore_refused(r->str);
 				char k[160], msg[1024];
@@ -481,7 +522,7 @@ restore_keys(struct worker *w, struct item *it, size_t n)
 			freeReplyObject(r);
 		}
 		if (i == n || !sent)
-			return 0;
+			return settle_busy(w, it, n);
 		if (recover(w, &w->dst) < 0)
 			return -1;
 	}
@@ -1180,7 +1221,11 @@ redis_copy_main(const struct acfg *c, const char *resume, int dry)
 		ui_duration(now_ms() - started, d, sizeof(d)),
 		cp.copied - cp.prior_copied, cp.typed);
 	code = 0;
-	if (cp.verify) {
+	if (cp.verify && cp.oc == OC_SKIP) {
+		/* The keys it left alone may differ by design. */
+		action_say("not verifying: on_conflict: skip keeps what the "
+			"target had; run redis.verify to see the differences");
+	} else if (cp.verify) {
 		struct rverify v = { .rc = &cp.rc, .full = 0, .rounds = 3,
 			.interval_ms = 1000, .ttl_tolerance_ms = 2000,
 			.ignore_ttl = !cp.ttl_keep };
