@@ -173,7 +173,8 @@ count(struct copy *cp, enum rkey_outcome o, long long bytes)
 	case RK_COPIED: cp->copied++; cp->bytes += bytes; break;
 	case RK_SKIPPED: cp->skipped++; break;
 	case RK_GONE: cp->expired++; break;
-	case RK_CONFLICT: break;
+	case RK_CONFLICT:
+	case RK_LATER: break;
 	}
 	pthread_mutex_unlock(&cp->lock);
 }
@@ -528,6 +529,63 @@ restore_keys(struct worker *w, struct item *it, size_t n)
 	}
 }
 
+/* Copy the small keys among typed[0..n) together (rkey_copy_small);
+ * what it leaves is copied alone. Only when replacing: the others need
+ * the rename of copy_typed to decide a conflict. */
+static int
+copy_typed_all(struct worker *w, struct item *typed, size_t n)
+{
+	struct copy *cp = w->cp;
+	struct rsmall *sm = xcalloc(n + 1, sizeof(*sm));
+	size_t *of = xcalloc(n + 1, sizeof(*of));
+	size_t i, m = 0;
+	char err[1024];
+	int rc = -1, r;
+
+	for (i = 0; i < n; i++) {
+		if (cp->oc != OC_REPLACE || typed[i].size < 0 ||
+		    typed[i].size > CHUNK_BYTES / 4 || typed[i].type == RT_STREAM)
+			continue;
+		sm[m].key = typed[i].key;
+		sm[m].len = typed[i].len;
+		sm[m].type = typed[i].type;
+		of[m++] = i;
+		typed[i].state = 3;	/* in the group */
+	}
+	while (m && (r = rkey_copy_small(&w->src, &w->dst, sm, m,
+	    cp->ttl_keep, err, sizeof(err))) != 0) {
+		if (r == -2) {
+			fail(cp, err);
+			goto out;
+		}
+		/* Both afresh: the other side may owe replies. */
+		if (recover(w, !w->src.c ? &w->src : &w->dst) < 0 ||
+		    (w->src.c ? rconn_reopen(&w->dst) : rconn_reopen(&w->src)) < 0) {
+			fail(cp, !w->src.c ? w->src.err : w->dst.err);
+			goto out;
+		}
+	}
+	for (i = 0; i < m; i++) {
+		if (sm[i].outcome == RK_LATER) {
+			typed[of[i]].state = 0;
+			typed[of[i]].type = sm[i].type;
+			continue;
+		}
+		pthread_mutex_lock(&cp->lock);
+		cp->typed++;
+		pthread_mutex_unlock(&cp->lock);
+		count(cp, sm[i].outcome, sm[i].bytes);
+	}
+	for (i = 0; i < n; i++)
+		if (typed[i].state != 3 && copy_typed(w, &typed[i]) < 0)
+			goto out;
+	rc = 0;
+out:
+	free(sm);
+	free(of);
+	return rc;
+}
+
 static int
 copy_batch(struct worker *w, struct batch *b)
 {
@@ -596,9 +654,8 @@ copy_batch(struct worker *w, struct batch *b)
 		if (!ok)
 			goto out;
 	}
-	for (i = 0; i < ntyped; i++)
-		if (copy_typed(w, &typed[i]) < 0)
-			goto out;
+	if (ntyped && copy_typed_all(w, typed, ntyped) < 0)
+		goto out;
 	rc = 0;
 out:
 	free(it);

@@ -712,3 +712,195 @@ out:
 	free(k.a.len);
 	return rc;
 }
+
+/* The command reading a whole small key of type t. */
+static void
+read_whole(struct rconn *src, const char *key, size_t len, enum rtype t)
+{
+	const char *v[5] = { NULL, key, "0", "-1", "WITHSCORES" };
+	size_t l[5] = { 0, len, 1, 2, 10 };
+	int argc = 2;
+
+	switch (t) {
+	case RT_STRING: v[0] = "GET"; break;
+	case RT_HASH: v[0] = "HGETALL"; break;
+	case RT_SET: v[0] = "SMEMBERS"; break;
+	case RT_LIST: v[0] = "LRANGE"; argc = 4; break;
+	case RT_ZSET: v[0] = "ZRANGE"; argc = 5; break;
+	default: return;
+	}
+	l[0] = strlen(v[0]);
+	rconn_append(src, argc, v, l);
+}
+
+/* The command writing it back: a sorted set's reply is member, score
+ * pairs, ZADD takes score, member. */
+static void
+write_whole(struct rconn *dst, struct args *a, const char *key, size_t len,
+	enum rtype t, const redisReply *r)
+{
+	static const char *const cmds[] = { [RT_STRING] = "SET",
+		[RT_HASH] = "HSET", [RT_LIST] = "RPUSH", [RT_SET] = "SADD",
+		[RT_ZSET] = "ZADD" };
+	size_t i;
+
+	a->n = 0;
+	args(a, cmds[t]);
+	arg(a, key, len);
+	if (t == RT_STRING) {
+		arg(a, r->str, r->len);
+	} else if (t == RT_ZSET) {
+		for (i = 0; i + 1 < r->elements; i += 2) {
+			arg(a, r->element[i + 1]->str, r->element[i + 1]->len);
+			arg(a, r->element[i]->str, r->element[i]->len);
+		}
+	} else {
+		for (i = 0; i < r->elements; i++)
+			arg(a, r->element[i]->str, r->element[i]->len);
+	}
+	rconn_append(dst, (int)a->n, a->v, a->len);
+}
+
+int
+rkey_copy_small(struct rconn *src, struct rconn *dst, struct rsmall *k,
+	size_t n, int ttl_keep, char *err, size_t errlen)
+{
+	redisReply **val = xcalloc(n + 1, sizeof(*val));
+	int64_t *deadline = xcalloc(n + 1, sizeof(*deadline));
+	struct args a = {0};
+	struct kc kc;
+	int64_t asked;
+	size_t i, j, sent = 0;
+	int rc = -1;
+
+	memset(&kc, 0, sizeof(kc));
+	kc.key = "";
+	kc.src = src;
+	kc.dst = dst;
+	kc.err = err;
+	kc.errlen = errlen;
+	for (i = 0; i < n; i++) {
+		const char *tv[2] = { "TYPE", k[i].key };
+		size_t tl[2] = { 4, k[i].len };
+
+		if (k[i].type == RT_UNKNOWN)
+			rconn_append(src, 2, tv, tl);
+	}
+	for (i = 0; i < n; i++) {
+		redisReply *r;
+
+		if (k[i].type != RT_UNKNOWN)
+			continue;
+		if (rconn_reply(src, &r) < 0)
+			goto out;
+		k[i].type = r->type == REDIS_REPLY_STATUS ? rtype_of(r->str) :
+			RT_OTHER;
+		freeReplyObject(r);
+	}
+	asked = now_ms();
+	for (i = 0; i < n; i++) {
+		const char *pv[2] = { "PTTL", k[i].key };
+		size_t pl[2] = { 4, k[i].len };
+
+		k[i].outcome = k[i].type == RT_NONE ? RK_GONE :
+			k[i].type >= RT_STREAM ? RK_LATER : RK_COPIED;
+		if (k[i].outcome != RK_COPIED)
+			continue;
+		rconn_append(src, 2, pv, pl);
+		read_whole(src, k[i].key, k[i].len, k[i].type);
+	}
+	for (i = 0; i < n; i++) {
+		redisReply *p;
+
+		if (k[i].outcome != RK_COPIED)
+			continue;
+		if (rconn_reply(src, &p) < 0)
+			goto out;
+		if (rconn_reply(src, &val[i]) < 0) {
+			freeReplyObject(p);
+			goto out;
+		}
+		deadline[i] = p->type == REDIS_REPLY_INTEGER && p->integer > 0 ?
+			asked + p->integer : 0;
+		if (p->type == REDIS_REPLY_INTEGER && p->integer == -2)
+			k[i].outcome = RK_GONE;
+		freeReplyObject(p);
+		if (val[i]->type == REDIS_REPLY_ERROR) {
+			/* WRONGTYPE: it changed type since it was asked. */
+			k[i].outcome = RK_LATER;
+		} else if (val[i]->type == REDIS_REPLY_NIL ||
+		    (val[i]->type == REDIS_REPLY_ARRAY && !val[i]->elements)) {
+			k[i].outcome = RK_GONE;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		char ttl[24];
+		int64_t left = 0;
+
+		if (k[i].outcome != RK_COPIED)
+			continue;
+		if (ttl_keep && deadline[i]) {
+			left = deadline[i] - now_ms();
+			if (left <= 0) {
+				k[i].outcome = RK_GONE;	/* not revived */
+				continue;
+			}
+		}
+		rconn_appendf(dst, "MULTI");
+		rconn_appendf(dst, "DEL %b", k[i].key, k[i].len);
+		write_whole(dst, &a, k[i].key, k[i].len, k[i].type, val[i]);
+		if (left) {
+			snprintf(ttl, sizeof(ttl), "%lld", (long long)left);
+			rconn_appendf(dst, "PEXPIRE %b %s", k[i].key, k[i].len,
+				ttl);
+		}
+		rconn_appendf(dst, "EXEC");
+		k[i].bytes = val[i]->type == REDIS_REPLY_STRING ?
+			(long long)val[i]->len : sum_len(val[i]->element,
+			val[i]->elements);
+		sent += left ? 5 : 4;
+	}
+	for (j = 0; j < sent; j++) {
+		redisReply *r;
+
+		if (rconn_reply(dst, &r) < 0)
+			goto out;
+		/* Only EXEC's reply says how the transaction went. */
+		if (r->type == REDIS_REPLY_ARRAY) {
+			size_t e;
+
+			for (e = 0; e < r->elements; e++)
+				if (r->element[e]->type == REDIS_REPLY_ERROR) {
+					rc = refused(&kc, dst, "writing",
+						r->element[e]);
+					freeReplyObject(r);
+					goto drain;
+				}
+		} else if (r->type == REDIS_REPLY_ERROR) {
+			rc = refused(&kc, dst, "writing", r);
+			freeReplyObject(r);
+			goto drain;
+		}
+		freeReplyObject(r);
+	}
+	rc = 0;
+	goto out;
+drain:
+	/* The replies still owed are read, so the connection stays in
+	 * step for whoever uses it next. */
+	while (++j < sent) {
+		redisReply *r;
+
+		if (rconn_reply(dst, &r) < 0)
+			break;
+		freeReplyObject(r);
+	}
+out:
+	for (i = 0; i < n; i++)
+		freeReplyObject(val[i]);
+	free(val);
+	free(deadline);
+	free(a.v);
+	free(a.len);
+	return rc;
+}

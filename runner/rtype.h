@@ -46,6 +46,7 @@ enum rkey_outcome {
 	RK_SKIPPED,		/* on_conflict: skip, and the target has it */
 	RK_CONFLICT,		/* on_conflict: fail, and the target has it */
 	RK_GONE,		/* expired or deleted on the source meanwhile */
+	RK_LATER,		/* not for rkey_copy_small: copy it alone */
 };
 
 enum on_conflict { OC_REPLACE, OC_SKIP, OC_FAIL };
@@ -62,6 +63,25 @@ int rkey_copy_typed(struct rconn *src, struct rconn *dst, const char *key,
 	size_t klen, enum rtype type, const char *tmp, enum on_conflict oc,
 	int ttl_keep, long long chunk, enum rkey_outcome *outcome,
 	long long *bytes, char *err, size_t n);
+
+/* A small key copied by type with others (rkey_copy_small). */
+struct rsmall {
+	const char *key;
+	size_t len;
+	enum rtype type;	/* RT_UNKNOWN: asked first */
+	enum rkey_outcome outcome;
+	long long bytes;
+};
+
+/* Copy small keys (none a stream, each well under a chunk) by type, all
+ * at once: their types where unknown, then each whole with its TTL in
+ * one pipelined round trip, then each written in a MULTI/EXEC of DEL,
+ * the write and its TTL, replacing what the target had. Returns 0, -1
+ * when a connection failed (calling again redoes them all, which is
+ * harmless), -2 when a server refused a command (err). Keys it cannot
+ * copy this way (streams, a module's types) get RK_LATER. */
+int rkey_copy_small(struct rconn *src, struct rconn *dst, struct rsmall *k,
+	size_t n, int ttl_keep, char *err, size_t errlen);
 
 /* Comparing the two sides (redis_verify.c). */
 struct rverify {
