@@ -277,15 +277,52 @@ rconn_close(struct rconn *rc)
 	if (rc->c)
 		redisFree(rc->c);
 	rc->c = NULL;
+	buf_free(&rc->out);
+}
+
+/* "<c><n>\r\n" of the protocol: a count or a length. */
+static void
+put_len(struct buf *b, char c, size_t n)
+{
+	char tmp[24], *p = tmp + sizeof(tmp);
+
+	*--p = '\n';
+	*--p = '\r';
+	do
+		*--p = (char)('0' + n % 10);
+	while ((n /= 10) > 0);
+	*--p = c;
+	buf_add(b, p, (size_t)(tmp + sizeof(tmp) - p));
+}
+
+/* Hand what is queued to hiredis in one piece: hiredis's own formatting
+ * of each command (sdscatfmt, an allocation an argument) costs more than
+ * the servers' work on small keys. */
+static void
+flush_out(struct rconn *rc)
+{
+	if (!rc->out.len)
+		return;
+	if (rc->c && redisAppendFormattedCommand(rc->c, rc->out.s,
+	    rc->out.len) != REDIS_OK)
+		fatal("out of memory queueing commands for %s", rc->url->shown);
+	buf_reset(&rc->out);
 }
 
 void
 rconn_append(struct rconn *rc, int argc, const char **argv,
 	const size_t *lens)
 {
-	if (rc->c && redisAppendCommandArgv(rc->c, argc, argv, lens) !=
-	    REDIS_OK)
-		fatal("out of memory queueing a command for %s", rc->url->shown);
+	int i;
+
+	if (!rc->c)
+		return;
+	put_len(&rc->out, '*', (size_t)argc);
+	for (i = 0; i < argc; i++) {
+		put_len(&rc->out, '$', lens[i]);
+		buf_add(&rc->out, argv[i], lens[i]);
+		buf_add(&rc->out, "\r\n", 2);
+	}
 }
 
 void
@@ -296,6 +333,7 @@ rconn_appendf(struct rconn *rc, const char *fmt, ...)
 
 	if (!rc->c)
 		return;
+	flush_out(rc);
 	va_start(ap, fmt);
 	r = redisvAppendCommand(rc->c, fmt, ap);
 	va_end(ap);
@@ -315,6 +353,7 @@ rconn_reply(struct rconn *rc, redisReply **r)
 				"connected", rc->role, rc->url->shown);
 		return -1;
 	}
+	flush_out(rc);
 	if (redisGetReply(rc->c, &reply) != REDIS_OK || !reply)
 		return broken(rc, "reading a reply");
 	*r = reply;
@@ -330,6 +369,7 @@ rconn_cmd(struct rconn *rc, redisReply **r, const char *fmt, ...)
 	*r = NULL;
 	if (!rc->c)
 		return rconn_reply(rc, r);
+	flush_out(rc);
 	va_start(ap, fmt);
 	ok = redisvAppendCommand(rc->c, fmt, ap);
 	va_end(ap);

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <hiredis/hiredis.h>
 
+#include "buf.h"
+
 /* redis://[user[:password]@]host[:port][/db] */
 struct rurl {
 	char *host;
@@ -31,6 +33,8 @@ struct rconn {
 	const char *role;	/* "source" or "target", for messages */
 	long long timeout_ms;	/* for connecting and for each reply */
 	char err[1024];		/* the last error */
+	struct buf out;		/* commands queued, in the protocol, not yet
+				 * handed to hiredis */
 };
 
 /* Set up conn for url, not yet connected. */
