@@ -57,6 +57,7 @@ struct side {
 	long long size;		/* MEMORY USAGE; -1: unknown */
 	long long len;		/* elements (lengths mode) */
 	redisReply *dump;
+	redisReply *whole;	/* the value, read whole (full mode) */
 };
 
 static void
@@ -518,11 +519,119 @@ read_more(struct rconn *c, struct side *s, int full)
 	return 0;
 }
 
+/* Both sides small and of one type that is read whole, their payloads
+ * not the same. */
+static int
+whole(const struct side *a, const struct side *b)
+{
+	return a->type == b->type && a->type < RT_STREAM && a->dump &&
+		b->dump && a->dump->type == REDIS_REPLY_STRING &&
+		!same_reply(a->dump, b->dump);
+}
+
 static int
 same_dump(const struct side *a, const struct side *b)
 {
 	return a->dump && b->dump && a->dump->type == REDIS_REPLY_STRING &&
 		same_reply(a->dump, b->dump);
+}
+
+static int
+cmp_str(const void *x, const void *y)
+{
+	const redisReply *a = *(redisReply *const *)x;
+	const redisReply *b = *(redisReply *const *)y;
+	size_t n = a->len < b->len ? a->len : b->len;
+	int c = memcmp(a->str, b->str, n);
+
+	return c ? c : a->len < b->len ? -1 : a->len > b->len;
+}
+
+/* A hash's fields with their values, in field order. */
+static int
+cmp_pair(const void *x, const void *y)
+{
+	return cmp_str(x, y);
+}
+
+static void
+sort_whole(redisReply *r, enum rtype t)
+{
+	if (r->type != REDIS_REPLY_ARRAY || r->elements < 2)
+		return;
+	if (t == RT_SET) {
+		qsort(r->element, r->elements, sizeof(*r->element), cmp_str);
+	} else if (t == RT_HASH) {
+		/* Sort pairs: elements 2i and 2i+1 move together. */
+		size_t n = r->elements / 2, i;
+		redisReply **pairs = xcalloc(n, 2 * sizeof(*pairs));
+
+		memcpy(pairs, r->element, 2 * n * sizeof(*pairs));
+		qsort(pairs, n, 2 * sizeof(*pairs), cmp_pair);
+		for (i = 0; i < 2 * n; i++)
+			r->element[i] = pairs[i];
+		free(pairs);
+	}
+}
+
+/* Two whole values of type t, read by rread_whole: what differs, into
+ * why; 0 when nothing does. */
+static int
+compare_whole(redisReply *a, redisReply *b, enum rtype t, char *why,
+	size_t n)
+{
+	char shown[160];
+	size_t i, step = t == RT_HASH || t == RT_ZSET ? 2 : 1;
+	redisReply *x, *y;
+
+	if (t == RT_STRING) {
+		if (same_reply(a, b))
+			return 0;
+		for (i = 0; i < a->len && i < b->len && a->str[i] == b->str[i];
+		    i++)
+			;
+		snprintf(why, n, "string from byte %zu", i);
+		return 1;
+	}
+	if (a->type != REDIS_REPLY_ARRAY || b->type != REDIS_REPLY_ARRAY) {
+		/* An error reply: it changed type between the reads. */
+		if (same_reply(a, b))
+			return 0;
+		snprintf(why, n, "%s", rtype_names[t]);
+		return 1;
+	}
+	sort_whole(a, t);
+	sort_whole(b, t);
+	for (i = 0; i < a->elements || i < b->elements; i += step) {
+		/* The first element one side lacks or has otherwise. */
+		x = i < a->elements ? a->element[i] : NULL;
+		y = i < b->elements ? b->element[i] : NULL;
+		if (x && y && same_reply(x, y) && (step == 1 ||
+		    (t == RT_ZSET ? same_score(a->element[i + 1]->str,
+		    b->element[i + 1]->str) : same_reply(a->element[i + 1],
+		    b->element[i + 1]))))
+			continue;
+		if (!x || (y && t != RT_LIST && cmp_str(&y, &x) < 0))
+			x = y;	/* the smaller one is the one missing opposite */
+		switch (t) {
+		case RT_LIST:
+			snprintf(why, n, "list element %zu", i);
+			break;
+		case RT_SET:
+			snprintf(why, n, "set member '%s'", rkey_shown(x->str,
+				x->len, shown, sizeof(shown)));
+			break;
+		case RT_HASH:
+			snprintf(why, n, "hash field '%s'", rkey_shown(x->str,
+				x->len, shown, sizeof(shown)));
+			break;
+		default:
+			snprintf(why, n, "zset member '%s'", rkey_shown(x->str,
+				x->len, shown, sizeof(shown)));
+		}
+		return 1;
+	}
+	return 0;
 }
 
 /* Compare keys[0..n) (from the source) on both sides; each that differs
@@ -590,6 +699,23 @@ check_keys(struct verify *vf, char **keys, size_t *lens, size_t n)
 			freeReplyObject(t);
 		}
 	}
+	/* Small keys whose payloads differ (another encoding, another
+	 * version, or another value): read whole on both sides, together. */
+	for (i = 0; v->full && i < n; i++)
+		if (whole(&a[i], &b[i])) {
+			rread_whole(&vf->src, keys[i], lens[i], a[i].type);
+			rread_whole(&vf->dst, keys[i], lens[i], b[i].type);
+		}
+	for (i = 0; v->full && i < n; i++) {
+		if (!whole(&a[i], &b[i]))
+			continue;
+		freeReplyObject(a[i].dump);
+		freeReplyObject(b[i].dump);
+		a[i].dump = b[i].dump = NULL;
+		if (rconn_reply(&vf->src, &a[i].whole) < 0 ||
+		    rconn_reply(&vf->dst, &b[i].whole) < 0)
+			goto out;
+	}
 	for (i = 0; i < n; i++) {
 		const char *k = keys[i];
 		size_t kl = lens[i];
@@ -629,7 +755,13 @@ check_keys(struct verify *vf, char **keys, size_t *lens, size_t n)
 		}
 		if (same_dump(&a[i], &b[i]))
 			continue;
-		/* Payloads differ, or too big to hold: look inside. */
+		if (a[i].whole && b[i].whole) {
+			if (compare_whole(a[i].whole, b[i].whole, a[i].type, why,
+			    sizeof(why)))
+				differs(vf, k, kl, "value differs (%s)", why);
+			continue;
+		}
+		/* Too big to hold, or a stream: look inside, in chunks. */
 		switch (compare_values(vf, k, kl, a[i].type, why, sizeof(why))) {
 		case -1:
 			goto out;
@@ -651,6 +783,8 @@ out:
 	for (i = 0; i < n; i++) {
 		freeReplyObject(a[i].dump);
 		freeReplyObject(b[i].dump);
+		freeReplyObject(a[i].whole);
+		freeReplyObject(b[i].whole);
 	}
 	free(a);
 	free(b);

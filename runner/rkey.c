@@ -713,9 +713,8 @@ out:
 	return rc;
 }
 
-/* The command reading a whole small key of type t. */
-static void
-read_whole(struct rconn *src, const char *key, size_t len, enum rtype t)
+void
+rread_whole(struct rconn *src, const char *key, size_t len, enum rtype t)
 {
 	const char *v[5] = { NULL, key, "0", "-1", "WITHSCORES" };
 	size_t l[5] = { 0, len, 1, 2, 10 };
@@ -807,7 +806,7 @@ rkey_copy_small(struct rconn *src, struct rconn *dst, struct rsmall *k,
 		if (k[i].outcome != RK_COPIED)
 			continue;
 		rconn_append(src, 2, pv, pl);
-		read_whole(src, k[i].key, k[i].len, k[i].type);
+		rread_whole(src, k[i].key, k[i].len, k[i].type);
 	}
 	for (i = 0; i < n; i++) {
 		redisReply *p;

@@ -83,6 +83,11 @@ struct rsmall {
 int rkey_copy_small(struct rconn *src, struct rconn *dst, struct rsmall *k,
 	size_t n, int ttl_keep, char *err, size_t errlen);
 
+/* Queue the command that reads a whole small key of type t (not a
+ * stream): GET, HGETALL, LRANGE, SMEMBERS or ZRANGE ... WITHSCORES. */
+void rread_whole(struct rconn *c, const char *key, size_t len,
+	enum rtype t);
+
 /* Comparing the two sides (redis_verify.c). */
 struct rverify {
 	const struct rcommon *rc;
