@@ -11,7 +11,9 @@ profiles:
                    0, 1e-300, 0.1..., streams with deleted entries, consumer
                    groups with pending entries for two consumers and an
                    entry delivered twice, an empty stream with a group;
-                   keys with TTLs (--ttl-ms, default one hour) and without.
+                   keys with TTLs (--ttl-ms, default one hour; or all
+                   expiring at --expire-at MS since the epoch, which makes
+                   two servers filled one after the other alike) and without.
   many N           N keys, fast (protocol through redis-cli --pipe): with
                    --mixed 70% strings and 30% small hashes, lists, sets and
                    zsets; otherwise strings of --size bytes (default 20).
@@ -40,10 +42,18 @@ def connect(url):
     return r
 
 
-def fill_types(r, p, ttl):
-    """Every type and its edge cases, under prefix p (bytes)."""
+def fill_types(r, p, ttl, expire_at):
+    """Every type and its edge cases, under prefix p (bytes). The keys
+    with a TTL get ttl ms, or expire at expire_at (ms since the epoch)."""
     k = lambda s: p + (s if isinstance(s, bytes) else s.encode())
     x = r.execute_command
+
+    def expire(key):
+        if expire_at:
+            x("PEXPIREAT", key, expire_at)
+        else:
+            x("PEXPIRE", key, ttl)
+
     # Strings.
     x("SET", k("str:plain"), "hello")
     x("SET", k("str:empty"), "")
@@ -51,7 +61,8 @@ def fill_types(r, p, ttl):
     x("SET", k("str:int"), "12345")
     x("SET", k("str:big"), random.Random(7).randbytes(100 * 1024))
     x("SET", k(b"bin:\x00\xff\n\r key\x01"), b"binary key \x00 name")
-    x("SET", k("str:ttl"), "expiring", "PX", ttl)
+    x("SET", k("str:ttl"), "expiring")
+    expire(k("str:ttl"))
     # Hashes: small (listpack), big (hashtable), binary and empty parts.
     x("HSET", k("hash:small"), "f1", "v1", "", "empty field", "f3", "",
       b"bin\x00\xff", b"\x00\x01")
@@ -60,19 +71,19 @@ def fill_types(r, p, ttl):
         args += ["field:%d" % i, "value:%d" % (i * 7)]
     x("HSET", k("hash:big"), *args)
     x("HSET", k("hash:ttl"), "a", "1", "b", "2")
-    x("PEXPIRE", k("hash:ttl"), ttl)
+    expire(k("hash:ttl"))
     # Lists: order kept, duplicates, empty and binary elements.
     x("RPUSH", k("list:small"), "c", "a", "b", "a", "", b"\x00\xff\n")
     for i in range(0, 20000, 1000):
         x("RPUSH", k("list:big"), *["item:%d" % j for j in range(i, i + 1000)])
     x("RPUSH", k("list:ttl"), "x", "y")
-    x("PEXPIRE", k("list:ttl"), ttl)
+    expire(k("list:ttl"))
     # Sets: integers (intset), strings, big (hashtable).
     x("SADD", k("set:int"), *range(-50, 50))
     x("SADD", k("set:str"), "a", "b", "", b"\x00\xff", "a long member " * 10)
     x("SADD", k("set:big"), *["m:%d" % i for i in range(3000)])
     x("SADD", k("set:ttl"), "one")
-    x("PEXPIRE", k("set:ttl"), ttl)
+    expire(k("set:ttl"))
     # Sorted sets: the scores that are easy to get wrong.
     x("ZADD", k("zset:edge"), "inf", "plus-inf", "-inf", "minus-inf",
       "-0", "neg-zero", "0", "zero", "1e-300", "tiny", "0.1", "a-tenth",
@@ -83,7 +94,7 @@ def fill_types(r, p, ttl):
         args += [str(i / 7), "member:%d" % i]
     x("ZADD", k("zset:big"), *args)
     x("ZADD", k("zset:ttl"), "1", "a")
-    x("PEXPIRE", k("zset:ttl"), ttl)
+    expire(k("zset:ttl"))
     # Streams: entries, a deleted one, groups with pending entries.
     s = k("stream:events")
     x("XADD", s, "1-1", "type", "login", "user", "ann")
@@ -110,7 +121,7 @@ def fill_types(r, p, ttl):
     x("XGROUP", "CREATE", k("stream:empty"), "g", "$", "MKSTREAM")
     s = k("stream:ttl")
     x("XADD", s, "1-0", "f", "v")
-    x("PEXPIRE", s, ttl)
+    expire(s)
 
 
 def resp(*args):
@@ -200,6 +211,7 @@ def main():
     ap.add_argument("n", nargs="?", type=int, default=1000)
     ap.add_argument("--prefix", default="")
     ap.add_argument("--ttl-ms", type=int, default=0)
+    ap.add_argument("--expire-at", type=int, default=0)
     ap.add_argument("--size", type=int, default=20)
     ap.add_argument("--mixed", action="store_true")
     ap.add_argument("--seed", type=int, default=1)
@@ -209,7 +221,7 @@ def main():
     a = ap.parse_args()
     p = a.prefix.encode()
     if a.profile == "types":
-        fill_types(connect(a.url), p, a.ttl_ms or 3600000)
+        fill_types(connect(a.url), p, a.ttl_ms or 3600000, a.expire_at)
     elif a.profile == "many":
         fill_many(a.url, p, a.n, a.size, a.mixed, a.ttl_ms, a.seed)
     else:

@@ -4,13 +4,14 @@ test_description='redis.verify: identical keyspaces pass; every kind of differen
 . "$TEST_DIRECTORY/lib-redis.sh"
 
 # src and dst hold the same fixture (t/redis-fill.py types: 24 keys, 6
-# with TTLs of an hour), filled again before each test that changes them,
-# both at once so that their TTLs stay within a few milliseconds.
+# with TTLs of an hour, on both servers to the same millisecond), filled
+# again after each test that changes them.
 refill() {
+	at=$(($(date +%s) * 1000 + 3600000)) &&
 	redis_cli src FLUSHALL >/dev/null &&
 	redis_cli dst FLUSHALL >/dev/null &&
-	redis_fill src types &&
-	redis_fill dst types
+	redis_fill src types --expire-at $at &&
+	redis_fill dst types --expire-at $at
 }
 
 # verify NAME [SETTING...]: run a redis.verify of src against dst with
