@@ -50,6 +50,12 @@ static const char *const conflict_names[] = { "replace", "skip", "fail",
 	NULL };
 static const char *const ttl_names[] = { "keep", "drop", NULL };
 
+/* What became of the keys so far. */
+struct counts {
+	long long copied, skipped, expired, bytes;
+	long long keys;		/* scanned and done with, of any type */
+};
+
 /* A SCAN reply's keys, copied as one unit of work. */
 struct batch {
 	uint64_t seq;			/* scan order */
@@ -57,6 +63,7 @@ struct batch {
 	redisReply *scan;		/* the SCAN reply: element[1] the keys */
 	int done;
 	long long keys;			/* how many it had */
+	struct counts n;		/* what became of them */
 	struct batch *next_q;		/* the queue of batches not taken */
 	struct batch *next_p;		/* every batch not yet checkpointed */
 };
@@ -82,8 +89,10 @@ struct copy {
 	int failed;
 	int restore_gone;	/* RESTORE refused: typed from now on */
 	long long inflight;
-	/* Counts, over every attempt of the step. */
-	long long copied, skipped, expired, bytes, processed;
+	/* Counts, over every attempt of the step: of the batches retired
+	 * in scan order (what a checkpoint records: a later attempt starts
+	 * after them), and of every key done so far (what progress shows). */
+	struct counts ck, all;
 	long long typed;	/* keys copied type by type */
 	long long prior_copied;	/* at the checkpoint this attempt began at */
 };
@@ -94,6 +103,7 @@ struct worker {
 	int no;
 	pthread_t thread;
 	struct rconn src, dst;
+	struct batch *cur;	/* the batch it copies */
 	unsigned long long tmpn;	/* temporary keys made */
 	char tmp[256];
 };
@@ -166,17 +176,25 @@ struct item {
 };
 
 static void
-count(struct copy *cp, enum rkey_outcome o, long long bytes)
+add(struct counts *c, enum rkey_outcome o, long long bytes)
 {
-	pthread_mutex_lock(&cp->lock);
 	switch (o) {
-	case RK_COPIED: cp->copied++; cp->bytes += bytes; break;
-	case RK_SKIPPED: cp->skipped++; break;
-	case RK_GONE: cp->expired++; break;
+	case RK_COPIED: c->copied++; c->bytes += bytes; break;
+	case RK_SKIPPED: c->skipped++; break;
+	case RK_GONE: c->expired++; break;
 	case RK_CONFLICT:
 	case RK_LATER: break;
 	}
-	pthread_mutex_unlock(&cp->lock);
+}
+
+/* A key of the worker's batch is done. */
+static void
+count(struct worker *w, enum rkey_outcome o, long long bytes)
+{
+	pthread_mutex_lock(&w->cp->lock);
+	add(&w->cur->n, o, bytes);
+	add(&w->cp->all, o, bytes);
+	pthread_mutex_unlock(&w->cp->lock);
 }
 
 static void
@@ -273,7 +291,7 @@ copy_typed(struct worker *w, struct item *it)
 	if (key_type(w, it) < 0)
 		return -1;
 	if (it->type == RT_NONE) {
-		count(cp, RK_GONE, 0);
+		count(w, RK_GONE, 0);
 		return 0;
 	}
 	if (it->type == RT_OTHER) {
@@ -283,7 +301,7 @@ copy_typed(struct worker *w, struct item *it)
 		action_say("key '%s' is of a type runjob cannot copy element by "
 			"element (a module's); skipped", rkey_shown(it->key,
 			it->len, k, sizeof(k)));
-		count(cp, RK_SKIPPED, 0);
+		count(w, RK_SKIPPED, 0);
 		return 0;
 	}
 	/* One name for every try: a try starts by deleting what an
@@ -317,7 +335,7 @@ copy_typed(struct worker *w, struct item *it)
 	pthread_mutex_lock(&cp->lock);
 	cp->typed++;
 	pthread_mutex_unlock(&cp->lock);
-	count(cp, o, bytes);
+	count(w, o, bytes);
 	return 0;
 }
 
@@ -425,12 +443,12 @@ settle_busy(struct worker *w, struct item *it, size_t n)
 			freeReplyObject(r);
 			it[i].state = 1;
 			if (same) {
-				count(w->cp, RK_COPIED, (long long)it[i].dump->len);
+				count(w, RK_COPIED, (long long)it[i].dump->len);
 			} else if (w->cp->oc == OC_FAIL) {
 				conflict(w, &it[i]);
 				return -1;
 			} else {
-				count(w->cp, RK_SKIPPED, 0);
+				count(w, RK_SKIPPED, 0);
 			}
 		}
 		if (i == n)
@@ -465,7 +483,7 @@ restore_keys(struct worker *w, struct item *it, size_t n)
 				if (left <= 0) {
 					/* Expired while in flight: not revived. */
 					it[i].state = 1;
-					count(cp, RK_GONE, 0);
+					count(w, RK_GONE, 0);
 					continue;
 				}
 			}
@@ -494,7 +512,7 @@ restore_keys(struct worker *w, struct item *it, size_t n)
 			sent--;
 			it[i].state = 1;
 			if (r->type != REDIS_REPLY_ERROR) {
-				count(cp, RK_COPIED, (long long)it[i].dump->len);
+				count(w, RK_COPIED, (long long)it[i].dump->len);
 			} else if (strncmp(r->str, "BUSYKEY", 7) == 0) {
 				it[i].state = 2;	/* settled below */
 			} else {
@@ -574,7 +592,7 @@ copy_typed_all(struct worker *w, struct item *typed, size_t n)
 		pthread_mutex_lock(&cp->lock);
 		cp->typed++;
 		pthread_mutex_unlock(&cp->lock);
-		count(cp, sm[i].outcome, sm[i].bytes);
+		count(w, sm[i].outcome, sm[i].bytes);
 	}
 	for (i = 0; i < n; i++)
 		if (typed[i].state != 3 && copy_typed(w, &typed[i]) < 0)
@@ -606,7 +624,7 @@ copy_batch(struct worker *w, struct batch *b)
 	/* Leave out unwanted types; keys gone since the scan are counted. */
 	for (i = j = 0; i < n; i++) {
 		if (it[i].type == RT_NONE) {
-			count(cp, RK_GONE, 0);
+			count(w, RK_GONE, 0);
 			continue;
 		}
 		if (it[i].type != RT_UNKNOWN && (it[i].type >= RT_NONE ||
@@ -641,7 +659,7 @@ copy_batch(struct worker *w, struct batch *b)
 		for (j = 0; ok && j < m; j++)
 			if (!round[j].dump && !round[j].typed) {
 				round[j].state = 1;
-				count(cp, RK_GONE, 0);
+				count(w, RK_GONE, 0);
 			}
 		ok = ok && restore_keys(w, round, m) == 0;
 		for (j = 0; j < m; j++) {
@@ -696,11 +714,12 @@ worker_main(void *arg)
 		cp->queued--;
 		pthread_mutex_unlock(&cp->lock);
 
+		w->cur = b;
 		if (copy_batch(w, b) < 0)
 			break;
 		pthread_mutex_lock(&cp->lock);
 		b->done = 1;
-		cp->processed += b->keys;
+		cp->all.keys += b->keys;
 		pthread_cond_broadcast(&cp->space);
 		pthread_mutex_unlock(&cp->lock);
 	}
@@ -875,8 +894,8 @@ checkpoint(struct copy *cp, unsigned long long cursor, int done)
 
 	snprintf(json, sizeof(json), "{\"cursor\":\"%llu\",\"copied\":\"%lld\","
 		"\"skipped\":\"%lld\",\"expired\":\"%lld\",\"bytes\":\"%lld\","
-		"\"processed\":\"%lld\",\"done\":\"%d\"}", cursor, cp->copied,
-		cp->skipped, cp->expired, cp->bytes, cp->processed, done);
+		"\"processed\":\"%lld\",\"done\":\"%d\"}", cursor, cp->ck.copied,
+		cp->ck.skipped, cp->ck.expired, cp->ck.bytes, cp->ck.keys, done);
 	action_checkpoint(json);
 }
 
@@ -895,6 +914,11 @@ advance(struct copy *cp, int64_t now, int64_t *last)
 		if (!cp->phead)
 			cp->ptail = NULL;
 		cursor = b->next;
+		cp->ck.copied += b->n.copied;
+		cp->ck.skipped += b->n.skipped;
+		cp->ck.expired += b->n.expired;
+		cp->ck.bytes += b->n.bytes;
+		cp->ck.keys += b->keys;
 		moved = 1;
 		freeReplyObject(b->scan);
 		free(b);
@@ -910,19 +934,19 @@ progress(struct copy *cp, long long total, int64_t started, int64_t now,
 	long long base)
 {
 	double secs = (double)(now - started) / 1000;
-	double rate = secs > 0 ? (double)(cp->processed - base) / secs : 0;
+	double rate = secs > 0 ? (double)(cp->all.keys - base) / secs : 0;
 	char b[32], eta[48] = "";
 
-	if (total > 0 && rate > 0 && cp->processed < total) {
+	if (total > 0 && rate > 0 && cp->all.keys < total) {
 		char d[32];
 
 		snprintf(eta, sizeof(eta), ", ETA %s", ui_duration((int64_t)
-			((double)(total - cp->processed) / rate * 1000), d,
+			((double)(total - cp->all.keys) / rate * 1000), d,
 			sizeof(d)));
 	}
 	if (total > 0) {
 		/* A bar for the live view: 20 cells, # for what is done. */
-		long long done = cp->processed < total ? cp->processed : total;
+		long long done = cp->all.keys < total ? cp->all.keys : total;
 		int cells = (int)(done * 20 / total), pct = (int)(done * 100 /
 			total);
 		char bar[24];
@@ -931,12 +955,12 @@ progress(struct copy *cp, long long total, int64_t started, int64_t now,
 		memset(bar + cells, '.', (size_t)(20 - cells));
 		bar[20] = 0;
 		action_progress("[%s] %d%% %lld of %lld keys, %.0f keys/s, %s%s",
-			bar, pct, cp->processed, total, rate,
-			format_bytes(cp->bytes, b, sizeof(b)), eta);
+			bar, pct, cp->all.keys, total, rate,
+			format_bytes(cp->all.bytes, b, sizeof(b)), eta);
 	}
 	else {
-		action_progress("%lld keys, %.0f keys/s, %s", cp->processed,
-			rate, format_bytes(cp->bytes, b, sizeof(b)));
+		action_progress("%lld keys, %.0f keys/s, %s", cp->all.keys,
+			rate, format_bytes(cp->all.bytes, b, sizeof(b)));
 	}
 }
 
@@ -1083,7 +1107,7 @@ scan_all(struct copy *cp, struct rconn *src, unsigned long long cursor,
 	long long total)
 {
 	int64_t started = now_ms(), last_cp = started, last_pr = started;
-	long long base = cp->processed;
+	long long base = cp->all.keys;
 	uint64_t seq = 0;
 	size_t max_queued = (size_t)cp->rc.connections * 2;
 
@@ -1180,10 +1204,10 @@ scan_all(struct copy *cp, struct rconn *src, unsigned long long cursor,
 static void
 outputs(const struct copy *cp)
 {
-	action_output("KEYS_COPIED", cp->copied);
-	action_output("KEYS_SKIPPED", cp->skipped);
-	action_output("KEYS_EXPIRED", cp->expired);
-	action_output("BYTES", cp->bytes);
+	action_output("KEYS_COPIED", cp->ck.copied);
+	action_output("KEYS_SKIPPED", cp->ck.skipped);
+	action_output("KEYS_EXPIRED", cp->ck.expired);
+	action_output("BYTES", cp->ck.bytes);
 }
 
 int
@@ -1208,11 +1232,12 @@ redis_copy_main(const struct acfg *c, const char *resume, int dry)
 		return 1;
 	}
 	if (resume && !dry && json_each_string(resume, resume_field, &at) == 0) {
-		cp.copied = cp.prior_copied = at.copied;
-		cp.skipped = at.skipped;
-		cp.expired = at.expired;
-		cp.bytes = at.bytes;
-		cp.processed = at.processed;
+		cp.ck.copied = cp.prior_copied = at.copied;
+		cp.ck.skipped = at.skipped;
+		cp.ck.expired = at.expired;
+		cp.ck.bytes = at.bytes;
+		cp.ck.keys = at.processed;
+		cp.all = cp.ck;
 		if (at.done) {
 			action_say("copied by an earlier attempt: %lld keys",
 				at.copied);
@@ -1273,10 +1298,11 @@ redis_copy_main(const struct acfg *c, const char *resume, int dry)
 	checkpoint(&cp, 0, 1);
 	outputs(&cp);
 	action_say("copied %lld keys, skipped %lld, expired %lld, %s in %s "
-		"(%lld in this attempt, %lld by type)", cp.copied, cp.skipped,
-		cp.expired, format_bytes(cp.bytes, b, sizeof(b)),
+		"(%lld in this attempt, %lld by type)", cp.ck.copied,
+		cp.ck.skipped, cp.ck.expired, format_bytes(cp.ck.bytes, b,
+		sizeof(b)),
 		ui_duration(now_ms() - started, d, sizeof(d)),
-		cp.copied - cp.prior_copied, cp.typed);
+		cp.ck.copied - cp.prior_copied, cp.typed);
 	code = 0;
 	if (cp.verify && cp.oc == OC_SKIP) {
 		/* The keys it left alone may differ by design. */

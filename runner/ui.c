@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -37,6 +38,10 @@ ui_init(struct ui *u, int json, int quiet, int verbose)
 	else
 		u->mode = UI_PLAIN;
 	u->color = u->mode == UI_TTY && !(nc && *nc);
+	/* Into a pipe or a file, each line as it comes: someone may be
+	 * following the log of a run that takes hours. */
+	if (u->mode != UI_TTY)
+		setvbuf(stdout, NULL, _IOLBF, 0);
 }
 
 void
@@ -85,27 +90,47 @@ erase(struct ui *u)
 	u->drawn = 0;
 }
 
+/* The terminal's width in columns; 80 when it will not say. */
+static size_t
+term_width(void)
+{
+	struct winsize ws;
+
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col;
+	return 80;
+}
+
 static void
 draw(struct ui *u, int64_t now)
 {
-	size_t i, shown;
+	size_t i, shown, width;
 	char d[32];
 
 	if (u->mode != UI_TTY)
 		return;
 	erase(u);
 	shown = u->nrunning < MAX_SHOWN ? u->nrunning : MAX_SHOWN;
+	width = term_width();
 	for (i = 0; i < shown; i++) {
 		const struct ui_running *r = &u->running[i];
+		struct buf rest = {0};
+		size_t room;
 
-		printf("%s  running %s%s%s %s", color(u, C_DIM),
-			color(u, C_RESET), r->id, color(u, C_DIM),
-			ui_duration(now - r->since, d, sizeof(d)));
+		/* One screen row a step, or erase() would leave the wrapped
+		 * part behind: what does not fit is cut. */
+		buf_addf(&rest, " %s", ui_duration(now - r->since, d, sizeof(d)));
 		if (r->attempt > 1)
-			printf(" (attempt %d)", r->attempt);
+			buf_addf(&rest, " (attempt %d)", r->attempt);
 		if (r->progress)
-			printf("  %s", r->progress);
-		printf("%s\n", color(u, C_RESET));
+			buf_addf(&rest, "  %s", r->progress);
+		room = width > 11 + strlen(r->id) ? width - 11 - strlen(r->id) :
+			0;
+		printf("%s  running %s%.*s%s%.*s%s\n", color(u, C_DIM),
+			color(u, C_RESET), (int)(width > 12 ? width - 12 : 0), r->id,
+			color(u, C_DIM), (int)(rest.len < room ? rest.len : room),
+			buf_str(&rest), color(u, C_RESET));
+		buf_free(&rest);
 	}
 	if (u->nrunning > shown) {
 		printf("%s  and %zu more running%s\n", color(u, C_DIM),
