@@ -16,7 +16,8 @@ for each difference:
            group 'G' last-delivered-id ... | group 'G' pending ID ...
     'KEY': TTL A ms, B ms (more than the tolerance apart) | persistent on
            the source, TTL B ms on the target | ...
-and at the end "compared N keys: M differences". Exits 0 when the two
+and at the end "compared N keys: M differences", M the number of keys
+that differ (a key may have several lines). Exits 0 when the two
 are the same, 1 when they differ, 2 on an error (cannot connect...).
 
 --match PAT and --types select the keys on both sides (SCAN MATCH, TYPE).
@@ -133,11 +134,13 @@ class Compare:
         self.src = src
         self.dst = dst
         self.args = args
-        self.diffs = 0
+        self.diffs = 0      # lines
+        self.bad = set()    # keys that differ
         self.shown = 0
 
     def diff(self, key, msg):
         self.diffs += 1
+        self.bad.add(key)
         if self.shown < 200:
             print("%s: %s" % (qkey(key), msg))
             self.shown += 1
@@ -436,7 +439,7 @@ class Compare:
                 pos += n
         if self.diffs > self.shown:
             print("... and %d more" % (self.diffs - self.shown))
-        print("compared %d keys: %d differences" % (len(set(ta) | set(tb)), self.diffs))
+        print("compared %d keys: %d differences" % (len(set(ta) | set(tb)), len(self.bad)))
         return 1 if self.diffs else 0
 
 
