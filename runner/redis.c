@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "redis.h"
@@ -278,6 +279,8 @@ rconn_close(struct rconn *rc)
 		redisFree(rc->c);
 	rc->c = NULL;
 	buf_free(&rc->out);
+	buf_free(&rc->in);
+	rc->inpos = 0;
 }
 
 /* "<c><n>\r\n" of the protocol: a count or a length. */
@@ -357,6 +360,238 @@ rconn_reply(struct rconn *rc, redisReply **r)
 	if (redisGetReply(rc->c, &reply) != REDIS_OK || !reply)
 		return broken(rc, "reading a reply");
 	*r = reply;
+	return 0;
+}
+
+/* Write len bytes of p to the socket. */
+static int
+write_all(struct rconn *rc, const char *p, size_t len)
+{
+	while (len) {
+		ssize_t w = write(rc->c->fd, p, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			snprintf(rc->c->errstr, sizeof(rc->c->errstr), "%s",
+				strerror(w < 0 ? errno : EPIPE));
+			rc->c->err = REDIS_ERR_IO;
+			return broken(rc, "writing");
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+int
+rconn_send(struct rconn *rc)
+{
+	int done = 0;
+
+	if (!rc->c) {
+		if (!rc->err[0])
+			snprintf(rc->err, sizeof(rc->err), "%s %s: not "
+				"connected", rc->role, rc->url->shown);
+		return -1;
+	}
+	/* What hiredis holds goes first, to keep the order. */
+	while (!done)
+		if (redisBufferWrite(rc->c, &done) != REDIS_OK)
+			return broken(rc, "writing");
+	if (rc->out.len && write_all(rc, rc->out.s, rc->out.len) < 0)
+		return -1;
+	buf_reset(&rc->out);
+	return 0;
+}
+
+int
+rconn_stream(struct rconn *rc, int argc, const char **argv,
+	const size_t *lens)
+{
+	int i;
+
+	if (!rc->c)
+		return -1;
+	put_len(&rc->out, '*', (size_t)argc);
+	for (i = 0; i < argc; i++) {
+		put_len(&rc->out, '$', lens[i]);
+		if (lens[i] > 65536) {
+			if (rconn_send(rc) < 0 ||
+			    write_all(rc, argv[i], lens[i]) < 0)
+				return -1;
+		} else {
+			buf_add(&rc->out, argv[i], lens[i]);
+		}
+		buf_add(&rc->out, "\r\n", 2);
+	}
+	return rc->out.len > (1 << 20) ? rconn_send(rc) : 0;
+}
+
+/* At least want bytes unparsed in rc->in, reading more as needed. */
+static int
+fill(struct rconn *rc, size_t want)
+{
+	char chunk[65536];
+
+	while (rc->in.len - rc->inpos < want) {
+		ssize_t r = read(rc->c->fd, chunk, sizeof(chunk));
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			snprintf(rc->c->errstr, sizeof(rc->c->errstr), "%s",
+				r == 0 ? "Server closed the connection" :
+				strerror(errno));
+			rc->c->err = REDIS_ERR_IO;
+			return broken(rc, "reading a reply");
+		}
+		buf_add(&rc->in, chunk, (size_t)r);
+	}
+	return 0;
+}
+
+/* The next line ("+OK", ":12", "$5"), without its CRLF, into line. */
+static int
+read_line(struct rconn *rc, char *line, size_t n)
+{
+	size_t scanned = 0;
+
+	for (;;) {
+		const char *p = rc->in.s ? rc->in.s + rc->inpos : NULL;
+		const char *nl = p ? memchr(p + scanned, '\n',
+			rc->in.len - rc->inpos - scanned) : NULL;
+
+		if (nl) {
+			size_t len = (size_t)(nl - p);
+
+			if (len && p[len - 1] == '\r')
+				len--;
+			if (len >= n)
+				len = n - 1;
+			memcpy(line, p, len);
+			line[len] = 0;
+			rc->inpos += (size_t)(nl - p) + 1;
+			return 0;
+		}
+		scanned = rc->in.len - rc->inpos;
+		if (fill(rc, scanned + 1) < 0)
+			return -1;
+	}
+}
+
+/* Drop the parsed part of rc->in once there is much of it, or all of
+ * it is parsed (which costs nothing). */
+static void
+compact(struct rconn *rc)
+{
+	size_t left = rc->in.len - rc->inpos;
+
+	if (left && rc->inpos < (1 << 20))
+		return;
+	memmove(rc->in.s, rc->in.s + rc->inpos, left);
+	rc->in.len = left;
+	rc->inpos = 0;
+}
+
+/* The len bytes of a bulk and its CRLF: appended to data, or with data
+ * NULL dropped. What is not in rc->in yet is read a buffer at a time and
+ * never more than the bulk, so that memory holds at most the bulk. */
+static int
+take_bulk(struct rconn *rc, size_t len, struct buf *data)
+{
+	size_t have = rc->in.len - rc->inpos, take = have < len ? have : len;
+	char chunk[65536];
+
+	if (data)
+		buf_add(data, rc->in.s + rc->inpos, take);
+	rc->inpos += take;
+	compact(rc);
+	len -= take;
+	while (len) {
+		ssize_t r = read(rc->c->fd, chunk, len < sizeof(chunk) ? len :
+			sizeof(chunk));
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			snprintf(rc->c->errstr, sizeof(rc->c->errstr), "%s",
+				r == 0 ? "Server closed the connection" :
+				strerror(errno));
+			rc->c->err = REDIS_ERR_IO;
+			return broken(rc, "reading a reply");
+		}
+		if (data)
+			buf_add(data, chunk, (size_t)r);
+		len -= (size_t)r;
+	}
+	if (fill(rc, 2) < 0)
+		return -1;
+	rc->inpos += 2;
+	return 0;
+}
+
+int
+rconn_read_flat(struct rconn *rc, struct rflat *v, size_t n,
+	struct buf *data, int (*keep)(void *arg, size_t i, long long len),
+	void *arg)
+{
+	char line[512];
+	size_t i;
+
+	if (rconn_send(rc) < 0)
+		return -1;
+	/* Bytes hiredis read ahead are this reply's, then: take them. */
+	if (rc->c->reader->len > rc->c->reader->pos) {
+		buf_add(&rc->in, rc->c->reader->buf + rc->c->reader->pos,
+			rc->c->reader->len - rc->c->reader->pos);
+		rc->c->reader->pos = rc->c->reader->len;
+	}
+	for (i = 0; i < n; i++) {
+		struct rflat *f = &v[i];
+		long long len;
+
+		if (read_line(rc, line, sizeof(line)) < 0)
+			return -1;
+		f->kind = line[0];
+		f->integer = 0;
+		f->off = 0;
+		switch (line[0]) {
+		case ':':
+			f->integer = strtoll(line + 1, NULL, 10);
+			break;
+		case '-':
+		case '+':
+			f->off = data->len;
+			buf_add(data, line + 1, strlen(line + 1));
+			buf_addc(data, '\0');
+			break;
+		case '$':
+			len = strtoll(line + 1, NULL, 10);
+			if (len < 0) {
+				f->kind = 'n';
+				break;
+			}
+			f->integer = len;
+			f->off = data->len;
+			if (keep(arg, i, len)) {
+				if (take_bulk(rc, (size_t)len, data) < 0)
+					return -1;
+			} else {
+				f->kind = 'd';
+				if (take_bulk(rc, (size_t)len, NULL) < 0)
+					return -1;
+			}
+			break;
+		default:
+			snprintf(rc->err, sizeof(rc->err), "%s %s: a reply runjob "
+				"cannot read: '%.40s'", rc->role, rc->url->shown,
+				line);
+			rconn_close(rc);
+			return -1;
+		}
+		compact(rc);
+	}
 	return 0;
 }
 

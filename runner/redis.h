@@ -35,6 +35,8 @@ struct rconn {
 	char err[1024];		/* the last error */
 	struct buf out;		/* commands queued, in the protocol, not yet
 				 * handed to hiredis */
+	struct buf in;		/* rconn_read_flat: read, not yet parsed */
+	size_t inpos;
 };
 
 /* Set up conn for url, not yet connected. */
@@ -66,6 +68,35 @@ int rconn_cmd(struct rconn *rc, redisReply **r, const char *fmt, ...);
  * "unknown command" errors repeat, which may be a key's value. Valid
  * until the next call from the same thread. */
 const char *rerror_text(const char *msg);
+
+/* The fast path of redis.copy moves most of the bytes, and does its own
+ * I/O on the connection's socket: hiredis would hold each payload whole,
+ * however big, and copy it twice. Before and after, the connection is
+ * hiredis's again: these are used only when no reply is owed. */
+
+/* Queue a command, sending what is queued to the socket once it is over
+ * a megabyte and writing an argument of more than 64 KiB straight from
+ * the caller's memory. Returns 0, or -1 when the connection failed. */
+int rconn_stream(struct rconn *rc, int argc, const char **argv,
+	const size_t *lens);
+/* Send what is queued. 0 or -1. */
+int rconn_send(struct rconn *rc);
+
+/* A reply read by rconn_read_flat. */
+struct rflat {
+	int kind;		/* ':' '$' '-' '+', 'n' (nil), 'd' (dropped) */
+	long long integer;	/* ':' its value; '$' 'd' the bulk's length */
+	size_t off;		/* '$' '-' '+': its text, at data->s + off */
+};
+
+/* Read the n replies owed, none of them an array. A bulk's bytes go to
+ * data, unless keep (asked before it is read, with the reply's index and
+ * length) says 0: then they are read and dropped, so that what a server
+ * sends never has to be held whole. Returns 0, or -1 when the
+ * connection failed. */
+int rconn_read_flat(struct rconn *rc, struct rflat *v, size_t n,
+	struct buf *data, int (*keep)(void *arg, size_t i, long long len),
+	void *arg);
 
 /* The value of field (e.g. "redis_version") in INFO text, into buf. */
 const char *rinfo_field(const char *info, const char *field, char *buf,

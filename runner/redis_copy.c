@@ -104,6 +104,8 @@ struct worker {
 	pthread_t thread;
 	struct rconn src, dst;
 	struct batch *cur;	/* the batch it copies */
+	struct buf data;	/* the payloads of its round */
+	long long held;		/* of the shared budget, for a big payload */
 	unsigned long long tmpn;	/* temporary keys made */
 	char tmp[256];
 };
@@ -167,12 +169,13 @@ recover(struct worker *w, struct rconn *rc)
 struct item {
 	const char *key;
 	size_t len;
-	enum rtype type;
-	long long size;		/* MEMORY USAGE; -1: unknown */
+	enum rtype type;	/* RT_UNKNOWN until asked */
+	long long size;		/* its DUMP payload's length; -1: unknown */
 	int typed;		/* copy it type by type */
-	redisReply *dump;	/* its payload */
+	int have;		/* its payload is in the worker's data */
+	size_t off;		/* there */
 	int64_t deadline;	/* when it expires here; 0: never */
-	int state;		/* 0: to do, 1: done */
+	int state;		/* 0: to do, 1: done, 2: on the target already */
 };
 
 static void
@@ -209,45 +212,30 @@ conflict(struct worker *w, const struct item *it)
 	fail(w->cp, msg);
 }
 
-/* Round one: the size of each key, and its type when only some types
- * are wanted (otherwise a type is asked only of keys copied by type):
- * every command here is paid for on the source, key by key. */
+/* When only some types are wanted: the type of each key, to leave the
+ * others out before their DUMP. Otherwise a type is asked only of keys
+ * copied by type: every command here is paid for on the source, key by
+ * key. */
 static int
 probe_keys(struct worker *w, struct item *it, size_t n)
 {
-	int types = w->cp->rc.types != RT_ALL;
 	size_t i;
 
 	for (;;) {
 		for (i = 0; i < n; i++) {
 			const char *tv[2] = { "TYPE", it[i].key };
-			const char *mv[3] = { "MEMORY", "USAGE", it[i].key };
 			size_t tl[2] = { 4, it[i].len };
-			size_t ml[3] = { 6, 5, it[i].len };
 
-			if (types)
-				rconn_append(&w->src, 2, tv, tl);
-			rconn_append(&w->src, 3, mv, ml);
+			rconn_append(&w->src, 2, tv, tl);
 		}
 		for (i = 0; i < n; i++) {
-			redisReply *t = NULL, *m;
+			redisReply *t;
 
-			if (types && rconn_reply(&w->src, &t) < 0)
+			if (rconn_reply(&w->src, &t) < 0)
 				break;
-			if (rconn_reply(&w->src, &m) < 0) {
-				freeReplyObject(t);
-				break;
-			}
-			it[i].type = !t ? RT_UNKNOWN :
-				t->type == REDIS_REPLY_STATUS ? rtype_of(t->str) :
-				RT_OTHER;
-			it[i].size = m->type == REDIS_REPLY_INTEGER ?
-				m->integer : -1;
-			/* MEMORY USAGE of a key that is not there is nil. */
-			if (m->type == REDIS_REPLY_NIL)
-				it[i].type = RT_NONE;
+			it[i].type = t->type == REDIS_REPLY_STATUS ?
+				rtype_of(t->str) : RT_OTHER;
 			freeReplyObject(t);
-			freeReplyObject(m);
 		}
 		if (i == n)
 			return 0;
@@ -339,17 +327,51 @@ copy_typed(struct worker *w, struct item *it)
 	return 0;
 }
 
-/* Round two: PTTL and DUMP of it[0..n), each deadline taken from the
- * moment before asking, so that time spent queued never lengthens a
- * TTL. */
+/* Whether to keep a DUMP payload of len bytes that is being read: not
+ * one over big_key (that key goes by type), and not more than
+ * ROUND_BYTES a round (the rest come in the next round), but always the
+ * first, taking what it needs over ROUND_BYTES from the shared budget. */
+struct keeping {
+	struct worker *w;
+	long long kept;
+};
+
+static int
+keep_payload(void *arg, size_t i, long long len)
+{
+	struct keeping *k = arg;
+	struct copy *cp = k->w->cp;
+
+	(void)i;
+	if (len > cp->big_key)
+		return 0;
+	if (k->kept && k->kept + len > ROUND_BYTES)
+		return 0;
+	if (!k->kept && len > ROUND_BYTES) {
+		take_budget(cp, len);
+		k->w->held += len;
+	}
+	k->kept += len;
+	return 1;
+}
+
+/* Round one: PTTL and DUMP of the keys to do, each deadline taken from
+ * the moment before asking, so that time spent queued never lengthens
+ * a TTL. Payloads are read into the worker's data, as keep_payload
+ * allows; a key whose payload was not kept stays to do. */
 static int
 dump_keys(struct worker *w, struct item *it, size_t n)
 {
+	struct rflat *f = xcalloc(2 * n + 1, sizeof(*f));
+	int64_t asked = 0;
 	size_t i;
+	int rc = -1;
 
 	for (;;) {
-		int64_t asked = now_ms();
+		struct keeping k = { .w = w };
 
+		asked = now_ms();
+		buf_reset(&w->data);
 		for (i = 0; i < n; i++) {
 			const char *pv[2] = { "PTTL", it[i].key };
 			const char *dv[2] = { "DUMP", it[i].key };
@@ -359,42 +381,41 @@ dump_keys(struct worker *w, struct item *it, size_t n)
 			rconn_append(&w->src, 2, pv, pl);
 			rconn_append(&w->src, 2, dv, dl);
 		}
-		for (i = 0; i < n; i++) {
-			redisReply *p, *d;
-
-			if (rconn_reply(&w->src, &p) < 0)
-				break;
-			if (rconn_reply(&w->src, &d) < 0) {
-				freeReplyObject(p);
-				break;
-			}
-			it[i].deadline = p->type == REDIS_REPLY_INTEGER &&
-				p->integer > 0 ? asked + p->integer : 0;
-			if (p->type == REDIS_REPLY_INTEGER && p->integer == -2) {
-				freeReplyObject(d);
-				d = NULL;
-			}
-			freeReplyObject(p);
-			if (d && d->type == REDIS_REPLY_ERROR) {
-				/* DUMP refused (an ACL, a rename): by type. */
-				it[i].typed = 1;
-				freeReplyObject(d);
-				d = NULL;
-			} else if (d && d->type != REDIS_REPLY_STRING) {
-				freeReplyObject(d);	/* nil: gone */
-				d = NULL;
-			}
-			it[i].dump = d;
-		}
-		if (i == n)
-			return 0;
-		while (i-- > 0) {
-			freeReplyObject(it[i].dump);
-			it[i].dump = NULL;
+		if (rconn_read_flat(&w->src, f, 2 * n, &w->data, keep_payload,
+		    &k) == 0)
+			break;
+		if (w->held) {
+			give_budget(w->cp, w->held);
+			w->held = 0;
 		}
 		if (recover(w, &w->src) < 0)
-			return -1;
+			goto out;
 	}
+	for (i = 0; i < n; i++) {
+		const struct rflat *p = &f[2 * i], *d = &f[2 * i + 1];
+
+		it[i].have = 0;
+		it[i].deadline = p->kind == ':' && p->integer > 0 ?
+			asked + p->integer : 0;
+		if ((p->kind == ':' && p->integer == -2) || d->kind == 'n') {
+			it[i].state = 1;	/* gone since the scan */
+			count(w, RK_GONE, 0);
+		} else if (d->kind == '-') {
+			it[i].typed = 1;	/* DUMP refused: an ACL, a rename */
+		} else if (d->kind == 'd' && d->integer > w->cp->big_key) {
+			it[i].typed = 1;	/* big: in chunks */
+			it[i].size = d->integer;
+		} else if (d->kind == '$') {
+			it[i].have = 1;
+			it[i].off = d->off;
+			it[i].size = d->integer;
+		}
+		/* 'd' within big_key: over this round's bytes; next round. */
+	}
+	rc = 0;
+out:
+	free(f);
+	return rc;
 }
 
 /* Why a RESTORE was refused: 1 when the payload cannot be read there
@@ -438,12 +459,12 @@ settle_busy(struct worker *w, struct item *it, size_t n)
 			if (rconn_reply(&w->dst, &r) < 0)
 				break;
 			same = r->type == REDIS_REPLY_STRING &&
-				r->len == it[i].dump->len &&
-				memcmp(r->str, it[i].dump->str, r->len) == 0;
+				(long long)r->len == it[i].size &&
+				memcmp(r->str, w->data.s + it[i].off, r->len) == 0;
 			freeReplyObject(r);
 			it[i].state = 1;
 			if (same) {
-				count(w, RK_COPIED, (long long)it[i].dump->len);
+				count(w, RK_COPIED, it[i].size);
 			} else if (w->cp->oc == OC_FAIL) {
 				conflict(w, &it[i]);
 				return -1;
@@ -476,7 +497,7 @@ restore_keys(struct worker *w, struct item *it, size_t n)
 			char ttl[32];
 			long long left = 0;
 
-			if (it[i].state || !it[i].dump)
+			if (it[i].state || !it[i].have)
 				continue;
 			if (cp->ttl_keep && it[i].deadline) {
 				left = it[i].deadline - now_ms();
@@ -491,28 +512,34 @@ restore_keys(struct worker *w, struct item *it, size_t n)
 			argv[0] = "RESTORE";
 			argv[1] = it[i].key;
 			argv[2] = ttl;
-			argv[3] = it[i].dump->str;
+			argv[3] = w->data.s + it[i].off;
 			argv[4] = "REPLACE";
 			lens[0] = 7;
 			lens[1] = it[i].len;
 			lens[2] = strlen(ttl);
-			lens[3] = it[i].dump->len;
+			lens[3] = (size_t)it[i].size;
 			lens[4] = 7;
-			rconn_append(&w->dst, cp->oc == OC_REPLACE ? 5 : 4, argv,
-				lens);
+			if (rconn_stream(&w->dst, cp->oc == OC_REPLACE ? 5 : 4,
+			    argv, lens) < 0)
+				break;
 			sent++;
+		}
+		if (i < n || rconn_send(&w->dst) < 0) {
+			if (recover(w, &w->dst) < 0)
+				return -1;
+			continue;
 		}
 		for (i = 0; i < n && sent; i++) {
 			redisReply *r;
 
-			if (it[i].state || !it[i].dump)
+			if (it[i].state || !it[i].have)
 				continue;
 			if (rconn_reply(&w->dst, &r) < 0)
 				break;
 			sent--;
 			it[i].state = 1;
 			if (r->type != REDIS_REPLY_ERROR) {
-				count(w, RK_COPIED, (long long)it[i].dump->len);
+				count(w, RK_COPIED, it[i].size);
 			} else if (strncmp(r->str, "BUSYKEY", 7) == 0) {
 				it[i].state = 2;	/* settled below */
 			} else {
@@ -537,12 +564,48 @@ restore_keys(struct worker *w, struct item *it, size_t n)
 				}
 				it[i].state = 0;
 				it[i].typed = 1;
+				it[i].have = 0;
 			}
 			freeReplyObject(r);
 		}
 		if (i == n || !sent)
 			return settle_busy(w, it, n);
 		if (recover(w, &w->dst) < 0)
+			return -1;
+	}
+}
+
+/* The size (MEMORY USAGE) of keys going by type whose DUMP was not
+ * read, to tell the small ones, which can go together. */
+static int
+size_keys(struct worker *w, struct item *it, size_t n)
+{
+	size_t i;
+
+	for (;;) {
+		for (i = 0; i < n; i++) {
+			const char *mv[3] = { "MEMORY", "USAGE", it[i].key };
+			size_t ml[3] = { 6, 5, it[i].len };
+
+			if (it[i].size < 0)
+				rconn_append(&w->src, 3, mv, ml);
+		}
+		for (i = 0; i < n; i++) {
+			redisReply *m;
+
+			if (it[i].size >= 0)
+				continue;
+			if (rconn_reply(&w->src, &m) < 0)
+				break;
+			/* -1 stays for a key gone meanwhile: alone, it is
+			 * found gone. */
+			if (m->type == REDIS_REPLY_INTEGER)
+				it[i].size = m->integer;
+			freeReplyObject(m);
+		}
+		if (i == n)
+			return 0;
+		if (recover(w, &w->src) < 0)
 			return -1;
 	}
 }
@@ -560,6 +623,8 @@ copy_typed_all(struct worker *w, struct item *typed, size_t n)
 	char err[1024];
 	int rc = -1, r;
 
+	if (cp->oc == OC_REPLACE && size_keys(w, typed, n) < 0)
+		goto out;
 	for (i = 0; i < n; i++) {
 		if (cp->oc != OC_REPLACE || typed[i].size < 0 ||
 		    typed[i].size > CHUNK_BYTES / 4 || typed[i].type == RT_STREAM)
@@ -618,8 +683,10 @@ copy_batch(struct worker *w, struct batch *b)
 	for (i = 0; i < n; i++) {
 		it[i].key = keys->element[i]->str;
 		it[i].len = keys->element[i]->len;
+		it[i].type = RT_UNKNOWN;
+		it[i].size = -1;
 	}
-	if (probe_keys(w, it, n) < 0)
+	if (cp->rc.types != RT_ALL && probe_keys(w, it, n) < 0)
 		goto out;
 	/* Leave out unwanted types; keys gone since the scan are counted. */
 	for (i = j = 0; i < n; i++) {
@@ -630,47 +697,31 @@ copy_batch(struct worker *w, struct batch *b)
 		if (it[i].type != RT_UNKNOWN && (it[i].type >= RT_NONE ||
 		    !(cp->rc.types & (1u << it[i].type))))
 			continue;
-		it[i].typed = !cp->use_dump || cp->restore_gone ||
-			it[i].size > cp->big_key;
-		it[j++] = it[i];
+		it[i].typed = !cp->use_dump || cp->restore_gone;
+		if (it[i].typed)
+			typed[ntyped++] = it[i];
+		else
+			it[j++] = it[i];
 	}
 	n = j;
-	/* DUMP and RESTORE in rounds of bounded bytes; what must go by type
-	 * is set aside. */
-	for (i = 0; i < n;) {
-		long long est = 0;
-
-		for (m = 0; i < n; i++) {
-			long long size = it[i].size > 0 ? it[i].size : 64;
-
-			if (it[i].typed) {
-				typed[ntyped++] = it[i];
-				continue;
-			}
-			if (m && est + size > ROUND_BYTES)
-				break;
-			est += size;
-			round[m++] = it[i];
+	/* DUMP and RESTORE in rounds, each as many keys as fit in its
+	 * bytes; what must go by type is set aside. */
+	while (n) {
+		ok = dump_keys(w, it, n) == 0 && restore_keys(w, it, n) == 0;
+		if (w->held) {
+			give_budget(cp, w->held);
+			w->held = 0;
 		}
-		if (!m)
-			break;
-		take_budget(cp, est);
-		ok = dump_keys(w, round, m) == 0;
-		for (j = 0; ok && j < m; j++)
-			if (!round[j].dump && !round[j].typed) {
-				round[j].state = 1;
-				count(w, RK_GONE, 0);
-			}
-		ok = ok && restore_keys(w, round, m) == 0;
-		for (j = 0; j < m; j++) {
-			freeReplyObject(round[j].dump);
-			round[j].dump = NULL;
-			if (ok && round[j].typed)
-				typed[ntyped++] = round[j];
-		}
-		give_budget(cp, est);
 		if (!ok)
 			goto out;
+		for (i = m = 0; i < n; i++) {
+			if (it[i].typed)
+				typed[ntyped++] = it[i];
+			else if (it[i].state == 0)
+				round[m++] = it[i];	/* not this round's */
+		}
+		memcpy(it, round, m * sizeof(*it));
+		n = m;
 	}
 	if (ntyped && copy_typed_all(w, typed, ntyped) < 0)
 		goto out;
@@ -1292,6 +1343,7 @@ redis_copy_main(const struct acfg *c, const char *resume, int dry)
 		pthread_join(w[i].thread, NULL);
 		rconn_close(&w[i].src);
 		rconn_close(&w[i].dst);
+		buf_free(&w[i].data);
 	}
 	if (cp.failed)
 		goto out;
