@@ -534,11 +534,13 @@ take_bulk(struct rconn *rc, size_t len, struct buf *data)
 int
 rconn_read_flat(struct rconn *rc, struct rflat *v, size_t n,
 	struct buf *data, int (*keep)(void *arg, size_t i, long long len),
-	void *arg)
+	void *arg, size_t *got)
 {
 	char line[512];
 	size_t i;
 
+	if (got)
+		*got = 0;
 	if (rconn_send(rc) < 0)
 		return -1;
 	/* Bytes hiredis read ahead are this reply's, then: take them. */
@@ -574,7 +576,7 @@ rconn_read_flat(struct rconn *rc, struct rflat *v, size_t n,
 			}
 			f->integer = len;
 			f->off = data->len;
-			if (keep(arg, i, len)) {
+			if (!keep || keep(arg, i, len)) {
 				if (take_bulk(rc, (size_t)len, data) < 0)
 					return -1;
 			} else {
@@ -591,6 +593,8 @@ rconn_read_flat(struct rconn *rc, struct rflat *v, size_t n,
 			return -1;
 		}
 		compact(rc);
+		if (got)
+			*got = i + 1;
 	}
 	return 0;
 }

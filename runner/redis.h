@@ -92,11 +92,12 @@ struct rflat {
 /* Read the n replies owed, none of them an array. A bulk's bytes go to
  * data, unless keep (asked before it is read, with the reply's index and
  * length) says 0: then they are read and dropped, so that what a server
- * sends never has to be held whole. Returns 0, or -1 when the
- * connection failed. */
+ * sends never has to be held whole. keep NULL keeps every bulk.
+ * Returns 0, or -1 when the connection failed, *got (when not NULL)
+ * saying how many replies were read whole before. */
 int rconn_read_flat(struct rconn *rc, struct rflat *v, size_t n,
 	struct buf *data, int (*keep)(void *arg, size_t i, long long len),
-	void *arg);
+	void *arg, size_t *got);
 
 /* The value of field (e.g. "redis_version") in INFO text, into buf. */
 const char *rinfo_field(const char *info, const char *field, char *buf,

@@ -105,6 +105,7 @@ struct worker {
 	struct rconn src, dst;
 	struct batch *cur;	/* the batch it copies */
 	struct buf data;	/* the payloads of its round */
+	struct buf text;	/* the RESTORE replies' text */
 	long long held;		/* of the shared budget, for a big payload */
 	unsigned long long tmpn;	/* temporary keys made */
 	char tmp[256];
@@ -382,7 +383,7 @@ dump_keys(struct worker *w, struct item *it, size_t n)
 			rconn_append(&w->src, 2, dv, dl);
 		}
 		if (rconn_read_flat(&w->src, f, 2 * n, &w->data, keep_payload,
-		    &k) == 0)
+		    &k, NULL) == 0)
 			break;
 		if (w->held) {
 			give_budget(w->cp, w->held);
@@ -486,7 +487,9 @@ static int
 restore_keys(struct worker *w, struct item *it, size_t n)
 {
 	struct copy *cp = w->cp;
-	size_t i;
+	struct rflat *f = NULL;
+	size_t i, j, nf = 0, got;
+	int failed;
 
 	for (;;) {
 		size_t sent = 0;
@@ -525,53 +528,66 @@ restore_keys(struct worker *w, struct item *it, size_t n)
 			sent++;
 		}
 		if (i < n || rconn_send(&w->dst) < 0) {
-			if (recover(w, &w->dst) < 0)
+			if (recover(w, &w->dst) < 0) {
+				free(f);
 				return -1;
+			}
 			continue;
 		}
-		for (i = 0; i < n && sent; i++) {
-			redisReply *r;
+		/* The replies, read by runjob too: a million +OK would be two
+		 * million allocations in hiredis. */
+		if (nf < sent) {
+			free(f);
+			f = xcalloc(sent, sizeof(*f));
+			nf = sent;
+		}
+		buf_reset(&w->text);
+		failed = rconn_read_flat(&w->dst, f, sent, &w->text, NULL, NULL,
+			&got) < 0;
+		for (i = 0, j = 0; i < n && j < got; i++) {
+			const char *msg;
 
 			if (it[i].state || !it[i].have)
 				continue;
-			if (rconn_reply(&w->dst, &r) < 0)
-				break;
-			sent--;
+			msg = w->text.s + f[j].off;
 			it[i].state = 1;
-			if (r->type != REDIS_REPLY_ERROR) {
+			if (f[j++].kind != '-') {
 				count(w, RK_COPIED, it[i].size);
-			} else if (strncmp(r->str, "BUSYKEY", 7) == 0) {
+			} else if (strncmp(msg, "BUSYKEY", 7) == 0) {
 				it[i].state = 2;	/* settled below */
 			} else {
-				int why = restore_refused(r->str);
-				char k[160], msg[1024];
+				int why = restore_refused(msg);
+				char k[160], text[1024];
 
 				if (why == 0 || cp->method == M_DUMP) {
-					snprintf(msg, sizeof(msg), "target %s: "
+					snprintf(text, sizeof(text), "target %s: "
 						"RESTORE of key '%s': %s",
 						cp->rc.dst.shown,
 						rkey_shown(it[i].key, it[i].len,
-						k, sizeof(k)), rerror_text(r->str));
-					freeReplyObject(r);
-					fail(cp, msg);
+						k, sizeof(k)), rerror_text(msg));
+					free(f);
+					fail(cp, text);
 					return -1;
 				}
 				if (why == 2 && !cp->restore_gone) {
 					cp->restore_gone = 1;
 					printf("target %s refuses RESTORE (%s); copying "
 						"type by type from now on\n",
-						cp->rc.dst.shown, rerror_text(r->str));
+						cp->rc.dst.shown, rerror_text(msg));
 				}
 				it[i].state = 0;
 				it[i].typed = 1;
 				it[i].have = 0;
 			}
-			freeReplyObject(r);
 		}
-		if (i == n || !sent)
+		if (!failed) {
+			free(f);
 			return settle_busy(w, it, n);
-		if (recover(w, &w->dst) < 0)
+		}
+		if (recover(w, &w->dst) < 0) {
+			free(f);
 			return -1;
+		}
 	}
 }
 
@@ -1344,6 +1360,7 @@ redis_copy_main(const struct acfg *c, const char *resume, int dry)
 		rconn_close(&w[i].src);
 		rconn_close(&w[i].dst);
 		buf_free(&w[i].data);
+		buf_free(&w[i].text);
 	}
 	if (cp.failed)
 		goto out;
