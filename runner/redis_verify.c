@@ -48,6 +48,7 @@ struct verify {
 	struct rconn src, dst;
 	struct miss *m;		/* found this round */
 	size_t nm, capm;
+	struct buf sdata, ddata;	/* a batch's payloads, each side */
 };
 
 /* What one side says of a key. */
@@ -56,7 +57,8 @@ struct side {
 	long long pttl;
 	long long size;		/* MEMORY USAGE; -1: unknown */
 	long long len;		/* elements (lengths mode) */
-	redisReply *dump;
+	const char *dump;	/* its DUMP payload (full mode); NULL: none */
+	size_t dlen;
 	redisReply *whole;	/* the value, read whole (full mode) */
 };
 
@@ -437,44 +439,36 @@ compare_stream_meta(struct verify *vf, const char *key, size_t klen,
 	return rc;
 }
 
-/* The first look at a key: its TTL (-2: not there), its size (full
- * mode: only small keys are DUMPed) and, when it is needed now (lengths
- * mode, or only some types wanted), its type. */
+/* Lengths mode's first look at a key: its type and TTL (-2: not
+ * there). */
 static void
-ask_key(struct rconn *c, const char *key, size_t len, int type, int full)
+ask_key(struct rconn *c, const char *key, size_t len)
 {
 	const char *tv[2] = { "TYPE", key }, *pv[2] = { "PTTL", key };
-	const char *mv[3] = { "MEMORY", "USAGE", key };
-	size_t tl[2] = { 4, len }, pl[2] = { 4, len }, ml[3] = { 6, 5, len };
+	size_t l[2] = { 4, len };
 
-	if (type)
-		rconn_append(c, 2, tv, tl);
-	rconn_append(c, 2, pv, pl);
-	if (full)
-		rconn_append(c, 3, mv, ml);
+	rconn_append(c, 2, tv, l);
+	rconn_append(c, 2, pv, l);
 }
 
 static int
-read_key(struct rconn *c, struct side *s, int type, int full)
+read_key(struct rconn *c, struct side *s)
 {
-	redisReply *t = NULL, *p = NULL, *m = NULL;
+	redisReply *t = NULL, *p = NULL;
 	int rc = -1;
 
 	memset(s, 0, sizeof(*s));
-	if ((type && rconn_reply(c, &t) < 0) || rconn_reply(c, &p) < 0 ||
-	    (full && rconn_reply(c, &m) < 0))
+	if (rconn_reply(c, &t) < 0 || rconn_reply(c, &p) < 0)
 		goto out;
-	s->type = t ? t->type == REDIS_REPLY_STATUS ? rtype_of(t->str) :
-		RT_OTHER : RT_UNKNOWN;
+	s->type = t->type == REDIS_REPLY_STATUS ? rtype_of(t->str) : RT_OTHER;
 	s->pttl = p->type == REDIS_REPLY_INTEGER ? p->integer : -1;
 	if (s->pttl == -2)
 		s->type = RT_NONE;
-	s->size = m && m->type == REDIS_REPLY_INTEGER ? m->integer : -1;
+	s->size = -1;
 	rc = 0;
 out:
 	freeReplyObject(t);
 	freeReplyObject(p);
-	freeReplyObject(m);
 	return rc;
 }
 
@@ -486,37 +480,33 @@ both_have(const struct side *a, const struct side *b)
 		a->type != RT_OTHER && a->type == b->type;
 }
 
-/* The second look: its length, or its DUMP payload when not too big. */
+/* Lengths mode's second look: the key's length. */
 static void
-ask_more(struct rconn *c, const char *key, size_t len, const struct side *s,
-	int full)
+ask_length(struct rconn *c, const char *key, size_t len, const struct side *s)
 {
-	const char *v[2] = { NULL, key };
-	size_t l[2] = { 0, len };
+	const char *v[2] = { len_cmds[s->type], key };
+	size_t l[2] = { strlen(v[0]), len };
 
-	if (full && (s->size < 0 || s->size > BIG))
-		return;
-	v[0] = full ? "DUMP" : len_cmds[s->type];
-	l[0] = strlen(v[0]);
 	rconn_append(c, 2, v, l);
 }
 
 static int
-read_more(struct rconn *c, struct side *s, int full)
+read_length(struct rconn *c, struct side *s)
 {
 	redisReply *r;
 
-	if (full && (s->size < 0 || s->size > BIG))
-		return 0;
 	if (rconn_reply(c, &r) < 0)
 		return -1;
-	if (full) {
-		s->dump = r;
-	} else {
-		s->len = r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
-		freeReplyObject(r);
-	}
+	s->len = r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+	freeReplyObject(r);
 	return 0;
+}
+
+static int
+same_dump(const struct side *a, const struct side *b)
+{
+	return a->dump && b->dump && a->dlen == b->dlen &&
+		memcmp(a->dump, b->dump, a->dlen) == 0;
 }
 
 /* Both sides small and of one type that is read whole, their payloads
@@ -525,15 +515,80 @@ static int
 whole(const struct side *a, const struct side *b)
 {
 	return a->type == b->type && a->type < RT_STREAM && a->dump &&
-		b->dump && a->dump->type == REDIS_REPLY_STRING &&
-		!same_reply(a->dump, b->dump);
+		b->dump && !same_dump(a, b);
+}
+
+/* Full mode's first look, at both sides at once: the type when it is
+ * wanted now, the TTL, and the DUMP payload, which is read by runjob and
+ * kept only when not over BIG (a bigger key is compared in chunks). */
+static int
+keep_small(void *arg, size_t i, long long len)
+{
+	(void)arg;
+	(void)i;
+	return len <= BIG;
 }
 
 static int
-same_dump(const struct side *a, const struct side *b)
+look_full(struct verify *vf, char **keys, size_t *lens, size_t n,
+	int type_now, struct side *a, struct side *b)
 {
-	return a->dump && b->dump && a->dump->type == REDIS_REPLY_STRING &&
-		same_reply(a->dump, b->dump);
+	struct rconn *c[2] = { &vf->src, &vf->dst };
+	struct buf *data[2] = { &vf->sdata, &vf->ddata };
+	struct side *sd[2] = { a, b };
+	size_t per = type_now ? 3 : 2, i;
+	struct rflat *f = xcalloc(per * n + 1, sizeof(*f));
+	int j, rc = -1;
+
+	for (j = 0; j < 2; j++)
+		for (i = 0; i < n; i++) {
+			const char *tv[2] = { "TYPE", keys[i] };
+			const char *pv[2] = { "PTTL", keys[i] };
+			const char *dv[2] = { "DUMP", keys[i] };
+			size_t l[2] = { 4, lens[i] };
+
+			if (type_now)
+				rconn_append(c[j], 2, tv, l);
+			rconn_append(c[j], 2, pv, l);
+			rconn_append(c[j], 2, dv, l);
+		}
+	/* Both are sent before either is read, so both servers work. */
+	if (rconn_send(c[0]) < 0 || rconn_send(c[1]) < 0)
+		goto out;
+	for (j = 0; j < 2; j++) {
+		buf_reset(data[j]);
+		if (rconn_read_flat(c[j], f, per * n, data[j], keep_small, NULL,
+		    NULL) < 0)
+			goto out;
+		for (i = 0; i < n; i++) {
+			const struct rflat *x = &f[per * i];
+			struct side *s = &sd[j][i];
+
+			memset(s, 0, sizeof(*s));
+			s->type = RT_UNKNOWN;
+			s->size = -1;
+			if (type_now) {
+				s->type = x->kind == '+' ? rtype_of(data[j]->s +
+					x->off) : RT_OTHER;
+				x++;
+			}
+			s->pttl = x->kind == ':' ? x->integer : -1;
+			if (s->pttl == -2 || x[1].kind == 'n')
+				s->type = RT_NONE;
+			/* data is whole now: pointers into it hold. */
+			if (x[1].kind == '$') {
+				s->dump = data[j]->s + x[1].off;
+				s->dlen = (size_t)x[1].integer;
+				s->size = x[1].integer;
+			} else if (x[1].kind == 'd') {
+				s->size = x[1].integer;	/* too big to keep */
+			}
+		}
+	}
+	rc = 0;
+out:
+	free(f);
+	return rc;
 }
 
 static int
@@ -649,26 +704,31 @@ check_keys(struct verify *vf, char **keys, size_t *lens, size_t n)
 	size_t i;
 	int rc = -1;
 
-	for (i = 0; i < n; i++) {
-		ask_key(&vf->src, keys[i], lens[i], type_now, v->full);
-		ask_key(&vf->dst, keys[i], lens[i], type_now, v->full);
-	}
-	for (i = 0; i < n; i++)
-		if (read_key(&vf->src, &a[i], type_now, v->full) < 0 ||
-		    read_key(&vf->dst, &b[i], type_now, v->full) < 0)
+	if (v->full) {
+		if (look_full(vf, keys, lens, n, type_now, a, b) < 0)
 			goto out;
-	for (i = 0; i < n; i++) {
-		if (!both_have(&a[i], &b[i]))
-			continue;
-		ask_more(&vf->src, keys[i], lens[i], &a[i], v->full);
-		ask_more(&vf->dst, keys[i], lens[i], &b[i], v->full);
-	}
-	for (i = 0; i < n; i++) {
-		if (!both_have(&a[i], &b[i]))
-			continue;
-		if (read_more(&vf->src, &a[i], v->full) < 0 ||
-		    read_more(&vf->dst, &b[i], v->full) < 0)
-			goto out;
+	} else {
+		for (i = 0; i < n; i++) {
+			ask_key(&vf->src, keys[i], lens[i]);
+			ask_key(&vf->dst, keys[i], lens[i]);
+		}
+		for (i = 0; i < n; i++)
+			if (read_key(&vf->src, &a[i]) < 0 ||
+			    read_key(&vf->dst, &b[i]) < 0)
+				goto out;
+		for (i = 0; i < n; i++) {
+			if (!both_have(&a[i], &b[i]))
+				continue;
+			ask_length(&vf->src, keys[i], lens[i], &a[i]);
+			ask_length(&vf->dst, keys[i], lens[i], &b[i]);
+		}
+		for (i = 0; i < n; i++) {
+			if (!both_have(&a[i], &b[i]))
+				continue;
+			if (read_length(&vf->src, &a[i]) < 0 ||
+			    read_length(&vf->dst, &b[i]) < 0)
+				goto out;
+		}
 	}
 	/* The types of what is not settled yet. */
 	for (i = 0; !type_now && i < n; i++) {
@@ -709,8 +769,6 @@ check_keys(struct verify *vf, char **keys, size_t *lens, size_t n)
 	for (i = 0; v->full && i < n; i++) {
 		if (!whole(&a[i], &b[i]))
 			continue;
-		freeReplyObject(a[i].dump);
-		freeReplyObject(b[i].dump);
 		a[i].dump = b[i].dump = NULL;
 		if (rconn_reply(&vf->src, &a[i].whole) < 0 ||
 		    rconn_reply(&vf->dst, &b[i].whole) < 0)
@@ -781,8 +839,6 @@ check_keys(struct verify *vf, char **keys, size_t *lens, size_t n)
 	rc = 0;
 out:
 	for (i = 0; i < n; i++) {
-		freeReplyObject(a[i].dump);
-		freeReplyObject(b[i].dump);
 		freeReplyObject(a[i].whole);
 		freeReplyObject(b[i].whole);
 	}
@@ -907,6 +963,8 @@ vworker_main(void *arg)
 	}
 	rconn_close(&w->vf.src);
 	rconn_close(&w->vf.dst);
+	buf_free(&w->vf.sdata);
+	buf_free(&w->vf.ddata);
 	return NULL;
 }
 
@@ -1085,6 +1143,8 @@ out:
 			vf.src.err);
 	rconn_close(&vf.src);
 	rconn_close(&vf.dst);
+	buf_free(&vf.sdata);
+	buf_free(&vf.ddata);
 	miss_free(vf.m, vf.nm);
 	return rc;
 }
