@@ -639,6 +639,10 @@ copy_typed_all(struct worker *w, struct item *typed, size_t n)
 	char err[1024];
 	int rc = -1, r;
 
+	/* Their sizes in memory: a DUMP payload is compressed, and a small
+	 * one may still hold a great many elements. */
+	for (i = 0; i < n; i++)
+		typed[i].size = -1;
 	if (cp->oc == OC_REPLACE && size_keys(w, typed, n) < 0)
 		goto out;
 	for (i = 0; i < n; i++) {

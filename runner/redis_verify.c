@@ -29,6 +29,10 @@
 enum {
 	BIG = 8 << 20,		/* compared element by element, not by DUMP */
 	CHUNK = 500,		/* elements per read when comparing */
+	/* Read whole on both sides when its payload is no bigger: a
+	 * payload is compressed, and what it holds comes back as one reply
+	 * object an element, so this is kept small. */
+	WHOLE = 16 << 10,
 };
 
 static const char *const len_cmds[] = {
@@ -515,7 +519,8 @@ static int
 whole(const struct side *a, const struct side *b)
 {
 	return a->type == b->type && a->type < RT_STREAM && a->dump &&
-		b->dump && !same_dump(a, b);
+		b->dump && a->dlen <= WHOLE && b->dlen <= WHOLE &&
+		!same_dump(a, b);
 }
 
 /* Full mode's first look, at both sides at once: the type when it is
