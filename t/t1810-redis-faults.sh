@@ -1,0 +1,171 @@
+#!/bin/sh
+test_description='redis.copy when things go wrong: connections killed, a target restarted, a source stopped for a while, a server that never answers, runjob killed and the copy resumed'
+. "$(dirname "$0")/test-lib.sh"
+. "$TEST_DIRECTORY/lib-redis.sh"
+
+# The copies here are of keys without TTLs, so the two servers must be
+# the same to DEBUG DIGEST (every key, type, value and expiry).
+
+# wait_keys NAME N PID OUT: wait (at most 60 s) until NAME's server has
+# more than N keys, while PID (the runjob copying, its output in OUT) runs.
+wait_keys() {
+	n=0
+	while :; do
+		got=$(redis_cli "$1" DBSIZE 2>/dev/null)
+		case $got in *[!0-9]*|'') got=0 ;; esac
+		test "$got" -gt "$2" && return 0
+		if ! kill -0 "$3" 2>/dev/null ||
+			grep -q "^State:[[:space:]]*Z" "/proc/$3/status" 2>/dev/null; then
+			echo "runjob ended before $1 had more than $2 keys ($got):" >&2
+			cat "$4" >&2
+			return 1
+		fi
+		n=$((n + 1))
+		if [ $n -gt 1200 ]; then
+			echo "$1 has $got keys after 60 s, not more than $2:" >&2
+			cat "$4" >&2
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
+# descendants PID: the pids of PID's children, their children...
+descendants() {
+	for c in $(pgrep -P "$1"); do
+		echo "$c"
+		descendants "$c"
+	done
+}
+
+# kill_tree PID: SIGKILL PID and every process below it, at once.
+kill_tree() {
+	pids="$1 $(descendants "$1")"
+	kill -KILL $pids 2>/dev/null
+	return 0
+}
+
+test_expect_success 'setup: a source of 200,000 keys of several types' '
+	redis_start src &&
+	redis_fill src many 200000 --mixed &&
+	test "$(redis_dbsize src)" = 200000
+'
+
+test_expect_success 'connections killed again and again on the target: the copy reconnects and completes' '
+	redis_start kill &&
+	redis_job killed.yaml redis.copy "$(redis_url src)" "$(redis_url kill)" "batch: 50" &&
+	{
+		(
+			while ! test -f copy-done; do
+				n=$(redis_cli kill CLIENT KILL TYPE normal 2>/dev/null)
+				echo "${n:-0} $(redis_dbsize kill 2>/dev/null)"
+				sleep 0.1
+			done
+		) >kills &
+	} &&
+	killer=$! &&
+	test_when_finished "touch copy-done; kill $killer" &&
+	run_job killed.yaml &&
+	touch copy-done && wait $killer &&
+	# At least one connection was killed in the middle of the copy.
+	awk "\$1 > 0 && \$2 > 0 && \$2 < 200000 { mid++ } END { print mid + 0; exit !(mid > 0) }" kills &&
+	redis_compare src kill --digest
+'
+
+test_expect_success 'a source stopped (SIGSTOP) for 2 s in the middle of the copy: the copy waits and completes' '
+	redis_start stop &&
+	redis_job stop.yaml redis.copy "$(redis_url src)" "$(redis_url stop)" "batch: 100" &&
+	{ runjob run --journal "$PWD/stop.db" stop.yaml >stop.out 2>&1 & } &&
+	copier=$! &&
+	test_when_finished "kill -CONT $(redis_pid src); kill_tree $copier" &&
+	wait_keys stop 10000 $copier stop.out &&
+	kill -STOP "$(redis_pid src)" &&
+	sleep 2 &&
+	during=$(redis_dbsize stop) &&
+	kill -CONT "$(redis_pid src)" &&
+	{ wait $copier; code=$?; } &&
+	cat stop.out &&
+	test $code = 0 &&
+	test "$during" -lt 200000 &&
+	redis_compare src stop --digest
+'
+
+test_expect_success 'a server that takes the connection and never answers fails the step within io_timeout, and names it' '
+	port=$(redis_free_port) &&
+	{ "$PYTHON" -c "
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((\"127.0.0.1\", int(sys.argv[1])))
+s.listen(16)
+conns = []
+open(\"mute-ready\", \"w\").close()
+while True:
+    c, _ = s.accept()
+    conns.append(c)
+" "$port" & } &&
+	mute=$! &&
+	test_when_finished "kill $mute" &&
+	while ! test -f mute-ready; do sleep 0.05; done &&
+	redis_start empty &&
+	redis_job mute.yaml redis.copy "redis://127.0.0.1:$port/0" "$(redis_url empty)" "io_timeout: 2s" &&
+	start=$(date +%s) &&
+	test_expect_code 1 timeout 120 runjob run --journal "$PWD/mute.db" mute.yaml >mute.out 2>&1 &&
+	took=$(($(date +%s) - start)) &&
+	cat mute.out &&
+	echo "failed after $took s" &&
+	test $took -lt 20 &&
+	test_grep "127.0.0.1:$port" mute.out
+'
+
+test_expect_success 'a target that stops answering in the middle of the copy fails the step within io_timeout, and names it' '
+	redis_start hang &&
+	redis_job hang.yaml redis.copy "$(redis_url src)" "$(redis_url hang)" "batch: 100" "io_timeout: 2s" &&
+	{ timeout 120 runjob run --journal "$PWD/hang.db" hang.yaml >hang.out 2>&1 & } &&
+	copier=$! &&
+	test_when_finished "kill -CONT $(redis_pid hang); kill_tree $copier" &&
+	wait_keys hang 10000 $copier hang.out &&
+	kill -STOP "$(redis_pid hang)" &&
+	start=$(date +%s) &&
+	test_expect_code 1 wait $copier &&
+	took=$(($(date +%s) - start)) &&
+	cat hang.out &&
+	echo "failed after $took s" &&
+	test $took -lt 20 &&
+	test_grep "127.0.0.1:$(redis_port hang)" hang.out
+'
+
+test_expect_success 'setup: a source of 1,000,000 keys' '
+	redis_start million &&
+	redis_fill million many 1000000 --size 30 &&
+	test "$(redis_dbsize million)" = 1000000
+'
+
+test_expect_success 'a copy whose runjob was killed resumes from its checkpoint when run again' '
+	redis_start resumed &&
+	redis_job resume.yaml redis.copy "$(redis_url million)" "$(redis_url resumed)" &&
+	{ runjob run --journal "$PWD/resume.db" resume.yaml >first.out 2>&1 & } &&
+	copier=$! &&
+	test_when_finished "kill_tree $copier" &&
+	wait_keys resumed 300000 $copier first.out &&
+	kill_tree $copier &&
+	{ wait $copier; code=$?; } &&
+	test $code = 137 &&
+	cat first.out &&
+	had=$(redis_dbsize resumed) &&
+	echo "$had keys on the target when runjob was killed" &&
+	test "$had" -lt 1000000 &&
+	runjob run --journal "$PWD/resume.db" resume.yaml >second.out 2>&1 &&
+	cat second.out &&
+	test_grep "resuming at cursor [0-9][0-9]*: [0-9][0-9]* keys already copied" second.out &&
+	already=$(sed -n "s/.*resuming at cursor [0-9]*: \([0-9]*\) keys already copied.*/\1/p" second.out) &&
+	this=$(sed -n "s/.*copied [0-9]* keys, .*(\([0-9]*\) in this attempt.*/\1/p" second.out) &&
+	echo "already $already, this attempt $this" &&
+	test "$already" -ge 100000 &&
+	test "$this" -lt 900000 &&
+	test "$(sqlite3 resume.db "select count(*) from runs")" = 1 &&
+	test "$(sqlite3 resume.db "select state from runs")" = succeeded &&
+	redis_compare million resumed --digest
+'
+
+test_done
