@@ -176,7 +176,9 @@ struct item {
 	int have;		/* its payload is in the worker's data */
 	size_t off;		/* there */
 	int64_t deadline;	/* when it expires here; 0: never */
-	int state;		/* 0: to do, 1: done, 2: on the target already */
+	int state;		/* 0: to do, 1: done, 2 and 3: on the target
+				 * already (settle_busy), 3: in a group
+				 * (copy_typed_all) */
 };
 
 static void
@@ -396,7 +398,8 @@ dump_keys(struct worker *w, struct item *it, size_t n)
 		const struct rflat *p = &f[2 * i], *d = &f[2 * i + 1];
 
 		it[i].have = 0;
-		it[i].deadline = p->kind == ':' && p->integer > 0 ?
+		/* PTTL 0: in its last millisecond, so a deadline of now. */
+		it[i].deadline = p->kind == ':' && p->integer >= 0 ?
 			asked + p->integer : 0;
 		if ((p->kind == ':' && p->integer == -2) || d->kind == 'n') {
 			it[i].state = 1;	/* gone since the scan */
@@ -442,6 +445,7 @@ static int
 settle_busy(struct worker *w, struct item *it, size_t n)
 {
 	size_t i;
+	int same;
 
 	for (;;) {
 		for (i = 0; i < n; i++) {
@@ -453,7 +457,6 @@ settle_busy(struct worker *w, struct item *it, size_t n)
 		}
 		for (i = 0; i < n; i++) {
 			redisReply *r;
-			int same;
 
 			if (it[i].state != 2)
 				continue;
@@ -463,21 +466,44 @@ settle_busy(struct worker *w, struct item *it, size_t n)
 				(long long)r->len == it[i].size &&
 				memcmp(r->str, w->data.s + it[i].off, r->len) == 0;
 			freeReplyObject(r);
-			it[i].state = 1;
 			if (same) {
+				it[i].state = 1;
 				count(w, RK_COPIED, it[i].size);
-			} else if (w->cp->oc == OC_FAIL) {
-				conflict(w, &it[i]);
-				return -1;
 			} else {
-				count(w, RK_SKIPPED, 0);
+				it[i].state = 3;	/* looked inside below */
 			}
 		}
 		if (i == n)
-			return 0;
+			break;
 		if (recover(w, &w->dst) < 0)
 			return -1;
 	}
+	/* The same value stored another way (a hash table's order) DUMPs
+	 * otherwise: compare what they hold. */
+	for (i = 0; i < n; i++) {
+		if (it[i].state != 3)
+			continue;
+		while ((same = rkey_equal(&w->src, &w->dst, it[i].key,
+		    it[i].len)) < 0) {
+			/* Both afresh: either may owe replies. */
+			rconn_close(&w->src);
+			rconn_close(&w->dst);
+			if (rconn_reopen(&w->src) < 0 || rconn_reopen(&w->dst) < 0) {
+				fail(w->cp, w->src.c ? w->dst.err : w->src.err);
+				return -1;
+			}
+		}
+		it[i].state = 1;
+		if (same) {
+			count(w, RK_COPIED, it[i].size);
+		} else if (w->cp->oc == OC_FAIL) {
+			conflict(w, &it[i]);
+			return -1;
+		} else {
+			count(w, RK_SKIPPED, 0);
+		}
+	}
+	return 0;
 }
 
 /* Round three: RESTORE what was dumped. Keys whose reply was lost to a

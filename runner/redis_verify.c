@@ -55,6 +55,11 @@ struct verify {
 	struct buf sdata, ddata;	/* a batch's payloads, each side */
 };
 
+/* A connection to each side, for comparing a key. */
+struct rpair {
+	struct rconn *src, *dst;
+};
+
 /* What one side says of a key. */
 struct side {
 	enum rtype type;
@@ -116,15 +121,15 @@ miss_free(struct miss *m, size_t n)
 /* One command on each side, both replies; -1 when either side failed
  * (the message in its err). */
 static int
-both(struct verify *vf, int argc, const char **argv, const size_t *lens,
+both(struct rpair *p, int argc, const char **argv, const size_t *lens,
 	redisReply **a, redisReply **b)
 {
 	*a = *b = NULL;
-	rconn_append(&vf->src, argc, argv, lens);
-	rconn_append(&vf->dst, argc, argv, lens);
-	if (rconn_reply(&vf->src, a) < 0)
+	rconn_append(p->src, argc, argv, lens);
+	rconn_append(p->dst, argc, argv, lens);
+	if (rconn_reply(p->src, a) < 0)
 		return -1;
-	if (rconn_reply(&vf->dst, b) < 0) {
+	if (rconn_reply(p->dst, b) < 0) {
 		freeReplyObject(*a);
 		*a = NULL;
 		return -1;
@@ -207,7 +212,7 @@ same_score(const char *a, const char *b)
 
 /* Element by element: what differs, into why; 0 when nothing does. */
 static int
-compare_values(struct verify *vf, const char *key, size_t klen,
+compare_values(struct rpair *vf, const char *key, size_t klen,
 	enum rtype type, char *why, size_t n)
 {
 	char shown[160], from[24], to[24], cursor[32] = "0", cnt[24];
@@ -270,8 +275,8 @@ compare_values(struct verify *vf, const char *key, size_t klen,
 			/* The source's elements, looked up on the target. */
 			redisReply *el, *t;
 
-			rconn_append(&vf->src, argc, argv, lens);
-			if (rconn_reply(&vf->src, &a) < 0)
+			rconn_append(vf->src, argc, argv, lens);
+			if (rconn_reply(vf->src, &a) < 0)
 				return -1;
 			if (a->type != REDIS_REPLY_ARRAY) {
 				freeReplyObject(a);
@@ -284,12 +289,12 @@ compare_values(struct verify *vf, const char *key, size_t klen,
 				size_t ll[3] = { strlen(lv[0]), klen,
 					el->element[i]->len };
 
-				rconn_append(&vf->dst, 3, lv, ll);
+				rconn_append(vf->dst, 3, lv, ll);
 			}
 			for (i = 0; i < el->elements; i += type == RT_HASH ? 2 : 1) {
 				int ok;
 
-				if (rconn_reply(&vf->dst, &t) < 0) {
+				if (rconn_reply(vf->dst, &t) < 0) {
 					freeReplyObject(a);
 					return -1;
 				}
@@ -377,7 +382,7 @@ compare_values(struct verify *vf, const char *key, size_t klen,
 /* A stream's metadata: its last id and its groups (name, last delivered
  * id, pending count). 1 when they differ, with why. */
 static int
-compare_stream_meta(struct verify *vf, const char *key, size_t klen,
+compare_stream_meta(struct rpair *vf, const char *key, size_t klen,
 	char *why, size_t n)
 {
 	const char *iv[3] = { "XINFO", "STREAM", key };
@@ -702,6 +707,7 @@ static int
 check_keys(struct verify *vf, char **keys, size_t *lens, size_t n)
 {
 	const struct rverify *v = vf->v;
+	struct rpair pair = { &vf->src, &vf->dst };
 	struct side *a = xcalloc(n + 1, sizeof(*a)), *b = xcalloc(n + 1,
 		sizeof(*b));
 	int type_now = !v->full || v->rc->types != RT_ALL;
@@ -825,7 +831,8 @@ check_keys(struct verify *vf, char **keys, size_t *lens, size_t n)
 			continue;
 		}
 		/* Too big to hold, or a stream: look inside, in chunks. */
-		switch (compare_values(vf, k, kl, a[i].type, why, sizeof(why))) {
+		switch (compare_values(&pair, k, kl, a[i].type, why,
+		    sizeof(why))) {
 		case -1:
 			goto out;
 		case 1:
@@ -833,7 +840,8 @@ check_keys(struct verify *vf, char **keys, size_t *lens, size_t n)
 			continue;
 		}
 		if (a[i].type == RT_STREAM) {
-			int r = compare_stream_meta(vf, k, kl, why, sizeof(why));
+			int r = compare_stream_meta(&pair, k, kl, why,
+				sizeof(why));
 
 			if (r < 0)
 				goto out;
@@ -1221,4 +1229,30 @@ redis_verify_main(const struct acfg *c, int dry)
 	}
 	rcommon_free(&rc);
 	return code;
+}
+
+int
+rkey_equal(struct rconn *src, struct rconn *dst, const char *key,
+	size_t len)
+{
+	struct rpair pair = { src, dst };
+	const char *tv[2] = { "TYPE", key };
+	size_t tl[2] = { 4, len };
+	redisReply *a, *b;
+	enum rtype ta, tb;
+	char why[1100];
+	int r;
+
+	if (both(&pair, 2, tv, tl, &a, &b) < 0)
+		return -1;
+	ta = a->type == REDIS_REPLY_STATUS ? rtype_of(a->str) : RT_OTHER;
+	tb = b->type == REDIS_REPLY_STATUS ? rtype_of(b->str) : RT_OTHER;
+	freeReplyObject(a);
+	freeReplyObject(b);
+	if (ta != tb || ta >= RT_NONE)
+		return 0;
+	r = compare_values(&pair, key, len, ta, why, sizeof(why));
+	if (r == 0 && ta == RT_STREAM)
+		r = compare_stream_meta(&pair, key, len, why, sizeof(why));
+	return r < 0 ? -1 : !r;
 }

@@ -575,7 +575,7 @@ finish(struct kc *k, int ttl_keep, enum on_conflict oc,
 	int64_t asked = now_ms();
 	long long pttl;
 	char ttl[24];
-	int rc;
+	int rc, has_ttl;
 
 	k->a.n = 0;
 	args(&k->a, "PTTL");
@@ -584,7 +584,12 @@ finish(struct kc *k, int ttl_keep, enum on_conflict oc,
 		return rc;
 	pttl = r->integer;
 	freeReplyObject(r);
-	if (pttl == -2) {
+	/* A TTL goes on from when it was read; PTTL 0 is a key in its last
+	 * millisecond, as good as gone. */
+	has_ttl = pttl >= 0;
+	if (has_ttl)
+		pttl -= now_ms() - asked;
+	if (pttl == -2 || (ttl_keep && has_ttl && pttl <= 0)) {
 		/* Expired or deleted while it was copied: not revived. */
 		k->a.n = 0;
 		args(&k->a, "DEL");
@@ -592,14 +597,9 @@ finish(struct kc *k, int ttl_keep, enum on_conflict oc,
 		*outcome = RK_GONE;
 		return put(k, "DEL");
 	}
-	if (pttl > 0) {
-		pttl -= now_ms() - asked;
-		if (pttl <= 0)
-			pttl = 1;
-	}
 	rconn_appendf(k->dst, "MULTI");
 	snprintf(ttl, sizeof(ttl), "%lld", pttl);
-	if (ttl_keep && pttl > 0)
+	if (ttl_keep && has_ttl)
 		rconn_appendf(k->dst, "PEXPIRE %s %s", k->tmp, ttl);
 	else
 		rconn_appendf(k->dst, "PERSIST %s", k->tmp);
@@ -819,7 +819,7 @@ rkey_copy_small(struct rconn *src, struct rconn *dst, struct rsmall *k,
 			freeReplyObject(p);
 			goto out;
 		}
-		deadline[i] = p->type == REDIS_REPLY_INTEGER && p->integer > 0 ?
+		deadline[i] = p->type == REDIS_REPLY_INTEGER && p->integer >= 0 ?
 			asked + p->integer : 0;
 		if (p->type == REDIS_REPLY_INTEGER && p->integer == -2)
 			k[i].outcome = RK_GONE;

@@ -107,6 +107,11 @@ int rverify_run(struct rverify *v);
 /* "redis 7.0.15" or "valkey 8.0.1", from INFO server text, into buf. */
 const char *rserver_name(const char *info, char *buf, size_t n);
 
+/* 1 when key holds the same on both sides (its TTL aside), 0 when not,
+ * -1 when a connection failed. Compared element by element. */
+int rkey_equal(struct rconn *src, struct rconn *dst, const char *key,
+	size_t len);
+
 /* The version of a DUMP payload (its RDB version), or -1. */
 int rpayload_version(const char *p, size_t len);
 
