@@ -222,6 +222,39 @@ test_expect_success 'on_conflict: fail fails the step, names the key and leaves 
 	test ! -f fail.env
 '
 
+test_expect_success 'on_conflict: fail lets a key that the target holds exactly as the source pass' '
+	fresh dst &&
+	redis_job first.yaml redis.copy "$(redis_url src)" "$(redis_url dst)" "types: [hash]" &&
+	run_job first.yaml &&
+	test "$(redis_dbsize dst)" = 3 &&
+	redis_job again.yaml redis.copy "$(redis_url src)" "$(redis_url dst)" "on_conflict: fail" &&
+	run_job again.yaml &&
+	redis_compare src dst >cmp &&
+	test_grep "compared 24 keys: 0 differences" cmp
+'
+
+test_expect_success 'a key that expires during the copy is not revived on the target, and is counted' '
+	redis_start exp &&
+	redis_start exp2 &&
+	redis_fill exp many 50000 --prefix keep: --mixed &&
+	redis_fill exp many 50000 --prefix short: --ttl-ms 3000 &&
+	filled=$(date +%s) &&
+	redis_job expiry.yaml redis.copy "$(redis_url exp)" "$(redis_url exp2)" "batch: 100" &&
+	run_job expiry.yaml &&
+	copied=$(output KEYS_COPIED expiry.env) &&
+	expired=$(output KEYS_EXPIRED expiry.env) &&
+	echo "copied $copied, expired $expired" &&
+	test "$copied" -ge 50000 &&
+	test "$expired" -gt 0 &&
+	test $((copied + expired)) -le 100000 &&
+	# Every short key has gone from the source by now, and from the
+	# target: none came back without its TTL.
+	while test $(date +%s) -lt $((filled + 5)); do sleep 0.2; done &&
+	redis_compare exp exp2 >cmp &&
+	test_grep "compared 50000 keys: 0 differences" cmp &&
+	test -z "$(redis_cli exp2 --scan --pattern "short:*" | head -n 1)"
+'
+
 test_expect_success 'method: types gives the same result as DUMP/RESTORE' '
 	fresh dst &&
 	redis_job types-method.yaml redis.copy "$(redis_url src)" "$(redis_url dst)" "method: types" &&
