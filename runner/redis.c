@@ -218,6 +218,19 @@ rconn_open(struct rconn *rc)
 		}
 		freeReplyObject(r);
 	}
+	/* A server that is loading its data answers LOADING to most
+	 * commands: not ready yet, which a reconnect waits out. */
+	r = redisCommand(rc->c, "PING");
+	if (!r)
+		return broken(rc, "PING");
+	if (r->type == REDIS_REPLY_ERROR) {
+		snprintf(rc->err, sizeof(rc->err), "%s %s: not ready: %s",
+			rc->role, rc->url->shown, rerror_text(r->str));
+		freeReplyObject(r);
+		rconn_close(rc);
+		return -1;
+	}
+	freeReplyObject(r);
 	r = redisCommand(rc->c, "SELECT %d", rc->url->db);
 	if (!r)
 		return broken(rc, "SELECT");
@@ -624,6 +637,14 @@ rconn_cmd(struct rconn *rc, redisReply **r, const char *fmt, ...)
 		return -1;
 	}
 	return 0;
+}
+
+int
+rerror_transient(const char *msg)
+{
+	return strncmp(msg, "LOADING", 7) == 0 || strncmp(msg, "BUSY ", 5) == 0 ||
+		strncmp(msg, "MASTERDOWN", 10) == 0 ||
+		strncmp(msg, "TRYAGAIN", 8) == 0;
 }
 
 const char *

@@ -64,6 +64,10 @@ int rconn_reply(struct rconn *rc, redisReply **r);
  * too, with the message. */
 int rconn_cmd(struct rconn *rc, redisReply **r, const char *fmt, ...);
 
+/* 1 for an error reply that says to try again later: a server loading
+ * its data, busy with a script, or a replica without its master. */
+int rerror_transient(const char *msg);
+
 /* A server's error message fit to print: without the arguments that
  * "unknown command" errors repeat, which may be a key's value. Valid
  * until the next call from the same thread. */

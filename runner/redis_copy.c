@@ -358,6 +358,24 @@ keep_payload(void *arg, size_t i, long long len)
 	return 1;
 }
 
+/* Whether one of the replies v[0..n) says to try again later (a
+ * server loading its data after a restart): then the connection is
+ * closed, to be made again once the server is ready. */
+static int
+transient(struct worker *w, struct rconn *c, const struct rflat *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (v[i].kind == '-' && rerror_transient(w->data.s + v[i].off)) {
+			snprintf(c->err, sizeof(c->err), "%s %s: %s", c->role,
+				c->url->shown, rerror_text(w->data.s + v[i].off));
+			rconn_close(c);
+			return 1;
+		}
+	return 0;
+}
+
 /* Round one: PTTL and DUMP of the keys to do, each deadline taken from
  * the moment before asking, so that time spent queued never lengthens
  * a TTL. Payloads are read into the worker's data, as keep_payload
@@ -385,7 +403,7 @@ dump_keys(struct worker *w, struct item *it, size_t n)
 			rconn_append(&w->src, 2, dv, dl);
 		}
 		if (rconn_read_flat(&w->src, f, 2 * n, &w->data, keep_payload,
-		    &k, NULL) == 0)
+		    &k, NULL) == 0 && !transient(w, &w->src, f, 2 * n))
 			break;
 		if (w->held) {
 			give_budget(w->cp, w->held);
@@ -576,6 +594,15 @@ restore_keys(struct worker *w, struct item *it, size_t n)
 			if (it[i].state || !it[i].have)
 				continue;
 			msg = w->text.s + f[j].off;
+			if (f[j].kind == '-' && rerror_transient(msg)) {
+				/* Restarted and loading, say: this key and the
+				 * rest again, once it is ready. */
+				snprintf(w->dst.err, sizeof(w->dst.err), "target %s: "
+					"%s", cp->rc.dst.shown, rerror_text(msg));
+				rconn_close(&w->dst);
+				failed = 1;
+				break;
+			}
 			it[i].state = 1;
 			if (f[j++].kind != '-') {
 				count(w, RK_COPIED, it[i].size);
