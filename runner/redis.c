@@ -442,23 +442,35 @@ rconn_stream(struct rconn *rc, int argc, const char **argv,
 }
 
 /* At least want bytes unparsed in rc->in, reading more as needed. */
+/* Read at most n bytes from the socket into p: how many, or -1 when
+ * the connection failed (it is closed). */
+static ssize_t
+read_some(struct rconn *rc, char *p, size_t n)
+{
+	for (;;) {
+		ssize_t r = read(rc->c->fd, p, n);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r > 0)
+			return r;
+		snprintf(rc->c->errstr, sizeof(rc->c->errstr), "%s", r == 0 ?
+			"Server closed the connection" : strerror(errno));
+		rc->c->err = REDIS_ERR_IO;
+		return broken(rc, "reading a reply");
+	}
+}
+
 static int
 fill(struct rconn *rc, size_t want)
 {
 	char chunk[65536];
 
 	while (rc->in.len - rc->inpos < want) {
-		ssize_t r = read(rc->c->fd, chunk, sizeof(chunk));
+		ssize_t r = read_some(rc, chunk, sizeof(chunk));
 
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			snprintf(rc->c->errstr, sizeof(rc->c->errstr), "%s",
-				r == 0 ? "Server closed the connection" :
-				strerror(errno));
-			rc->c->err = REDIS_ERR_IO;
-			return broken(rc, "reading a reply");
-		}
+		if (r < 0)
+			return -1;
 		buf_add(&rc->in, chunk, (size_t)r);
 	}
 	return 0;
@@ -522,18 +534,11 @@ take_bulk(struct rconn *rc, size_t len, struct buf *data)
 	compact(rc);
 	len -= take;
 	while (len) {
-		ssize_t r = read(rc->c->fd, chunk, len < sizeof(chunk) ? len :
+		ssize_t r = read_some(rc, chunk, len < sizeof(chunk) ? len :
 			sizeof(chunk));
 
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			snprintf(rc->c->errstr, sizeof(rc->c->errstr), "%s",
-				r == 0 ? "Server closed the connection" :
-				strerror(errno));
-			rc->c->err = REDIS_ERR_IO;
-			return broken(rc, "reading a reply");
-		}
+		if (r < 0)
+			return -1;
 		if (data)
 			buf_add(data, chunk, (size_t)r);
 		len -= (size_t)r;
