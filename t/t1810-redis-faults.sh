@@ -72,6 +72,28 @@ test_expect_success 'connections killed again and again on the target: the copy 
 	redis_compare src kill --digest
 '
 
+test_expect_success 'a target restarted in the middle of the copy: the copy reconnects and completes' '
+	redis_start restart --appendonly yes --appendfsync always &&
+	# Keys in another database, for the restarted server to load for a
+	# while (answering LOADING) before it takes commands again.
+	"$PYTHON" "$TEST_DIRECTORY/redis-fill.py" "$(redis_url restart 1)" many 500000 &&
+	redis_job restart.yaml redis.copy "$(redis_url src)" "$(redis_url restart)" "batch: 100" &&
+	{ runjob run --journal "$PWD/restart.db" restart.yaml >restart.out 2>&1 & } &&
+	copier=$! &&
+	test_when_finished "kill_tree $copier" &&
+	wait_keys restart 20000 $copier restart.out &&
+	redis_restart restart &&
+	before=$(redis_dbsize restart) &&
+	echo "$before keys after the restart" &&
+	{ wait $copier; code=$?; } &&
+	cat restart.out &&
+	test $code = 0 &&
+	test "$before" -lt 200000 &&
+	test "$(redis_dbsize restart 1)" = 500000 &&
+	redis_cli restart -n 1 FLUSHDB &&
+	redis_compare src restart --digest
+'
+
 test_expect_success 'a source stopped (SIGSTOP) for 2 s in the middle of the copy: the copy waits and completes' '
 	redis_start stop &&
 	redis_job stop.yaml redis.copy "$(redis_url src)" "$(redis_url stop)" "batch: 100" &&
