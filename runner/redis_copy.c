@@ -1151,11 +1151,11 @@ dry_run(struct copy *cp, struct rconn *src, struct rconn *dst,
 	} while (cursor != 0);
 	action_say("would copy %lld keys (string %lld, hash %lld, list %lld, "
 		"set %lld, zset %lld, stream %lld), %lld big keys, about %s "
-		"(%lld bytes); fast path: %s%s%s", keys, bytype[RT_STRING],
+		"(%lld bytes); fast path: %s%s%s%s", keys, bytype[RT_STRING],
 		bytype[RT_HASH], bytype[RT_LIST], bytype[RT_SET], bytype[RT_ZSET],
 		bytype[RT_STREAM], big, format_bytes(bytes, b, sizeof(b)), bytes,
-		cp->use_dump ? "yes" : "no", cp->use_dump ? "" : " - ",
-		cp->use_dump ? "" : why);
+		cp->use_dump ? "yes" : "no", cp->use_dump ? "" : " (",
+		cp->use_dump ? "" : why, cp->use_dump ? "" : ")");
 	if (present)
 		action_say("%lld of these keys are on the target already: "
 			"on_conflict: %s", present, conflict_names[cp->oc]);
