@@ -4,15 +4,19 @@
  *
  * One thread scans the source and hands out batches of keys; `connections`
  * workers, each with a connection to either side, copy them. A batch
- * takes three pipelined round trips: TYPE and MEMORY USAGE of every key
- * (to leave out unwanted types and to find big keys before their DUMP
- * is in memory), then PTTL and DUMP, then RESTORE on the target. The
- * workers overlap: while one waits for the source, another writes to the
- * target. Keys the target cannot RESTORE, and big keys, are copied type
- * by type (rkey.c).
+ * takes two pipelined round trips: PTTL and DUMP of every key on the
+ * source, then RESTORE on the target (and, only when `types:` leaves
+ * some out, a TYPE of each key first). The workers overlap: while one
+ * waits for the source, another writes to the target. Both servers and
+ * runjob share the machine, and the source's work a key is what limits
+ * the rate: two commands a key, as few as a DUMP/RESTORE copy can send.
  *
- * Memory is bounded by bytes, not keys: a worker takes a share of a
- * fixed budget for what it holds in flight before it asks for DUMPs.
+ * Keys the target cannot RESTORE, and big keys, are copied type by type
+ * (rkey.c). A big key is found by the length of its DUMP reply, which
+ * runjob reads itself (redis.c) and drops as it comes when it is over
+ * big_key: memory is bounded by bytes, not keys, without asking each
+ * key's size first. A round keeps at most ROUND_BYTES of payloads; a
+ * single bigger one borrows from a budget the workers share.
  *
  * The SCAN cursor is checkpointed once every batch before it is done,
  * so that a later attempt starts there; SCAN returns every key present
@@ -37,8 +41,9 @@
 #include "util.h"
 
 enum {
-	INFLIGHT_BUDGET = 48 << 20,	/* bytes of DUMP payloads in flight */
-	ROUND_BYTES = 4 << 20,		/* estimated bytes per DUMP round */
+	INFLIGHT_BUDGET = 48 << 20,	/* bytes of payloads over ROUND_BYTES
+					 * that the workers hold at once */
+	ROUND_BYTES = 4 << 20,		/* payloads a round keeps */
 	CHUNK_BYTES = 1 << 20,		/* per write when copying by type */
 	PROGRESS_MS = 1000,
 	CHECKPOINT_MS = 500,
