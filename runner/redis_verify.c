@@ -64,7 +64,7 @@ struct rpair {
 struct side {
 	enum rtype type;
 	long long pttl;
-	long long size;		/* MEMORY USAGE; -1: unknown */
+	long long size;		/* its DUMP payload's length; -1: unknown */
 	long long len;		/* elements (lengths mode) */
 	const char *dump;	/* its DUMP payload (full mode); NULL: none */
 	size_t dlen;
