@@ -63,7 +63,6 @@ struct counts {
 
 /* A SCAN reply's keys, copied as one unit of work. */
 struct batch {
-	uint64_t seq;			/* scan order */
 	unsigned long long next;	/* the cursor after it */
 	redisReply *scan;		/* the SCAN reply: element[1] the keys */
 	int done;
@@ -89,7 +88,7 @@ struct copy {
 	pthread_cond_t budget;	/* in-flight bytes were given back */
 	struct batch *qhead, *qtail;
 	size_t queued;
-	struct batch *phead, *ptail;	/* in seq order */
+	struct batch *phead, *ptail;	/* in scan order */
 	int scan_done;
 	int failed;
 	int restore_gone;	/* RESTORE refused: typed from now on */
@@ -151,6 +150,20 @@ give_budget(struct copy *cp, long long n)
 	cp->inflight -= n;
 	pthread_cond_broadcast(&cp->budget);
 	pthread_mutex_unlock(&cp->lock);
+}
+
+/* Reconnect both sides after a failure of either (rpair_renew); -1 (and
+ * the copy failed) when one cannot be. */
+static int
+renew(struct worker *w)
+{
+	if (w->cp->failed)
+		return -1;
+	if (rpair_renew(&w->src, &w->dst) < 0) {
+		fail(w->cp, rpair_err(&w->src, &w->dst));
+		return -1;
+	}
+	return 0;
 }
 
 /* Reconnect a failed side; -1 (and the copy failed) when it cannot. */
@@ -314,15 +327,9 @@ copy_typed(struct worker *w, struct item *it)
 			fail(cp, err);
 			return -1;
 		}
-		/* The key starts over on fresh connections: the side that
-		 * did not fail may still owe replies. */
-		if (w->src.c && w->dst.c)
-			fatal("rkey_copy_typed failed with both connections up");
-		if (!w->src.c ? recover(w, &w->src) < 0 || rconn_reopen(&w->dst) < 0 :
-		    recover(w, &w->dst) < 0 || rconn_reopen(&w->src) < 0) {
-			fail(cp, !w->src.c ? w->src.err : w->dst.err);
+		/* The key starts over. */
+		if (renew(w) < 0)
 			return -1;
-		}
 	}
 	if (o == RK_CONFLICT) {
 		conflict(w, it);
@@ -507,15 +514,9 @@ settle_busy(struct worker *w, struct item *it, size_t n)
 		if (it[i].state != 3)
 			continue;
 		while ((same = rkey_equal(&w->src, &w->dst, it[i].key,
-		    it[i].len)) < 0) {
-			/* Both afresh: either may owe replies. */
-			rconn_close(&w->src);
-			rconn_close(&w->dst);
-			if (rconn_reopen(&w->src) < 0 || rconn_reopen(&w->dst) < 0) {
-				fail(w->cp, w->src.c ? w->dst.err : w->src.err);
+		    it[i].len)) < 0)
+			if (renew(w) < 0)
 				return -1;
-			}
-		}
 		it[i].state = 1;
 		if (same) {
 			count(w, RK_COPIED, it[i].size);
@@ -719,12 +720,8 @@ copy_typed_all(struct worker *w, struct item *typed, size_t n)
 			fail(cp, err);
 			goto out;
 		}
-		/* Both afresh: the other side may owe replies. */
-		if (recover(w, !w->src.c ? &w->src : &w->dst) < 0 ||
-		    (w->src.c ? rconn_reopen(&w->dst) : rconn_reopen(&w->src)) < 0) {
-			fail(cp, !w->src.c ? w->src.err : w->dst.err);
+		if (renew(w) < 0)
 			goto out;
-		}
 	}
 	for (i = 0; i < m; i++) {
 		if (sm[i].outcome == RK_LATER) {
@@ -1229,22 +1226,55 @@ bound_big_key(struct copy *cp, struct rconn *dst)
 	freeReplyObject(r);
 }
 
+/* The scanning thread's clock: when it last checkpointed and reported. */
+struct ticks {
+	int64_t started, last_cp, last_pr;
+	long long base;		/* keys done when this attempt began */
+	long long total;	/* keys to do; 0: not known */
+};
+
+/* Wait up to ms for a batch to be taken or done, then checkpoint and
+ * report what is due. Called with the lock held. */
+static void
+tick(struct copy *cp, struct ticks *tk, long ms)
+{
+	struct timespec ts;
+	int64_t now;
+
+	if (ms) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += ms / 1000;
+		ts.tv_nsec += (ms % 1000) * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&cp->space, &cp->lock, &ts);
+	}
+	now = now_ms();
+	advance(cp, now, &tk->last_cp);
+	if (now - tk->last_pr >= PROGRESS_MS) {
+		progress(cp, tk->total, tk->started, now, tk->base);
+		tk->last_pr = now;
+	}
+}
+
 /* Scan the source into the workers' queue, checkpointing and reporting
- * progress as batches finish. */
+ * progress as batches finish, until every batch is done. */
 static int
 scan_all(struct copy *cp, struct rconn *src, unsigned long long cursor,
 	long long total)
 {
-	int64_t started = now_ms(), last_cp = started, last_pr = started;
-	long long base = cp->all.keys;
-	uint64_t seq = 0;
+	struct ticks tk;
 	size_t max_queued = (size_t)cp->rc.connections * 2;
 
-	for (;;) {
+	tk.started = tk.last_cp = tk.last_pr = now_ms();
+	tk.base = cp->all.keys;
+	tk.total = total;
+	do {
 		struct batch *b;
 		redisReply *scan;
 		unsigned long long next = cursor;
-		int64_t now;
 
 		while (rscan(src, &cp->rc, &next, cp->rc.batch, &scan) < 0) {
 			printf("%s; reconnecting\n", src->err);
@@ -1255,28 +1285,12 @@ scan_all(struct copy *cp, struct rconn *src, unsigned long long cursor,
 			next = cursor;
 		}
 		b = xcalloc(1, sizeof(*b));
-		b->seq = seq++;
 		b->next = next;
 		b->scan = scan;
 		b->keys = (long long)scan->element[1]->elements;
 		pthread_mutex_lock(&cp->lock);
-		while (cp->queued >= max_queued && !cp->failed) {
-			struct timespec ts;
-
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_nsec += 200 * 1000000L;
-			if (ts.tv_nsec >= 1000000000L) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000L;
-			}
-			pthread_cond_timedwait(&cp->space, &cp->lock, &ts);
-			now = now_ms();
-			advance(cp, now, &last_cp);
-			if (now - last_pr >= PROGRESS_MS) {
-				progress(cp, total, started, now, base);
-				last_pr = now;
-			}
-		}
+		while (cp->queued >= max_queued && !cp->failed)
+			tick(cp, &tk, 200);
 		if (cp->failed) {
 			pthread_mutex_unlock(&cp->lock);
 			freeReplyObject(scan);
@@ -1295,38 +1309,19 @@ scan_all(struct copy *cp, struct rconn *src, unsigned long long cursor,
 			cp->phead = b;
 		cp->ptail = b;
 		pthread_cond_signal(&cp->work);
-		now = now_ms();
-		advance(cp, now, &last_cp);
-		if (now - last_pr >= PROGRESS_MS) {
-			progress(cp, total, started, now, base);
-			last_pr = now;
-		}
+		tick(cp, &tk, 0);
 		pthread_mutex_unlock(&cp->lock);
 		cursor = next;
-		if (cursor == 0)
-			break;
-	}
-	/* Wait for the last batches. */
+	} while (cursor != 0);
+	/* The last batches. */
 	pthread_mutex_lock(&cp->lock);
 	cp->scan_done = 1;
 	pthread_cond_broadcast(&cp->work);
-	while (cp->phead && !cp->failed) {
-		struct timespec ts;
-		int64_t now;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += 1;
-		pthread_cond_timedwait(&cp->space, &cp->lock, &ts);
-		now = now_ms();
-		advance(cp, now, &last_cp);
-		if (now - last_pr >= PROGRESS_MS) {
-			progress(cp, total, started, now, base);
-			last_pr = now;
-		}
-	}
+	while (cp->phead && !cp->failed)
+		tick(cp, &tk, 1000);
 	pthread_mutex_unlock(&cp->lock);
 	if (!cp->failed)
-		progress(cp, total, started, now_ms(), base);
+		progress(cp, total, tk.started, now_ms(), tk.base);
 	return cp->failed ? -1 : 0;
 }
 
@@ -1412,11 +1407,9 @@ redis_copy_main(const struct acfg *c, const char *resume, int dry)
 		if (pthread_create(&w[i].thread, NULL, worker_main, &w[i]) != 0)
 			fatal("cannot start a copying thread");
 	}
+	/* On failure fail() has woken the workers; otherwise scan_all has
+	 * let them go once the last batch was done. */
 	scan_all(&cp, &src, at.cursor, total);
-	pthread_mutex_lock(&cp.lock);
-	cp.scan_done = 1;
-	pthread_cond_broadcast(&cp.work);
-	pthread_mutex_unlock(&cp.lock);
 	for (i = 0; i < cp.rc.connections; i++) {
 		pthread_join(w[i].thread, NULL);
 		rconn_close(&w[i].src);

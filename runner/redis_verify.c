@@ -94,28 +94,16 @@ differs(struct verify *vf, const char *key, size_t len, const char *fmt, ...)
 	m->why = xstrdup(buf);
 }
 
+/* Free m[from..n). */
 static void
-miss_free_from(struct verify *vf, size_t from)
+miss_free(struct miss *m, size_t from, size_t n)
 {
 	size_t i;
 
-	for (i = from; i < vf->nm; i++) {
-		free(vf->m[i].key);
-		free(vf->m[i].why);
-	}
-	vf->nm = from;
-}
-
-static void
-miss_free(struct miss *m, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
+	for (i = from; i < n; i++) {
 		free(m[i].key);
 		free(m[i].why);
 	}
-	free(m);
 }
 
 /* One command on each side, both replies; -1 when either side failed
@@ -137,25 +125,6 @@ both(struct rpair *p, int argc, const char **argv, const size_t *lens,
 	return 0;
 }
 
-/* After a failure: connect both sides again, as the side that did not
- * fail may still owe replies to what was sent. -1 when one cannot. */
-static int
-mend(struct verify *vf)
-{
-	struct rconn *c[2] = { &vf->src, &vf->dst };
-	int i;
-
-	for (i = 0; i < 2; i++)
-		if (!c[i]->c)
-			action_say("%s; reconnecting", c[i]->err);
-	for (i = 0; i < 2; i++) {
-		rconn_close(c[i]);
-		if (rconn_reopen(c[i]) < 0)
-			return -1;
-	}
-	return 0;
-}
-
 /* Run fn over keys, again after reconnecting when a server failed. */
 static int
 with_retry(struct verify *vf, int (*fn)(struct verify *, char **, size_t *,
@@ -169,8 +138,9 @@ with_retry(struct verify *vf, int (*fn)(struct verify *, char **, size_t *,
 		if (fn(vf, keys, lens, n) == 0)
 			return 0;
 		/* What a failed pass found is found again. */
-		miss_free_from(vf, had);
-		if (mend(vf) < 0)
+		miss_free(vf->m, had, vf->nm);
+		vf->nm = had;
+		if (rpair_renew(&vf->src, &vf->dst) < 0)
 			return -1;
 	}
 	return -1;
@@ -212,7 +182,7 @@ same_score(const char *a, const char *b)
 
 /* Element by element: what differs, into why; 0 when nothing does. */
 static int
-compare_values(struct rpair *vf, const char *key, size_t klen,
+compare_values(struct rpair *p, const char *key, size_t klen,
 	enum rtype type, char *why, size_t n)
 {
 	char shown[160], from[24], to[24], cursor[32] = "0", cnt[24];
@@ -275,8 +245,8 @@ compare_values(struct rpair *vf, const char *key, size_t klen,
 			/* The source's elements, looked up on the target. */
 			redisReply *el, *t;
 
-			rconn_append(vf->src, argc, argv, lens);
-			if (rconn_reply(vf->src, &a) < 0)
+			rconn_append(p->src, argc, argv, lens);
+			if (rconn_reply(p->src, &a) < 0)
 				return -1;
 			if (a->type != REDIS_REPLY_ARRAY) {
 				freeReplyObject(a);
@@ -289,12 +259,12 @@ compare_values(struct rpair *vf, const char *key, size_t klen,
 				size_t ll[3] = { strlen(lv[0]), klen,
 					el->element[i]->len };
 
-				rconn_append(vf->dst, 3, lv, ll);
+				rconn_append(p->dst, 3, lv, ll);
 			}
 			for (i = 0; i < el->elements; i += type == RT_HASH ? 2 : 1) {
 				int ok;
 
-				if (rconn_reply(vf->dst, &t) < 0) {
+				if (rconn_reply(p->dst, &t) < 0) {
 					freeReplyObject(a);
 					return -1;
 				}
@@ -317,7 +287,7 @@ compare_values(struct rpair *vf, const char *key, size_t klen,
 				return why[0] != 0;
 			continue;
 		}
-		if (both(vf, argc, argv, lens, &a, &b) < 0)
+		if (both(p, argc, argv, lens, &a, &b) < 0)
 			return -1;
 		if (type == RT_STRING) {
 			if (!same_reply(a, b)) {
@@ -357,15 +327,8 @@ compare_values(struct rpair *vf, const char *key, size_t klen,
 					(a->elements < b->elements ? a->elements :
 					b->elements) / (long long)step);
 			if (type == RT_STREAM && a->elements) {
-				char next[64];
-				const char *last = a->element[a->elements -
-					1]->element[0]->str;
-				unsigned long long ms = strtoull(last, NULL, 10);
-				unsigned long long seq = strtoull(strchr(last, '-') +
-					1, NULL, 10);
-
-				snprintf(next, sizeof(next), "%llu-%llu", ms, seq + 1);
-				snprintf(xstart, sizeof(xstart), "%s", next);
+				rstream_next_id(a->element[a->elements -
+					1]->element[0]->str, xstart, sizeof(xstart));
 				at += (long long)a->elements;
 			} else {
 				at += (long long)(a->elements / step);
@@ -382,7 +345,7 @@ compare_values(struct rpair *vf, const char *key, size_t klen,
 /* A stream's metadata: its last id and its groups (name, last delivered
  * id, pending count). 1 when they differ, with why. */
 static int
-compare_stream_meta(struct rpair *vf, const char *key, size_t klen,
+compare_stream_meta(struct rpair *p, const char *key, size_t klen,
 	char *why, size_t n)
 {
 	const char *iv[3] = { "XINFO", "STREAM", key };
@@ -394,7 +357,7 @@ compare_stream_meta(struct rpair *vf, const char *key, size_t klen,
 	size_t i, f;
 	int rc = 0;
 
-	if (both(vf, 3, iv, il, &a, &b) < 0)
+	if (both(p, 3, iv, il, &a, &b) < 0)
 		return -1;
 	for (i = 0; a->type == REDIS_REPLY_ARRAY && i + 1 < a->elements; i += 2)
 		if (strcmp(a->element[i]->str, "last-generated-id") == 0)
@@ -415,7 +378,7 @@ compare_stream_meta(struct rpair *vf, const char *key, size_t klen,
 	freeReplyObject(b);
 	if (rc)
 		return rc;
-	if (both(vf, 3, gv, il, &a, &b) < 0)
+	if (both(p, 3, gv, il, &a, &b) < 0)
 		return -1;
 	if (a->type != REDIS_REPLY_ARRAY || b->type != REDIS_REPLY_ARRAY ||
 	    a->elements != b->elements) {
@@ -612,13 +575,6 @@ cmp_str(const void *x, const void *y)
 	return c ? c : a->len < b->len ? -1 : a->len > b->len;
 }
 
-/* A hash's fields with their values, in field order. */
-static int
-cmp_pair(const void *x, const void *y)
-{
-	return cmp_str(x, y);
-}
-
 static void
 sort_whole(redisReply *r, enum rtype t)
 {
@@ -632,7 +588,9 @@ sort_whole(redisReply *r, enum rtype t)
 		redisReply **pairs = xcalloc(n, 2 * sizeof(*pairs));
 
 		memcpy(pairs, r->element, 2 * n * sizeof(*pairs));
-		qsort(pairs, n, 2 * sizeof(*pairs), cmp_pair);
+		/* Each element of the sort is a pair; cmp_str reads its
+		 * first pointer, the field. */
+		qsort(pairs, n, 2 * sizeof(*pairs), cmp_str);
 		for (i = 0; i < 2 * n; i++)
 			r->element[i] = pairs[i];
 		free(pairs);
@@ -1013,7 +971,7 @@ scan_side(struct verify *vf, struct rconn *scanner, int extra)
 
 		while (rscan(scanner, rc, &cursor, rc->batch, &scan) < 0) {
 			cursor = at;
-			if (mend(vf) < 0) {
+			if (rpair_renew(&vf->src, &vf->dst) < 0) {
 				action_say("redis.verify: %s", scanner->err);
 				pthread_mutex_lock(&ps.lock);
 				ps.failed = 1;
@@ -1136,7 +1094,8 @@ rverify_run(struct rverify *v)
 		}
 		free(keys);
 		free(lens);
-		miss_free(was, nwas);
+		miss_free(was, 0, nwas);
+		free(was);
 		if (r < 0)
 			goto out;
 	}
@@ -1158,7 +1117,8 @@ out:
 	rconn_close(&vf.dst);
 	buf_free(&vf.sdata);
 	buf_free(&vf.ddata);
-	miss_free(vf.m, vf.nm);
+	miss_free(vf.m, 0, vf.nm);
+	free(vf.m);
 	return rc;
 }
 

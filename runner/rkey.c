@@ -318,9 +318,8 @@ xfield(redisReply *r, const char *name)
 	return NULL;
 }
 
-/* The id after id ("ms-seq"), for the next XRANGE. */
-static void
-next_id(const char *id, char *out, size_t n)
+void
+rstream_next_id(const char *id, char *out, size_t n)
 {
 	unsigned long long ms = strtoull(id, NULL, 10), seq = 0;
 	const char *dash = strchr(id, '-');
@@ -421,7 +420,7 @@ copy_stream(struct kc *k)
 			freeReplyObject(r);
 			break;
 		}
-		next_id(r->element[r->elements - 1]->element[0]->str, start,
+		rstream_next_id(r->element[r->elements - 1]->element[0]->str, start,
 			sizeof(start));
 		freeReplyObject(r);
 	}
@@ -552,7 +551,7 @@ copy_stream(struct kc *k)
 				freeReplyObject(r);
 				break;
 			}
-			next_id(r->element[r->elements - 1]->element[0]->str,
+			rstream_next_id(r->element[r->elements - 1]->element[0]->str,
 				pstart, sizeof(pstart));
 			freeReplyObject(r);
 			if ((rc = drain(k)) < 0)

@@ -89,6 +89,27 @@ rcommon_free(struct rcommon *rc)
 }
 
 int
+rpair_renew(struct rconn *src, struct rconn *dst)
+{
+	struct rconn *c[2] = { src, dst };
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if (!c[i]->c)
+			action_say("%s; reconnecting", c[i]->err);
+	for (i = 0; i < 2; i++)
+		if (rconn_reopen(c[i]) < 0)
+			return -1;
+	return 0;
+}
+
+const char *
+rpair_err(const struct rconn *src, const struct rconn *dst)
+{
+	return src->c ? dst->err : src->err;
+}
+
+int
 rscan(struct rconn *conn, const struct rcommon *rc,
 	unsigned long long *cursor, long long count, redisReply **reply)
 {

@@ -35,6 +35,14 @@ struct rcommon {
 int rcommon_read(struct rcommon *rc, const struct acfg *c);
 void rcommon_free(struct rcommon *rc);
 
+/* After a failure on either: connect both sides again, as the one that
+ * did not fail may still owe replies to what was sent. Says which
+ * failed. Returns 0, or -1 with the message in the err of the side that
+ * could not be reached. */
+int rpair_renew(struct rconn *src, struct rconn *dst);
+/* That err. */
+const char *rpair_err(const struct rconn *src, const struct rconn *dst);
+
 /* One SCAN step over the source: the next cursor into *cursor and the
  * keys into *reply (its element[1]). Returns 0 or -1 (conn->err). */
 int rscan(struct rconn *conn, const struct rcommon *rc,
@@ -87,6 +95,9 @@ int rkey_copy_small(struct rconn *src, struct rconn *dst, struct rsmall *k,
  * stream): GET, HGETALL, LRANGE, SMEMBERS or ZRANGE ... WITHSCORES. */
 void rread_whole(struct rconn *c, const char *key, size_t len,
 	enum rtype t);
+
+/* The stream id after id ("ms-seq"), where the next XRANGE starts. */
+void rstream_next_id(const char *id, char *out, size_t n);
 
 /* Comparing the two sides (redis_verify.c). */
 struct rverify {
