@@ -1586,6 +1586,51 @@ dry_probe(struct sched *s, size_t k, char **argv, struct env *e,
 	return 0;
 }
 
+/* One instance's dry run: its if: probe (phase 0) or its built-in
+ * (phase 1), and what that said. Returns 0, or -1 when it failed. */
+static int
+dry_step(struct sched *s, size_t k, const struct step *step, int phase)
+{
+	const char *id = s->p->v[k].id;
+	struct env e;
+	char **argv;
+	int status = 0, rc = 0;
+
+	build_env(s, &e, k, 1, "dry-run", "/dev/null");
+	if (phase == 0) {
+		argv = shell_argv(NULL, step->if_);
+	} else {
+		printf("  %s (%s):\n", id, action_name(step->action.kind));
+		argv = builtin_argv(s, &step->action, k, &e);
+	}
+	if ((errno = dry_probe(s, k, argv, &e, step->dir, phase,
+	    &status)) != 0) {
+		if (phase == 0)
+			printf("  %-20s if: cannot run: %s\n", id,
+				strerror(errno));
+		else
+			printf("    cannot run: %s\n", strerror(errno));
+		rc = -1;
+	} else if (phase == 1) {
+		if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+			printf("    it would fail\n");
+			rc = -1;
+		}
+	} else if (WIFEXITED(status) && WEXITSTATUS(status) <= 1) {
+		printf("  %-20s would %s\n", id, WEXITSTATUS(status) ?
+			"be skipped" : "run");
+	} else {
+		printf("  %-20s if: failed (%s %d); it must exit 0 (run) or 1 "
+			"(skip)\n", id, WIFEXITED(status) ? "exit" : "signal",
+			WIFEXITED(status) ? WEXITSTATUS(status) :
+			WTERMSIG(status));
+		rc = -1;
+	}
+	free_argv(argv);
+	env_free(&e);
+	return rc;
+}
+
 int
 sched_dry_run(const struct plan *p, const struct mask *m, const char *dir)
 {
@@ -1593,7 +1638,7 @@ sched_dry_run(const struct plan *p, const struct mask *m, const char *dir)
 		.dir = dir };
 	struct sched s;
 	size_t i, k;
-	int code = EXIT_OK, any = 0, anyb = 0;
+	int code = EXIT_OK, phase, probes = 0;
 
 	memset(&s, 0, sizeof(s));
 	s.r = &r;
@@ -1605,74 +1650,30 @@ sched_dry_run(const struct plan *p, const struct mask *m, const char *dir)
 	s.scratch = xcalloc(s.g->n + 1, sizeof(*s.scratch));
 	base_env(&s);
 	env_set(&s.base, "RUNJOB_DRY_RUN", "1");
-	for (i = 0; i < s.g->n; i++) {
-		size_t st = s.g->order[i];
+	/* First every if: probe, then what each built-in would do, each in
+	 * plan order under a heading of its own. */
+	for (phase = 0; phase < 2; phase++) {
+		int any = 0;
 
-		for (k = p->first[st]; k < p->first[st + 1]; k++) {
+		for (i = 0; i < s.g->n; i++) {
+			size_t st = s.g->order[i];
 			const struct step *step = &s.job->steps[st];
-			struct env e;
-			char **argv;
-			int status = 0;
 
-			if (!step->if_)
+			if (phase == 0 ? !step->if_ : step->action.kind == ACT_RUN)
 				continue;
-			if (!any++)
-				printf("\nif: probes (RUNJOB_DRY_RUN=1)\n");
-			build_env(&s, &e, k, 1, "dry-run", "/dev/null");
-			argv = shell_argv(NULL, step->if_);
-			if ((errno = dry_probe(&s, k, argv, &e, step->dir, 0,
-			    &status)) != 0) {
-				printf("  %-20s if: cannot run: %s\n", p->v[k].id,
-					strerror(errno));
-				code = EXIT_INVALID;
-			} else if (WIFEXITED(status) && WEXITSTATUS(status) <= 1) {
-				printf("  %-20s would %s\n", p->v[k].id,
-					WEXITSTATUS(status) ? "be skipped" : "run");
-			} else {
-				printf("  %-20s if: failed (%s %d); it must exit "
-					"0 (run) or 1 (skip)\n", p->v[k].id,
-					WIFEXITED(status) ? "exit" : "signal",
-					WIFEXITED(status) ? WEXITSTATUS(status) :
-					WTERMSIG(status));
-				code = EXIT_INVALID;
+			for (k = p->first[st]; k < p->first[st + 1]; k++) {
+				if (!any++)
+					printf(phase == 0 ? "\nif: probes "
+						"(RUNJOB_DRY_RUN=1)\n" : "\nbuilt-in "
+						"actions (RUNJOB_DRY_RUN=1)\n");
+				if (dry_step(&s, k, step, phase) < 0)
+					code = EXIT_INVALID;
 			}
-			free_argv(argv);
-			env_free(&e);
 		}
-	}
-	/* Each built-in says what it would do, reading and writing nothing
-	 * but what it must read. */
-	for (i = 0; i < s.g->n; i++) {
-		size_t st = s.g->order[i];
-
-		for (k = p->first[st]; k < p->first[st + 1]; k++) {
-			const struct step *step = &s.job->steps[st];
-			struct env e;
-			char **argv;
-			int status = 0;
-
-			if (step->action.kind == ACT_RUN)
-				continue;
-			if (!anyb++)
-				printf("\nbuilt-in actions (RUNJOB_DRY_RUN=1)\n");
-			printf("  %s (%s):\n", p->v[k].id,
-				action_name(step->action.kind));
-			build_env(&s, &e, k, 1, "dry-run", "/dev/null");
-			argv = builtin_argv(&s, &step->action, k, &e);
-			if ((errno = dry_probe(&s, k, argv, &e, step->dir, 1,
-			    &status)) != 0) {
-				printf("    cannot run: %s\n", strerror(errno));
-				code = EXIT_INVALID;
-			} else if (!WIFEXITED(status) || WEXITSTATUS(status)) {
-				printf("    it would fail\n");
-				code = EXIT_INVALID;
-			}
-			free_argv(argv);
-			env_free(&e);
-		}
+		probes += phase == 0 ? any : 0;
 	}
 	printf("\ndry run: nothing was run%s\n", code == EXIT_OK ? "" :
-		any ? "; an if: probe or a built-in would fail" :
+		probes ? "; an if: probe or a built-in would fail" :
 		"; a built-in would fail");
 	env_free(&s.base);
 	free(s.t);
