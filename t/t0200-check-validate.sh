@@ -302,7 +302,12 @@ test_expect_success 'a redis setting given by a param is checked when the job ru
 	    redis.copy: { source: "${{ params.SRC }}", target: "redis://b", batch: "${{ params.N }}" }
 	EOF
 	sed -i "s/^steps:/params: { SRC: redis:\/\/a, N: \"100\" }\nsteps:/" rparam.yaml &&
-	runjob check rparam.yaml
+	runjob check rparam.yaml &&
+	runjob check -p N=lots rparam.yaml &&
+	# The action reads its settings before it connects anywhere.
+	test_expect_code 1 runjob run --journal "$PWD/rparam.db" -p N=lots \
+		rparam.yaml >out 2>&1 &&
+	test_grep "redis.copy: batch: .lots. is not a whole number" out
 '
 
 test_expect_success 'a built-in names only the outputs it gives' '
