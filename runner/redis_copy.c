@@ -95,7 +95,7 @@ struct copy {
 	long long inflight;
 	/* Counts, over every attempt of the step: of the batches retired
 	 * in scan order (what a checkpoint records: a later attempt starts
-	 * after them), and of every key done so far (what progress shows). */
+	 * after them), and of every batch done so far (what progress shows). */
 	struct counts ck, all;
 	long long typed;	/* keys copied type by type */
 	long long prior_copied;	/* at the checkpoint this attempt began at */
@@ -211,14 +211,24 @@ add(struct counts *c, enum rkey_outcome o, long long bytes)
 	}
 }
 
-/* A key of the worker's batch is done. */
+/* A key of the worker's batch is done. Only its worker touches the
+ * batch's counts until the batch is done, so no lock: the copy's totals
+ * take them, under the lock, when it is (sum). */
 static void
 count(struct worker *w, enum rkey_outcome o, long long bytes)
 {
-	pthread_mutex_lock(&w->cp->lock);
 	add(&w->cur->n, o, bytes);
-	add(&w->cp->all, o, bytes);
-	pthread_mutex_unlock(&w->cp->lock);
+}
+
+/* Add a done batch's counts to into. Called with the lock held. */
+static void
+sum(struct counts *into, const struct batch *b)
+{
+	into->copied += b->n.copied;
+	into->skipped += b->n.skipped;
+	into->expired += b->n.expired;
+	into->bytes += b->n.bytes;
+	into->keys += b->keys;
 }
 
 static void
@@ -845,7 +855,7 @@ worker_main(void *arg)
 			break;
 		pthread_mutex_lock(&cp->lock);
 		b->done = 1;
-		cp->all.keys += b->keys;
+		sum(&cp->all, b);
 		pthread_cond_broadcast(&cp->space);
 		pthread_mutex_unlock(&cp->lock);
 	}
@@ -1040,11 +1050,7 @@ advance(struct copy *cp, int64_t now, int64_t *last)
 		if (!cp->phead)
 			cp->ptail = NULL;
 		cursor = b->next;
-		cp->ck.copied += b->n.copied;
-		cp->ck.skipped += b->n.skipped;
-		cp->ck.expired += b->n.expired;
-		cp->ck.bytes += b->n.bytes;
-		cp->ck.keys += b->keys;
+		sum(&cp->ck, b);
 		moved = 1;
 		freeReplyObject(b->scan);
 		free(b);
