@@ -82,6 +82,44 @@ mask_append(const struct mask *m, struct buf *out, const char *s)
 	buf_add(out, start, (size_t)(p - start));
 }
 
+size_t
+mask_longest(const struct mask *m)
+{
+	return m && m->n ? strlen(m->words[0]) : 0;
+}
+
+/* The length of the secret s[0..n) starts with, the longest first as
+ * mask_append takes it; 0 when none. */
+static size_t
+match_at(const struct mask *m, const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < m->n; i++) {
+		size_t len = strlen(m->words[i]);
+
+		if (len <= n && memcmp(s, m->words[i], len) == 0)
+			return len;
+	}
+	return 0;
+}
+
+size_t
+mask_cut(const struct mask *m, const char *s, size_t n)
+{
+	size_t longest = mask_longest(m), p = 0, len;
+
+	if (!longest)
+		return n;
+	/* The scan mask_append makes: a position from which the longest
+	 * secret would still fit is settled, matched or not. */
+	while (p + longest <= n) {
+		len = match_at(m, s + p, n - p);
+		p += len ? len : 1;
+	}
+	return p;
+}
+
 const char *
 mask_str(const struct mask *m, const char *s)
 {

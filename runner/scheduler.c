@@ -809,6 +809,21 @@ emit_line(struct sched *s, struct attempt *a, char *line, size_t len)
 	buf_free(&m);
 }
 
+/* A line too long to wait for its end goes out in pieces, cut where no
+ * secret can straddle the cut: the tail that may begin one waits for
+ * the rest of it. */
+static void
+cut_line(struct sched *s, struct attempt *a)
+{
+	size_t cut = mask_cut(s->r->mask, a->line.s, a->line.len);
+	char keep = a->line.s[cut];	/* emit_line ends the piece there */
+
+	emit_line(s, a, a->line.s, cut);
+	a->line.s[cut] = keep;
+	memmove(a->line.s, a->line.s + cut, a->line.len - cut);
+	a->line.len -= cut;
+}
+
 /* Read what the process wrote; with final, also the unfinished last
  * line, and close the pipe even if a leftover background process still
  * holds its other end. */
@@ -841,10 +856,8 @@ read_output(struct sched *s, struct attempt *a, int final)
 			memmove(a->line.s, a->line.s + start, a->line.len - start);
 			a->line.len -= start;
 		}
-		if (a->line.len > LINE_MAX_) {
-			emit_line(s, a, a->line.s, a->line.len);
-			a->line.len = 0;
-		}
+		if (a->line.len > LINE_MAX_ + mask_longest(s->r->mask))
+			cut_line(s, a);
 	}
 	if (final) {
 		if (a->line.len) {

@@ -115,6 +115,13 @@ test_grep() {
 	return 1
 }
 
+# q DB SQL: the rows of one query of the journal DB, columns joined by |.
+# Write string literals in SQL with double quotes: they are made single
+# quotes here.
+q() {
+	sqlite3 -batch -init /dev/null "$1" "$(printf '%s' "$2" | tr '"' "'")"
+}
+
 # test_skip REASON: skip the rest of this file.
 test_skip_all() {
 	printf '1..0 # SKIP %s\n' "$1"
