@@ -418,6 +418,53 @@ rollback(struct ctx *c, struct step *s, const struct node *n)
 		ERR(c, n, "rollback: 'shell' applies only to 'run'");
 }
 
+/* outputs: a list of names, each a name or { name: NAME, optional:
+ * true }, for an output the step may leave unset. */
+static void
+outputs(struct ctx *c, struct step *s, const struct node *n)
+{
+	static const char *const output_keys[] = { "name", "optional", NULL };
+	size_t i, j;
+
+	s->outputs_given = 1;
+	if (want(c, n, NODE_SEQ, "outputs") < 0)
+		return;
+	s->outputs = arena_calloc(c->a, n->n + 1, sizeof(*s->outputs));
+	s->outputs_at = arena_calloc(c->a, n->n + 1, sizeof(*s->outputs_at));
+	s->output_optional = arena_calloc(c->a, n->n + 1, 1);
+	s->noutputs = n->n;
+	for (i = 0; i < n->n; i++) {
+		const struct node *item = n->u.items[i], *name = item;
+		int optional = 0;
+
+		if (item->kind == NODE_MAP) {
+			name = NULL;
+			for (j = 0; j < item->n; j++) {
+				const struct node *k = item->u.items[2 * j];
+				const struct node *v = item->u.items[2 * j + 1];
+
+				if (strcmp(k->u.str, "name") == 0)
+					name = v;
+				else if (strcmp(k->u.str, "optional") == 0)
+					boolean(c, v, "outputs: optional", &optional);
+				else
+					unknown_key(c, k, "an output", output_keys);
+			}
+			if (!name) {
+				ERR(c, item, "an output given as a mapping needs "
+					"'name:', e.g. { name: NOTE, optional: true }");
+				continue;
+			}
+		}
+		s->outputs_at[i].line = name->line;
+		s->outputs_at[i].col = name->col;
+		s->output_optional[i] = optional != 0;
+		if ((s->outputs[i] = str(c, name, "outputs")))
+			name_check_var(s->outputs[i], "output", c->d, c->file,
+				name->line, name->col);
+	}
+}
+
 static void
 retry(struct ctx *c, struct step *s, const struct node *n)
 {
@@ -612,16 +659,7 @@ step(struct ctx *c, struct step *s, const struct node *n)
 				shell_text(c, val, "if");
 			}
 		} else if (strcmp(key, "outputs") == 0) {
-			long count = strlist(c, val, "outputs", 0, &s->outputs,
-				&s->outputs_at);
-			long j;
-
-			s->outputs_given = 1;
-			s->noutputs = count > 0 ? (size_t)count : 0;
-			for (j = 0; j < count; j++)
-				name_check_var(s->outputs[j], "output", c->d,
-					c->file, s->outputs_at[j].line,
-					s->outputs_at[j].col);
+			outputs(c, s, val);
 		} else if (strcmp(key, "for_each") == 0) {
 			for_each(c, s, val);
 		} else if (strcmp(key, "env") == 0) {

@@ -96,6 +96,8 @@ struct step {
 	const char **outputs;	/* a built-in's own unless outputs: says */
 	struct mark *outputs_at;
 	size_t noutputs;
+	unsigned char *output_optional;	/* per output, 1: optional, the
+				 * step may leave it unset; NULL: none is */
 	int outputs_given;	/* outputs: was written */
 	struct kv *env;
 	size_t nenv;

@@ -871,37 +871,83 @@ read_output(struct sched *s, struct attempt *a, int final)
 	}
 }
 
-/* The declared outputs a step wrote to $RUNJOB_OUTPUT. */
+enum { OUTPUTS_MAX = 1 << 20 };	/* bytes of $RUNJOB_OUTPUT read */
+
 static void
-read_outputs(struct sched *s, struct attempt *a)
+drop_outputs(struct task *t)
+{
+	size_t k;
+
+	for (k = 0; k < t->nout; k++)
+		free(t->out[k]);
+	free(t->out);
+	t->out = NULL;
+	t->nout = 0;
+}
+
+/* The file a try wrote to $RUNJOB_OUTPUT, whole, into *text. Returns 0,
+ * or -1 with the reason in why. */
+static int
+slurp_outputs(const char *path, char **text, char *why, size_t n)
+{
+	struct buf b = {0};
+	char chunk[65536];
+	ssize_t r;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	*text = NULL;
+	if (fd < 0) {
+		snprintf(why, n, "its outputs file %s cannot be read: %s", path,
+			strerror(errno));
+		return -1;
+	}
+	while ((r = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 || b.len + (size_t)r > OUTPUTS_MAX) {
+			snprintf(why, n, r < 0 ? "its outputs file %s cannot be "
+				"read: %s" : "its outputs file %s is over 1 MiB%s",
+				path, r < 0 ? strerror(errno) : "");
+			close(fd);
+			buf_free(&b);
+			return -1;
+		}
+		buf_add(&b, chunk, (size_t)r);
+	}
+	close(fd);
+	if (memchr(buf_str(&b), '\0', b.len)) {
+		snprintf(why, n, "its outputs file %s holds a NUL byte; it must "
+			"be NAME=VALUE lines of text", path);
+		buf_free(&b);
+		return -1;
+	}
+	*text = b.s ? b.s : xstrdup("");
+	return 0;
+}
+
+/* The declared outputs a try that exited 0 wrote to $RUNJOB_OUTPUT, kept
+ * for its dependents and recorded. Returns 0, or -1 with the reason in
+ * why: an outputs file that cannot be read, or a declared output not
+ * written (unless optional). Either fails the try, for a
+ * dependent must never take an unset variable for a value. */
+static int
+read_outputs(struct sched *s, struct attempt *a, char *why, size_t n)
 {
 	const struct step *st = inst_step(s, a->task);
 	struct task *t = &s->t[a->task];
 	char *text, *line, *save = NULL;
-	struct stat sb;
-	ssize_t n;
 	size_t k;
-	int fd;
 
 	if (!st->noutputs)
-		return;
-	fd = open(a->out_path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &sb) < 0 || sb.st_size > (1 << 20)) {
-		if (fd >= 0)
-			close(fd);
-		ui_note(s->r->ui, now_ms(), "step %s: cannot read its outputs "
-			"(%s); they must be NAME=VALUE lines, at most 1 MiB",
-			inst_id(s, a->task), a->out_path);
-		return;
-	}
-	text = xcalloc((size_t)sb.st_size + 1, 1);
-	n = read(fd, text, (size_t)sb.st_size);
-	close(fd);
+		return 0;
+	if (slurp_outputs(a->out_path, &text, why, n) < 0)
+		return -1;
 	/* The file is unmasked: what it holds lives on masked in the
 	 * journal, and in memory for the dependents. */
 	unlink(a->out_path);
+	drop_outputs(t);
 	t->out = xcalloc(st->noutputs, sizeof(*t->out));
-	for (line = strtok_r(n > 0 ? text : "", "\n", &save); line;
+	for (line = strtok_r(text, "\n", &save); line;
 	    line = strtok_r(NULL, "\n", &save)) {
 		char *eq = strchr(line, '=');
 
@@ -926,6 +972,25 @@ read_outputs(struct sched *s, struct attempt *a)
 		}
 	}
 	free(text);
+	for (k = 0; k < st->noutputs; k++) {
+		size_t len = strlen(st->outputs[k]), o;
+
+		if (st->output_optional && st->output_optional[k])
+			continue;
+		for (o = 0; o < t->nout; o++)
+			if (strncmp(t->out[o], st->outputs[k], len) == 0 &&
+			    t->out[o][len] == '=')
+				break;
+		if (o == t->nout) {
+			snprintf(why, n, "it did not write its output %s: append "
+				"a line %s=VALUE to $RUNJOB_OUTPUT, or list it as "
+				"{ name: %s, optional: true } when it may be left "
+				"unset", st->outputs[k], st->outputs[k],
+				st->outputs[k]);
+			drop_outputs(t);
+			return -1;
+		}
+	}
 	for (k = 0; k < t->nout; k++) {
 		char *eq = strchr(t->out[k], '=');
 		char *name = xstrndup(t->out[k], (size_t)(eq - t->out[k]));
@@ -934,6 +999,7 @@ read_outputs(struct sched *s, struct attempt *a)
 			mask_str(s->r->mask, eq + 1));
 		free(name);
 	}
+	return 0;
 }
 
 /* The end of a process. */
@@ -998,7 +1064,7 @@ finish_attempt(struct sched *s, struct attempt *a)
 	const char *kname = kind_names[a->kind];
 	int64_t now = now_ms();
 	struct buf data = {0};
-	char whybuf[160];
+	char whybuf[512];
 
 	if (a->never) {
 		/* It never ran: nothing to say but that. */
@@ -1026,6 +1092,15 @@ finish_attempt(struct sched *s, struct attempt *a)
 		state = "succeeded";
 	else
 		state = "failed";
+	if (a->kind == K_STEP && strcmp(state, "succeeded") == 0 &&
+	    read_outputs(s, a, whybuf, sizeof(whybuf)) < 0) {
+		char *line = xasprintf("runjob: step %s fails: %s", id, whybuf);
+
+		emit_line(s, a, line, strlen(line));
+		free(line);
+		state = "failed";
+		why = whybuf;
+	}
 	if (a->timed_out && !a->stopped) {
 		char d[32];
 
@@ -1086,7 +1161,6 @@ finish_attempt(struct sched *s, struct attempt *a)
 		set_step(s, a->task, "skipped");
 		finish_task(s, a->task, RES_SKIPPED);
 	} else if (strcmp(state, "succeeded") == 0) {
-		read_outputs(s, a);
 		set_step(s, a->task, "succeeded");
 		t->done_at = now;
 		finish_task(s, a->task, RES_OK);
