@@ -35,8 +35,9 @@ LIB_SRC = runner/action.c runner/arena.c runner/buf.c runner/check.c runner/cloc
 	runner/env.c runner/mask.c runner/name.c runner/param.c runner/plan.c \
 	runner/lock.c runner/proc.c runner/resume.c runner/scheduler.c runner/ui.c \
 	runner/redis.c runner/redis_copy.c runner/redis_verify.c runner/rkey.c \
-	runner/rtype.c runner/sha256.c \
-	runner/util.c journal/journal.c journal/schema.c journal/writer.c
+	runner/rtype.c runner/seal.c runner/sha256.c \
+	runner/util.c journal/journal.c journal/key.c journal/schema.c \
+	journal/writer.c
 LIB_OBJ = $(LIB_SRC:.c=.o)
 # The commands, only in runjob itself.
 CMD_SRC = runner/main.c runner/cli.c runner/run.c runner/show.c
@@ -49,10 +50,10 @@ all: runjob
 runjob: $(CMD_OBJ) $(LIB_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CMD_OBJ) $(LIB_OBJ) $(PKG_LIBS)
 
-runner/%.o: runner/%.c runner/*.h journal/journal.h
+runner/%.o: runner/%.c runner/*.h journal/*.h
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARNINGS) -c -o $@ $<
 
-journal/%.o: journal/%.c journal/journal.h runner/*.h
+journal/%.o: journal/%.c journal/*.h runner/*.h
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARNINGS) -c -o $@ $<
 
 # The schema and its upgrades are compiled in as C strings.

@@ -27,13 +27,15 @@
 #define BUSY_TIMEOUT_MS 60000
 
 /* schema.sql and upgrade-N.sql, compiled in. */
-extern const char journal_schema_sql[], journal_upgrade_2_sql[];
+extern const char journal_schema_sql[], journal_upgrade_2_sql[],
+	journal_upgrade_3_sql[];
 
 /* upgrades[v] takes a journal from version v to v + 1. A new journal
  * goes through all of them, so every upgrade is run by every test. */
 static const char *const upgrades[JOURNAL_VERSION] = {
 	journal_schema_sql,	/* 0 -> 1: the first schema */
 	journal_upgrade_2_sql,	/* 1 -> 2: locks */
+	journal_upgrade_3_sql,	/* 2 -> 3: sealed outputs */
 };
 
 enum stmt {
@@ -59,7 +61,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_END_ATTEMPT] = "UPDATE attempts SET state = ?, exit_code = ?, "
 		"signal = ?, ended = ?, output = ?, log = ? WHERE id = ?",
 	[ST_ADD_OUTPUT] = "INSERT OR REPLACE INTO outputs (run_id, step_id, "
-		"name, value) VALUES (?, ?, ?, ?)",
+		"name, value, sealed) VALUES (?, ?, ?, ?, ?)",
 	[ST_LAST_EVENT] = "SELECT seq, hash FROM events ORDER BY seq DESC "
 		"LIMIT 1",
 	[ST_ADD_EVENT] = "INSERT INTO events (seq, run_id, at, kind, step_id, "
@@ -577,7 +579,7 @@ journal_resume_run(struct journal *j, const char *run, long pid,
 
 int
 journal_add_output(struct journal *j, const char *run, const char *step,
-	const char *name, const char *value)
+	const char *name, const char *value, const char *sealed)
 {
 	sqlite3_stmt *st = prepare(j, ST_ADD_OUTPUT);
 
@@ -587,6 +589,7 @@ journal_add_output(struct journal *j, const char *run, const char *step,
 	bind_text(st, 2, step);
 	bind_text(st, 3, name);
 	bind_text(st, 4, value);
+	bind_text(st, 5, sealed);
 	return done(j, st, "recording an output");
 }
 
@@ -764,7 +767,7 @@ journal_attempts(struct journal *j, const char *run, jrow_fn fn, void *arg)
 int
 journal_outputs(struct journal *j, const char *run, jrow_fn fn, void *arg)
 {
-	return walk(j, "SELECT step_id, name, value FROM outputs "
+	return walk(j, "SELECT step_id, name, value, sealed FROM outputs "
 		"WHERE run_id = ?1 ORDER BY rowid", run, NULL, 0, fn, arg) < 0 ?
 		-1 : 0;
 }

@@ -12,7 +12,7 @@
 
 #include <stdint.h>
 
-#define JOURNAL_VERSION 2
+#define JOURNAL_VERSION 3
 
 struct journal;
 
@@ -71,8 +71,10 @@ int journal_settle_attempt(struct journal *j, const char *id,
 int journal_resume_run(struct journal *j, const char *run, long pid,
 	const char *state);
 
+/* An output: its masked value and, when masking changed it, the value
+ * itself sealed with the journal's key (seal.h); sealed NULL: none. */
 int journal_add_output(struct journal *j, const char *run, const char *step,
-	const char *name, const char *value);
+	const char *name, const char *value, const char *sealed);
 
 /* The lock row of job: who holds its lock (the lock itself is a flock,
  * see lock.h). */

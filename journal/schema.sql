@@ -1,7 +1,8 @@
 -- The runjob journal, schema version 1 (kept in PRAGMA user_version);
 -- upgrade-N.sql takes it to version N. Times are milliseconds since the
--- epoch, UTC. Nothing secret is ever stored: params, output and outputs
--- are masked before they get here.
+-- epoch, UTC. Nothing secret is ever stored in the clear: params, output
+-- and outputs are masked before they get here (an output that held a
+-- secret is also kept sealed, see upgrade-3.sql).
 
 CREATE TABLE runs (
 	id		TEXT PRIMARY KEY,	-- e.g. 20261121-023000-7f3a9c

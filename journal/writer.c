@@ -76,7 +76,8 @@ run_op(struct journal *j, const struct op *o)
 		return journal_end_attempt(j, o->s[0], o->s[1], (int)o->n[0],
 			(int)o->n[1], o->n[2], o->s[2], o->s[3]);
 	case OP_ADD_OUTPUT:
-		return journal_add_output(j, o->s[0], o->s[1], o->s[2], o->s[3]);
+		return journal_add_output(j, o->s[0], o->s[1], o->s[2], o->s[3],
+			o->s[4]);
 	case OP_RESUME_RUN:
 		return journal_resume_run(j, o->s[0], (long)o->n[0], o->s[1]);
 	case OP_EVENT:
@@ -240,7 +241,7 @@ jw_end_attempt(struct jwriter *w, const char *id, const char *state,
 
 void
 jw_add_output(struct jwriter *w, const char *run, const char *step,
-	const char *name, const char *value)
+	const char *name, const char *value, const char *sealed)
 {
 	struct op *o = push(w, OP_ADD_OUTPUT);
 
@@ -248,6 +249,7 @@ jw_add_output(struct jwriter *w, const char *run, const char *step,
 	o->s[1] = copy(step);
 	o->s[2] = copy(name);
 	o->s[3] = copy(value);
+	o->s[4] = copy(sealed);
 }
 
 void

@@ -31,7 +31,7 @@ void jw_end_attempt(struct jwriter *w, const char *id, const char *state,
 	int exit_code, int signal, int64_t ended, const char *output,
 	const char *log);
 void jw_add_output(struct jwriter *w, const char *run, const char *step,
-	const char *name, const char *value);
+	const char *name, const char *value, const char *sealed);
 void jw_resume_run(struct jwriter *w, const char *run, long pid,
 	const char *state);
 void jw_event(struct jwriter *w, const char *run, int64_t at,

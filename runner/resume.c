@@ -1,6 +1,7 @@
 /*
  * resume.c - an unfinished run, read back from the journal.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -15,6 +16,7 @@
 #include "clock.h"
 #include "proc.h"
 #include "resume.h"
+#include "seal.h"
 #include "sha256.h"
 #include "util.h"
 
@@ -71,6 +73,10 @@ index_find(const struct index *x, const char *id)
 struct loading {
 	struct prior *p;
 	struct index x;
+	const char *run;
+	const unsigned char *key;	/* opens sealed outputs; NULL: leave
+					 * them masked */
+	int sealed_lost;	/* one could not be opened (reported) */
 };
 
 static int
@@ -143,15 +149,39 @@ static int
 output_row(void *arg, const struct jrow *row)
 {
 	struct loading *ld = arg;
-	long i = index_find(&ld->x, jrow_get(row, "step_id"));
+	const char *step = jrow_get(row, "step_id"), *name = jrow_get(row,
+		"name"), *value = jrow_get(row, "value"), *sealed = jrow_get(row,
+		"sealed");
+	long i = index_find(&ld->x, step);
 	struct prior_step *ps;
+	char *open = NULL;
 
 	if (i < 0)
 		return 0;
+	/* A value that held a secret is handed on as it was, never as its
+	 * mask: a dependent given "***" for a password would go on wrong. */
+	if (sealed && ld->key) {
+		char *where = seal_context(ld->run, step, name);
+		int r = unseal(ld->key, where, sealed, &open);
+
+		free(where);
+		if (r < 0) {
+			ld->sealed_lost = 1;
+			error("run %s: output %s of step %s holds a secret, "
+				"kept sealed with the journal's key, and that key "
+				"does not open it: the key file is not the one the "
+				"run began with, or the journal was altered. Put "
+				"the journal's key file back (see RUNJOB_AUDIT_KEY_FILE "
+				"in runjob(1)), or start a new run with --new",
+				ld->run, name, step);
+			return 1;	/* no more rows */
+		}
+		value = open;
+	}
 	ps = &ld->p->v[i];
 	ps->out = xreallocarray(ps->out, ps->nout + 1, sizeof(*ps->out));
-	ps->out[ps->nout++] = xasprintf("%s=%s", jrow_get(row, "name"),
-		jrow_get(row, "value"));
+	ps->out[ps->nout++] = xasprintf("%s=%s", name, value);
+	free(open);
 	return 0;
 }
 
@@ -184,7 +214,7 @@ has_builtin(const struct plan *plan)
 
 int
 prior_load(struct prior *p, struct journal *j, const char *run,
-	const struct plan *plan)
+	const struct plan *plan, const unsigned char *key)
 {
 	struct loading ld;
 	int r;
@@ -192,13 +222,17 @@ prior_load(struct prior *p, struct journal *j, const char *run,
 	memset(p, 0, sizeof(*p));
 	p->n = plan->n;
 	p->v = xcalloc(plan->n + 1, sizeof(*p->v));
+	memset(&ld, 0, sizeof(ld));
 	ld.p = p;
+	ld.run = run;
+	ld.key = key;
 	index_build(&ld.x, plan);
 	r = journal_steps(j, run, step_row, &ld) < 0 ||
 		journal_attempts(j, run, attempt_row, &ld) < 0 ||
 		journal_outputs(j, run, output_row, &ld) < 0 ||
 		(has_builtin(plan) &&
-		journal_events(j, run, checkpoint_row, &ld) < 0) ? -1 : 0;
+		journal_events(j, run, checkpoint_row, &ld) < 0) ||
+		ld.sealed_lost ? -1 : 0;
 	free(ld.x.slots);
 	/* A step settled as succeeded by runjob resolve has no succeeded
 	 * attempt: its last attempt's end stands for when it was done. */
@@ -350,6 +384,26 @@ pause_ms(long ms)
 		;
 }
 
+/* The outputs files of attempts whose runjob died hold what the step
+ * wrote, unmasked; no attempt of the run is running now that those left
+ * running are settled, so none is still to be read. */
+static void
+sweep_outputs(const char *logdir)
+{
+	DIR *d = opendir(logdir);
+	struct dirent *e;
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		size_t len = strlen(e->d_name), sl = strlen(".output");
+
+		if (len > sl && strcmp(e->d_name + len - sl, ".output") == 0)
+			unlinkat(dirfd(d), e->d_name, 0);
+	}
+	closedir(d);
+}
+
 int
 prior_settle(struct prior *p, struct journal *j, const char *run,
 	const struct plan *plan, struct ui *ui, int kill_orphans,
@@ -426,5 +480,6 @@ prior_settle(struct prior *p, struct journal *j, const char *run,
 		free(ps->orphan);
 		ps->orphan = NULL;
 	}
+	sweep_outputs(logdir);
 	return 0;
 }

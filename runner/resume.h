@@ -22,7 +22,9 @@ struct prior_step {
 	int if_tries;		/* if: probes so far */
 	int64_t ended;		/* when it succeeded: the rollback order */
 	int64_t last_ended;	/* when its last attempt ended */
-	char **out;		/* outputs, "NAME=VALUE" (masked values) */
+	char **out;		/* outputs, "NAME=VALUE": values that held a
+				 * secret unsealed with the key, or masked
+				 * without one */
 	size_t nout;
 	char *checkpoint;	/* a built-in's last checkpoint (JSON); NULL */
 	/* An attempt recorded as running, whose runjob died. */
@@ -40,9 +42,11 @@ struct prior {
 	size_t ngone;
 };
 
-/* Read run's steps, attempts and outputs from the journal. */
+/* Read run's steps, attempts and outputs from the journal; with key (the
+ * journal's, key.h), the outputs that held a secret are opened, and one
+ * that cannot be is an error. */
 int prior_load(struct prior *p, struct journal *j, const char *run,
-	const struct plan *plan);
+	const struct plan *plan, const unsigned char *key);
 void prior_free(struct prior *p);
 
 /* The plan's instances whose definition differs from the run's (and the
@@ -55,7 +59,8 @@ size_t prior_changes(const struct prior *p, const struct plan *plan,
  * stopped; then it is recorded unknown (stopped, when runjob stopped it)
  * and the step's state set to match. An attempt whose process the
  * ledger says was never made is recorded not-started, its step pending.
- * Never starts anything. */
+ * Then the outputs files such attempts left in logdir are deleted. Never
+ * starts anything. */
 int prior_settle(struct prior *p, struct journal *j, const char *run,
 	const struct plan *plan, struct ui *ui, int kill_orphans,
 	const char *logdir);

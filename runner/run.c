@@ -20,6 +20,7 @@
 #include "git.h"
 #include "exitcode.h"
 #include "journal.h"
+#include "key.h"
 #include "json.h"
 #include "lock.h"
 #include "resume.h"
@@ -257,6 +258,7 @@ execute(struct exec *x)
 	struct buf data = {0};
 	char sha[65], host[256] = "?", who[64], holder[512], *dir, *logdir;
 	char *params = params_json(l);
+	unsigned char key[JOURNAL_KEY_LEN];
 	int64_t started = now_ms();
 	int code = EXIT_FAILED, r;
 
@@ -271,12 +273,12 @@ execute(struct exec *x)
 	ui.run = x->run_id;
 	dir = dir_of(x->jpath);
 	logdir = xasprintf("%s/logs/%s", dir, x->run_id);
-	if (make_dirs(logdir) < 0)
+	if (make_dirs(logdir) < 0 || journal_key(x->jpath, 1, key) < 0)
 		goto out;
 
 	if (x->resume) {
 		prp = &pr;
-		if (prior_load(&pr, x->jn, x->run_id, &l->plan) < 0 ||
+		if (prior_load(&pr, x->jn, x->run_id, &l->plan, key) < 0 ||
 		    prior_settle(&pr, x->jn, x->run_id, &l->plan, &ui,
 		    o->kill_orphans, logdir) < 0)
 			goto out;
@@ -354,6 +356,7 @@ execute(struct exec *x)
 	sr.plan = &l->plan;
 	sr.mask = &l->mask;
 	sr.journal = x->jn;
+	sr.key = key;
 	sr.ui = &ui;
 	sr.run_id = x->run_id;
 	sr.logdir = logdir;
@@ -447,7 +450,7 @@ refuse_changed(struct journal *jn, const struct past *p, struct loaded *l)
 	struct buf list = {0};
 	size_t n;
 
-	if (prior_load(&pr, jn, p->id, &l->plan) < 0)
+	if (prior_load(&pr, jn, p->id, &l->plan, NULL) < 0)
 		return EXIT_FAILED;
 	n = prior_changes(&pr, &l->plan, &list);
 	error("the job file changed since run %s (%s), which did not finish; "

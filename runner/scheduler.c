@@ -30,6 +30,7 @@
 #include "expand.h"
 #include "proc.h"
 #include "resume.h"
+#include "seal.h"
 #include "writer.h"
 #include "scheduler.h"
 #include "sha256.h"
@@ -885,6 +886,27 @@ drop_outputs(struct task *t)
 	t->nout = 0;
 }
 
+/* Record an output, "NAME=VALUE", of instance i: masked, and when that
+ * hid a secret in it, sealed too, so that a resumed run hands on the
+ * value and not its mask. */
+static void
+record_output(struct sched *s, size_t i, const char *out)
+{
+	const char *eq = strchr(out, '=');
+	char *name = xstrndup(out, (size_t)(eq - out)), *sealed = NULL;
+	const char *shown = mask_str(s->r->mask, eq + 1);
+
+	if (strcmp(shown, eq + 1) != 0) {
+		char *where = seal_context(s->r->run_id, inst_id(s, i), name);
+
+		sealed = seal(s->r->key, where, eq + 1);
+		free(where);
+	}
+	jw_add_output(s->w, s->r->run_id, inst_id(s, i), name, shown, sealed);
+	free(sealed);
+	free(name);
+}
+
 /* The file a try wrote to $RUNJOB_OUTPUT, whole, into *text. Returns 0,
  * or -1 with the reason in why. */
 static int
@@ -991,14 +1013,8 @@ read_outputs(struct sched *s, struct attempt *a, char *why, size_t n)
 			return -1;
 		}
 	}
-	for (k = 0; k < t->nout; k++) {
-		char *eq = strchr(t->out[k], '=');
-		char *name = xstrndup(t->out[k], (size_t)(eq - t->out[k]));
-
-		jw_add_output(s->w, s->r->run_id, inst_id(s, a->task), name,
-			mask_str(s->r->mask, eq + 1));
-		free(name);
-	}
+	for (k = 0; k < t->nout; k++)
+		record_output(s, a->task, t->out[k]);
 	return 0;
 }
 

@@ -30,6 +30,8 @@ struct sched_run {
 	const struct plan *plan;	/* its job, graph and params */
 	const struct mask *mask;
 	struct journal *journal;
+	const unsigned char *key;	/* the journal's key (key.h): seals the
+					 * outputs that hold a secret */
 	struct ui *ui;
 	const char *run_id;
 	const char *dir;	/* where steps run: the job file's directory */

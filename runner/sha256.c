@@ -132,3 +132,42 @@ sha256_hex(const void *p, size_t n, char hex[65])
 	sha256_final(&s, d);
 	sha256_to_hex(d, hex);
 }
+
+void
+hmac_init(struct hmac *h, const void *key, size_t n)
+{
+	unsigned char kb[64] = {0}, pad[64];
+	int i;
+
+	if (n > sizeof(kb)) {
+		sha256_init(&h->inner);
+		sha256_update(&h->inner, key, n);
+		sha256_final(&h->inner, kb);
+	} else {
+		memcpy(kb, key, n);
+	}
+	for (i = 0; i < 64; i++)
+		pad[i] = kb[i] ^ 0x36;
+	sha256_init(&h->inner);
+	sha256_update(&h->inner, pad, sizeof(pad));
+	for (i = 0; i < 64; i++)
+		pad[i] = kb[i] ^ 0x5c;
+	sha256_init(&h->outer);
+	sha256_update(&h->outer, pad, sizeof(pad));
+}
+
+void
+hmac_update(struct hmac *h, const void *p, size_t n)
+{
+	sha256_update(&h->inner, p, n);
+}
+
+void
+hmac_final(struct hmac *h, unsigned char out[32])
+{
+	unsigned char d[32];
+
+	sha256_final(&h->inner, d);
+	sha256_update(&h->outer, d, sizeof(d));
+	sha256_final(&h->outer, out);
+}

@@ -22,4 +22,13 @@ void sha256_final(struct sha256 *s, unsigned char out[32]);
 void sha256_hex(const void *p, size_t n, char hex[65]);
 void sha256_to_hex(const unsigned char digest[32], char hex[65]);
 
+/* HMAC-SHA256 (RFC 2104), fed in parts like sha256. */
+struct hmac {
+	struct sha256 inner, outer;
+};
+
+void hmac_init(struct hmac *h, const void *key, size_t n);
+void hmac_update(struct hmac *h, const void *p, size_t n);
+void hmac_final(struct hmac *h, unsigned char out[32]);
+
 #endif

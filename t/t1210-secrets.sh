@@ -75,4 +75,102 @@ test_expect_success 'a secret in a progress bar redrawn with \r and no newline f
 	test $(tr -d "\n" <"$log" | grep -o "\] \*\*\*" | wc -l) = 2000
 '
 
+# wait_for SECONDS FILE: FILE exists within SECONDS.
+wait_for() {
+	n=0
+	while ! test -e "$2"; do
+		test $n -lt $(($1 * 10)) || { echo "no $2 after $1 s" >&2; return 1; }
+		sleep 0.1
+		n=$((n + 1))
+	done
+}
+
+# crash_in_b JOB: run JOB until its step b has begun, then SIGKILL runjob
+# and b's process group, as a machine going down would.
+crash_in_b() {
+	rm -f b-started &&
+	{ runjob --journal "$PWD/j.db" "$1" >crash.out 2>&1 & } &&
+	pid=$! &&
+	wait_for 10 b-started &&
+	kill -9 $pid &&
+	kill -9 -"$(cat b-started)" &&
+	wait $pid
+	test $? = 137
+}
+
+test_expect_success 'an output holding a secret reaches a dependent whole after a crash and resume' '
+	cat >handon.yaml <<-\EOF &&
+	runjob: 1
+	name: handon
+	params:
+	  S: { secret: true, env: RUNJOB_TEST_SECRET }
+	steps:
+	  - id: a
+	    run: echo "URL=redis://u:$S@h:6379/0" >>"$RUNJOB_OUTPUT"
+	    outputs: [URL]
+	  - id: b
+	    needs: [a]
+	    on_unknown: rerun
+	    run: |
+	      if ! test -e b-ran; then touch b-ran; echo $$ >b-started; sleep 30; fi
+	      if [ "$URL" = "redis://u:$S@h:6379/0" ]; then echo real >got; else echo "wrong: $URL" >got; fi
+	EOF
+	rm -f b-ran got &&
+	RUNJOB_TEST_SECRET=$SECRET crash_in_b handon.yaml &&
+	RUNJOB_TEST_SECRET=$SECRET runjob --journal "$PWD/j.db" handon.yaml >out 2>&1 &&
+	echo real >want &&
+	test_cmp want got &&
+	q j.db "select value from outputs where step_id = \"a\"" >value &&
+	echo "redis://u:***@h:6379/0" >want &&
+	test_cmp want value &&
+	no_secret j.db* out crash.out
+'
+
+test_expect_success 'the journal key is beside the journal, mode 0600; the sealed value does not show the secret' '
+	test "$(stat -c %a j.db.key)" = 600 &&
+	test $(wc -c <j.db.key) = 65 &&
+	sealed=$(q j.db "select sealed from outputs where step_id = \"a\"") &&
+	case $sealed in 1:*) ;; *) false ;; esac &&
+	no_secret j.db
+'
+
+test_expect_success 'with another key the resume is refused, naming the output; nothing runs' '
+	rm -f b-ran got &&
+	RUNJOB_TEST_SECRET=$SECRET crash_in_b handon.yaml &&
+	mv j.db.key j.db.key.real &&
+	test_when_finished "mv j.db.key.real j.db.key" &&
+	RUNJOB_TEST_SECRET=$SECRET test_expect_code 1 runjob --journal "$PWD/j.db" handon.yaml >out 2>&1 &&
+	test_grep "output URL of step a holds a secret" out &&
+	test_grep "key does not open it" out &&
+	! test -e got &&
+	no_secret out
+'
+
+test_expect_success 'the outputs file of an attempt cut off by a crash is deleted when the run is resumed' '
+	cat >cut.yaml <<-\EOF &&
+	runjob: 1
+	name: cut
+	params:
+	  S: { secret: true, env: RUNJOB_TEST_SECRET }
+	steps:
+	  - id: b
+	    on_unknown: rerun
+	    run: |
+	      echo "URL=u:$S@h" >>"$RUNJOB_OUTPUT"
+	      if ! test -e b-ran; then touch b-ran; echo $$ >b-started; sleep 30; fi
+	    outputs: [URL]
+	EOF
+	rm -f b-ran &&
+	RUNJOB_TEST_SECRET=$SECRET crash_in_b cut.yaml &&
+	run=$(q j.db "select id from runs where job = \"cut\"") &&
+	logdir=$PWD/logs/$run &&
+	test -d "$logdir" &&
+	ls "$logdir"/*.output >before &&
+	test -s before &&
+	RUNJOB_TEST_SECRET=$SECRET runjob --journal "$PWD/j.db" cut.yaml >out 2>&1 &&
+	! ls "$logdir"/*.output 2>/dev/null &&
+	find "$logdir" -type f >files &&
+	no_secret $(cat files)
+'
+
 test_done
