@@ -36,7 +36,7 @@ LIB_SRC = runner/action.c runner/arena.c runner/buf.c runner/check.c runner/cloc
 	runner/lock.c runner/proc.c runner/resume.c runner/scheduler.c runner/ui.c \
 	runner/redis.c runner/redis_copy.c runner/redis_verify.c runner/rkey.c \
 	runner/rtype.c runner/seal.c runner/sha256.c \
-	runner/util.c journal/journal.c journal/key.c journal/schema.c \
+	runner/util.c runner/visible.c journal/journal.c journal/key.c journal/schema.c \
 	journal/writer.c
 LIB_OBJ = $(LIB_SRC:.c=.o)
 # The commands, only in runjob itself.

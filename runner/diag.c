@@ -8,6 +8,7 @@
 
 #include "buf.h"
 #include "diag.h"
+#include "visible.h"
 #include "util.h"
 
 static void
@@ -33,7 +34,10 @@ vadd(struct diags *d, enum diag_level level, const char *file,
 	g->file = file;
 	g->line = line;
 	g->col = col;
-	g->msg = b.s;
+	/* A value quoted in a message may hold control characters: they
+	 * are written out, never sent to the terminal as they are. */
+	g->msg = xstrdup(visible(b.s));
+	free(b.s);
 	if (level == DIAG_ERROR)
 		d->nerrors++;
 }

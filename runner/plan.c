@@ -10,6 +10,7 @@
 #include "name.h"
 #include "plan.h"
 #include "util.h"
+#include "visible.h"
 
 /* The items of a for_each written as '${{ params.X }}': X's value split
  * at commas, each item trimmed, empty ones dropped. */
@@ -191,10 +192,10 @@ add_short(struct buf *b, const char *s)
 	size_t n = strcspn(s, "\n"), max = 72;
 
 	if (n > max) {
-		buf_add(b, s, max - 3);
+		buf_add_visible(b, s, max - 3);
 		buf_adds(b, "...");
 	} else {
-		buf_add(b, s, n);
+		buf_add_visible(b, s, n);
 		if (s[n] && s[n + 1])
 			buf_adds(b, " ...");
 	}
@@ -314,7 +315,7 @@ print_text(struct printer *pr)
 
 			buf_addf(b, "  %-*s = %s  (%s%s)\n", (int)width, pa->name,
 				pa->secret ? MASK_TEXT :
-				mask_str(pr->m, p->pv->value[i]),
+				visible(mask_str(pr->m, p->pv->value[i])),
 				p->pv->source[i], pa->secret ? ", secret" : "");
 		}
 	}

@@ -19,6 +19,7 @@
 #include "show.h"
 #include "ui.h"
 #include "util.h"
+#include "visible.h"
 
 static const char *
 when(const char *ms, char *buf, size_t n)
@@ -368,7 +369,11 @@ print_tail(const char *s, int n)
 	for (; *p; ) {
 		size_t len = strcspn(p, "\n");
 
-		printf("      | %.*s\n", (int)len, p);
+		struct buf line = {0};
+
+		buf_add_visible(&line, p, len);
+		printf("      | %s\n", buf_str(&line));
+		buf_free(&line);
 		p += len + (p[len] == '\n');
 	}
 }
@@ -440,7 +445,7 @@ cmd_status(int argc, char **argv)
 	for (i = 0; i < v.outputs.n; i++)
 		printf("%s  output %s.%s = %s\n", i ? "" : "\n",
 			v.outputs.rows[i][0], v.outputs.rows[i][1],
-			v.outputs.rows[i][2]);
+			visible(v.outputs.rows[i][2]));
 	code = EXIT_OK;
 out:
 	runview_free(&v);

@@ -13,6 +13,7 @@
 #include "clock.h"
 #include "ui.h"
 #include "util.h"
+#include "visible.h"
 
 enum { TICK_MS = 1000, MAX_SHOWN = 8 };
 
@@ -292,7 +293,7 @@ ui_step_line(struct ui *u, const char *step, int attempt, const char *line,
 	if (u->mode == UI_PLAIN)
 		buf_addf(&b, "%s ", clock_utc(at, t, sizeof(t)));
 	buf_addf(&b, "%s%s |%s ", color(u, C_DIM), step, color(u, C_RESET));
-	buf_add(&b, line, len);
+	buf_add_visible(&b, line, len);
 	buf_adds(&b, "\n");
 	emit(&b);
 }
@@ -385,7 +386,7 @@ ui_note(struct ui *u, int64_t at, const char *fmt, ...)
 		erase(u);
 		if (u->mode == UI_PLAIN)
 			buf_addf(&b, "%s ", clock_utc(at, t, sizeof(t)));
-		buf_addf(&b, "runjob: %s\n", msg);
+		buf_addf(&b, "runjob: %s\n", visible(msg));
 	}
 	free(msg);
 	emit(&b);
