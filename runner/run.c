@@ -272,6 +272,16 @@ execute(struct exec *x)
 	ui_init(&ui, o->json, o->quiet, o->verbose);
 	ui.run = x->run_id;
 	dir = dir_of(x->jpath);
+	/* Absolute: steps run in the job file's directory, and find their
+	 * $RUNJOB_OUTPUT and logs from there. */
+	if (dir[0] != '/') {
+		char cwd[PATH_MAX], *rel = dir;
+
+		if (!getcwd(cwd, sizeof(cwd)))
+			fatal("getcwd: %s", strerror(errno));
+		dir = xasprintf("%s/%s", cwd, rel);
+		free(rel);
+	}
 	logdir = xasprintf("%s/logs/%s", dir, x->run_id);
 	if (make_dirs(logdir) < 0 || journal_key(x->jpath, 1, key) < 0)
 		goto out;

@@ -110,4 +110,18 @@ test_expect_success 'check accepts optional outputs and refuses a mapping withou
 	test $(grep -c error: out) = 3
 '
 
+test_expect_success 'outputs reach dependents with a relative --journal outside the job file'\''s directory' '
+	mkdir -p sub &&
+	cat >sub/rel.yaml <<-\EOF &&
+	runjob: 1
+	name: rel
+	steps:
+	  - { id: a, run: "echo DIR=/c >>\"$RUNJOB_OUTPUT\"", outputs: [DIR] }
+	  - { id: b, needs: [a], run: "echo \"$DIR\" >got" }
+	EOF
+	runjob --journal rel.db sub/rel.yaml >out 2>&1 &&
+	echo /c >want &&
+	test_cmp want sub/got
+'
+
 test_done

@@ -7,10 +7,29 @@ ROUNDS=${RUNJOB_CRASH_ROUNDS:-100}
 
 # Ten steps in four waves. Each writes "start ID" and "end ID" (ID is
 # its RUNJOB_ATTEMPT_ID) to a trace file of its own, and sleeps between
-# the two, so that kills land before, during and after steps.
+# the two, so that kills land before, during and after steps. Besides,
+# step k prints a secret split across two writes at the end of a line
+# over 64 KiB, and hands it on in an output that step l, after it, must
+# get whole, however the runs before were cut off.
+SECRET=Crashy-s3cret-7781
+export SECRET
 test_expect_success 'setup' '
 	{
-		printf "runjob: 1\nname: crashy\nsteps:\n"
+		cat <<-\EOF
+		runjob: 1
+		name: crashy
+		params:
+		  S: { secret: true, env: SECRET }
+		steps:
+		  - id: k
+		    on_unknown: rerun
+		    outputs: [TOK]
+		    run: |
+		      head -c 70000 /dev/zero | tr "\0" .
+		      printf %s "$S" | head -c 9; sleep 0.02; printf %s "$S" | tail -c +10; echo
+		      echo "TOK=u:$S@h" >>"$RUNJOB_OUTPUT"
+		  - { id: l, needs: [k], on_unknown: rerun, run: '\''sleep 0.02; test "$TOK" = "u:$S@h"'\'' }
+		EOF
 		for s in a b c d e f g h i j; do
 			case $s in
 			a) needs="" ;;
@@ -48,6 +67,10 @@ check_round() {
 				{ echo "step $s: attempt $id ran unrecorded"; return 1; }
 		done
 	done
+	# The secret is in no file: not the logs, the journal, the output.
+	if grep -r -a -l -F -e "$SECRET" -e Crashy-s3 -e cret-7781 "$1" >&2; then
+		echo "the secret is in the files above"; return 1
+	fi
 	test "$(sqlite3 "$db" "select state from runs")" = succeeded ||
 		{ echo "run: $(sqlite3 "$db" "select state from runs")"; return 1; }
 	# The event chain is whole.

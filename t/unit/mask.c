@@ -1,6 +1,9 @@
 /*
  * mask.c - unit tests of secret masking.
  */
+#include <stdio.h>
+#include <string.h>
+
 #include "mask.h"
 #include "tap.h"
 
@@ -28,5 +31,33 @@ main(void)
 		"the whole multi-line secret is masked as one");
 	mask_free(&m);
 	ok(m.n == 0, "mask_free empties the mask");
+
+	ok(mask_cut(&m, "abcdef", 6) == 6, "no secrets: a line can go whole");
+	mask_add(&m, "secret");
+	ok(mask_cut(&m, "xxxxxxxxsec", 11) == 6,
+		"a tail that may begin a secret waits");
+	ok(mask_cut(&m, "xxsecretxx", 10) == 8,
+		"a secret is never cut: the cut comes after it");
+	ok(mask_cut(&m, "xxxxsecret", 10) == 10,
+		"a secret ending the text goes with it");
+	ok(mask_cut(&m, "xxxxx", 5) == 0, "nothing is let go too early");
+	{
+		/* Every way of cutting a text in two at mask_cut's point masks
+		 * it as masking it whole does. */
+		const char *text = "a secret, secrets and more secret";
+		char whole[64], piece[64];
+		size_t n, cut;
+
+		snprintf(whole, sizeof(whole), "%s", mask_str(&m, text));
+		for (n = 0; n <= strlen(text); n++) {
+			cut = mask_cut(&m, text, n);
+			snprintf(piece, sizeof(piece), "%.*s", (int)cut, text);
+			snprintf(piece, sizeof(piece), "%s", mask_str(&m, piece));
+			if (strncmp(whole, piece, strlen(piece)) != 0)
+				break;
+		}
+		ok(n > strlen(text), "a text cut at mask_cut reads as masked whole");
+	}
+	mask_free(&m);
 	return tap_done();
 }
