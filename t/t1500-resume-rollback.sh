@@ -844,7 +844,7 @@ test_expect_success 'status and history say so when a running run'"'"'s runjob i
 	i=0 && while ! test -f started; do sleep 0.1; i=$((i + 1)); test $i -lt 100 || return 1; done &&
 	rj status >before &&
 	test_grep -v "is gone" before &&
-	kill -9 $pid && wait $pid;
+	kill -9 $pid && { wait $pid; test $? = 137; } &&
 	test "$(q "select state from runs")" = running &&
 	rj status >status.out &&
 	test_grep "running, but its runjob (pid $pid) is gone" status.out &&

@@ -120,7 +120,7 @@ test_expect_success 'a restarted server keeps its port; a stopped one is gone' '
 	test "$(redis_cli a PING)" = PONG &&
 	pid=$(redis_pid a) &&
 	redis_stop a &&
-	! kill -0 $pid 2>/dev/null || grep -q "^State:[[:space:]]*Z" /proc/$pid/status
+	{ ! kill -0 $pid 2>/dev/null || grep -q "^State:[[:space:]]*Z" /proc/$pid/status; }
 '
 
 test_done

@@ -372,7 +372,7 @@ test_expect_success 'big keys are copied exactly in chunks, and the target never
 	    polls += 1
 	print("polls: %d" % polls, flush=True)
 	EOF
-	"$PYTHON" watch.py "$(redis_port big2)" >watched &
+	{ "$PYTHON" watch.py "$(redis_port big2)" >watched & } &&
 	watcher=$! &&
 	test_when_finished "touch stop-watching; kill $watcher" &&
 	redis_job bigcopy.yaml redis.copy "$(redis_url big)" "$(redis_url big2)" "big_key: 1MB" &&

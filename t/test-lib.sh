@@ -40,9 +40,29 @@ test_body_() {
 	eval "$1"
 }
 
+# test_chain_lint_ BODY: BODY is one &&-chain, so that no failure in it
+# can go unnoticed (as git's test-lib checks). Run after a failing
+# command, a whole chain runs nothing and keeps its status, 117; a chain
+# broken by a missing && goes on after the break and ends otherwise.
+test_chain_lint_() {
+	test "$(
+		(
+			test_body_ "(exit 117) && $1
+echo chain-\$?"
+		) 2>/dev/null </dev/null
+	)" = chain-117
+}
+
 test_expect_success() {
 	test_count=$((test_count + 1))
 	log="$TRASH_DIRECTORY/.log.$test_count"
+	if ! test_chain_lint_ "$2"; then
+		test_failed=$((test_failed + 1))
+		printf 'not ok %d - %s # broken &&-chain: a command in it can fail unnoticed\n' \
+			"$test_count" "$1"
+		printf '%s\n' "$2" | sed 's/^/#	/'
+		return
+	fi
 	# The body runs in a subshell, and its cleanup in that subshell too,
 	# where test_when_finished recorded it.
 	(
