@@ -42,12 +42,29 @@ dir_of(const char *path)
 	return xstrndup(path, (size_t)(slash - path));
 }
 
+/* The job file's path with every symbolic link resolved, into real (of
+ * PATH_MAX bytes); the path as given when it cannot be resolved. The
+ * journal, the lock and the working directory all come from it, so that
+ * a link to a job file is the same job as the file itself. */
+void
+job_realpath(const char *jobfile, char *real)
+{
+	if (!realpath(jobfile, real))
+		snprintf(real, PATH_MAX, "%s", jobfile);
+}
+
 char *
 journal_default_path(const char *jobfile)
 {
-	char *dir = dir_of(jobfile), real[PATH_MAX], *p, *top;
+	char file[PATH_MAX], real[PATH_MAX], *dir, *p, *top;
 	struct stat st;
 
+	if (jobfile) {
+		job_realpath(jobfile, file);
+		dir = dir_of(file);
+	} else {
+		dir = xstrdup(".");
+	}
 	if (!realpath(dir, real)) {
 		snprintf(real, sizeof(real), "%s", dir);
 	}
@@ -484,6 +501,9 @@ cmd_run(int argc, char **argv)
 		return usage_error("run", first == argc ? "no job file given" :
 			"run takes one job file");
 	}
+	/* Messages name the job file as the user wrote it; where it runs
+	 * and is recorded comes from the file itself. */
+	job_realpath(argv[first], real);
 	if (load(&l, argv[first], &o, &d) < 0) {
 		diags_print(&d, 0);
 		fprintf(stderr, "%s: %zu error%s; nothing was run\n",
@@ -495,7 +515,7 @@ cmd_run(int argc, char **argv)
 	if ((code = check_selection(&l, &o, argv[first])) != 0)
 		goto out;
 	if (o.dry_run) {
-		char *jobdir = dir_of(argv[first]);
+		char *jobdir = dir_of(real);
 
 		plan_print(&l.plan, &l.mask, PLAN_TEXT);
 		fflush(stdout);
@@ -526,14 +546,12 @@ cmd_run(int argc, char **argv)
 		goto out;
 	}
 	code = EXIT_FAILED;
-	jpath = journal_choose(o.journal, argv[first]);
+	jpath = journal_choose(o.journal, real);
 	if (journal_open(&jn, jpath, 1) < 0)
 		goto out;
 	if ((code = lock_job(&lock, jpath, l.job->name)) != 0)
 		goto out;
 	code = EXIT_FAILED;
-	if (!realpath(argv[first], real))
-		snprintf(real, sizeof(real), "%s", argv[first]);
 	x.l = &l;
 	x.o = &o;
 	x.jn = jn;
@@ -627,7 +645,7 @@ find_past(const char *cmd, const char *arg, struct opts *o,
 			return EXIT_INVALID;
 		}
 	}
-	*jpath = journal_choose(o->journal, job ? arg : "./.");
+	*jpath = journal_choose(o->journal, job ? arg : NULL);
 	if (journal_open(jn, *jpath, 0) < 0) {
 		job_free(job);
 		diags_free(&d);

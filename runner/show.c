@@ -93,7 +93,7 @@ static const char *const numeric[] = { "pid", "started", "ended",
 static int
 open_journal(struct journal **jn, const struct opts *o, const char *jobfile)
 {
-	char *path = journal_choose(o->journal, jobfile ? jobfile : "./.");
+	char *path = journal_choose(o->journal, jobfile);
 	int r = journal_open(jn, path, 0);
 
 	free(path);
