@@ -5,7 +5,10 @@
  *
  * Writers group their changes: journal_begin(), any number of writes,
  * journal_commit(). Every function returns 0, or -1 after reporting what
- * went wrong (naming the journal file) with error().
+ * went wrong (naming the journal file) with error(). When what went wrong
+ * is that another process held the journal for longer than runjob waits
+ * (RUNJOB_BUSY_TIMEOUT, 60 s by default), journal_open, journal_begin,
+ * journal_commit and journal_run return JOURNAL_BUSY instead.
  */
 #ifndef RUNJOB_JOURNAL_H
 #define RUNJOB_JOURNAL_H
@@ -13,6 +16,7 @@
 #include <stdint.h>
 
 #define JOURNAL_VERSION 2
+#define JOURNAL_BUSY (-2)
 
 struct journal;
 

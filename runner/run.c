@@ -192,6 +192,26 @@ unfinished(const char *state)
 	return 0;
 }
 
+/* The journal stayed busy past the wait before anything was recorded:
+ * what (a run, a resolve) did not start. Say who else is using the
+ * journal, as the job locks beside it tell. Returns EXIT_LOCKED. */
+static int
+busy_not_started(const char *jpath, const char *what)
+{
+	struct buf who = {0};
+
+	if (joblock_holders(jpath, &who))
+		error("%s not started; runjobs using the journal %s now: %s. "
+			"Try again once it is free", what, jpath, buf_str(&who));
+	else
+		error("%s not started; no runjob holds a job lock beside the "
+			"journal %s, so another program has it open for writing "
+			"(an sqlite3 shell, a backup). Try again once it is free",
+			what, jpath);
+	buf_free(&who);
+	return EXIT_LOCKED;
+}
+
 /* Everything a run needs once it is chosen. */
 struct exec {
 	struct loaded *l;
@@ -273,11 +293,15 @@ execute(struct exec *x)
 	struct ui ui;
 	struct buf data = {0};
 	char sha[65], host[256] = "?", who[64], holder[512], *dir, *logdir;
-	char *params = params_json(l);
+	char *params = params_json(l), what[160];
 	int64_t started = now_ms();
 	int code = EXIT_FAILED, r;
 
-
+	if (x->resume)
+		snprintf(what, sizeof(what), "run %s of job %s", x->run_id,
+			l->job->name);
+	else
+		snprintf(what, sizeof(what), "job %s", l->job->name);
 	memset(&pr, 0, sizeof(pr));
 	gethostname(host, sizeof(host) - 1);
 	snprintf(holder, sizeof(holder), "pid %ld on %s, run %s", (long)getpid(),
@@ -316,8 +340,11 @@ execute(struct exec *x)
 		me(who, sizeof(who)));
 	buf_add_json(&data, host);
 	buf_adds(&data, "}");
-	if (journal_begin(x->jn) < 0)
+	if ((r = journal_begin(x->jn)) < 0) {
+		if (r == JOURNAL_BUSY)
+			code = busy_not_started(x->jpath, what);
 		goto out;
+	}
 	if (x->resume) {
 		r = journal_resume_run(x->jn, x->run_id, (long)getpid(),
 			x->rollback_only ? "rolling-back" : "running") < 0 ||
@@ -348,8 +375,11 @@ execute(struct exec *x)
 			NULL, data.s) < 0;
 	}
 	if (r || journal_set_lock(x->jn, l->job->name, x->run_id,
-	    (long)getpid(), host, started) < 0 || journal_commit(x->jn) < 0) {
+	    (long)getpid(), host, started) < 0 ||
+	    (r = journal_commit(x->jn)) < 0) {
 		journal_abort(x->jn);
+		if (r == JOURNAL_BUSY)
+			code = busy_not_started(x->jpath, what);
 		goto out;
 	}
 
@@ -488,8 +518,9 @@ cmd_run(int argc, char **argv)
 	struct loaded l;
 	struct opts o;
 	struct exec x;
-	char run_id[64], sha[65], real[PATH_MAX], *jpath = NULL, *params = NULL;
-	int first, code = EXIT_FAILED, found;
+	char run_id[64], sha[65], real[PATH_MAX], what[160], *jpath = NULL;
+	char *params = NULL;
+	int first, code = EXIT_FAILED, found, r;
 
 	memset(&l, 0, sizeof(l));
 	if ((first = parse_opts("run", argc, argv, &o, "param env-file jobs "
@@ -547,8 +578,12 @@ cmd_run(int argc, char **argv)
 	}
 	code = EXIT_FAILED;
 	jpath = journal_choose(o.journal, real);
-	if (journal_open(&jn, jpath, 1) < 0)
+	snprintf(what, sizeof(what), "job %s", l.job->name);
+	if ((r = journal_open(&jn, jpath, 1)) < 0) {
+		if (r == JOURNAL_BUSY)
+			code = busy_not_started(jpath, what);
 		goto out;
+	}
 	if ((code = lock_job(&lock, jpath, l.job->name)) != 0)
 		goto out;
 	code = EXIT_FAILED;
@@ -563,8 +598,11 @@ cmd_run(int argc, char **argv)
 	 * again with its run id, unless --new. */
 	found = o.new_run ? 0 : journal_run(jn, NULL, l.job->name, past_row,
 		&past);
-	if (found < 0)
+	if (found < 0) {
+		if (found == JOURNAL_BUSY)
+			code = busy_not_started(jpath, what);
 		goto out;
+	}
 	if (found && unfinished(past.state)) {
 		sha256_hex(l.job->text, l.job->len, sha);
 		params = params_json(&l);
@@ -633,6 +671,7 @@ find_past(const char *cmd, const char *arg, struct opts *o,
 	struct job *job = NULL;
 	struct stat st;
 	const char *name = NULL;
+	char what[256];
 	int found;
 
 	if (stat(arg, &st) == 0 && S_ISREG(st.st_mode)) {
@@ -646,10 +685,12 @@ find_past(const char *cmd, const char *arg, struct opts *o,
 		}
 	}
 	*jpath = journal_choose(o->journal, job ? arg : NULL);
-	if (journal_open(jn, *jpath, 0) < 0) {
+	snprintf(what, sizeof(what), "runjob %s %s", cmd, arg);
+	if ((found = journal_open(jn, *jpath, 0)) < 0) {
 		job_free(job);
 		diags_free(&d);
-		return EXIT_FAILED;
+		return found == JOURNAL_BUSY ? busy_not_started(*jpath, what) :
+			EXIT_FAILED;
 	}
 	found = journal_run(*jn, job ? NULL : arg, name, past_row, p);
 	if (found == 0) {
@@ -662,6 +703,8 @@ find_past(const char *cmd, const char *arg, struct opts *o,
 	}
 	job_free(job);
 	diags_free(&d);
+	if (found == JOURNAL_BUSY)
+		return busy_not_started(*jpath, what);
 	return found > 0 ? 0 : found == 0 ? EXIT_USAGE : EXIT_FAILED;
 }
 
@@ -787,7 +830,7 @@ cmd_resolve(int argc, char **argv)
 	struct opts o;
 	char *jpath = NULL, who[64];
 	const char *to;
-	int first, code;
+	int first, code, r;
 
 	if ((first = parse_opts("resolve", argc, argv, &o, "journal ok failed "
 	    "rerun")) < 0)
@@ -824,10 +867,12 @@ cmd_resolve(int argc, char **argv)
 	buf_adds(&data, ",\"user\":");
 	buf_add_json(&data, me(who, sizeof(who)));
 	buf_adds(&data, "}");
-	if (journal_begin(jn) < 0 || journal_set_step(jn, past.id, ss.step,
-	    to) < 0 || journal_event(jn, past.id, now_ms(), "resolved",
-	    ss.step, data.s) < 0 || journal_commit(jn) < 0) {
+	if ((r = journal_begin(jn)) < 0 || (r = journal_set_step(jn, past.id,
+	    ss.step, to)) < 0 || (r = journal_event(jn, past.id, now_ms(),
+	    "resolved", ss.step, data.s)) < 0 || (r = journal_commit(jn)) < 0) {
 		journal_abort(jn);
+		if (r == JOURNAL_BUSY)
+			code = busy_not_started(jpath, "runjob resolve");
 		goto out;
 	}
 	printf("step %s of run %s settled as %s; run 'runjob resume %s' to go "

@@ -70,4 +70,128 @@ test_expect_success 'through the link, the job runs in the directory of the file
 	test_grep "file *$PWD/real/j.yaml" status
 '
 
+# 2. A journal another process keeps busy longer than runjob waits
+# (RUNJOB_BUSY_TIMEOUT, in ms, shortens the wait) is "not started", exit 4.
+
+# hold_journal DB [exclusive]: a process that holds a write transaction on
+# DB (with exclusive, one that shuts out readers too) until the file
+# release appears; the file held says it has it. Its pid is $holder.
+hold_journal() {
+	rm -f held release || return 1
+	/usr/bin/python3 -c '
+import os, sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+if len(sys.argv) > 2:
+    c.execute("PRAGMA locking_mode = EXCLUSIVE")
+    c.execute("BEGIN EXCLUSIVE")
+    c.execute("DELETE FROM locks WHERE 0")
+else:
+    c.execute("BEGIN IMMEDIATE")
+open("held", "w").close()
+n = 0
+while not os.path.exists("release") and n < 600:
+    time.sleep(0.05)
+    n += 1
+c.execute("ROLLBACK")
+' "$@" &
+	holder=$! &&
+	wait_for held
+}
+
+test_expect_success 'setup: a journal, a job, and a job that runs until told to stop' '
+	mkdir busy && cd busy &&
+	cat >job.yaml <<-\EOF &&
+	runjob: 1
+	name: busy
+	steps:
+	  - { id: a, run: "echo ran >>a.count" }
+	EOF
+	cat >other.yaml <<-\EOF &&
+	runjob: 1
+	name: other
+	steps:
+	  - { id: wait, run: "touch other.running && i=0 && while ! test -f go && test $i -lt 300; do sleep 0.1; i=$((i + 1)); done" }
+	EOF
+	runjob run -q --journal "$PWD/j.db" job.yaml &&
+	rm a.count
+'
+
+test_expect_success 'a journal held busy past the wait: the run exits 4, says the journal is busy and not started, and runs nothing' '
+	cd busy &&
+	hold_journal "$PWD/j.db" &&
+	test_when_finished "touch \"$PWD/release\"; wait $holder" &&
+	{ RUNJOB_BUSY_TIMEOUT=200 runjob run --journal "$PWD/j.db" job.yaml >out 2>err; echo $? >code; } &&
+	touch release && wait $holder &&
+	echo 4 >expect &&
+	test_cmp expect code &&
+	test_grep "the journal $PWD/j.db is busy: another process has held it for more than 200 ms" err &&
+	test_grep "job busy not started" err &&
+	test_grep -v "database is locked" err &&
+	! test -f a.count &&
+	test "$(sqlite3 j.db "select count(*) from runs")" = 1
+'
+
+test_expect_success 'the busy message names the runjobs using the journal: job, pid, host and run' '
+	cd busy &&
+	rm -f go other.running &&
+	{ runjob run --journal "$PWD/j.db" other.yaml >other.out 2>&1 & } &&
+	other=$! &&
+	test_when_finished "touch \"$PWD/go\"; kill $other" &&
+	wait_for other.running &&
+	hold_journal "$PWD/j.db" &&
+	test_when_finished "touch \"$PWD/release\"; wait $holder" &&
+	{ RUNJOB_BUSY_TIMEOUT=200 runjob run --journal "$PWD/j.db" job.yaml >out 2>err; echo $? >code; } &&
+	touch release && wait $holder &&
+	touch go && wait $other &&
+	echo 4 >expect &&
+	test_cmp expect code &&
+	run=$(sqlite3 j.db "select id from runs where job = \"other\"") &&
+	test_grep "job busy not started; runjobs using the journal $PWD/j.db now: job other (pid $other on $(hostname), run $run)" err &&
+	! test -f a.count
+'
+
+test_expect_success 'a journal that shuts out readers too when runjob opens it: exit 4, nothing runs' '
+	cd busy &&
+	hold_journal "$PWD/j.db" exclusive &&
+	test_when_finished "touch \"$PWD/release\"; wait $holder" &&
+	{ RUNJOB_BUSY_TIMEOUT=200 runjob run --journal "$PWD/j.db" job.yaml >out 2>err; echo $? >code; } &&
+	touch release && wait $holder &&
+	echo 4 >expect &&
+	test_cmp expect code &&
+	test_grep "is busy" err &&
+	test_grep "not started" err &&
+	! test -f a.count
+'
+
+test_expect_success 'once the journal is free, the job runs' '
+	cd busy &&
+	RUNJOB_BUSY_TIMEOUT=200 runjob run -q --journal "$PWD/j.db" job.yaml &&
+	test "$(lines a.count)" = 1
+'
+
+test_expect_success 'a journal that becomes busy once the run has started stops the run as a journal that cannot be written: exit 1' '
+	mkdir busy-mid && cd busy-mid &&
+	cat >job.yaml <<-\EOF &&
+	runjob: 1
+	name: busy-mid
+	steps:
+	  - { id: a, run: "touch a.running && i=0 && while ! test -f go && test $i -lt 300; do sleep 0.1; i=$((i + 1)); done" }
+	  - { id: b, needs: [a], run: "echo ran >>b.count" }
+	EOF
+	{ RUNJOB_BUSY_TIMEOUT=200 runjob run --journal "$PWD/j.db" job.yaml >out 2>err & } &&
+	run=$! &&
+	test_when_finished "touch \"$PWD/go\"; kill $run" &&
+	wait_for a.running &&
+	hold_journal "$PWD/j.db" &&
+	test_when_finished "touch \"$PWD/release\"; wait $holder" &&
+	touch go &&
+	{ wait $run; echo $? >code; } &&
+	touch release && wait $holder &&
+	echo 1 >expect &&
+	test_cmp expect code &&
+	test_grep "is busy" err &&
+	test_grep "cannot be written" out &&
+	! test -f b.count
+'
+
 test_done
