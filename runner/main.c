@@ -179,11 +179,12 @@ static const struct command commands[] = {
 	  "-q                 print only failures and the outcome\n"
 	  "-v                 print more\n" },
 	{ "resolve", cmd_resolve,
-	  "resolve [--journal PATH] RUN STEP --ok | --failed | --rerun",
-	  "settle a step whose outcome is unknown after a crash",
+	  "resolve [--journal PATH] RUN STEP --ok | --failed | --rerun | --rolled-back",
+	  "settle a step whose outcome is unknown after a crash, or record a rollback done by hand",
 	  "--ok               it did its work: count it as succeeded\n"
 	  "--failed           it did not: count it as failed (it runs again)\n"
 	  "--rerun            run it again\n"
+	  "--rolled-back      a person undid it by hand: count it as rolled back\n"
 	  "--journal PATH     the journal the run is in\n" },
 	{ "check", cmd_check,
 	  "check [-q] [--json] [-p NAME=VALUE]... [--env-file FILE]... JOB.yaml...",

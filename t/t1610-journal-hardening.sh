@@ -194,4 +194,169 @@ test_expect_success 'a journal that becomes busy once the run has started stops 
 	! test -f b.count
 '
 
+# 3. A run whose rollback failed needs a person: the job does not run
+# again until it is settled, by runjob rollback or by hand.
+
+# rj CMD ARGS...: runjob CMD with the journal of the current directory.
+rj() {
+	cmd=$1
+	shift
+	runjob "$cmd" --journal "$PWD/j.db" "$@"
+}
+
+# q SQL: the rows of one query on the journal of the current directory.
+# Write string literals with double quotes: they are made single quotes.
+q() {
+	sqlite3 -batch -init /dev/null "$PWD/j.db" "$(printf '%s' "$1" | tr '"' "'")"
+}
+
+# rbfail_job: a, b, c each succeed; boom fails; rolling back undoes c
+# (which fails until fixed-c exists), then b, then a (which fails until
+# fixed-a exists).
+rbfail_job() {
+	cat >job.yaml <<-\EOF
+	runjob: 1
+	name: rbfail
+	on_failure: rollback
+	steps:
+	  - id: a
+	    run: echo a >>forward.log
+	    rollback: echo a-tried >>undo.log && test -f fixed-a && echo a >>undo.log
+	  - id: b
+	    needs: [a]
+	    run: echo b >>forward.log
+	    rollback: echo b >>undo.log
+	  - id: c
+	    needs: [b]
+	    run: echo c >>forward.log
+	    rollback: echo c-tried >>undo.log && test -f fixed-c && echo c >>undo.log
+	  - id: boom
+	    needs: [c]
+	    run: echo boom >>forward.log && false
+	EOF
+}
+
+test_expect_success 'setup: a run whose rollback fails at its first rollback action: exit 6' '
+	mkdir rbfail && cd rbfail &&
+	rbfail_job &&
+	test_expect_code 6 rj run job.yaml >out 2>err &&
+	printf "a\nb\nc\nboom\n" >expect &&
+	test_cmp expect forward.log &&
+	echo c-tried >expect &&
+	test_cmp expect undo.log &&
+	test "$(q "select state from runs")" = rollback-failed
+'
+
+test_expect_success 'running the job again after a failed rollback exits 6, runs nothing, and says how to settle it' '
+	cd rbfail &&
+	run=$(q "select id from runs") &&
+	test_expect_code 6 rj run job.yaml >out 2>err &&
+	printf "a\nb\nc\nboom\n" >expect &&
+	test_cmp expect forward.log &&
+	echo c-tried >expect &&
+	test_cmp expect undo.log &&
+	test "$(q "select count(*) from runs")" = 1 &&
+	test_grep "run $run of job rbfail failed to roll back: it needs a person" err &&
+	test_grep "Still to undo: c (its rollback failed), b, a\." err &&
+	test_grep "runjob rollback $run" err &&
+	test_grep "runjob resolve $run STEP --rolled-back" err
+'
+
+test_expect_success 'runjob resume RUN of a run whose rollback failed exits 6 too, and runs nothing' '
+	cd rbfail &&
+	run=$(q "select id from runs") &&
+	test_expect_code 6 rj resume "$run" >out 2>err &&
+	test_grep "Still to undo: c (its rollback failed), b, a\." err &&
+	test "$(lines forward.log)" = 4 &&
+	test "$(lines undo.log)" = 1
+'
+
+test_expect_success 'runjob resolve RUN STEP --rolled-back records the step undone by hand, and who said so' '
+	cd rbfail &&
+	run=$(q "select id from runs") &&
+	rj resolve "$run" c --rolled-back >out 2>err &&
+	test_grep "step c of run $run recorded as rolled back by hand" out &&
+	test_grep "Still to undo: b, a\." out &&
+	test "$(q "select state from steps where step_id = \"c\"")" = rolled-back &&
+	test "$(q "select state from runs")" = rollback-failed &&
+	q "select kind || \" \" || step_id || \" \" || data from events where kind = \"resolved\"" >actual &&
+	echo "resolved c {\"as\":\"rolled-back\",\"user\":\"$(id -un)\"}" >expect &&
+	test_cmp expect actual &&
+	rj status >status &&
+	test_grep "^  c  *rolled-back" status &&
+	test_grep "rollback-failed.*needs a person" status
+'
+
+test_expect_success 'runjob resolve --rolled-back refuses a step that is not left to undo: exit 2' '
+	cd rbfail &&
+	run=$(q "select id from runs") &&
+	test_expect_code 2 rj resolve "$run" boom --rolled-back >out 2>err &&
+	test_grep "step boom of run $run is failed: it is not left to undo" err &&
+	test_expect_code 2 rj resolve "$run" c --rolled-back >out 2>err &&
+	test_expect_code 2 rj resolve "$run" c --ok >out 2>err
+'
+
+test_expect_success 'still unsettled, the job still exits 6, listing only what is left' '
+	cd rbfail &&
+	test_expect_code 6 rj run job.yaml >out 2>err &&
+	test_grep "Still to undo: b, a\." err &&
+	test "$(lines forward.log)" = 4
+'
+
+test_expect_success 'runjob rollback RUN goes on undoing, not the step undone by hand; a failing one stops it again: exit 6' '
+	cd rbfail &&
+	run=$(q "select id from runs") &&
+	test_expect_code 6 rj rollback "$run" >out 2>err &&
+	printf "c-tried\nb\na-tried\n" >expect &&
+	test_cmp expect undo.log &&
+	test "$(q "select state from runs")" = rollback-failed
+'
+
+test_expect_success 'once the cause is fixed, runjob rollback RUN finishes undoing: exit 0, the run is rolled back, and the job runs again' '
+	cd rbfail &&
+	run=$(q "select id from runs") &&
+	touch fixed-a &&
+	rj rollback "$run" >out 2>err &&
+	printf "c-tried\nb\na-tried\na-tried\na\n" >expect &&
+	test_cmp expect undo.log &&
+	test "$(q "select state from runs")" = rolled-back &&
+	rm -f forward.log && touch fixed-c &&
+	test_expect_code 1 rj run job.yaml >out 2>err &&
+	test "$(q "select count(*) from runs")" = 2 &&
+	test_grep "^a$" forward.log
+'
+
+test_expect_success 'when every step left is undone by hand, the run is rolled back and the job runs again' '
+	mkdir rbhand && cd rbhand &&
+	rbfail_job &&
+	test_expect_code 6 rj run job.yaml >out 2>err &&
+	run=$(q "select id from runs") &&
+	rj resolve "$run" c --rolled-back >out 2>&1 &&
+	rj resolve "$run" b --rolled-back >out 2>&1 &&
+	rj resolve "$run" a --rolled-back >out 2>&1 &&
+	test_grep "nothing is left to undo: the run is rolled back" out &&
+	test "$(q "select state from runs")" = rolled-back &&
+	test "$(q "select exit_code from runs")" = 1 &&
+	rj history >history &&
+	test_grep "$run .*rolled-back" history &&
+	echo c-tried >expect &&
+	test_cmp expect undo.log &&
+	touch fixed-a fixed-c &&
+	test_expect_code 1 rj run job.yaml >out 2>err &&
+	test "$(q "select count(*) from runs")" = 2 &&
+	test "$(lines forward.log)" = 8
+'
+
+test_expect_success 'runjob run --new starts a new run all the same, saying the last one still needs a person' '
+	mkdir rbnew && cd rbnew &&
+	rbfail_job &&
+	test_expect_code 6 rj run job.yaml >out 2>err &&
+	run=$(q "select id from runs") &&
+	touch fixed-a fixed-c &&
+	test_expect_code 1 rj run --new job.yaml >out 2>err &&
+	test_grep "run $run of job rbfail is rollback-failed and still needs a person" err &&
+	test "$(q "select count(*) from runs")" = 2 &&
+	test "$(q "select state from runs where id = \"$run\"")" = rollback-failed
+'
+
 test_done
