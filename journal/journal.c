@@ -82,6 +82,7 @@ struct journal {
 	char *path;
 	int busy_ms;		/* how long to wait for another writer */
 	int writing;		/* opened to record runs, not only to read */
+	int reading;		/* opened only to read: changes nothing */
 	int chain_known;	/* chain_seq and chain_hash are the last event */
 	int64_t chain_seq;
 	char chain_hash[65];
@@ -286,7 +287,6 @@ set_up(struct journal *j)
 	long v;
 	int r;
 
-	j->busy_ms = busy_timeout();
 	sqlite3_busy_timeout(j->db, j->busy_ms);
 	sqlite3_extended_result_codes(j->db, 1);
 	/* One read transaction, so that a journal another runjob is
@@ -312,6 +312,10 @@ set_up(struct journal *j)
 		return error("journal %s has schema version %ld, newer than "
 			"this runjob knows (%d); use a newer runjob", j->path, v,
 			JOURNAL_VERSION);
+	/* A reader takes the journal as it is: it neither switches it to
+	 * WAL nor upgrades it, which would be writes. */
+	if (j->reading)
+		return 0;
 	if ((r = wal(j)) < 0 ||
 	    (r = pragma_expect(j, "PRAGMA journal_mode = WAL",
 	    "PRAGMA journal_mode", "wal")) < 0 ||
@@ -348,19 +352,112 @@ fail:
 	return r;
 }
 
+/* The URI that opens path as immutable: read from the file alone, with
+ * no -wal or -shm file and no lock, as on read-only media. */
+static char *
+immutable_uri(const char *path)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	struct buf b = {0};
+	const unsigned char *p;
+
+	buf_adds(&b, "file:");
+	for (p = (const unsigned char *)path; *p; p++) {
+		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+		    (*p >= '0' && *p <= '9') || strchr("/-._~", *p)) {
+			buf_addc(&b, (char)*p);
+		} else {
+			buf_addc(&b, '%');
+			buf_addc(&b, hex[*p >> 4]);
+			buf_addc(&b, hex[*p & 15]);
+		}
+	}
+	buf_adds(&b, "?immutable=1");
+	return b.s;
+}
+
+/* Open j->path with flags, for reading: 0 when a first read works, 1
+ * when it fails as where nothing can be written, -1 on another error
+ * (left for set_up to report). */
+static int
+try_reading(struct journal *j, const char *name, int flags)
+{
+	int r;
+
+	if (j->db) {
+		sqlite3_close(j->db);
+		j->db = NULL;
+	}
+	if (sqlite3_open_v2(name, &j->db, flags | SQLITE_OPEN_NOMUTEX,
+	    NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_busy_timeout(j->db, j->busy_ms);
+	r = sqlite3_exec(j->db, "SELECT count(*) FROM sqlite_master", NULL,
+		NULL, NULL) & 0xff;
+	return r == SQLITE_CANTOPEN || r == SQLITE_READONLY ? 1 :
+		r == SQLITE_OK ? 0 : -1;
+}
+
+/* A reader opens the journal read-only. Reading a WAL journal needs its
+ * -shm file, which SQLite makes when it is missing, and a journal left
+ * by a writer that died needs recovering, which writes: when neither
+ * can be done read-only, the journal is opened for writing, as a writer
+ * would, and when that fails too (read-only media, a directory the
+ * reader may not write), it is read as immutable, from the main file
+ * alone. Changes still in a -wal file are not seen that way, which is
+ * said. */
+static int
+open_reading(struct journal *j)
+{
+	char *uri, *wal_path;
+	struct stat st;
+	int r;
+
+	if ((r = try_reading(j, j->path, SQLITE_OPEN_READONLY)) != 1 ||
+	    (r = try_reading(j, j->path, SQLITE_OPEN_READWRITE)) != 1)
+		return j->db ? 0 : jerr(j, "open");
+	uri = immutable_uri(j->path);
+	r = try_reading(j, uri, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI);
+	free(uri);
+	if (!j->db)
+		return jerr(j, "open");
+	if (r == 0) {
+		wal_path = xasprintf("%s-wal", j->path);
+		if (stat(wal_path, &st) == 0 && st.st_size > 0)
+			warn("journal %s: its -wal file cannot be read here (it "
+				"needs a -shm file that cannot be made, or recovery, "
+				"which writes): the newest changes are not shown",
+				j->path);
+		free(wal_path);
+	}
+	return 0;
+}
+
 int
-journal_open(struct journal **out, const char *path, int create)
+journal_open(struct journal **out, const char *path, enum journal_access how)
 {
 	struct journal *j = xcalloc(1, sizeof(*j));
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, r;
 
 	*out = NULL;
 	j->path = xstrdup(path);
-	j->writing = create;
-	if (check_file(path, create) < 0 ||
-	    sqlite3_open_v2(path, &j->db, flags, NULL) != SQLITE_OK) {
-		if (j->db)
+	j->writing = how == JOURNAL_CREATE;
+	j->reading = how == JOURNAL_READ;
+	j->busy_ms = busy_timeout();
+	if (check_file(path, how == JOURNAL_CREATE) < 0 ||
+	    (j->reading ? open_reading(j) < 0 :
+	    sqlite3_open_v2(path, &j->db, flags, NULL) != SQLITE_OK)) {
+		if (j->db && !j->reading)
 			jerr(j, "open");
+		journal_close(j);
+		return -1;
+	}
+	/* SQLite opens a file it may not write read-only, silently. */
+	if (!j->reading && sqlite3_db_readonly(j->db, "main") == 1) {
+		error("journal %s cannot be written (read-only media, or no "
+			"permission): nothing was recorded. Point --journal at a "
+			"journal runjob can write; status, history and show can "
+			"read this one", path);
 		journal_close(j);
 		return -1;
 	}

@@ -707,7 +707,7 @@ cmd_run(int argc, char **argv)
 	code = EXIT_FAILED;
 	jpath = journal_choose(o.journal, real);
 	snprintf(what, sizeof(what), "job %s", l.job->name);
-	if ((r = journal_open(&jn, jpath, 1)) < 0) {
+	if ((r = journal_open(&jn, jpath, JOURNAL_CREATE)) < 0) {
 		if (r == JOURNAL_BUSY)
 			code = busy_not_started(jpath, what);
 		goto out;
@@ -826,7 +826,7 @@ find_past(const char *cmd, const char *arg, struct opts *o,
 	}
 	*jpath = journal_choose(o->journal, job ? arg : NULL);
 	snprintf(what, sizeof(what), "runjob %s %s", cmd, arg);
-	if ((found = journal_open(jn, *jpath, 0)) < 0) {
+	if ((found = journal_open(jn, *jpath, JOURNAL_WRITE)) < 0) {
 		job_free(job);
 		diags_free(&d);
 		return found == JOURNAL_BUSY ? busy_not_started(*jpath, what) :

@@ -94,7 +94,7 @@ static int
 open_journal(struct journal **jn, const struct opts *o, const char *jobfile)
 {
 	char *path = journal_choose(o->journal, jobfile);
-	int r = journal_open(jn, path, 0);
+	int r = journal_open(jn, path, JOURNAL_READ);
 
 	free(path);
 	return r;

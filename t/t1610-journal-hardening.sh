@@ -359,4 +359,115 @@ test_expect_success 'runjob run --new starts a new run all the same, saying the 
 	test "$(q "select state from runs where id = \"$run\"")" = rollback-failed
 '
 
+# 4. status, history and show read a journal on read-only media. Tests
+# run as root, whom file modes do not stop, so the media is a tmpfs
+# remounted read-only.
+
+# ro_media DIR FILE...: FILEs copied into a tmpfs on DIR, then made
+# read-only; unmounted when the test ends.
+ro_media() {
+	dir=$1
+	shift
+	mkdir -p "$dir" &&
+	mount -t tmpfs -o size=4m tmpfs "$dir" &&
+	test_when_finished "umount \"$PWD/$dir\"" &&
+	cp "$@" "$dir/" &&
+	mount -o remount,ro "$dir" &&
+	if touch "$dir/probe" 2>/dev/null; then
+		echo "$dir is still writable"
+		return 1
+	fi
+}
+
+# reads_ok J RUN: status, history and show of RUN read the journal J.
+reads_ok() {
+	runjob status --journal "$1" >status 2>status.err &&
+	test_grep "^run $2 of job ro-job: succeeded" status &&
+	runjob history --journal "$1" >history 2>history.err &&
+	test_grep "^$2 " history &&
+	runjob show --journal "$1" "$2" >show 2>show.err &&
+	test_grep "run-finished" show
+}
+
+if mkdir ro-probe && mount -t tmpfs -o size=64k tmpfs ro-probe 2>ro-probe.err &&
+	mount -o remount,ro ro-probe 2>>ro-probe.err; then
+	umount ro-probe
+	ro_media=yes
+else
+	umount ro-probe 2>/dev/null
+	ro_media="mount -t tmpfs and mount -o remount,ro are refused here: $(cat ro-probe.err)"
+fi
+rmdir ro-probe 2>/dev/null
+
+if test "$ro_media" = yes; then
+
+test_expect_success 'setup: a journal with a run, as a file alone, and copied while a writer keeps changes in its -wal file' '
+	mkdir ro && cd ro &&
+	cat >job.yaml <<-\EOF &&
+	runjob: 1
+	name: ro-job
+	steps:
+	  - { id: a, run: "true" }
+	EOF
+	runjob run -q --journal "$PWD/j.db" job.yaml &&
+	! test -e j.db-wal &&
+	mkdir copy &&
+	/usr/bin/python3 -c "
+import shutil, sqlite3, sys
+c = sqlite3.connect(\"j.db\")
+c.execute(\"PRAGMA wal_autocheckpoint = 0\")
+c.execute(\"UPDATE runs SET user = \x27in-the-wal\x27\")
+c.commit()
+for ext in (\"\", \"-wal\", \"-shm\"):
+    shutil.copy(\"j.db\" + ext, \"copy/j.db\" + ext)
+c.execute(\"UPDATE runs SET user = \x27root\x27\")
+c.commit()
+c.close()
+" &&
+	test -s copy/j.db-wal
+'
+
+test_expect_success 'status, history and show read a journal on read-only media' '
+	cd ro &&
+	run=$(sqlite3 j.db "select id from runs") &&
+	ro_media media j.db &&
+	reads_ok "$PWD/media/j.db" "$run" &&
+	cat status.err history.err show.err >err &&
+	{ ! test -s err || { cat err; false; }; }
+'
+
+test_expect_success 'on read-only media with its -wal and -shm files, the changes in the -wal file are read too' '
+	cd ro &&
+	run=$(sqlite3 j.db "select id from runs") &&
+	ro_media media copy/j.db copy/j.db-wal copy/j.db-shm &&
+	reads_ok "$PWD/media/j.db" "$run" &&
+	test_grep "in-the-wal@" history
+'
+
+test_expect_success 'on read-only media with a -wal file but no -shm file, the journal is read, with a warning that the newest changes are not shown' '
+	cd ro &&
+	run=$(sqlite3 j.db "select id from runs") &&
+	ro_media media copy/j.db copy/j.db-wal &&
+	reads_ok "$PWD/media/j.db" "$run" &&
+	test_grep "journal $PWD/media/j.db: its -wal file cannot be read here" history.err
+'
+
+test_expect_success 'a run on a journal on read-only media fails with a message naming the journal, and runs nothing' '
+	cd ro &&
+	ro_media media j.db &&
+	cat >touch.yaml <<-\EOF &&
+	runjob: 1
+	name: touch
+	steps:
+	  - { id: a, run: "touch ran" }
+	EOF
+	test_expect_code 1 runjob run --journal "$PWD/media/j.db" touch.yaml >out 2>err &&
+	test_grep "journal $PWD/media/j.db cannot be written" err &&
+	! test -e ran
+'
+
+else
+	test_skip 'status, history and show read a journal on read-only media' "$ro_media"
+fi
+
 test_done
