@@ -5,6 +5,8 @@
  * never block the writer; synchronous=FULL, so that a committed
  * transition survives a power cut; a busy timeout, so that two runjob
  * processes sharing a journal wait for each other instead of failing.
+ * A journal still busy when the wait ends is reported as such, and the
+ * failure returned as JOURNAL_BUSY, for the caller to tell apart.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,7 +26,7 @@
 
 /* 'rjob': marks an SQLite file as a runjob journal. */
 #define APPLICATION_ID 0x726a6f62
-#define BUSY_TIMEOUT_MS 60000
+#define BUSY_TIMEOUT_MS 60000	/* RUNJOB_BUSY_TIMEOUT overrides it */
 
 /* schema.sql and upgrade-N.sql, compiled in. */
 extern const char journal_schema_sql[], journal_upgrade_2_sql[],
@@ -80,16 +82,55 @@ static const char *const stmt_sql[ST_COUNT] = {
 struct journal {
 	sqlite3 *db;
 	char *path;
+	int busy_ms;		/* how long to wait for another writer */
 	int writing;		/* opened to record runs, not only to read */
+	int reading;		/* opened only to read: changes nothing */
 	int chain_known;	/* chain_seq and chain_hash are the last event */
 	int64_t chain_seq;
 	char chain_hash[65];
 	sqlite3_stmt *stmt[ST_COUNT];	/* prepared on first use */
 };
 
+/* RUNJOB_BUSY_TIMEOUT, in milliseconds, when it is a number. */
+static int
+busy_timeout(void)
+{
+	const char *env = getenv("RUNJOB_BUSY_TIMEOUT");
+	char *end;
+	long ms;
+
+	if (!env || !*env)
+		return BUSY_TIMEOUT_MS;
+	errno = 0;
+	ms = strtol(env, &end, 10);
+	if (*end || errno || ms < 0 || ms > 86400000L)
+		return BUSY_TIMEOUT_MS;
+	return (int)ms;
+}
+
+/* Another connection held the journal for longer than we wait. */
+static int
+busy(struct journal *j)
+{
+	int ms = j->busy_ms;
+
+	error("the journal %s is busy: another process has held it for more "
+		"than %d %s", j->path, ms >= 1000 ? ms / 1000 : ms,
+		ms >= 1000 ? "s" : "ms");
+	return JOURNAL_BUSY;
+}
+
+static int
+is_busy(int code)
+{
+	return (code & 0xff) == SQLITE_BUSY;
+}
+
 static int
 jerr(struct journal *j, const char *what)
 {
+	if (j->db && is_busy(sqlite3_extended_errcode(j->db)))
+		return busy(j);
 	return error("journal %s: %s: %s", j->path, what,
 		j->db ? sqlite3_errmsg(j->db) : "cannot open");
 }
@@ -98,15 +139,17 @@ static int
 exec(struct journal *j, const char *sql)
 {
 	char *msg = NULL;
+	int r;
 
-	if (sqlite3_exec(j->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		int r = error("journal %s: %s", j->path, msg ? msg :
+	if ((r = sqlite3_exec(j->db, sql, NULL, NULL, &msg)) == SQLITE_OK)
+		return 0;
+	if (is_busy(r))
+		r = busy(j);
+	else
+		r = error("journal %s: %s", j->path, msg ? msg :
 			sqlite3_errmsg(j->db));
-
-		sqlite3_free(msg);
-		return r;
-	}
-	return 0;
+	sqlite3_free(msg);
+	return r;
 }
 
 /* Run a pragma and return its first column as text in out. */
@@ -134,10 +177,11 @@ pragma_expect(struct journal *j, const char *set, const char *get,
 	const char *want)
 {
 	char got[64];
+	int r;
 
-	if (pragma(j, set, got, sizeof(got)) < 0 ||
-	    pragma(j, get, got, sizeof(got)) < 0)
-		return -1;
+	if ((r = pragma(j, set, got, sizeof(got))) < 0 ||
+	    (r = pragma(j, get, got, sizeof(got))) < 0)
+		return r;
 	if (strcmp(got, want) != 0)
 		return error("journal %s: '%s' gives '%s', not '%s'; the "
 			"journal must be on a local file system that supports "
@@ -204,12 +248,12 @@ wal(struct journal *j)
 	int64_t waited = 0;
 	int r;
 
-	while ((r = sqlite3_exec(j->db, "PRAGMA journal_mode = WAL", NULL, NULL,
-	    NULL)) == SQLITE_BUSY || r == SQLITE_LOCKED) {
+	while (is_busy(r = sqlite3_exec(j->db, "PRAGMA journal_mode = WAL",
+	    NULL, NULL, NULL)) || (r & 0xff) == SQLITE_LOCKED) {
 		struct timespec ts = { 0, 10 * 1000000 };
 
-		if ((waited += 10) > BUSY_TIMEOUT_MS)
-			break;
+		if ((waited += 10) > j->busy_ms)
+			return busy(j);
 		nanosleep(&ts, NULL);
 	}
 	return r == SQLITE_OK ? 0 : jerr(j, "PRAGMA journal_mode = WAL");
@@ -224,10 +268,12 @@ check_whole(struct journal *j)
 {
 	char result[256];
 
+	int r;
+
 	if (!j->writing)
 		return 0;
-	if (pragma(j, "PRAGMA quick_check", result, sizeof(result)) < 0)
-		return -1;
+	if ((r = pragma(j, "PRAGMA quick_check", result, sizeof(result))) < 0)
+		return r;
 	if (strcmp(result, "ok") != 0)
 		return error("journal %s is damaged (%s); runjob will not write "
 			"to it. Keep it for the record, and restore it from a "
@@ -235,26 +281,27 @@ check_whole(struct journal *j)
 	return 0;
 }
 
+/* Returns 0, -1 or JOURNAL_BUSY. */
 static int
 set_up(struct journal *j)
 {
-	char appid[32], version[32];
+	char appid[32], version[32], tables[32];
 	long v;
+	int r;
 
-	char tables[32];
-
-	sqlite3_busy_timeout(j->db, BUSY_TIMEOUT_MS);
+	sqlite3_busy_timeout(j->db, j->busy_ms);
 	sqlite3_extended_result_codes(j->db, 1);
 	/* One read transaction, so that a journal another runjob is
 	 * creating right now is seen before or after, never half made. */
-	if (exec(j, "BEGIN") < 0)
-		return -1;
-	if (pragma(j, "PRAGMA application_id", appid, sizeof(appid)) < 0 ||
-	    pragma(j, "PRAGMA user_version", version, sizeof(version)) < 0 ||
-	    pragma(j, "SELECT count(*) FROM sqlite_master", tables,
-	    sizeof(tables)) < 0) {
+	if ((r = exec(j, "BEGIN")) < 0)
+		return r;
+	if ((r = pragma(j, "PRAGMA application_id", appid, sizeof(appid))) < 0 ||
+	    (r = pragma(j, "PRAGMA user_version", version,
+	    sizeof(version))) < 0 ||
+	    (r = pragma(j, "SELECT count(*) FROM sqlite_master", tables,
+	    sizeof(tables))) < 0) {
 		sqlite3_exec(j->db, "ROLLBACK", NULL, NULL, NULL);
-		return -1;
+		return r;
 	}
 	sqlite3_exec(j->db, "COMMIT", NULL, NULL, NULL);
 	v = strtol(version, NULL, 10);
@@ -267,59 +314,158 @@ set_up(struct journal *j)
 		return error("journal %s has schema version %ld, newer than "
 			"this runjob knows (%d); use a newer runjob", j->path, v,
 			JOURNAL_VERSION);
-	if (wal(j) < 0 || pragma_expect(j, "PRAGMA journal_mode = WAL",
-	    "PRAGMA journal_mode", "wal") < 0 ||
-	    pragma_expect(j, "PRAGMA synchronous = FULL",
-	    "PRAGMA synchronous", "2") < 0 ||
-	    pragma_expect(j, "PRAGMA foreign_keys = ON",
-	    "PRAGMA foreign_keys", "1") < 0)
-		return -1;
+	/* A reader takes the journal as it is: it neither switches it to
+	 * WAL nor upgrades it, which would be writes. */
+	if (j->reading)
+		return 0;
+	if ((r = wal(j)) < 0 ||
+	    (r = pragma_expect(j, "PRAGMA journal_mode = WAL",
+	    "PRAGMA journal_mode", "wal")) < 0 ||
+	    (r = pragma_expect(j, "PRAGMA synchronous = FULL",
+	    "PRAGMA synchronous", "2")) < 0 ||
+	    (r = pragma_expect(j, "PRAGMA foreign_keys = ON",
+	    "PRAGMA foreign_keys", "1")) < 0)
+		return r;
 	if (v == JOURNAL_VERSION)
 		return check_whole(j);
 
 	/* Create or upgrade, in one transaction; a concurrent runjob may
 	 * have done it meanwhile, so look again once holding the lock. */
-	if (exec(j, "BEGIN IMMEDIATE") < 0)
-		return -1;
-	if (pragma(j, "PRAGMA user_version", version, sizeof(version)) < 0)
+	if ((r = exec(j, "BEGIN IMMEDIATE")) < 0)
+		return r;
+	if ((r = pragma(j, "PRAGMA user_version", version,
+	    sizeof(version))) < 0)
 		goto fail;
 	for (v = strtol(version, NULL, 10); v < JOURNAL_VERSION; v++) {
 		char sql[64];
 
-		if (exec(j, upgrades[v]) < 0)
+		if ((r = exec(j, upgrades[v])) < 0)
 			goto fail;
 		snprintf(sql, sizeof(sql), "PRAGMA user_version = %ld", v + 1);
-		if (exec(j, sql) < 0)
+		if ((r = exec(j, sql)) < 0)
 			goto fail;
 	}
-	if (exec(j, "PRAGMA application_id = 1919577954") < 0 ||
-	    exec(j, "COMMIT") < 0)
+	if ((r = exec(j, "PRAGMA application_id = 1919577954")) < 0 ||
+	    (r = exec(j, "COMMIT")) < 0)
 		goto fail;
 	return 0;
 fail:
 	sqlite3_exec(j->db, "ROLLBACK", NULL, NULL, NULL);
-	return -1;
+	return r;
+}
+
+/* The URI that opens path as immutable: read from the file alone, with
+ * no -wal or -shm file and no lock, as on read-only media. */
+static char *
+immutable_uri(const char *path)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	struct buf b = {0};
+	const unsigned char *p;
+
+	buf_adds(&b, "file:");
+	for (p = (const unsigned char *)path; *p; p++) {
+		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+		    (*p >= '0' && *p <= '9') || strchr("/-._~", *p)) {
+			buf_addc(&b, (char)*p);
+		} else {
+			buf_addc(&b, '%');
+			buf_addc(&b, hex[*p >> 4]);
+			buf_addc(&b, hex[*p & 15]);
+		}
+	}
+	buf_adds(&b, "?immutable=1");
+	return b.s;
+}
+
+/* Open j->path with flags, for reading: 0 when a first read works, 1
+ * when it fails as where nothing can be written, -1 on another error
+ * (left for set_up to report). */
+static int
+try_reading(struct journal *j, const char *name, int flags)
+{
+	int r;
+
+	if (j->db) {
+		sqlite3_close(j->db);
+		j->db = NULL;
+	}
+	if (sqlite3_open_v2(name, &j->db, flags | SQLITE_OPEN_NOMUTEX,
+	    NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_busy_timeout(j->db, j->busy_ms);
+	r = sqlite3_exec(j->db, "SELECT count(*) FROM sqlite_master", NULL,
+		NULL, NULL) & 0xff;
+	return r == SQLITE_CANTOPEN || r == SQLITE_READONLY ? 1 :
+		r == SQLITE_OK ? 0 : -1;
+}
+
+/* A reader opens the journal read-only. Reading a WAL journal needs its
+ * -shm file, which SQLite makes when it is missing, and a journal left
+ * by a writer that died needs recovering, which writes: when neither
+ * can be done read-only, the journal is opened for writing, as a writer
+ * would, and when that fails too (read-only media, a directory the
+ * reader may not write), it is read as immutable, from the main file
+ * alone. Changes still in a -wal file are not seen that way, which is
+ * said. */
+static int
+open_reading(struct journal *j)
+{
+	char *uri, *wal_path;
+	struct stat st;
+	int r;
+
+	if ((r = try_reading(j, j->path, SQLITE_OPEN_READONLY)) != 1 ||
+	    (r = try_reading(j, j->path, SQLITE_OPEN_READWRITE)) != 1)
+		return j->db ? 0 : jerr(j, "open");
+	uri = immutable_uri(j->path);
+	r = try_reading(j, uri, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI);
+	free(uri);
+	if (!j->db)
+		return jerr(j, "open");
+	if (r == 0) {
+		wal_path = xasprintf("%s-wal", j->path);
+		if (stat(wal_path, &st) == 0 && st.st_size > 0)
+			warn("journal %s: its -wal file cannot be read here (it "
+				"needs a -shm file that cannot be made, or recovery, "
+				"which writes): the newest changes are not shown",
+				j->path);
+		free(wal_path);
+	}
+	return 0;
 }
 
 int
-journal_open(struct journal **out, const char *path, int create)
+journal_open(struct journal **out, const char *path, enum journal_access how)
 {
 	struct journal *j = xcalloc(1, sizeof(*j));
-	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, r;
 
 	*out = NULL;
 	j->path = xstrdup(path);
-	j->writing = create;
-	if (check_file(path, create) < 0 ||
-	    sqlite3_open_v2(path, &j->db, flags, NULL) != SQLITE_OK) {
-		if (j->db)
+	j->writing = how == JOURNAL_CREATE;
+	j->reading = how == JOURNAL_READ;
+	j->busy_ms = busy_timeout();
+	if (check_file(path, how == JOURNAL_CREATE) < 0 ||
+	    (j->reading ? open_reading(j) < 0 :
+	    sqlite3_open_v2(path, &j->db, flags, NULL) != SQLITE_OK)) {
+		if (j->db && !j->reading)
 			jerr(j, "open");
 		journal_close(j);
 		return -1;
 	}
-	if (set_up(j) < 0) {
+	/* SQLite opens a file it may not write read-only, silently. */
+	if (!j->reading && sqlite3_db_readonly(j->db, "main") == 1) {
+		error("journal %s cannot be written (read-only media, or no "
+			"permission): nothing was recorded. Point --journal at a "
+			"journal runjob can write; status, history and show can "
+			"read this one", path);
 		journal_close(j);
 		return -1;
+	}
+	if ((r = set_up(j)) < 0) {
+		journal_close(j);
+		return r;
 	}
 	*out = j;
 	return 0;
@@ -372,11 +518,13 @@ injected_fault(struct journal *j)
 int
 journal_commit(struct journal *j)
 {
+	int r;
+
 	if (injected_fault(j) < 0)
 		return -1;
-	if (exec(j, "COMMIT") < 0) {
+	if ((r = exec(j, "COMMIT")) < 0) {
 		journal_abort(j);
-		return -1;
+		return r;
 	}
 	return 0;
 }

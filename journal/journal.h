@@ -5,7 +5,10 @@
  *
  * Writers group their changes: journal_begin(), any number of writes,
  * journal_commit(). Every function returns 0, or -1 after reporting what
- * went wrong (naming the journal file) with error().
+ * went wrong (naming the journal file) with error(). When what went wrong
+ * is that another process held the journal for longer than runjob waits
+ * (RUNJOB_BUSY_TIMEOUT, 60 s by default), journal_open, journal_begin,
+ * journal_commit and journal_run return JOURNAL_BUSY instead.
  */
 #ifndef RUNJOB_JOURNAL_H
 #define RUNJOB_JOURNAL_H
@@ -13,13 +16,20 @@
 #include <stdint.h>
 
 #define JOURNAL_VERSION 3
+#define JOURNAL_BUSY (-2)
 
 struct journal;
 
-/* Open the journal at path. With create, a missing file (and its
- * directory) is made, mode 0600; an existing file must be a runjob
- * journal. *out is the caller's, closed with journal_close. */
-int journal_open(struct journal **out, const char *path, int create);
+/* How a journal is opened: to read it only (it may be on read-only
+ * media; nothing is written, not even an upgrade), to write to an
+ * existing one, or to record runs in one made when missing (its
+ * directory too, mode 0600), checked first for damage. */
+enum journal_access { JOURNAL_READ, JOURNAL_WRITE, JOURNAL_CREATE };
+
+/* Open the journal at path; an existing file must be a runjob journal.
+ * *out is the caller's, closed with journal_close. */
+int journal_open(struct journal **out, const char *path,
+	enum journal_access how);
 void journal_close(struct journal *j);
 const char *journal_path(const struct journal *j);
 

@@ -126,6 +126,7 @@ parse_opts(const char *cmd, int argc, char **argv, struct opts *o,
 		{ "ok", no_argument, NULL, '1' },
 		{ "failed", no_argument, NULL, '2' },
 		{ "rerun", no_argument, NULL, '3' },
+		{ "rolled-back", no_argument, NULL, '4' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -184,10 +185,10 @@ parse_opts(const char *cmd, int argc, char **argv, struct opts *o,
 		case 'L': o->journal = optarg; break;
 		case 'K': o->kill_orphans = 1; break;
 		case 'R': o->require_clean = 1; break;
-		case '1': case '2': case '3':
+		case '1': case '2': case '3': case '4':
 			if (o->resolve) {
-				usage_error(cmd, "give one of --ok, --failed and "
-					"--rerun");
+				usage_error(cmd, "give one of --ok, --failed, "
+					"--rerun and --rolled-back");
 				return -1;
 			}
 			o->resolve = name;

@@ -19,7 +19,7 @@ struct opts {
 	int json, dot, csv, quiet, verbose;
 	int jobs;		/* -j N; 0: not given */
 	int dry_run, new_run, kill_orphans, require_clean;
-	const char *resolve;	/* resolve: ok, failed or rerun */
+	const char *resolve;	/* resolve: ok, failed, rerun, rolled-back */
 	const char **only, **from;
 	size_t nonly, nfrom;
 	const char *journal;	/* --journal PATH */

@@ -1,8 +1,10 @@
 /*
  * lock.c - job locks.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,8 +13,19 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "lock.h"
 #include "util.h"
+
+/* The directory of the job locks beside the journal at jpath. */
+static char *
+locks_dir(const char *jpath)
+{
+	const char *slash = strrchr(jpath, '/');
+
+	return slash ? xasprintf("%.*s/locks", (int)(slash - jpath), jpath) :
+		xstrdup("locks");
+}
 
 /* Who holds the lock, from its file. The holder writes it right after
  * taking the lock: a file still empty is read again for a moment. */
@@ -38,9 +51,7 @@ int
 joblock_take(struct joblock *l, const char *jpath, const char *job,
 	char *holder, size_t n)
 {
-	const char *slash = strrchr(jpath, '/');
-	char *dir = slash ? xasprintf("%.*s/locks", (int)(slash - jpath), jpath) :
-		xstrdup("locks");
+	char *dir = locks_dir(jpath);
 	char *path = xasprintf("%s/%s.lock", dir, job);
 	ssize_t r;
 	int fd;
@@ -107,4 +118,58 @@ joblock_release(struct joblock *l)
 	}
 	close(l->fd);
 	l->fd = -1;
+}
+
+/* A lock file's text names a holder that is gone when it names a pid of
+ * this host that no process has: the text a runjob killed with SIGKILL
+ * leaves. Another host's holders cannot be told apart. */
+static int
+holder_gone(const char *holder)
+{
+	char host[256], me[256] = "";
+	long pid;
+
+	if (sscanf(holder, "pid %ld on %255[^,\n]", &pid, host) != 2)
+		return 0;
+	gethostname(me, sizeof(me) - 1);
+	return strcmp(host, me) == 0 && (pid == (long)getpid() ||
+		(kill((pid_t)pid, 0) < 0 && errno == ESRCH));
+}
+
+size_t
+joblock_holders(const char *jpath, struct buf *out)
+{
+	char *dir = locks_dir(jpath);
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	size_t n = 0;
+
+	/* The files are read, never locked: a lock taken to look would
+	 * turn away a runjob starting that job at the same moment. */
+	while (d && (e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+		char holder[512], *path;
+		ssize_t r;
+		int fd;
+
+		if (len <= 5 || strcmp(e->d_name + len - 5, ".lock") != 0)
+			continue;
+		path = xasprintf("%s/%s", dir, e->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+		free(path);
+		if (fd < 0)
+			continue;
+		r = pread(fd, holder, sizeof(holder) - 1, 0);
+		close(fd);
+		holder[r > 0 ? r : 0] = '\0';
+		holder[strcspn(holder, "\n")] = '\0';
+		if (!holder[0] || holder_gone(holder))
+			continue;
+		buf_addf(out, "%sjob %.*s (%s)", n++ ? "; " : "", (int)(len - 5),
+			e->d_name, holder);
+	}
+	if (d)
+		closedir(d);
+	free(dir);
+	return n;
 }

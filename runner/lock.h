@@ -25,4 +25,10 @@ int joblock_take(struct joblock *l, const char *jpath, const char *job,
 void joblock_describe(struct joblock *l, const char *who);
 void joblock_release(struct joblock *l);
 
+struct buf;
+/* Who holds the locks beside the journal at jpath, as their files say,
+ * other than this process and holders known to be gone: "job NAME
+ * (HOLDER)", "; "-separated, added to out. Returns how many. */
+size_t joblock_holders(const char *jpath, struct buf *out);
+
 #endif

@@ -179,11 +179,12 @@ static const struct command commands[] = {
 	  "-q                 print only failures and the outcome\n"
 	  "-v                 print more\n" },
 	{ "resolve", cmd_resolve,
-	  "resolve [--journal PATH] RUN STEP --ok | --failed | --rerun",
-	  "settle a step whose outcome is unknown after a crash",
+	  "resolve [--journal PATH] RUN STEP --ok | --failed | --rerun | --rolled-back",
+	  "settle a step whose outcome is unknown after a crash, or record a rollback done by hand",
 	  "--ok               it did its work: count it as succeeded\n"
 	  "--failed           it did not: count it as failed (it runs again)\n"
 	  "--rerun            run it again\n"
+	  "--rolled-back      a person undid it by hand: count it as rolled back\n"
 	  "--journal PATH     the journal the run is in\n" },
 	{ "check", cmd_check,
 	  "check [-q] [--json] [-p NAME=VALUE]... [--env-file FILE]... JOB.yaml...",
@@ -258,9 +259,10 @@ cmd_help(int argc, char **argv)
 	for (i = 0; commands[i].name; i++)
 		printf("  %-9s %s\n", commands[i].name, commands[i].summary);
 	printf("\nexit codes: 0 ok, 1 the run failed, 2 usage error, 3 invalid "
-		"job file,\n4 another run holds the lock, 6 a rollback action "
-		"failed, 7 a step's outcome is\nunknown (runjob resolve), "
-		"130/143 interrupted by SIGINT/SIGTERM.\n"
+		"job file,\n4 another run holds the lock or the journal is "
+		"busy, 6 a rollback action failed,\n7 a step's outcome is "
+		"unknown (runjob resolve), 130/143 interrupted by\n"
+		"SIGINT/SIGTERM.\n"
 		"Run 'runjob help COMMAND' for a command's options; see "
 		"runjob(1) and runjob-job(5).\n");
 	return EXIT_OK;

@@ -43,12 +43,29 @@ dir_of(const char *path)
 	return xstrndup(path, (size_t)(slash - path));
 }
 
+/* The job file's path with every symbolic link resolved, into real (of
+ * PATH_MAX bytes); the path as given when it cannot be resolved. The
+ * journal, the lock and the working directory all come from it, so that
+ * a link to a job file is the same job as the file itself. */
+void
+job_realpath(const char *jobfile, char *real)
+{
+	if (!realpath(jobfile, real))
+		snprintf(real, PATH_MAX, "%s", jobfile);
+}
+
 char *
 journal_default_path(const char *jobfile)
 {
-	char *dir = dir_of(jobfile), real[PATH_MAX], *p, *top;
+	char file[PATH_MAX], real[PATH_MAX], *dir, *p, *top;
 	struct stat st;
 
+	if (jobfile) {
+		job_realpath(jobfile, file);
+		dir = dir_of(file);
+	} else {
+		dir = xstrdup(".");
+	}
 	if (!realpath(dir, real)) {
 		snprintf(real, sizeof(real), "%s", dir);
 	}
@@ -176,6 +193,154 @@ unfinished(const char *state)
 	return 0;
 }
 
+/* The journal stayed busy past the wait before anything was recorded:
+ * what (a run, a resolve) did not start. Say who else is using the
+ * journal, as the job locks beside it tell. Returns EXIT_LOCKED. */
+static int
+busy_not_started(const char *jpath, const char *what)
+{
+	struct buf who = {0};
+
+	if (joblock_holders(jpath, &who))
+		error("%s not started; runjobs using the journal %s now: %s. "
+			"Try again once it is free", what, jpath, buf_str(&who));
+	else
+		error("%s not started; no runjob holds a job lock beside the "
+			"journal %s, so another program has it open for writing "
+			"(an sqlite3 shell, a backup). Try again once it is free",
+			what, jpath);
+	buf_free(&who);
+	return EXIT_LOCKED;
+}
+
+/* What the run p, whose rollback stopped, still has to undo: its steps
+ * that succeeded and have a rollback action (by the job text the run
+ * ran), not rolled back yet. A step whose instance id the text does not
+ * name counts too: better listed than forgotten. */
+struct undo {
+	const struct job *job;
+	char **v;		/* step ids: rollbacks that failed, then the rest */
+	size_t n, nfailed;
+	int run_failed;		/* a step of the run failed */
+};
+
+static int
+has_rollback(const struct job *job, const char *id)
+{
+	size_t len = strcspn(id, "["), i;
+
+	for (i = 0; job && i < job->nsteps; i++)
+		if (strlen(job->steps[i].id) == len &&
+		    strncmp(job->steps[i].id, id, len) == 0)
+			return job->steps[i].rollback.kind != ACT_NONE;
+	return 1;
+}
+
+static int
+undo_row(void *arg, const struct jrow *row)
+{
+	struct undo *u = arg;
+	const char *id = jrow_get(row, "step_id");
+	const char *state = jrow_get(row, "state");
+	int failed = strcmp(state, "rollback-failed") == 0;
+	size_t at;
+
+	if (strcmp(state, "failed") == 0)
+		u->run_failed = 1;
+	if (!failed && strcmp(state, "succeeded") != 0 &&
+	    strcmp(state, "rolling-back") != 0)
+		return 0;
+	if (!has_rollback(u->job, id))
+		return 0;
+	/* Failed rollbacks first; the rest newest (latest in the plan)
+	 * first, as a rollback takes them. */
+	at = failed ? u->nfailed++ : u->nfailed;
+	u->v = xreallocarray(u->v, u->n + 1, sizeof(*u->v));
+	memmove(u->v + at + 1, u->v + at, (u->n - at) * sizeof(*u->v));
+	u->v[at] = xstrdup(id);
+	u->n++;
+	return 0;
+}
+
+static void
+undo_free(struct undo *u)
+{
+	size_t i;
+
+	for (i = 0; i < u->n; i++)
+		free(u->v[i]);
+	free(u->v);
+	memset(u, 0, sizeof(*u));
+}
+
+/* Fill u from the journal. Returns 0 or -1. */
+static int
+undo_load(struct undo *u, struct journal *jn, const char *run,
+	const char *file, const char *text)
+{
+	struct diags d = {0};
+	struct job *job = NULL;
+	int r;
+
+	memset(u, 0, sizeof(*u));
+	job_parse(&job, file, xstrdup(text), strlen(text), &d);
+	u->job = job;
+	r = journal_steps(jn, run, undo_row, u);
+	u->job = NULL;
+	job_free(job);
+	diags_free(&d);
+	return r;
+}
+
+/* "three (its rollback failed), two, one" */
+static void
+undo_list(const struct undo *u, struct buf *out)
+{
+	size_t i;
+
+	for (i = 0; i < u->n; i++)
+		buf_addf(out, "%s%s%s", i ? ", " : "", u->v[i],
+			i < u->nfailed ? " (its rollback failed)" : "");
+	if (!u->n)
+		buf_adds(out, "nothing");
+}
+
+/* How to settle a run whose rollback stopped. */
+static void
+undo_advice(FILE *f, const struct undo *u, const char *run)
+{
+	struct buf list = {0};
+
+	undo_list(u, &list);
+	fprintf(f, "Still to undo: %s.\n"
+		"Once the cause is fixed, 'runjob rollback %s' goes on undoing;\n"
+		"for a step undone by hand, record it with\n"
+		"  runjob resolve %s STEP --rolled-back\n", buf_str(&list), run,
+		run);
+	buf_free(&list);
+}
+
+/* A run that failed to roll back needs a person before its job runs
+ * again: nothing is started until it is settled. Returns EXIT_ROLLBACK. */
+static int
+refuse_rollback_failed(struct journal *jn, const struct past *p,
+	const char *cmd)
+{
+	struct undo u;
+
+	if (undo_load(&u, jn, p->id, p->file, p->text) < 0)
+		return EXIT_FAILED;
+	error("run %s of job %s failed to roll back: it needs a person, and "
+		"runjob %s starts nothing until it is settled", p->id, p->job,
+		cmd);
+	undo_advice(stderr, &u, p->id);
+	if (strcmp(cmd, "run") == 0)
+		fprintf(stderr, "'runjob run --new' starts a new run all the "
+			"same.\n");
+	undo_free(&u);
+	return EXIT_ROLLBACK;
+}
+
 /* Everything a run needs once it is chosen. */
 struct exec {
 	struct loaded *l;
@@ -257,12 +422,16 @@ execute(struct exec *x)
 	struct ui ui;
 	struct buf data = {0};
 	char sha[65], host[256] = "?", who[64], holder[512], *dir, *logdir;
-	char *params = params_json(l);
+	char *params = params_json(l), what[160];
 	unsigned char key[JOURNAL_KEY_LEN];
 	int64_t started = now_ms();
 	int code = EXIT_FAILED, r;
 
-
+	if (x->resume)
+		snprintf(what, sizeof(what), "run %s of job %s", x->run_id,
+			l->job->name);
+	else
+		snprintf(what, sizeof(what), "job %s", l->job->name);
 	memset(&pr, 0, sizeof(pr));
 	gethostname(host, sizeof(host) - 1);
 	snprintf(holder, sizeof(holder), "pid %ld on %s, run %s", (long)getpid(),
@@ -311,8 +480,11 @@ execute(struct exec *x)
 		me(who, sizeof(who)));
 	buf_add_json(&data, host);
 	buf_adds(&data, "}");
-	if (journal_begin(x->jn) < 0)
+	if ((r = journal_begin(x->jn)) < 0) {
+		if (r == JOURNAL_BUSY)
+			code = busy_not_started(x->jpath, what);
 		goto out;
+	}
 	if (x->resume) {
 		r = journal_resume_run(x->jn, x->run_id, (long)getpid(),
 			x->rollback_only ? "rolling-back" : "running") < 0 ||
@@ -343,8 +515,11 @@ execute(struct exec *x)
 			NULL, data.s) < 0;
 	}
 	if (r || journal_set_lock(x->jn, l->job->name, x->run_id,
-	    (long)getpid(), host, started) < 0 || journal_commit(x->jn) < 0) {
+	    (long)getpid(), host, started) < 0 ||
+	    (r = journal_commit(x->jn)) < 0) {
 		journal_abort(x->jn);
+		if (r == JOURNAL_BUSY)
+			code = busy_not_started(x->jpath, what);
 		goto out;
 	}
 
@@ -484,8 +659,9 @@ cmd_run(int argc, char **argv)
 	struct loaded l;
 	struct opts o;
 	struct exec x;
-	char run_id[64], sha[65], real[PATH_MAX], *jpath = NULL, *params = NULL;
-	int first, code = EXIT_FAILED, found;
+	char run_id[64], sha[65], real[PATH_MAX], what[160], *jpath = NULL;
+	char *params = NULL;
+	int first, code = EXIT_FAILED, found, r;
 
 	memset(&l, 0, sizeof(l));
 	if ((first = parse_opts("run", argc, argv, &o, "param env-file jobs "
@@ -497,6 +673,9 @@ cmd_run(int argc, char **argv)
 		return usage_error("run", first == argc ? "no job file given" :
 			"run takes one job file");
 	}
+	/* Messages name the job file as the user wrote it; where it runs
+	 * and is recorded comes from the file itself. */
+	job_realpath(argv[first], real);
 	if (load(&l, argv[first], &o, &d) < 0) {
 		diags_print(&d, 0);
 		fprintf(stderr, "%s: %zu error%s; nothing was run\n",
@@ -508,7 +687,7 @@ cmd_run(int argc, char **argv)
 	if ((code = check_selection(&l, &o, argv[first])) != 0)
 		goto out;
 	if (o.dry_run) {
-		char *jobdir = dir_of(argv[first]);
+		char *jobdir = dir_of(real);
 
 		plan_print(&l.plan, &l.mask, PLAN_TEXT);
 		fflush(stdout);
@@ -539,14 +718,16 @@ cmd_run(int argc, char **argv)
 		goto out;
 	}
 	code = EXIT_FAILED;
-	jpath = journal_choose(o.journal, argv[first]);
-	if (journal_open(&jn, jpath, 1) < 0)
+	jpath = journal_choose(o.journal, real);
+	snprintf(what, sizeof(what), "job %s", l.job->name);
+	if ((r = journal_open(&jn, jpath, JOURNAL_CREATE)) < 0) {
+		if (r == JOURNAL_BUSY)
+			code = busy_not_started(jpath, what);
 		goto out;
+	}
 	if ((code = lock_job(&lock, jpath, l.job->name)) != 0)
 		goto out;
 	code = EXIT_FAILED;
-	if (!realpath(argv[first], real))
-		snprintf(real, sizeof(real), "%s", argv[first]);
 	x.l = &l;
 	x.o = &o;
 	x.jn = jn;
@@ -556,10 +737,25 @@ cmd_run(int argc, char **argv)
 
 	/* The latest run of this job, when it did not finish, is taken up
 	 * again with its run id, unless --new. */
-	found = o.new_run ? 0 : journal_run(jn, NULL, l.job->name, past_row,
-		&past);
-	if (found < 0)
+	found = journal_run(jn, NULL, l.job->name, past_row, &past);
+	if (found < 0) {
+		if (found == JOURNAL_BUSY)
+			code = busy_not_started(jpath, what);
 		goto out;
+	}
+	if (found && o.new_run) {
+		if (strcmp(past.state, "rollback-failed") == 0 ||
+		    strcmp(past.state, "unknown") == 0)
+			warn("run %s of job %s is %s and still needs a person "
+				"(see 'runjob status %s'); starting a new run, as "
+				"--new asks", past.id, past.job, past.state,
+				past.id);
+		found = 0;
+	}
+	if (found && strcmp(past.state, "rollback-failed") == 0) {
+		code = refuse_rollback_failed(jn, &past, "run");
+		goto out;
+	}
 	if (found && unfinished(past.state)) {
 		sha256_hex(l.job->text, l.job->len, sha);
 		params = params_json(&l);
@@ -628,6 +824,7 @@ find_past(const char *cmd, const char *arg, struct opts *o,
 	struct job *job = NULL;
 	struct stat st;
 	const char *name = NULL;
+	char what[256];
 	int found;
 
 	if (stat(arg, &st) == 0 && S_ISREG(st.st_mode)) {
@@ -640,11 +837,13 @@ find_past(const char *cmd, const char *arg, struct opts *o,
 			return EXIT_INVALID;
 		}
 	}
-	*jpath = journal_choose(o->journal, job ? arg : "./.");
-	if (journal_open(jn, *jpath, 0) < 0) {
+	*jpath = journal_choose(o->journal, job ? arg : NULL);
+	snprintf(what, sizeof(what), "runjob %s %s", cmd, arg);
+	if ((found = journal_open(jn, *jpath, JOURNAL_WRITE)) < 0) {
 		job_free(job);
 		diags_free(&d);
-		return EXIT_FAILED;
+		return found == JOURNAL_BUSY ? busy_not_started(*jpath, what) :
+			EXIT_FAILED;
 	}
 	found = journal_run(*jn, job ? NULL : arg, name, past_row, p);
 	if (found == 0) {
@@ -657,6 +856,8 @@ find_past(const char *cmd, const char *arg, struct opts *o,
 	}
 	job_free(job);
 	diags_free(&d);
+	if (found == JOURNAL_BUSY)
+		return busy_not_started(*jpath, what);
 	return found > 0 ? 0 : found == 0 ? EXIT_USAGE : EXIT_FAILED;
 }
 
@@ -697,6 +898,10 @@ take_up(const char *cmd, int argc, char **argv, int rollback_only)
 			goto out;
 		}
 		free(id);
+	}
+	if (!rollback_only && strcmp(past.state, "rollback-failed") == 0) {
+		code = refuse_rollback_failed(jn, &past, cmd);
+		goto out;
 	}
 	if (rollback_only ? strcmp(past.state, "rolled-back") == 0 :
 	    !unfinished(past.state)) {
@@ -771,6 +976,30 @@ step_state_row(void *arg, const struct jrow *row)
 	return 0;
 }
 
+/* runjob resolve RUN STEP --rolled-back, the step recorded: once
+ * nothing is left to undo, the run counts as rolled back. Runs inside
+ * the open transaction of cmd_resolve; *left is what is left. Returns 0,
+ * or <0. */
+static int
+resolve_rolled_back(struct journal *jn, const struct past *p,
+	size_t *left)
+{
+	struct undo u;
+	int r, failed;
+
+	if ((r = undo_load(&u, jn, p->id, p->file, p->text)) < 0)
+		return r;
+	*left = u.n;
+	failed = u.run_failed;
+	undo_free(&u);
+	if (*left)
+		return 0;
+	/* The way back is complete. A run with a failed step stays a
+	 * failure, as when its rollback ends by itself. */
+	return journal_end_run(jn, p->id, "rolled-back", failed ?
+		EXIT_FAILED : EXIT_OK, now_ms());
+}
+
 int
 cmd_resolve(int argc, char **argv)
 {
@@ -779,19 +1008,22 @@ cmd_resolve(int argc, char **argv)
 	struct joblock lock = { -1 };
 	struct step_state ss = { NULL, NULL };
 	struct buf data = {0};
+	struct undo u = {0};
 	struct opts o;
 	char *jpath = NULL, who[64];
 	const char *to;
-	int first, code;
+	size_t left = 0;
+	int first, code, r, undo;
 
 	if ((first = parse_opts("resolve", argc, argv, &o, "journal ok failed "
-	    "rerun")) < 0)
+	    "rerun rolled-back")) < 0)
 		return first == -2 ? EXIT_OK : EXIT_USAGE;
 	if (first != argc - 2 || !o.resolve) {
 		free_opts(&o);
 		return usage_error("resolve", "give a run, a step and one of "
-			"--ok, --failed, --rerun");
+			"--ok, --failed, --rerun, --rolled-back");
 	}
+	undo = strcmp(o.resolve, "rolled-back") == 0;
 	if ((code = find_past("resolve", argv[first], &o, &jn, &jpath,
 	    &past)) != 0)
 		goto out;
@@ -806,31 +1038,88 @@ cmd_resolve(int argc, char **argv)
 			"'runjob status RUN' lists them");
 		goto out;
 	}
-	if (strcmp(ss.state, "unknown") != 0) {
+	if (!undo && strcmp(ss.state, "unknown") != 0) {
 		error("step %s of run %s is %s, not unknown: there is nothing "
-			"to settle", ss.step, past.id, ss.state);
+			"to settle%s", ss.step, past.id, ss.state,
+			strcmp(ss.state, "rollback-failed") == 0 ? " (for a "
+			"rollback done by hand, give --rolled-back)" : "");
 		code = EXIT_USAGE;
 		goto out;
 	}
+	if (undo) {
+		size_t i;
+		int found = 0;
+
+		if (strcmp(past.state, "rollback-failed") != 0 &&
+		    strcmp(past.state, "rolling-back") != 0) {
+			error("run %s is %s, not being rolled back: only a run "
+				"whose rollback stopped has steps to settle as rolled "
+				"back (see 'runjob rollback %s')", past.id, past.state,
+				past.id);
+			code = EXIT_USAGE;
+			goto out;
+		}
+		if (undo_load(&u, jn, past.id, past.file, past.text) < 0)
+			goto out;
+		for (i = 0; i < u.n; i++)
+			if (strcmp(u.v[i], ss.step) == 0)
+				found = 1;
+		if (!found) {
+			struct buf list = {0};
+
+			undo_list(&u, &list);
+			error("step %s of run %s is %s%s: it is not left to undo. "
+				"Still to undo: %s", ss.step, past.id, ss.state,
+				strcmp(ss.state, "succeeded") == 0 ?
+				", with no rollback action" : "", buf_str(&list));
+			buf_free(&list);
+			code = EXIT_USAGE;
+			goto out;
+		}
+	}
 	to = strcmp(o.resolve, "ok") == 0 ? "succeeded" :
-		strcmp(o.resolve, "failed") == 0 ? "failed" : "pending";
+		strcmp(o.resolve, "failed") == 0 ? "failed" :
+		undo ? "rolled-back" : "pending";
 	buf_adds(&data, "{\"as\":");
 	buf_add_json(&data, o.resolve);
 	buf_adds(&data, ",\"user\":");
 	buf_add_json(&data, me(who, sizeof(who)));
 	buf_adds(&data, "}");
-	if (journal_begin(jn) < 0 || journal_set_step(jn, past.id, ss.step,
-	    to) < 0 || journal_event(jn, past.id, now_ms(), "resolved",
-	    ss.step, data.s) < 0 || journal_commit(jn) < 0) {
+	if ((r = journal_begin(jn)) < 0 || (r = journal_set_step(jn, past.id,
+	    ss.step, to)) < 0 || (r = journal_event(jn, past.id, now_ms(),
+	    "resolved", ss.step, data.s)) < 0 ||
+	    (undo && (r = resolve_rolled_back(jn, &past, &left)) < 0) ||
+	    (undo && !left && (r = journal_event(jn, past.id, now_ms(),
+	    "run-finished", NULL, "{\"state\":\"rolled-back\",\"by\":"
+	    "\"resolve\"}")) < 0) || (r = journal_commit(jn)) < 0) {
 		journal_abort(jn);
+		if (r == JOURNAL_BUSY)
+			code = busy_not_started(jpath, "runjob resolve");
 		goto out;
 	}
-	printf("step %s of run %s settled as %s; run 'runjob resume %s' to go "
-		"on\n", ss.step, past.id, to, past.id);
+	if (!undo) {
+		printf("step %s of run %s settled as %s; run 'runjob resume %s' "
+			"to go on\n", ss.step, past.id, to, past.id);
+	} else if (!left) {
+		printf("step %s of run %s recorded as rolled back by hand; "
+			"nothing is left to undo: the run is rolled back\n",
+			ss.step, past.id);
+	} else {
+		struct undo now;
+
+		printf("step %s of run %s recorded as rolled back by hand\n",
+			ss.step, past.id);
+		fflush(stdout);
+		if (undo_load(&now, jn, past.id, past.file, past.text) == 0) {
+			undo_advice(stdout, &now, past.id);
+			undo_free(&now);
+		}
+	}
 	code = EXIT_OK;
 out:
 	joblock_release(&lock);
 	buf_free(&data);
+	undo_free(&u);
 	free(ss.state);
 	past_free(&past);
 	free(jpath);

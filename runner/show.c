@@ -94,8 +94,8 @@ static const char *const numeric[] = { "pid", "started", "ended",
 static int
 open_journal(struct journal **jn, const struct opts *o, const char *jobfile)
 {
-	char *path = journal_choose(o->journal, jobfile ? jobfile : "./.");
-	int r = journal_open(jn, path, 0);
+	char *path = journal_choose(o->journal, jobfile);
+	int r = journal_open(jn, path, JOURNAL_READ);
 
 	free(path);
 	return r;
@@ -340,6 +340,10 @@ print_header(const struct runview *v)
 	if (gone(r[R_STATE], r[R_HOST], r[R_PID]))
 		printf(", but its runjob (pid %s) is gone: run the job again, or "
 			"runjob resume %s, to take it up", r[R_PID], r[R_ID]);
+	if (strcmp(r[R_STATE], "rollback-failed") == 0)
+		printf(": needs a person. 'runjob rollback %s' goes on undoing; "
+			"'runjob resolve %s STEP --rolled-back' records a step "
+			"undone by hand", r[R_ID], r[R_ID]);
 	printf("\n  file     %s (sha256 %.12s%s%.12s%s)\n", r[R_FILE], r[R_SHA],
 		r[R_COMMIT] ? ", commit " : "", r[R_COMMIT] ? r[R_COMMIT] : "",
 		r[R_DIRTY] && strcmp(r[R_DIRTY], "1") == 0 ?

@@ -142,6 +142,12 @@ q() {
 	sqlite3 -batch -init /dev/null "$1" "$(printf '%s' "$2" | tr '"' "'")"
 }
 
+# test_skip DESCRIPTION REASON: count a test as skipped, saying why.
+test_skip() {
+	test_count=$((test_count + 1))
+	printf 'ok %d - %s # SKIP %s\n' "$test_count" "$1" "$2"
+}
+
 # test_skip REASON: skip the rest of this file.
 test_skip_all() {
 	printf '1..0 # SKIP %s\n' "$1"
