@@ -475,7 +475,8 @@ retry(struct ctx *c, struct step *s, const struct node *n)
 static void
 for_each(struct ctx *c, struct step *s, const struct node *n)
 {
-	size_t i, j;
+	unsigned char *repeat;
+	size_t i;
 
 	s->for_each_at.line = n->line;
 	s->for_each_at.col = n->col;
@@ -490,19 +491,19 @@ for_each(struct ctx *c, struct step *s, const struct node *n)
 	if (strlist(c, n, "for_each", 0, &s->for_each, NULL) < 0)
 		return;
 	s->nfor_each = n->n;
+	repeat = xmalloc(n->n);
+	find_repeats(s->for_each, n->n, repeat);
 	for (i = 0; i < n->n; i++) {
 		const struct node *item = n->u.items[i];
 
 		if (name_check_item(s->for_each[i], c->d, c->file, item->line,
 		    item->col) < 0)
 			continue;
-		for (j = 0; j < i; j++)
-			if (strcmp(s->for_each[i], s->for_each[j]) == 0) {
-				ERR(c, item, "for_each item '%s' is listed twice",
-					s->for_each[i]);
-				break;
-			}
+		if (repeat[i])
+			ERR(c, item, "for_each item '%s' is listed twice",
+				s->for_each[i]);
 	}
+	free(repeat);
 }
 
 /* A built-in's outputs (KEYS_COPIED, ...) are exported like declared
