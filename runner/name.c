@@ -105,13 +105,30 @@ name_check_item(const char *s, struct diags *d, const char *file,
 	unsigned line, unsigned col)
 {
 	const unsigned char *p;
+	size_t len = strlen(s), shown;
+	int bracket = 0;
 
-	if (!*s)
+	if (!len)
 		return diag_error(d, file, line, col, "a for_each item is empty");
-	for (p = (const unsigned char *)s; *p; p++)
-		if (*p < 0x20 || *p == 0x7f || *p == '[' || *p == ']')
-			return diag_error(d, file, line, col, "for_each item '%s' "
-				"holds '[', ']' or a control character; items "
-				"become part of step ids (ID[item])", s);
+	/* C0, DEL and C1 (U+0080..U+009F, 0xc2 0x80..0x9f in UTF-8) could
+	 * end a line or steer a terminal where the step id is printed, so
+	 * the message shows the item only up to one. */
+	for (p = (const unsigned char *)s; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f || (*p == 0xc2 && p[1] >= 0x80 &&
+		    p[1] <= 0x9f))
+			break;
+		bracket |= *p == '[' || *p == ']';
+	}
+	shown = (size_t)(p - (const unsigned char *)s);
+	if (*p || bracket)
+		return diag_error(d, file, line, col, "for_each item '%.*s%s' "
+			"holds '[', ']' or a control character; items become "
+			"part of step ids (ID[item])", (int)(shown > 60 ? 60 :
+			shown), s, shown > 60 || *p ? "..." : "");
+	if (len > NAME_ITEM_MAX)
+		return diag_error(d, file, line, col, "for_each item '%.40s...' "
+			"is %zu bytes long; items are limited to %d bytes, as "
+			"each becomes part of a step id and $RUNJOB_ITEM", s,
+			len, NAME_ITEM_MAX);
 	return 0;
 }

@@ -231,6 +231,20 @@ test_expect_success 'for_each lists are checked' '
 		"for_each takes a list (\[a, b\]) or .\${{ params.NAME }}."
 '
 
+test_expect_success 'for_each items that cannot make a step id are refused where they are written' '
+	long=$(printf "%04097d" 0 | tr 0 y) &&
+	job items.yaml <<-EOF &&
+	  - { id: a, run: x, for_each: ["tab\\there", "c1\\u009b[31m", "$long", "ok/item", "\\u00e9"] }
+	EOF
+	refused items.yaml \
+		"items.yaml:4:33: error: for_each item .tab\.\.\.. holds .\[., .\]. or a control character" \
+		"items.yaml:4:46: error: for_each item .c1\.\.\.. holds .\[., .\]. or a control character" \
+		"items.yaml:4:62: error: for_each item .yyyy*\.\.\.. is 4097 bytes long; items are limited to 4096 bytes" &&
+	test $(grep -c "error:" err) = 3 &&
+	printf "runjob: 1\nname: t\nparams: { R: \"a, b\\\\u0085c\" }\nsteps:\n  - { id: s, run: x, for_each: \"\${{ params.R }}\" }\n" >pitem.yaml &&
+	refused pitem.yaml "pitem.yaml:5:32: error: for_each item .b\.\.\.. holds .\[., .\]. or a control character"
+'
+
 test_expect_success 'for_each from a param is expanded and its items checked' '
 	printf "runjob: 1\nname: t\nparams: { R: \"a, b, a\", E: \"\" }\nsteps:\n  - { id: s, run: x, for_each: \"\${{ params.R }}\" }\n  - { id: t, run: x, for_each: \"\${{ params.E }}\" }\n" >peach.yaml &&
 	refused peach.yaml "step .s.: for_each item .a. comes twice" \
