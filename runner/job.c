@@ -304,6 +304,16 @@ env_block(struct ctx *c, const struct node *n, const char *what,
 		} else if (!(kv->value = str(c, v, what))) {
 			continue;
 		}
+		/* The job file may set these, but not to a value from a
+		 * param, an output or an item: it comes from outside the
+		 * job text, as a param's does. */
+		if (strstr(kv->value, "${{") && name_is_refused(k->u.str)) {
+			ERR(c, k, "%s.%s takes its value from '${{ ... }}', but "
+				"%s changes how programs load or shells start, so "
+				"only the job file may set it: write its value out",
+				what, k->u.str, k->u.str);
+			continue;
+		}
 		kv->key = k->u.str;
 		kv->at.line = v->line;
 		kv->at.col = v->col;
