@@ -283,6 +283,19 @@ shell_text(struct ctx *c, const struct node *n, const char *what)
 			what);
 }
 
+/* shell: is an interpreter and its options, split at blanks and run
+ * as they are written: no expression and no variable is expanded in
+ * it, so a value can never choose the program. */
+static void
+interpreter(struct ctx *c, const struct node *n, const char *what)
+{
+	if (strstr(n->u.str, "${{"))
+		ERR(c, n, "%s: '${{ ... }}' is not expanded here; %s names the "
+			"interpreter and its options as written, such as "
+			"'bash -eu'; pass values to the step in the environment",
+			what, what);
+}
+
 static void
 env_block(struct ctx *c, const struct node *n, const char *what,
 	struct kv **out, size_t *nout)
@@ -407,8 +420,10 @@ rollback(struct ctx *c, struct step *s, const struct node *n)
 
 		if (action_key(c, r, k, v, "rollback"))
 			continue;
-		if (strcmp(key, "shell") == 0)
-			r->shell = str(c, v, "rollback.shell");
+		if (strcmp(key, "shell") == 0) {
+			if ((r->shell = str(c, v, "rollback.shell")))
+				interpreter(c, v, "rollback.shell");
+		}
 		else if (strcmp(key, "timeout") == 0)
 			duration(c, v, "rollback.timeout", 0, &r->timeout_ms);
 		else if (strcmp(key, "dir") == 0) {
@@ -602,7 +617,8 @@ step(struct ctx *c, struct step *s, const struct node *n)
 		if (strcmp(key, "description") == 0) {
 			s->description = str(c, val, "description");
 		} else if (strcmp(key, "shell") == 0) {
-			s->action.shell = str(c, val, "shell");
+			if ((s->action.shell = str(c, val, "shell")))
+				interpreter(c, val, "shell");
 		} else if (strcmp(key, "needs") == 0) {
 			long count = strlist(c, val, "needs", 1, &s->needs,
 				&s->needs_at);

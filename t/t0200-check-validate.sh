@@ -156,6 +156,23 @@ test_expect_success '${{ }} in shell text is refused with the variable to use' '
 		"shell.yaml:6:58: error: rollback: .\${{ ... }}. is not expanded"
 '
 
+test_expect_success '${{ }} in shell: is refused: a value never chooses the interpreter' '
+	cat >interp.yaml <<-\EOF &&
+	runjob: 1
+	name: t
+	params: { P: x }
+	steps:
+	  - id: a
+	    shell: "bash -c ${{ params.P }}"
+	    run: "true"
+	    rollback: { run: "true", shell: "${{params.P}} -e" }
+	  - { id: b, shell: bash -eu, run: "true" }
+	EOF
+	refused interp.yaml "interp.yaml:6:12: error: shell: .\${{ ... }}. is not expanded here; shell names the interpreter and its options as written, such as .bash -eu." \
+		"interp.yaml:8:37: error: rollback.shell: .\${{ ... }}. is not expanded here" &&
+	test $(grep -c "error:" err) = 2
+'
+
 test_expect_success 'expressions must name params, steps and outputs that exist' '
 	cat >refs.yaml <<-\EOF &&
 	runjob: 1
