@@ -678,6 +678,7 @@ static void
 param(struct ctx *c, struct param *p, const struct node *k,
 	const struct node *n)
 {
+	const struct node *def = NULL;
 	size_t i;
 
 	p->name = k->u.str;
@@ -702,6 +703,7 @@ param(struct ctx *c, struct param *p, const struct node *k,
 
 		if (strcmp(s, "default") == 0) {
 			p->def = str(c, v, "default");
+			def = v;
 		} else if (strcmp(s, "required") == 0) {
 			boolean(c, v, "required", &p->required);
 		} else if (strcmp(s, "secret") == 0) {
@@ -731,6 +733,15 @@ param(struct ctx *c, struct param *p, const struct node *k,
 	if (p->required && p->def)
 		ERR(c, n, "param %s is required and has a default; a default "
 			"makes 'required' meaningless, remove one", p->name);
+	/* Not an error: the value is only as secret as the file is. But
+	 * the journal keeps the job text that ran, so the value lands there
+	 * too, where a secret's value is otherwise never stored. */
+	if (p->secret && p->def && *p->def)
+		diag_warn(c->d, c->file, def->line, def->col, "param %s is "
+			"secret but its default is written in the job file, "
+			"and the journal keeps the job text that ran; give the "
+			"value with 'env: VARIABLE' (from the runner's "
+			"environment) or in an env file instead", p->name);
 }
 
 static void

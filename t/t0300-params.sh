@@ -250,6 +250,24 @@ test_expect_success 'an env file giving a secret that others can read draws a wa
 	test_grep -v "readable" err
 '
 
+test_expect_success 'a secret with a default written in the job file is warned about, where it is written' '
+	cat >secdef.yaml <<-\EOF &&
+	runjob: 1
+	name: secdef
+	params:
+	  TOKEN: { secret: true, default: "tok-literal-42" }
+	  EMPTY: { secret: true, default: "" }
+	  FROM_ENV: { secret: true, env: SOME_TOKEN }
+	  PLAIN: { default: x }
+	steps: [{ id: s, run: "true" }]
+	EOF
+	runjob check secdef.yaml >out 2>err &&
+	test_grep "secdef.yaml: ok" out &&
+	test_grep "^secdef.yaml:4:35: warning: param TOKEN is secret but its default is written in the job file, and the journal keeps the job text that ran; give the value with .env: VARIABLE." err &&
+	test $(grep -c warning: err) = 1 &&
+	test_grep -v tok-literal-42 err
+'
+
 test_expect_success 'a pattern error never shows a secret value' '
 	cat >sec3.yaml <<-\EOF &&
 	runjob: 1

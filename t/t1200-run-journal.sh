@@ -982,6 +982,18 @@ assert [a[\"exit_code\"] for a in d[\"attempts\"] if a[\"step_id\"] == \"bad\"] 
 "
 '
 
+test_expect_success 'runjob show --json hides the default of a secret param in the job text it shows' '
+	printf "runjob: 1\nname: sectext\nparams:\n  T: { secret: true, default: \"tok-5a4b3c\" }\n  U: { default: tok-5a4b3c-not }\nsteps:\n  - { id: s, run: \"true\" }\n" >sectext.yaml &&
+	RUNJOB_JOURNAL=$PWD/sectext.db runjob sectext.yaml 2>err &&
+	test_grep "sectext.yaml:4:31: warning: param T is secret" err &&
+	RUNJOB_JOURNAL=$PWD/sectext.db runjob show --json "$(q sectext.db "select id from runs")" >out &&
+	test_grep -v "tok-5a4b3c" out &&
+	json_check out "
+text = open(\"sectext.yaml\").read()
+assert d[\"run\"][\"text\"] == text.replace(\"tok-5a4b3c\", \"***\"), d[\"run\"][\"text\"]
+"
+'
+
 test_expect_success 'runjob show --csv gives a header and one row per event' '
 	RUNJOB_JOURNAL=$PWD/read.db runjob show --csv "$RUN2" >out &&
 	q read.db "select seq from events where run_id = \"$RUN2\" order by seq" >want &&
