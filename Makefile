@@ -30,7 +30,7 @@ PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -lyaml -lsql
 
 # Everything but main.c also goes into the unit tests and benchmarks.
 LIB_SRC = runner/action.c runner/arena.c runner/buf.c runner/check.c runner/clock.c runner/diag.c \
-	runner/expand.c runner/git.c runner/graph.c runner/job.c runner/json.c \
+	runner/expand.c runner/fname.c runner/git.c runner/graph.c runner/job.c runner/json.c \
 	runner/load.c \
 	runner/env.c runner/mask.c runner/name.c runner/param.c runner/plan.c \
 	runner/lock.c runner/proc.c runner/resume.c runner/scheduler.c runner/ui.c \

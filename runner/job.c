@@ -283,6 +283,19 @@ shell_text(struct ctx *c, const struct node *n, const char *what)
 			what);
 }
 
+/* shell: is an interpreter and its options, split at blanks and run
+ * as they are written: no expression and no variable is expanded in
+ * it, so a value can never choose the program. */
+static void
+interpreter(struct ctx *c, const struct node *n, const char *what)
+{
+	if (strstr(n->u.str, "${{"))
+		ERR(c, n, "%s: '${{ ... }}' is not expanded here; %s names the "
+			"interpreter and its options as written, such as "
+			"'bash -eu'; pass values to the step in the environment",
+			what, what);
+}
+
 static void
 env_block(struct ctx *c, const struct node *n, const char *what,
 	struct kv **out, size_t *nout)
@@ -302,6 +315,16 @@ env_block(struct ctx *c, const struct node *n, const char *what,
 		if (v->kind == NODE_SCALAR && node_is_null(v) && v->plain) {
 			kv->value = "";
 		} else if (!(kv->value = str(c, v, what))) {
+			continue;
+		}
+		/* The job file may set these, but not to a value from a
+		 * param, an output or an item: it comes from outside the
+		 * job text, as a param's does. */
+		if (strstr(kv->value, "${{") && name_is_refused(k->u.str)) {
+			ERR(c, k, "%s.%s takes its value from '${{ ... }}', but "
+				"%s changes how programs load or shells start, so "
+				"only the job file may set it: write its value out",
+				what, k->u.str, k->u.str);
 			continue;
 		}
 		kv->key = k->u.str;
@@ -397,8 +420,10 @@ rollback(struct ctx *c, struct step *s, const struct node *n)
 
 		if (action_key(c, r, k, v, "rollback"))
 			continue;
-		if (strcmp(key, "shell") == 0)
-			r->shell = str(c, v, "rollback.shell");
+		if (strcmp(key, "shell") == 0) {
+			if ((r->shell = str(c, v, "rollback.shell")))
+				interpreter(c, v, "rollback.shell");
+		}
 		else if (strcmp(key, "timeout") == 0)
 			duration(c, v, "rollback.timeout", 0, &r->timeout_ms);
 		else if (strcmp(key, "dir") == 0) {
@@ -522,7 +547,8 @@ retry(struct ctx *c, struct step *s, const struct node *n)
 static void
 for_each(struct ctx *c, struct step *s, const struct node *n)
 {
-	size_t i, j;
+	unsigned char *repeat;
+	size_t i;
 
 	s->for_each_at.line = n->line;
 	s->for_each_at.col = n->col;
@@ -537,19 +563,19 @@ for_each(struct ctx *c, struct step *s, const struct node *n)
 	if (strlist(c, n, "for_each", 0, &s->for_each, NULL) < 0)
 		return;
 	s->nfor_each = n->n;
+	repeat = xmalloc(n->n);
+	find_repeats(s->for_each, n->n, repeat);
 	for (i = 0; i < n->n; i++) {
 		const struct node *item = n->u.items[i];
 
 		if (name_check_item(s->for_each[i], c->d, c->file, item->line,
 		    item->col) < 0)
 			continue;
-		for (j = 0; j < i; j++)
-			if (strcmp(s->for_each[i], s->for_each[j]) == 0) {
-				ERR(c, item, "for_each item '%s' is listed twice",
-					s->for_each[i]);
-				break;
-			}
+		if (repeat[i])
+			ERR(c, item, "for_each item '%s' is listed twice",
+				s->for_each[i]);
 	}
+	free(repeat);
 }
 
 /* A built-in's outputs (KEYS_COPIED, ...) are exported like declared
@@ -638,7 +664,8 @@ step(struct ctx *c, struct step *s, const struct node *n)
 		if (strcmp(key, "description") == 0) {
 			s->description = str(c, val, "description");
 		} else if (strcmp(key, "shell") == 0) {
-			s->action.shell = str(c, val, "shell");
+			if ((s->action.shell = str(c, val, "shell")))
+				interpreter(c, val, "shell");
 		} else if (strcmp(key, "needs") == 0) {
 			long count = strlist(c, val, "needs", 1, &s->needs,
 				&s->needs_at);
@@ -689,6 +716,7 @@ static void
 param(struct ctx *c, struct param *p, const struct node *k,
 	const struct node *n)
 {
+	const struct node *def = NULL;
 	size_t i;
 
 	p->name = k->u.str;
@@ -713,6 +741,7 @@ param(struct ctx *c, struct param *p, const struct node *k,
 
 		if (strcmp(s, "default") == 0) {
 			p->def = str(c, v, "default");
+			def = v;
 		} else if (strcmp(s, "required") == 0) {
 			boolean(c, v, "required", &p->required);
 		} else if (strcmp(s, "secret") == 0) {
@@ -742,6 +771,15 @@ param(struct ctx *c, struct param *p, const struct node *k,
 	if (p->required && p->def)
 		ERR(c, n, "param %s is required and has a default; a default "
 			"makes 'required' meaningless, remove one", p->name);
+	/* Not an error: the value is only as secret as the file is. But
+	 * the journal keeps the job text that ran, so the value lands there
+	 * too, where a secret's value is otherwise never stored. */
+	if (p->secret && p->def && *p->def)
+		diag_warn(c->d, c->file, def->line, def->col, "param %s is "
+			"secret but its default is written in the job file, "
+			"and the journal keeps the job text that ran; give the "
+			"value with 'env: VARIABLE' (from the runner's "
+			"environment) or in an env file instead", p->name);
 }
 
 static void

@@ -20,7 +20,11 @@ int name_check_var(const char *s, const char *what, struct diags *d,
  * may. */
 int name_check_env(const char *s, int set, struct diags *d,
 	const char *file, unsigned line, unsigned col);
-/* A for_each item, which becomes part of a step id: ID[item]. */
+/* A for_each item, which becomes part of a step id: ID[item]. Not
+ * empty, no control characters, no brackets, at most NAME_ITEM_MAX bytes
+ * (each is an environment variable too, and Linux takes one of at most
+ * 128 KiB). */
+#define NAME_ITEM_MAX 4096
 int name_check_item(const char *s, struct diags *d, const char *file,
 	unsigned line, unsigned col);
 

@@ -58,7 +58,8 @@ int
 plan_build(struct plan *p, const struct job *job, const struct graph *g,
 	const struct param_values *pv, struct diags *d)
 {
-	size_t nerrors = d->nerrors, i, j, k, total = 0;
+	size_t nerrors = d->nerrors, i, j, total = 0;
+	unsigned char *repeat;
 	const char ***items = xcalloc(job->nsteps + 1, sizeof(*items));
 	size_t *nitems = xcalloc(job->nsteps + 1, sizeof(*nitems));
 
@@ -77,20 +78,19 @@ plan_build(struct plan *p, const struct job *job, const struct graph *g,
 					"'%s' gives no items; the param must hold "
 					"a comma-separated list", s->id,
 					s->for_each_expr);
+			repeat = xmalloc(nitems[i] + 1);
+			find_repeats(items[i], nitems[i], repeat);
 			for (j = 0; j < nitems[i]; j++) {
 				name_check_item(items[i][j], d, job->file,
 					s->for_each_at.line, s->for_each_at.col);
-				for (k = 0; k < j; k++)
-					if (strcmp(items[i][j], items[i][k]) == 0) {
-						diag_error(d, job->file,
-							s->for_each_at.line,
-							s->for_each_at.col, "step "
-							"'%s': for_each item '%s' "
-							"comes twice", s->id,
-							items[i][j]);
-						break;
-					}
+				if (repeat[j])
+					diag_error(d, job->file,
+						s->for_each_at.line,
+						s->for_each_at.col, "step '%s': "
+						"for_each item '%s' comes twice",
+						s->id, items[i][j]);
 			}
+			free(repeat);
 		} else if (s->nfor_each) {
 			items[i] = s->for_each;
 			nitems[i] = s->nfor_each;

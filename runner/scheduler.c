@@ -28,6 +28,7 @@
 #include "env.h"
 #include "exitcode.h"
 #include "expand.h"
+#include "fname.h"
 #include "proc.h"
 #include "resume.h"
 #include "seal.h"
@@ -451,18 +452,6 @@ free_argv(char **v)
 	free(v);
 }
 
-/* A file name for an instance id: fan-out items may hold '/'. */
-static char *
-file_name(const char *id)
-{
-	char *f = xstrdup(id), *p;
-
-	for (p = f; *p; p++)
-		if (*p == '/')
-			*p = '_';
-	return f;
-}
-
 static void
 attempt_free(struct attempt *a)
 {
@@ -586,7 +575,7 @@ start(struct sched *s, size_t i, enum kind kind)
 		xasprintf("%s:%s:%d", s->r->run_id, inst_id(s, i), a->n) :
 		xasprintf("%s:%s:%s%d", s->r->run_id, inst_id(s, i), kname,
 		a->n);
-	fname = file_name(inst_id(s, i));
+	fname = fname_of(inst_id(s, i));
 	a->log_path = kind == K_STEP ?
 		xasprintf("%s/%s.%d.log", s->r->logdir, fname, a->n) :
 		xasprintf("%s/%s.%s%d.log", s->r->logdir, fname, kname, a->n);

@@ -14,7 +14,9 @@
 #include "clock.h"
 #include "cli.h"
 #include "exitcode.h"
+#include "job.h"
 #include "journal.h"
+#include "mask.h"
 #include "run.h"
 #include "show.h"
 #include "ui.h"
@@ -58,9 +60,30 @@ gone(const char *state, const char *host, const char *pid)
 }
 
 /* A JSON object of a row's columns; numbers stay numbers. */
+/* The secret values a job text holds: the literal defaults of its
+ * secret params. The journal keeps the text as it ran, secrets and all,
+ * so that a resume runs that same text; whatever shows it hides them. */
+static void
+text_secrets(struct mask *m, const char *text)
+{
+	struct diags d = {0};
+	struct job *job;
+	size_t i;
+
+	job_parse(&job, "(journal)", xstrdup(text), strlen(text), &d);
+	for (i = 0; i < job->nparams; i++)
+		if (job->params[i].secret && job->params[i].def &&
+		    *job->params[i].def)
+			mask_add(m, job->params[i].def);
+	job_free(job);
+	diags_free(&d);
+}
+
 static void
 row_json(struct buf *b, const struct jrow *row, const char *const *numeric)
 {
+	struct mask m = {0};
+	struct buf masked = {0};
 	int i;
 
 	buf_addc(b, '{');
@@ -80,10 +103,17 @@ row_json(struct buf *b, const struct jrow *row, const char *const *numeric)
 		else if (num || strcmp(row->names[i], "data") == 0 ||
 		    strcmp(row->names[i], "params") == 0)
 			buf_adds(b, row->values[i]);	/* JSON already */
-		else
+		else if (strcmp(row->names[i], "text") == 0) {
+			text_secrets(&m, row->values[i]);
+			mask_append(&m, &masked, row->values[i]);
+			buf_add_json(b, buf_str(&masked));
+		} else {
 			buf_add_json(b, row->values[i]);
+		}
 	}
 	buf_addc(b, '}');
+	buf_free(&masked);
+	mask_free(&m);
 }
 
 static const char *const numeric[] = { "pid", "started", "ended",

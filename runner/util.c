@@ -169,6 +169,44 @@ hash_str(const char *s)
 	return h;
 }
 
+struct indexed {
+	const char *s;
+	size_t i;
+};
+
+static int
+cmp_indexed(const void *pa, const void *pb)
+{
+	const struct indexed *a = pa, *b = pb;
+	int c = strcmp(a->s, b->s);
+
+	if (c)
+		return c;
+	return a->i < b->i ? -1 : a->i > b->i;
+}
+
+void
+find_repeats(const char *const *v, size_t n, unsigned char *repeat)
+{
+	struct indexed *x;
+	size_t i;
+
+	memset(repeat, 0, n);
+	if (n < 2)
+		return;
+	x = xreallocarray(NULL, n, sizeof(*x));
+	for (i = 0; i < n; i++) {
+		x[i].s = v[i];
+		x[i].i = i;
+	}
+	qsort(x, n, sizeof(*x), cmp_indexed);
+	/* Equal strings are together, the first written first. */
+	for (i = 1; i < n; i++)
+		if (strcmp(x[i].s, x[i - 1].s) == 0)
+			repeat[x[i].i] = 1;
+	free(x);
+}
+
 size_t
 edit_distance(const char *a, const char *b, size_t max)
 {

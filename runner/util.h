@@ -45,6 +45,11 @@ int make_dirs(const char *path);
 /* FNV-1a of a string, for the open-addressed tables of ids. */
 uint64_t hash_str(const char *s);
 
+/* Mark in repeat[i] (n bytes, set here) whether v[i] equals an earlier
+ * v[j]. Sorts a copy, so n log n however many there are, and however
+ * the strings were chosen: no hash to flood. */
+void find_repeats(const char *const *v, size_t n, unsigned char *repeat);
+
 /* Levenshtein distance between a and b, capped at `max` + 1. */
 size_t edit_distance(const char *a, const char *b, size_t max);
 

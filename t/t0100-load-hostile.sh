@@ -166,6 +166,45 @@ test_expect_success 'more than 1,000,000 steps is refused quickly' '
 	test_grep "many.yaml:3:8: error: 1000002 steps; a job is limited to 1000000" err
 '
 
+# items N [LAST]: N distinct short items, comma-separated: every string of
+# one, two, three... letters and digits in turn, but YAML's nulls; LAST,
+# when given, ends the list instead of the Nth.
+items() {
+	awk -v n="$1" -v last="$2" 'BEGIN {
+		a = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		for (i = 1; c < n; i++) {
+			s = ""; k = i
+			while (k > 0) { k--; s = substr(a, k % 62 + 1, 1) s; k = int(k / 62) }
+			if (s == "null" || s == "Null" || s == "NULL")
+				continue
+			if (++c == n && last != "")
+				s = last
+			printf "%s%s", (c > 1 ? "," : ""), s
+		}
+	}'
+}
+
+test_expect_success 'a for_each of 800,000 items is checked and planned in bounded time' '
+	{ printf "runjob: 1\nname: x\nsteps:\n  - id: a\n    run: \"true\"\n    for_each: [" && items 800000 && printf "]\n"; } >items.yaml &&
+	test $(wc -c <items.yaml) -le 4194304 &&
+	timeout 60 runjob check items.yaml >out &&
+	test_grep "ok (800000 steps in 1 wave)" out &&
+	timeout 60 runjob plan items.yaml >out &&
+	test_grep "^  a\[2l6d\]  run: true" out &&
+	{ printf "runjob: 1\nname: x\nsteps:\n  - id: a\n    run: \"true\"\n    for_each: [" && items 800000 7 && printf "]\n"; } >itemsdup.yaml &&
+	test_expect_code 3 timeout 60 runjob check itemsdup.yaml 2>err &&
+	test_grep "itemsdup.yaml:6:[0-9]*: error: for_each item .7. is listed twice" err &&
+	test $(grep -c "error:" err) = 1
+'
+
+test_expect_success 'a for_each of 200,000 items from a param is checked in bounded time' '
+	{ printf "runjob: 1\nname: x\nparams: { R: \"" && items 200000 && printf "\" }\nsteps:\n  - { id: a, run: \"true\", for_each: \"\${{ params.R }}\" }\n"; } >pitems.yaml &&
+	timeout 60 runjob check pitems.yaml >out &&
+	test_grep "ok (200000 steps in 1 wave)" out &&
+	test_expect_code 3 timeout 60 runjob check -p R="$(items 20000 x),x" pitems.yaml 2>err &&
+	test_grep "for_each item .x. comes twice" err
+'
+
 test_expect_success 'every file given to check is checked, the bad ones counted' '
 	printf "runjob: 1\nname: ok\nsteps: [{id: a, run: x}]\n" >good.yaml &&
 	test_expect_code 3 runjob check good.yaml empty.yaml nosuch.yaml >out 2>err &&

@@ -156,6 +156,23 @@ test_expect_success '${{ }} in shell text is refused with the variable to use' '
 		"shell.yaml:6:58: error: rollback: .\${{ ... }}. is not expanded"
 '
 
+test_expect_success '${{ }} in shell: is refused: a value never chooses the interpreter' '
+	cat >interp.yaml <<-\EOF &&
+	runjob: 1
+	name: t
+	params: { P: x }
+	steps:
+	  - id: a
+	    shell: "bash -c ${{ params.P }}"
+	    run: "true"
+	    rollback: { run: "true", shell: "${{params.P}} -e" }
+	  - { id: b, shell: bash -eu, run: "true" }
+	EOF
+	refused interp.yaml "interp.yaml:6:12: error: shell: .\${{ ... }}. is not expanded here; shell names the interpreter and its options as written, such as .bash -eu." \
+		"interp.yaml:8:37: error: rollback.shell: .\${{ ... }}. is not expanded here" &&
+	test $(grep -c "error:" err) = 2
+'
+
 test_expect_success 'expressions must name params, steps and outputs that exist' '
 	cat >refs.yaml <<-\EOF &&
 	runjob: 1
@@ -229,6 +246,20 @@ test_expect_success 'for_each lists are checked' '
 		"for_each item .p. is listed twice" \
 		"for_each item .x]y. holds .\[., .\]. or a control character" \
 		"for_each takes a list (\[a, b\]) or .\${{ params.NAME }}."
+'
+
+test_expect_success 'for_each items that cannot make a step id are refused where they are written' '
+	long=$(printf "%04097d" 0 | tr 0 y) &&
+	job items.yaml <<-EOF &&
+	  - { id: a, run: x, for_each: ["tab\\there", "c1\\u009b[31m", "$long", "ok/item", "\\u00e9"] }
+	EOF
+	refused items.yaml \
+		"items.yaml:4:33: error: for_each item .tab\.\.\.. holds .\[., .\]. or a control character" \
+		"items.yaml:4:46: error: for_each item .c1\.\.\.. holds .\[., .\]. or a control character" \
+		"items.yaml:4:62: error: for_each item .yyyy*\.\.\.. is 4097 bytes long; items are limited to 4096 bytes" &&
+	test $(grep -c "error:" err) = 3 &&
+	printf "runjob: 1\nname: t\nparams: { R: \"a, b\\\\u0085c\" }\nsteps:\n  - { id: s, run: x, for_each: \"\${{ params.R }}\" }\n" >pitem.yaml &&
+	refused pitem.yaml "pitem.yaml:5:32: error: for_each item .b\.\.\.. holds .\[., .\]. or a control character"
 '
 
 test_expect_success 'for_each from a param is expanded and its items checked' '

@@ -170,6 +170,37 @@ test_expect_success 'param names: upper case, and never one that changes how pro
 	test_grep -v GOOD_1 err
 '
 
+# Names that change where programs find code, what they run at start,
+# or which certificates they trust: one of every family.
+LOADER_NAMES="GLIBC_TUNABLES PYTHONHOME PYTHONPATH PYTHONSTARTUP PYTHONUSERBASE
+PERL5LIB PERL5OPT PERLLIB RUBYOPT RUBYLIB GEM_PATH NODE_OPTIONS NODE_PATH
+NODE_EXTRA_CA_CERTS GIT_SSH_COMMAND GIT_SSH GIT_EXEC_PATH GIT_CONFIG
+GIT_CONFIG_GLOBAL GIT_CONFIG_COUNT GIT_DIR GIT_SSL_NO_VERIFY ZDOTDIR
+PROMPT_COMMAND FPATH SSL_CERT_FILE SSL_CERT_DIR OPENSSL_CONF CURL_CA_BUNDLE
+LUA_INIT JAVA_TOOL_OPTIONS _JAVA_OPTIONS CLASSPATH MALLOC_ARENA_MAX
+BASH_FUNC_X LD_AUDIT"
+
+test_expect_success 'loader, interpreter and TLS names are refused as params, where they are written' '
+	for n in $LOADER_NAMES; do
+		printf "runjob: 1\nname: n\nparams:\n  %s: x\nsteps: [{ id: s, run: \"true\" }]\n" "$n" >"p-$n.yaml" &&
+		test_expect_code 3 runjob check "p-$n.yaml" 2>err &&
+		test_grep "^p-$n.yaml:4:3: error: param name .$n. is refused: it changes how programs load or shells start" err || return 1
+	done
+'
+
+test_expect_success 'they are refused as env keys whose value comes from a param, and taken as written' '
+	for n in $LOADER_NAMES; do
+		printf "runjob: 1\nname: n\nparams: { V: x }\nenv:\n  %s: \"\${{ params.V }}\"\nsteps:\n  - id: s\n    run: \"true\"\n    env: { %s: \"a:\${{ params.V }}\" }\n" "$n" "$n" >"e-$n.yaml" &&
+		test_expect_code 3 runjob check "e-$n.yaml" 2>err &&
+		test_grep "^e-$n.yaml:5:3: error: env.$n takes its value from .\${{ ... }}., but $n changes how programs load or shells start" err &&
+		test_grep "^e-$n.yaml:9:12: error: env.$n takes its value from" err &&
+		printf "runjob: 1\nname: n\nenv:\n  %s: /opt/x\nsteps: [{ id: s, run: \"true\" }]\n" "$n" >"l-$n.yaml" &&
+		runjob check "l-$n.yaml" >out || return 1
+	done &&
+	printf "runjob: 1\nname: n\nparams: { GIT_REF: a, NODE_ID: b, SSL_MODE: c, LDX: d, PYTHO: e }\nsteps: [{ id: s, run: \"true\" }]\n" >near.yaml &&
+	runjob check near.yaml
+'
+
 test_expect_success 'secrets are masked in plan, text and JSON, whatever their source' '
 	cat >sec.yaml <<-\EOF &&
 	runjob: 1
@@ -217,6 +248,24 @@ test_expect_success 'an env file giving a secret that others can read draws a wa
 	chmod 600 sec.env &&
 	runjob check --env-file sec.env sec.yaml 2>err &&
 	test_grep -v "readable" err
+'
+
+test_expect_success 'a secret with a default written in the job file is warned about, where it is written' '
+	cat >secdef.yaml <<-\EOF &&
+	runjob: 1
+	name: secdef
+	params:
+	  TOKEN: { secret: true, default: "tok-literal-42" }
+	  EMPTY: { secret: true, default: "" }
+	  FROM_ENV: { secret: true, env: SOME_TOKEN }
+	  PLAIN: { default: x }
+	steps: [{ id: s, run: "true" }]
+	EOF
+	runjob check secdef.yaml >out 2>err &&
+	test_grep "secdef.yaml: ok" out &&
+	test_grep "^secdef.yaml:4:35: warning: param TOKEN is secret but its default is written in the job file, and the journal keeps the job text that ran; give the value with .env: VARIABLE." err &&
+	test $(grep -c warning: err) = 1 &&
+	test_grep -v tok-literal-42 err
 '
 
 test_expect_success 'a pattern error never shows a secret value' '

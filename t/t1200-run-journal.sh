@@ -376,6 +376,60 @@ test_expect_success 'for_each runs ID[a] and ID[b] with $RUNJOB_ITEM; a step nee
 	test_cmp want got
 '
 
+test_expect_success 'fan-out items that differ only in / and _ keep apart: both outputs, two logs' '
+	cat >slash.yaml <<-\EOF &&
+	runjob: 1
+	name: slash
+	concurrency: 2
+	steps:
+	  - id: a
+	    for_each: ["b/c", "b_c"]
+	    outputs: [V]
+	    run: |
+	      n=$(printf "%s" "$RUNJOB_ITEM" | tr / -)
+	      touch "started-$n"
+	      i=0
+	      while [ $i -lt 50 ] && ! [ -e started-b-c -a -e started-b_c ]; do
+	        sleep 0.1; i=$((i + 1))
+	      done
+	      echo "V=$RUNJOB_ITEM" >>"$RUNJOB_OUTPUT"
+	      echo "the log of $RUNJOB_ITEM"
+	EOF
+	RUNJOB_JOURNAL=$PWD/slash.db runjob slash.yaml &&
+	printf "a[b/c]|V|b/c\na[b_c]|V|b_c\n" >want &&
+	q slash.db "select step_id, name, value from outputs order by step_id" >got &&
+	test_cmp want got &&
+	q slash.db "select log from attempts where step_id = \"a[b/c]\"" >log1 &&
+	q slash.db "select log from attempts where step_id = \"a[b_c]\"" >log2 &&
+	test -s log1 && test -s log2 &&
+	! test_cmp log1 log2 &&
+	echo "the log of b/c" >want &&
+	test_cmp want "$(cat log1)" &&
+	echo "the log of b_c" >want &&
+	test_cmp want "$(cat log2)"
+'
+
+test_expect_success 'a 250-character item runs, and status and show find its log' '
+	item=$(printf "%0250d" 0 | tr 0 x) &&
+	cat >long.yaml <<-EOF &&
+	runjob: 1
+	name: long
+	steps:
+	  - id: a
+	    for_each: [$item]
+	    run: echo "ran \$RUNJOB_ITEM"; exit 3
+	EOF
+	RUNJOB_JOURNAL=$PWD/long.db test_expect_code 1 runjob long.yaml 2>err &&
+	test_grep -v "too long" err &&
+	log=$(q long.db "select log from attempts") &&
+	echo "ran $item" >want &&
+	test_cmp want "$log" &&
+	RUNJOB_JOURNAL=$PWD/long.db runjob status >out &&
+	grep -F "log: $log" out &&
+	RUNJOB_JOURNAL=$PWD/long.db runjob show "$(q long.db "select id from runs")" >out &&
+	grep -F "log: $log" out
+'
+
 test_expect_success 'param values reach steps byte for byte, as environment variables, never as shell text' '
 	cat >params.yaml <<-\EOF &&
 	runjob: 1
@@ -925,6 +979,18 @@ assert d[\"run\"][\"job\"] == \"two\"
 assert len(d[\"events\"]) == $(cat nevents), len(d[\"events\"])
 assert sorted(s[\"step_id\"] for s in d[\"steps\"]) == [\"bad\", \"good\"]
 assert [a[\"exit_code\"] for a in d[\"attempts\"] if a[\"step_id\"] == \"bad\"] == [4]
+"
+'
+
+test_expect_success 'runjob show --json hides the default of a secret param in the job text it shows' '
+	printf "runjob: 1\nname: sectext\nparams:\n  T: { secret: true, default: \"tok-5a4b3c\" }\n  U: { default: tok-5a4b3c-not }\nsteps:\n  - { id: s, run: \"true\" }\n" >sectext.yaml &&
+	RUNJOB_JOURNAL=$PWD/sectext.db runjob sectext.yaml 2>err &&
+	test_grep "sectext.yaml:4:31: warning: param T is secret" err &&
+	RUNJOB_JOURNAL=$PWD/sectext.db runjob show --json "$(q sectext.db "select id from runs")" >out &&
+	test_grep -v "tok-5a4b3c" out &&
+	json_check out "
+text = open(\"sectext.yaml\").read()
+assert d[\"run\"][\"text\"] == text.replace(\"tok-5a4b3c\", \"***\"), d[\"run\"][\"text\"]
 "
 '
 

@@ -1,6 +1,7 @@
 /*
  * fuzz-load.c - libFuzzer target for everything `runjob plan` does with
- * a job text: YAML, decoding, the graph, checks, params, plan output.
+ * a job text: YAML, decoding, the graph, checks, params, plan output,
+ * and the file names of the instances.
  *
  * Built with -DSTANDALONE it is a replay driver instead: it runs each
  * file named on the command line once, so the corpus is a regression
@@ -12,6 +13,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "fname.h"
 #include "graph.h"
 #include "job.h"
 #include "mask.h"
@@ -20,6 +22,32 @@
 #include "util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Every instance gets a file name of its own, short enough for any file
+ * system: two instances sharing one would share a log. */
+static void
+check_file_names(const struct plan *p)
+{
+	char **names = xcalloc(p->n + 1, sizeof(*names));
+	unsigned char *repeat = xmalloc(p->n + 1);
+	size_t i;
+
+	for (i = 0; i < p->n; i++) {
+		names[i] = fname_of(p->v[i].id);
+		if (strlen(names[i]) > FNAME_MAX || strchr(names[i], '/'))
+			fatal("bad file name '%s' for '%s'", names[i],
+				p->v[i].id);
+	}
+	find_repeats((const char *const *)names, p->n, repeat);
+	for (i = 0; i < p->n; i++)
+		if (repeat[i])
+			fatal("two instances share the file name '%s'",
+				names[i]);
+	for (i = 0; i < p->n; i++)
+		free(names[i]);
+	free(names);
+	free(repeat);
+}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -48,6 +76,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		plan_print(&p, &m, PLAN_TEXT);
 		plan_print(&p, &m, PLAN_JSON);
 		plan_print(&p, &m, PLAN_DOT);
+		check_file_names(&p);
 		plan_free(&p);
 	}
 	graph_free(&g);

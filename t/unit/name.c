@@ -25,8 +25,15 @@ main(void)
 	ok(name_is_refused("LD_PRELOAD") && name_is_refused("LD_AUDIT") &&
 		name_is_refused("BASH_ENV") && name_is_refused("IFS") &&
 		name_is_refused("BASH_FUNC_x%%"), "loader and shell names refused");
-	ok(!name_is_refused("BATCH") && !name_is_refused("LDX"),
-		"ordinary names are not refused");
+	ok(name_is_refused("GLIBC_TUNABLES") && name_is_refused("PYTHONHOME") &&
+		name_is_refused("PERL5OPT") && name_is_refused("RUBYOPT") &&
+		name_is_refused("NODE_OPTIONS") && name_is_refused("GIT_SSH_COMMAND") &&
+		name_is_refused("GIT_CONFIG_KEY_0") && name_is_refused("ZDOTDIR") &&
+		name_is_refused("SSL_CERT_FILE") && name_is_refused("OPENSSL_CONF"),
+		"interpreter, git and TLS names refused");
+	ok(!name_is_refused("BATCH") && !name_is_refused("LDX") &&
+		!name_is_refused("GIT_REF") && !name_is_refused("NODE_ID") &&
+		!name_is_refused("SSL_MODE"), "ordinary names are not refused");
 	ok(name_check_env("lower_ok", 1, &d, "f", 1, 1) == 0,
 		"env names may be lower case");
 	ok(name_check_env("RUNJOB_X", 1, &d, "f", 1, 1) < 0 &&
