@@ -18,6 +18,7 @@
 #include "job.h"
 #include "json.h"
 #include "load.h"
+#include "units.h"
 #include "util.h"
 
 static const char *const copy_outputs[] = {
@@ -90,46 +91,6 @@ acfg_int(const struct acfg *c, const char *name, long long def,
 		return bad(c, name, v, want);
 	}
 	return 0;
-}
-
-int
-parse_size(const char *s, long long *out)
-{
-	static const struct { const char *unit; long long mult; } units[] = {
-		{ "", 1 }, { "B", 1 }, { "KB", 1024 }, { "K", 1024 },
-		{ "MB", 1024 * 1024 }, { "M", 1024 * 1024 },
-		{ "GB", 1024LL * 1024 * 1024 }, { "G", 1024LL * 1024 * 1024 },
-	};
-	char *end;
-	long long n;
-	size_t i;
-
-	errno = 0;
-	n = strtoll(s, &end, 10);
-	if (end == s || n < 0 || errno)
-		return -1;
-	for (i = 0; i < ARRAY_SIZE(units); i++)
-		if (strcasecmp(end, units[i].unit) == 0) {
-			if (n > LLONG_MAX / units[i].mult)
-				return -1;
-			*out = n * units[i].mult;
-			return 0;
-		}
-	return -1;
-}
-
-const char *
-format_bytes(long long n, char *buf, size_t len)
-{
-	if (n < 1024)
-		snprintf(buf, len, "%lld B", n);
-	else if (n < 1024 * 1024)
-		snprintf(buf, len, "%.1f KB", (double)n / 1024);
-	else if (n < 1024LL * 1024 * 1024)
-		snprintf(buf, len, "%.1f MB", (double)n / (1024 * 1024));
-	else
-		snprintf(buf, len, "%.2f GB", (double)n / (1024 * 1024 * 1024));
-	return buf;
 }
 
 int

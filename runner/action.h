@@ -68,11 +68,6 @@ int acfg_bool(const struct acfg *c, const char *name, int def, int *out);
 int acfg_enum(const struct acfg *c, const char *name, const char *def,
 	const char *const *words);
 
-/* Parse "64MB", "512KB", "1GB", "1000": bytes. 0 or -1. */
-int parse_size(const char *s, long long *out);
-/* "1.2 MB": a byte count for people, into buf. */
-const char *format_bytes(long long n, char *buf, size_t len);
-
 /* What a running action reports. */
 /* Append NAME=VALUE to the step's outputs ($RUNJOB_OUTPUT). */
 void action_output(const char *name, long long value);

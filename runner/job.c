@@ -14,6 +14,7 @@
 #include "action.h"
 #include "job.h"
 #include "name.h"
+#include "units.h"
 #include "util.h"
 
 struct ctx {
@@ -81,23 +82,6 @@ action_name(enum action_kind kind)
 		if (builtins[i].kind == kind)
 			return builtins[i].name;
 	return "none";
-}
-
-const char *
-did_you_mean(const char *s, const char *const *words)
-{
-	const char *best = NULL;
-	size_t bestd = (size_t)-1, max = strlen(s) < 4 ? 1 : 2;
-
-	for (; *words; words++) {
-		size_t dist = edit_distance(s, *words, max);
-
-		if (dist <= max && dist < bestd) {
-			best = *words;
-			bestd = dist;
-		}
-	}
-	return best;
 }
 
 static void
@@ -973,69 +957,4 @@ job_param(const struct job *job, const char *name)
 		if (job->params[i].name && strcmp(job->params[i].name, name) == 0)
 			return &job->params[i];
 	return NULL;
-}
-
-int
-parse_duration(const char *s, long long *ms)
-{
-	static const struct { const char *unit; long long ms; } units[] = {
-		{ "d", 86400000LL }, { "h", 3600000LL }, { "ms", 1 },
-		{ "m", 60000LL }, { "s", 1000LL },
-	};
-	/* Units must come largest first, each once: "1h30m", not "30m1h". */
-	long long total = 0, last = -1;
-	const char *p = s;
-
-	if (!*p)
-		return -1;
-	while (*p) {
-		long long n = 0;
-		size_t i;
-
-		if (!isdigit((unsigned char)*p))
-			return -1;
-		while (isdigit((unsigned char)*p)) {
-			n = n * 10 + (*p++ - '0');
-			if (n > 1000000000LL)
-				return -1;
-		}
-		for (i = 0; i < ARRAY_SIZE(units); i++)
-			if (strncmp(p, units[i].unit, strlen(units[i].unit)) == 0)
-				break;
-		if (i == ARRAY_SIZE(units))
-			return -1;
-		if (last != -1 && units[i].ms >= last)
-			return -1;
-		last = units[i].ms;
-		p += strlen(units[i].unit);
-		total += n * units[i].ms;
-		if (total > 3650LL * 86400000LL)
-			return -1;
-	}
-	*ms = total;
-	return 0;
-}
-
-const char *
-format_duration(long long ms, char *buf, size_t n)
-{
-	static const struct { const char *unit; long long ms; } units[] = {
-		{ "d", 86400000LL }, { "h", 3600000LL }, { "m", 60000LL },
-		{ "s", 1000LL }, { "ms", 1 },
-	};
-	size_t i, off = 0;
-
-	if (ms <= 0) {
-		snprintf(buf, n, "0s");
-		return buf;
-	}
-	buf[0] = '\0';
-	for (i = 0; i < ARRAY_SIZE(units) && off < n; i++) {
-		if (ms < units[i].ms)
-			continue;
-		off += (size_t)snprintf(buf + off, n - off, "%lld%s",
-			ms / units[i].ms, units[i].unit);
-		ms %= units[i].ms;
-	}
-	return buf;
 }

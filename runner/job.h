@@ -152,13 +152,5 @@ const struct param *job_param(const struct job *job, const char *name);
 
 const char *action_name(enum action_kind kind);
 
-/* Parse a duration ("500ms", "10s", "1h30m", ...) into milliseconds.
- * Returns 0, or -1 when s is not a duration. */
-int parse_duration(const char *s, long long *ms);
-/* Format ms the way a duration is written, into buf of size n. */
-const char *format_duration(long long ms, char *buf, size_t n);
-
-/* Suggest the closest of the NULL-terminated words to s, or NULL. */
-const char *did_you_mean(const char *s, const char *const *words);
 
 #endif

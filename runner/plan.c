@@ -9,6 +9,7 @@
 #include "expand.h"
 #include "name.h"
 #include "plan.h"
+#include "units.h"
 #include "util.h"
 #include "visible.h"
 

@@ -38,6 +38,7 @@
 #include "redis.h"
 #include "rtype.h"
 #include "ui.h"
+#include "units.h"
 #include "util.h"
 
 enum {

@@ -24,6 +24,7 @@
 #include "clock.h"
 #include "redis.h"
 #include "rtype.h"
+#include "units.h"
 #include "util.h"
 
 enum {

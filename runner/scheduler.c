@@ -35,6 +35,7 @@
 #include "writer.h"
 #include "scheduler.h"
 #include "sha256.h"
+#include "units.h"
 #include "util.h"
 
 extern char **environ;

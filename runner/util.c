@@ -240,3 +240,20 @@ edit_distance(const char *a, const char *b, size_t max)
 	}
 	return row[lb] > max ? max + 1 : row[lb];
 }
+
+const char *
+did_you_mean(const char *s, const char *const *words)
+{
+	const char *best = NULL;
+	size_t bestd = (size_t)-1, max = strlen(s) < 4 ? 1 : 2;
+
+	for (; *words; words++) {
+		size_t dist = edit_distance(s, *words, max);
+
+		if (dist <= max && dist < bestd) {
+			best = *words;
+			bestd = dist;
+		}
+	}
+	return best;
+}

@@ -52,5 +52,7 @@ void find_repeats(const char *const *v, size_t n, unsigned char *repeat);
 
 /* Levenshtein distance between a and b, capped at `max` + 1. */
 size_t edit_distance(const char *a, const char *b, size_t max);
+/* Suggest the closest of the NULL-terminated words to s, or NULL. */
+const char *did_you_mean(const char *s, const char *const *words);
 
 #endif

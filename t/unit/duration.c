@@ -1,7 +1,7 @@
 /*
  * duration.c - unit tests of parse_duration and format_duration.
  */
-#include "job.h"
+#include "units.h"
 #include "tap.h"
 
 static void

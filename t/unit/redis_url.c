@@ -7,6 +7,7 @@
 #include "action.h"
 #include "redis.h"
 #include "tap.h"
+#include "units.h"
 #include "util.h"
 
 int
