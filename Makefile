@@ -29,7 +29,7 @@ PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -lyaml -lsqlite3 -lgit2 -lhiredis) -lpthread
 
 # Everything but main.c also goes into the unit tests and benchmarks.
-LIB_SRC = runner/action.c runner/arena.c runner/buf.c runner/check.c runner/clock.c runner/diag.c \
+LIB_SRC = runner/action.c runner/arena.c runner/builtin.c runner/buf.c runner/check.c runner/clock.c runner/diag.c \
 	runner/expand.c runner/fname.c runner/git.c runner/graph.c runner/job.c runner/json.c \
 	runner/load.c \
 	runner/env.c runner/mask.c runner/name.c runner/param.c runner/plan.c \
@@ -40,7 +40,7 @@ LIB_SRC = runner/action.c runner/arena.c runner/buf.c runner/check.c runner/cloc
 	journal/writer.c
 LIB_OBJ = $(LIB_SRC:.c=.o)
 # The commands, only in runjob itself.
-CMD_SRC = runner/main.c runner/cli.c runner/run.c runner/show.c
+CMD_SRC = runner/main.c runner/action_cmd.c runner/cli.c runner/run.c runner/show.c
 CMD_OBJ = $(CMD_SRC:.c=.o)
 UNIT_SRC = $(wildcard t/unit/*.c)
 UNIT_BIN = $(UNIT_SRC:.c=)

@@ -17,26 +17,8 @@
 #include "exitcode.h"
 #include "job.h"
 #include "json.h"
-#include "load.h"
 #include "units.h"
 #include "util.h"
-
-static const char *const copy_outputs[] = {
-	"KEYS_COPIED", "KEYS_SKIPPED", "KEYS_EXPIRED", "BYTES", NULL,
-};
-static const char *const verify_outputs[] = {
-	"KEYS_CHECKED", "KEYS_MISMATCHED", NULL,
-};
-
-const char *const *
-action_outputs(const char *name)
-{
-	if (strcmp(name, "redis.copy") == 0)
-		return copy_outputs;
-	if (strcmp(name, "redis.verify") == 0)
-		return verify_outputs;
-	return NULL;
-}
 
 const char *
 acfg_str(const struct acfg *c, const char *name, const char *def)
@@ -205,38 +187,32 @@ action_say(const char *fmt, ...)
 static void add_setting(void *arg, const char *name, const char *value);
 
 void
-acfg_from_node(struct acfg *c, const char *action, const struct node *config,
+acfg_from_settings(struct acfg *c, const struct action *a,
 	const char *(*fn)(void *arg, const char *name, const char *value),
 	void *arg)
 {
 	size_t i, k;
 
 	memset(c, 0, sizeof(*c));
-	c->action = action;
-	if (!config || config->kind != NODE_MAP)
-		return;
-	for (i = 0; i < config->n; i++) {
-		const struct node *key = config->u.items[2 * i];
-		const struct node *v = config->u.items[2 * i + 1];
+	c->action = action_name(a);
+	for (i = 0; i < a->nsettings; i++) {
+		const struct setting *set = &a->settings[i];
 		struct buf b = {0};
 		const char *x;
 
-		if (v->kind == NODE_SCALAR) {
-			if ((x = fn(arg, key->u.str, v->u.str)))
-				add_setting(c, key->u.str, x);
+		if (!set->list) {
+			if ((x = fn(arg, set->name, set->values[0])))
+				add_setting(c, set->name, x);
 			continue;
 		}
-		for (k = 0; v->kind == NODE_SEQ && k < v->n; k++) {
-			const struct node *item = v->u.items[k];
-
-			if (item->kind != NODE_SCALAR ||
-			    !(x = fn(arg, key->u.str, item->u.str)))
+		for (k = 0; k < set->nvalues; k++) {
+			if (!(x = fn(arg, set->name, set->values[k])))
 				continue;
 			if (b.len)
 				buf_addc(&b, ',');
 			buf_adds(&b, x);
 		}
-		add_setting(c, key->u.str, buf_str(&b));
+		add_setting(c, set->name, buf_str(&b));
 		buf_free(&b);
 	}
 }
@@ -285,34 +261,9 @@ add_setting(void *arg, const char *name, const char *value)
 }
 
 int
-cmd_action(int argc, char **argv)
+acfg_from_json(struct acfg *c, const char *action, const char *json)
 {
-	const char *text = getenv("RUNJOB_ACTION_CONFIG");
-	const char *dry = getenv("RUNJOB_DRY_RUN");
-	struct acfg c = {0};
-	int code;
-
-	if (argc != 2 || !action_outputs(argv[1]) || !text) {
-		fprintf(stderr, "usage: runjob action redis.copy|redis.verify\n"
-			"runjob runs this itself for a step's built-in action, "
-			"with the step's settings in RUNJOB_ACTION_CONFIG\n");
-		return EXIT_USAGE;
-	}
-	c.action = argv[1];
-	if (json_each_string(text, add_setting, &c) < 0) {
-		fprintf(stderr, "%s: RUNJOB_ACTION_CONFIG is not a flat JSON "
-			"object of strings\n", argv[1]);
-		return EXIT_USAGE;
-	}
-	/* Output is a pipe to runjob: lines must reach it as they are made,
-	 * and a write to a runjob that died must end this process. */
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	signal(SIGPIPE, SIG_DFL);
-	if (strcmp(argv[1], "redis.copy") == 0)
-		code = redis_copy_main(&c, getenv("RUNJOB_CHECKPOINT"),
-			dry && strcmp(dry, "1") == 0);
-	else
-		code = redis_verify_main(&c, dry && strcmp(dry, "1") == 0);
-	acfg_free(&c);
-	return code;
+	memset(c, 0, sizeof(*c));
+	c->action = action;
+	return json_each_string(json, add_setting, c);
 }

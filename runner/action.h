@@ -1,5 +1,5 @@
 /*
- * action.h - running a built-in action (redis.copy, redis.verify) in a
+ * action.h - what a built-in action (builtin.h) uses to run in a
  * process of its own, `runjob action NAME`, supervised like any step: a
  * timeout or a stop signals it, its output is masked and logged by the
  * runjob that started it.
@@ -37,16 +37,18 @@ struct acfg {
 int acfg_error(const struct acfg *c, const char *name, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-struct node;
+struct action;
 struct buf;
 
-/* The settings as written in the job (config, a mapping): each value
- * passed through fn (which expands expressions; NULL from it leaves the
- * setting out), a list joined with commas. */
-void acfg_from_node(struct acfg *c, const char *action,
-	const struct node *config,
+/* The settings of a built-in action as the job file gives them: each
+ * value passed through fn (which expands expressions; NULL from it
+ * leaves the value out), a list joined with commas. */
+void acfg_from_settings(struct acfg *c, const struct action *a,
 	const char *(*fn)(void *arg, const char *name, const char *value),
 	void *arg);
+/* The settings as RUNJOB_ACTION_CONFIG hands them to the action. Returns
+ * 0, or -1 when json is not a flat object of strings. */
+int acfg_from_json(struct acfg *c, const char *action, const char *json);
 /* As a flat JSON object, for RUNJOB_ACTION_CONFIG. */
 void acfg_json(const struct acfg *c, struct buf *out);
 void acfg_free(struct acfg *c);
@@ -81,21 +83,11 @@ void action_progress(const char *fmt, ...)
 /* A line of output, flushed at once. */
 void action_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Check an action's settings without connecting anywhere (for runjob
- * check); 0 or -1 with the problem in c->err. */
-int redis_copy_check(const struct acfg *c);
-int redis_verify_check(const struct acfg *c);
-
-/* The actions, each given its settings and the checkpoint (NULL: none);
- * they return the process's exit status. */
-int redis_copy_main(const struct acfg *c, const char *checkpoint, int dry_run);
-int redis_verify_main(const struct acfg *c, int dry_run);
-
-/* `runjob action NAME`: read the settings and run the action. */
-int cmd_action(int argc, char **argv);
-
-/* The names a built-in writes to $RUNJOB_OUTPUT, NULL-terminated; NULL
- * for an action that writes none. */
-const char *const *action_outputs(const char *name);
+/* A built-in's main: given its settings and the checkpoint of an earlier
+ * attempt (NULL: none), it runs in `runjob action NAME` and returns the
+ * process's exit status; with dry_run it says what it would do and
+ * changes nothing. */
+typedef int action_main_fn(const struct acfg *c, const char *checkpoint,
+	int dry_run);
 
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "action.h"
+#include "builtin.h"
 #include "check.h"
 #include "expand.h"
 #include "util.h"
@@ -118,22 +119,16 @@ check_env(struct scope *sc, const struct kv *env, size_t n, const char *what)
 }
 
 /* Every scalar of a built-in's configuration may hold expressions. */
+/* The expressions in a built-in's settings. */
 static void
-check_config(struct scope *sc, const struct node *n, const char *what)
+check_settings(struct scope *sc, const struct action *a, const char *what)
 {
-	size_t i;
+	size_t i, k;
 
-	if (!n)
-		return;
-	if (n->kind == NODE_SCALAR) {
-		struct mark at = { n->line, n->col };
-
-		check_string(sc, n->u.str, what, at);
-		return;
-	}
-	for (i = 0; i < n->n; i++)
-		check_config(sc, n->kind == NODE_MAP ? n->u.items[2 * i + 1] :
-			n->u.items[i], what);
+	for (i = 0; i < a->nsettings; i++)
+		for (k = 0; k < a->settings[i].nvalues; k++)
+			check_string(sc, a->settings[i].values[k], what,
+				a->settings[i].at);
 }
 
 static void
@@ -145,47 +140,44 @@ not_yet(const struct job *job, struct diags *d, struct mark at,
 }
 
 /* A value for runjob check: literal ones as they are; one with an
- * expression is known only at run time, so it is left out, but for the
- * server URLs, which are required, and stand in as a valid one. */
+ * expression is known only at run time, so it is left out, or stands
+ * in as a valid one where the built-in says (a server URL it cannot do
+ * without). */
 static const char *
 literal(void *arg, const char *name, const char *value)
 {
-	(void)arg;
+	const struct builtin *b = arg;
+	size_t i;
+
 	if (!strstr(value, "${{"))
 		return value;
-	if (strcmp(name, "source") == 0 || strcmp(name, "target") == 0)
-		return "redis://127.0.0.1:6379/0";
+	for (i = 0; b->settings[i].name; i++)
+		if (strcmp(b->settings[i].name, name) == 0)
+			return b->settings[i].stand_in;
 	return NULL;
 }
 
-/* A built-in's settings, checked by the code that will read them. */
+/* A built-in's settings, checked by the code that will read them, and
+ * reported at the value that is wrong. */
 static void
 check_builtin(struct scope *sc, const struct action *a)
 {
-	const char *name = action_name(a->kind), *bad = NULL;
+	const char *bad = NULL;
+	struct mark at = a->at;
 	struct acfg c;
 	char err[1024] = "";
 	size_t i;
-	int r;
 
-	acfg_from_node(&c, name, a->config, literal, NULL);
+	acfg_from_settings(&c, a, literal, (void *)a->builtin);
 	c.err = err;
 	c.errlen = sizeof(err);
 	c.err_name = &bad;
-	r = a->kind == ACT_REDIS_COPY ? redis_copy_check(&c) :
-		redis_verify_check(&c);
-	if (r < 0) {
-		struct mark at = a->at;
-
-		/* At the value that is wrong, when it was written. */
-		for (i = 0; bad && a->config && a->config->kind == NODE_MAP &&
-		    i < a->config->n; i++)
-			if (strcmp(a->config->u.items[2 * i]->u.str, bad) == 0) {
-				at.line = a->config->u.items[2 * i + 1]->line;
-				at.col = a->config->u.items[2 * i + 1]->col;
-			}
+	if (a->builtin->check(&c) < 0) {
+		for (i = 0; bad && i < a->nsettings; i++)
+			if (strcmp(a->settings[i].name, bad) == 0)
+				at = a->settings[i].at;
 		diag_error(sc->d, sc->job->file, at.line, at.col, "%s: %s",
-			name, err);
+			a->builtin->name, err);
 	}
 	acfg_free(&c);
 }
@@ -195,16 +187,16 @@ check_action(struct scope *sc, const struct action *a, const char *what)
 {
 	char field[64];
 
-	if (a->kind == ACT_NONE || a->kind == ACT_RUN)
+	if (a->kind != ACT_BUILTIN)
 		return;
-	snprintf(field, sizeof(field), "%s", action_name(a->kind));
-	check_config(sc, a->config, field);
-	if (a->kind == ACT_REDIS_COPY || a->kind == ACT_REDIS_VERIFY) {
+	snprintf(field, sizeof(field), "%s", action_name(a));
+	check_settings(sc, a, field);
+	if (a->builtin->check) {
 		check_builtin(sc, a);
 		return;
 	}
 	snprintf(field, sizeof(field), "the built-in action '%s'",
-		action_name(a->kind));
+		action_name(a));
 	not_yet(sc->job, sc->d, a->at, field, what);
 }
 

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "action.h"
+#include "builtin.h"
 #include "job.h"
 #include "name.h"
 #include "units.h"
@@ -32,15 +32,14 @@ static const char *const job_keys[] = {
 	"concurrency", "timeout", "on_failure", "require_clean", "window",
 	"blackout", "steps", NULL,
 };
+/* A step's and a rollback's keys, besides the built-ins' names. */
 static const char *const step_keys[] = {
-	"id", "description", "run", "shell", "redis.copy", "redis.verify",
-	"sqlite.exec", "sqlite.sync", "needs", "rollback", "timeout",
+	"id", "description", "run", "shell", "needs", "rollback", "timeout",
 	"kill_grace", "retry", "if", "outputs", "for_each", "env", "dir",
 	"on_unknown", NULL,
 };
 static const char *const rollback_keys[] = {
-	"run", "shell", "redis.copy", "redis.verify", "sqlite.exec",
-	"sqlite.sync", "timeout", "dir", "env", NULL,
+	"run", "shell", "timeout", "dir", "env", NULL,
 };
 static const char *const param_keys[] = {
 	"default", "required", "description", "pattern", "enum", "secret",
@@ -53,35 +52,17 @@ static const char *const window_keys[] = {
 	"cron", "duration", "timezone", NULL,
 };
 static const char *const blackout_keys[] = { "from", "to", NULL };
-
-/* The built-in actions and the keys each takes (SPEC section 5). */
-static const struct builtin {
-	const char *name;
-	enum action_kind kind;
-	const char *const keys[16];
-} builtins[] = {
-	{ "redis.copy", ACT_REDIS_COPY, { "source", "target", "match",
-		"types", "on_conflict", "ttl", "batch", "connections",
-		"big_key", "verify", "method", "io_timeout", NULL } },
-	{ "redis.verify", ACT_REDIS_VERIFY, { "source", "target", "match",
-		"types", "mode", "rounds", "interval", "ttl_tolerance",
-		"both_ways", "batch", "connections", "io_timeout", NULL } },
-	{ "sqlite.exec", ACT_SQLITE_EXEC, { "db", "sql", "file", NULL } },
-	{ "sqlite.sync", ACT_SQLITE_SYNC, { "source", "target", "tables",
-		"key", "changed_column", "delete", "batch", NULL } },
-};
+static const char *const output_keys[] = { "name", "optional", NULL };
+/* The words on_failure and on_unknown take. */
+static const char *const failures[] = { "stop", "rollback", "continue",
+		NULL };
+static const char *const unknowns[] = { "ask", "rerun", "fail", NULL };
 
 const char *
-action_name(enum action_kind kind)
+action_name(const struct action *a)
 {
-	size_t i;
-
-	if (kind == ACT_RUN)
-		return "run";
-	for (i = 0; i < ARRAY_SIZE(builtins); i++)
-		if (builtins[i].kind == kind)
-			return builtins[i].name;
-	return "none";
+	return a->kind == ACT_RUN ? "run" : a->kind == ACT_BUILTIN ?
+		a->builtin->name : "none";
 }
 
 static void
@@ -337,15 +318,68 @@ check_keys_only(struct ctx *c, const struct node *n, const char *where,
 	}
 }
 
-static const struct builtin *
-builtin(const char *key)
+/* keys and the built-ins' names, NULL-terminated, for did-you-mean
+ * hints; in a static buffer of room enough. */
+static const char *const *
+with_builtins(const char *const *keys)
 {
-	size_t i;
+	static const char *all[64];
+	const char *const *names = builtin_names();
+	size_t n = 0;
 
-	for (i = 0; i < ARRAY_SIZE(builtins); i++)
-		if (strcmp(key, builtins[i].name) == 0)
-			return &builtins[i];
-	return NULL;
+	for (; *keys && n < ARRAY_SIZE(all) - 1; keys++)
+		all[n++] = *keys;
+	for (; *names && n < ARRAY_SIZE(all) - 1; names++)
+		all[n++] = *names;
+	all[n] = NULL;
+	return all;
+}
+
+/* The settings of built-in b, decoded once: each a value or a list of
+ * them, its key one that b takes. */
+static void
+settings(struct ctx *c, struct action *act, const struct node *n)
+{
+	const struct builtin *b = act->builtin;
+	size_t i, j, k;
+
+	if (want(c, n, NODE_MAP, b->name) < 0)
+		return;
+	act->settings = arena_calloc(c->a, n->n + 1, sizeof(*act->settings));
+	for (i = 0; i < n->n; i++) {
+		const struct node *key = n->u.items[2 * i];
+		const struct node *v = n->u.items[2 * i + 1];
+		struct setting *set = &act->settings[act->nsettings];
+
+		for (j = 0; b->settings[j].name; j++)
+			if (strcmp(key->u.str, b->settings[j].name) == 0)
+				break;
+		if (!b->settings[j].name) {
+			unknown_key(c, key, b->name, builtin_setting_names(b));
+			continue;
+		}
+		set->name = key->u.str;
+		set->at.line = v->line;
+		set->at.col = v->col;
+		set->list = v->kind == NODE_SEQ;
+		set->nvalues = set->list ? v->n : 1;
+		set->values = arena_calloc(c->a, set->nvalues + 1,
+			sizeof(*set->values));
+		for (k = 0; k < set->nvalues; k++) {
+			const struct node *item = set->list ? v->u.items[k] : v;
+
+			if (item->kind != NODE_SCALAR) {
+				ERR(c, item, "%s: %s takes %s", b->name, key->u.str,
+					set->list ? "a list of values, not of "
+					"lists or mappings" : "a value or a list of "
+					"values, not a mapping");
+				break;
+			}
+			set->values[k] = item->u.str;
+		}
+		if (k == set->nvalues)
+			act->nsettings++;
+	}
 }
 
 /* Take k: v as the action of a step or rollback when k names one.
@@ -354,13 +388,13 @@ static int
 action_key(struct ctx *c, struct action *act, const struct node *k,
 	const struct node *v, const char *where)
 {
-	const struct builtin *b = builtin(k->u.str);
+	const struct builtin *b = builtin_find(k->u.str);
 
 	if (!b && strcmp(k->u.str, "run") != 0)
 		return 0;
 	if (act->kind != ACT_NONE) {
 		ERR(c, k, "%s has more than one action ('%s' and '%s'); "
-			"give exactly one", where, action_name(act->kind),
+			"give exactly one", where, action_name(act),
 			k->u.str);
 		return 1;
 	}
@@ -375,9 +409,9 @@ action_key(struct ctx *c, struct action *act, const struct node *k,
 		shell_text(c, v, "run");
 		return 1;
 	}
-	act->kind = b->kind;
-	act->config = v;
-	check_keys_only(c, v, b->name, b->keys);
+	act->kind = ACT_BUILTIN;
+	act->builtin = b;
+	settings(c, act, v);
 	return 1;
 }
 
@@ -418,7 +452,7 @@ rollback(struct ctx *c, struct step *s, const struct node *n)
 		else if (strcmp(key, "env") == 0)
 			env_block(c, v, "rollback.env", &r->env, &r->nenv);
 		else
-			unknown_key(c, k, "rollback", rollback_keys);
+			unknown_key(c, k, "rollback", with_builtins(rollback_keys));
 	}
 	if (r->kind == ACT_NONE)
 		ERR(c, n, "rollback has no action; give 'run:' or a built-in "
@@ -432,7 +466,6 @@ rollback(struct ctx *c, struct step *s, const struct node *n)
 static void
 outputs(struct ctx *c, struct step *s, const struct node *n)
 {
-	static const char *const output_keys[] = { "name", "optional", NULL };
 	size_t i, j;
 
 	s->outputs_given = 1;
@@ -567,34 +600,32 @@ for_each(struct ctx *c, struct step *s, const struct node *n)
 static void
 builtin_outputs(struct ctx *c, struct step *s, const char *where)
 {
-	const char *const *names = action_outputs(action_name(s->action.kind));
+	const struct builtin *b = s->action.builtin;
 	size_t i, n = 0;
 
-	if (!names)
-		return;
 	for (i = 0; i < s->noutputs; i++) {
+		char list[256];
 		size_t k;
 
-		for (k = 0; names[k]; k++)
-			if (s->outputs[i] && strcmp(s->outputs[i], names[k]) == 0)
+		for (k = 0; b->outputs[k]; k++)
+			if (s->outputs[i] && strcmp(s->outputs[i],
+			    b->outputs[k]) == 0)
 				break;
-		if (!names[k])
+		if (!b->outputs[k] && s->outputs[i])
 			diag_error(c->d, c->file, s->outputs_at[i].line,
 				s->outputs_at[i].col, "%s: %s gives no output "
-				"'%s'; it gives %s", where,
-				action_name(s->action.kind), s->outputs[i],
-				strcmp(names[0], "KEYS_COPIED") == 0 ?
-				"KEYS_COPIED, KEYS_SKIPPED, KEYS_EXPIRED, BYTES" :
-				"KEYS_CHECKED, KEYS_MISMATCHED");
+				"'%s'; it gives %s", where, b->name, s->outputs[i],
+				b->outputs[0] ? builtin_outputs_text(b, list,
+				sizeof(list)) : "none");
 	}
 	if (s->outputs_given)
 		return;
-	while (names[n])
+	while (b->outputs[n])
 		n++;
-	s->outputs = arena_alloc(c->a, n * sizeof(*s->outputs));
-	s->outputs_at = arena_alloc(c->a, n * sizeof(*s->outputs_at));
+	s->outputs = arena_alloc(c->a, (n + 1) * sizeof(*s->outputs));
+	s->outputs_at = arena_alloc(c->a, (n + 1) * sizeof(*s->outputs_at));
 	for (i = 0; i < n; i++) {
-		s->outputs[i] = names[i];
+		s->outputs[i] = b->outputs[i];
 		s->outputs_at[i] = s->action.at;
 	}
 	s->noutputs = n;
@@ -603,7 +634,6 @@ builtin_outputs(struct ctx *c, struct step *s, const char *where)
 static void
 step(struct ctx *c, struct step *s, const struct node *n)
 {
-	static const char *const unknowns[] = { "ask", "rerun", "fail", NULL };
 	const char *where;
 	size_t i;
 	int v;
@@ -684,7 +714,7 @@ step(struct ctx *c, struct step *s, const struct node *n)
 			if ((v = oneof(c, val, "on_unknown", unknowns)) >= 0)
 				s->on_unknown = (enum on_unknown)(ON_UNKNOWN_ASK + v);
 		} else {
-			unknown_key(c, k, where, step_keys);
+			unknown_key(c, k, where, with_builtins(step_keys));
 		}
 	}
 	if (s->action.kind == ACT_NONE)
@@ -807,8 +837,6 @@ steps(struct ctx *c, const struct node *n)
 static void
 top(struct ctx *c, const struct node *root)
 {
-	static const char *const failures[] = { "stop", "rollback", "continue",
-		NULL };
 	struct job *job = c->job;
 	const struct node *version = NULL;
 	int have_steps = 0;
@@ -957,4 +985,36 @@ job_param(const struct job *job, const char *name)
 		if (job->params[i].name && strcmp(job->params[i].name, name) == 0)
 			return &job->params[i];
 	return NULL;
+}
+
+void
+job_print_keys(FILE *f)
+{
+	static const struct {
+		const char *name;
+		const char *const *words;
+	} tables[] = {
+		{ "job_keys", job_keys }, { "step_keys", step_keys },
+		{ "rollback_keys", rollback_keys }, { "param_keys", param_keys },
+		{ "retry_keys", retry_keys }, { "window_keys", window_keys },
+		{ "blackout_keys", blackout_keys }, { "output_keys", output_keys },
+		{ "failures", failures }, { "unknowns", unknowns },
+	};
+	const char *const *names = builtin_names(), *const *w;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(tables); i++) {
+		int builtins = tables[i].words == step_keys ||
+			tables[i].words == rollback_keys;
+
+		for (w = builtins ? with_builtins(tables[i].words) :
+		    tables[i].words; *w; w++)
+			fprintf(f, "%s %s\n", tables[i].name, *w);
+	}
+	for (; *names; names++) {
+		const struct builtin *b = builtin_find(*names);
+
+		for (i = 0; b->settings[i].name; i++)
+			fprintf(f, "%s %s\n", b->name, b->settings[i].name);
+	}
 }

@@ -6,6 +6,7 @@
 #define RUNJOB_JOB_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "arena.h"
 #include "diag.h"
@@ -16,10 +17,7 @@
 enum action_kind {
 	ACT_NONE,
 	ACT_RUN,		/* shell text */
-	ACT_REDIS_COPY,
-	ACT_REDIS_VERIFY,
-	ACT_SQLITE_EXEC,
-	ACT_SQLITE_SYNC,
+	ACT_BUILTIN,		/* a built-in action (builtin.h) */
 };
 
 enum on_failure { ON_FAILURE_STOP, ON_FAILURE_ROLLBACK, ON_FAILURE_CONTINUE };
@@ -37,12 +35,23 @@ struct kv {
 	struct mark at;		/* of the value */
 };
 
+/* A setting of a built-in as written: one value, or a list of them. */
+struct setting {
+	const char *name;
+	const char **values;	/* nvalues of them, as written */
+	size_t nvalues;
+	int list;		/* written as a list */
+	struct mark at;		/* of the value */
+};
+
 /* What a step (or its rollback) does. */
 struct action {
 	enum action_kind kind;
 	const char *run;	/* ACT_RUN: the shell text */
 	const char *shell;	/* interpreter; NULL: /bin/sh -e -c */
-	const struct node *config;	/* a built-in's mapping, as written */
+	const struct builtin *builtin;	/* ACT_BUILTIN: which */
+	struct setting *settings;	/* ACT_BUILTIN: its settings */
+	size_t nsettings;
 	struct mark at;		/* of the action key */
 	struct mark run_at;	/* of the shell text */
 	/* Only rollback actions carry these; a step's own are in struct step. */
@@ -150,7 +159,13 @@ void job_free(struct job *job);
 /* Find a param or step by name; NULL when there is none. */
 const struct param *job_param(const struct job *job, const char *name);
 
-const char *action_name(enum action_kind kind);
+/* The keys of the job file, the words of its enumerations and the
+ * settings of each built-in, a "TABLE WORD" line each: what the tests
+ * hold the schema and the docs to (runjob help --keys). */
+void job_print_keys(FILE *f);
+
+/* "run", the built-in's name, or "none". */
+const char *action_name(const struct action *a);
 
 
 #endif

@@ -203,36 +203,32 @@ add_short(struct buf *b, const char *s)
 }
 
 static void
-add_config(struct printer *pr, struct buf *b, const struct node *n)
+add_settings(struct printer *pr, struct buf *b, const struct action *a)
 {
-	size_t i;
+	size_t i, k;
 
-	if (n->kind == NODE_SCALAR) {
-		buf_adds(b, display(pr, n->u.str));
-		return;
+	buf_adds(b, "{");
+	for (i = 0; i < a->nsettings; i++) {
+		const struct setting *set = &a->settings[i];
+
+		buf_addf(b, "%s%s: %s", i ? ", " : "", set->name,
+			set->list ? "[" : "");
+		for (k = 0; k < set->nvalues; k++)
+			buf_addf(b, "%s%s", k ? ", " : "", display(pr,
+				set->values[k]));
+		buf_adds(b, set->list ? "]" : "");
 	}
-	buf_adds(b, n->kind == NODE_MAP ? "{" : "[");
-	for (i = 0; i < n->n; i++) {
-		if (i)
-			buf_adds(b, ", ");
-		if (n->kind == NODE_MAP) {
-			buf_addf(b, "%s: ", n->u.items[2 * i]->u.str);
-			add_config(pr, b, n->u.items[2 * i + 1]);
-		} else {
-			add_config(pr, b, n->u.items[i]);
-		}
-	}
-	buf_adds(b, n->kind == NODE_MAP ? "}" : "]");
+	buf_adds(b, "}");
 }
 
 static void
 add_action(struct printer *pr, struct buf *b, const struct action *a)
 {
-	buf_addf(b, "%s: ", action_name(a->kind));
+	buf_addf(b, "%s: ", action_name(a));
 	if (a->kind == ACT_RUN)
 		add_short(b, mask_str(pr->m, a->run));
-	else if (a->config)
-		add_config(pr, b, a->config);
+	else
+		add_settings(pr, b, a);
 }
 
 static void
@@ -390,7 +386,7 @@ static void
 json_action(struct printer *pr, struct buf *b, const struct action *a)
 {
 	buf_adds(b, "{\"kind\":");
-	buf_add_json(b, action_name(a->kind));
+	buf_add_json(b, action_name(a));
 	if (a->kind == ACT_RUN) {
 		buf_adds(b, ",\"run\":");
 		buf_add_json(b, mask_str(pr->m, a->run));
@@ -398,10 +394,10 @@ json_action(struct printer *pr, struct buf *b, const struct action *a)
 			buf_adds(b, ",\"shell\":");
 			buf_add_json(b, a->shell);
 		}
-	} else if (a->config) {
+	} else if (a->kind == ACT_BUILTIN) {
 		struct buf c = {0};
 
-		add_config(pr, &c, a->config);
+		add_settings(pr, &c, a);
 		buf_adds(b, ",\"config\":");
 		buf_add_json(b, buf_str(&c));
 		buf_free(&c);

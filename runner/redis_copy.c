@@ -34,8 +34,10 @@
 #include "action.h"
 #include "buf.h"
 #include "clock.h"
+#include "builtin.h"
 #include "json.h"
 #include "redis.h"
+#include "redis_builtin.h"
 #include "rtype.h"
 #include "ui.h"
 #include "units.h"
@@ -1199,8 +1201,8 @@ read_settings(struct copy *cp, const struct acfg *c)
 	return 0;
 }
 
-int
-redis_copy_check(const struct acfg *c)
+static int
+check(const struct acfg *c)
 {
 	struct copy cp;
 	int rc;
@@ -1340,6 +1342,20 @@ outputs(const struct copy *cp)
 	action_output("KEYS_EXPIRED", cp->ck.expired);
 	action_output("BYTES", cp->ck.bytes);
 }
+
+static const struct builtin_setting settings[] = {
+	{ "source", REDIS_STAND_IN }, { "target", REDIS_STAND_IN },
+	{ "match", NULL }, { "types", NULL }, { "on_conflict", NULL },
+	{ "ttl", NULL }, { "batch", NULL }, { "connections", NULL },
+	{ "big_key", NULL }, { "verify", NULL }, { "method", NULL },
+	{ "io_timeout", NULL }, { NULL, NULL },
+};
+static const char *const outputs_given[] = {
+	"KEYS_COPIED", "KEYS_SKIPPED", "KEYS_EXPIRED", "BYTES", NULL,
+};
+const struct builtin redis_copy_builtin = {
+	"redis.copy", settings, outputs_given, check,
+};
 
 int
 redis_copy_main(const struct acfg *c, const char *resume, int dry)

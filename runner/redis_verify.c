@@ -21,8 +21,10 @@
 
 #include "action.h"
 #include "buf.h"
+#include "builtin.h"
 #include "clock.h"
 #include "redis.h"
+#include "redis_builtin.h"
 #include "rtype.h"
 #include "units.h"
 #include "util.h"
@@ -1142,8 +1144,8 @@ read_settings(struct rverify *v, struct rcommon *rc, const struct acfg *c)
 	return 0;
 }
 
-int
-redis_verify_check(const struct acfg *c)
+static int
+check(const struct acfg *c)
 {
 	struct rcommon rc;
 	struct rverify v;
@@ -1153,13 +1155,30 @@ redis_verify_check(const struct acfg *c)
 	return r;
 }
 
+static const struct builtin_setting settings[] = {
+	{ "source", REDIS_STAND_IN }, { "target", REDIS_STAND_IN },
+	{ "match", NULL }, { "types", NULL }, { "mode", NULL },
+	{ "rounds", NULL }, { "interval", NULL }, { "ttl_tolerance", NULL },
+	{ "both_ways", NULL }, { "batch", NULL }, { "connections", NULL },
+	{ "io_timeout", NULL }, { NULL, NULL },
+};
+static const char *const outputs_given[] = {
+	"KEYS_CHECKED", "KEYS_MISMATCHED", NULL,
+};
+const struct builtin redis_verify_builtin = {
+	"redis.verify", settings, outputs_given, check,
+};
+
+/* A verify goes over the keyspace again on each try: it keeps no
+ * checkpoint. */
 int
-redis_verify_main(const struct acfg *c, int dry)
+redis_verify_main(const struct acfg *c, const char *checkpoint, int dry)
 {
 	struct rcommon rc;
 	struct rverify v;
 	int code = 1;
 
+	(void)checkpoint;
 	memset(&v, 0, sizeof(v));
 	if (read_settings(&v, &rc, c) < 0) {
 		rcommon_free(&rc);

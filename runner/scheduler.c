@@ -527,8 +527,7 @@ builtin_argv(struct sched *s, const struct action *act, size_t inst,
 	struct buf json = {0};
 	char **v = xcalloc(4, sizeof(*v));
 
-	acfg_from_node(&c, action_name(act->kind), act->config, config_value,
-		&x);
+	acfg_from_settings(&c, act, config_value, &x);
 	acfg_json(&c, &json);
 	env_set(e, "RUNJOB_ACTION_CONFIG", buf_str(&json));
 	acfg_free(&c);
@@ -536,7 +535,7 @@ builtin_argv(struct sched *s, const struct action *act, size_t inst,
 	buf_free(&x.tmp);
 	v[0] = xstrdup(self_path());
 	v[1] = xstrdup("action");
-	v[2] = xstrdup(action_name(act->kind));
+	v[2] = xstrdup(action_name(act));
 	return v;
 }
 
@@ -1693,7 +1692,7 @@ dry_step(struct sched *s, size_t k, const struct step *step, int phase)
 	if (phase == 0) {
 		argv = shell_argv(NULL, step->if_);
 	} else {
-		printf("  %s (%s):\n", id, action_name(step->action.kind));
+		printf("  %s (%s):\n", id, action_name(&step->action));
 		argv = builtin_argv(s, &step->action, k, &e);
 	}
 	if ((errno = dry_probe(s, k, argv, &e, step->dir, phase,

@@ -4,9 +4,10 @@
     schema-validate.py SCHEMA FILE...        validate each FILE
     schema-validate.py --check-schema SCHEMA check SCHEMA itself against
                                              the draft 2020-12 metaschema
-    schema-validate.py --keys SCHEMA JOB_C   compare the keys and the words
+    schema-validate.py --keys SCHEMA KEYS    compare the keys and the words
                                              SCHEMA allows with the tables
-                                             of the loader, runner/job.c
+                                             of the loader, KEYS being what
+                                             `runjob help --keys` prints
 
 Prints one "FILE: PATH: message" line per error. Exits 0 when everything
 is valid, 1 when something is not, 2 on a usage error. Run it with
@@ -16,7 +17,6 @@ YAML is read as an editor would hand it to a schema: dates stay text
 (a JSON document has no date type) and mapping keys are text.
 """
 import json
-import re
 import sys
 
 import jsonschema
@@ -132,37 +132,33 @@ def mapping_keys(schema, pointer):
     return None
 
 
-def loader_tables(job_c):
-    """The key tables of runner/job.c, the built-in actions' included."""
-    with open(job_c, encoding='utf-8') as f:
-        text = f.read()
+def loader_tables(keys):
+    """The loader's key tables, the built-in actions' included, as
+    `runjob help --keys` prints them into the file keys."""
     tables = {}
-    for name, body in re.findall(
-            r'static const char \*const (\w+)\[\] = \{(.*?)\};', text, re.S):
-        tables[name] = set(re.findall(r'"([^"]+)"', body))
-    builtins = re.search(r'\} builtins\[\] = \{(.*?)\n\};', text, re.S)
-    for name, body in re.findall(r'\{ "([^"]+)", ACT_\w+, \{(.*?)\} \}',
-                                 builtins.group(1) if builtins else '', re.S):
-        tables[name] = set(re.findall(r'"([^"]+)"', body))
+    with open(keys, encoding='utf-8') as f:
+        for line in f:
+            name, word = line.split()
+            tables.setdefault(name, set()).add(word)
     return tables
 
 
-def compare_keys(schema_path, job_c):
+def compare_keys(schema_path, keys):
     with open(schema_path, encoding='utf-8') as f:
         schema = json.load(f)
-    tables = loader_tables(job_c)
+    tables = loader_tables(keys)
     wanted = dict(TABLES)
     for name in tables:
         if '.' in name:
             wanted[name] = '#/$defs/' + name
     bad = 0
     if len(wanted) == len(TABLES):
-        print('%s: no built-in actions found' % job_c)
+        print('%s: no built-in actions found' % keys)
         bad = 1
     for name, pointer in sorted(wanted.items()):
         allowed = mapping_keys(schema, pointer)
         if name not in tables:
-            print('%s: no key table %s' % (job_c, name))
+            print('%s: no key table %s' % (keys, name))
             bad = 1
         elif allowed is None:
             print('%s: %s describes no mapping' % (schema_path, pointer))
