@@ -681,10 +681,21 @@ launch(struct sched *s, struct attempt *a)
 		a->pid_start = proc_start_time(a->proc.pid);
 	} else {
 		char msg[512];
+		struct stat sb;
 
-		snprintf(msg, sizeof(msg), "runjob: cannot run %s%s%s: %s",
-			a->argv[0], a->dir ? " in " : "", a->dir ? a->dir : "",
-			strerror(r));
+		/* Say which is missing: the directory or the program. */
+		if (a->dir && stat(a->dir, &sb) < 0)
+			snprintf(msg, sizeof(msg), "runjob: cannot run %s: its "
+				"directory %s: %s", a->argv[0], a->dir,
+				strerror(errno));
+		else if (a->dir && !S_ISDIR(sb.st_mode))
+			snprintf(msg, sizeof(msg), "runjob: cannot run %s: its "
+				"directory %s is not a directory", a->argv[0],
+				a->dir);
+		else
+			snprintf(msg, sizeof(msg), "runjob: cannot run %s%s%s: %s",
+				a->argv[0], a->dir ? " in " : "", a->dir ? a->dir :
+				"", strerror(r));
 		emit_line(s, a, msg, strlen(msg));
 		a->done = 1;
 		a->status = (r == ENOENT ? 127 : 126) << 8;	/* as exit() */
@@ -964,6 +975,8 @@ kill_all(struct sched *s, struct attempt *a)
 	pid_t pids[64];
 	int n, i;
 
+	if (a->proc.pid <= 0)
+		return;	/* not made, or could not be: nothing runs */
 	proc_signal(&a->proc, SIGKILL);
 	n = proc_signal_marked("RUNJOB_ATTEMPT_ID", a->id, a->proc.pid,
 		SIGKILL, pids, 64);
@@ -1031,7 +1044,7 @@ finish_attempt(struct sched *s, struct attempt *a)
 	 * timeout or a stop, nothing may stay; otherwise say so. */
 	if (a->timed_out || a->stopped) {
 		kill_all(s, a);
-	} else if (kill(-a->proc.pid, 0) == 0) {
+	} else if (a->proc.pid > 0 && kill(-a->proc.pid, 0) == 0) {
 		ui_note(s->r->ui, now, "step %s left processes running in its "
 			"process group %d", id, (int)a->proc.pid);
 	}
