@@ -5,22 +5,62 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "proc.h"
 #include "util.h"
 
+/* The limits on open files runjob was given, which the steps get back
+ * when runjob raised its own (nofile_raised). */
+static struct rlimit given_nofile;
+static int nofile_raised;
+
 void
 proc_init(void)
 {
+	struct rlimit rl;
+
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
 		warn("cannot become a child subreaper: %s; processes that "
 			"leave their step's group may be missed", strerror(errno));
+	/* Each running step holds descriptors: take all the hard limit
+	 * allows, so that -j is not cut short by a soft limit set for
+	 * select(2)'s sake. */
+	if (!nofile_raised && getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+	    rl.rlim_cur < rl.rlim_max) {
+		given_nofile = rl;
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+			nofile_raised = 1;
+	}
+}
+
+long
+proc_fds_free(long *limit)
+{
+	struct rlimit rl;
+	struct dirent *de;
+	long open = 0;
+	DIR *d;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return *limit = 1024, 1024;
+	*limit = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > (rlim_t)1 << 30 ?
+		1L << 30 : (long)rl.rlim_cur;
+	if (!(d = opendir("/proc/self/fd")))
+		return *limit / 2;	/* cannot tell: assume half are */
+	while ((de = readdir(d)))
+		open += de->d_name[0] != '.';
+	closedir(d);
+	/* The directory's own descriptor was counted; it is closed now. */
+	return *limit - (open - 1);
 }
 
 /* The program to run: a name without '/' is looked up on the PATH of
@@ -65,15 +105,76 @@ resolve(const char *name, char *const *envp, char *buf, size_t n)
 	}
 }
 
+/* What the new process does between vfork and exec. It shares
+ * runjob's memory and stack, so it only makes system calls, and leaves
+ * why it failed in c->err. */
+struct child {
+	const char *path;
+	char *const *argv;
+	char *const *envp;
+	const char *dir;
+	int out;		/* the write end of the output pipe */
+	int err;
+};
+
+static const int dflt_signals[] = { SIGPIPE, SIGINT, SIGTERM, SIGHUP,
+	SIGCHLD };
+
+static void __attribute__((noreturn, noinline))
+child(struct child *c)
+{
+	struct sigaction sa;
+	sigset_t none;
+	size_t i;
+	int fd;
+
+	/* No signal ignored (runjob ignores SIGPIPE), none blocked (runjob
+	 * blocks the ones its signalfd reads); runjob catches none. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	for (i = 0; i < sizeof(dflt_signals) / sizeof(dflt_signals[0]); i++)
+		sigaction(dflt_signals[i], &sa, NULL);
+	if (setpgid(0, 0) < 0)
+		goto fail;
+	/* Output first, as the pipe may be 0 when runjob's stdin was
+	 * closed; dup2 to itself leaves close-on-exec set: clear it. */
+	if (dup2(c->out, 1) < 0 || dup2(c->out, 2) < 0)
+		goto fail;
+	if (c->out <= 2 && fcntl(c->out, F_SETFD, 0) < 0)
+		goto fail;
+	if ((fd = open("/dev/null", O_RDONLY)) < 0)
+		goto fail;
+	if (fd != 0 && (dup2(fd, 0) < 0 || fcntl(0, F_SETFD, 0) < 0))
+		goto fail;
+	if (close_range(3, ~0U, 0) < 0) {
+		struct rlimit rl;
+
+		getrlimit(RLIMIT_NOFILE, &rl);
+		for (fd = 3; (rlim_t)fd < rl.rlim_cur && fd < (1 << 20); fd++)
+			close(fd);
+	}
+	if (c->dir && chdir(c->dir) < 0)
+		goto fail;
+	/* The step gets the limit runjob was given, not the one it took. */
+	if (nofile_raised && setrlimit(RLIMIT_NOFILE, &given_nofile) < 0)
+		goto fail;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	execve(c->path, c->argv, c->envp);
+fail:
+	c->err = errno;
+	_exit(127);
+}
+
 int
 proc_spawn(struct proc *p, const struct proc_spec *spec)
 {
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t at;
-	sigset_t none, dflt;
+	struct child c;
 	char exe[4096];
 	const char *path;
-	int out[2], r;
+	sigset_t all, old;
+	pid_t pid;
+	int out[2];
 
 	p->pid = 0;
 	p->out = -1;
@@ -81,38 +182,34 @@ proc_spawn(struct proc *p, const struct proc_spec *spec)
 		return ENOENT;
 	if (pipe2(out, O_CLOEXEC) < 0)
 		return errno;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, out[1], 2);
-	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-	if (spec->dir)
-		posix_spawn_file_actions_addchdir_np(&fa, spec->dir);
-	/* Its own group; no signal blocked (runjob blocks the ones its
-	 * signalfd reads) and none ignored (runjob ignores SIGPIPE). */
-	sigemptyset(&none);
-	sigemptyset(&dflt);
-	sigaddset(&dflt, SIGPIPE);
-	sigaddset(&dflt, SIGINT);
-	sigaddset(&dflt, SIGTERM);
-	sigaddset(&dflt, SIGHUP);
-	sigaddset(&dflt, SIGCHLD);
-	posix_spawnattr_init(&at);
-	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP |
-		POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-	posix_spawnattr_setpgroup(&at, 0);
-	posix_spawnattr_setsigmask(&at, &none);
-	posix_spawnattr_setsigdefault(&at, &dflt);
-	r = posix_spawn(&p->pid, path, &fa, &at, spec->argv, spec->envp);
-	posix_spawnattr_destroy(&at);
-	posix_spawn_file_actions_destroy(&fa);
+	memset(&c, 0, sizeof(c));
+	c.path = path;
+	c.argv = spec->argv;
+	c.envp = spec->envp;
+	c.dir = spec->dir;
+	c.out = out[1];
+	/* vfork, as posix_spawn does, so that runjob's memory is not
+	 * copied; unlike posix_spawn, it lets the child put back the limit
+	 * on open files. No signal reaches the child before it has set its
+	 * own dispositions. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pid = vfork();
+	if (pid == 0)
+		child(&c);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	close(out[1]);
-	if (r != 0) {
+	if (pid < 0 || c.err) {
+		int err = pid < 0 ? errno : c.err;
+
+		if (pid > 0)
+			while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+				;
 		close(out[0]);
-		p->pid = 0;
-		return r;
+		return err;
 	}
 	fcntl(out[0], F_SETFL, O_NONBLOCK);
+	p->pid = pid;
 	p->out = out[0];
 	return 0;
 }

@@ -2,9 +2,9 @@
  * proc.h - starting and stopping step processes.
  *
  * A step runs in a process group of its own, stdin from /dev/null, its
- * stdout and stderr into one pipe, no other descriptor open. Processes
- * are made with posix_spawn, which does not copy runjob's memory as fork
- * would; the scheduler commits "starting" to the journal before it calls
+ * stdout and stderr into one pipe, no other descriptor open, and the
+ * soft limit on open files runjob was given. Processes are made with
+ * vfork, which does not copy runjob's memory as fork would; the scheduler commits "starting" to the journal before it calls
  * proc_spawn, so nothing runs that the journal does not know of.
  */
 #ifndef RUNJOB_PROC_H
@@ -25,8 +25,14 @@ struct proc {
 };
 
 /* Make runjob a child subreaper, so that descendants that leave their
- * step's group are reparented to it and can still be found. */
+ * step's group are reparented to it and can still be found; and raise
+ * its soft limit on open files to the hard limit (steps get the soft
+ * limit back). */
 void proc_init(void);
+
+/* How many more descriptors runjob can open now; its limit goes to
+ * *limit. */
+long proc_fds_free(long *limit);
 
 /* Start the process for spec. Returns 0, or an errno value (ENOENT: the
  * program or the directory is not there) with nothing started. */

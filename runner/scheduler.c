@@ -41,6 +41,9 @@ enum {
 	TAIL_MAX = 64 * 1024,		/* output kept in the journal */
 	LINE_MAX_ = 64 * 1024,		/* a longer line is cut */
 	DEFAULT_GRACE_MS = 10000,
+	FDS_PER_STEP = 2,		/* a running step's output pipe and log */
+	FDS_SPARE = 32,			/* the journal's files, a spawn's pipe, an
+					 * outputs file, /proc, and some left */
 };
 
 enum tstate { T_WAIT, T_READY, T_DELAY, T_ACTIVE, T_DONE };
@@ -86,8 +89,8 @@ struct attempt {
 	int64_t timeout_ms;	/* its own timeout; 0: none */
 	int timed_out, stopped;
 	int job_timeout;	/* stopped by the job's timeout, not its own */
-	int log;		/* the masked log file, once there is output */
-	int log_failed;		/* it could not be created */
+	int log;		/* the masked log file, made before the process */
+	int logged;		/* something was written to it */
 	char *log_path, *out_path;
 	struct buf line;	/* a partial line of output */
 	struct buf tail;	/* the last TAIL_MAX bytes, masked */
@@ -467,8 +470,11 @@ attempt_free(struct attempt *a)
 {
 	if (a->out_path && strcmp(a->out_path, "/dev/null") != 0)
 		unlink(a->out_path);	/* a failed try's outputs */
-	if (a->log >= 0)
+	if (a->log >= 0) {
 		close(a->log);
+		if (!a->logged)
+			unlink(a->log_path);	/* no output, no log */
+	}
 	if (a->proc.out >= 0)
 		close(a->proc.out);
 	free(a->id);
@@ -664,20 +670,34 @@ static void
 launch(struct sched *s, struct attempt *a)
 {
 	struct proc_spec spec;
-	int r;
+	int r, log_err;
 
 	spec.argv = a->argv;
 	spec.envp = a->env.v;
 	spec.dir = a->dir;
 	launched_note(s->launched, a->id);
-	r = proc_spawn(&a->proc, &spec);
+	/* The log first: a process whose output could not be kept is not
+	 * made. It is removed again if there is no output. */
+	a->log = open(a->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+		0600);
+	log_err = a->log < 0 ? errno : 0;
+	r = log_err ? 0 : proc_spawn(&a->proc, &spec);
 	a->launched = 1;
 	a->started = now_ms();
 	if (a->timeout_ms)
 		a->deadline = a->started + a->timeout_ms;
 	ui_step_started(s->r->ui, inst_id(s, a->task), kind_names[a->kind],
 		a->n, a->started);
-	if (r == 0) {
+	if (log_err) {
+		char msg[512];
+
+		snprintf(msg, sizeof(msg), "runjob: cannot create the log %s: "
+			"%s; the step was not run", a->log_path,
+			strerror(log_err));
+		emit_line(s, a, msg, strlen(msg));
+		a->done = 1;
+		a->status = 126 << 8;
+	} else if (r == 0) {
 		a->pid_start = proc_start_time(a->proc.pid);
 	} else {
 		char msg[512];
@@ -797,18 +817,10 @@ emit_line(struct sched *s, struct attempt *a, char *line, size_t len)
 	line[len] = '\0';
 	mask_append(s->r->mask, &m, line);
 	buf_addc(&m, '\n');
-	if (a->log < 0 && !a->log_failed) {
-		a->log = open(a->log_path, O_WRONLY | O_CREAT | O_TRUNC |
-			O_CLOEXEC, 0600);
-		if (a->log < 0) {
-			a->log_failed = 1;
-			ui_note(s->r->ui, now_ms(), "step %s: cannot write its "
-				"log %s: %s", inst_id(s, a->task), a->log_path,
-				strerror(errno));
-		}
-	}
-	if (a->log >= 0)
+	if (a->log >= 0) {
 		write_all(a->log, m.s, m.len);
+		a->logged = 1;
+	}
 	buf_add(&a->tail, m.s, m.len);
 	if (a->tail.len > 2 * TAIL_MAX) {
 		memmove(a->tail.s, a->tail.s + a->tail.len - TAIL_MAX, TAIL_MAX);
@@ -1050,7 +1062,7 @@ finish_attempt(struct sched *s, struct attempt *a)
 	}
 
 	jw_end_attempt(s->w, a->id, state, code, sig, now,
-		a->tail.len ? a->tail.s : NULL, a->log >= 0 ? a->log_path : NULL);
+		a->tail.len ? a->tail.s : NULL, a->logged ? a->log_path : NULL);
 	buf_addf(&data, "{\"kind\":\"%s\",\"attempt\":%d,\"state\":\"%s\"",
 		kname, a->n, state);
 	if (code >= 0)
@@ -1360,7 +1372,8 @@ static void
 loop(struct sched *s)
 {
 	struct pollfd *pfd = NULL;
-	size_t cappfd = 0, i;
+	size_t *of = NULL;	/* the attempt each pfd[] after the first is */
+	size_t cappfd = 0, capof = 0, i;
 	int journal_noted = 0;
 
 	for (;;) {
@@ -1382,16 +1395,21 @@ loop(struct sched *s)
 		if (finished(s))
 			break;
 
+		/* Only open pipes: poll refuses more entries than runjob may
+		 * open files, and an attempt not made yet has none. */
 		xgrow(&pfd, &cappfd, s->na + 2, sizeof(*pfd));
+		xgrow(&of, &capof, s->na + 2, sizeof(*of));
 		pfd[npfd].fd = s->sigfd;
 		pfd[npfd++].events = POLLIN;
+		pfd[npfd].fd = jwriter_fd(s->w);
+		pfd[npfd++].events = POLLIN;
 		for (i = 0; i < s->na; i++) {
+			if (s->a[i]->proc.out < 0)
+				continue;
+			of[npfd] = i;
 			pfd[npfd].fd = s->a[i]->proc.out;
 			pfd[npfd++].events = POLLIN;
 		}
-		/* Last, so that the indices above stay those of s->a. */
-		pfd[npfd].fd = jwriter_fd(s->w);
-		pfd[npfd++].events = POLLIN;
 		wake = next_wakeup(s, now);
 		for (i = 0; i < s->na; i++)
 			if (s->a[i]->done)
@@ -1407,9 +1425,9 @@ loop(struct sched *s)
 					interrupt(s, si.ssi_signo == SIGHUP ?
 						SIGTERM : (int)si.ssi_signo);
 		}
-		for (i = 1; i < npfd - 1; i++)
-			if (pfd[i].revents && s->a[i - 1]->proc.out >= 0)
-				read_output(s, s->a[i - 1], 0);
+		for (i = 2; i < npfd; i++)
+			if (pfd[i].revents && s->a[of[i]]->proc.out >= 0)
+				read_output(s, s->a[of[i]], 0);
 		reap(s);
 		for (i = 0; i < s->na; ) {
 			struct attempt *a = s->a[i];
@@ -1427,6 +1445,7 @@ loop(struct sched *s)
 		ui_tick(s->r->ui, now);
 	}
 	free(pfd);
+	free(of);
 }
 
 /* The rollback phase: every step that succeeded and has a rollback
@@ -1695,6 +1714,27 @@ sched_dry_run(const struct plan *p, const struct mask *m, const char *dir)
 	return code;
 }
 
+/* Run no more steps at once than there are descriptors for, once
+ * runjob's own are open; saying so when that is fewer than asked. */
+static void
+fit_jobs(struct sched *s, const struct sched_opts *o)
+{
+	long limit, room = proc_fds_free(&limit), fit;
+
+	fit = (room - FDS_SPARE) / FDS_PER_STEP;
+	if (fit < 1)
+		fit = 1;
+	if (s->jobs <= fit)
+		return;
+	if (o->jobs_from)
+		ui_note(s->r->ui, now_ms(), "%s %d lowered to %ld: the open-file "
+			"limit is %ld", o->jobs_from, s->jobs, fit, limit);
+	else
+		ui_note(s->r->ui, now_ms(), "%d CPUs, but at most %ld steps at "
+			"once: the open-file limit is %ld", s->jobs, fit, limit);
+	s->jobs = (int)fit;
+}
+
 /* Take up what the journal says of the run: what succeeded stays done
  * with its outputs, what did not runs again. */
 static void
@@ -1785,6 +1825,7 @@ sched_run(struct sched_run *r, const struct sched_opts *o)
 	s.launched = launched_open(r->logdir);
 	s.w = jwriter_start(r->journal);
 	journal_steps_added(&s);
+	fit_jobs(&s, o);
 
 	/* Plan order, for ties in the rollback order. */
 	s.order_of = xcalloc(s.p->n + 1, sizeof(*s.order_of));

@@ -22,6 +22,11 @@ gone_within() {
 	done
 }
 
+# q SQL: ask the journal j.db.
+q() {
+	sqlite3 j.db "$1"
+}
+
 # kill_pidfile FILE: SIGKILL the process whose pid is in FILE, if any.
 kill_pidfile() {
 	test -s "$1" && kill -9 "$(cat "$1")" 2>/dev/null
@@ -47,6 +52,100 @@ test_expect_success 'a program or a dir: that is not there: the step fails sayin
 	test_grep "prog: failed (exit 127)" out &&
 	test_grep "dir: failed (exit 127)" out &&
 	test_grep -v "process group" out
+'
+
+# limit_fds SOFT HARD: this shell may open at most SOFT files, and raise
+# that to HARD.
+limit_fds() {
+	ulimit -S -n "$1" && ulimit -H -n "$2"
+}
+
+# many_steps N: a job of N steps, each printing a line with its id.
+many_steps() {
+	printf "runjob: 1\nname: many\nsteps:\n" &&
+	i=1 &&
+	while [ $i -le $1 ]; do
+		printf "  - { id: s%d, run: echo line from s%d; sleep 0.2 }\n" $i $i &&
+		i=$((i + 1)) || return 1
+	done
+}
+
+test_expect_success '-j above what the open-file limit allows: lowered with a note, every step logged' '
+	mkdir fds && cd fds &&
+	many_steps 300 >job.yaml &&
+	(
+		limit_fds 256 256 &&
+		timeout -k 5 60 runjob -j 300 --journal j.db job.yaml >out 2>&1
+	) &&
+	test_grep "runjob: -j 300 lowered to [0-9]*: the open-file limit is 256" out &&
+	test_grep -v "Too many open files" out &&
+	test_grep -v "poll" out &&
+	ls logs/*/s*.1.log >list &&
+	test $(wc -l <list) = 300 &&
+	for f in $(cat list); do
+		id=${f##*/} && id=${id%.1.log} &&
+		echo "line from $id" >want &&
+		test_cmp want $f || return 1
+	done &&
+	q "select count(*) from attempts where state = '\''succeeded'\'' and log is not null" >count &&
+	echo 300 >want &&
+	test_cmp want count
+'
+
+test_expect_success 'concurrency: 4096 in the job with 1,024 open files: the run goes on, lowered' '
+	mkdir fds-job && cd fds-job &&
+	{ many_steps 1500 | sed "2a\\
+concurrency: 4096"; } >job.yaml &&
+	(
+		limit_fds 1024 1024 &&
+		timeout -k 5 120 runjob --journal j.db job.yaml >out 2>&1
+	) &&
+	test_grep "runjob: concurrency: 4096 lowered to [0-9]*: the open-file limit is 1024" out &&
+	q "select count(*) from attempts where state = '\''succeeded'\'' and log is not null" >count &&
+	echo 1500 >want &&
+	test_cmp want count &&
+	q "select state, exit_code from runs" >run &&
+	echo "succeeded|0" >want-run &&
+	test_cmp want-run run
+'
+
+test_expect_success 'a step gets the open-file limit runjob was given, not the one it raised for itself' '
+	mkdir nofile && cd nofile &&
+	cat >job.yaml <<-\EOF &&
+	runjob: 1
+	name: nofile
+	steps:
+	  - id: look
+	    run: ulimit -S -n >soft; ulimit -H -n >hard
+	EOF
+	(
+		limit_fds 256 4096 &&
+		runjob --journal j.db job.yaml >out 2>&1
+	) &&
+	echo 256 >want-soft && test_cmp want-soft soft &&
+	echo 4096 >want-hard && test_cmp want-hard hard
+'
+
+test_expect_success 'a log that cannot be created: the step is not run and fails, saying why' '
+	mkdir nolog && cd nolog &&
+	cat >job.yaml <<-\EOF &&
+	runjob: 1
+	name: nolog
+	steps:
+	  - id: s
+	    run: test -e go && echo ran >ran
+	EOF
+	test_expect_code 1 runjob --journal j.db job.yaml >out1 2>&1 &&
+	run=$(q "select id from runs") &&
+	mkdir logs/$run/s.2.log &&
+	touch go &&
+	test_expect_code 1 runjob --journal j.db job.yaml >out 2>&1 &&
+	test ! -e ran &&
+	test_grep "s | runjob: cannot create the log .*/s.2.log: Is a directory; the step was not run" out &&
+	test_grep "s: failed (exit 126)" out &&
+	q "select state, exit_code from attempts where attempt = 2" >attempt &&
+	echo "failed|126" >want &&
+	test_cmp want attempt
 '
 
 test_done
