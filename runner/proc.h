@@ -41,18 +41,39 @@ int proc_spawn(struct proc *p, const struct proc_spec *spec);
 /* Signal the process's whole group. */
 void proc_signal(const struct proc *p, int sig);
 
-/* Signal every process whose environment holds NAME=VALUE (a step's
- * RUNJOB_ATTEMPT_ID) and that is not in process group pgid: what escaped
- * its step's group, with setsid or setpgid. Returns how many; the first
- * maxpids of their pids go to pids. */
-int proc_signal_marked(const char *name, const char *value, pid_t pgid,
-	int sig, pid_t *pids, size_t maxpids);
-
 /* The start time of pid (clock ticks since boot), or -1. */
 long long proc_start_time(pid_t pid);
 /* 1 when pid is still the process that started at start and has not
  * ended: a zombie waiting for its parent to reap it has ended. */
 int proc_alive(pid_t pid, long long start);
+/* Now, in the clock of start times: ticks since boot. */
+long long proc_now(void);
+
+/* One process, as /proc tells of it. */
+struct pinfo {
+	pid_t pid, ppid, pgid;
+	long long start;	/* clock ticks since boot */
+};
+
+/* Every live process (zombies left out), at one moment. */
+struct ptable {
+	struct pinfo *v;
+	size_t n, cap;
+};
+
+/* Take the table anew, into t (empty, or a table taken before). */
+void proc_table(struct ptable *t);
+void proc_table_free(struct ptable *t);
+/* With mark[i] set for some processes of t, set it for every process
+ * that descends from one of them too. */
+void proc_descendants(const struct ptable *t, unsigned char *mark);
+
+/* The value of NAME in pid's environment, into buf: returns 1; 0 when
+ * it is not there, -1 when the environment cannot be read. */
+int proc_env_value(pid_t pid, const char *name, char *buf, size_t n);
+/* pid's command line, its words joined by spaces, into buf. */
+const char *proc_cmdline(pid_t pid, char *buf, size_t n);
+
 /* This boot's id, from /proc/sys/kernel/random/boot_id. */
 const char *proc_boot_id(void);
 

@@ -148,4 +148,103 @@ test_expect_success 'a log that cannot be created: the step is not run and fails
 	test_cmp want attempt
 '
 
+# A process that leaves its step's group and session and replaces its
+# environment carries nothing that names its step: runjob, its parent
+# by adoption (the subreaper), must still stop it.
+test_expect_success 'timeout: a child that left with setsid and env -i is stopped too' '
+	mkdir envi && cd envi &&
+	test_when_finished "kill_pidfile \"$PWD/pid\"; kill_pidfile \"$PWD/pid2\"" &&
+	cat >job.yaml <<-\EOF &&
+	runjob: 1
+	name: envi
+	steps:
+	  - id: slow
+	    timeout: 1s
+	    kill_grace: 1s
+	    run: |
+	      setsid env -i sh -c '"'"'echo $$ >pid; exec sleep 502'"'"' >/dev/null 2>&1 &
+	      (setsid env -i sh -c '"'"'echo $$ >pid2; exec sleep 505'"'"' >/dev/null 2>&1 &)
+	      sleep 5
+	EOF
+	test_expect_code 1 timeout -k 5 30 runjob --journal j.db job.yaml >out 2>&1 &&
+	test -s pid && test -s pid2 &&
+	gone_within 3 $(cat pid) &&
+	gone_within 3 $(cat pid2) &&
+	test_grep "slow: timeout" out &&
+	test_grep "step slow: 2 processes had left its process group; stopping them too" out &&
+	test_grep -v "left process" out
+'
+
+test_expect_success 'timeout: an orphan that may be another running step'"'"'s is left to the end of the run, then stopped' '
+	mkdir envi-par && cd envi-par &&
+	test_when_finished "kill_pidfile \"$PWD/pid\"" &&
+	cat >job.yaml <<-\EOF &&
+	runjob: 1
+	name: envi-par
+	on_failure: continue
+	steps:
+	  - id: a
+	    timeout: 2s
+	    kill_grace: 1s
+	    run: |
+	      while ! test -e b-started; do sleep 0.1; done
+	      (setsid env -i sh -c '"'"'echo $$ >pid; exec sleep 504'"'"' >/dev/null 2>&1 &)
+	      sleep 5
+	  - id: b
+	    run: touch b-started; sleep 3; echo b done
+	EOF
+	test_expect_code 1 timeout -k 5 30 runjob -j 2 --journal j.db job.yaml >out 2>&1 &&
+	test -s pid &&
+	gone_within 3 $(cat pid) &&
+	test_grep "a: timeout" out &&
+	test_grep "b | b done" out &&
+	test_grep "b: succeeded" out &&
+	test_grep -v "step a: 1 process had left" out &&
+	test_grep "left process $(cat pid) running (sleep 504): stopping it" out
+'
+
+test_expect_success 'a step that succeeds leaving a process behind: it runs on for the later steps, and is stopped when the run ends' '
+	mkdir left && cd left &&
+	test_when_finished "kill_pidfile \"$PWD/pid\"" &&
+	cat >job.yaml <<-\EOF &&
+	runjob: 1
+	name: left
+	steps:
+	  - id: tunnel
+	    run: |
+	      setsid env -i sh -c '"'"'echo $$ >pid.tmp; mv pid.tmp pid; exec sleep 503'"'"' >/dev/null 2>&1 &
+	      while ! test -s pid; do sleep 0.1; done
+	  - id: use
+	    needs: [tunnel]
+	    run: kill -0 $(cat pid) && echo tunnel still up
+	EOF
+	timeout -k 5 30 runjob --journal j.db job.yaml >out 2>&1 &&
+	test -s pid &&
+	gone_within 3 $(cat pid) &&
+	test_grep "use | tunnel still up" out &&
+	test_grep "runjob: step tunnel left process $(cat pid) running (sleep 503): stopping it" out &&
+	q "select state from runs" >run &&
+	echo succeeded >want &&
+	test_cmp want run
+'
+
+test_expect_success 'a leftover that ignores SIGTERM is killed once kill_grace has passed' '
+	mkdir left-stubborn && cd left-stubborn &&
+	test_when_finished "kill_pidfile \"$PWD/pid\"" &&
+	cat >job.yaml <<-\EOF &&
+	runjob: 1
+	name: stubborn
+	steps:
+	  - id: leave
+	    kill_grace: 1s
+	    run: |
+	      setsid env -i sh -c '"'"'trap "" TERM; echo $$ >pid.tmp; mv pid.tmp pid; while :; do sleep 0.1; done'"'"' >/dev/null 2>&1 &
+	      while ! test -s pid; do sleep 0.1; done
+	EOF
+	timeout -k 5 30 runjob --journal j.db job.yaml >out 2>&1 &&
+	test -s pid &&
+	gone_within 3 $(cat pid) &&
+	test_grep "step leave left process $(cat pid) running" out
+'
+
 test_done
