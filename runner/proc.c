@@ -5,22 +5,63 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "proc.h"
 #include "util.h"
 
+/* The limits on open files runjob was given, which the steps get back
+ * when runjob raised its own (nofile_raised). */
+static struct rlimit given_nofile;
+static int nofile_raised;
+
 void
 proc_init(void)
 {
+	struct rlimit rl;
+
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
 		warn("cannot become a child subreaper: %s; processes that "
 			"leave their step's group may be missed", strerror(errno));
+	/* Each running step holds descriptors: take all the hard limit
+	 * allows, so that -j is not cut short by a soft limit set for
+	 * select(2)'s sake. */
+	if (!nofile_raised && getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+	    rl.rlim_cur < rl.rlim_max) {
+		given_nofile = rl;
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+			nofile_raised = 1;
+	}
+}
+
+long
+proc_fds_free(long *limit)
+{
+	struct rlimit rl;
+	struct dirent *de;
+	long open = 0;
+	DIR *d;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return *limit = 1024, 1024;
+	*limit = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > (rlim_t)1 << 30 ?
+		1L << 30 : (long)rl.rlim_cur;
+	if (!(d = opendir("/proc/self/fd")))
+		return *limit / 2;	/* cannot tell: assume half are */
+	while ((de = readdir(d)))
+		open += de->d_name[0] != '.';
+	closedir(d);
+	/* The directory's own descriptor was counted; it is closed now. */
+	return *limit - (open - 1);
 }
 
 /* The program to run: a name without '/' is looked up on the PATH of
@@ -65,15 +106,76 @@ resolve(const char *name, char *const *envp, char *buf, size_t n)
 	}
 }
 
+/* What the new process does between vfork and exec. It shares
+ * runjob's memory and stack, so it only makes system calls, and leaves
+ * why it failed in c->err. */
+struct child {
+	const char *path;
+	char *const *argv;
+	char *const *envp;
+	const char *dir;
+	int out;		/* the write end of the output pipe */
+	int err;
+};
+
+static const int dflt_signals[] = { SIGPIPE, SIGINT, SIGTERM, SIGHUP,
+	SIGCHLD };
+
+static void __attribute__((noreturn, noinline))
+child(struct child *c)
+{
+	struct sigaction sa;
+	sigset_t none;
+	size_t i;
+	int fd;
+
+	/* No signal ignored (runjob ignores SIGPIPE), none blocked (runjob
+	 * blocks the ones its signalfd reads); runjob catches none. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	for (i = 0; i < sizeof(dflt_signals) / sizeof(dflt_signals[0]); i++)
+		sigaction(dflt_signals[i], &sa, NULL);
+	if (setpgid(0, 0) < 0)
+		goto fail;
+	/* Output first, as the pipe may be 0 when runjob's stdin was
+	 * closed; dup2 to itself leaves close-on-exec set: clear it. */
+	if (dup2(c->out, 1) < 0 || dup2(c->out, 2) < 0)
+		goto fail;
+	if (c->out <= 2 && fcntl(c->out, F_SETFD, 0) < 0)
+		goto fail;
+	if ((fd = open("/dev/null", O_RDONLY)) < 0)
+		goto fail;
+	if (fd != 0 && (dup2(fd, 0) < 0 || fcntl(0, F_SETFD, 0) < 0))
+		goto fail;
+	if (close_range(3, ~0U, 0) < 0) {
+		struct rlimit rl;
+
+		getrlimit(RLIMIT_NOFILE, &rl);
+		for (fd = 3; (rlim_t)fd < rl.rlim_cur && fd < (1 << 20); fd++)
+			close(fd);
+	}
+	if (c->dir && chdir(c->dir) < 0)
+		goto fail;
+	/* The step gets the limit runjob was given, not the one it took. */
+	if (nofile_raised && setrlimit(RLIMIT_NOFILE, &given_nofile) < 0)
+		goto fail;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	execve(c->path, c->argv, c->envp);
+fail:
+	c->err = errno;
+	_exit(127);
+}
+
 int
 proc_spawn(struct proc *p, const struct proc_spec *spec)
 {
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t at;
-	sigset_t none, dflt;
+	struct child c;
 	char exe[4096];
 	const char *path;
-	int out[2], r;
+	sigset_t all, old;
+	pid_t pid;
+	int out[2];
 
 	p->pid = 0;
 	p->out = -1;
@@ -81,38 +183,34 @@ proc_spawn(struct proc *p, const struct proc_spec *spec)
 		return ENOENT;
 	if (pipe2(out, O_CLOEXEC) < 0)
 		return errno;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, out[1], 2);
-	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-	if (spec->dir)
-		posix_spawn_file_actions_addchdir_np(&fa, spec->dir);
-	/* Its own group; no signal blocked (runjob blocks the ones its
-	 * signalfd reads) and none ignored (runjob ignores SIGPIPE). */
-	sigemptyset(&none);
-	sigemptyset(&dflt);
-	sigaddset(&dflt, SIGPIPE);
-	sigaddset(&dflt, SIGINT);
-	sigaddset(&dflt, SIGTERM);
-	sigaddset(&dflt, SIGHUP);
-	sigaddset(&dflt, SIGCHLD);
-	posix_spawnattr_init(&at);
-	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP |
-		POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-	posix_spawnattr_setpgroup(&at, 0);
-	posix_spawnattr_setsigmask(&at, &none);
-	posix_spawnattr_setsigdefault(&at, &dflt);
-	r = posix_spawn(&p->pid, path, &fa, &at, spec->argv, spec->envp);
-	posix_spawnattr_destroy(&at);
-	posix_spawn_file_actions_destroy(&fa);
+	memset(&c, 0, sizeof(c));
+	c.path = path;
+	c.argv = spec->argv;
+	c.envp = spec->envp;
+	c.dir = spec->dir;
+	c.out = out[1];
+	/* vfork, as posix_spawn does, so that runjob's memory is not
+	 * copied; unlike posix_spawn, it lets the child put back the limit
+	 * on open files. No signal reaches the child before it has set its
+	 * own dispositions. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pid = vfork();
+	if (pid == 0)
+		child(&c);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	close(out[1]);
-	if (r != 0) {
+	if (pid < 0 || c.err) {
+		int err = pid < 0 ? errno : c.err;
+
+		if (pid > 0)
+			while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+				;
 		close(out[0]);
-		p->pid = 0;
-		return r;
+		return err;
 	}
 	fcntl(out[0], F_SETFL, O_NONBLOCK);
+	p->pid = pid;
 	p->out = out[0];
 	return 0;
 }
@@ -124,99 +222,34 @@ proc_signal(const struct proc *p, int sig)
 		kill(-p->pid, sig);
 }
 
-/* Call fn for every process (but runjob) whose environment holds
- * NAME=VALUE. */
-static void
-each_marked(const char *name, const char *value,
-	void (*fn)(void *arg, pid_t pid), void *arg)
-{
-	size_t nlen = strlen(name);
-	struct dirent *de;
-	DIR *d = opendir("/proc");
-
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		char path[64], env[65536];
-		pid_t pid = (pid_t)atoi(de->d_name);
-		ssize_t n, i;
-		int fd;
-
-		if (pid <= 0 || pid == getpid())
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
-		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-			continue;
-		n = read(fd, env, sizeof(env) - 1);
-		close(fd);
-		if (n <= 0)
-			continue;
-		env[n] = '\0';
-		for (i = 0; i < n; i += (ssize_t)strlen(env + i) + 1)
-			if (strncmp(env + i, name, nlen) == 0 &&
-			    env[i + (ssize_t)nlen] == '=' &&
-			    strcmp(env + i + nlen + 1, value) == 0) {
-				fn(arg, pid);
-				break;
-			}
-	}
-	closedir(d);
-}
-
-struct signalling {
-	pid_t pgid;		/* spare this group */
-	int sig, count;
-	pid_t *pids;
-	size_t maxpids;
-};
-
-static void
-signal_one(void *arg, pid_t pid)
-{
-	struct signalling *g = arg;
-
-	if (getpgid(pid) == g->pgid || kill(pid, g->sig) < 0)
-		return;
-	if ((size_t)g->count < g->maxpids)
-		g->pids[g->count] = pid;
-	g->count++;
-}
-
-int
-proc_signal_marked(const char *name, const char *value, pid_t pgid, int sig,
-	pid_t *pids, size_t maxpids)
-{
-	struct signalling g = { pgid, sig, 0, pids, maxpids };
-
-	if (*value)
-		each_marked(name, value, signal_one, &g);
-	return g.count;
-}
-
-static void
-find_one(void *arg, pid_t pid)
-{
-	pid_t *found = arg;
-
-	/* The group leader is the step's main process. */
-	if (!*found || getpgid(pid) == pid)
-		*found = pid;
-}
-
 pid_t
 proc_find_marked(const char *name, const char *value)
 {
+	struct ptable t = {0};
+	char v[4096];
 	pid_t found = 0;
+	size_t i;
 
-	each_marked(name, value, find_one, &found);
+	proc_table(&t);
+	for (i = 0; i < t.n; i++) {
+		const struct pinfo *p = &t.v[i];
+
+		/* The group leader is the step's main process. */
+		if (p->pid != getpid() && (!found || p->pgid == p->pid) &&
+		    proc_env_value(p->pid, name, v, sizeof(v)) > 0 &&
+		    strcmp(v, value) == 0)
+			found = p->pid;
+	}
+	proc_table_free(&t);
 	return found;
 }
 
-/* The state letter and start time of pid from /proc/PID/stat. */
+/* What /proc/PID/stat says of pid: its state letter, parent, group and
+ * start time. */
 static int
-stat_of(pid_t pid, char *state, long long *start)
+stat_of(pid_t pid, struct pinfo *pi, char *state)
 {
-	char path[64], buf[1024], *p;
+	char path[64], buf[1024], *p, *end;
 	ssize_t n;
 	int fd, field;
 
@@ -229,36 +262,180 @@ stat_of(pid_t pid, char *state, long long *start)
 		return -1;
 	buf[n] = '\0';
 	/* The command name may hold spaces and ')': skip to the last ')'. */
-	if (!(p = strrchr(buf, ')')) || p[1] != ' ')
+	if (!(p = strrchr(buf, ')')) || p[1] != ' ' || !p[2])
 		return -1;
+	pi->pid = pid;
 	*state = p[2];
-	for (field = 2; *p && field < 22; p++)
-		if (*p == ' ')
-			field++;
-	if (field != 22)
-		return -1;
-	*start = strtoll(p, NULL, 10);
+	p += 3;			/* field 3, the state, is read */
+	for (field = 4; field <= 22; field++) {
+		long long v;
+
+		while (*p == ' ')
+			p++;
+		v = strtoll(p, &end, 10);
+		if (end == p)
+			return -1;
+		p = end;
+		if (field == 4)
+			pi->ppid = (pid_t)v;
+		else if (field == 5)
+			pi->pgid = (pid_t)v;
+		else if (field == 22)
+			pi->start = v;
+	}
 	return 0;
 }
 
 long long
 proc_start_time(pid_t pid)
 {
-	long long start;
+	struct pinfo pi;
 	char state;
 
-	return stat_of(pid, &state, &start) < 0 ? -1 : start;
+	return stat_of(pid, &pi, &state) < 0 ? -1 : pi.start;
 }
 
 int
 proc_alive(pid_t pid, long long start)
 {
-	long long now_start;
+	struct pinfo pi;
 	char state;
 
-	if (pid <= 0 || stat_of(pid, &state, &now_start) < 0)
+	if (pid <= 0 || stat_of(pid, &pi, &state) < 0)
 		return 0;
-	return now_start == start && state != 'Z' && state != 'X';
+	return pi.start == start && state != 'Z' && state != 'X';
+}
+
+long long
+proc_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (long long)ts.tv_sec * sysconf(_SC_CLK_TCK) +
+		(long long)ts.tv_nsec * sysconf(_SC_CLK_TCK) / 1000000000;
+}
+
+void
+proc_table(struct ptable *t)
+{
+	struct dirent *de;
+	DIR *d = opendir("/proc");
+
+	t->n = 0;
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		pid_t pid = (pid_t)atoi(de->d_name);
+		struct pinfo pi;
+		char state;
+
+		if (pid <= 0 || stat_of(pid, &pi, &state) < 0 || state == 'Z' ||
+		    state == 'X')
+			continue;
+		xgrow(&t->v, &t->cap, t->n + 1, sizeof(*t->v));
+		t->v[t->n++] = pi;
+	}
+	closedir(d);
+}
+
+void
+proc_table_free(struct ptable *t)
+{
+	free(t->v);
+	t->v = NULL;
+	t->n = t->cap = 0;
+}
+
+/* The index of pid in t, or -1. Not sorted: /proc lists in pid order
+ * but for pids that wrapped. */
+static ssize_t
+table_find(const struct ptable *t, pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		if (t->v[i].pid == pid)
+			return (ssize_t)i;
+	return -1;
+}
+
+void
+proc_descendants(const struct ptable *t, unsigned char *mark)
+{
+	int changed = 1;
+	size_t i;
+
+	/* Until nothing changes: a parent usually has the smaller pid, so
+	 * one pass mostly does it. */
+	while (changed) {
+		changed = 0;
+		for (i = 0; i < t->n; i++) {
+			ssize_t parent;
+
+			if (mark[i] || (parent = table_find(t, t->v[i].ppid)) < 0 ||
+			    !mark[parent])
+				continue;
+			mark[i] = 1;
+			changed = 1;
+		}
+	}
+}
+
+/* Read /proc/PID/FILE (environ or cmdline) into buf, NUL-terminated;
+ * returns its length or -1. */
+static ssize_t
+read_proc(pid_t pid, const char *file, char *buf, size_t n)
+{
+	char path[64];
+	ssize_t r;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	r = read(fd, buf, n - 1);
+	close(fd);
+	if (r < 0)
+		return -1;
+	buf[r] = '\0';
+	return r;
+}
+
+int
+proc_env_value(pid_t pid, const char *name, char *buf, size_t n)
+{
+	char env[65536];
+	size_t nlen = strlen(name);
+	ssize_t len, i;
+
+	if ((len = read_proc(pid, "environ", env, sizeof(env))) <= 0)
+		return -1;
+	for (i = 0; i < len; i += (ssize_t)strlen(env + i) + 1)
+		if (strncmp(env + i, name, nlen) == 0 && env[i + (ssize_t)nlen] ==
+		    '=') {
+			snprintf(buf, n, "%s", env + i + nlen + 1);
+			return 1;
+		}
+	return 0;
+}
+
+const char *
+proc_cmdline(pid_t pid, char *buf, size_t n)
+{
+	ssize_t len, i;
+
+	if ((len = read_proc(pid, "cmdline", buf, n)) <= 0) {
+		snprintf(buf, n, "?");
+		return buf;
+	}
+	while (len > 0 && !buf[len - 1])
+		len--;
+	for (i = 0; i < len; i++)
+		if (!buf[i])
+			buf[i] = ' ';
+	buf[len] = '\0';
+	return buf;
 }
 
 const char *

@@ -2,9 +2,9 @@
  * proc.h - starting and stopping step processes.
  *
  * A step runs in a process group of its own, stdin from /dev/null, its
- * stdout and stderr into one pipe, no other descriptor open. Processes
- * are made with posix_spawn, which does not copy runjob's memory as fork
- * would; the scheduler commits "starting" to the journal before it calls
+ * stdout and stderr into one pipe, no other descriptor open, and the
+ * soft limit on open files runjob was given. Processes are made with
+ * vfork, which does not copy runjob's memory as fork would; the scheduler commits "starting" to the journal before it calls
  * proc_spawn, so nothing runs that the journal does not know of.
  */
 #ifndef RUNJOB_PROC_H
@@ -25,8 +25,14 @@ struct proc {
 };
 
 /* Make runjob a child subreaper, so that descendants that leave their
- * step's group are reparented to it and can still be found. */
+ * step's group are reparented to it and can still be found; and raise
+ * its soft limit on open files to the hard limit (steps get the soft
+ * limit back). */
 void proc_init(void);
+
+/* How many more descriptors runjob can open now; its limit goes to
+ * *limit. */
+long proc_fds_free(long *limit);
 
 /* Start the process for spec. Returns 0, or an errno value (ENOENT: the
  * program or the directory is not there) with nothing started. */
@@ -35,18 +41,39 @@ int proc_spawn(struct proc *p, const struct proc_spec *spec);
 /* Signal the process's whole group. */
 void proc_signal(const struct proc *p, int sig);
 
-/* Signal every process whose environment holds NAME=VALUE (a step's
- * RUNJOB_ATTEMPT_ID) and that is not in process group pgid: what escaped
- * its step's group, with setsid or setpgid. Returns how many; the first
- * maxpids of their pids go to pids. */
-int proc_signal_marked(const char *name, const char *value, pid_t pgid,
-	int sig, pid_t *pids, size_t maxpids);
-
 /* The start time of pid (clock ticks since boot), or -1. */
 long long proc_start_time(pid_t pid);
 /* 1 when pid is still the process that started at start and has not
  * ended: a zombie waiting for its parent to reap it has ended. */
 int proc_alive(pid_t pid, long long start);
+/* Now, in the clock of start times: ticks since boot. */
+long long proc_now(void);
+
+/* One process, as /proc tells of it. */
+struct pinfo {
+	pid_t pid, ppid, pgid;
+	long long start;	/* clock ticks since boot */
+};
+
+/* Every live process (zombies left out), at one moment. */
+struct ptable {
+	struct pinfo *v;
+	size_t n, cap;
+};
+
+/* Take the table anew, into t (empty, or a table taken before). */
+void proc_table(struct ptable *t);
+void proc_table_free(struct ptable *t);
+/* With mark[i] set for some processes of t, set it for every process
+ * that descends from one of them too. */
+void proc_descendants(const struct ptable *t, unsigned char *mark);
+
+/* The value of NAME in pid's environment, into buf: returns 1; 0 when
+ * it is not there, -1 when the environment cannot be read. */
+int proc_env_value(pid_t pid, const char *name, char *buf, size_t n);
+/* pid's command line, its words joined by spaces, into buf. */
+const char *proc_cmdline(pid_t pid, char *buf, size_t n);
+
 /* This boot's id, from /proc/sys/kernel/random/boot_id. */
 const char *proc_boot_id(void);
 

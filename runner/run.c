@@ -533,6 +533,8 @@ execute(struct exec *x)
 		l->job->concurrency : (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (so.jobs < 1)
 		so.jobs = 1;
+	so.jobs_from = o->jobs ? "-j" : l->job->concurrency ? "concurrency:" :
+		NULL;
 	so.only = o->only;
 	so.nonly = o->nonly;
 	so.from = o->from;

@@ -44,6 +44,9 @@ enum {
 	TAIL_MAX = 64 * 1024,		/* output kept in the journal */
 	LINE_MAX_ = 64 * 1024,		/* a longer line is cut */
 	DEFAULT_GRACE_MS = 10000,
+	FDS_PER_STEP = 2,		/* a running step's output pipe and log */
+	FDS_SPARE = 32,			/* the journal's files, a spawn's pipe, an
+					 * outputs file, /proc, and some left */
 };
 
 enum tstate { T_WAIT, T_READY, T_DELAY, T_ACTIVE, T_DONE };
@@ -89,15 +92,27 @@ struct attempt {
 	int64_t timeout_ms;	/* its own timeout; 0: none */
 	int timed_out, stopped;
 	int job_timeout;	/* stopped by the job's timeout, not its own */
-	int log;		/* the masked log file, once there is output */
-	int log_failed;		/* it could not be created */
+	int log;		/* the masked log file, made before the process */
+	int logged;		/* something was written to it */
 	char *log_path, *out_path;
 	struct buf line;	/* a partial line of output */
 	struct buf tail;	/* the last TAIL_MAX bytes, masked */
 	int done;		/* reaped */
 	int status;
+	size_t hist;		/* its entry in s->hist, once made */
+	struct pinfo *tree;	/* its processes when it was stopped */
+	size_t ntree, captree;
 	int builtin;		/* runs `runjob action`: it reports back */
 	int64_t progress_at;	/* when its progress was last printed */
+};
+
+/* A process made for an attempt, kept for the whole run: whatever a
+ * step leaves behind is traced back to its step through it. */
+struct made {
+	char *id;		/* RUNJOB_ATTEMPT_ID */
+	size_t task;
+	pid_t pid;
+	long long start, end;	/* ticks since boot; end 0: running */
 };
 
 struct sched {
@@ -120,6 +135,8 @@ struct sched {
 	int launched;		/* the ledger of processes made (resume.h) */
 	pid_t *killed;		/* pids (groups as -pgid) killed: reap at the end */
 	size_t nkilled, capkilled;
+	struct made *hist;	/* every process made for an attempt */
+	size_t nhist, caphist;
 	int rollback_failed;	/* a rollback action failed: stop undoing */
 	size_t *delayed;	/* tasks waiting to be tried again */
 	size_t ndelayed, capdelayed;
@@ -458,14 +475,18 @@ attempt_free(struct attempt *a)
 {
 	if (a->out_path && strcmp(a->out_path, "/dev/null") != 0)
 		unlink(a->out_path);	/* a failed try's outputs */
-	if (a->log >= 0)
+	if (a->log >= 0) {
 		close(a->log);
+		if (!a->logged)
+			unlink(a->log_path);	/* no output, no log */
+	}
 	if (a->proc.out >= 0)
 		close(a->proc.out);
 	free(a->id);
 	free(a->log_path);
 	free(a->out_path);
 	free(a->own_dir);
+	free(a->tree);
 	free_argv(a->argv);
 	env_free(&a->env);
 	buf_free(&a->line);
@@ -654,27 +675,62 @@ static void
 launch(struct sched *s, struct attempt *a)
 {
 	struct proc_spec spec;
-	int r;
+	int r, log_err;
 
 	spec.argv = a->argv;
 	spec.envp = a->env.v;
 	spec.dir = a->dir;
 	launched_note(s->launched, a->id);
-	r = proc_spawn(&a->proc, &spec);
+	/* The log first: a process whose output could not be kept is not
+	 * made. It is removed again if there is no output. */
+	a->log = open(a->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+		0600);
+	log_err = a->log < 0 ? errno : 0;
+	r = log_err ? 0 : proc_spawn(&a->proc, &spec);
 	a->launched = 1;
 	a->started = now_ms();
 	if (a->timeout_ms)
 		a->deadline = a->started + a->timeout_ms;
 	ui_step_started(s->r->ui, inst_id(s, a->task), kind_names[a->kind],
 		a->n, a->started);
-	if (r == 0) {
-		a->pid_start = proc_start_time(a->proc.pid);
-	} else {
+	if (log_err) {
 		char msg[512];
 
-		snprintf(msg, sizeof(msg), "runjob: cannot run %s%s%s: %s",
-			a->argv[0], a->dir ? " in " : "", a->dir ? a->dir : "",
-			strerror(r));
+		snprintf(msg, sizeof(msg), "runjob: cannot create the log %s: "
+			"%s; the step was not run", a->log_path,
+			strerror(log_err));
+		emit_line(s, a, msg, strlen(msg));
+		a->done = 1;
+		a->status = 126 << 8;
+	} else if (r == 0) {
+		struct made *m;
+
+		a->pid_start = proc_start_time(a->proc.pid);
+		xgrow(&s->hist, &s->caphist, s->nhist + 1, sizeof(*s->hist));
+		a->hist = s->nhist;
+		m = &s->hist[s->nhist++];
+		m->id = xstrdup(a->id);
+		m->task = a->task;
+		m->pid = a->proc.pid;
+		m->start = a->pid_start;
+		m->end = 0;
+	} else {
+		char msg[512];
+		struct stat sb;
+
+		/* Say which is missing: the directory or the program. */
+		if (a->dir && stat(a->dir, &sb) < 0)
+			snprintf(msg, sizeof(msg), "runjob: cannot run %s: its "
+				"directory %s: %s", a->argv[0], a->dir,
+				strerror(errno));
+		else if (a->dir && !S_ISDIR(sb.st_mode))
+			snprintf(msg, sizeof(msg), "runjob: cannot run %s: its "
+				"directory %s is not a directory", a->argv[0],
+				a->dir);
+		else
+			snprintf(msg, sizeof(msg), "runjob: cannot run %s%s%s: %s",
+				a->argv[0], a->dir ? " in " : "", a->dir ? a->dir :
+				"", strerror(r));
 		emit_line(s, a, msg, strlen(msg));
 		a->done = 1;
 		a->status = (r == ENOENT ? 127 : 126) << 8;	/* as exit() */
@@ -776,18 +832,10 @@ emit_line(struct sched *s, struct attempt *a, char *line, size_t len)
 	line[len] = '\0';
 	mask_append(s->r->mask, &m, line);
 	buf_addc(&m, '\n');
-	if (a->log < 0 && !a->log_failed) {
-		a->log = open(a->log_path, O_WRONLY | O_CREAT | O_TRUNC |
-			O_CLOEXEC, 0600);
-		if (a->log < 0) {
-			a->log_failed = 1;
-			ui_note(s->r->ui, now_ms(), "step %s: cannot write its "
-				"log %s: %s", inst_id(s, a->task), a->log_path,
-				strerror(errno));
-		}
-	}
-	if (a->log >= 0)
+	if (a->log >= 0) {
 		write_all(a->log, m.s, m.len);
+		a->logged = 1;
+	}
 	buf_add(&a->tail, m.s, m.len);
 	if (a->tail.len > 2 * TAIL_MAX) {
 		memmove(a->tail.s, a->tail.s + a->tail.len - TAIL_MAX, TAIL_MAX);
@@ -1040,22 +1088,131 @@ retryable(const struct retry *r, int tries, int code)
 	return 0;
 }
 
+/* Leftovers: what a step started that is not in its process group any
+ * more, or that outlived it. */
+
+/* The process made for an attempt that p comes from, as far as can be
+ * told: the attempt named by its RUNJOB_ATTEMPT_ID; else the one whose
+ * group it is in; else, for a process whose environment was replaced,
+ * the one attempt that was running when it started. -1: none, or more
+ * than one could have started it. */
+static ssize_t
+owner_of(const struct sched *s, const struct pinfo *p)
+{
+	char id[4096];
+	ssize_t found = -1;
+	size_t i;
+	int has = proc_env_value(p->pid, "RUNJOB_ATTEMPT_ID", id, sizeof(id));
+
+	for (i = 0; i < s->nhist; i++) {
+		const struct made *m = &s->hist[i];
+
+		if (has > 0 ? strcmp(m->id, id) == 0 :
+		    m->pid == p->pgid && m->start <= p->start)
+			return (ssize_t)i;
+	}
+	if (has > 0)
+		return -1;	/* another run's */
+	for (i = 0; i < s->nhist; i++) {
+		const struct made *m = &s->hist[i];
+
+		if (m->start > p->start || (m->end && m->end < p->start))
+			continue;
+		if (found >= 0)
+			return -1;
+		found = (ssize_t)i;
+	}
+	return found;
+}
+
+/* 1 when p is the main process of a running attempt. */
+static int
+is_main(const struct sched *s, const struct pinfo *p)
+{
+	size_t i;
+
+	for (i = 0; i < s->na; i++)
+		if (s->a[i]->proc.pid == p->pid && !s->a[i]->done)
+			return 1;
+	return 0;
+}
+
+/* Send sig to every process of attempt a but its group, which the
+ * caller signals: its main process's descendants, which may have left
+ * the group or the session; what carries its RUNJOB_ATTEMPT_ID; what it
+ * had when first stopped; the orphans adopted by runjob (the subreaper)
+ * that are its; and their descendants. An orphan that may as well be
+ * another running step's is left for the end of the run. Returns how
+ * many were outside its group. */
+static int
+signal_escaped(struct sched *s, struct attempt *a, int sig)
+{
+	struct ptable t = {0};
+	unsigned char *mark;
+	pid_t self = getpid();
+	char id[4096];
+	size_t i, k;
+	int n = 0;
+
+	proc_table(&t);
+	mark = xcalloc(t.n + 1, 1);
+	for (i = 0; i < t.n; i++) {
+		const struct pinfo *p = &t.v[i];
+
+		if (p->pid == self)
+			continue;
+		if (p->pid == a->proc.pid && p->start == a->pid_start) {
+			mark[i] = 1;
+			continue;
+		}
+		for (k = 0; k < a->ntree; k++)
+			if (a->tree[k].pid == p->pid &&
+			    a->tree[k].start == p->start)
+				mark[i] = 1;
+		if (mark[i])
+			continue;
+		if (p->ppid == self && !is_main(s, p)) {
+			ssize_t o = owner_of(s, p);
+
+			mark[i] = o >= 0 && (size_t)o == a->hist;
+		} else if (proc_env_value(p->pid, "RUNJOB_ATTEMPT_ID", id,
+		    sizeof(id)) > 0 && strcmp(id, a->id) == 0) {
+			mark[i] = 1;
+		}
+	}
+	proc_descendants(&t, mark);
+	a->ntree = 0;
+	for (i = 0; i < t.n; i++) {
+		if (!mark[i] || t.v[i].pid == self)
+			continue;
+		xgrow(&a->tree, &a->captree, a->ntree + 1, sizeof(*a->tree));
+		a->tree[a->ntree++] = t.v[i];
+		if (t.v[i].pgid == a->proc.pid)
+			continue;	/* the group is the caller's */
+		if (kill(t.v[i].pid, sig) == 0)
+			n++;
+		if (sig == SIGKILL) {
+			xgrow(&s->killed, &s->capkilled, s->nkilled + 1,
+				sizeof(*s->killed));
+			s->killed[s->nkilled++] = t.v[i].pid;
+		}
+	}
+	free(mark);
+	proc_table_free(&t);
+	return n;
+}
+
 /* SIGKILL a step's group and what escaped it, remembering them so that
  * they can be reaped before runjob exits. */
 static void
 kill_all(struct sched *s, struct attempt *a)
 {
-	pid_t pids[64];
-	int n, i;
-
+	if (a->proc.pid <= 0)
+		return;	/* not made, or could not be: nothing runs */
 	proc_signal(&a->proc, SIGKILL);
-	n = proc_signal_marked("RUNJOB_ATTEMPT_ID", a->id, a->proc.pid,
-		SIGKILL, pids, 64);
-	xgrow(&s->killed, &s->capkilled, s->nkilled + (size_t)n + 1,
-		sizeof(*s->killed));
+	xgrow(&s->killed, &s->capkilled, s->nkilled + 1, sizeof(*s->killed));
 	s->killed[s->nkilled++] = -a->proc.pid;	/* the group */
-	for (i = 0; i < n && i < 64; i++)
-		s->killed[s->nkilled++] = pids[i];
+	signal_escaped(s, a, SIGKILL);
 }
 
 static void
@@ -1124,13 +1281,14 @@ finish_attempt(struct sched *s, struct attempt *a)
 	 * timeout or a stop, nothing may stay; otherwise say so. */
 	if (a->timed_out || a->stopped) {
 		kill_all(s, a);
-	} else if (kill(-a->proc.pid, 0) == 0) {
+	} else if (a->proc.pid > 0 && kill(-a->proc.pid, 0) == 0) {
 		ui_note(s->r->ui, now, "step %s left processes running in its "
-			"process group %d", id, (int)a->proc.pid);
+			"process group %d; they are stopped when the run ends",
+			id, (int)a->proc.pid);
 	}
 
 	jw_end_attempt(s->w, a->id, state, code, sig, now,
-		a->tail.len ? a->tail.s : NULL, a->log >= 0 ? a->log_path : NULL);
+		a->tail.len ? a->tail.s : NULL, a->logged ? a->log_path : NULL);
 	buf_addf(&data, "{\"kind\":\"%s\",\"attempt\":%d,\"state\":\"%s\"",
 		kname, a->n, state);
 	if (code >= 0)
@@ -1191,11 +1349,17 @@ finish_attempt(struct sched *s, struct attempt *a)
 /* Stopping. */
 
 static int64_t
-grace(const struct sched *s, const struct attempt *a)
+task_grace(const struct sched *s, size_t task)
 {
-	long long g = inst_step(s, a->task)->kill_grace_ms;
+	long long g = inst_step(s, task)->kill_grace_ms;
 
 	return g >= 0 ? g : DEFAULT_GRACE_MS;
+}
+
+static int64_t
+grace(const struct sched *s, const struct attempt *a)
+{
+	return task_grace(s, a->task);
 }
 
 static void
@@ -1204,8 +1368,7 @@ terminate(struct sched *s, struct attempt *a, int64_t now)
 	int escaped;
 
 	proc_signal(&a->proc, SIGTERM);
-	escaped = proc_signal_marked("RUNJOB_ATTEMPT_ID", a->id, a->proc.pid,
-		SIGTERM, NULL, 0);
+	escaped = a->proc.pid > 0 ? signal_escaped(s, a, SIGTERM) : 0;
 	if (escaped)
 		ui_note(s->r->ui, now, "step %s: %d process%s had left its "
 			"process group; stopping %s too", inst_id(s, a->task),
@@ -1287,9 +1450,10 @@ reap(struct sched *s)
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		/* Not ours: a descendant of a step, adopted by the subreaper. */
 		for (i = 0; i < s->na; i++)
-			if (s->a[i]->proc.pid == pid) {
+			if (s->a[i]->proc.pid == pid && !s->a[i]->done) {
 				s->a[i]->done = 1;
 				s->a[i]->status = status;
+				s->hist[s->a[i]->hist].end = proc_now();
 				break;
 			}
 	}
@@ -1319,6 +1483,135 @@ reap_killed(struct sched *s)
 	}
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;
+}
+
+/* 1 when SIGINT, SIGTERM or SIGHUP came. */
+static int
+signalled(struct sched *s)
+{
+	struct signalfd_siginfo si;
+	int any = 0;
+
+	while (read(s->sigfd, &si, sizeof(si)) == sizeof(si))
+		any |= si.ssi_signo != SIGCHLD;
+	return any;
+}
+
+/* SIGKILL what is left of procs, and every process runjob adopted
+ * meanwhile with its descendants, until none is left (a little while
+ * at most), reaping them. */
+static void
+kill_left(struct pinfo *procs, size_t n)
+{
+	int64_t until = now_ms() + 2000;
+	struct ptable t = {0};
+	pid_t self = getpid();
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (proc_alive(procs[i].pid, procs[i].start))
+			kill(procs[i].pid, SIGKILL);
+	for (;;) {
+		struct timespec ts = { 0, 10 * 1000000 };
+		unsigned char *mark;
+		int any = 0;
+
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+		proc_table(&t);
+		mark = xcalloc(t.n + 1, 1);
+		for (i = 0; i < t.n; i++)
+			mark[i] = t.v[i].ppid == self;
+		proc_descendants(&t, mark);
+		for (i = 0; i < t.n; i++)
+			if (mark[i] && t.v[i].pid != self) {
+				kill(t.v[i].pid, SIGKILL);
+				any = 1;
+			}
+		free(mark);
+		if (!any || now_ms() >= until)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	proc_table_free(&t);
+}
+
+/* The end of the run: runjob is the parent (the subreaper) of every
+ * process a step left running, and stops them, so that nothing of the
+ * run outlives it unseen. Each is named with its step, when that can be
+ * told, and sent SIGTERM with its descendants; what is left once the
+ * longest kill_grace of their steps has passed, or at once on a signal,
+ * is sent SIGKILL. */
+static void
+stop_leftovers(struct sched *s)
+{
+	struct ptable t = {0};
+	struct pinfo *left = NULL;
+	size_t nleft = 0, capleft = 0, norphans = 0, i, k;
+	unsigned char *mark;
+	pid_t self = getpid();
+	int64_t wait = 0, longest = -1, until, now = now_ms();
+
+	proc_table(&t);
+	mark = xcalloc(t.n + 1, 1);
+	for (i = 0; i < t.n; i++) {
+		const struct pinfo *p = &t.v[i];
+		ssize_t o;
+		char cmd[256];
+
+		if (p->ppid != self)
+			continue;
+		mark[i] = 1;
+		o = owner_of(s, p);
+		if (o >= 0 && task_grace(s, s->hist[o].task) > wait)
+			wait = task_grace(s, s->hist[o].task);
+		else if (o < 0 && longest < 0)
+			for (k = 0; k < s->p->n; k++)
+				if (task_grace(s, k) > longest)
+					longest = task_grace(s, k);
+		if (o < 0 && longest > wait)
+			wait = longest;	/* whoever's it is */
+		if (norphans++ >= 10)
+			continue;
+		proc_cmdline(p->pid, cmd, sizeof(cmd));
+		if (o >= 0)
+			ui_note(s->r->ui, now, "step %s left process %d running "
+				"(%s): stopping it", inst_id(s, s->hist[o].task),
+				(int)p->pid, mask_str(s->r->mask, cmd));
+		else
+			ui_note(s->r->ui, now, "a step left process %d running "
+				"(%s): stopping it", (int)p->pid,
+				mask_str(s->r->mask, cmd));
+	}
+	if (norphans > 10)
+		ui_note(s->r->ui, now, "and %zu more processes left by steps: "
+			"stopping them", norphans - 10);
+	proc_descendants(&t, mark);
+	for (i = 0; i < t.n; i++) {
+		if (!mark[i] || t.v[i].pid == self)
+			continue;
+		xgrow(&left, &capleft, nleft + 1, sizeof(*left));
+		left[nleft++] = t.v[i];
+		kill(t.v[i].pid, SIGTERM);
+	}
+	free(mark);
+	proc_table_free(&t);
+	if (!nleft)
+		return;
+	for (until = now + wait; now_ms() < until; ) {
+		struct timespec ts = { 0, 20 * 1000000 };
+
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+		for (i = 0; i < nleft; i++)
+			if (proc_alive(left[i].pid, left[i].start))
+				break;
+		if (i == nleft || signalled(s))
+			break;
+		nanosleep(&ts, NULL);
+	}
+	kill_left(left, nleft);
+	free(left);
 }
 
 static int64_t
@@ -1439,7 +1732,8 @@ static void
 loop(struct sched *s)
 {
 	struct pollfd *pfd = NULL;
-	size_t cappfd = 0, i;
+	size_t *of = NULL;	/* the attempt each pfd[] after the first is */
+	size_t cappfd = 0, capof = 0, i;
 	int journal_noted = 0;
 
 	for (;;) {
@@ -1461,16 +1755,21 @@ loop(struct sched *s)
 		if (finished(s))
 			break;
 
+		/* Only open pipes: poll refuses more entries than runjob may
+		 * open files, and an attempt not made yet has none. */
 		xgrow(&pfd, &cappfd, s->na + 2, sizeof(*pfd));
+		xgrow(&of, &capof, s->na + 2, sizeof(*of));
 		pfd[npfd].fd = s->sigfd;
 		pfd[npfd++].events = POLLIN;
+		pfd[npfd].fd = jwriter_fd(s->w);
+		pfd[npfd++].events = POLLIN;
 		for (i = 0; i < s->na; i++) {
+			if (s->a[i]->proc.out < 0)
+				continue;
+			of[npfd] = i;
 			pfd[npfd].fd = s->a[i]->proc.out;
 			pfd[npfd++].events = POLLIN;
 		}
-		/* Last, so that the indices above stay those of s->a. */
-		pfd[npfd].fd = jwriter_fd(s->w);
-		pfd[npfd++].events = POLLIN;
 		wake = next_wakeup(s, now);
 		for (i = 0; i < s->na; i++)
 			if (s->a[i]->done)
@@ -1486,9 +1785,9 @@ loop(struct sched *s)
 					interrupt(s, si.ssi_signo == SIGHUP ?
 						SIGTERM : (int)si.ssi_signo);
 		}
-		for (i = 1; i < npfd - 1; i++)
-			if (pfd[i].revents && s->a[i - 1]->proc.out >= 0)
-				read_output(s, s->a[i - 1], 0);
+		for (i = 2; i < npfd; i++)
+			if (pfd[i].revents && s->a[of[i]]->proc.out >= 0)
+				read_output(s, s->a[of[i]], 0);
 		reap(s);
 		for (i = 0; i < s->na; ) {
 			struct attempt *a = s->a[i];
@@ -1506,6 +1805,7 @@ loop(struct sched *s)
 		ui_tick(s->r->ui, now);
 	}
 	free(pfd);
+	free(of);
 }
 
 /* The rollback phase: every step that succeeded and has a rollback
@@ -1774,6 +2074,27 @@ sched_dry_run(const struct plan *p, const struct mask *m, const char *dir)
 	return code;
 }
 
+/* Run no more steps at once than there are descriptors for, once
+ * runjob's own are open; saying so when that is fewer than asked. */
+static void
+fit_jobs(struct sched *s, const struct sched_opts *o)
+{
+	long limit, room = proc_fds_free(&limit), fit;
+
+	fit = (room - FDS_SPARE) / FDS_PER_STEP;
+	if (fit < 1)
+		fit = 1;
+	if (s->jobs <= fit)
+		return;
+	if (o->jobs_from)
+		ui_note(s->r->ui, now_ms(), "%s %d lowered to %ld: the open-file "
+			"limit is %ld", o->jobs_from, s->jobs, fit, limit);
+	else
+		ui_note(s->r->ui, now_ms(), "%d CPUs, but at most %ld steps at "
+			"once: the open-file limit is %ld", s->jobs, fit, limit);
+	s->jobs = (int)fit;
+}
+
 /* Take up what the journal says of the run: what succeeded stays done
  * with its outputs, what did not runs again. */
 static void
@@ -1864,6 +2185,7 @@ sched_run(struct sched_run *r, const struct sched_opts *o)
 	s.launched = launched_open(r->logdir);
 	s.w = jwriter_start(r->journal);
 	journal_steps_added(&s);
+	fit_jobs(&s, o);
 
 	/* Plan order, for ties in the rollback order. */
 	s.order_of = xcalloc(s.p->n + 1, sizeof(*s.order_of));
@@ -1956,6 +2278,7 @@ sched_run(struct sched_run *r, const struct sched_opts *o)
 	    s.job->on_failure == ON_FAILURE_ROLLBACK))
 		roll_back(&s);
 	reap_killed(&s);
+	stop_leftovers(&s);
 	if (jwriter_finish(s.w) < 0)
 		s.journal_broken = 1;
 
@@ -2005,6 +2328,9 @@ sched_run(struct sched_run *r, const struct sched_opts *o)
 		free(s.a);
 		free(s.delayed);
 		free(s.killed);
+		for (i = 0; i < s.nhist; i++)
+			free(s.hist[i].id);
+		free(s.hist);
 		free(s.undo);
 		free(s.order_of);
 		return code;

@@ -17,6 +17,8 @@
 
 struct sched_opts {
 	int jobs;		/* steps at once */
+	const char *jobs_from;	/* where that came from, for a note: "-j",
+				 * "concurrency:"; NULL: the CPU count */
 	const char **only;	/* run just these step ids */
 	size_t nonly;
 	const char **from;	/* these and their dependents */

@@ -462,7 +462,7 @@ test_expect_success 'a step holds no descriptor of the job lock file or of the j
 	test_grep -v "j.db" fds.txt
 '
 
-test_expect_success 'a process a step left running does not keep the job locked' '
+test_expect_success 'a process a step left running is stopped at the end of the run and does not keep the job locked' '
 	mkdir lock-bg && cd lock-bg &&
 	cat >job.yaml <<-\EOF &&
 	runjob: 1
@@ -473,9 +473,9 @@ test_expect_success 'a process a step left running does not keep the job locked'
 	EOF
 	rj run job.yaml >out 2>&1 &&
 	test_when_finished "kill $(cat bg.pid)" &&
-	alive $(cat bg.pid) &&
+	test_grep "step spawn left process $(cat bg.pid) running (.*): stopping it" out &&
+	! alive $(cat bg.pid) &&
 	rj run job.yaml >out 2>err &&
-	alive $(cat bg.pid) &&
 	test "$(q "select count(*) from runs where state = \"succeeded\"")" = 2
 '
 
