@@ -33,7 +33,7 @@ LIB_SRC = runner/action.c runner/arena.c runner/builtin.c runner/buf.c runner/ch
 	runner/expand.c runner/fname.c runner/git.c runner/graph.c runner/job.c runner/json.c \
 	runner/load.c \
 	runner/env.c runner/mask.c runner/name.c runner/param.c runner/plan.c \
-	runner/lock.c runner/proc.c runner/resume.c runner/scheduler.c runner/ui.c runner/units.c \
+	runner/lock.c runner/proc.c runner/resume.c runner/scheduler.c runner/attempt.c runner/outputs.c runner/leftover.c runner/dryrun.c runner/ui.c runner/units.c \
 	runner/redis.c runner/redis_copy.c runner/redis_verify.c runner/rkey.c \
 	runner/rtype.c runner/seal.c runner/sha256.c \
 	runner/util.c runner/visible.c journal/journal.c journal/key.c journal/schema.c \

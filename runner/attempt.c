@@ -1,0 +1,662 @@
+/*
+ * attempt.c - one process of a step: a try of it, its if: probe or its
+ * rollback. Its start is recorded first; its process, with the step's
+ * environment, argv and directory, is made once that record is durable;
+ * its output is masked a line at a time into its log, the journal's tail
+ * and the screen.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "action.h"
+#include "clock.h"
+#include "expand.h"
+#include "fname.h"
+#include "resume.h"
+#include "scheduler_int.h"
+#include "util.h"
+#include "writer.h"
+
+extern char **environ;
+
+const char *const kind_names[] = { "if", "step", "rollback" };
+
+/* Expansion of ${{ }} at run time, for instance inst. */
+struct xctx {
+	struct sched *s;
+	size_t inst;
+	struct buf tmp;
+};
+
+static const char *
+output_of(struct sched *s, const char *step, size_t steplen,
+	const char *name, size_t namelen)
+{
+	size_t i, k;
+
+	for (i = 0; i < s->p->n; i++) {
+		const char *id = inst_step(s, i)->id;
+
+		if (strlen(id) != steplen || memcmp(id, step, steplen) != 0)
+			continue;
+		for (k = 0; k < s->t[i].nout; k++)
+			if (strncmp(s->t[i].out[k], name, namelen) == 0 &&
+			    s->t[i].out[k][namelen] == '=')
+				return s->t[i].out[k] + namelen + 1;
+	}
+	return "";
+}
+
+static const char *
+run_value(void *arg, const struct ref *r)
+{
+	struct xctx *x = arg;
+	struct sched *s = x->s;
+	char *name;
+	const char *v;
+
+	switch (r->kind) {
+	case REF_PARAM:
+		name = xstrndup(r->name, r->namelen);
+		v = param_value(s->job, s->p->pv, name);
+		free(name);
+		return v ? v : "";
+	case REF_OUTPUT:
+		return output_of(s, r->step, r->steplen, r->name, r->namelen);
+	case REF_RUN_ID:
+		return s->r->run_id;
+	case REF_ITEM:
+		return s->p->v[x->inst].item ? s->p->v[x->inst].item : "";
+	}
+	return "";
+}
+
+/* s with its expressions expanded; valid until the next call. */
+static const char *
+xpand(struct xctx *x, const char *str)
+{
+	const char *why;
+
+	buf_reset(&x->tmp);
+	if (expand(&x->tmp, str, run_value, x, &why) < 0)
+		return str;	/* check refused it already */
+	return buf_str(&x->tmp);
+}
+
+/* The outputs of every ancestor of inst. A breadth-first walk whose
+ * queue is also the list of marks to clear; the queue is the scheduler's
+ * scratch, allocated once, as this runs at every step start. */
+static void
+add_ancestor_outputs(struct sched *s, struct env *e, size_t inst)
+{
+	size_t *queue = s->scratch, head = 0, tail = 0, j, k;
+
+	if (!s->any_outputs)
+		return;
+	queue[tail++] = s->p->v[inst].step;
+	while (head < tail) {
+		size_t v = queue[head++];
+
+		for (j = s->g->dep_start[v]; j < s->g->dep_start[v + 1]; j++) {
+			size_t u = s->g->deps[j], o;
+
+			if (s->mark[u])
+				continue;
+			s->mark[u] = 1;
+			queue[tail++] = u;
+			for (k = s->p->first[u]; k < s->p->first[u + 1]; k++)
+				for (o = 0; o < s->t[k].nout; o++)
+					env_put(e, s->t[k].out[o]);
+		}
+	}
+	for (j = 1; j < tail; j++)
+		s->mark[queue[j]] = 0;
+}
+
+void
+build_env(struct sched *s, struct env *e, size_t inst, int n,
+	const char *attempt_id, const char *out_path)
+{
+	const struct step *st = inst_step(s, inst);
+	struct xctx x = { .s = s, .inst = inst };
+	char num[16];
+	size_t i;
+
+	env_copy(e, &s->base);
+	add_ancestor_outputs(s, e, inst);
+	for (i = 0; i < st->nenv; i++)
+		env_set(e, st->env[i].key, xpand(&x, st->env[i].value));
+	snprintf(num, sizeof(num), "%d", n);
+	env_set(e, "RUNJOB_RUN_ID", s->r->run_id);
+	env_set(e, "RUNJOB_JOB", s->job->name);
+	env_set(e, "RUNJOB_STEP", inst_id(s, inst));
+	env_set(e, "RUNJOB_ATTEMPT", num);
+	env_set(e, "RUNJOB_ATTEMPT_ID", attempt_id);
+	env_set(e, "RUNJOB_OUTPUT", out_path);
+	if (s->p->v[inst].item)
+		env_set(e, "RUNJOB_ITEM", s->p->v[inst].item);
+	buf_free(&x.tmp);
+}
+
+/* Words that make a command need a shell even without special
+ * characters: shell builtins and reserved words. */
+static const char *const shell_words[] = {
+	".", ":", "alias", "bg", "break", "case", "cd", "command", "continue",
+	"declare", "do", "done", "elif", "else", "esac", "eval", "exec",
+	"exit", "export", "fc", "fg", "fi", "for", "function", "getopts",
+	"hash", "if", "in", "jobs", "let", "local", "read", "readonly",
+	"return", "select", "set", "shift", "source", "then", "time",
+	"times", "trap", "type", "ulimit", "umask", "unalias", "unset",
+	"until", "wait", "while", NULL,
+};
+
+/* Split text into argv when it is one simple command that a shell would
+ * run unchanged (as make does): then runjob execs it directly and saves
+ * a shell per step. Returns the word count, or 0 when a shell is needed. */
+static size_t
+simple_command(const char *text, char ***argv)
+{
+	static const char ok[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOP"
+		"QRSTUVWXYZ0123456789_-./:=,+@% \t";
+	char **v, *copy, *w, *save = NULL;
+	size_t n = 0, i;
+
+	if (text[strspn(text, ok)] || !text[strspn(text, " \t")])
+		return 0;
+	copy = xstrdup(text);
+	v = xcalloc(strlen(text) / 2 + 2, sizeof(*v));
+	for (w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t",
+	    &save))
+		v[n++] = xstrdup(w);
+	free(copy);
+	for (i = 0; shell_words[i]; i++)
+		if (strcmp(v[0], shell_words[i]) == 0)
+			break;
+	if (shell_words[i] || strchr(v[0], '=')) {
+		for (i = 0; i < n; i++)
+			free(v[i]);
+		free(v);
+		return 0;
+	}
+	*argv = v;
+	return n;
+}
+
+/* argv for shell text: the step's shell: (split at blanks) or
+ * /bin/sh -e, then -c TEXT. */
+char **
+shell_argv(const char *shell, const char *text)
+{
+	char **v, *copy, *w, *save = NULL;
+	size_t n = 0;
+
+	if (!shell)
+		shell = "/bin/sh -e";
+	copy = xstrdup(shell);
+	v = xcalloc(strlen(shell) / 2 + 4, sizeof(*v));
+	for (w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t",
+	    &save))
+		v[n++] = xstrdup(w);
+	free(copy);
+	v[n++] = xstrdup("-c");
+	v[n++] = xstrdup(text);
+	return v;
+}
+
+void
+free_argv(char **v)
+{
+	size_t i;
+
+	for (i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+void
+attempt_free(struct attempt *a)
+{
+	if (a->out_path && strcmp(a->out_path, "/dev/null") != 0)
+		unlink(a->out_path);	/* a failed try's outputs */
+	if (a->log >= 0) {
+		close(a->log);
+		if (!a->logged)
+			unlink(a->log_path);	/* no output, no log */
+	}
+	if (a->proc.out >= 0)
+		close(a->proc.out);
+	free(a->id);
+	free(a->log_path);
+	free(a->out_path);
+	free(a->own_dir);
+	free(a->tree);
+	free_argv(a->argv);
+	env_free(&a->env);
+	buf_free(&a->line);
+	buf_free(&a->tail);
+	free(a);
+}
+
+/* Where a process of instance i runs: dir: expanded, relative to the
+ * job file's directory, or that directory. *own is the caller's. */
+const char *
+step_dir(struct sched *s, size_t i, const char *dir, char **own)
+{
+	struct xctx x = { .s = s, .inst = i };
+	const char *d;
+
+	*own = NULL;
+	if (!dir)
+		return s->r->dir;
+	d = xpand(&x, dir);
+	*own = d[0] == '/' ? xstrdup(d) : xasprintf("%s/%s", s->r->dir, d);
+	buf_free(&x.tmp);
+	return *own;
+}
+
+/* runjob itself, to run the built-in actions: found once, as the path
+ * of the running program. */
+static const char *
+self_path(void)
+{
+	static char path[4096];
+
+	if (!path[0]) {
+		ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+
+		if (n <= 0)
+			fatal("cannot find the runjob program in /proc/self/exe: "
+				"%s", strerror(errno));
+		path[n] = '\0';
+	}
+	return path;
+}
+
+static const char *
+config_value(void *arg, const char *name, const char *value)
+{
+	(void)name;
+	return xpand(arg, value);
+}
+
+/* argv and environment for a built-in action: `runjob action NAME`, its
+ * settings expanded into RUNJOB_ACTION_CONFIG, never on the command
+ * line where a password would show. */
+char **
+builtin_argv(struct sched *s, const struct action *act, size_t inst,
+	struct env *e)
+{
+	struct xctx x = { .s = s, .inst = inst };
+	struct acfg c;
+	struct buf json = {0};
+	char **v = xcalloc(4, sizeof(*v));
+
+	acfg_from_settings(&c, act, config_value, &x);
+	acfg_json(&c, &json);
+	env_set(e, "RUNJOB_ACTION_CONFIG", buf_str(&json));
+	acfg_free(&c);
+	buf_free(&json);
+	buf_free(&x.tmp);
+	v[0] = xstrdup(self_path());
+	v[1] = xstrdup("action");
+	v[2] = xstrdup(action_name(act));
+	return v;
+}
+
+/* Start task i: its if: probe, a try of the step, or its rollback. This
+ * records the start; the process itself is made by attempt_launch() once that
+ * record is committed. Returns 0, or -1 when it could not be started. */
+int
+attempt_start(struct sched *s, size_t i, enum kind kind)
+{
+	const struct step *st = inst_step(s, i);
+	const struct action *act = kind == K_ROLLBACK ? &st->rollback :
+		&st->action;
+	struct task *t = &s->t[i];
+	struct attempt *a = xcalloc(1, sizeof(*a));
+	struct xctx x = { .s = s, .inst = i };
+	struct jattempt ja;
+	struct buf data = {0};
+	char *fname;
+	const char *kname = kind_names[kind], *sdir;
+	int64_t now = now_ms(), timeout;
+	size_t k;
+	int fd;
+
+	a->task = i;
+	a->kind = kind;
+	a->n = kind == K_IF ? ++t->if_tries : kind == K_STEP ? ++t->tries :
+		++t->rb_tries;
+	a->log = -1;
+	a->proc.out = -1;
+	/* Unique across resumes: tries go on counting where they stopped. */
+	a->id = kind == K_STEP ?
+		xasprintf("%s:%s:%d", s->r->run_id, inst_id(s, i), a->n) :
+		xasprintf("%s:%s:%s%d", s->r->run_id, inst_id(s, i), kname,
+		a->n);
+	fname = fname_of(inst_id(s, i));
+	a->log_path = kind == K_STEP ?
+		xasprintf("%s/%s.%d.log", s->r->logdir, fname, a->n) :
+		xasprintf("%s/%s.%s%d.log", s->r->logdir, fname, kname, a->n);
+	a->out_path = xasprintf("%s/%s.%d.output", s->r->logdir, fname, a->n);
+	free(fname);
+	/* The outputs file only when the step declares outputs; the log
+	 * only when there is output (emit_line opens it). */
+	if (st->noutputs && kind == K_STEP) {
+		fd = open(a->out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+			0600);
+		if (fd < 0) {
+			ui_note(s->r->ui, now, "step %s: cannot create %s: %s",
+				inst_id(s, i), a->out_path, strerror(errno));
+			attempt_free(a);
+			return -1;
+		}
+		close(fd);
+	} else {
+		free(a->out_path);
+		a->out_path = xstrdup("/dev/null");
+	}
+
+	build_env(s, &a->env, i, a->n, a->id, a->out_path);
+	if (kind == K_ROLLBACK) {
+		/* Undoing a step needs what it made: its own outputs too. */
+		for (k = 0; k < t->nout; k++)
+			env_put(&a->env, t->out[k]);
+		for (k = 0; k < act->nenv; k++)
+			env_set(&a->env, act->env[k].key,
+				xpand(&x, act->env[k].value));
+	}
+	buf_free(&x.tmp);
+	if (kind == K_IF) {
+		a->argv = shell_argv(NULL, st->if_);
+	} else if (act->kind != ACT_RUN) {
+		a->builtin = 1;
+		a->argv = builtin_argv(s, act, i, &a->env);
+		if (kind == K_STEP && t->checkpoint)
+			env_set(&a->env, "RUNJOB_CHECKPOINT", t->checkpoint);
+	} else if (act->shell || !simple_command(act->run, &a->argv)) {
+		a->argv = shell_argv(act->shell, act->run);
+	}
+	sdir = kind == K_ROLLBACK && act->dir ? act->dir : st->dir;
+	a->dir = step_dir(s, i, sdir, &a->own_dir);
+
+	a->started = now;
+	timeout = kind == K_ROLLBACK ? act->timeout_ms : st->timeout_ms;
+	a->timeout_ms = timeout > 0 ? timeout : 0;
+	memset(&ja, 0, sizeof(ja));
+	ja.id = a->id;
+	ja.run = s->r->run_id;
+	ja.step = inst_id(s, i);
+	ja.kind = kname;
+	ja.attempt = a->n;
+	ja.started = now;
+	buf_addf(&data, "{\"kind\":\"%s\",\"attempt\":%d}", kname, a->n);
+	jw_start_attempt(s->w, &ja);
+	if (kind == K_STEP)
+		sched_set_step(s, i, "running");
+	else if (kind == K_ROLLBACK)
+		sched_set_step(s, i, "rolling-back");
+	sched_event(s, kind == K_ROLLBACK ? "rollback-started" : "step-started",
+		inst_id(s, i), &data);
+	buf_free(&data);
+
+	t->state = T_ACTIVE;
+	xgrow(&s->a, &s->capa, s->na + 1, sizeof(*s->a));
+	s->a[s->na++] = a;
+	return 0;
+}
+
+/* Make the process of an attempt whose start is committed. When that
+ * cannot be done, the attempt ends at once as a failure, as a shell
+ * would: exit 127 for a program or directory that is not there. */
+void
+attempt_launch(struct sched *s, struct attempt *a)
+{
+	struct proc_spec spec;
+	int r, log_err;
+
+	spec.argv = a->argv;
+	spec.envp = a->env.v;
+	spec.dir = a->dir;
+	launched_note(s->launched, a->id);
+	/* The log first: a process whose output could not be kept is not
+	 * made. It is removed again if there is no output. */
+	a->log = open(a->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+		0600);
+	log_err = a->log < 0 ? errno : 0;
+	r = log_err ? 0 : proc_spawn(&a->proc, &spec);
+	a->launched = 1;
+	a->started = now_ms();
+	if (a->timeout_ms)
+		a->deadline = a->started + a->timeout_ms;
+	ui_step_started(s->r->ui, inst_id(s, a->task), kind_names[a->kind],
+		a->n, a->started);
+	if (log_err) {
+		char msg[512];
+
+		snprintf(msg, sizeof(msg), "runjob: cannot create the log %s: "
+			"%s; the step was not run", a->log_path,
+			strerror(log_err));
+		attempt_emit(s, a, msg, strlen(msg));
+		a->done = 1;
+		a->status = 126 << 8;
+	} else if (r == 0) {
+		struct made *m;
+
+		a->pid_start = proc_start_time(a->proc.pid);
+		xgrow(&s->hist, &s->caphist, s->nhist + 1, sizeof(*s->hist));
+		a->hist = s->nhist;
+		m = &s->hist[s->nhist++];
+		m->id = xstrdup(a->id);
+		m->task = a->task;
+		m->pid = a->proc.pid;
+		m->start = a->pid_start;
+		m->end = 0;
+	} else {
+		char msg[512];
+		struct stat sb;
+
+		/* Say which is missing: the directory or the program. */
+		if (a->dir && stat(a->dir, &sb) < 0)
+			snprintf(msg, sizeof(msg), "runjob: cannot run %s: its "
+				"directory %s: %s", a->argv[0], a->dir,
+				strerror(errno));
+		else if (a->dir && !S_ISDIR(sb.st_mode))
+			snprintf(msg, sizeof(msg), "runjob: cannot run %s: its "
+				"directory %s is not a directory", a->argv[0],
+				a->dir);
+		else
+			snprintf(msg, sizeof(msg), "runjob: cannot run %s%s%s: %s",
+				a->argv[0], a->dir ? " in " : "", a->dir ? a->dir :
+				"", strerror(r));
+		attempt_emit(s, a, msg, strlen(msg));
+		a->done = 1;
+		a->status = (r == ENOENT ? 127 : 126) << 8;	/* as exit() */
+	}
+	free_argv(a->argv);
+	a->argv = NULL;
+	env_free(&a->env);
+}
+
+/* How often a built-in's progress becomes a line of output when there
+ * is no live view: RUNJOB_PROGRESS_INTERVAL milliseconds, 10 s unless
+ * set. */
+static int64_t
+progress_interval(void)
+{
+	const char *v = getenv("RUNJOB_PROGRESS_INTERVAL");
+	long long ms;
+
+	return v && (ms = atoll(v)) > 0 ? ms : 10000;
+}
+
+/* What a built-in action reports besides its output: a checkpoint for
+ * the journal (and its next try), or progress for the live view and,
+ * now and then, a line of output. */
+static void
+action_report(struct sched *s, struct attempt *a, const char *what)
+{
+	size_t cl = strlen(ACTION_CHECKPOINT), pl = strlen(ACTION_PROGRESS);
+	int64_t now = now_ms();
+
+	if (strncmp(what, ACTION_CHECKPOINT, cl) == 0) {
+		struct buf data = {0};
+		struct task *t = &s->t[a->task];
+
+		if (a->kind != K_STEP)
+			return;
+		free(t->checkpoint);
+		t->checkpoint = xstrdup(what + cl);
+		buf_adds(&data, what + cl);
+		sched_event(s, "checkpoint", inst_id(s, a->task), &data);
+		buf_free(&data);
+	} else if (strncmp(what, ACTION_PROGRESS, pl) == 0) {
+		ui_step_progress(s->r->ui, inst_id(s, a->task), what + pl, now);
+		if (s->r->ui->mode != UI_TTY &&
+		    now - a->progress_at >= progress_interval()) {
+			char *line = xasprintf("progress: %s", what + pl);
+
+			a->progress_at = now;
+			attempt_emit(s, a, line, strlen(line));
+			free(line);
+		}
+	}
+}
+
+static void
+write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+/* One line of a step's output: masked, then to its log, the journal's
+ * tail and the screen. Masking a whole line at a time means a secret
+ * split across two reads is still seen whole. */
+void
+attempt_emit(struct sched *s, struct attempt *a, char *line, size_t len)
+{
+	struct buf m = {0};
+	size_t i;
+
+	if (a->builtin && len && line[0] == ACTION_MARK) {
+		line[len] = '\0';
+		action_report(s, a, line + 1);
+		return;
+	}
+
+	for (i = 0; i < len; i++)	/* NUL bytes would end the string */
+		if (!line[i])
+			line[i] = '?';
+	line[len] = '\0';
+	mask_append(s->r->mask, &m, line);
+	buf_addc(&m, '\n');
+	if (a->log >= 0) {
+		write_all(a->log, m.s, m.len);
+		a->logged = 1;
+	}
+	buf_add(&a->tail, m.s, m.len);
+	if (a->tail.len > 2 * TAIL_MAX) {
+		memmove(a->tail.s, a->tail.s + a->tail.len - TAIL_MAX, TAIL_MAX);
+		a->tail.len = TAIL_MAX;
+		a->tail.s[TAIL_MAX] = '\0';
+	}
+	ui_step_line(s->r->ui, inst_id(s, a->task), a->n, m.s, m.len - 1,
+		now_ms());
+	buf_free(&m);
+}
+
+/* A line too long to wait for its end goes out in pieces, cut where no
+ * secret can straddle the cut: the tail that may begin one waits for
+ * the rest of it. */
+static void
+cut_line(struct sched *s, struct attempt *a)
+{
+	size_t cut = mask_cut(s->r->mask, a->line.s, a->line.len);
+	char keep = a->line.s[cut];	/* emit_line ends the piece there */
+
+	attempt_emit(s, a, a->line.s, cut);
+	a->line.s[cut] = keep;
+	memmove(a->line.s, a->line.s + cut, a->line.len - cut);
+	a->line.len -= cut;
+}
+
+/* Read what the process wrote; with final, also the unfinished last
+ * line, and close the pipe even if a leftover background process still
+ * holds its other end. */
+void
+attempt_read(struct sched *s, struct attempt *a, int final)
+{
+	char chunk[65536];
+
+	while (a->proc.out >= 0) {
+		ssize_t r = read(a->proc.out, chunk, sizeof(chunk));
+		size_t start = 0, i;
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r == 0 || (r < 0 && errno != EAGAIN)) {
+			close(a->proc.out);
+			a->proc.out = -1;
+			break;
+		}
+		if (r < 0)
+			break;
+		buf_add(&a->line, chunk, (size_t)r);
+		for (i = 0; i < a->line.len; i++) {
+			if (a->line.s[i] != '\n')
+				continue;
+			attempt_emit(s, a, a->line.s + start, i - start);
+			start = i + 1;
+		}
+		if (start) {
+			memmove(a->line.s, a->line.s + start, a->line.len - start);
+			a->line.len -= start;
+		}
+		if (a->line.len > LINE_MAX_ + mask_longest(s->r->mask))
+			cut_line(s, a);
+	}
+	if (final) {
+		if (a->line.len) {
+			attempt_emit(s, a, a->line.s, a->line.len);
+			a->line.len = 0;
+		}
+		if (a->proc.out >= 0) {
+			close(a->proc.out);
+			a->proc.out = -1;
+		}
+	}
+}
+
+/* The environment every step starts from: the runner's, the job's env:
+ * and the params. */
+void
+base_env(struct sched *s)
+{
+	struct xctx x = { .s = s, .inst = 0 };
+	size_t i;
+
+	env_init(&s->base, environ);
+	/* Set per step when they apply; never passed on from an outer run. */
+	env_unset(&s->base, "RUNJOB_ITEM");
+	env_unset(&s->base, "RUNJOB_DRY_RUN");
+	for (i = 0; i < s->job->nenv; i++)
+		env_set(&s->base, s->job->env[i].key,
+			xpand(&x, s->job->env[i].value));
+	for (i = 0; i < s->job->nparams; i++)
+		env_set(&s->base, s->job->params[i].name, s->p->pv->value[i]);
+	buf_free(&x.tmp);
+}

@@ -1,0 +1,222 @@
+/*
+ * scheduler_int.h - the scheduler's own parts, shared by its files and by none
+ * other (scheduler.h is what the rest of runjob sees):
+ *
+ *   scheduler.c  the loop, the state of each step instance, timers,
+ *                signals, the rollback phase, a run's start and end
+ *   attempt.c    one process of a step: its environment, argv and
+ *                directory, its start and launch, its output
+ *   outputs.c    what a try wrote to $RUNJOB_OUTPUT, read and recorded
+ *   leftover.c   the processes a step left behind, found and stopped
+ *   dryrun.c     --dry-run: the if: probes and the built-ins' answers
+ */
+#ifndef RUNJOB_SCHEDULER_INT_H
+#define RUNJOB_SCHEDULER_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "buf.h"
+#include "env.h"
+#include "job.h"
+#include "proc.h"
+#include "scheduler.h"
+
+enum {
+	TAIL_MAX = 64 * 1024,		/* output kept in the journal */
+	LINE_MAX_ = 64 * 1024,		/* a longer line is cut */
+	DEFAULT_GRACE_MS = 10000,
+	FDS_PER_STEP = 2,		/* a running step's output pipe and log */
+	FDS_SPARE = 32,			/* the journal's files, a spawn's pipe, an
+					 * outputs file, /proc, and some left */
+};
+
+enum tstate { T_WAIT, T_READY, T_DELAY, T_ACTIVE, T_DONE };
+enum tresult { RES_NONE, RES_OK, RES_SKIPPED, RES_FAILED, RES_NOT_RUN, RES_EXCLUDED };
+
+/* One step instance of the plan. */
+struct task {
+	enum tstate state;
+	enum tresult result;
+	size_t pending;		/* needs not yet satisfied */
+	int tries;		/* attempts started */
+	int rb_tries;		/* rollback attempts started */
+	int if_tries;		/* if: probes started */
+	int64_t done_at;	/* when it succeeded: rollbacks go newest first */
+	int rolled_back;	/* its rollback succeeded already */
+	int probed;		/* its if: said run */
+	int64_t next_at;	/* T_DELAY: when to try again */
+	char **out;		/* its outputs, "NAME=VALUE", once succeeded */
+	size_t nout;
+	char *checkpoint;	/* a built-in's last checkpoint: its next try
+				 * goes on from there */
+};
+
+/* What a process runs for its step. */
+enum kind { K_IF, K_STEP, K_ROLLBACK };
+
+/* One running process: a try of a step, its if: probe, or its rollback. */
+struct attempt {
+	size_t task;
+	enum kind kind;		/* what it runs */
+	int n;			/* attempt number */
+	char *id;		/* RUNJOB_ATTEMPT_ID */
+	struct proc proc;
+	long long pid_start;	/* the process's start time, for resumes */
+	char **argv;		/* what to run, until launched */
+	struct env env;
+	const char *dir;	/* where, the job's directory or own_dir */
+	char *own_dir;
+	int launched;		/* its process was made (or could not be) */
+	int never;		/* its start was recorded, its process not made */
+	uint64_t batch;		/* the journal batch holding its start */
+	int64_t started, deadline, kill_at;	/* ms; 0: none */
+	int64_t timeout_ms;	/* its own timeout; 0: none */
+	int timed_out, stopped;
+	int job_timeout;	/* stopped by the job's timeout, not its own */
+	int log;		/* the masked log file, made before the process */
+	int logged;		/* something was written to it */
+	char *log_path, *out_path;
+	struct buf line;	/* a partial line of output */
+	struct buf tail;	/* the last TAIL_MAX bytes, masked */
+	int done;		/* reaped */
+	int status;
+	size_t hist;		/* its entry in s->hist, once made */
+	struct pinfo *tree;	/* its processes when it was stopped */
+	size_t ntree, captree;
+	int builtin;		/* runs `runjob action`: it reports back */
+	int64_t progress_at;	/* when its progress was last printed */
+};
+
+/* A process made for an attempt, kept for the whole run: whatever a
+ * step leaves behind is traced back to its step through it. */
+struct made {
+	char *id;		/* RUNJOB_ATTEMPT_ID */
+	size_t task;
+	pid_t pid;
+	long long start, end;	/* ticks since boot; end 0: running */
+};
+
+struct sched {
+	const struct sched_run *r;
+	const struct plan *p;
+	const struct job *job;
+	const struct graph *g;
+	struct env base;	/* the runner's environment, job env, params */
+	struct task *t;
+	struct attempt **a;	/* running */
+	size_t na, capa;
+	size_t *ready;		/* FIFO of tasks to start */
+	size_t rhead, rtail;
+	int jobs;
+	int stopping;		/* start nothing new */
+	int signal;		/* SIGINT or SIGTERM received, or 0 */
+	int failed;		/* a step failed */
+	int journal_broken;
+	struct jwriter *w;	/* writes the journal, in a thread of its own */
+	int launched;		/* the ledger of processes made (resume.h) */
+	pid_t *killed;		/* pids (groups as -pgid) killed: reap at the end */
+	size_t nkilled, capkilled;
+	struct made *hist;	/* every process made for an attempt */
+	size_t nhist, caphist;
+	int rollback_failed;	/* a rollback action failed: stop undoing */
+	size_t *delayed;	/* tasks waiting to be tried again */
+	size_t ndelayed, capdelayed;
+	size_t *undo;		/* the rollback phase: tasks, newest first */
+	size_t nundo, undo_next;
+	size_t *order_of;	/* position of each instance in plan order */
+	int sigfd;
+	int any_outputs;	/* some step declares outputs */
+	int64_t deadline;	/* the job's timeout; 0: none */
+	unsigned char *mark;	/* scratch, one per step */
+	size_t *scratch;	/* scratch, one per step and one more */
+	size_t *stack;		/* spread()'s: a chain of a million steps
+				 * must not overflow the C stack */
+	size_t top, capstack;
+};
+
+/* "if", "step", "rollback": enum kind as the journal says it. */
+extern const char *const kind_names[];
+
+/* scheduler.c */
+const char *inst_id(const struct sched *s, size_t i);
+const struct step *inst_step(const struct sched *s, size_t i);
+void sched_event(struct sched *s, const char *kind, const char *step,
+	struct buf *data);
+void sched_set_step(struct sched *s, size_t i, const char *state);
+int64_t task_grace(const struct sched *s, size_t task);
+
+/* attempt.c */
+void build_env(struct sched *s, struct env *e, size_t inst, int n,
+	const char *attempt_id, const char *out_path);
+/* argv for shell text: the step's shell: (split at blanks) or
+ * /bin/sh -e, then -c TEXT. */
+char **shell_argv(const char *shell, const char *text);
+void free_argv(char **v);
+void attempt_free(struct attempt *a);
+/* Where a process of instance i runs: dir: expanded, relative to the
+ * job file's directory, or that directory. *own is the caller's. */
+const char *step_dir(struct sched *s, size_t i, const char *dir, char **own);
+/* argv and environment for a built-in action: `runjob action NAME`, its
+ * settings expanded into RUNJOB_ACTION_CONFIG, never on the command
+ * line where a password would show. */
+char **builtin_argv(struct sched *s, const struct action *act, size_t inst,
+	struct env *e);
+/* Start task i: its if: probe, a try of the step, or its rollback. This
+ * records the start; the process itself is made by attempt_launch() once that
+ * record is committed. Returns 0, or -1 when it could not be started. */
+int attempt_start(struct sched *s, size_t i, enum kind kind);
+/* Make the process of an attempt whose start is committed. When that
+ * cannot be done, the attempt ends at once as a failure, as a shell
+ * would: exit 127 for a program or directory that is not there. */
+void attempt_launch(struct sched *s, struct attempt *a);
+/* One line of a step's output: masked, then to its log, the journal's
+ * tail and the screen. Masking a whole line at a time means a secret
+ * split across two reads is still seen whole. */
+void attempt_emit(struct sched *s, struct attempt *a, char *line,
+	size_t len);
+/* Read what the process wrote; with final, also the unfinished last
+ * line, and close the pipe even if a leftover background process still
+ * holds its other end. */
+void attempt_read(struct sched *s, struct attempt *a, int final);
+/* The environment every step starts from: the runner's, the job's env:
+ * and the params. */
+void base_env(struct sched *s);
+
+/* outputs.c */
+/* The declared outputs a try that exited 0 wrote to $RUNJOB_OUTPUT, kept
+ * for its dependents and recorded. Returns 0, or -1 with the reason in
+ * why: an outputs file that cannot be read, or a declared output not
+ * written (unless optional). Either fails the try, for a
+ * dependent must never take an unset variable for a value. */
+int outputs_read(struct sched *s, struct attempt *a, char *why, size_t n);
+
+/* leftover.c */
+/* Send sig to every process of attempt a but its group, which the
+ * caller signals: its main process's descendants, which may have left
+ * the group or the session; what carries its RUNJOB_ATTEMPT_ID; what it
+ * had when first stopped; the orphans adopted by runjob (the subreaper)
+ * that are its; and their descendants. An orphan that may as well be
+ * another running step's is left for the end of the run. Returns how
+ * many were outside its group. */
+int leftover_signal(struct sched *s, struct attempt *a, int sig);
+/* SIGKILL a step's group and what escaped it, remembering them so that
+ * they can be reaped before runjob exits. */
+void leftover_kill(struct sched *s, struct attempt *a);
+/* What runjob killed was reparented to it (the subreaper) or is in a
+ * group of its: wait, briefly, until it is all gone, reaping the
+ * zombies, so that none is left behind. Processes a step left running on
+ * purpose are not waited for. */
+void leftover_reap(struct sched *s);
+/* The end of the run: runjob is the parent (the subreaper) of every
+ * process a step left running, and stops them, so that nothing of the
+ * run outlives it unseen. Each is named with its step, when that can be
+ * told, and sent SIGTERM with its descendants; what is left once the
+ * longest kill_grace of their steps has passed, or at once on a signal,
+ * is sent SIGKILL. */
+void leftover_stop(struct sched *s);
+
+/* dryrun.c */
+
+#endif
