@@ -8,7 +8,6 @@ README=$RUNJOB_ROOT/README.md
 NAME_C=$RUNJOB_ROOT/runner/name.c
 CHECK_C=$RUNJOB_ROOT/runner/check.c
 EXITCODE_H=$RUNJOB_ROOT/runner/exitcode.h
-SCHED_C=$RUNJOB_ROOT/runner/scheduler.c
 BS=$(printf '\b')
 
 # need_mandoc: fail with the fix when mandoc is missing.
@@ -224,7 +223,7 @@ test_expect_success 'every variable runjob reads or gives to steps is in ENVIRON
 	grep -ho "getenv(\"[A-Z_]*\")" "$RUNJOB_ROOT"/runner/*.c "$RUNJOB_ROOT"/journal/*.c |
 		sed "s/getenv(\"\(.*\)\")/\1/" | sort -u >read &&
 	test_grep "^RUNJOB_JOURNAL\$" read &&
-	grep -o "env_set([^,]*, \"RUNJOB_[A-Z_]*\"" "$SCHED_C" |
+	grep -ho "env_set([^,]*, \"RUNJOB_[A-Z_]*\"" "$RUNJOB_ROOT"/runner/*.c |
 		sed "s/.*\"\(.*\)\"/\1/" | sort -u >given &&
 	test_grep "^RUNJOB_ATTEMPT_ID\$" given &&
 	test_grep "^RUNJOB_DRY_RUN\$" given &&
@@ -254,7 +253,7 @@ test_expect_success 'every variable a step gets from runjob is an item of runjob
 	done &&
 	for v in $(sed -n "s/^\.It Ev \(RUNJOB_[A-Z_]*\)\$/\1/p" stepenv); do
 		grep -Fx -e "$v" given >/dev/null || {
-			echo "runjob-job(5) lists $v; scheduler.c does not set it" >&2
+			echo "runjob-job(5) lists $v; runjob does not set it" >&2
 			return 1
 		}
 	done
