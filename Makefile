@@ -34,10 +34,11 @@ LIB_SRC = runner/action.c runner/arena.c runner/builtin.c runner/buf.c runner/ch
 	runner/load.c \
 	runner/env.c runner/mask.c runner/name.c runner/param.c runner/plan.c \
 	runner/lock.c runner/proc.c runner/resume.c runner/scheduler.c runner/ui.c runner/units.c \
-	runner/redis.c runner/redis_copy.c runner/redis_verify.c runner/rkey.c \
-	runner/rtype.c runner/seal.c runner/sha256.c \
+	runner/seal.c runner/sha256.c \
 	runner/util.c runner/visible.c journal/journal.c journal/key.c journal/schema.c \
-	journal/writer.c
+	journal/writer.c \
+	runner/redis/conn.c runner/redis/copy.c runner/redis/key.c \
+	runner/redis/type.c runner/redis/verify.c
 LIB_OBJ = $(LIB_SRC:.c=.o)
 # The commands, only in runjob itself.
 CMD_SRC = runner/main.c runner/action_cmd.c runner/cli.c runner/run.c runner/show.c
@@ -52,6 +53,11 @@ runjob: $(CMD_OBJ) $(LIB_OBJ)
 
 runner/%.o: runner/%.c runner/*.h journal/*.h
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARNINGS) -c -o $@ $<
+
+runner/redis/%.o: runner/redis/%.c runner/redis/*.h runner/*.h journal/*.h
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARNINGS) -c -o $@ $<
+
+runner/action_cmd.o: runner/redis/redis.h
 
 journal/%.o: journal/%.c journal/*.h runner/*.h
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARNINGS) -c -o $@ $<
@@ -120,7 +126,7 @@ uninstall:
 		$(DESTDIR)$(MANDIR)/man5/runjob-job.5
 
 clean:
-	rm -f runjob runner/*.o journal/*.o journal/schema.c $(UNIT_BIN) t/perf/plan-bench t/perf/redis-baseline t/fuzz/replay-load t/fuzz/fuzz-load
+	rm -f runjob runner/*.o runner/redis/*.o journal/*.o journal/schema.c $(UNIT_BIN) t/perf/plan-bench t/perf/redis-baseline t/fuzz/replay-load t/fuzz/fuzz-load
 	rm -rf t/trash
 
 .PHONY: all deps test-deps demo check bench install uninstall clean fuzz

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "action.h"
-#include "redis.h"
+#include "redis/conn.h"
 #include "tap.h"
 #include "units.h"
 #include "util.h"

@@ -1,14 +1,14 @@
 /*
- * rtype.h - what the redis built-ins share: the data types, the settings
+ * type.h - what the redis built-ins share: the data types, the settings
  * every one of them takes, and copying one key type by type.
  */
-#ifndef RUNJOB_RTYPE_H
-#define RUNJOB_RTYPE_H
+#ifndef RUNJOB_REDIS_TYPE_H
+#define RUNJOB_REDIS_TYPE_H
 
 #include <stddef.h>
 
 #include "action.h"
-#include "redis.h"
+#include "conn.h"
 
 enum rtype { RT_STRING, RT_HASH, RT_LIST, RT_SET, RT_ZSET, RT_STREAM,
 	RT_NONE, RT_OTHER, RT_COUNT, RT_UNKNOWN = RT_COUNT };
@@ -99,7 +99,7 @@ void rread_whole(struct rconn *c, const char *key, size_t len,
 /* The stream id after id ("ms-seq"), where the next XRANGE starts. */
 void rstream_next_id(const char *id, char *out, size_t n);
 
-/* Comparing the two sides (redis_verify.c). */
+/* Comparing the two sides (verify.c). */
 struct rverify {
 	const struct rcommon *rc;
 	int full;		/* values, not just types and lengths */

@@ -1,5 +1,5 @@
 /*
- * redis_copy.c - the redis.copy built-in: move a keyspace from one
+ * copy.c - the redis.copy built-in: move a keyspace from one
  * Redis-protocol server to another.
  *
  * One thread scans the source and hands out batches of keys; `connections`
@@ -12,8 +12,8 @@
  * the rate: two commands a key, as few as a DUMP/RESTORE copy can send.
  *
  * Keys the target cannot RESTORE, and big keys, are copied type by type
- * (rkey.c). A big key is found by the length of its DUMP reply, which
- * runjob reads itself (redis.c) and drops as it comes when it is over
+ * (key.c). A big key is found by the length of its DUMP reply, which
+ * runjob reads itself (conn.c) and drops as it comes when it is over
  * big_key: memory is bounded by bytes, not keys, without asking each
  * key's size first. A round keeps at most ROUND_BYTES of payloads; a
  * single bigger one borrows from a budget the workers share.
@@ -36,9 +36,9 @@
 #include "clock.h"
 #include "builtin.h"
 #include "json.h"
+#include "conn.h"
 #include "redis.h"
-#include "redis_builtin.h"
-#include "rtype.h"
+#include "type.h"
 #include "ui.h"
 #include "units.h"
 #include "util.h"

@@ -1,5 +1,5 @@
 /*
- * rkey.c - copying one key type by type: for a target that cannot
+ * key.c - copying one key type by type: for a target that cannot
  * RESTORE the source's payloads (an older server, RESTORE renamed away)
  * and for keys too big to hold in memory at once.
  *
@@ -18,8 +18,8 @@
 
 #include "buf.h"
 #include "clock.h"
-#include "redis.h"
-#include "rtype.h"
+#include "conn.h"
+#include "type.h"
 #include "util.h"
 
 enum {

@@ -1,11 +1,11 @@
 /*
- * redis.h - the hiredis adapter of the redis built-ins: server URLs,
+ * conn.h - the hiredis adapter of the redis built-ins: server URLs,
  * connections that authenticate and select their database, pipelined
  * commands, and reconnecting with backoff. Errors come back as -1 with a
  * message that names the server (its password masked) in conn->err.
  */
-#ifndef RUNJOB_REDIS_H
-#define RUNJOB_REDIS_H
+#ifndef RUNJOB_REDIS_CONN_H
+#define RUNJOB_REDIS_CONN_H
 
 #include <stddef.h>
 #include <hiredis/hiredis.h>

@@ -1,5 +1,5 @@
 /*
- * redis.c - the hiredis adapter: the only file that connects to a server
+ * conn.c - the hiredis adapter: the only file that connects to a server
  * or turns hiredis's error convention (REDIS_ERR and c->errstr) into
  * runjob's (-1 and a message naming the server).
  */
@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "clock.h"
-#include "redis.h"
+#include "conn.h"
 #include "util.h"
 
 /* Percent-decoding of the user and password, which may hold ':' '@' '/'. */

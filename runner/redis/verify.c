@@ -1,5 +1,5 @@
 /*
- * redis_verify.c - the redis.verify built-in, also run by redis.copy
+ * verify.c - the redis.verify built-in, also run by redis.copy
  * when it is done: compare the keys of two servers.
  *
  * Keys are read in pipelined batches from both sides at once: type, TTL
@@ -23,9 +23,9 @@
 #include "buf.h"
 #include "builtin.h"
 #include "clock.h"
+#include "conn.h"
 #include "redis.h"
-#include "redis_builtin.h"
-#include "rtype.h"
+#include "type.h"
 #include "units.h"
 #include "util.h"
 

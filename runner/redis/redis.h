@@ -1,9 +1,9 @@
 /*
- * redis_builtin.h - the redis built-ins (redis.copy, redis.verify) as
+ * redis.h - the redis built-ins (redis.copy, redis.verify) as
  * `runjob action` runs them; builtin.h has what the job file says.
  */
-#ifndef RUNJOB_REDIS_BUILTIN_H
-#define RUNJOB_REDIS_BUILTIN_H
+#ifndef RUNJOB_REDIS_H
+#define RUNJOB_REDIS_H
 
 #include "action.h"
 

@@ -1,5 +1,5 @@
 /*
- * rtype.c - the settings and scanning that redis.copy and redis.verify
+ * type.c - the settings and scanning that redis.copy and redis.verify
  * share.
  */
 #include <errno.h>
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rtype.h"
+#include "type.h"
 #include "util.h"
 
 const char *const rtype_names[RT_COUNT + 1] = {
