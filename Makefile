@@ -38,7 +38,8 @@ LIB_SRC = runner/action.c runner/arena.c runner/builtin.c runner/buf.c runner/ch
 	runner/util.c runner/visible.c journal/journal.c journal/key.c journal/schema.c \
 	journal/writer.c \
 	runner/redis/conn.c runner/redis/copy.c runner/redis/key.c \
-	runner/redis/type.c runner/redis/verify.c
+	runner/redis/server.c runner/redis/settings.c runner/redis/url.c \
+	runner/redis/verify.c
 LIB_OBJ = $(LIB_SRC:.c=.o)
 # The commands, only in runjob itself.
 CMD_SRC = runner/main.c runner/action_cmd.c runner/cli.c runner/run.c runner/show.c

@@ -18,9 +18,11 @@
 
 #include "buf.h"
 #include "clock.h"
-#include "conn.h"
-#include "type.h"
 #include "util.h"
+
+#include "conn.h"
+#include "key.h"
+#include "settings.h"
 
 enum {
 	SAFETY_TTL_MS = 600000,	/* a temporary key's life between chunks */

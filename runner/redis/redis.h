@@ -1,6 +1,8 @@
 /*
  * redis.h - the redis built-ins (redis.copy, redis.verify) as
- * `runjob action` runs them; builtin.h has what the job file says.
+ * `runjob action` runs them: what the rest of runjob includes of
+ * runner/redis/, which keeps hiredis to itself. Their settings and
+ * entries in the registry (builtin.h) are in settings.c.
  */
 #ifndef RUNJOB_REDIS_H
 #define RUNJOB_REDIS_H
@@ -8,8 +10,5 @@
 #include "action.h"
 
 action_main_fn redis_copy_main, redis_verify_main;
-
-/* What runjob check takes for a server URL written as an expression. */
-#define REDIS_STAND_IN "redis://127.0.0.1:6379/0"
 
 #endif

@@ -6,6 +6,7 @@
 
 #include "action.h"
 #include "redis/conn.h"
+#include "redis/url.h"
 #include "tap.h"
 #include "units.h"
 #include "util.h"
