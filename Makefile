@@ -11,7 +11,8 @@ PREFIX ?= /usr/local
 BINDIR = $(PREFIX)/bin
 MANDIR = $(PREFIX)/share/man
 PKG_CONFIG ?= pkg-config
-PKGS = yaml-0.1 sqlite3 libgit2 hiredis
+CORE_PKGS = yaml-0.1 sqlite3 libgit2
+PKGS = $(CORE_PKGS) hiredis
 
 CC ?= cc
 CFLAGS ?= -O2 -g
@@ -27,18 +28,27 @@ endif
 CPPFLAGS += -D_GNU_SOURCE -DRUNJOB_VERSION='"$(VERSION)"' -Irunner -Ijournal
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -lyaml -lsqlite3 -lgit2 -lhiredis) -lpthread
+CORE_LIBS = $(shell $(PKG_CONFIG) --libs $(CORE_PKGS) 2>/dev/null || echo -lyaml -lsqlite3 -lgit2) -lpthread
 
-# Everything but main.c also goes into the unit tests and benchmarks.
-LIB_SRC = runner/action.c runner/arena.c runner/builtin.c runner/buf.c runner/check.c runner/clock.c runner/diag.c \
+# Everything but the commands also goes into the unit tests and benchmarks.
+# CORE_SRC, the loader and the checks among it, links without hiredis (the
+# loader's fuzz target is built from it alone); REDIS_SRC runs the redis
+# built-ins.
+CORE_SRC = runner/action.c runner/arena.c runner/builtin.c runner/buf.c runner/check.c runner/clock.c runner/diag.c \
 	runner/expand.c runner/fname.c runner/git.c runner/graph.c runner/job.c runner/json.c \
 	runner/load.c \
 	runner/env.c runner/mask.c runner/name.c runner/param.c runner/plan.c \
-	runner/lock.c runner/proc.c runner/resume.c runner/scheduler.c runner/attempt.c runner/outputs.c runner/leftover.c runner/dryrun.c runner/ui.c runner/units.c \
-	runner/redis.c runner/redis_copy.c runner/redis_verify.c runner/rkey.c \
-	runner/rtype.c runner/seal.c runner/sha256.c \
+	runner/lock.c runner/proc.c runner/resume.c runner/scheduler.c \
+	runner/attempt.c runner/outputs.c runner/leftover.c runner/dryrun.c \
+	runner/ui.c runner/units.c runner/seal.c runner/sha256.c \
 	runner/util.c runner/visible.c journal/journal.c journal/key.c journal/schema.c \
-	journal/writer.c
-LIB_OBJ = $(LIB_SRC:.c=.o)
+	journal/writer.c runner/redis/settings.c runner/redis/url.c
+REDIS_SRC = runner/redis/conn.c runner/redis/copy.c runner/redis/key.c \
+	runner/redis/server.c runner/redis/verify.c
+LIB_SRC = $(CORE_SRC) $(REDIS_SRC)
+CORE_OBJ = $(CORE_SRC:.c=.o)
+REDIS_OBJ = $(REDIS_SRC:.c=.o)
+LIB_OBJ = $(CORE_OBJ) $(REDIS_OBJ)
 # The commands, only in runjob itself.
 CMD_SRC = runner/main.c runner/action_cmd.c runner/cli.c runner/run.c runner/show.c
 CMD_OBJ = $(CMD_SRC:.c=.o)
@@ -52,6 +62,11 @@ runjob: $(CMD_OBJ) $(LIB_OBJ)
 
 runner/%.o: runner/%.c runner/*.h journal/*.h
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARNINGS) -c -o $@ $<
+
+runner/redis/%.o: runner/redis/%.c runner/redis/*.h runner/*.h journal/*.h
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARNINGS) -c -o $@ $<
+
+runner/action_cmd.o: runner/redis/redis.h
 
 journal/%.o: journal/%.c journal/*.h runner/*.h
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARNINGS) -c -o $@ $<
@@ -120,7 +135,7 @@ uninstall:
 		$(DESTDIR)$(MANDIR)/man5/runjob-job.5
 
 clean:
-	rm -f runjob runner/*.o journal/*.o journal/schema.c $(UNIT_BIN) t/perf/plan-bench t/perf/redis-baseline t/fuzz/replay-load t/fuzz/fuzz-load
+	rm -f runjob runner/*.o runner/redis/*.o journal/*.o journal/schema.c $(UNIT_BIN) t/perf/plan-bench t/perf/redis-baseline t/fuzz/replay-load t/fuzz/fuzz-load
 	rm -rf t/trash
 
 .PHONY: all deps test-deps demo check bench install uninstall clean fuzz
@@ -128,11 +143,11 @@ clean:
 # Fuzzing: `make fuzz` builds the libFuzzer target (clang); run it as
 #   t/fuzz/fuzz-load -max_len=65536 t/fuzz/corpus examples
 # The replay driver runs the corpus once, in `make check`.
-t/fuzz/replay-load: t/fuzz/fuzz-load.c $(LIB_OBJ)
+t/fuzz/replay-load: t/fuzz/fuzz-load.c $(CORE_OBJ)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARNINGS) -DSTANDALONE \
-		-o $@ t/fuzz/fuzz-load.c $(LIB_OBJ) $(LDFLAGS) $(PKG_LIBS)
+		-o $@ t/fuzz/fuzz-load.c $(CORE_OBJ) $(LDFLAGS) $(CORE_LIBS)
 
 fuzz:
 	clang $(CPPFLAGS) $(PKG_CFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=undefined \
-		-o t/fuzz/fuzz-load t/fuzz/fuzz-load.c $(LIB_SRC) $(PKG_LIBS)
+		-o t/fuzz/fuzz-load t/fuzz/fuzz-load.c $(CORE_SRC) $(CORE_LIBS)

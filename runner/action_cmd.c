@@ -10,7 +10,7 @@
 #include "action.h"
 #include "action_cmd.h"
 #include "exitcode.h"
-#include "redis_builtin.h"
+#include "redis/redis.h"
 #include "util.h"
 
 /* How each built-in that this runjob can run is run. */

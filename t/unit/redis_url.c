@@ -5,7 +5,8 @@
 #include <string.h>
 
 #include "action.h"
-#include "redis.h"
+#include "redis/conn.h"
+#include "redis/url.h"
 #include "tap.h"
 #include "units.h"
 #include "util.h"

@@ -1,5 +1,5 @@
 /*
- * redis_verify.c - the redis.verify built-in, also run by redis.copy
+ * verify.c - the redis.verify built-in, also run by redis.copy
  * when it is done: compare the keys of two servers.
  *
  * Keys are read in pipelined batches from both sides at once: type, TTL
@@ -21,13 +21,16 @@
 
 #include "action.h"
 #include "buf.h"
-#include "builtin.h"
 #include "clock.h"
-#include "redis.h"
-#include "redis_builtin.h"
-#include "rtype.h"
 #include "units.h"
 #include "util.h"
+
+#include "conn.h"
+#include "key.h"
+#include "redis.h"
+#include "server.h"
+#include "settings.h"
+#include "verify.h"
 
 enum {
 	BIG = 8 << 20,		/* compared element by element, not by DUMP */
@@ -1125,50 +1128,6 @@ out:
 	return rc;
 }
 
-static const char *const modes[] = { "lengths", "full", NULL };
-
-static int
-read_settings(struct rverify *v, struct rcommon *rc, const struct acfg *c)
-{
-	int mode;
-
-	if (rcommon_read(rc, c) < 0 ||
-	    (mode = acfg_enum(c, "mode", "full", modes)) < 0 ||
-	    acfg_int(c, "rounds", 3, 1, 100, &v->rounds) < 0 ||
-	    acfg_duration(c, "interval", 5000, &v->interval_ms) < 0 ||
-	    acfg_duration(c, "ttl_tolerance", 2000, &v->ttl_tolerance_ms) < 0 ||
-	    acfg_bool(c, "both_ways", 0, &v->both_ways) < 0)
-		return -1;
-	v->rc = rc;
-	v->full = mode == 1;
-	return 0;
-}
-
-static int
-check(const struct acfg *c)
-{
-	struct rcommon rc;
-	struct rverify v;
-	int r = read_settings(&v, &rc, c);
-
-	rcommon_free(&rc);
-	return r;
-}
-
-static const struct builtin_setting settings[] = {
-	{ "source", REDIS_STAND_IN }, { "target", REDIS_STAND_IN },
-	{ "match", NULL }, { "types", NULL }, { "mode", NULL },
-	{ "rounds", NULL }, { "interval", NULL }, { "ttl_tolerance", NULL },
-	{ "both_ways", NULL }, { "batch", NULL }, { "connections", NULL },
-	{ "io_timeout", NULL }, { NULL, NULL },
-};
-static const char *const outputs_given[] = {
-	"KEYS_CHECKED", "KEYS_MISMATCHED", NULL,
-};
-const struct builtin redis_verify_builtin = {
-	"redis.verify", settings, outputs_given, check,
-};
-
 /* A verify goes over the keyspace again on each try: it keeps no
  * checkpoint. */
 int
@@ -1180,7 +1139,7 @@ redis_verify_main(const struct acfg *c, const char *checkpoint, int dry)
 
 	(void)checkpoint;
 	memset(&v, 0, sizeof(v));
-	if (read_settings(&v, &rc, c) < 0) {
+	if (rverify_read(&v, &rc, c) < 0) {
 		rcommon_free(&rc);
 		return 1;
 	}
@@ -1194,7 +1153,7 @@ redis_verify_main(const struct acfg *c, const char *checkpoint, int dry)
 		} else {
 			action_say("would compare %s with %s (mode: %s); both "
 				"answer", rc.src.shown, rc.dst.shown,
-				modes[v.full]);
+				v.full ? "full" : "lengths");
 			code = 0;
 		}
 		rconn_close(&s);

@@ -1,31 +1,17 @@
 /*
- * redis.h - the hiredis adapter of the redis built-ins: server URLs,
- * connections that authenticate and select their database, pipelined
+ * conn.h - the hiredis adapter of the redis built-ins: connections to a
+ * server (url.h) that authenticate and select their database, pipelined
  * commands, and reconnecting with backoff. Errors come back as -1 with a
  * message that names the server (its password masked) in conn->err.
  */
-#ifndef RUNJOB_REDIS_H
-#define RUNJOB_REDIS_H
+#ifndef RUNJOB_REDIS_CONN_H
+#define RUNJOB_REDIS_CONN_H
 
 #include <stddef.h>
 #include <hiredis/hiredis.h>
 
 #include "buf.h"
-
-/* redis://[user[:password]@]host[:port][/db] */
-struct rurl {
-	char *host;
-	int port;
-	int db;
-	char *user;		/* NULL: none (AUTH password alone) */
-	char *pass;		/* NULL: no AUTH */
-	char *shown;		/* the URL with the password as ***, for messages */
-};
-
-/* Parse s into u. Returns 0, or -1 with a message in err (n bytes) that
- * says what is wrong and how to write it. */
-int rurl_parse(struct rurl *u, const char *s, char *err, size_t n);
-void rurl_free(struct rurl *u);
+#include "url.h"
 
 struct rconn {
 	redisContext *c;	/* NULL: not connected */

@@ -1,92 +1,15 @@
 /*
- * rtype.c - the settings and scanning that redis.copy and redis.verify
- * share.
+ * server.c - what redis.copy and redis.verify ask of the two servers
+ * alike: their keys (SCAN), their names and versions, and both
+ * connections again after a failure.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "rtype.h"
-#include "util.h"
-
-const char *const rtype_names[RT_COUNT + 1] = {
-	"string", "hash", "list", "set", "zset", "stream", "none", "other",
-	NULL,
-};
-
-enum rtype
-rtype_of(const char *name)
-{
-	int i;
-
-	for (i = 0; i < RT_OTHER; i++)
-		if (strcmp(name, rtype_names[i]) == 0)
-			return (enum rtype)i;
-	return RT_OTHER;
-}
-
-static int
-read_url(struct rurl *u, const struct acfg *c, const char *name)
-{
-	const char *v = acfg_str(c, name, NULL);
-	char err[512];
-
-	if (!v || !*v)
-		return acfg_error(c, name, "is required: the server URL, "
-			"redis://[user:password@]host:port/db");
-	if (rurl_parse(u, v, err, sizeof(err)) < 0)
-		return acfg_error(c, name, "%s", err);
-	return 0;
-}
-
-int
-rcommon_read(struct rcommon *rc, const struct acfg *c)
-{
-	const char *types = acfg_str(c, "types", NULL);
-
-	memset(rc, 0, sizeof(*rc));
-	if (read_url(&rc->src, c, "source") < 0 ||
-	    read_url(&rc->dst, c, "target") < 0)
-		return -1;
-	rc->match = acfg_str(c, "match", NULL);
-	/* "*" is every key: no pattern, so that the total is known. */
-	if (rc->match && (!*rc->match || strcmp(rc->match, "*") == 0))
-		rc->match = NULL;
-	if (!types || !*types) {
-		rc->types = RT_ALL;
-	} else {
-		char *copy = xstrdup(types), *save = NULL, *t;
-
-		for (t = strtok_r(copy, ",", &save); t;
-		    t = strtok_r(NULL, ",", &save)) {
-			enum rtype ty = rtype_of(t);
-
-			if (ty >= RT_NONE) {
-				acfg_error(c, "types", "'%s' is not a type; use "
-					"string, hash, list, set, zset or stream", t);
-				free(copy);
-				return -1;
-			}
-			rc->types |= 1u << ty;
-		}
-		free(copy);
-	}
-	if (acfg_int(c, "batch", 500, 1, 100000, &rc->batch) < 0 ||
-	    acfg_int(c, "connections", 4, 1, 64, &rc->connections) < 0 ||
-	    acfg_duration(c, "io_timeout", 30000, &rc->io_timeout) < 0)
-		return -1;
-	if (rc->io_timeout < 100)
-		return acfg_error(c, "io_timeout", "must be at least 100ms");
-	return 0;
-}
-
-void
-rcommon_free(struct rcommon *rc)
-{
-	rurl_free(&rc->src);
-	rurl_free(&rc->dst);
-}
+#include "action.h"
+#include "server.h"
 
 int
 rpair_renew(struct rconn *src, struct rconn *dst)

@@ -1,5 +1,5 @@
 /*
- * rkey.c - copying one key type by type: for a target that cannot
+ * key.c - copying one key type by type: for a target that cannot
  * RESTORE the source's payloads (an older server, RESTORE renamed away)
  * and for keys too big to hold in memory at once.
  *
@@ -18,9 +18,11 @@
 
 #include "buf.h"
 #include "clock.h"
-#include "redis.h"
-#include "rtype.h"
 #include "util.h"
+
+#include "conn.h"
+#include "key.h"
+#include "settings.h"
 
 enum {
 	SAFETY_TTL_MS = 600000,	/* a temporary key's life between chunks */

@@ -1,5 +1,5 @@
 /*
- * redis_copy.c - the redis.copy built-in: move a keyspace from one
+ * copy.c - the redis.copy built-in: move a keyspace from one
  * Redis-protocol server to another.
  *
  * One thread scans the source and hands out batches of keys; `connections`
@@ -12,8 +12,8 @@
  * the rate: two commands a key, as few as a DUMP/RESTORE copy can send.
  *
  * Keys the target cannot RESTORE, and big keys, are copied type by type
- * (rkey.c). A big key is found by the length of its DUMP reply, which
- * runjob reads itself (redis.c) and drops as it comes when it is over
+ * (key.c). A big key is found by the length of its DUMP reply, which
+ * runjob reads itself (conn.c) and drops as it comes when it is over
  * big_key: memory is bounded by bytes, not keys, without asking each
  * key's size first. A round keeps at most ROUND_BYTES of payloads; a
  * single bigger one borrows from a budget the workers share.
@@ -34,14 +34,17 @@
 #include "action.h"
 #include "buf.h"
 #include "clock.h"
-#include "builtin.h"
 #include "json.h"
-#include "redis.h"
-#include "redis_builtin.h"
-#include "rtype.h"
 #include "ui.h"
 #include "units.h"
 #include "util.h"
+
+#include "conn.h"
+#include "key.h"
+#include "redis.h"
+#include "server.h"
+#include "settings.h"
+#include "verify.h"
 
 enum {
 	INFLIGHT_BUDGET = 48 << 20,	/* bytes of payloads over ROUND_BYTES
@@ -51,12 +54,6 @@ enum {
 	PROGRESS_MS = 1000,
 	CHECKPOINT_MS = 500,
 };
-
-enum method { M_AUTO, M_DUMP, M_TYPES };
-static const char *const method_names[] = { "auto", "dump", "types", NULL };
-static const char *const conflict_names[] = { "replace", "skip", "fail",
-	NULL };
-static const char *const ttl_names[] = { "keep", "drop", NULL };
 
 /* What became of the keys so far. */
 struct counts {
@@ -76,12 +73,7 @@ struct batch {
 };
 
 struct copy {
-	struct rcommon rc;
-	enum on_conflict oc;
-	int ttl_keep;
-	long long big_key;
-	int verify;
-	enum method method;
+	struct rcopy set;	/* its settings */
 	int use_dump;		/* the fast path works */
 	const char *attempt;	/* RUNJOB_ATTEMPT_ID, for temporary keys */
 
@@ -242,7 +234,7 @@ conflict(struct worker *w, const struct item *it)
 	snprintf(msg, sizeof(msg), "key '%s' is already on the target %s "
 		"(on_conflict: fail); remove it there, or set on_conflict: "
 		"replace or skip", rkey_shown(it->key, it->len, k, sizeof(k)),
-		w->cp->rc.dst.shown);
+		w->cp->set.rc.dst.shown);
 	fail(w->cp, msg);
 }
 
@@ -332,8 +324,8 @@ copy_typed(struct worker *w, struct item *it)
 		w->no, ++w->tmpn);
 	for (;;) {
 		rc = rkey_copy_typed(&w->src, &w->dst, it->key, it->len,
-			it->type, w->tmp, cp->oc, cp->ttl_keep, CHUNK_BYTES, &o,
-			&bytes, err, sizeof(err));
+			it->type, w->tmp, cp->set.oc, cp->set.ttl_keep,
+			CHUNK_BYTES, &o, &bytes, err, sizeof(err));
 		if (rc == 0)
 			break;
 		if (rc == -2) {
@@ -371,7 +363,7 @@ keep_payload(void *arg, size_t i, long long len)
 	struct copy *cp = k->w->cp;
 
 	(void)i;
-	if (len > cp->big_key)
+	if (len > cp->set.big_key)
 		return 0;
 	if (k->kept && k->kept + len > ROUND_BYTES)
 		return 0;
@@ -449,7 +441,7 @@ dump_keys(struct worker *w, struct item *it, size_t n)
 			count(w, RK_GONE, 0);
 		} else if (d->kind == '-') {
 			it[i].typed = 1;	/* DUMP refused: an ACL, a rename */
-		} else if (d->kind == 'd' && d->integer > w->cp->big_key) {
+		} else if (d->kind == 'd' && d->integer > w->cp->set.big_key) {
 			it[i].typed = 1;	/* big: in chunks */
 			it[i].size = d->integer;
 		} else if (d->kind == '$') {
@@ -533,7 +525,7 @@ settle_busy(struct worker *w, struct item *it, size_t n)
 		it[i].state = 1;
 		if (same) {
 			count(w, RK_COPIED, it[i].size);
-		} else if (w->cp->oc == OC_FAIL) {
+		} else if (w->cp->set.oc == OC_FAIL) {
 			conflict(w, &it[i]);
 			return -1;
 		} else {
@@ -565,7 +557,7 @@ restore_keys(struct worker *w, struct item *it, size_t n)
 
 			if (it[i].state || !it[i].have)
 				continue;
-			if (cp->ttl_keep && it[i].deadline) {
+			if (cp->set.ttl_keep && it[i].deadline) {
 				left = it[i].deadline - now_ms();
 				if (left <= 0) {
 					/* Expired while in flight: not revived. */
@@ -585,8 +577,8 @@ restore_keys(struct worker *w, struct item *it, size_t n)
 			lens[2] = strlen(ttl);
 			lens[3] = (size_t)it[i].size;
 			lens[4] = 7;
-			if (rconn_stream(&w->dst, cp->oc == OC_REPLACE ? 5 : 4,
-			    argv, lens) < 0)
+			if (rconn_stream(&w->dst,
+			    cp->set.oc == OC_REPLACE ? 5 : 4, argv, lens) < 0)
 				break;
 			sent++;
 		}
@@ -617,7 +609,8 @@ restore_keys(struct worker *w, struct item *it, size_t n)
 				/* Restarted and loading, say: this key and the
 				 * rest again, once it is ready. */
 				snprintf(w->dst.err, sizeof(w->dst.err), "target %s: "
-					"%s", cp->rc.dst.shown, rerror_text(msg));
+					"%s", cp->set.rc.dst.shown,
+					rerror_text(msg));
 				rconn_close(&w->dst);
 				failed = 1;
 				break;
@@ -631,10 +624,10 @@ restore_keys(struct worker *w, struct item *it, size_t n)
 				int why = restore_refused(msg);
 				char k[160], text[1024];
 
-				if (why == 0 || cp->method == M_DUMP) {
+				if (why == 0 || cp->set.method == M_DUMP) {
 					snprintf(text, sizeof(text), "target %s: "
 						"RESTORE of key '%s': %s",
-						cp->rc.dst.shown,
+						cp->set.rc.dst.shown,
 						rkey_shown(it[i].key, it[i].len,
 						k, sizeof(k)), rerror_text(msg));
 					free(f);
@@ -645,7 +638,8 @@ restore_keys(struct worker *w, struct item *it, size_t n)
 					cp->restore_gone = 1;
 					printf("target %s refuses RESTORE (%s); copying "
 						"type by type from now on\n",
-						cp->rc.dst.shown, rerror_text(msg));
+						cp->set.rc.dst.shown,
+						rerror_text(msg));
 				}
 				it[i].state = 0;
 				it[i].typed = 1;
@@ -715,10 +709,10 @@ copy_typed_all(struct worker *w, struct item *typed, size_t n)
 	 * one may still hold a great many elements. */
 	for (i = 0; i < n; i++)
 		typed[i].size = -1;
-	if (cp->oc == OC_REPLACE && size_keys(w, typed, n) < 0)
+	if (cp->set.oc == OC_REPLACE && size_keys(w, typed, n) < 0)
 		goto out;
 	for (i = 0; i < n; i++) {
-		if (cp->oc != OC_REPLACE || typed[i].size < 0 ||
+		if (cp->set.oc != OC_REPLACE || typed[i].size < 0 ||
 		    typed[i].size > CHUNK_BYTES / 4 || typed[i].type == RT_STREAM)
 			continue;
 		sm[m].key = typed[i].key;
@@ -728,7 +722,7 @@ copy_typed_all(struct worker *w, struct item *typed, size_t n)
 		typed[i].state = 3;	/* in the group */
 	}
 	while (m && (r = rkey_copy_small(&w->src, &w->dst, sm, m,
-	    cp->ttl_keep, err, sizeof(err))) != 0) {
+	    cp->set.ttl_keep, err, sizeof(err))) != 0) {
 		if (r == -2) {
 			fail(cp, err);
 			goto out;
@@ -774,7 +768,7 @@ copy_batch(struct worker *w, struct batch *b)
 		it[i].type = RT_UNKNOWN;
 		it[i].size = -1;
 	}
-	if (cp->rc.types != RT_ALL && probe_keys(w, it, n) < 0)
+	if (cp->set.rc.types != RT_ALL && probe_keys(w, it, n) < 0)
 		goto out;
 	/* Leave out unwanted types; keys gone since the scan are counted. */
 	for (i = j = 0; i < n; i++) {
@@ -783,7 +777,7 @@ copy_batch(struct worker *w, struct batch *b)
 			continue;
 		}
 		if (it[i].type != RT_UNKNOWN && (it[i].type >= RT_NONE ||
-		    !(cp->rc.types & (1u << it[i].type))))
+		    !(cp->set.rc.types & (1u << it[i].type))))
 			continue;
 		it[i].typed = !cp->use_dump || cp->restore_gone;
 		if (it[i].typed)
@@ -977,14 +971,14 @@ probe_servers(struct copy *cp, struct rconn *src, struct rconn *dst,
 		freeReplyObject(r);
 		r = NULL;
 	}
-	action_say("source %s: %s, payload version %s", cp->rc.src.shown,
+	action_say("source %s: %s, payload version %s", cp->set.rc.src.shown,
 		sver, version_text(spv, vbuf[0], sizeof(vbuf[0])));
-	action_say("target %s: %s, payload version %s", cp->rc.dst.shown,
+	action_say("target %s: %s, payload version %s", cp->set.rc.dst.shown,
 		dver, version_text(dpv, vbuf[1], sizeof(vbuf[1])));
 	freeReplyObject(key);
 	freeReplyObject(dump);
-	cp->use_dump = restore_ok && cp->method != M_TYPES;
-	if (cp->method == M_DUMP && !restore_ok) {
+	cp->use_dump = restore_ok && cp->set.method != M_TYPES;
+	if (cp->set.method == M_DUMP && !restore_ok) {
 		printf("redis.copy: method: dump, but %s; use method: auto or "
 			"types\n", why);
 		return -1;
@@ -1113,7 +1107,8 @@ dry_run(struct copy *cp, struct rconn *src, struct rconn *dst,
 		redisReply *scan, *k;
 		size_t i;
 
-		if (rscan(src, &cp->rc, &cursor, cp->rc.batch, &scan) < 0) {
+		if (rscan(src, &cp->set.rc, &cursor, cp->set.rc.batch,
+		    &scan) < 0) {
 			printf("redis.copy: %s\n", src->err);
 			return 1;
 		}
@@ -1143,14 +1138,14 @@ dry_run(struct copy *cp, struct rconn *src, struct rconn *dst,
 			}
 			ty = t->type == REDIS_REPLY_STATUS ? rtype_of(t->str) :
 				RT_OTHER;
-			if (ty < RT_NONE && (cp->rc.types & (1u << ty))) {
+			if (ty < RT_NONE && (cp->set.rc.types & (1u << ty))) {
 				long long size = m->type == REDIS_REPLY_INTEGER ?
 					m->integer : 0;
 
 				bytype[ty]++;
 				keys++;
 				bytes += size;
-				big += size > cp->big_key;
+				big += size > cp->set.big_key;
 				present += e->type == REDIS_REPLY_INTEGER &&
 					e->integer > 0;
 			}
@@ -1169,48 +1164,14 @@ dry_run(struct copy *cp, struct rconn *src, struct rconn *dst,
 		cp->use_dump ? "" : why, cp->use_dump ? "" : ")");
 	if (present)
 		action_say("%lld of these keys are on the target already: "
-			"on_conflict: %s", present, conflict_names[cp->oc]);
+			"on_conflict: %s", present, rconflict_names[cp->set.oc]);
 	action_say("nothing was written to the target");
-	if (present && cp->oc == OC_FAIL) {
+	if (present && cp->set.oc == OC_FAIL) {
 		printf("redis.copy: the copy would fail: on_conflict: fail and "
 			"%lld keys are on the target\n", present);
 		return 1;
 	}
 	return 0;
-}
-
-static int
-read_settings(struct copy *cp, const struct acfg *c)
-{
-	int m, oc, ttl;
-
-	if (rcommon_read(&cp->rc, c) < 0)
-		return -1;
-	if ((oc = acfg_enum(c, "on_conflict", "replace", conflict_names)) < 0 ||
-	    (ttl = acfg_enum(c, "ttl", "keep", ttl_names)) < 0 ||
-	    (m = acfg_enum(c, "method", "auto", method_names)) < 0 ||
-	    acfg_size(c, "big_key", 64LL << 20, &cp->big_key) < 0 ||
-	    acfg_bool(c, "verify", 1, &cp->verify) < 0)
-		return -1;
-	cp->oc = (enum on_conflict)oc;
-	cp->ttl_keep = ttl == 0;
-	cp->method = (enum method)m;
-	cp->attempt = getenv("RUNJOB_ATTEMPT_ID");
-	if (!cp->attempt || !*cp->attempt)
-		cp->attempt = "manual";
-	return 0;
-}
-
-static int
-check(const struct acfg *c)
-{
-	struct copy cp;
-	int rc;
-
-	memset(&cp, 0, sizeof(cp));
-	rc = read_settings(&cp, c);
-	rcommon_free(&cp.rc);
-	return rc;
 }
 
 /* The target refuses arguments over proto-max-bulk-len: a key whose
@@ -1229,8 +1190,8 @@ bound_big_key(struct copy *cp, struct rconn *dst)
 	    r->element[1]->type == REDIS_REPLY_STRING) {
 		long long max = strtoll(r->element[1]->str, NULL, 10);
 
-		if (max > 0 && max / 2 < cp->big_key)
-			cp->big_key = max / 2;
+		if (max > 0 && max / 2 < cp->set.big_key)
+			cp->set.big_key = max / 2;
 	}
 	freeReplyObject(r);
 }
@@ -1275,7 +1236,7 @@ scan_all(struct copy *cp, struct rconn *src, unsigned long long cursor,
 	long long total)
 {
 	struct ticks tk;
-	size_t max_queued = (size_t)cp->rc.connections * 2;
+	size_t max_queued = (size_t)cp->set.rc.connections * 2;
 
 	tk.started = tk.last_cp = tk.last_pr = now_ms();
 	tk.base = cp->all.keys;
@@ -1285,7 +1246,8 @@ scan_all(struct copy *cp, struct rconn *src, unsigned long long cursor,
 		redisReply *scan;
 		unsigned long long next = cursor;
 
-		while (rscan(src, &cp->rc, &next, cp->rc.batch, &scan) < 0) {
+		while (rscan(src, &cp->set.rc, &next, cp->set.rc.batch,
+		    &scan) < 0) {
 			printf("%s; reconnecting\n", src->err);
 			if (rconn_reopen(src) < 0) {
 				fail(cp, src->err);
@@ -1343,20 +1305,6 @@ outputs(const struct copy *cp)
 	action_output("BYTES", cp->ck.bytes);
 }
 
-static const struct builtin_setting settings[] = {
-	{ "source", REDIS_STAND_IN }, { "target", REDIS_STAND_IN },
-	{ "match", NULL }, { "types", NULL }, { "on_conflict", NULL },
-	{ "ttl", NULL }, { "batch", NULL }, { "connections", NULL },
-	{ "big_key", NULL }, { "verify", NULL }, { "method", NULL },
-	{ "io_timeout", NULL }, { NULL, NULL },
-};
-static const char *const outputs_given[] = {
-	"KEYS_COPIED", "KEYS_SKIPPED", "KEYS_EXPIRED", "BYTES", NULL,
-};
-const struct builtin redis_copy_builtin = {
-	"redis.copy", settings, outputs_given, check,
-};
-
 int
 redis_copy_main(const struct acfg *c, const char *resume, int dry)
 {
@@ -1374,10 +1322,13 @@ redis_copy_main(const struct acfg *c, const char *resume, int dry)
 	pthread_cond_init(&cp.work, NULL);
 	pthread_cond_init(&cp.space, NULL);
 	pthread_cond_init(&cp.budget, NULL);
-	if (read_settings(&cp, c) < 0) {
-		rcommon_free(&cp.rc);
+	if (rcopy_read(&cp.set, c) < 0) {
+		rcommon_free(&cp.set.rc);
 		return 1;
 	}
+	cp.attempt = getenv("RUNJOB_ATTEMPT_ID");
+	if (!cp.attempt || !*cp.attempt)
+		cp.attempt = "manual";
 	if (resume && !dry && json_each_string(resume, resume_field, &at) == 0) {
 		cp.ck.copied = cp.prior_copied = at.copied;
 		cp.ck.skipped = at.skipped;
@@ -1389,14 +1340,14 @@ redis_copy_main(const struct acfg *c, const char *resume, int dry)
 			action_say("copied by an earlier attempt: %lld keys",
 				at.copied);
 			outputs(&cp);
-			rcommon_free(&cp.rc);
+			rcommon_free(&cp.set.rc);
 			return 0;
 		}
 		action_say("resuming at cursor %llu: %lld keys already copied",
 			at.cursor, at.copied);
 	}
-	rconn_init(&src, &cp.rc.src, "source", cp.rc.io_timeout);
-	rconn_init(&dst, &cp.rc.dst, "target", cp.rc.io_timeout);
+	rconn_init(&src, &cp.set.rc.src, "source", cp.set.rc.io_timeout);
+	rconn_init(&dst, &cp.set.rc.dst, "target", cp.set.rc.io_timeout);
 	if (rconn_open(&src) < 0 || rconn_open(&dst) < 0) {
 		printf("redis.copy: %s\n", src.c ? dst.err : src.err);
 		goto out;
@@ -1411,9 +1362,9 @@ redis_copy_main(const struct acfg *c, const char *resume, int dry)
 	if (cp.use_dump)
 		action_say("method: dump (pipelined DUMP/RESTORE)");
 	else
-		action_say("method: types (%s)", cp.method == M_TYPES ?
+		action_say("method: types (%s)", cp.set.method == M_TYPES ?
 			"as the job says" : why);
-	if (!cp.rc.match) {
+	if (!cp.set.rc.match) {
 		redisReply *r;
 
 		if (rconn_cmd(&src, &r, "DBSIZE") == 0) {
@@ -1421,19 +1372,21 @@ redis_copy_main(const struct acfg *c, const char *resume, int dry)
 			freeReplyObject(r);
 		}
 	}
-	w = xcalloc((size_t)cp.rc.connections, sizeof(*w));
-	for (i = 0; i < cp.rc.connections; i++) {
+	w = xcalloc((size_t)cp.set.rc.connections, sizeof(*w));
+	for (i = 0; i < cp.set.rc.connections; i++) {
 		w[i].cp = &cp;
 		w[i].no = (int)i;
-		rconn_init(&w[i].src, &cp.rc.src, "source", cp.rc.io_timeout);
-		rconn_init(&w[i].dst, &cp.rc.dst, "target", cp.rc.io_timeout);
+		rconn_init(&w[i].src, &cp.set.rc.src, "source",
+			cp.set.rc.io_timeout);
+		rconn_init(&w[i].dst, &cp.set.rc.dst, "target",
+			cp.set.rc.io_timeout);
 		if (pthread_create(&w[i].thread, NULL, worker_main, &w[i]) != 0)
 			fatal("cannot start a copying thread");
 	}
 	/* On failure fail() has woken the workers; otherwise scan_all has
 	 * let them go once the last batch was done. */
 	scan_all(&cp, &src, at.cursor, total);
-	for (i = 0; i < cp.rc.connections; i++) {
+	for (i = 0; i < cp.set.rc.connections; i++) {
 		pthread_join(w[i].thread, NULL);
 		rconn_close(&w[i].src);
 		rconn_close(&w[i].dst);
@@ -1451,14 +1404,14 @@ redis_copy_main(const struct acfg *c, const char *resume, int dry)
 		ui_duration(now_ms() - started, d, sizeof(d)),
 		cp.ck.copied - cp.prior_copied, cp.typed);
 	code = 0;
-	if (cp.verify && cp.oc == OC_SKIP) {
+	if (cp.set.verify && cp.set.oc == OC_SKIP) {
 		/* The keys it left alone may differ by design. */
 		action_say("not verifying: on_conflict: skip keeps what the "
 			"target had; run redis.verify to see the differences");
-	} else if (cp.verify) {
-		struct rverify v = { .rc = &cp.rc, .full = 0, .rounds = 3,
+	} else if (cp.set.verify) {
+		struct rverify v = { .rc = &cp.set.rc, .full = 0, .rounds = 3,
 			.interval_ms = 1000, .ttl_tolerance_ms = 2000,
-			.ignore_ttl = !cp.ttl_keep };
+			.ignore_ttl = !cp.set.ttl_keep };
 
 		action_say("verifying key types and lengths");
 		code = rverify_run(&v) == 0 && v.mismatched == 0 ? 0 : 1;
@@ -1474,6 +1427,6 @@ out:
 		free(bt);
 	}
 	free(w);
-	rcommon_free(&cp.rc);
+	rcommon_free(&cp.set.rc);
 	return code;
 }

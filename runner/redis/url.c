@@ -1,0 +1,140 @@
+/*
+ * url.c - server URLs, redis://[user[:password]@]host[:port][/db]: read
+ * without connecting anywhere, so that runjob check can check them.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "url.h"
+#include "util.h"
+
+/* Percent-decoding of the user and password, which may hold ':' '@' '/'. */
+static char *
+decode(const char *s, size_t n)
+{
+	char *out = xmalloc(n + 1), *o = out;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] == '%' && i + 2 < n && isxdigit((unsigned char)s[i + 1]) &&
+		    isxdigit((unsigned char)s[i + 2])) {
+			char hex[3] = { s[i + 1], s[i + 2], 0 };
+
+			*o++ = (char)strtol(hex, NULL, 16);
+			i += 2;
+		} else {
+			*o++ = s[i];
+		}
+	}
+	*o = 0;
+	return out;
+}
+
+int
+rurl_parse(struct rurl *u, const char *s, char *err, size_t n)
+{
+	const char *p, *at, *hostend, *slash;
+	char *end;
+	long v;
+
+	memset(u, 0, sizeof(*u));
+	if (strncmp(s, "rediss://", 9) == 0) {
+		snprintf(err, n, "rediss:// (TLS) is not supported yet; reach "
+			"the server through a TLS tunnel (stunnel, spiped) and "
+			"give its local redis:// address");
+		return -1;
+	}
+	if (strncmp(s, "redis://", 8) != 0) {
+		snprintf(err, n, "'%s' is not a server URL; write "
+			"redis://[user:password@]host:port/db", s);
+		return -1;
+	}
+	p = s + 8;
+	slash = strchr(p, '/');
+	/* The last '@' before the path ends the credentials: a password may
+	 * hold '@' itself. */
+	at = NULL;
+	for (const char *q = p; *q && q != slash; q++)
+		if (*q == '@')
+			at = q;
+	if (at) {
+		const char *colon = memchr(p, ':', (size_t)(at - p));
+
+		if (colon) {
+			if (colon > p)
+				u->user = decode(p, (size_t)(colon - p));
+			u->pass = decode(colon + 1, (size_t)(at - colon - 1));
+		} else {
+			/* redis://password@host, as redis-cli takes it */
+			u->pass = decode(p, (size_t)(at - p));
+		}
+		p = at + 1;
+	}
+	hostend = slash ? slash : p + strlen(p);
+	if (*p == '[') {
+		const char *close = memchr(p, ']', (size_t)(hostend - p));
+
+		if (!close)
+			goto bad;
+		u->host = xstrndup(p + 1, (size_t)(close - p - 1));
+		p = close + 1;
+	} else {
+		const char *colon = memchr(p, ':', (size_t)(hostend - p));
+
+		u->host = xstrndup(p, (size_t)((colon ? colon : hostend) - p));
+		p = colon ? colon : hostend;
+	}
+	if (!*u->host)
+		goto bad;
+	u->port = 6379;
+	if (*p == ':') {
+		errno = 0;
+		v = strtol(p + 1, &end, 10);
+		if (end == p + 1 || end != hostend || v < 1 || v > 65535 || errno)
+			goto bad;
+		u->port = (int)v;
+	} else if (p != hostend) {
+		goto bad;
+	}
+	if (slash && slash[1]) {
+		errno = 0;
+		v = strtol(slash + 1, &end, 10);
+		if (*end || v < 0 || v > INT_MAX || errno) {
+			snprintf(err, n, "the database in a server URL is a "
+				"number: redis://host:port/0");
+			rurl_free(u);
+			return -1;
+		}
+		u->db = (int)v;
+	}
+	{
+		int v6 = strchr(u->host, ':') != NULL;
+
+		u->shown = xasprintf("redis://%s%s%s%s%s%s:%d/%d",
+			u->user ? u->user : "", u->pass ? ":***" : "",
+			u->user || u->pass ? "@" : "", v6 ? "[" : "", u->host,
+			v6 ? "]" : "", u->port, u->db);
+	}
+	return 0;
+bad:
+	snprintf(err, n, "cannot read the host and port of a server URL; "
+		"write redis://[user:password@]host:port/db");
+	rurl_free(u);
+	return -1;
+}
+
+void
+rurl_free(struct rurl *u)
+{
+	free(u->host);
+	free(u->user);
+	if (u->pass)
+		memset(u->pass, 0, strlen(u->pass));
+	free(u->pass);
+	free(u->shown);
+	memset(u, 0, sizeof(*u));
+}

@@ -1,0 +1,25 @@
+/*
+ * url.h - server URLs of the redis built-ins. Nothing here needs hiredis:
+ * runjob check reads the URLs without it.
+ */
+#ifndef RUNJOB_REDIS_URL_H
+#define RUNJOB_REDIS_URL_H
+
+#include <stddef.h>
+
+/* redis://[user[:password]@]host[:port][/db] */
+struct rurl {
+	char *host;
+	int port;
+	int db;
+	char *user;		/* NULL: none (AUTH password alone) */
+	char *pass;		/* NULL: no AUTH */
+	char *shown;		/* the URL with the password as ***, for messages */
+};
+
+/* Parse s into u. Returns 0, or -1 with a message in err (n bytes) that
+ * says what is wrong and how to write it. */
+int rurl_parse(struct rurl *u, const char *s, char *err, size_t n);
+void rurl_free(struct rurl *u);
+
+#endif
