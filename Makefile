@@ -50,26 +50,28 @@ all: runjob
 runjob: $(CMD_OBJ) $(LIB_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CMD_OBJ) $(LIB_OBJ) $(PKG_LIBS)
 
-runner/%.o: runner/%.c runner/*.h journal/*.h
-	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARNINGS) -c -o $@ $<
+# Each object depends on the headers it includes, as the compiler found
+# them (-MMD writes them to its .d file; -MP keeps make going when a
+# header is removed). The first build has no .d files and needs none.
+DEPFLAGS = -MMD -MP
 
-journal/%.o: journal/%.c journal/*.h runner/*.h
-	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARNINGS) -c -o $@ $<
+%.o: %.c
+	$(CC) $(CPPFLAGS) $(DEPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARNINGS) -c -o $@ $<
 
 # The schema and its upgrades are compiled in as C strings.
 journal/schema.c: journal/sql2c.sh journal/schema.sql journal/upgrade-*.sql
 	sh journal/sql2c.sh journal/schema.sql journal/upgrade-*.sql >$@
 
-t/unit/%: t/unit/%.c t/unit/tap.h $(LIB_OBJ)
-	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARNINGS) -o $@ $< \
+t/unit/%: t/unit/%.c $(LIB_OBJ)
+	$(CC) $(CPPFLAGS) $(DEPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARNINGS) -o $@ $< \
 		$(LIB_OBJ) $(LDFLAGS) $(PKG_LIBS)
 
 t/perf/redis-baseline: t/perf/redis-baseline.c
-	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARNINGS) -o $@ $< \
+	$(CC) $(CPPFLAGS) $(DEPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARNINGS) -o $@ $< \
 		$(LDFLAGS) $(PKG_LIBS)
 
 t/perf/plan-bench: t/perf/plan-bench.c $(LIB_OBJ)
-	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARNINGS) -o $@ $< \
+	$(CC) $(CPPFLAGS) $(DEPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARNINGS) -o $@ $< \
 		$(LIB_OBJ) $(LDFLAGS) $(PKG_LIBS)
 
 # Debian packages: to build, and what the tests use besides.
@@ -121,6 +123,7 @@ uninstall:
 
 clean:
 	rm -f runjob runner/*.o journal/*.o journal/schema.c $(UNIT_BIN) t/perf/plan-bench t/perf/redis-baseline t/fuzz/replay-load t/fuzz/fuzz-load
+	rm -f runner/*.d journal/*.d t/unit/*.d t/perf/*.d t/fuzz/*.d
 	rm -rf t/trash
 
 .PHONY: all deps test-deps demo check bench install uninstall clean fuzz
@@ -129,8 +132,10 @@ clean:
 #   t/fuzz/fuzz-load -max_len=65536 t/fuzz/corpus examples
 # The replay driver runs the corpus once, in `make check`.
 t/fuzz/replay-load: t/fuzz/fuzz-load.c $(LIB_OBJ)
-	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARNINGS) -DSTANDALONE \
+	$(CC) $(CPPFLAGS) $(DEPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARNINGS) -DSTANDALONE \
 		-o $@ t/fuzz/fuzz-load.c $(LIB_OBJ) $(LDFLAGS) $(PKG_LIBS)
+
+-include $(wildcard runner/*.d journal/*.d t/unit/*.d t/perf/*.d t/fuzz/*.d)
 
 fuzz:
 	clang $(CPPFLAGS) $(PKG_CFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined \
