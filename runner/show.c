@@ -17,11 +17,11 @@
 #include "job.h"
 #include "journal.h"
 #include "mask.h"
-#include "run.h"
 #include "show.h"
 #include "ui.h"
 #include "util.h"
 #include "visible.h"
+#include "where.h"
 
 static const char *
 when(const char *ms, char *buf, size_t n)
