@@ -40,7 +40,8 @@ LIB_SRC = runner/action.c runner/arena.c runner/buf.c runner/check.c runner/cloc
 	journal/writer.c
 LIB_OBJ = $(LIB_SRC:.c=.o)
 # The commands, only in runjob itself.
-CMD_SRC = runner/main.c runner/cli.c runner/run.c runner/show.c runner/where.c
+CMD_SRC = runner/main.c runner/cli.c runner/help.c runner/inspect.c runner/run.c \
+	runner/show.c runner/where.c
 CMD_OBJ = $(CMD_SRC:.c=.o)
 UNIT_SRC = $(wildcard t/unit/*.c)
 UNIT_BIN = $(UNIT_SRC:.c=)

@@ -4,9 +4,11 @@
 #ifndef RUNJOB_RUN_H
 #define RUNJOB_RUN_H
 
-int cmd_run(int argc, char **argv);
-int cmd_resume(int argc, char **argv);
-int cmd_rollback(int argc, char **argv);
-int cmd_resolve(int argc, char **argv);
+#include "cli.h"
+
+extern const struct command cmd_run_entry;
+extern const struct command cmd_resume_entry;
+extern const struct command cmd_rollback_entry;
+extern const struct command cmd_resolve_entry;
 
 #endif
