@@ -4,9 +4,10 @@
     schema-validate.py SCHEMA FILE...        validate each FILE
     schema-validate.py --check-schema SCHEMA check SCHEMA itself against
                                              the draft 2020-12 metaschema
-    schema-validate.py --keys SCHEMA JOB_C   compare the keys and the words
+    schema-validate.py --keys SCHEMA KEYS    compare the keys and the words
                                              SCHEMA allows with the tables
-                                             of the loader, runner/job.c
+                                             of the loader, as `runjob help
+                                             --keys` prints them in KEYS
 
 Prints one "FILE: PATH: message" line per error. Exits 0 when everything
 is valid, 1 when something is not, 2 on a usage error. Run it with
@@ -93,20 +94,20 @@ def describe(error):
     return text
 
 
-# Where each key table of runner/job.c is described in the schema.
+# Where each key table of the loader is described in the schema.
 TABLES = {
-    'job_keys': '#',
-    'step_keys': '#/$defs/step',
-    'rollback_keys': '#/$defs/rollback',
-    'param_keys': '#/$defs/param',
-    'retry_keys': '#/$defs/retry',
-    'window_keys': '#/$defs/window',
-    'blackout_keys': '#/$defs/blackout',
+    'job': '#',
+    'step': '#/$defs/step',
+    'rollback': '#/$defs/rollback',
+    'param': '#/$defs/param',
+    'retry': '#/$defs/retry',
+    'window': '#/$defs/window',
+    'blackout': '#/$defs/blackout',
 }
-# Where each list of allowed words of runner/job.c is the schema's enum.
+# Where each list of allowed words of the loader is the schema's enum.
 ENUMS = {
-    'failures': '#/properties/on_failure',
-    'unknowns': '#/$defs/step/properties/on_unknown',
+    'on_failure': '#/properties/on_failure',
+    'on_unknown': '#/$defs/step/properties/on_unknown',
 }
 
 
@@ -132,37 +133,38 @@ def mapping_keys(schema, pointer):
     return None
 
 
-def loader_tables(job_c):
-    """The key tables of runner/job.c, the built-in actions' included."""
-    with open(job_c, encoding='utf-8') as f:
-        text = f.read()
-    tables = {}
-    for name, body in re.findall(
-            r'static const char \*const (\w+)\[\] = \{(.*?)\};', text, re.S):
-        tables[name] = set(re.findall(r'"([^"]+)"', body))
-    builtins = re.search(r'\} builtins\[\] = \{(.*?)\n\};', text, re.S)
-    for name, body in re.findall(r'\{ "([^"]+)", ACT_\w+, \{(.*?)\} \}',
-                                 builtins.group(1) if builtins else '', re.S):
-        tables[name] = set(re.findall(r'"([^"]+)"', body))
-    return tables
+def loader_tables(keys):
+    """The key tables of the loader, the built-in actions' included, and
+    its words, from the lines of `runjob help --keys`."""
+    tables, words = {}, {}
+    with open(keys, encoding='utf-8') as f:
+        for line in f:
+            field = line.split()
+            if len(field) == 2 and field[0] in TABLES:
+                tables.setdefault(field[0], set()).add(field[1])
+            elif len(field) == 3 and field[0] == 'builtin':
+                tables.setdefault(field[1], set()).add(field[2])
+            elif len(field) == 3 and field[0] == 'word':
+                words.setdefault(field[1], set()).add(field[2])
+    return tables, words
 
 
-def compare_keys(schema_path, job_c):
+def compare_keys(schema_path, keys):
     with open(schema_path, encoding='utf-8') as f:
         schema = json.load(f)
-    tables = loader_tables(job_c)
+    tables, words = loader_tables(keys)
     wanted = dict(TABLES)
     for name in tables:
         if '.' in name:
             wanted[name] = '#/$defs/' + name
     bad = 0
     if len(wanted) == len(TABLES):
-        print('%s: no built-in actions found' % job_c)
+        print('%s: no built-in actions found' % keys)
         bad = 1
     for name, pointer in sorted(wanted.items()):
         allowed = mapping_keys(schema, pointer)
         if name not in tables:
-            print('%s: no key table %s' % (job_c, name))
+            print('%s: no key table %s' % (keys, name))
             bad = 1
         elif allowed is None:
             print('%s: %s describes no mapping' % (schema_path, pointer))
@@ -178,10 +180,10 @@ def compare_keys(schema_path, job_c):
                 bad = 1
     for name, pointer in sorted(ENUMS.items()):
         allowed = set(resolve(schema, pointer).get('enum', []))
-        if allowed != tables.get(name):
+        if allowed != words.get(name):
             print('%s: %s: enum %s, but the loader (%s) takes %s'
                   % (schema_path, pointer, sorted(allowed), name,
-                     sorted(tables.get(name, []))))
+                     sorted(words.get(name, []))))
             bad = 1
     return bad
 

@@ -5,7 +5,6 @@ test_description='the manual pages and the README say what the program does'
 MAN1=$RUNJOB_ROOT/docs/runjob.1
 MAN5=$RUNJOB_ROOT/docs/runjob-job.5
 README=$RUNJOB_ROOT/README.md
-JOB_C=$RUNJOB_ROOT/runner/job.c
 NAME_C=$RUNJOB_ROOT/runner/name.c
 CHECK_C=$RUNJOB_ROOT/runner/check.c
 EXITCODE_H=$RUNJOB_ROOT/runner/exitcode.h
@@ -59,32 +58,24 @@ re() {
 	printf '%s\n' "$1" | sed 's/[][\.*^$+?(){}|/]/\\&/g'
 }
 
-# key_tables: "TABLE KEY" for every key of every *_keys[] table of job.c.
+# key_tables: "TABLE KEY" for every key of every mapping the loader
+# knows (job, step, rollback, param, retry, window, blackout).
 key_tables() {
+	loader_keys >loader-keys &&
 	awk '
-		/^static const char \*const [a-z_]*_keys\[\] = \{/ {
-			name = $5
-			sub(/\[\]$/, "", name)
-			on = 1
-		}
-		on {
-			line = $0
-			while (match(line, /"[^"]*"/)) {
-				print name, substr(line, RSTART + 1, RLENGTH - 2)
-				line = substr(line, RSTART + RLENGTH)
-			}
-		}
-		on && /NULL/ { on = 0 }
-	' "$JOB_C"
+		$1 ~ /^(job|step|rollback|param|retry|window|blackout)$/ {
+			print $1, $2
+		}' loader-keys
 }
 
-# builtins: "NAME KEY..." for each built-in action of job.c.
+# builtins: "NAME KEY..." for each built-in action.
 builtins() {
-	awk '/builtins\[\] = \{/ { on = 1 } on { print } on && /^};/ { exit }' \
-		"$JOB_C" | tr '\n\t' '  ' |
-	grep -o '{ "[a-z.]*", ACT_[A-Z_]*, { [^}]*}' |
-	sed -e 's/ACT_[A-Z_]*,//' -e 's/NULL//' | tr -d '{},"' | tr -s ' ' |
-	sed 's/^ //'
+	loader_keys >loader-keys &&
+	awk '
+		$1 != "builtin" { next }
+		$2 != name { if (line) print line; name = $2; line = name }
+		{ line = line " " $3 }
+		END { if (line) print line }' loader-keys
 }
 
 # quoted_list FILE ARRAY: the strings of "ARRAY[] = { ... NULL".
@@ -271,24 +262,24 @@ test_expect_success 'every variable a step gets from runjob is an item of runjob
 	done
 '
 
-test_expect_success 'every key of the key tables in job.c is an item in its section of runjob-job(5)' '
+test_expect_success 'every key the loader takes is an item in its section of runjob-job(5)' '
 	key_tables >keys &&
 	test "$(wc -l <keys)" -ge 50 &&
 	while read -r table key; do
 		case $table in
-		job_keys) where="The job" ;;
-		step_keys) where=Steps ;;
-		rollback_keys) where=Rollback ;;
-		param_keys) where=Parameters ;;
-		retry_keys) where=Retry ;;
-		window_keys|blackout_keys) where="NOT SUPPORTED IN THIS VERSION" ;;
+		job) where="The job" ;;
+		step) where=Steps ;;
+		rollback) where=Rollback ;;
+		param) where=Parameters ;;
+		retry) where=Retry ;;
+		window|blackout) where="NOT SUPPORTED IN THIS VERSION" ;;
 		*) echo "no section of runjob-job(5) is known for $table" >&2
 		   return 1 ;;
 		esac
 		section "$MAN5" "$where" >sect &&
 		test -s sect || { echo "no section $where" >&2; return 1; }
 		case $table in
-		window_keys|blackout_keys) pat="(^\.| )Ic $(re "$key")( |\$)" ;;
+		window|blackout) pat="(^\.| )Ic $(re "$key")( |\$)" ;;
 		*) pat="^\.It( .*)? Ic $(re "$key")( |\$)" ;;
 		esac
 		grep -E "$pat" sect >/dev/null || {

@@ -142,6 +142,54 @@ q() {
 	sqlite3 -batch -init /dev/null "$1" "$(printf '%s' "$2" | tr '"' "'")"
 }
 
+# loader_keys: what a job file may say, as runjob help --keys prints it
+# (runner/keys.h): "job KEY", "step KEY", "rollback KEY", "param KEY",
+# "retry KEY", "window KEY", "blackout KEY", "word KEY WORD", "builtin
+# NAME KEY" and "output NAME OUTPUT" lines.
+loader_keys() {
+	if keys_out_=$(runjob help --keys 2>&1); then
+		printf '%s\n' "$keys_out_"
+		return 0
+	fi
+	case $keys_out_ in
+	*"'--keys' is not a runjob command"*) loader_keys_from_source ;;
+	*) printf '%s\n' "$keys_out_" >&2; return 1 ;;
+	esac
+}
+
+# loader_keys_from_source: the same, but the output lines, read from the
+# tables of runner/job.c, for a runjob that cannot print them.
+loader_keys_from_source() {
+	awk '
+		/^static const char \*const [a-z_]*_keys\[\] = \{/ {
+			name = $5
+			sub(/_keys\[\]$/, "", name)
+			on = 1
+		}
+		/static const char \*const failures\[\] = \{/ {
+			name = "word on_failure"
+			on = 1
+		}
+		/static const char \*const unknowns\[\] = \{/ {
+			name = "word on_unknown"
+			on = 1
+		}
+		on {
+			line = $0
+			while (match(line, /"[^"]*"/)) {
+				print name, substr(line, RSTART + 1, RLENGTH - 2)
+				line = substr(line, RSTART + RLENGTH)
+			}
+		}
+		on && /NULL/ { on = 0 }
+	' "$RUNJOB_ROOT/runner/job.c" &&
+	awk '/builtins\[\] = \{/ { on = 1 } on { print } on && /^};/ { exit }' \
+		"$RUNJOB_ROOT/runner/job.c" | tr '\n\t' '  ' |
+	grep -o '{ "[a-z.]*", ACT_[A-Z_]*, { [^}]*}' |
+	sed -e 's/ACT_[A-Z_]*,//' -e 's/NULL//' | tr -d '{},"' | tr -s ' ' |
+	awk '{ for (i = 2; i <= NF; i++) print "builtin", $1, $i }'
+}
+
 # test_skip DESCRIPTION REASON: count a test as skipped, saying why.
 test_skip() {
 	test_count=$((test_count + 1))
