@@ -50,7 +50,8 @@ CORE_OBJ = $(CORE_SRC:.c=.o)
 REDIS_OBJ = $(REDIS_SRC:.c=.o)
 LIB_OBJ = $(CORE_OBJ) $(REDIS_OBJ)
 # The commands, only in runjob itself.
-CMD_SRC = runner/main.c runner/action_cmd.c runner/cli.c runner/run.c runner/show.c
+CMD_SRC = runner/main.c runner/action_cmd.c runner/cli.c runner/help.c \
+	runner/inspect.c runner/run.c runner/show.c runner/where.c
 CMD_OBJ = $(CMD_SRC:.c=.o)
 UNIT_SRC = $(wildcard t/unit/*.c)
 UNIT_BIN = $(UNIT_SRC:.c=)
@@ -60,31 +61,28 @@ all: runjob
 runjob: $(CMD_OBJ) $(LIB_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CMD_OBJ) $(LIB_OBJ) $(PKG_LIBS)
 
-runner/%.o: runner/%.c runner/*.h journal/*.h
-	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARNINGS) -c -o $@ $<
+# Each object depends on the headers it includes, as the compiler found
+# them (-MMD writes them to its .d file; -MP keeps make going when a
+# header is removed). The first build has no .d files and needs none.
+DEPFLAGS = -MMD -MP
 
-runner/redis/%.o: runner/redis/%.c runner/redis/*.h runner/*.h journal/*.h
-	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARNINGS) -c -o $@ $<
-
-runner/action_cmd.o: runner/redis/redis.h
-
-journal/%.o: journal/%.c journal/*.h runner/*.h
-	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARNINGS) -c -o $@ $<
+%.o: %.c
+	$(CC) $(CPPFLAGS) $(DEPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARNINGS) -c -o $@ $<
 
 # The schema and its upgrades are compiled in as C strings.
 journal/schema.c: journal/sql2c.sh journal/schema.sql journal/upgrade-*.sql
 	sh journal/sql2c.sh journal/schema.sql journal/upgrade-*.sql >$@
 
-t/unit/%: t/unit/%.c t/unit/tap.h $(LIB_OBJ)
-	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARNINGS) -o $@ $< \
+t/unit/%: t/unit/%.c $(LIB_OBJ)
+	$(CC) $(CPPFLAGS) $(DEPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARNINGS) -o $@ $< \
 		$(LIB_OBJ) $(LDFLAGS) $(PKG_LIBS)
 
 t/perf/redis-baseline: t/perf/redis-baseline.c
-	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARNINGS) -o $@ $< \
+	$(CC) $(CPPFLAGS) $(DEPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARNINGS) -o $@ $< \
 		$(LDFLAGS) $(PKG_LIBS)
 
 t/perf/plan-bench: t/perf/plan-bench.c $(LIB_OBJ)
-	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARNINGS) -o $@ $< \
+	$(CC) $(CPPFLAGS) $(DEPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARNINGS) -o $@ $< \
 		$(LIB_OBJ) $(LDFLAGS) $(PKG_LIBS)
 
 # Debian packages: to build, and what the tests use besides.
@@ -136,6 +134,7 @@ uninstall:
 
 clean:
 	rm -f runjob runner/*.o runner/redis/*.o journal/*.o journal/schema.c $(UNIT_BIN) t/perf/plan-bench t/perf/redis-baseline t/fuzz/replay-load t/fuzz/fuzz-load
+	rm -f runner/*.d runner/redis/*.d journal/*.d t/unit/*.d t/perf/*.d t/fuzz/*.d
 	rm -rf t/trash
 
 .PHONY: all deps test-deps demo check bench install uninstall clean fuzz
@@ -144,8 +143,10 @@ clean:
 #   t/fuzz/fuzz-load -max_len=65536 t/fuzz/corpus examples
 # The replay driver runs the corpus once, in `make check`.
 t/fuzz/replay-load: t/fuzz/fuzz-load.c $(CORE_OBJ)
-	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARNINGS) -DSTANDALONE \
+	$(CC) $(CPPFLAGS) $(DEPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARNINGS) -DSTANDALONE \
 		-o $@ t/fuzz/fuzz-load.c $(CORE_OBJ) $(LDFLAGS) $(CORE_LIBS)
+
+-include $(wildcard runner/*.d runner/redis/*.d journal/*.d t/unit/*.d t/perf/*.d t/fuzz/*.d)
 
 fuzz:
 	clang $(CPPFLAGS) $(PKG_CFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined \

@@ -22,7 +22,7 @@ static const struct {
 	{ "redis.verify", redis_verify_main },
 };
 
-int
+static int
 cmd_action(int argc, char **argv)
 {
 	const char *text = getenv("RUNJOB_ACTION_CONFIG");
@@ -58,3 +58,8 @@ cmd_action(int argc, char **argv)
 	acfg_free(&c);
 	return code;
 }
+
+const struct command cmd_action_entry = { "action", cmd_action,
+	"action redis.copy | redis.verify",
+	"run a step's built-in action; runjob starts this itself, with the step's settings in its environment",
+	"" };

@@ -4,7 +4,9 @@
 #ifndef RUNJOB_ACTION_CMD_H
 #define RUNJOB_ACTION_CMD_H
 
+#include "cli.h"
+
 /* Read the settings from RUNJOB_ACTION_CONFIG and run the action. */
-int cmd_action(int argc, char **argv);
+extern const struct command cmd_action_entry;
 
 #endif

@@ -1,6 +1,6 @@
 /*
- * cli.h - what the commands share: their options, and loading a job file
- * through check and plan.
+ * cli.h - what the commands share: their entry in the command table,
+ * their options, and loading a job file through check and plan.
  */
 #ifndef RUNJOB_CLI_H
 #define RUNJOB_CLI_H
@@ -13,6 +13,15 @@
 #include "mask.h"
 #include "param.h"
 #include "plan.h"
+
+/* A command, defined by its file next to its code; main.c lists them. */
+struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *usage;	/* the synopsis, as in runjob(1) */
+	const char *summary;
+	const char *options;	/* one option a line */
+};
 
 struct opts {
 	struct param_args params;
@@ -54,8 +63,16 @@ int load_text(struct loaded *l, const char *path, const char *text,
 	const struct opts *o, struct diags *d);
 void unload(struct loaded *l);
 
-/* Defined with the command table in main.c. */
+/* In help.c. The commands, in the order runjob help lists them, up to
+ * a NULL: main() sets this before it runs any, so that a command's file
+ * can print usage without needing main.c and every other command. */
+extern const struct command *const *commands;
+extern const struct command cmd_help_entry;
+
+/* Report a usage error about cmd (NULL: none in particular). */
 int usage_error(const char *cmd, const char *msg);
+/* Say that name is not a command. */
+int unknown_command(const char *name);
 int cmd_help(int argc, char **argv);
 
 #endif

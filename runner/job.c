@@ -987,34 +987,41 @@ job_param(const struct job *job, const char *name)
 	return NULL;
 }
 
+static void
+print_list(FILE *f, const char *what, const char *name,
+	const char *const *list)
+{
+	for (; *list; list++)
+		if (name)
+			fprintf(f, "%s %s %s\n", what, name, *list);
+		else
+			fprintf(f, "%s %s\n", what, *list);
+}
+
 void
 job_print_keys(FILE *f)
 {
 	static const struct {
 		const char *name;
-		const char *const *words;
+		const char *const *keys;
 	} tables[] = {
-		{ "job_keys", job_keys }, { "step_keys", step_keys },
-		{ "rollback_keys", rollback_keys }, { "param_keys", param_keys },
-		{ "retry_keys", retry_keys }, { "window_keys", window_keys },
-		{ "blackout_keys", blackout_keys }, { "output_keys", output_keys },
-		{ "failures", failures }, { "unknowns", unknowns },
+		{ "job", job_keys }, { "step", step_keys },
+		{ "rollback", rollback_keys }, { "param", param_keys },
+		{ "retry", retry_keys }, { "window", window_keys },
+		{ "blackout", blackout_keys },
 	};
-	const char *const *names = builtin_names(), *const *w;
+	const char *const *names = builtin_names(), *const *n;
 	size_t i;
 
-	for (i = 0; i < ARRAY_SIZE(tables); i++) {
-		int builtins = tables[i].words == step_keys ||
-			tables[i].words == rollback_keys;
-
-		for (w = builtins ? with_builtins(tables[i].words) :
-		    tables[i].words; *w; w++)
-			fprintf(f, "%s %s\n", tables[i].name, *w);
-	}
-	for (; *names; names++) {
-		const struct builtin *b = builtin_find(*names);
-
-		for (i = 0; b->settings[i].name; i++)
-			fprintf(f, "%s %s\n", b->name, b->settings[i].name);
-	}
+	for (i = 0; i < ARRAY_SIZE(tables); i++)
+		print_list(f, tables[i].name, NULL, tables[i].keys == step_keys ||
+			tables[i].keys == rollback_keys ?
+			with_builtins(tables[i].keys) : tables[i].keys);
+	print_list(f, "word", "on_failure", failures);
+	print_list(f, "word", "on_unknown", unknowns);
+	for (n = names; *n; n++)
+		print_list(f, "builtin", *n,
+			builtin_setting_names(builtin_find(*n)));
+	for (n = names; *n; n++)
+		print_list(f, "output", *n, builtin_find(*n)->outputs);
 }

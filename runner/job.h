@@ -159,9 +159,22 @@ void job_free(struct job *job);
 /* Find a param or step by name; NULL when there is none. */
 const struct param *job_param(const struct job *job, const char *name);
 
-/* The keys of the job file, the words of its enumerations and the
- * settings of each built-in, a "TABLE WORD" line each: what the tests
- * hold the schema and the docs to (runjob help --keys). */
+/* What a job file may say, for the tests to hold the schema and the
+ * docs to (runjob help --keys), one a line, in the order the loader
+ * holds them:
+ *
+ *	job KEY			a key of the job's top-level mapping
+ *	step KEY		a key of a step
+ *	rollback KEY		a key of a step's rollback:
+ *	param KEY		a key of a param
+ *	retry KEY		a key of retry:
+ *	window KEY		a key of window:
+ *	blackout KEY		a key of an item of blackout:
+ *	word KEY WORD		a word KEY takes (on_failure, on_unknown)
+ *	builtin NAME KEY	a setting of the built-in action NAME
+ *	output NAME OUTPUT	an output the built-in action NAME writes
+ *
+ * Fields are separated by one blank; no field holds one. */
 void job_print_keys(FILE *f);
 
 /* "run", the built-in's name, or "none". */

@@ -29,80 +29,7 @@
 #include "sha256.h"
 #include "ui.h"
 #include "util.h"
-
-/* The directory part of path ("." when none), for the caller to free. */
-static char *
-dir_of(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-
-	if (!slash)
-		return xstrdup(".");
-	if (slash == path)
-		return xstrdup("/");
-	return xstrndup(path, (size_t)(slash - path));
-}
-
-/* The job file's path with every symbolic link resolved, into real (of
- * PATH_MAX bytes); the path as given when it cannot be resolved. The
- * journal, the lock and the working directory all come from it, so that
- * a link to a job file is the same job as the file itself. */
-void
-job_realpath(const char *jobfile, char *real)
-{
-	if (!realpath(jobfile, real))
-		snprintf(real, PATH_MAX, "%s", jobfile);
-}
-
-char *
-journal_default_path(const char *jobfile)
-{
-	char file[PATH_MAX], real[PATH_MAX], *dir, *p, *top;
-	struct stat st;
-
-	if (jobfile) {
-		job_realpath(jobfile, file);
-		dir = dir_of(file);
-	} else {
-		dir = xstrdup(".");
-	}
-	if (!realpath(dir, real)) {
-		snprintf(real, sizeof(real), "%s", dir);
-	}
-	free(dir);
-	/* The top of the git work tree holding the job file, if any. */
-	top = xstrdup(real);
-	for (;;) {
-		char *git = xasprintf("%s/.git", top);
-		int found = lstat(git, &st) == 0;
-
-		free(git);
-		if (found) {
-			p = xasprintf("%s/.runjob/journal.db",
-				strcmp(top, "/") == 0 ? "" : top);
-			free(top);
-			return p;
-		}
-		p = strrchr(top, '/');
-		if (!p || p == top)
-			break;
-		*p = '\0';
-	}
-	free(top);
-	return xasprintf("%s/.runjob/journal.db", real);
-}
-
-char *
-journal_choose(const char *given, const char *jobfile)
-{
-	const char *env = getenv("RUNJOB_JOURNAL");
-
-	if (given)
-		return xstrdup(given);
-	if (env && *env)
-		return xstrdup(env);
-	return journal_default_path(jobfile);
-}
+#include "where.h"
 
 /* A run id that sorts by time: 20261121-023000-7f3a9c. */
 static void
@@ -651,7 +578,7 @@ refuse_changed(struct journal *jn, const struct past *p, struct loaded *l)
 	return EXIT_INVALID;
 }
 
-int
+static int
 cmd_run(int argc, char **argv)
 {
 	struct diags d = {0};
@@ -793,6 +720,23 @@ out:
 	free_opts(&o);
 	return code;
 }
+
+const struct command cmd_run_entry = { "run", cmd_run,
+	"run [-q | -v] [--json] [-j N] [--dry-run] [--only STEP]... [--from STEP]... [--new] [--kill-orphans] [--require-clean] [--journal PATH] [-p NAME=VALUE]... [--env-file FILE]... JOB.yaml",
+	"run the job, or resume its last run if that did not finish (also: runjob JOB.yaml)",
+	"-p NAME=VALUE      give a param its value\n"
+	"--env-file FILE    read param values from FILE (NAME=VALUE lines)\n"
+	"-j N               run at most N steps at once\n"
+	"--dry-run          check, plan and ask each if: probe; run nothing\n"
+	"--only STEP        run just this step (repeatable), nothing else\n"
+	"--from STEP        run this step and every step after it\n"
+	"--new              start a new run, even when the last one did not finish\n"
+	"--kill-orphans     stop a step a crashed runjob left running, not wait\n"
+	"--require-clean    refuse a job file with changes not committed to git\n"
+	"--journal PATH     the journal file to record the run in\n"
+	"--json             print one JSON event a line\n"
+	"-q                 print only failures and the outcome\n"
+	"-v                 print more: if: probes that passed\n" };
 
 /* resume, rollback and resolve name a run; its job comes from the
  * journal, the text that ran, and its params but secrets from it. */
@@ -951,17 +895,40 @@ out:
 	return code;
 }
 
-int
+static int
 cmd_resume(int argc, char **argv)
 {
 	return take_up("resume", argc, argv, 0);
 }
 
-int
+const struct command cmd_resume_entry = { "resume", cmd_resume,
+	"resume [-q | -v] [--json] [-j N] [--kill-orphans] [--journal PATH] [-p NAME=VALUE]... [--env-file FILE]... RUN",
+	"take up that run where it stopped, with the job text it ran",
+	"-p NAME=VALUE      give a param (the run's own values are kept otherwise)\n"
+	"--env-file FILE    read param values from FILE\n"
+	"-j N               run at most N steps at once\n"
+	"--kill-orphans     stop a step a crashed runjob left running, not wait\n"
+	"--journal PATH     the journal the run is in\n"
+	"--json             print one JSON event a line\n"
+	"-q                 print only failures and the outcome\n"
+	"-v                 print more\n" };
+
+static int
 cmd_rollback(int argc, char **argv)
 {
 	return take_up("rollback", argc, argv, 1);
 }
+
+const struct command cmd_rollback_entry = { "rollback", cmd_rollback,
+	"rollback [-q | -v] [--json] [--kill-orphans] [--journal PATH] [-p NAME=VALUE]... [--env-file FILE]... RUN | JOB.yaml",
+	"run the rollback actions of the steps that succeeded, newest first",
+	"-p NAME=VALUE      give a param (the run's own values are kept otherwise)\n"
+	"--env-file FILE    read param values from FILE\n"
+	"--kill-orphans     stop a step a crashed runjob left running, not wait\n"
+	"--journal PATH     the journal the run is in\n"
+	"--json             print one JSON event a line\n"
+	"-q                 print only failures and the outcome\n"
+	"-v                 print more\n" };
 
 struct step_state {
 	const char *step;
@@ -1002,7 +969,7 @@ resolve_rolled_back(struct journal *jn, const struct past *p,
 		EXIT_FAILED : EXIT_OK, now_ms());
 }
 
-int
+static int
 cmd_resolve(int argc, char **argv)
 {
 	struct journal *jn = NULL;
@@ -1129,3 +1096,12 @@ out:
 	free_opts(&o);
 	return code;
 }
+
+const struct command cmd_resolve_entry = { "resolve", cmd_resolve,
+	"resolve [--journal PATH] RUN STEP --ok | --failed | --rerun | --rolled-back",
+	"settle a step whose outcome is unknown after a crash, or record a rollback done by hand",
+	"--ok               it did its work: count it as succeeded\n"
+	"--failed           it did not: count it as failed (it runs again)\n"
+	"--rerun            run it again\n"
+	"--rolled-back      a person undid it by hand: count it as rolled back\n"
+	"--journal PATH     the journal the run is in\n" };

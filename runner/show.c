@@ -17,11 +17,11 @@
 #include "job.h"
 #include "journal.h"
 #include "mask.h"
-#include "run.h"
 #include "show.h"
 #include "ui.h"
 #include "util.h"
 #include "visible.h"
+#include "where.h"
 
 static const char *
 when(const char *ms, char *buf, size_t n)
@@ -199,7 +199,7 @@ history_row(void *arg, const struct jrow *row)
 	return 0;
 }
 
-int
+static int
 cmd_history(int argc, char **argv)
 {
 	struct journal *jn = NULL;
@@ -242,6 +242,13 @@ out:
 	free_opts(&o);
 	return code;
 }
+
+const struct command cmd_history_entry = { "history", cmd_history,
+	"history [--json] [--limit N] [--journal PATH] [JOB.yaml | JOB]",
+	"past runs: id, job, version, who, when, how long, outcome",
+	"--limit N          at most N runs, newest first\n"
+	"--json             print one JSON object a run\n"
+	"--journal PATH     the journal to read\n" };
 
 /* A run's rows, copied out of the journal for printing. */
 
@@ -412,7 +419,7 @@ print_tail(const char *s, int n)
 	}
 }
 
-int
+static int
 cmd_status(int argc, char **argv)
 {
 	struct journal *jn = NULL;
@@ -488,6 +495,12 @@ out:
 	return code;
 }
 
+const struct command cmd_status_entry = { "status", cmd_status,
+	"status [--json] [--journal PATH] [RUN | JOB.yaml | JOB]",
+	"the latest run (or that one, or that job's latest), step by step",
+	"--json             print the run as one JSON object\n"
+	"--journal PATH     the journal to read\n" };
+
 static void
 csv_field(const char *s)
 {
@@ -500,7 +513,7 @@ csv_field(const char *s)
 	putchar('"');
 }
 
-int
+static int
 cmd_show(int argc, char **argv)
 {
 	struct journal *jn = NULL;
@@ -579,3 +592,10 @@ out:
 	free_opts(&o);
 	return code;
 }
+
+const struct command cmd_show_entry = { "show", cmd_show,
+	"show [--json | --csv] [--journal PATH] RUN",
+	"every event of a run: the audit record",
+	"--json             print the run, its attempts and events as JSON\n"
+	"--csv              print the events as CSV\n"
+	"--journal PATH     the journal to read\n" };

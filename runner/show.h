@@ -1,11 +1,13 @@
 /*
- * show.h - the commands that read the journal.
+ * show.h - the commands that read the journal: status, history, show.
  */
 #ifndef RUNJOB_SHOW_H
 #define RUNJOB_SHOW_H
 
-int cmd_status(int argc, char **argv);
-int cmd_history(int argc, char **argv);
-int cmd_show(int argc, char **argv);
+#include "cli.h"
+
+extern const struct command cmd_status_entry;
+extern const struct command cmd_history_entry;
+extern const struct command cmd_show_entry;
 
 #endif

@@ -6,8 +6,8 @@
                                              the draft 2020-12 metaschema
     schema-validate.py --keys SCHEMA KEYS    compare the keys and the words
                                              SCHEMA allows with the tables
-                                             of the loader, KEYS being what
-                                             `runjob help --keys` prints
+                                             of the loader, as `runjob help
+                                             --keys` prints them in KEYS
 
 Prints one "FILE: PATH: message" line per error. Exits 0 when everything
 is valid, 1 when something is not, 2 on a usage error. Run it with
@@ -17,6 +17,7 @@ YAML is read as an editor would hand it to a schema: dates stay text
 (a JSON document has no date type) and mapping keys are text.
 """
 import json
+import re
 import sys
 
 import jsonschema
@@ -93,20 +94,20 @@ def describe(error):
     return text
 
 
-# Where each key table of runner/job.c is described in the schema.
+# Where each key table of the loader is described in the schema.
 TABLES = {
-    'job_keys': '#',
-    'step_keys': '#/$defs/step',
-    'rollback_keys': '#/$defs/rollback',
-    'param_keys': '#/$defs/param',
-    'retry_keys': '#/$defs/retry',
-    'window_keys': '#/$defs/window',
-    'blackout_keys': '#/$defs/blackout',
+    'job': '#',
+    'step': '#/$defs/step',
+    'rollback': '#/$defs/rollback',
+    'param': '#/$defs/param',
+    'retry': '#/$defs/retry',
+    'window': '#/$defs/window',
+    'blackout': '#/$defs/blackout',
 }
-# Where each list of allowed words of runner/job.c is the schema's enum.
+# Where each list of allowed words of the loader is the schema's enum.
 ENUMS = {
-    'failures': '#/properties/on_failure',
-    'unknowns': '#/$defs/step/properties/on_unknown',
+    'on_failure': '#/properties/on_failure',
+    'on_unknown': '#/$defs/step/properties/on_unknown',
 }
 
 
@@ -133,20 +134,25 @@ def mapping_keys(schema, pointer):
 
 
 def loader_tables(keys):
-    """The loader's key tables, the built-in actions' included, as
-    `runjob help --keys` prints them into the file keys."""
-    tables = {}
+    """The key tables of the loader, the built-in actions' included, and
+    its words, from the lines of `runjob help --keys`."""
+    tables, words = {}, {}
     with open(keys, encoding='utf-8') as f:
         for line in f:
-            name, word = line.split()
-            tables.setdefault(name, set()).add(word)
-    return tables
+            field = line.split()
+            if len(field) == 2 and field[0] in TABLES:
+                tables.setdefault(field[0], set()).add(field[1])
+            elif len(field) == 3 and field[0] == 'builtin':
+                tables.setdefault(field[1], set()).add(field[2])
+            elif len(field) == 3 and field[0] == 'word':
+                words.setdefault(field[1], set()).add(field[2])
+    return tables, words
 
 
 def compare_keys(schema_path, keys):
     with open(schema_path, encoding='utf-8') as f:
         schema = json.load(f)
-    tables = loader_tables(keys)
+    tables, words = loader_tables(keys)
     wanted = dict(TABLES)
     for name in tables:
         if '.' in name:
@@ -174,10 +180,10 @@ def compare_keys(schema_path, keys):
                 bad = 1
     for name, pointer in sorted(ENUMS.items()):
         allowed = set(resolve(schema, pointer).get('enum', []))
-        if allowed != tables.get(name):
+        if allowed != words.get(name):
             print('%s: %s: enum %s, but the loader (%s) takes %s'
                   % (schema_path, pointer, sorted(allowed), name,
-                     sorted(tables.get(name, []))))
+                     sorted(words.get(name, []))))
             bad = 1
     return bad
 

@@ -31,7 +31,7 @@ test_expect_success 'the schema is a valid draft 2020-12 JSON Schema' '
 '
 
 test_expect_success 'the schema takes exactly the keys and words of the loader tables' '
-	runjob help --keys >keys &&
+	loader_keys >keys &&
 	validate --keys "$SCHEMA" keys
 '
 

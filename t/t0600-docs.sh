@@ -57,22 +57,24 @@ re() {
 	printf '%s\n' "$1" | sed 's/[][\.*^$+?(){}|/]/\\&/g'
 }
 
-# key_tables: "TABLE KEY" for every key of every key table of the loader
-# (runjob help --keys), but the keys of an output given as a mapping,
-# which runjob-job(5) describes in its text.
+# key_tables: "TABLE KEY" for every key of every mapping the loader
+# knows (job, step, rollback, param, retry, window, blackout).
 key_tables() {
-	runjob help --keys | grep "^[a-z_]*_keys " | grep -v "^output_keys "
+	loader_keys >loader-keys &&
+	awk '
+		$1 ~ /^(job|step|rollback|param|retry|window|blackout)$/ {
+			print $1, $2
+		}' loader-keys
 }
 
 # builtins: "NAME KEY..." for each built-in action.
 builtins() {
-	runjob help --keys | awk '
-		$1 ~ /\./ {
-			if ($1 != name && name != "") print line
-			if ($1 != name) { name = $1; line = name }
-			line = line " " $2
-		}
-		END { if (name != "") print line }'
+	loader_keys >loader-keys &&
+	awk '
+		$1 != "builtin" { next }
+		$2 != name { if (line) print line; name = $2; line = name }
+		{ line = line " " $3 }
+		END { if (line) print line }' loader-keys
 }
 
 # quoted_list FILE ARRAY: the strings of "ARRAY[] = { ... NULL".
@@ -259,24 +261,24 @@ test_expect_success 'every variable a step gets from runjob is an item of runjob
 	done
 '
 
-test_expect_success 'every key of the loader key tables is an item in its section of runjob-job(5)' '
+test_expect_success 'every key the loader takes is an item in its section of runjob-job(5)' '
 	key_tables >keys &&
 	test "$(wc -l <keys)" -ge 50 &&
 	while read -r table key; do
 		case $table in
-		job_keys) where="The job" ;;
-		step_keys) where=Steps ;;
-		rollback_keys) where=Rollback ;;
-		param_keys) where=Parameters ;;
-		retry_keys) where=Retry ;;
-		window_keys|blackout_keys) where="NOT SUPPORTED IN THIS VERSION" ;;
+		job) where="The job" ;;
+		step) where=Steps ;;
+		rollback) where=Rollback ;;
+		param) where=Parameters ;;
+		retry) where=Retry ;;
+		window|blackout) where="NOT SUPPORTED IN THIS VERSION" ;;
 		*) echo "no section of runjob-job(5) is known for $table" >&2
 		   return 1 ;;
 		esac
 		section "$MAN5" "$where" >sect &&
 		test -s sect || { echo "no section $where" >&2; return 1; }
 		case $table in
-		window_keys|blackout_keys) pat="(^\.| )Ic $(re "$key")( |\$)" ;;
+		window|blackout) pat="(^\.| )Ic $(re "$key")( |\$)" ;;
 		*) pat="^\.It( .*)? Ic $(re "$key")( |\$)" ;;
 		esac
 		grep -E "$pat" sect >/dev/null || {

@@ -80,11 +80,6 @@ ms() {
 	echo $(($(date +%s%N) / 1000000))
 }
 
-# q SQL: ask the journal j.db.
-q() {
-	sqlite3 j.db "$1"
-}
-
 # The step's shell lists its own descriptors to its stdout: redirecting to
 # a file would show the copy of fd 1 that dash keeps while it redirects.
 test_expect_success 'a step reads /dev/null and inherits no descriptor but 0, 1 and 2' '
@@ -123,7 +118,7 @@ test_expect_success 'a step runs in a process group of its own, not runjob'"'"'s
 	test_cmp want-comm parent-comm &&
 	test_cmp pid pgid &&
 	! test_cmp pid parent-pgid &&
-	q "select pid from attempts where step_id = '\''look'\''" >journal-pid &&
+	q j.db "select pid from attempts where step_id = '\''look'\''" >journal-pid &&
 	test_cmp pid journal-pid
 '
 
@@ -150,10 +145,10 @@ test_expect_success 'timeout: sends SIGTERM to the whole group; the step is a ti
 	test_grep "slow: timeout" out &&
 	test_grep "its timeout of 1s passed" out &&
 	test $took -lt 6000 &&
-	q "select state, exit_code from attempts where step_id = '\''slow'\''" >attempt &&
+	q j.db "select state, exit_code from attempts where step_id = '\''slow'\''" >attempt &&
 	echo "timeout|0" >want-attempt &&
 	test_cmp want-attempt attempt &&
-	q "select state, exit_code from runs" >run &&
+	q j.db "select state, exit_code from runs" >run &&
 	echo "failed|1" >want-run &&
 	test_cmp want-run run
 '
@@ -176,7 +171,7 @@ test_expect_success 'a step that ignores SIGTERM is killed once kill_grace has p
 	took=$(($(ms) - start)) &&
 	test $took -ge 2000 && test $took -lt 6000 &&
 	test_grep "stubborn: timeout (signal 9)" out &&
-	q "select state, signal, ended - started >= 2000 from attempts" >attempt &&
+	q j.db "select state, signal, ended - started >= 2000 from attempts" >attempt &&
 	echo "timeout|9|1" >want &&
 	test_cmp want attempt
 '
@@ -225,7 +220,7 @@ test_expect_success 'a background process holding stdout open does not hang the 
 	test $took -lt 10000 &&
 	test_grep "leave | leaving" out &&
 	test_grep "next | next ran" out &&
-	q "select state from runs" >run &&
+	q j.db "select state from runs" >run &&
 	echo succeeded >want &&
 	test_cmp want run
 '
@@ -258,7 +253,7 @@ test_expect_success '200 steps ending at once: the run succeeds and runjob leave
 	test_cmp want-comm parent-comm &&
 	grep "^ *$(cat self) " children &&
 	awk "\$2 ~ /Z/ { print; bad = 1 } END { exit bad }" children &&
-	q "select count(*) from attempts where state = '\''succeeded'\''" >count &&
+	q j.db "select count(*) from attempts where state = '\''succeeded'\''" >count &&
 	echo 202 >want &&
 	test_cmp want count
 '
@@ -280,7 +275,7 @@ test_expect_success 'shell: runs the step with that interpreter and its options'
 	EOF
 	test_expect_code 1 runjob --journal j.db job.yaml >out 2>&1 &&
 	test_grep "bash | bash [0-9]" out &&
-	q "select step_id, state from steps order by step_id" >states &&
+	q j.db "select step_id, state from steps order by step_id" >states &&
 	printf "bash|failed\nplain|succeeded\n" >want &&
 	test_cmp want states
 '
@@ -355,9 +350,9 @@ test_expect_success 'SIGINT: running steps get SIGTERM, runjob exits 130, the ru
 	test_expect_code 130 exit_within 10 $pid &&
 	echo term >want && test_cmp want got-term &&
 	test ! -e after-ran &&
-	q "select state, exit_code from runs" >run &&
+	q j.db "select state, exit_code from runs" >run &&
 	echo "interrupted|130" >want-run && test_cmp want-run run &&
-	q "select step_id, state from steps order by step_id" >steps &&
+	q j.db "select step_id, state from steps order by step_id" >steps &&
 	printf "after|not-run\nbusy|stopped\n" >want-steps &&
 	test_cmp want-steps steps
 '
@@ -372,9 +367,9 @@ test_expect_success 'SIGTERM: running steps get SIGTERM, runjob exits 143, the r
 	test_expect_code 143 exit_within 10 $pid &&
 	echo term >want && test_cmp want got-term &&
 	test ! -e after-ran &&
-	q "select state, exit_code from runs" >run &&
+	q j.db "select state, exit_code from runs" >run &&
 	echo "interrupted|143" >want-run && test_cmp want-run run &&
-	q "select state from attempts" >attempt &&
+	q j.db "select state from attempts" >attempt &&
 	echo stopped >want-attempt && test_cmp want-attempt attempt
 '
 
@@ -400,7 +395,7 @@ test_expect_success 'a second SIGINT kills the steps at once, without waiting fo
 	still_running $pid &&
 	kill -INT $pid &&
 	test_expect_code 130 exit_within 5 $pid &&
-	q "select state, signal from attempts" >attempt &&
+	q j.db "select state, signal from attempts" >attempt &&
 	echo "stopped|9" >want && test_cmp want attempt
 '
 

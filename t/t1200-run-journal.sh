@@ -2,12 +2,6 @@
 test_description='runjob run: steps run in order and in parallel, retry, if:, outputs, params, secrets, on_failure, --only/--from/--dry-run, the journal and its readers'
 . "$(dirname "$0")/test-lib.sh"
 
-# q DB SQL: the rows of one query, columns joined by |. Write string
-# literals in SQL with double quotes: they are made single quotes here.
-q() {
-	sqlite3 -batch -init /dev/null "$1" "$(printf '%s' "$2" | tr '"' "'")"
-}
-
 # max_overlap FILE: the most intervals open at once, from lines
 # "MS +1" (a start) and "MS -1" (an end); an end sorts before a start
 # at the same millisecond.

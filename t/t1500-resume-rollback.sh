@@ -12,12 +12,6 @@ rj() {
 	runjob "$cmd" --journal "$PWD/j.db" "$@"
 }
 
-# q SQL: the rows of one query on the journal of the current directory.
-# Write string literals with double quotes: they are made single quotes.
-q() {
-	sqlite3 -batch -init /dev/null "$PWD/j.db" "$(printf '%s' "$1" | tr '"' "'")"
-}
-
 # alive PID: PID is running (a zombie is not).
 alive() {
 	kill -0 "$1" 2>/dev/null &&
@@ -104,16 +98,16 @@ test_expect_success 'setup: a run whose middle step fails' '
 	    run: echo "$TOKEN" >last.token
 	EOF
 	test_expect_code 1 rj run job.yaml >out 2>&1 &&
-	test "$(q "select state from runs")" = failed &&
-	q "select id from runs" >run1
+	test "$(q j.db "select state from runs")" = failed &&
+	q j.db "select id from runs" >run1
 '
 
 test_expect_success 'rerunning the job continues the failed run under the same run id' '
 	cd failed &&
 	touch fixed &&
 	rj run job.yaml >out 2>&1 &&
-	test "$(q "select count(*) from runs")" = 1 &&
-	q "select id || \" \" || state from runs" >actual &&
+	test "$(q j.db "select count(*) from runs")" = 1 &&
+	q j.db "select id || \" \" || state from runs" >actual &&
 	echo "$(cat run1) succeeded" >expect &&
 	test_cmp expect actual
 '
@@ -121,14 +115,14 @@ test_expect_success 'rerunning the job continues the failed run under the same r
 test_expect_success 'a step that succeeded is not run again on resume' '
 	cd failed &&
 	test "$(lines make.count)" = 1 &&
-	test "$(q "select count(*) from attempts where step_id = \"make\"")" = 1
+	test "$(q j.db "select count(*) from attempts where step_id = \"make\"")" = 1
 '
 
 test_expect_success 'the failed step runs again, as attempt 2' '
 	cd failed &&
 	printf "1\n2\n" >expect &&
 	test_cmp expect use.attempts &&
-	q "select attempt || \" \" || state from attempts where step_id = \"use\" order by attempt" >actual &&
+	q j.db "select attempt || \" \" || state from attempts where step_id = \"use\" order by attempt" >actual &&
 	printf "1 failed\n2 succeeded\n" >expect &&
 	test_cmp expect actual
 '
@@ -164,16 +158,16 @@ test_expect_success 'SIGINT while a step runs: runjob exits 130 and the run is i
 	{ wait $pid; echo $? >code; } &&
 	echo 130 >expect &&
 	test_cmp expect code &&
-	test "$(q "select state from runs")" = interrupted &&
-	test "$(q "select state from steps where step_id = \"slow\"")" = stopped &&
+	test "$(q j.db "select state from runs")" = interrupted &&
+	test "$(q j.db "select state from steps where step_id = \"slow\"")" = stopped &&
 	test "$(lines slow.ends)" = 0
 '
 
 test_expect_success 'rerunning after an interrupt resumes the run and runs the stopped step again' '
 	cd intr &&
 	rj run job.yaml >out 2>&1 &&
-	test "$(q "select count(*) from runs")" = 1 &&
-	test "$(q "select state from runs")" = succeeded &&
+	test "$(q j.db "select count(*) from runs")" = 1 &&
+	test "$(q j.db "select state from runs")" = succeeded &&
 	printf "1\n2\n" >expect &&
 	test_cmp expect slow.starts &&
 	echo 2 >expect &&
@@ -214,25 +208,25 @@ test_expect_success 'a changed job file is refused with exit 3, listing the chan
 	test_grep "added (new)" err &&
 	test_grep "drop (removed)" err &&
 	test_grep -v "keep" err &&
-	test "$(q "select count(*) from runs")" = 1 &&
-	test "$(q "select count(*) from attempts")" = 3
+	test "$(q j.db "select count(*) from runs")" = 1 &&
+	test "$(q j.db "select count(*) from attempts")" = 3
 '
 
 test_expect_success '--new starts a new run of the changed job' '
 	cd changed &&
 	test_expect_code 1 rj run --new job.yaml >out 2>&1 &&
-	test "$(q "select count(*) from runs")" = 2
+	test "$(q j.db "select count(*) from runs")" = 2
 '
 
 test_expect_success 'params that differ from those of the unfinished run are refused with exit 3' '
 	cd changed &&
 	cp job.orig job.yaml &&
 	test_expect_code 1 rj run --new job.yaml >out 2>&1 &&
-	test "$(q "select count(*) from runs")" = 3 &&
+	test "$(q j.db "select count(*) from runs")" = 3 &&
 	test_expect_code 3 rj run -p MODE=two job.yaml >out 2>err &&
 	test_grep "MODE" err &&
-	test "$(q "select count(*) from runs")" = 3 &&
-	test "$(q "select count(*) from attempts")" = 9
+	test "$(q j.db "select count(*) from runs")" = 3 &&
+	test "$(q j.db "select count(*) from attempts")" = 9
 '
 
 # 4. runjob resume RUN.
@@ -254,12 +248,12 @@ test_expect_success 'runjob resume RUN runs the job text kept in the journal, no
 	EOF
 	RESUME_TOKEN=first && export RESUME_TOKEN &&
 	test_expect_code 1 rj run -p MODE=two job.yaml >out 2>&1 &&
-	run=$(q "select id from runs") &&
+	run=$(q j.db "select id from runs") &&
 	sed "s/echo \"b /echo \"EDITED b /" job.yaml >job.new && mv job.new job.yaml &&
 	touch ok &&
 	RESUME_TOKEN=second &&
 	rj resume "$run" >out 2>&1 &&
-	test "$(q "select id || \" \" || state from runs")" = "$run succeeded" &&
+	test "$(q j.db "select id || \" \" || state from runs")" = "$run succeeded" &&
 	test_grep -v EDITED seen &&
 	test "$(grep -c "^b " seen)" = 2
 '
@@ -307,19 +301,19 @@ test_expect_success 'then, the outcome being unknown, the rerun exits 7 and prin
 	cd orphan &&
 	echo 7 >expect &&
 	test_cmp expect rerun.code &&
-	run=$(q "select id from runs") &&
+	run=$(q j.db "select id from runs") &&
 	grep -F "runjob resolve $run long --ok|--failed|--rerun" rerun.err &&
-	test "$(q "select state from runs")" = unknown &&
-	test "$(q "select state from steps where step_id = \"long\"")" = unknown &&
+	test "$(q j.db "select state from runs")" = unknown &&
+	test "$(q j.db "select state from steps where step_id = \"long\"")" = unknown &&
 	test "$(lines after.count)" = 0
 '
 
 test_expect_success 'runjob resolve RUN STEP --ok: the rerun finishes without running the step again' '
 	cd orphan &&
-	run=$(q "select id from runs") &&
+	run=$(q j.db "select id from runs") &&
 	rj resolve "$run" long --ok >out 2>&1 &&
 	rj run job.yaml >out 2>&1 &&
-	test "$(q "select state from runs")" = succeeded &&
+	test "$(q j.db "select state from runs")" = succeeded &&
 	test "$(lines long.starts)" = 1 &&
 	test "$(lines prep.count)" = 1 &&
 	test "$(lines after.count)" = 1
@@ -331,10 +325,10 @@ test_expect_success 'runjob resolve RUN STEP --rerun: the step runs again' '
 	crash_when long.running env LONG_SECS=30 runjob --journal "$PWD/j.db" job.yaml &&
 	kill -9 -$(cat long.pid) &&
 	test_expect_code 7 rj run job.yaml >out 2>&1 &&
-	run=$(q "select id from runs") &&
+	run=$(q j.db "select id from runs") &&
 	rj resolve "$run" long --rerun >out 2>&1 &&
 	rj run job.yaml >out 2>&1 &&
-	test "$(q "select state from runs")" = succeeded &&
+	test "$(q j.db "select state from runs")" = succeeded &&
 	printf "start 1\nstart 2\n" >expect &&
 	test_cmp expect long.starts &&
 	test "$(lines prep.count)" = 1 &&
@@ -350,10 +344,10 @@ test_expect_success '--kill-orphans stops the process group left running and run
 	group_alive $opid &&
 	rj run --kill-orphans job.yaml >out 2>&1 &&
 	! group_alive $opid &&
-	test "$(q "select state from runs")" = succeeded &&
+	test "$(q j.db "select state from runs")" = succeeded &&
 	printf "start 1\nstart 2\n" >expect &&
 	test_cmp expect long.starts &&
-	test "$(q "select state from attempts where step_id = \"long\" and attempt = 1")" = stopped
+	test "$(q j.db "select state from attempts where step_id = \"long\" and attempt = 1")" = stopped
 '
 
 test_expect_success 'on_unknown: rerun runs a step of unknown outcome again without asking' '
@@ -362,7 +356,7 @@ test_expect_success 'on_unknown: rerun runs a step of unknown outcome again with
 	crash_when long.running env LONG_SECS=30 runjob --journal "$PWD/j.db" job.yaml &&
 	kill -9 -$(cat long.pid) &&
 	rj run job.yaml >out 2>&1 &&
-	test "$(q "select state from runs")" = succeeded &&
+	test "$(q j.db "select state from runs")" = succeeded &&
 	printf "start 1\nstart 2\n" >expect &&
 	test_cmp expect long.starts &&
 	test "$(lines after.count)" = 1
@@ -374,8 +368,8 @@ test_expect_success 'on_unknown: fail counts a step of unknown outcome as failed
 	crash_when long.running env LONG_SECS=30 runjob --journal "$PWD/j.db" job.yaml &&
 	kill -9 -$(cat long.pid) &&
 	test_expect_code 1 rj run job.yaml >out 2>&1 &&
-	test "$(q "select state from runs")" = failed &&
-	test "$(q "select state from steps where step_id = \"long\"")" = failed &&
+	test "$(q j.db "select state from runs")" = failed &&
+	test "$(q j.db "select state from steps where step_id = \"long\"")" = failed &&
 	test "$(lines long.starts)" = 1 &&
 	test "$(lines after.count)" = 0
 '
@@ -417,7 +411,7 @@ test_expect_success 'of fifty runjobs of one job started at once, one runs it an
 	test "$(cat code.* | grep -cx 0)" = 1 &&
 	test "$(cat code.* | grep -cx 4)" = 49 &&
 	test "$(lines nap.count)" = 1 &&
-	holder=$(q "select pid from runs where job = \"locked\"") &&
+	holder=$(q j.db "select pid from runs where job = \"locked\"") &&
 	host=$(uname -n) &&
 	for i in $(seq 50); do
 		test "$(cat code.$i)" = 0 && continue
@@ -437,13 +431,13 @@ test_expect_success 'a runjob killed with SIGKILL leaves no lock: the next run s
 	    run: echo "start $RUNJOB_ATTEMPT" >>nap.starts && touch nap.running && sleep ${NAP_SECS:-0}
 	EOF
 	crash_when nap.running env NAP_SECS=1 runjob --journal "$PWD/j.db" job.yaml &&
-	dead=$(q "select pid from locks where job = \"held\"") &&
+	dead=$(q j.db "select pid from locks where job = \"held\"") &&
 	test -n "$dead" &&
 	! alive $dead &&
 	rj run job.yaml >out 2>err &&
 	test_grep -v "already running" err &&
-	test "$(q "select state from runs")" = succeeded &&
-	test "$(q "select count(*) from locks where job = \"held\"")" = 0
+	test "$(q j.db "select state from runs")" = succeeded &&
+	test "$(q j.db "select count(*) from locks where job = \"held\"")" = 0
 '
 
 test_expect_success 'a step holds no descriptor of the job lock file or of the journal' '
@@ -476,7 +470,7 @@ test_expect_success 'a process a step left running is stopped at the end of the 
 	test_grep "step spawn left process $(cat bg.pid) running (.*): stopping it" out &&
 	! alive $(cat bg.pid) &&
 	rj run job.yaml >out 2>err &&
-	test "$(q "select count(*) from runs where state = \"succeeded\"")" = 2
+	test "$(q j.db "select count(*) from runs where state = \"succeeded\"")" = 2
 '
 
 test_expect_success 'two jobs in one journal run at the same time without "database is locked"' '
@@ -503,10 +497,10 @@ test_expect_success 'two jobs in one journal run at the same time without "datab
 	test_cmp expect two.code &&
 	cat one.out one.err two.out two.err >all &&
 	test_grep -v "database is locked" all &&
-	test "$(q "select count(*) from attempts a join runs r on r.id = a.run_id
+	test "$(q j.db "select count(*) from attempts a join runs r on r.id = a.run_id
 		where r.job in (\"one\", \"two\") and a.state = \"succeeded\"")" = 60 &&
 	# They did overlap: each started before the other ended.
-	test "$(q "select count(*) from runs a join runs b on a.id != b.id
+	test "$(q j.db "select count(*) from runs a join runs b on a.id != b.id
 		where a.started < b.ended and b.started < a.ended")" = 2
 '
 
@@ -542,8 +536,8 @@ test_expect_success 'on_failure: rollback undoes what succeeded newest first, ea
 
 test_expect_success 'after rolling back, the run and the undone steps are recorded rolled-back' '
 	cd diamond &&
-	test "$(q "select state from runs")" = rolled-back &&
-	q "select step_id || \" \" || state from steps order by step_id" >actual &&
+	test "$(q j.db "select state from runs")" = rolled-back &&
+	q j.db "select step_id || \" \" || state from steps order by step_id" >actual &&
 	printf "a rolled-back\nb rolled-back\nc rolled-back\nd failed\n" >expect &&
 	test_cmp expect actual
 '
@@ -569,7 +563,7 @@ test_expect_success 'a step settled --ok by runjob resolve is still undone befor
 	crash_when long.running env LONG_SECS=30 runjob --journal "$PWD/j.db" job.yaml &&
 	kill -9 -$(cat long.pid) &&
 	test_expect_code 7 rj run job.yaml >out 2>&1 &&
-	rj resolve "$(q "select id from runs")" long --ok >out 2>&1 &&
+	rj resolve "$(q j.db "select id from runs")" long --ok >out 2>&1 &&
 	test_expect_code 1 rj run job.yaml >out 2>&1 &&
 	printf "long\nbase\n" >expect &&
 	test_cmp expect undo.log
@@ -606,15 +600,15 @@ test_expect_success 'a failing rollback action exits 6, says what is left to rol
 	test_cmp expect undo.log &&
 	cat out err >all &&
 	test_grep "roll back.*two, one" all &&
-	test "$(q "select state from runs")" = rollback-failed &&
-	q "select step_id || \" \" || state from steps order by rowid" >actual &&
+	test "$(q j.db "select state from runs")" = rollback-failed &&
+	q j.db "select step_id || \" \" || state from steps order by rowid" >actual &&
 	printf "one succeeded\ntwo succeeded\nthree rollback-failed\nfour rolled-back\nboom failed\n" >expect &&
 	test_cmp expect actual
 '
 
 test_expect_success 'after a failed rollback action, runjob points at runjob rollback RUN, not at rerunning the job' '
 	cd rbfail &&
-	run=$(q "select id from runs") &&
+	run=$(q j.db "select id from runs") &&
 	grep -F "runjob rollback $run" all &&
 	test_grep -v "rerun the same command" all
 '
@@ -622,10 +616,10 @@ test_expect_success 'after a failed rollback action, runjob points at runjob rol
 test_expect_success 'runjob rollback RUN tries the failed rollback action again first, then the older ones: exit 0' '
 	cd rbfail &&
 	touch fixed &&
-	rj rollback "$(q "select id from runs")" >out 2>&1 &&
+	rj rollback "$(q j.db "select id from runs")" >out 2>&1 &&
 	printf "four\nthree-tried\nthree-tried\nthree\ntwo\none\n" >expect &&
 	test_cmp expect undo.log &&
-	test "$(q "select state from runs")" = rolled-back
+	test "$(q j.db "select state from runs")" = rolled-back
 '
 
 test_expect_success 'runjob rollback RUN undoes a run that succeeded, giving each rollback its step outputs: exit 0' '
@@ -647,11 +641,11 @@ test_expect_success 'runjob rollback RUN undoes a run that succeeded, giving eac
 	    run: echo c >>done.log
 	EOF
 	rj run job.yaml >out 2>&1 &&
-	run=$(q "select id from runs") &&
+	run=$(q j.db "select id from runs") &&
 	rj rollback "$run" >out 2>&1 &&
 	printf "b from-a\na from-a\n" >expect &&
 	test_cmp expect undo.log &&
-	test "$(q "select state from runs")" = rolled-back &&
+	test "$(q j.db "select state from runs")" = rolled-back &&
 	test "$(lines done.log)" = 3
 '
 
@@ -659,11 +653,11 @@ test_expect_success 'runjob rollback JOB.yaml undoes the latest run of the job: 
 	cd undo &&
 	rm undo.log &&
 	rj run job.yaml >out 2>&1 &&
-	run=$(q "select id from runs where state = \"succeeded\"") &&
+	run=$(q j.db "select id from runs where state = \"succeeded\"") &&
 	rj rollback job.yaml >out 2>&1 &&
 	printf "b from-a\na from-a\n" >expect &&
 	test_cmp expect undo.log &&
-	test "$(q "select state from runs where id = \"$run\"")" = rolled-back
+	test "$(q j.db "select state from runs where id = \"$run\"")" = rolled-back
 '
 
 test_expect_success 'runjob SIGKILLed during a rollback: rerunning goes on rolling back, without redoing finished rollback actions' '
@@ -690,12 +684,12 @@ test_expect_success 'runjob SIGKILLed during a rollback: rerunning goes on rolli
 	EOF
 	crash_when b.rolling env RB_SECS=30 runjob --journal "$PWD/j.db" job.yaml &&
 	kill -9 -$(cat b.pid) &&
-	test "$(q "select state from runs")" = rolling-back &&
+	test "$(q j.db "select state from runs")" = rolling-back &&
 	{ rj run job.yaml >out 2>&1; echo $? >rerun.code; } &&
 	printf "c\nb-start\nb-start\nb\na\n" >expect &&
 	test_cmp expect undo.log &&
-	test "$(q "select count(*) from runs")" = 1 &&
-	test "$(q "select state from runs")" = rolled-back
+	test "$(q j.db "select count(*) from runs")" = 1 &&
+	test "$(q j.db "select state from runs")" = rolled-back
 '
 
 test_expect_success 'the rerun that finishes such a rollback exits 1: the run failed' '
@@ -705,8 +699,8 @@ test_expect_success 'the rerun that finishes such a rollback exits 1: the run fa
 '
 
 test_expect_success 'a step that failed stays recorded as failed when the rollback is finished later' '
-	test "$(cd rbfail && q "select state from steps where step_id = \"boom\"")" = failed &&
-	test "$(cd rbcrash && q "select state from steps where step_id = \"d\"")" = failed
+	test "$(cd rbfail && q j.db "select state from steps where step_id = \"boom\"")" = failed &&
+	test "$(cd rbcrash && q j.db "select state from steps where step_id = \"d\"")" = failed
 '
 
 # 8. status and history.
@@ -724,7 +718,7 @@ test_expect_success 'setup: runs that were interrupted, unknown, rolled back, fa
 	wait_for intr.running &&
 	kill -INT $pid &&
 	{ wait $pid; test $? = 130; } &&
-	q "select id from runs where job = \"st-intr\"" >intr.run &&
+	q j.db "select id from runs where job = \"st-intr\"" >intr.run &&
 
 	cat >unk.yaml <<-\EOF &&
 	runjob: 1
@@ -735,7 +729,7 @@ test_expect_success 'setup: runs that were interrupted, unknown, rolled back, fa
 	crash_when long.running env LONG_SECS=30 runjob --journal "$PWD/j.db" unk.yaml &&
 	kill -9 -$(cat long.pid) &&
 	test_expect_code 7 rj run unk.yaml >out 2>&1 &&
-	q "select id from runs where job = \"st-unknown\"" >unknown.run &&
+	q j.db "select id from runs where job = \"st-unknown\"" >unknown.run &&
 
 	cat >rb.yaml <<-\EOF &&
 	runjob: 1
@@ -746,7 +740,7 @@ test_expect_success 'setup: runs that were interrupted, unknown, rolled back, fa
 	  - { id: boom, needs: [done], run: "false" }
 	EOF
 	test_expect_code 1 rj run rb.yaml >out 2>&1 &&
-	q "select id from runs where job = \"st-rolled\"" >rolled.run &&
+	q j.db "select id from runs where job = \"st-rolled\"" >rolled.run &&
 
 	cat >rbf.yaml <<-\EOF &&
 	runjob: 1
@@ -757,7 +751,7 @@ test_expect_success 'setup: runs that were interrupted, unknown, rolled back, fa
 	  - { id: boom, needs: [done], run: "false" }
 	EOF
 	test_expect_code 6 rj run rbf.yaml >out 2>&1 &&
-	q "select id from runs where job = \"st-rbfail\"" >rbfail.run &&
+	q j.db "select id from runs where job = \"st-rbfail\"" >rbfail.run &&
 
 	# No runjob pauses a run yet (window: is refused by check), so a
 	# paused run is made by hand: an interrupted one, marked paused.
@@ -772,8 +766,8 @@ test_expect_success 'setup: runs that were interrupted, unknown, rolled back, fa
 	wait_for pz.running &&
 	kill -INT $pid &&
 	{ wait $pid; test $? = 130; } &&
-	q "update runs set state = \"paused\" where job = \"st-paused\"" &&
-	q "select id from runs where job = \"st-paused\"" >paused.run
+	q j.db "update runs set state = \"paused\" where job = \"st-paused\"" &&
+	q j.db "select id from runs where job = \"st-paused\"" >paused.run
 '
 
 # shows STATE WORD...: runjob status of the run in STATE.run says it is
@@ -832,7 +826,7 @@ test_expect_success 'the job'"'"'s timeout does not cut a rollback short' '
 	EOF
 	test_expect_code 1 rj run job.yaml >out 2>&1 &&
 	test "$(cat undo.log)" = undone &&
-	test "$(q "select state from runs")" = rolled-back
+	test "$(q j.db "select state from runs")" = rolled-back
 '
 
 test_expect_success 'status and history say so when a running run'"'"'s runjob is gone' '
@@ -845,7 +839,7 @@ test_expect_success 'status and history say so when a running run'"'"'s runjob i
 	rj status >before &&
 	test_grep -v "is gone" before &&
 	kill -9 $pid && { wait $pid; test $? = 137; } &&
-	test "$(q "select state from runs")" = running &&
+	test "$(q j.db "select state from runs")" = running &&
 	rj status >status.out &&
 	test_grep "running, but its runjob (pid $pid) is gone" status.out &&
 	rj history >history.out &&

@@ -12,12 +12,6 @@ rj() {
 	runjob "$cmd" --journal "$PWD/j.db" "$@"
 }
 
-# q SQL: the rows of one query on the journal of the current directory.
-# Write string literals with double quotes: they are made single quotes.
-q() {
-	sqlite3 -batch -init /dev/null "$PWD/j.db" "$(printf '%s' "$1" | tr '"' "'")"
-}
-
 # 1. RUNJOB_FAULT_COMMIT=N: the Nth commit of runjob fails as on a full
 # disk. Four steps, a -> b, c -> d; each writes "start ID" and "end ID"
 # (ID is its RUNJOB_ATTEMPT_ID) to a trace file of its own. c is slower
@@ -56,13 +50,13 @@ test_expect_success 'setup: the job run with its Nth journal commit failing, for
 			{ RUNJOB_FAULT_COMMIT=$n runjob run -q --journal "$PWD/j.db" faulty.yaml >out.1 2>err.1; echo $? >code.1; } &&
 			if grep -q "injected by RUNJOB_FAULT_COMMIT=$n" err.1; then touch faulted; fi &&
 			# What the journal says, and what ran, after the fault ...
-			{ q "select id from attempts" >attempts.1 2>&1; true; } &&
-			{ q "select id from attempts where kind = \"step\" and state = \"succeeded\"" >succeeded.1 2>&1; true; } &&
+			{ q j.db "select id from attempts" >attempts.1 2>&1; true; } &&
+			{ q j.db "select id from attempts where kind = \"step\" and state = \"succeeded\"" >succeeded.1 2>&1; true; } &&
 			{ cat trace.? >ran.1 2>/dev/null; true; } &&
 			# ... and after a rerun without it.
 			{ runjob run -q --journal "$PWD/j.db" faulty.yaml >out.2 2>err.2; echo $? >code.2; } &&
-			q "select id from attempts" >attempts.2 &&
-			q "select id from attempts where kind = \"step\" and state = \"succeeded\"" >succeeded.2 &&
+			q j.db "select id from attempts" >attempts.2 &&
+			q j.db "select id from attempts where kind = \"step\" and state = \"succeeded\"" >succeeded.2 &&
 			cat trace.? >ran.2
 		) || return 1
 		test $n -ge 8 && ! test -f fault$n/faulted && break
@@ -126,9 +120,9 @@ test_expect_success 'rerunning without the fault finishes the run: every step su
 			{ echo "$d: the rerun exited $(cat $d/code.2):"; cat $d/err.2; return 1; }
 		(
 			cd $d &&
-			last=$(q "select id from runs order by started desc, rowid desc limit 1") &&
-			test "$(q "select state from runs where id = \"$last\"")" = succeeded &&
-			q "select step_id || \" \" || state from steps where run_id = \"$last\" order by step_id" >steps &&
+			last=$(q j.db "select id from runs order by started desc, rowid desc limit 1") &&
+			test "$(q j.db "select state from runs where id = \"$last\"")" = succeeded &&
+			q j.db "select step_id || \" \" || state from steps where run_id = \"$last\" order by step_id" >steps &&
 			printf "a succeeded\nb succeeded\nc succeeded\nd succeeded\n" >expect &&
 			test_cmp expect steps
 		) || { echo "in $d"; return 1; }
@@ -287,9 +281,9 @@ test_expect_success 'two runjobs of different jobs writing one journal hard neve
 	echo 0 >expect &&
 	test_cmp expect one.code &&
 	test_cmp expect two.code &&
-	test "$(q "select count(*) from outputs o join runs r on r.id = o.run_id
+	test "$(q j.db "select count(*) from outputs o join runs r on r.id = o.run_id
 		where r.job in (\"one\", \"two\")")" = 600 &&
-	test "$(q "select count(*) from runs a join runs b on a.id != b.id
+	test "$(q j.db "select count(*) from runs a join runs b on a.id != b.id
 		where a.started < b.ended and b.started < a.ended")" = 2
 '
 

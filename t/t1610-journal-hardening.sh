@@ -204,12 +204,6 @@ rj() {
 	runjob "$cmd" --journal "$PWD/j.db" "$@"
 }
 
-# q SQL: the rows of one query on the journal of the current directory.
-# Write string literals with double quotes: they are made single quotes.
-q() {
-	sqlite3 -batch -init /dev/null "$PWD/j.db" "$(printf '%s' "$1" | tr '"' "'")"
-}
-
 # rbfail_job: a, b, c each succeed; boom fails; rolling back undoes c
 # (which fails until fixed-c exists), then b, then a (which fails until
 # fixed-a exists).
@@ -244,18 +238,18 @@ test_expect_success 'setup: a run whose rollback fails at its first rollback act
 	test_cmp expect forward.log &&
 	echo c-tried >expect &&
 	test_cmp expect undo.log &&
-	test "$(q "select state from runs")" = rollback-failed
+	test "$(q j.db "select state from runs")" = rollback-failed
 '
 
 test_expect_success 'running the job again after a failed rollback exits 6, runs nothing, and says how to settle it' '
 	cd rbfail &&
-	run=$(q "select id from runs") &&
+	run=$(q j.db "select id from runs") &&
 	test_expect_code 6 rj run job.yaml >out 2>err &&
 	printf "a\nb\nc\nboom\n" >expect &&
 	test_cmp expect forward.log &&
 	echo c-tried >expect &&
 	test_cmp expect undo.log &&
-	test "$(q "select count(*) from runs")" = 1 &&
+	test "$(q j.db "select count(*) from runs")" = 1 &&
 	test_grep "run $run of job rbfail failed to roll back: it needs a person" err &&
 	test_grep "Still to undo: c (its rollback failed), b, a\." err &&
 	test_grep "runjob rollback $run" err &&
@@ -264,7 +258,7 @@ test_expect_success 'running the job again after a failed rollback exits 6, runs
 
 test_expect_success 'runjob resume RUN of a run whose rollback failed exits 6 too, and runs nothing' '
 	cd rbfail &&
-	run=$(q "select id from runs") &&
+	run=$(q j.db "select id from runs") &&
 	test_expect_code 6 rj resume "$run" >out 2>err &&
 	test_grep "Still to undo: c (its rollback failed), b, a\." err &&
 	test "$(lines forward.log)" = 4 &&
@@ -273,13 +267,13 @@ test_expect_success 'runjob resume RUN of a run whose rollback failed exits 6 to
 
 test_expect_success 'runjob resolve RUN STEP --rolled-back records the step undone by hand, and who said so' '
 	cd rbfail &&
-	run=$(q "select id from runs") &&
+	run=$(q j.db "select id from runs") &&
 	rj resolve "$run" c --rolled-back >out 2>err &&
 	test_grep "step c of run $run recorded as rolled back by hand" out &&
 	test_grep "Still to undo: b, a\." out &&
-	test "$(q "select state from steps where step_id = \"c\"")" = rolled-back &&
-	test "$(q "select state from runs")" = rollback-failed &&
-	q "select kind || \" \" || step_id || \" \" || data from events where kind = \"resolved\"" >actual &&
+	test "$(q j.db "select state from steps where step_id = \"c\"")" = rolled-back &&
+	test "$(q j.db "select state from runs")" = rollback-failed &&
+	q j.db "select kind || \" \" || step_id || \" \" || data from events where kind = \"resolved\"" >actual &&
 	echo "resolved c {\"as\":\"rolled-back\",\"user\":\"$(id -un)\"}" >expect &&
 	test_cmp expect actual &&
 	rj status >status &&
@@ -289,7 +283,7 @@ test_expect_success 'runjob resolve RUN STEP --rolled-back records the step undo
 
 test_expect_success 'runjob resolve --rolled-back refuses a step that is not left to undo: exit 2' '
 	cd rbfail &&
-	run=$(q "select id from runs") &&
+	run=$(q j.db "select id from runs") &&
 	test_expect_code 2 rj resolve "$run" boom --rolled-back >out 2>err &&
 	test_grep "step boom of run $run is failed: it is not left to undo" err &&
 	test_expect_code 2 rj resolve "$run" c --rolled-back >out 2>err &&
@@ -305,24 +299,24 @@ test_expect_success 'still unsettled, the job still exits 6, listing only what i
 
 test_expect_success 'runjob rollback RUN goes on undoing, not the step undone by hand; a failing one stops it again: exit 6' '
 	cd rbfail &&
-	run=$(q "select id from runs") &&
+	run=$(q j.db "select id from runs") &&
 	test_expect_code 6 rj rollback "$run" >out 2>err &&
 	printf "c-tried\nb\na-tried\n" >expect &&
 	test_cmp expect undo.log &&
-	test "$(q "select state from runs")" = rollback-failed
+	test "$(q j.db "select state from runs")" = rollback-failed
 '
 
 test_expect_success 'once the cause is fixed, runjob rollback RUN finishes undoing: exit 0, the run is rolled back, and the job runs again' '
 	cd rbfail &&
-	run=$(q "select id from runs") &&
+	run=$(q j.db "select id from runs") &&
 	touch fixed-a &&
 	rj rollback "$run" >out 2>err &&
 	printf "c-tried\nb\na-tried\na-tried\na\n" >expect &&
 	test_cmp expect undo.log &&
-	test "$(q "select state from runs")" = rolled-back &&
+	test "$(q j.db "select state from runs")" = rolled-back &&
 	rm -f forward.log && touch fixed-c &&
 	test_expect_code 1 rj run job.yaml >out 2>err &&
-	test "$(q "select count(*) from runs")" = 2 &&
+	test "$(q j.db "select count(*) from runs")" = 2 &&
 	test_grep "^a$" forward.log
 '
 
@@ -330,20 +324,20 @@ test_expect_success 'when every step left is undone by hand, the run is rolled b
 	mkdir rbhand && cd rbhand &&
 	rbfail_job &&
 	test_expect_code 6 rj run job.yaml >out 2>err &&
-	run=$(q "select id from runs") &&
+	run=$(q j.db "select id from runs") &&
 	rj resolve "$run" c --rolled-back >out 2>&1 &&
 	rj resolve "$run" b --rolled-back >out 2>&1 &&
 	rj resolve "$run" a --rolled-back >out 2>&1 &&
 	test_grep "nothing is left to undo: the run is rolled back" out &&
-	test "$(q "select state from runs")" = rolled-back &&
-	test "$(q "select exit_code from runs")" = 1 &&
+	test "$(q j.db "select state from runs")" = rolled-back &&
+	test "$(q j.db "select exit_code from runs")" = 1 &&
 	rj history >history &&
 	test_grep "$run .*rolled-back" history &&
 	echo c-tried >expect &&
 	test_cmp expect undo.log &&
 	touch fixed-a fixed-c &&
 	test_expect_code 1 rj run job.yaml >out 2>err &&
-	test "$(q "select count(*) from runs")" = 2 &&
+	test "$(q j.db "select count(*) from runs")" = 2 &&
 	test "$(lines forward.log)" = 8
 '
 
@@ -351,12 +345,12 @@ test_expect_success 'runjob run --new starts a new run all the same, saying the 
 	mkdir rbnew && cd rbnew &&
 	rbfail_job &&
 	test_expect_code 6 rj run job.yaml >out 2>err &&
-	run=$(q "select id from runs") &&
+	run=$(q j.db "select id from runs") &&
 	touch fixed-a fixed-c &&
 	test_expect_code 1 rj run --new job.yaml >out 2>err &&
 	test_grep "run $run of job rbfail is rollback-failed and still needs a person" err &&
-	test "$(q "select count(*) from runs")" = 2 &&
-	test "$(q "select state from runs where id = \"$run\"")" = rollback-failed
+	test "$(q j.db "select count(*) from runs")" = 2 &&
+	test "$(q j.db "select state from runs where id = \"$run\"")" = rollback-failed
 '
 
 # 4. status, history and show read a journal on read-only media. Tests

@@ -8,12 +8,6 @@ test_description='redis.copy: every type copied exactly with its TTL, the settin
 # an hour.
 ALL="24 keys (string 7, hash 3, list 3, set 4, zset 3, stream 4)"
 
-# q DB SQL: the rows of one query. Write string literals with double
-# quotes: they are made single quotes.
-q() {
-	sqlite3 -batch -init /dev/null "$1" "$(printf '%s' "$2" | tr '"' "'")"
-}
-
 # fresh NAME: NAME's server emptied.
 fresh() {
 	redis_cli "$1" FLUSHALL >/dev/null

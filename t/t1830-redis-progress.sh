@@ -8,12 +8,6 @@ test_description='redis.copy: what it shows of its progress, off a terminal (pro
 KEYS=300000
 RS=$(printf '\036')
 
-# q DB SQL: the rows of one query. Write string literals with double
-# quotes: they are made single quotes.
-q() {
-	sqlite3 -batch -init /dev/null "$1" "$(printf '%s' "$2" | tr '"' "'")"
-}
-
 # copy_job FILE: a job copying all of src to dst, slowly enough, and a
 # step after it that writes the outputs it gets to FILE's name with .env.
 copy_job() {

@@ -142,6 +142,14 @@ q() {
 	sqlite3 -batch -init /dev/null "$1" "$(printf '%s' "$2" | tr '"' "'")"
 }
 
+# loader_keys: what a job file may say, as runjob help --keys prints it
+# (job.h): "job KEY", "step KEY", "rollback KEY", "param KEY", "retry
+# KEY", "window KEY", "blackout KEY", "word KEY WORD", "builtin NAME KEY"
+# and "output NAME OUTPUT" lines.
+loader_keys() {
+	runjob help --keys
+}
+
 # test_skip DESCRIPTION REASON: count a test as skipped, saying why.
 test_skip() {
 	test_count=$((test_count + 1))
