@@ -40,30 +40,9 @@ jfail(struct sched *s)
 	s->stopping = 1;
 }
 
-const char *
-inst_id(const struct sched *s, size_t i)
-{
-	return s->p->v[i].id;
-}
 
-const struct step *
-inst_step(const struct sched *s, size_t i)
-{
-	return &s->job->steps[s->p->v[i].step];
-}
 
-void
-sched_event(struct sched *s, const char *kind, const char *step, struct buf *data)
-{
-	jw_event(s->w, s->r->run_id, now_ms(), kind, step,
-		data ? buf_str(data) : "{}");
-}
 
-void
-sched_set_step(struct sched *s, size_t i, const char *state)
-{
-	jw_set_step(s->w, s->r->run_id, inst_id(s, i), state);
-}
 
 /* Call fn on each instance that needs instance i. */
 static void
@@ -311,13 +290,6 @@ finish_attempt(struct sched *s, struct attempt *a)
 	}
 }
 
-int64_t
-task_grace(const struct sched *s, size_t task)
-{
-	long long g = inst_step(s, task)->kill_grace_ms;
-
-	return g >= 0 ? g : DEFAULT_GRACE_MS;
-}
 
 static int64_t
 grace(const struct sched *s, const struct attempt *a)

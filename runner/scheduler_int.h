@@ -22,6 +22,8 @@
 #include "job.h"
 #include "proc.h"
 #include "scheduler.h"
+#include "clock.h"
+#include "writer.h"
 
 enum {
 	TAIL_MAX = 64 * 1024,		/* output kept in the journal */
@@ -139,13 +141,41 @@ struct sched {
 /* "if", "step", "rollback": enum kind as the journal says it. */
 extern const char *const kind_names[];
 
-/* scheduler.c */
-const char *inst_id(const struct sched *s, size_t i);
-const struct step *inst_step(const struct sched *s, size_t i);
-void sched_event(struct sched *s, const char *kind, const char *step,
-	struct buf *data);
-void sched_set_step(struct sched *s, size_t i, const char *state);
-int64_t task_grace(const struct sched *s, size_t task);
+/* scheduler.c: what its parts ask of a run's state. */
+
+static inline const char *
+inst_id(const struct sched *s, size_t i)
+{
+	return s->p->v[i].id;
+}
+
+static inline const struct step *
+inst_step(const struct sched *s, size_t i)
+{
+	return &s->job->steps[s->p->v[i].step];
+}
+
+static inline void
+sched_event(struct sched *s, const char *kind, const char *step,
+	struct buf *data)
+{
+	jw_event(s->w, s->r->run_id, now_ms(), kind, step,
+		data ? buf_str(data) : "{}");
+}
+
+static inline void
+sched_set_step(struct sched *s, size_t i, const char *state)
+{
+	jw_set_step(s->w, s->r->run_id, inst_id(s, i), state);
+}
+
+static inline int64_t
+task_grace(const struct sched *s, size_t task)
+{
+	long long g = inst_step(s, task)->kill_grace_ms;
+
+	return g >= 0 ? g : DEFAULT_GRACE_MS;
+}
 
 /* attempt.c */
 void build_env(struct sched *s, struct env *e, size_t inst, int n,
