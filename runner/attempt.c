@@ -237,7 +237,7 @@ attempt_free(struct attempt *a)
 	free(a->tree);
 	free_argv(a->argv);
 	env_free(&a->env);
-	buf_free(&a->line);
+	lines_free(&a->lines);
 	buf_free(&a->tail);
 	free(a);
 }
@@ -334,6 +334,7 @@ attempt_start(struct sched *s, size_t i, enum kind kind)
 		++t->rb_tries;
 	a->log = -1;
 	a->proc.out = -1;
+	a->lines.mask = s->r->mask;
 	/* Unique across resumes: tries go on counting where they stopped. */
 	a->id = kind == K_STEP ?
 		xasprintf("%s:%s:%d", s->r->run_id, inst_id(s, i), a->n) :
@@ -550,19 +551,13 @@ void
 attempt_emit(struct sched *s, struct attempt *a, char *line, size_t len)
 {
 	struct buf m = {0};
-	size_t i;
 
 	if (a->builtin && len && line[0] == ACTION_MARK) {
 		line[len] = '\0';
 		action_report(s, a, line + 1);
 		return;
 	}
-
-	for (i = 0; i < len; i++)	/* NUL bytes would end the string */
-		if (!line[i])
-			line[i] = '?';
-	line[len] = '\0';
-	mask_append(s->r->mask, &m, line);
+	lines_mask(s->r->mask, &m, line, len);
 	buf_addc(&m, '\n');
 	if (a->log >= 0) {
 		write_all(a->log, m.s, m.len);
@@ -579,32 +574,27 @@ attempt_emit(struct sched *s, struct attempt *a, char *line, size_t len)
 	buf_free(&m);
 }
 
-/* A line too long to wait for its end goes out in pieces, cut where no
- * secret can straddle the cut: the tail that may begin one waits for
- * the rest of it. */
-static void
-cut_line(struct sched *s, struct attempt *a)
-{
-	size_t cut = mask_cut(s->r->mask, a->line.s, a->line.len);
-	char keep = a->line.s[cut];	/* emit_line ends the piece there */
+struct emit {
+	struct sched *s;
+	struct attempt *a;
+};
 
-	attempt_emit(s, a, a->line.s, cut);
-	a->line.s[cut] = keep;
-	memmove(a->line.s, a->line.s + cut, a->line.len - cut);
-	a->line.len -= cut;
+static void
+emit(void *arg, char *line, size_t len)
+{
+	struct emit *e = arg;
+
+	attempt_emit(e->s, e->a, line, len);
 }
 
-/* Read what the process wrote; with final, also the unfinished last
- * line, and close the pipe even if a leftover background process still
- * holds its other end. */
 void
 attempt_read(struct sched *s, struct attempt *a, int final)
 {
+	struct emit e = { s, a };
 	char chunk[65536];
 
 	while (a->proc.out >= 0) {
 		ssize_t r = read(a->proc.out, chunk, sizeof(chunk));
-		size_t start = 0, i;
 
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -615,25 +605,10 @@ attempt_read(struct sched *s, struct attempt *a, int final)
 		}
 		if (r < 0)
 			break;
-		buf_add(&a->line, chunk, (size_t)r);
-		for (i = 0; i < a->line.len; i++) {
-			if (a->line.s[i] != '\n')
-				continue;
-			attempt_emit(s, a, a->line.s + start, i - start);
-			start = i + 1;
-		}
-		if (start) {
-			memmove(a->line.s, a->line.s + start, a->line.len - start);
-			a->line.len -= start;
-		}
-		if (a->line.len > LINE_MAX_ + mask_longest(s->r->mask))
-			cut_line(s, a);
+		lines_add(&a->lines, chunk, (size_t)r, emit, &e);
 	}
 	if (final) {
-		if (a->line.len) {
-			attempt_emit(s, a, a->line.s, a->line.len);
-			a->line.len = 0;
-		}
+		lines_end(&a->lines, emit, &e);
 		if (a->proc.out >= 0) {
 			close(a->proc.out);
 			a->proc.out = -1;

@@ -15,14 +15,26 @@
 #include "exitcode.h"
 #include "scheduler_int.h"
 #include "util.h"
+#include "visible.h"
+
+/* A probe's output: each line masked, made visible and indented; a
+ * built-in's reports are left out. */
+struct shown {
+	const struct mask *mask;
+	int builtin;
+};
 
 static void
-print_masked(const struct mask *m, const char *p, size_t n)
+show_line(void *arg, char *line, size_t len)
 {
-	char *s = xstrndup(p, n);
+	struct shown *sh = arg;
+	struct buf m = {0};
 
-	fputs(mask_str(m, s), stdout);
-	free(s);
+	if (sh->builtin && len && line[0] == ACTION_MARK)
+		return;
+	lines_mask(sh->mask, &m, line, len);
+	printf("    %s\n", visible(buf_str(&m)));
+	buf_free(&m);
 }
 
 /* Run a dry-run probe to its end, printing its output, masked, each
@@ -34,7 +46,8 @@ dry_probe(struct sched *s, size_t k, char **argv, struct env *e,
 {
 	struct proc_spec spec;
 	struct proc pr;
-	struct buf line = {0};
+	struct shown sh = { s->r->mask, builtin };
+	struct lines out = { s->r->mask, { 0 } };
 	char chunk[4096], *sdir = NULL;
 	ssize_t n;
 	int err;
@@ -48,28 +61,11 @@ dry_probe(struct sched *s, size_t k, char **argv, struct env *e,
 		return err;
 	fcntl(pr.out, F_SETFL, fcntl(pr.out, F_GETFL) & ~O_NONBLOCK);
 	while ((n = read(pr.out, chunk, sizeof(chunk))) > 0 ||
-	    (n < 0 && errno == EINTR)) {
-		ssize_t i;
-
-		for (i = 0; i < n; i++) {
-			if (chunk[i] != '\n') {
-				buf_addc(&line, chunk[i]);
-				continue;
-			}
-			if (!builtin || !line.len || line.s[0] != ACTION_MARK) {
-				printf("    ");
-				print_masked(s->r->mask, buf_str(&line), line.len);
-				printf("\n");
-			}
-			buf_reset(&line);
-		}
-	}
-	if (line.len) {
-		printf("    ");
-		print_masked(s->r->mask, buf_str(&line), line.len);
-		printf("\n");
-	}
-	buf_free(&line);
+	    (n < 0 && errno == EINTR))
+		if (n > 0)
+			lines_add(&out, chunk, (size_t)n, show_line, &sh);
+	lines_end(&out, show_line, &sh);
+	lines_free(&out);
 	close(pr.out);
 	while (waitpid(pr.pid, status, 0) < 0 && errno == EINTR)
 		;

@@ -752,139 +752,232 @@ apply_prior(struct sched *s)
 	}
 }
 
-int
-sched_run(struct sched_run *r, const struct sched_opts *o)
+/* The scheduler of run r, with the signals it waits for blocked and
+ * read through s->sigfd: SIGCHLD, SIGINT, SIGTERM and SIGHUP (children
+ * unblock them before they exec). */
+static void
+sched_init(struct sched *s, struct sched_run *r, const struct sched_opts *o,
+	sigset_t *mask)
 {
-	struct sched s;
-	sigset_t mask;
 	size_t i, k;
-	int selective = o->nonly || o->nfrom;
 
-	memset(&s, 0, sizeof(s));
-	s.r = r;
-	s.p = r->plan;
-	s.job = r->plan->job;
-	s.g = r->plan->g;
-	s.jobs = o->jobs;
-	s.t = xcalloc(s.p->n + 1, sizeof(*s.t));
-	s.ready = xcalloc(s.p->n + 1, sizeof(*s.ready));
-	s.mark = xcalloc(s.g->n + 1, 1);
-	s.scratch = xcalloc(s.g->n + 1, sizeof(*s.scratch));
-	if (s.job->timeout_ms > 0)
-		s.deadline = now_ms() + s.job->timeout_ms;
-	for (i = 0; i < s.job->nsteps; i++)
-		if (s.job->steps[i].noutputs)
-			s.any_outputs = 1;
+	memset(s, 0, sizeof(*s));
+	s->r = r;
+	s->p = r->plan;
+	s->job = r->plan->job;
+	s->g = r->plan->g;
+	s->jobs = o->jobs;
+	s->t = xcalloc(s->p->n + 1, sizeof(*s->t));
+	s->ready = xcalloc(s->p->n + 1, sizeof(*s->ready));
+	s->mark = xcalloc(s->g->n + 1, 1);
+	s->scratch = xcalloc(s->g->n + 1, sizeof(*s->scratch));
+	if (s->job->timeout_ms > 0)
+		s->deadline = now_ms() + s->job->timeout_ms;
+	for (i = 0; i < s->job->nsteps; i++)
+		if (s->job->steps[i].noutputs)
+			s->any_outputs = 1;
+	base_env(s);
 
-	base_env(&s);
-
-	/* SIGCHLD, SIGINT, SIGTERM and SIGHUP arrive through a signalfd;
-	 * children unblock them before they exec. */
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGCHLD);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	s.sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (s.sigfd < 0)
+	sigemptyset(mask);
+	sigaddset(mask, SIGCHLD);
+	sigaddset(mask, SIGINT);
+	sigaddset(mask, SIGTERM);
+	sigaddset(mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, mask, NULL);
+	s->sigfd = signalfd(-1, mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (s->sigfd < 0)
 		fatal("signalfd: %s", strerror(errno));
 	signal(SIGPIPE, SIG_IGN);
 	proc_init();
 	srand((unsigned)(now_ms() ^ getpid()));
 
-	s.launched = launched_open(r->logdir);
-	s.w = jwriter_start(r->journal);
-	journal_steps_added(&s);
-	fit_jobs(&s, o);
+	s->launched = launched_open(r->logdir);
+	s->w = jwriter_start(r->journal);
+	journal_steps_added(s);
+	fit_jobs(s, o);
 
 	/* Plan order, for ties in the rollback order. */
-	s.order_of = xcalloc(s.p->n + 1, sizeof(*s.order_of));
-	for (i = 0, k = 0; i < s.g->n; i++) {
-		size_t st = s.g->order[i], j;
+	s->order_of = xcalloc(s->p->n + 1, sizeof(*s->order_of));
+	for (i = 0, k = 0; i < s->g->n; i++) {
+		size_t st = s->g->order[i], j;
 
-		for (j = s.p->first[st]; j < s.p->first[st + 1]; j++)
-			s.order_of[j] = k++;
+		for (j = s->p->first[st]; j < s->p->first[st + 1]; j++)
+			s->order_of[j] = k++;
 	}
-	if (r->prior)
-		apply_prior(&s);
+}
 
-	/* Steps left out by --only / --from are settled as excluded. */
-	if (selective) {
-		for (i = 0; i < s.p->n; i++)
-			if (s.t[i].state != T_DONE)
-				s.t[i].result = RES_EXCLUDED;
-		for (i = 0; i < s.p->n; i++) {
-			if (s.t[i].state == T_DONE)
+/* Steps left out by --only / --from are settled as excluded. */
+static void
+exclude_unselected(struct sched *s, const struct sched_opts *o)
+{
+	size_t i;
+
+	if (o->nonly || o->nfrom) {
+		for (i = 0; i < s->p->n; i++)
+			if (s->t[i].state != T_DONE)
+				s->t[i].result = RES_EXCLUDED;
+		for (i = 0; i < s->p->n; i++) {
+			if (s->t[i].state == T_DONE)
 				continue;
-			if (names(&s, i, o->only, o->nonly))
-				s.t[i].result = RES_NONE;
-			if (names(&s, i, o->from, o->nfrom)) {
-				s.t[i].result = RES_NONE;
-				spread(&s, i, select_one);
+			if (names(s, i, o->only, o->nonly))
+				s->t[i].result = RES_NONE;
+			if (names(s, i, o->from, o->nfrom)) {
+				s->t[i].result = RES_NONE;
+				spread(s, i, select_one);
 			}
 		}
 	}
-	for (i = 0; i < s.p->n; i++)
-		if (s.t[i].state != T_DONE && s.t[i].result == RES_EXCLUDED) {
-			s.t[i].state = T_DONE;
-			sched_set_step(&s, i, "excluded");
+	for (i = 0; i < s->p->n; i++)
+		if (s->t[i].state != T_DONE && s->t[i].result == RES_EXCLUDED) {
+			s->t[i].state = T_DONE;
+			sched_set_step(s, i, "excluded");
 		}
-	/* Pending needs: those not settled yet; in plan order, so that a
-	 * step after one that cannot run is seen not to run either. */
-	for (i = 0; i < s.g->n && !r->rollback_only; i++) {
-		size_t st = s.g->order[i], inst;
+}
 
-		for (inst = s.p->first[st]; inst < s.p->first[st + 1]; inst++) {
+/* Before a forward run: count each instance's needs not settled yet, in
+ * plan order, so that a step after one that cannot run is seen not to
+ * run either; and make ready, in plan order (earlier waves start first),
+ * what needs nothing more. */
+static void
+count_needs(struct sched *s)
+{
+	size_t i, k, inst;
+
+	for (i = 0; i < s->g->n; i++) {
+		size_t st = s->g->order[i];
+
+		for (inst = s->p->first[st]; inst < s->p->first[st + 1]; inst++) {
 			int blocked = 0;
 
-			if (s.t[inst].state == T_DONE)
+			if (s->t[inst].state == T_DONE)
 				continue;
-			for (k = s.g->dep_start[st]; k < s.g->dep_start[st + 1];
+			for (k = s->g->dep_start[st]; k < s->g->dep_start[st + 1];
 			    k++) {
-				size_t dep = s.g->deps[k], j;
+				size_t dep = s->g->deps[k], j;
 
-				for (j = s.p->first[dep]; j < s.p->first[dep + 1];
+				for (j = s->p->first[dep]; j < s->p->first[dep + 1];
 				    j++)
-					if (s.t[j].state != T_DONE)
-						s.t[inst].pending++;
-					else if (s.t[j].result == RES_FAILED ||
-					    s.t[j].result == RES_NOT_RUN)
+					if (s->t[j].state != T_DONE)
+						s->t[inst].pending++;
+					else if (s->t[j].result == RES_FAILED ||
+					    s->t[j].result == RES_NOT_RUN)
 						blocked = 1;
 			}
 			if (blocked)
-				not_run(&s, inst);
+				not_run(s, inst);
 		}
 	}
-	/* A step settled failed by on_unknown: fail counts as failing now. */
-	for (i = 0; i < s.p->n && !r->rollback_only; i++)
-		if (s.t[i].result == RES_FAILED) {
-			s.failed = 1;
-			if (s.job->on_failure != ON_FAILURE_CONTINUE)
-				s.stopping = 1;
+	/* A step settled failed by on_unknown counts as failing now. */
+	for (i = 0; i < s->p->n; i++)
+		if (s->t[i].result == RES_FAILED) {
+			s->failed = 1;
+			if (s->job->on_failure != ON_FAILURE_CONTINUE)
+				s->stopping = 1;
 		}
-	/* Ready in plan order, so that earlier waves start first. */
-	for (i = 0; i < s.g->n && !r->rollback_only; i++) {
-		size_t st = s.g->order[i];
+	for (i = 0; i < s->g->n; i++) {
+		size_t st = s->g->order[i];
 
-		for (k = s.p->first[st]; k < s.p->first[st + 1]; k++)
-			if (s.t[k].state == T_WAIT && !s.t[k].pending)
-				make_ready(&s, k);
+		for (k = s->p->first[st]; k < s->p->first[st + 1]; k++)
+			if (s->t[k].state == T_WAIT && !s->t[k].pending)
+				make_ready(s, k);
 	}
+}
 
-	if (!r->rollback_only)
+/* After the loop: a step waiting to be tried again when the run stopped
+ * did run, and failed; in a forward run, the steps it did not reach
+ * never ran (rolling back leaves their states as the run left them). */
+static void
+settle_unreached(struct sched *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->ndelayed; i++) {
+		sched_set_step(s, s->delayed[i], "failed");
+		finish_task(s, s->delayed[i], RES_FAILED);
+	}
+	for (i = 0; i < s->p->n && !s->r->rollback_only; i++)
+		if (s->t[i].state != T_DONE)
+			not_run(s, i);
+}
+
+/* The run's outcome into r->outcome; returns its exit code. */
+static int
+outcome(struct sched *s, struct sched_run *r)
+{
+	size_t i;
+
+	if (s->journal_broken) {
+		r->outcome = "failed";
+		return EXIT_FAILED;
+	}
+	if (s->signal) {
+		r->outcome = s->undo ? "rolling-back" : "interrupted";
+		return s->signal == SIGINT ? EXIT_SIGINT : EXIT_SIGTERM;
+	}
+	if (s->rollback_failed) {
+		r->outcome = "rollback-failed";
+		return EXIT_ROLLBACK;
+	}
+	if (s->undo) {
+		/* runjob rollback did what it was asked. Otherwise the run
+		 * failed, and undoing it does not change that. */
+		for (i = 0; i < s->p->n; i++)
+			if (s->t[i].result == RES_FAILED)
+				s->failed = 1;
+		r->outcome = "rolled-back";
+		return r->on_demand || !s->failed ? EXIT_OK : EXIT_FAILED;
+	}
+	r->outcome = s->failed ? "failed" : "succeeded";
+	return s->failed ? EXIT_FAILED : EXIT_OK;
+}
+
+static void
+sched_free(struct sched *s, const sigset_t *mask)
+{
+	size_t i, k;
+
+	for (i = 0; i < s->p->n; i++) {
+		for (k = 0; k < s->t[i].nout; k++)
+			free(s->t[i].out[k]);
+		free(s->t[i].out);
+		free(s->t[i].checkpoint);
+	}
+	if (s->launched >= 0)
+		close(s->launched);
+	close(s->sigfd);
+	sigprocmask(SIG_UNBLOCK, mask, NULL);
+	env_free(&s->base);
+	for (i = 0; i < s->nhist; i++)
+		free(s->hist[i].id);
+	free(s->hist);
+	free(s->stack);
+	free(s->t);
+	free(s->ready);
+	free(s->mark);
+	free(s->scratch);
+	free(s->a);
+	free(s->delayed);
+	free(s->killed);
+	free(s->undo);
+	free(s->order_of);
+}
+
+int
+sched_run(struct sched_run *r, const struct sched_opts *o)
+{
+	struct sched s;
+	sigset_t mask;
+	int code;
+
+	sched_init(&s, r, o, &mask);
+	if (r->prior)
+		apply_prior(&s);
+	exclude_unselected(&s, o);
+	if (!r->rollback_only) {
+		count_needs(&s);
 		loop(&s);
-	/* A step waiting to be tried again when the run stopped did run,
-	 * and failed; the rest never ran. */
-	for (i = 0; i < s.ndelayed; i++) {
-		sched_set_step(&s, s.delayed[i], "failed");
-		finish_task(&s, s.delayed[i], RES_FAILED);
 	}
-	/* Only a forward run settles the steps it did not reach; rolling
-	 * back leaves their states as the run left them. */
-	for (i = 0; i < s.p->n && !r->rollback_only; i++)
-		if (s.t[i].state != T_DONE)
-			not_run(&s, i);
+	settle_unreached(&s);
 	if (r->rollback_only || (s.failed && !s.signal && !s.journal_broken &&
 	    s.job->on_failure == ON_FAILURE_ROLLBACK))
 		roll_back(&s);
@@ -892,56 +985,7 @@ sched_run(struct sched_run *r, const struct sched_opts *o)
 	leftover_stop(&s);
 	if (jwriter_finish(s.w) < 0)
 		s.journal_broken = 1;
-
-	{
-		int code;
-
-		if (s.journal_broken) {
-			code = EXIT_FAILED;
-			r->outcome = "failed";
-		} else if (s.signal) {
-			code = s.signal == SIGINT ? EXIT_SIGINT : EXIT_SIGTERM;
-			r->outcome = s.undo ? "rolling-back" : "interrupted";
-		} else if (s.rollback_failed) {
-			code = EXIT_ROLLBACK;
-			r->outcome = "rollback-failed";
-		} else if (s.undo) {
-			/* runjob rollback did what it was asked. Otherwise the
-			 * run failed, and undoing it does not change that. */
-			for (i = 0; i < s.p->n; i++)
-				if (s.t[i].result == RES_FAILED)
-					s.failed = 1;
-			code = r->on_demand || !s.failed ? EXIT_OK : EXIT_FAILED;
-			r->outcome = "rolled-back";
-		} else {
-			code = s.failed ? EXIT_FAILED : EXIT_OK;
-			r->outcome = s.failed ? "failed" : "succeeded";
-		}
-
-		for (i = 0; i < s.p->n; i++) {
-			for (k = 0; k < s.t[i].nout; k++)
-				free(s.t[i].out[k]);
-			free(s.t[i].out);
-			free(s.t[i].checkpoint);
-		}
-		if (s.launched >= 0)
-			close(s.launched);
-		free(s.stack);
-		close(s.sigfd);
-		sigprocmask(SIG_UNBLOCK, &mask, NULL);
-		env_free(&s.base);
-		free(s.t);
-		free(s.ready);
-		free(s.mark);
-		free(s.scratch);
-		free(s.a);
-		free(s.delayed);
-		free(s.killed);
-		for (i = 0; i < s.nhist; i++)
-			free(s.hist[i].id);
-		free(s.hist);
-		free(s.undo);
-		free(s.order_of);
-		return code;
-	}
+	code = outcome(&s, r);
+	sched_free(&s, &mask);
+	return code;
 }

@@ -20,6 +20,7 @@
 #include "buf.h"
 #include "env.h"
 #include "job.h"
+#include "lines.h"
 #include "proc.h"
 #include "scheduler.h"
 #include "clock.h"
@@ -27,7 +28,6 @@
 
 enum {
 	TAIL_MAX = 64 * 1024,		/* output kept in the journal */
-	LINE_MAX_ = 64 * 1024,		/* a longer line is cut */
 	DEFAULT_GRACE_MS = 10000,
 	FDS_PER_STEP = 2,		/* a running step's output pipe and log */
 	FDS_SPARE = 32,			/* the journal's files, a spawn's pipe, an
@@ -80,7 +80,7 @@ struct attempt {
 	int log;		/* the masked log file, made before the process */
 	int logged;		/* something was written to it */
 	char *log_path, *out_path;
-	struct buf line;	/* a partial line of output */
+	struct lines lines;	/* its output, into lines */
 	struct buf tail;	/* the last TAIL_MAX bytes, masked */
 	int done;		/* reaped */
 	int status;
