@@ -1024,4 +1024,5 @@ job_print_keys(FILE *f)
 			builtin_setting_names(builtin_find(*n)));
 	for (n = names; *n; n++)
 		print_list(f, "output", *n, builtin_find(*n)->outputs);
+	name_print_refused(f);
 }

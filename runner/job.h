@@ -173,6 +173,8 @@ const struct param *job_param(const struct job *job, const char *name);
  *	word KEY WORD		a word KEY takes (on_failure, on_unknown)
  *	builtin NAME KEY	a setting of the built-in action NAME
  *	output NAME OUTPUT	an output the built-in action NAME writes
+ *	refused NAME		a name no param or output may have
+ *	refused-prefix PREFIX	nor any name starting with PREFIX
  *
  * Fields are separated by one blank; no field holds one. */
 void job_print_keys(FILE *f);

@@ -1,6 +1,7 @@
 /*
  * name.c - naming rules.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "name.h"
@@ -152,4 +153,15 @@ name_check_item(const char *s, struct diags *d, const char *file,
 			"each becomes part of a step id and $RUNJOB_ITEM", s,
 			len, NAME_ITEM_MAX);
 	return 0;
+}
+
+void
+name_print_refused(FILE *f)
+{
+	size_t i;
+
+	for (i = 0; refused[i]; i++)
+		fprintf(f, "refused %s\n", refused[i]);
+	for (i = 0; refused_prefixes[i]; i++)
+		fprintf(f, "refused-prefix %s\n", refused_prefixes[i]);
 }

@@ -6,6 +6,8 @@
 #ifndef RUNJOB_NAME_H
 #define RUNJOB_NAME_H
 
+#include <stdio.h>
+
 #include "diag.h"
 
 /* [A-Za-z0-9._-]+ ; what names the thing in messages ("step id"). */
@@ -30,5 +32,9 @@ int name_check_item(const char *s, struct diags *d, const char *file,
 
 /* 1 when name is refused as a parameter: LD_PRELOAD, BASH_ENV, IFS, ... */
 int name_is_refused(const char *name);
+
+/* The names refused as params, outputs and env keys set from
+ * expressions: "refused NAME" and "refused-prefix PREFIX" lines. */
+void name_print_refused(FILE *f);
 
 #endif
