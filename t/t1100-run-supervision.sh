@@ -6,26 +6,6 @@ test_description='steps run supervised: own process group, nothing inherited, ti
 # trash directory is inside runjob's own git work tree, whose .runjob/
 # must stay untouched.
 
-# alive PID: PID is running (a zombie is not).
-alive() {
-	kill -0 "$1" 2>/dev/null &&
-	! grep -q "^State:[[:space:]]*Z" "/proc/$1/status" 2>/dev/null
-}
-
-# gone_within SECONDS PID: PID ends within SECONDS.
-gone_within() {
-	n=0
-	while alive "$2"; do
-		if [ $n -ge $(($1 * 10)) ]; then
-			echo "process $2 still running after $1 s:" >&2
-			ps -o pid,ppid,pgid,sid,stat,args -p "$2" >&2
-			return 1
-		fi
-		sleep 0.1
-		n=$((n + 1))
-	done
-}
-
 # give_up PID: SIGKILL runjob PID and the process group of the step whose
 # pid is in ./started: a failed test leaves nothing running.
 give_up() {
@@ -34,19 +14,12 @@ give_up() {
 	return 0
 }
 
-# wait_for SECONDS FILE [PID]: FILE exists within SECONDS; if not, give up
-# on runjob PID.
-wait_for() {
-	n=0
-	while ! test -e "$2"; do
-		if [ $n -ge $(($1 * 10)) ]; then
-			echo "no $2 after $1 s" >&2
-			test -z "$3" || give_up "$3"
-			return 1
-		fi
-		sleep 0.1
-		n=$((n + 1))
-	done
+# wait_started SECONDS FILE [PID]: FILE exists within SECONDS; if not,
+# give up on runjob PID.
+wait_started() {
+	wait_for "$2" "$1" && return 0
+	test -z "$3" || give_up "$3"
+	return 1
 }
 
 # still_running PID: runjob PID has not ended (its output is in out).
@@ -345,7 +318,7 @@ test_expect_success 'SIGINT: running steps get SIGTERM, runjob exits 130, the ru
 	interrupt_job int &&
 	start_runjob --journal j.db job.yaml >out 2>&1 &&
 	pid=$(cat runjob.pid) &&
-	wait_for 10 started $pid &&
+	wait_started 10 started $pid &&
 	kill -INT $pid &&
 	test_expect_code 130 exit_within 10 $pid &&
 	echo term >want && test_cmp want got-term &&
@@ -362,7 +335,7 @@ test_expect_success 'SIGTERM: running steps get SIGTERM, runjob exits 143, the r
 	interrupt_job term &&
 	start_runjob --journal j.db job.yaml >out 2>&1 &&
 	pid=$(cat runjob.pid) &&
-	wait_for 10 started $pid &&
+	wait_started 10 started $pid &&
 	kill -TERM $pid &&
 	test_expect_code 143 exit_within 10 $pid &&
 	echo term >want && test_cmp want got-term &&
@@ -388,9 +361,9 @@ test_expect_success 'a second SIGINT kills the steps at once, without waiting fo
 	EOF
 	start_runjob --journal j.db job.yaml >out 2>&1 &&
 	pid=$(cat runjob.pid) &&
-	wait_for 10 started $pid &&
+	wait_started 10 started $pid &&
 	kill -INT $pid &&
-	wait_for 5 got-term $pid &&
+	wait_started 5 got-term $pid &&
 	sleep 1 &&
 	still_running $pid &&
 	kill -INT $pid &&
@@ -448,7 +421,7 @@ see_live() {
 		n=$((n + 1))
 	done &&
 	capture "$1" "$1/live-e" -e &&
-	wait_for 10 "$1/code" &&
+	wait_started 10 "$1/code" &&
 	capture "$1" "$1/final" &&
 	capture "$1" "$1/final-e" -e
 }

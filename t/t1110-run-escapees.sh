@@ -2,31 +2,6 @@
 test_description='what a step leaves behind is stopped; a step that cannot start says only why; many steps fit the open-file limit'
 . "$(dirname "$0")/test-lib.sh"
 
-# alive PID: PID is running (a zombie is not).
-alive() {
-	kill -0 "$1" 2>/dev/null &&
-	! grep -q "^State:[[:space:]]*Z" "/proc/$1/status" 2>/dev/null
-}
-
-# gone_within SECONDS PID: PID ends within SECONDS.
-gone_within() {
-	n=0
-	while alive "$2"; do
-		if [ $n -ge $(($1 * 10)) ]; then
-			echo "process $2 still running after $1 s:" >&2
-			ps -o pid,ppid,pgid,sid,stat,args -p "$2" >&2
-			return 1
-		fi
-		sleep 0.1
-		n=$((n + 1))
-	done
-}
-
-# q SQL: ask the journal j.db.
-q() {
-	sqlite3 j.db "$1"
-}
-
 # kill_pidfile FILE: SIGKILL the process whose pid is in FILE, if any.
 kill_pidfile() {
 	test -s "$1" && kill -9 "$(cat "$1")" 2>/dev/null
@@ -87,7 +62,7 @@ test_expect_success '-j above what the open-file limit allows: lowered with a no
 		echo "line from $id" >want &&
 		test_cmp want $f || return 1
 	done &&
-	q "select count(*) from attempts where state = '\''succeeded'\'' and log is not null" >count &&
+	q j.db "select count(*) from attempts where state = '\''succeeded'\'' and log is not null" >count &&
 	echo 300 >want &&
 	test_cmp want count
 '
@@ -101,10 +76,10 @@ concurrency: 4096"; } >job.yaml &&
 		timeout -k 5 120 runjob --journal j.db job.yaml >out 2>&1
 	) &&
 	test_grep "runjob: concurrency: 4096 lowered to [0-9]*: the open-file limit is 1024" out &&
-	q "select count(*) from attempts where state = '\''succeeded'\'' and log is not null" >count &&
+	q j.db "select count(*) from attempts where state = '\''succeeded'\'' and log is not null" >count &&
 	echo 1500 >want &&
 	test_cmp want count &&
-	q "select state, exit_code from runs" >run &&
+	q j.db "select state, exit_code from runs" >run &&
 	echo "succeeded|0" >want-run &&
 	test_cmp want-run run
 '
@@ -136,14 +111,14 @@ test_expect_success 'a log that cannot be created: the step is not run and fails
 	    run: test -e go && echo ran >ran
 	EOF
 	test_expect_code 1 runjob --journal j.db job.yaml >out1 2>&1 &&
-	run=$(q "select id from runs") &&
+	run=$(q j.db "select id from runs") &&
 	mkdir logs/$run/s.2.log &&
 	touch go &&
 	test_expect_code 1 runjob --journal j.db job.yaml >out 2>&1 &&
 	test ! -e ran &&
 	test_grep "s | runjob: cannot create the log .*/s.2.log: Is a directory; the step was not run" out &&
 	test_grep "s: failed (exit 126)" out &&
-	q "select state, exit_code from attempts where attempt = 2" >attempt &&
+	q j.db "select state, exit_code from attempts where attempt = 2" >attempt &&
 	echo "failed|126" >want &&
 	test_cmp want attempt
 '
@@ -223,7 +198,7 @@ test_expect_success 'a step that succeeds leaving a process behind: it runs on f
 	gone_within 3 $(cat pid) &&
 	test_grep "use | tunnel still up" out &&
 	test_grep "runjob: step tunnel left process $(cat pid) running (sleep 503): stopping it" out &&
-	q "select state from runs" >run &&
+	q j.db "select state from runs" >run &&
 	echo succeeded >want &&
 	test_cmp want run
 '

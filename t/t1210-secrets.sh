@@ -75,23 +75,13 @@ test_expect_success 'a secret in a progress bar redrawn with \r and no newline f
 	test $(tr -d "\n" <"$log" | grep -o "\] \*\*\*" | wc -l) = 2000
 '
 
-# wait_for SECONDS FILE: FILE exists within SECONDS.
-wait_for() {
-	n=0
-	while ! test -e "$2"; do
-		test $n -lt $(($1 * 10)) || { echo "no $2 after $1 s" >&2; return 1; }
-		sleep 0.1
-		n=$((n + 1))
-	done
-}
-
 # crash_in_b JOB: run JOB until its step b has begun, then SIGKILL runjob
 # and b's process group, as a machine going down would.
 crash_in_b() {
 	rm -f b-started &&
 	{ runjob --journal "$PWD/j.db" "$1" >crash.out 2>&1 & } &&
 	pid=$! &&
-	wait_for 10 b-started &&
+	wait_for b-started &&
 	kill -9 $pid &&
 	kill -9 -"$(cat b-started)" &&
 	wait $pid

@@ -12,28 +12,9 @@ rj() {
 	runjob "$cmd" --journal "$PWD/j.db" "$@"
 }
 
-# alive PID: PID is running (a zombie is not).
-alive() {
-	kill -0 "$1" 2>/dev/null &&
-	! grep -q "^State:[[:space:]]*Z" "/proc/$1/status" 2>/dev/null
-}
-
 # group_alive PGID: some process of the group is running.
 group_alive() {
 	ps -e -o pgid=,stat= | awk -v g="$1" '$1 == g && $2 !~ /^Z/ { f = 1 } END { exit !f }'
-}
-
-# wait_for FILE: FILE appears within 10 s.
-wait_for() {
-	n=0
-	while ! test -e "$1"; do
-		n=$((n + 1))
-		if [ $n -gt 200 ]; then
-			echo "no $1 after 10 s" >&2
-			return 1
-		fi
-		sleep 0.05
-	done
 }
 
 # crash_when FILE CMD...: run CMD (a runjob) in the background and SIGKILL

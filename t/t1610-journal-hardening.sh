@@ -5,19 +5,6 @@ test_description='the journal and the job lock hold up: a job file reached throu
 # Every part works in a directory of its own with its own journal, which
 # stays inside the trash directory (never the project's .runjob/).
 
-# wait_for FILE: FILE appears within 10 s.
-wait_for() {
-	n=0
-	while ! test -e "$1"; do
-		n=$((n + 1))
-		if [ $n -gt 200 ]; then
-			echo "no $1 after 10 s" >&2
-			return 1
-		fi
-		sleep 0.05
-	done
-}
-
 # lines FILE: the number of lines of FILE (0 when it does not exist).
 lines() {
 	if test -f "$1"; then wc -l <"$1" | tr -d " "; else echo 0; fi

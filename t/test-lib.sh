@@ -142,6 +142,39 @@ q() {
 	sqlite3 -batch -init /dev/null "$1" "$(printf '%s' "$2" | tr '"' "'")"
 }
 
+# alive PID: PID is running (a zombie is not).
+alive() {
+	kill -0 "$1" 2>/dev/null &&
+	! grep -q "^State:[[:space:]]*Z" "/proc/$1/status" 2>/dev/null
+}
+
+# gone_within SECONDS PID: PID ends within SECONDS.
+gone_within() {
+	n=0
+	while alive "$2"; do
+		if [ $n -ge $(($1 * 10)) ]; then
+			echo "process $2 still running after $1 s:" >&2
+			ps -o pid,ppid,pgid,sid,stat,args -p "$2" >&2
+			return 1
+		fi
+		sleep 0.1
+		n=$((n + 1))
+	done
+}
+
+# wait_for FILE [SECONDS]: FILE exists within SECONDS (10).
+wait_for() {
+	n=0
+	while ! test -e "$1"; do
+		if [ $n -ge $((${2:-10} * 20)) ]; then
+			echo "no $1 after ${2:-10} s" >&2
+			return 1
+		fi
+		sleep 0.05
+		n=$((n + 1))
+	done
+}
+
 # loader_keys: what a job file may say, as runjob help --keys prints it
 # (job.h): "job KEY", "step KEY", "rollback KEY", "param KEY", "retry
 # KEY", "window KEY", "blackout KEY", "word KEY WORD", "builtin NAME KEY"
