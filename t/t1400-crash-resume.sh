@@ -10,7 +10,11 @@ ROUNDS=${RUNJOB_CRASH_ROUNDS:-100}
 # the two, so that kills land before, during and after steps. Besides,
 # step k prints a secret split across two writes at the end of a line
 # over 64 KiB, and hands it on in an output that step l, after it, must
-# get whole, however the runs before were cut off.
+# get whole, however the runs before were cut off; the instances of
+# step m, whose items would share a file name were '/' made '_', each
+# keep a log of their own; and every other run goes through a symbolic
+# link to the job file, in another directory: the same job, the same
+# run.
 SECRET=Crashy-s3cret-7781
 export SECRET
 test_expect_success 'setup' '
@@ -29,6 +33,7 @@ test_expect_success 'setup' '
 		      printf %s "$S" | head -c 9; sleep 0.02; printf %s "$S" | tail -c +10; echo
 		      echo "TOK=u:$S@h" >>"$RUNJOB_OUTPUT"
 		  - { id: l, needs: [k], on_unknown: rerun, run: '\''sleep 0.02; test "$TOK" = "u:$S@h"'\'' }
+		  - { id: m, for_each: [p/q, p_q], on_unknown: rerun, run: '\''echo "item $RUNJOB_ITEM"; sleep 0.02'\'' }
 		EOF
 		for s in a b c d e f g h i j; do
 			case $s in
@@ -71,6 +76,15 @@ check_round() {
 	if grep -r -a -l -F -e "$SECRET" -e Crashy-s3 -e cret-7781 "$1" >&2; then
 		echo "the secret is in the files above"; return 1
 	fi
+	# Each instance of m has a log of its own, holding its item.
+	for item in p/q p_q; do
+		log=$(sqlite3 "$db" "select log from attempts where step_id = 'm[$item]' and state = 'succeeded'")
+		grep -qx "item $item" "$log" || { echo "m[$item]: log $log"; return 1; }
+	done
+	test "$(sqlite3 "$db" "select count(distinct log) from attempts where step_id like 'm[%' and state = 'succeeded'")" = 2 ||
+		{ echo "the instances of m share a log"; return 1; }
+	test "$(sqlite3 "$db" "select count(*) from runs")" = 1 ||
+		{ echo "runs: $(sqlite3 "$db" "select id, file from runs")"; return 1; }
 	test "$(sqlite3 "$db" "select state from runs")" = succeeded ||
 		{ echo "run: $(sqlite3 "$db" "select state from runs")"; return 1; }
 	# The event chain is whole.
@@ -82,12 +96,15 @@ check_round() {
 test_expect_success "$ROUNDS rounds of SIGKILL at random moments, then rerun until done" '
 	runs=0 &&
 	for r in $(seq 1 $ROUNDS); do
-		d=round$r && mkdir $d && cp crashy.yaml $d/ || return 1
+		d=round$r && mkdir -p $d/link && cp crashy.yaml $d/ &&
+		ln -s "$PWD/$d/crashy.yaml" $d/link/crashy.yaml || return 1
 		tries=0
 		while :; do
 			tries=$((tries + 1))
 			test $tries -le 40 || { echo "round $r: not done after 40 runs"; return 1; }
-			runjob run -q -j 3 --journal $d/j.db $d/crashy.yaml >$d/out 2>&1 &
+			job=$d/crashy.yaml
+			test $((tries % 2)) = 0 && job=$d/link/crashy.yaml
+			runjob run -q -j 3 --journal $d/j.db $job >$d/out 2>&1 &
 			pid=$!
 			# Kill at 0..350 ms, or let the run end.
 			sleep $(awk -v s=$r$tries "BEGIN { srand(s); printf \"%.3f\", rand() * 0.35 }")
