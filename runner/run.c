@@ -338,6 +338,137 @@ settle_unknown(struct exec *x, struct prior *pr)
 	return asked;
 }
 
+/* Where the run's logs go: logs/RUN beside the journal, absolute, as
+ * steps run in the job file's directory and find their $RUNJOB_OUTPUT
+ * and logs from there. The caller frees it. */
+static char *
+log_dir(const char *jpath, const char *run_id)
+{
+	char *dir = dir_of(jpath), *logdir, cwd[PATH_MAX];
+
+	if (dir[0] == '/') {
+		logdir = xasprintf("%s/logs/%s", dir, run_id);
+	} else {
+		if (!getcwd(cwd, sizeof(cwd)))
+			fatal("getcwd: %s", strerror(errno));
+		logdir = xasprintf("%s/%s/logs/%s", cwd, dir, run_id);
+	}
+	free(dir);
+	return logdir;
+}
+
+/* Record that the run starts, or is taken up again, and who holds the
+ * job's lock. Returns 0, or the exit code. */
+static int
+record_start(struct exec *x, const char *what, const char *host,
+	int64_t started)
+{
+	const struct job *job = x->l->job;
+	struct buf data = {0};
+	char sha[65], who[64], *params = params_json(x->l);
+	int r;
+
+	sha256_hex(job->text, job->len, sha);
+	buf_addf(&data, "{\"pid\":%ld,\"user\":\"%s\",\"host\":", (long)getpid(),
+		me(who, sizeof(who)));
+	buf_add_json(&data, host);
+	buf_adds(&data, "}");
+	if ((r = journal_begin(x->jn)) < 0)
+		goto out;
+	if (x->resume) {
+		r = journal_resume_run(x->jn, x->run_id, (long)getpid(),
+			x->rollback_only ? "rolling-back" : "running") < 0 ||
+			journal_event(x->jn, x->run_id, started, "run-resumed",
+			NULL, data.s) < 0 ? -1 : 0;
+	} else {
+		struct jrun jr;
+
+		memset(&jr, 0, sizeof(jr));
+		if (x->git.in_git) {
+			jr.git_commit = x->git.commit[0] ? x->git.commit : NULL;
+			jr.git_blob = x->git.blob;
+			jr.git_dirty = x->git.dirty;
+		}
+		jr.id = x->run_id;
+		jr.job = job->name;
+		jr.file = x->file;
+		jr.text = job->text;
+		jr.sha256 = sha;
+		jr.params = params;
+		jr.user = me(who, sizeof(who));
+		jr.host = host;
+		jr.trigger = "manual";
+		jr.pid = (long)getpid();
+		jr.started = started;
+		r = journal_add_run(x->jn, &jr) < 0 ||
+			journal_event(x->jn, x->run_id, started, "run-started",
+			NULL, data.s) < 0 ? -1 : 0;
+	}
+	if (r == 0 && (r = journal_set_lock(x->jn, job->name, x->run_id,
+	    (long)getpid(), host, started)) == 0)
+		r = journal_commit(x->jn);
+	if (r < 0)
+		journal_abort(x->jn);
+out:
+	buf_free(&data);
+	free(params);
+	if (r == JOURNAL_BUSY)
+		return busy_not_started(x->jpath, what);
+	return r < 0 ? EXIT_FAILED : 0;
+}
+
+/* Record how the run ended, and say what to do next. Returns the exit
+ * code, EXIT_FAILED for a run that succeeded but could not be recorded
+ * so. */
+static int
+record_end(struct exec *x, struct ui *ui, const char *outcome, int code,
+	int64_t started)
+{
+	int64_t ended = now_ms();
+	struct buf data = {0};
+
+	buf_addf(&data, "{\"state\":\"%s\",\"exit_code\":%d}", outcome, code);
+	if (journal_begin(x->jn) < 0 || journal_end_run(x->jn, x->run_id,
+	    outcome, code, ended) < 0 || journal_event(x->jn, x->run_id,
+	    ended, "run-finished", NULL, data.s) < 0 ||
+	    journal_clear_lock(x->jn, x->l->job->name, (long)getpid()) < 0 ||
+	    journal_commit(x->jn) < 0) {
+		journal_abort(x->jn);
+		if (code == EXIT_OK)
+			code = EXIT_FAILED;
+	}
+	buf_free(&data);
+	ui_run_finished(ui, outcome, code, ended - started, ended);
+	if (x->o->json || code == EXIT_OK || strcmp(outcome, "rolled-back") == 0)
+		return code;
+	if (strcmp(outcome, "rollback-failed") == 0)
+		ui_note(ui, ended, "once the cause is fixed, 'runjob rollback %s' "
+			"goes on undoing; 'runjob status %s' shows what is left",
+			x->run_id, x->run_id);
+	else
+		ui_note(ui, ended, "rerun the same command to resume run %s, or "
+			"see 'runjob status %s'", x->run_id, x->run_id);
+	return code;
+}
+
+/* Steps at once: -j, the job's concurrency:, or the number of CPUs. */
+static void
+sched_opts_of(struct sched_opts *so, const struct opts *o,
+	const struct job *job)
+{
+	memset(so, 0, sizeof(*so));
+	so->jobs = o->jobs ? o->jobs : job->concurrency ? job->concurrency :
+		(int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (so->jobs < 1)
+		so->jobs = 1;
+	so->jobs_from = o->jobs ? "-j" : job->concurrency ? "concurrency:" :
+		NULL;
+	so->only = o->only;
+	so->nonly = o->nonly;
+	so->from = o->from;
+	so->nfrom = o->nfrom;
+}
+
 static int
 execute(struct exec *x)
 {
@@ -347,12 +478,11 @@ execute(struct exec *x)
 	struct sched_opts so;
 	struct sched_run sr;
 	struct ui ui;
-	struct buf data = {0};
-	char sha[65], host[256] = "?", who[64], holder[512], *dir, *logdir;
-	char *params = params_json(l), what[160];
+	char host[256] = "?", holder[512], *logdir, *jobdir = NULL;
+	char what[160];
 	unsigned char key[JOURNAL_KEY_LEN];
 	int64_t started = now_ms();
-	int code = EXIT_FAILED, r;
+	int code = EXIT_FAILED;
 
 	if (x->resume)
 		snprintf(what, sizeof(what), "run %s of job %s", x->run_id,
@@ -367,18 +497,7 @@ execute(struct exec *x)
 
 	ui_init(&ui, o->json, o->quiet, o->verbose);
 	ui.run = x->run_id;
-	dir = dir_of(x->jpath);
-	/* Absolute: steps run in the job file's directory, and find their
-	 * $RUNJOB_OUTPUT and logs from there. */
-	if (dir[0] != '/') {
-		char cwd[PATH_MAX], *rel = dir;
-
-		if (!getcwd(cwd, sizeof(cwd)))
-			fatal("getcwd: %s", strerror(errno));
-		dir = xasprintf("%s/%s", cwd, rel);
-		free(rel);
-	}
-	logdir = xasprintf("%s/logs/%s", dir, x->run_id);
+	logdir = log_dir(x->jpath, x->run_id);
 	if (make_dirs(logdir) < 0 || journal_key(x->jpath, 1, key) < 0)
 		goto out;
 
@@ -401,71 +520,15 @@ execute(struct exec *x)
 			goto out;
 		}
 	}
-
-	sha256_hex(l->job->text, l->job->len, sha);
-	buf_addf(&data, "{\"pid\":%ld,\"user\":\"%s\",\"host\":", (long)getpid(),
-		me(who, sizeof(who)));
-	buf_add_json(&data, host);
-	buf_adds(&data, "}");
-	if ((r = journal_begin(x->jn)) < 0) {
-		if (r == JOURNAL_BUSY)
-			code = busy_not_started(x->jpath, what);
+	if ((code = record_start(x, what, host, started)) != 0)
 		goto out;
-	}
-	if (x->resume) {
-		r = journal_resume_run(x->jn, x->run_id, (long)getpid(),
-			x->rollback_only ? "rolling-back" : "running") < 0 ||
-			journal_event(x->jn, x->run_id, started, "run-resumed",
-			NULL, data.s) < 0;
-	} else {
-		struct jrun jr;
-
-		memset(&jr, 0, sizeof(jr));
-		if (x->git.in_git) {
-			jr.git_commit = x->git.commit[0] ? x->git.commit : NULL;
-			jr.git_blob = x->git.blob;
-			jr.git_dirty = x->git.dirty;
-		}
-		jr.id = x->run_id;
-		jr.job = l->job->name;
-		jr.file = x->file;
-		jr.text = l->job->text;
-		jr.sha256 = sha;
-		jr.params = params;
-		jr.user = me(who, sizeof(who));
-		jr.host = host;
-		jr.trigger = "manual";
-		jr.pid = (long)getpid();
-		jr.started = started;
-		r = journal_add_run(x->jn, &jr) < 0 ||
-			journal_event(x->jn, x->run_id, started, "run-started",
-			NULL, data.s) < 0;
-	}
-	if (r || journal_set_lock(x->jn, l->job->name, x->run_id,
-	    (long)getpid(), host, started) < 0 ||
-	    (r = journal_commit(x->jn)) < 0) {
-		journal_abort(x->jn);
-		if (r == JOURNAL_BUSY)
-			code = busy_not_started(x->jpath, what);
-		goto out;
-	}
 
 	ui_run_started(&ui, l->job->name, x->file, started);
 	if (x->resume && !o->quiet && !o->json)
 		ui_note(&ui, started, x->rollback_only ? "rolling back run %s: "
 			"undoing what succeeded, newest first" : "resuming run "
 			"%s: what succeeded stays done", x->run_id);
-	memset(&so, 0, sizeof(so));
-	so.jobs = o->jobs ? o->jobs : l->job->concurrency ?
-		l->job->concurrency : (int)sysconf(_SC_NPROCESSORS_ONLN);
-	if (so.jobs < 1)
-		so.jobs = 1;
-	so.jobs_from = o->jobs ? "-j" : l->job->concurrency ? "concurrency:" :
-		NULL;
-	so.only = o->only;
-	so.nonly = o->nonly;
-	so.from = o->from;
-	so.nfrom = o->nfrom;
+	sched_opts_of(&so, o, l->job);
 	memset(&sr, 0, sizeof(sr));
 	sr.plan = &l->plan;
 	sr.mask = &l->mask;
@@ -473,53 +536,19 @@ execute(struct exec *x)
 	sr.key = key;
 	sr.ui = &ui;
 	sr.run_id = x->run_id;
+	sr.dir = jobdir = dir_of(x->file);
 	sr.logdir = logdir;
 	sr.prior = prp;
 	sr.rollback_only = x->rollback_only;
 	sr.on_demand = x->on_demand;
-	{
-		char *jobdir = dir_of(x->file);
-
-		sr.dir = jobdir;
-		code = sched_run(&sr, &so);
-		free(jobdir);
-	}
-	{
-		int64_t ended = now_ms();
-
-		buf_reset(&data);
-		buf_addf(&data, "{\"state\":\"%s\",\"exit_code\":%d}",
-			sr.outcome, code);
-		if (journal_begin(x->jn) < 0 || journal_end_run(x->jn,
-		    x->run_id, sr.outcome, code, ended) < 0 ||
-		    journal_event(x->jn, x->run_id, ended, "run-finished", NULL,
-		    data.s) < 0 || journal_clear_lock(x->jn, l->job->name,
-		    (long)getpid()) < 0 || journal_commit(x->jn) < 0) {
-			journal_abort(x->jn);
-			if (code == EXIT_OK)
-				code = EXIT_FAILED;
-		}
-		ui_run_finished(&ui, sr.outcome, code, ended - started, ended);
-		if (o->json || code == EXIT_OK ||
-		    strcmp(sr.outcome, "rolled-back") == 0)
-			;
-		else if (strcmp(sr.outcome, "rollback-failed") == 0)
-			ui_note(&ui, ended, "once the cause is fixed, 'runjob "
-				"rollback %s' goes on undoing; 'runjob status %s' "
-				"shows what is left", x->run_id, x->run_id);
-		else
-			ui_note(&ui, ended, "rerun the same command to resume "
-				"run %s, or see 'runjob status %s'", x->run_id,
-				x->run_id);
-	}
+	code = sched_run(&sr, &so);
+	code = record_end(x, &ui, sr.outcome, code, started);
 out:
 	if (prp)
 		prior_free(&pr);
 	ui_free(&ui);
-	buf_free(&data);
-	free(params);
 	free(logdir);
-	free(dir);
+	free(jobdir);
 	return code;
 }
 
