@@ -913,6 +913,16 @@ journal_attempts(struct journal *j, const char *run, jrow_fn fn, void *arg)
 }
 
 int
+journal_durations(struct journal *j, const char *job, jrow_fn fn, void *arg)
+{
+	return walk(j, "SELECT a.step_id AS step_id, "
+		"max(a.ended - a.started) AS longest FROM attempts a "
+		"JOIN runs r ON r.id = a.run_id WHERE r.job = ?1 AND "
+		"a.kind = 'step' AND a.state = 'succeeded' AND a.ended IS NOT NULL "
+		"GROUP BY a.step_id", job, NULL, 0, fn, arg) < 0 ? -1 : 0;
+}
+
+int
 journal_outputs(struct journal *j, const char *run, jrow_fn fn, void *arg)
 {
 	return walk(j, "SELECT step_id, name, value, sealed FROM outputs "

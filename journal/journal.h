@@ -114,6 +114,10 @@ int journal_runs(struct journal *j, const char *job, int limit, jrow_fn fn,
 int journal_run(struct journal *j, const char *id, const char *job,
 	jrow_fn fn, void *arg);
 int journal_steps(struct journal *j, const char *run, jrow_fn fn, void *arg);
+/* The longest a try of each step instance of job took, among those that
+ * succeeded in any of its runs: step_id and longest (ms) a row. */
+int journal_durations(struct journal *j, const char *job, jrow_fn fn,
+	void *arg);
 int journal_attempts(struct journal *j, const char *run, jrow_fn fn,
 	void *arg);
 int journal_outputs(struct journal *j, const char *run, jrow_fn fn,

@@ -28,7 +28,10 @@ CREATE TABLE runs (
 	state		TEXT NOT NULL,		-- running | succeeded | failed |
 						-- interrupted | unknown |
 						-- rolling-back | rolled-back |
-						-- rollback-failed
+						-- rollback-failed | paused (a
+						-- window closed) | refused
+						-- (outside a window, nothing
+						-- was started)
 	exit_code	INTEGER
 );
 CREATE INDEX runs_by_job ON runs (job, started);

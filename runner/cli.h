@@ -28,6 +28,7 @@ struct opts {
 	int json, dot, csv, quiet, verbose;
 	int jobs;		/* -j N; 0: not given */
 	int dry_run, new_run, kill_orphans, require_clean;
+	int ignore_window;	/* run outside the maintenance window */
 	const char *resolve;	/* resolve: ok, failed, rerun, rolled-back */
 	const char **only, **from;
 	size_t nonly, nfrom;

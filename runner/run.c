@@ -29,6 +29,7 @@
 #include "sha256.h"
 #include "ui.h"
 #include "util.h"
+#include "window.h"
 #include "where.h"
 
 /* A run id that sorts by time: 20261121-023000-7f3a9c. */
@@ -372,6 +373,8 @@ record_start(struct exec *x, const char *what, const char *host,
 	buf_addf(&data, "{\"pid\":%ld,\"user\":\"%s\",\"host\":", (long)getpid(),
 		me(who, sizeof(who)));
 	buf_add_json(&data, host);
+	if (x->o->ignore_window)
+		buf_adds(&data, ",\"ignore_window\":true");
 	buf_adds(&data, "}");
 	if ((r = journal_begin(x->jn)) < 0)
 		goto out;
@@ -469,6 +472,161 @@ sched_opts_of(struct sched_opts *so, const struct opts *o,
 	so->nfrom = o->nfrom;
 }
 
+/* How long each instance of the plan may take, for the window to tell
+ * whether it fits: its timeout, else its longest success in this job's
+ * past runs (the journal), else 0: not known. The caller frees it. */
+struct longest {
+	const struct plan *plan;
+	int64_t *ms;
+	size_t *order;		/* instance indices sorted by id */
+};
+
+static int
+cmp_id(const void *a, const void *b, void *arg)
+{
+	const struct plan *p = arg;
+
+	return strcmp(p->v[*(const size_t *)a].id, p->v[*(const size_t *)b].id);
+}
+
+static int
+longest_row(void *arg, const struct jrow *row)
+{
+	struct longest *lg = arg;
+	const char *id = jrow_get(row, "step_id"), *v = jrow_get(row, "longest");
+	size_t lo = 0, hi = lg->plan->n;
+
+	while (lo < hi && id && v) {
+		size_t mid = (lo + hi) / 2, i = lg->order[mid];
+		int c = strcmp(id, lg->plan->v[i].id);
+
+		if (c == 0) {
+			if (!lg->ms[i])
+				lg->ms[i] = strtoll(v, NULL, 10);
+			break;
+		}
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return 0;
+}
+
+static int64_t *
+expected_durations(struct exec *x)
+{
+	const struct plan *p = &x->l->plan;
+	struct longest lg = { p, xcalloc(p->n + 1, sizeof(int64_t)), NULL };
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		if (p->job->steps[p->v[i].step].timeout_ms > 0)
+			lg.ms[i] = p->job->steps[p->v[i].step].timeout_ms;
+	lg.order = xcalloc(p->n + 1, sizeof(*lg.order));
+	for (i = 0; i < p->n; i++)
+		lg.order[i] = i;
+	qsort_r(lg.order, p->n, sizeof(*lg.order), cmp_id, (void *)p);
+	if (journal_durations(x->jn, x->l->job->name, longest_row, &lg) < 0)
+		warn("the journal does not say how long steps took before; "
+			"steps without a timeout start whatever the window");
+	free(lg.order);
+	return lg.ms;
+}
+
+/* "3d 4h", "2h 5m", "40s": how far t is from now, for people. */
+static const char *
+how_far(int64_t ms, char *buf, size_t n)
+{
+	int64_t s = ms / 1000;
+
+	if (s >= 86400)
+		snprintf(buf, n, "%lldd %lldh", (long long)(s / 86400),
+			(long long)(s % 86400 / 3600));
+	else if (s >= 3600)
+		snprintf(buf, n, "%lldh %lldm", (long long)(s / 3600),
+			(long long)(s % 3600 / 60));
+	else if (s >= 60)
+		snprintf(buf, n, "%lldm %llds", (long long)(s / 60),
+			(long long)(s % 60));
+	else
+		snprintf(buf, n, "%llds", (long long)s);
+	return buf;
+}
+
+/* Outside a window: start nothing, record the refusal (who, when, why,
+ * when a step may start next) on the run this would take up, or as a
+ * run of its own, refused, and say so. Returns EXIT_WINDOW, or another
+ * exit code when the journal cannot be written. */
+static int
+refuse(struct exec *x, const struct wstate *w, const char *host,
+	int64_t now)
+{
+	const struct job *job = x->l->job;
+	struct buf data = {0};
+	char who[64], when[96] = "", far[32] = "";
+	int r;
+
+	if (w->opens) {
+		window_local(job, w->opens, when, sizeof(when));
+		how_far(w->opens - now, far, sizeof(far));
+	}
+	buf_addf(&data, "{\"user\":");
+	buf_add_json(&data, me(who, sizeof(who)));
+	buf_adds(&data, ",\"host\":");
+	buf_add_json(&data, host);
+	buf_adds(&data, ",\"reason\":");
+	buf_add_json(&data, w->blackout ? w->blackout :
+		"outside the maintenance window");
+	buf_addf(&data, ",\"opens\":%lld}", (long long)w->opens);
+	if ((r = journal_begin(x->jn)) == 0) {
+		if (!x->resume) {
+			struct jrun jr;
+			char sha[65], *params = params_json(x->l);
+
+			sha256_hex(job->text, job->len, sha);
+			memset(&jr, 0, sizeof(jr));
+			jr.id = x->run_id;
+			jr.job = job->name;
+			jr.file = x->file;
+			jr.text = job->text;
+			jr.sha256 = sha;
+			jr.params = params;
+			jr.user = who;
+			jr.host = host;
+			jr.trigger = "manual";
+			jr.pid = (long)getpid();
+			jr.started = now;
+			r = journal_add_run(x->jn, &jr) < 0 ||
+				journal_end_run(x->jn, x->run_id, "refused",
+				EXIT_WINDOW, now) < 0 ? -1 : 0;
+			free(params);
+		}
+		if (r == 0 && (r = journal_event(x->jn, x->run_id, now,
+		    "window-refused", NULL, data.s)) == 0)
+			r = journal_commit(x->jn);
+		if (r < 0)
+			journal_abort(x->jn);
+	}
+	buf_free(&data);
+	if (r < 0)
+		return r == JOURNAL_BUSY ? busy_not_started(x->jpath,
+			job->name) : EXIT_FAILED;
+	if (w->blackout)
+		error("job %s is in a blackout (%s)%s%s%s%s%s; nothing was "
+			"started", job->name, w->blackout, w->opens ?
+			"; the next window opens " : "; no window opens again",
+			when, w->opens ? " (in " : "", far, w->opens ? ")" : "");
+	else
+		error("outside the maintenance window of job %s; %s%s%s%s%s; "
+			"nothing was started", job->name, w->opens ?
+			"the next one opens " : "no window opens again", when,
+			w->opens ? " (in " : "", far, w->opens ? ")" : "");
+	fprintf(stderr, "runjob: --ignore-window runs it anyway, and the journal "
+		"records who did\n");
+	return EXIT_WINDOW;
+}
+
 static int
 execute(struct exec *x)
 {
@@ -481,7 +639,7 @@ execute(struct exec *x)
 	char host[256] = "?", holder[512], *logdir, *jobdir = NULL;
 	char what[160];
 	unsigned char key[JOURNAL_KEY_LEN];
-	int64_t started = now_ms();
+	int64_t started = now_ms(), *expected = NULL;
 	int code = EXIT_FAILED;
 
 	if (x->resume)
@@ -497,6 +655,18 @@ execute(struct exec *x)
 
 	ui_init(&ui, o->json, o->quiet, o->verbose);
 	ui.run = x->run_id;
+	/* Windows gate steps going forward; undoing what a run did is not
+	 * held back by them. */
+	if (!x->rollback_only && !o->ignore_window) {
+		struct wstate w;
+
+		window_state(l->job, started, &w);
+		if (!w.open) {
+			logdir = NULL;
+			code = refuse(x, &w, host, started);
+			goto out;
+		}
+	}
 	logdir = log_dir(x->jpath, x->run_id);
 	if (make_dirs(logdir) < 0 || journal_key(x->jpath, 1, key) < 0)
 		goto out;
@@ -541,6 +711,9 @@ execute(struct exec *x)
 	sr.prior = prp;
 	sr.rollback_only = x->rollback_only;
 	sr.on_demand = x->on_demand;
+	sr.gate = !o->ignore_window && !x->rollback_only;
+	if (sr.gate)
+		sr.expected = expected = expected_durations(x);
 	code = sched_run(&sr, &so);
 	code = record_end(x, &ui, sr.outcome, code, started);
 out:
@@ -549,6 +722,7 @@ out:
 	ui_free(&ui);
 	free(logdir);
 	free(jobdir);
+	free(expected);
 	return code;
 }
 
@@ -624,6 +798,7 @@ cmd_run(int argc, char **argv)
 	memset(&l, 0, sizeof(l));
 	if ((first = parse_opts("run", argc, argv, &o, "param env-file jobs "
 	    "dry-run only from new journal json quiet verbose kill-orphans "
+	    "ignore-window "
 	    "require-clean")) < 0)
 		return first == -2 ? EXIT_OK : EXIT_USAGE;
 	if (first != argc - 1) {
@@ -751,7 +926,7 @@ out:
 }
 
 const struct command cmd_run_entry = { "run", cmd_run,
-	"run [-q | -v] [--json] [-j N] [--dry-run] [--only STEP]... [--from STEP]... [--new] [--kill-orphans] [--require-clean] [--journal PATH] [-p NAME=VALUE]... [--env-file FILE]... JOB.yaml",
+	"run [-q | -v] [--json] [-j N] [--dry-run] [--only STEP]... [--from STEP]... [--new] [--ignore-window] [--kill-orphans] [--require-clean] [--journal PATH] [-p NAME=VALUE]... [--env-file FILE]... JOB.yaml",
 	"run the job, or resume its last run if that did not finish (also: runjob JOB.yaml)",
 	"-p NAME=VALUE      give a param its value\n"
 	"--env-file FILE    read param values from FILE (NAME=VALUE lines)\n"
@@ -760,6 +935,7 @@ const struct command cmd_run_entry = { "run", cmd_run,
 	"--only STEP        run just this step (repeatable), nothing else\n"
 	"--from STEP        run this step and every step after it\n"
 	"--new              start a new run, even when the last one did not finish\n"
+	"--ignore-window    run outside the maintenance window (recorded)\n"
 	"--kill-orphans     stop a step a crashed runjob left running, not wait\n"
 	"--require-clean    refuse a job file with changes not committed to git\n"
 	"--journal PATH     the journal file to record the run in\n"
@@ -851,8 +1027,10 @@ take_up(const char *cmd, int argc, char **argv, int rollback_only)
 	int first, code;
 
 	memset(&l, 0, sizeof(l));
-	if ((first = parse_opts(cmd, argc, argv, &o, "param env-file jobs "
-	    "journal json quiet verbose kill-orphans")) < 0)
+	if ((first = parse_opts(cmd, argc, argv, &o, rollback_only ?
+	    "param env-file jobs journal json quiet verbose kill-orphans" :
+	    "param env-file jobs journal json quiet verbose kill-orphans "
+	    "ignore-window")) < 0)
 		return first == -2 ? EXIT_OK : EXIT_USAGE;
 	if (first != argc - 1) {
 		free_opts(&o);
@@ -931,11 +1109,12 @@ cmd_resume(int argc, char **argv)
 }
 
 const struct command cmd_resume_entry = { "resume", cmd_resume,
-	"resume [-q | -v] [--json] [-j N] [--kill-orphans] [--journal PATH] [-p NAME=VALUE]... [--env-file FILE]... RUN",
+	"resume [-q | -v] [--json] [-j N] [--ignore-window] [--kill-orphans] [--journal PATH] [-p NAME=VALUE]... [--env-file FILE]... RUN",
 	"take up that run where it stopped, with the job text it ran",
 	"-p NAME=VALUE      give a param (the run's own values are kept otherwise)\n"
 	"--env-file FILE    read param values from FILE\n"
 	"-j N               run at most N steps at once\n"
+	"--ignore-window    run outside the maintenance window (recorded)\n"
 	"--kill-orphans     stop a step a crashed runjob left running, not wait\n"
 	"--journal PATH     the journal the run is in\n"
 	"--json             print one JSON event a line\n"

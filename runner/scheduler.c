@@ -26,6 +26,7 @@
 #include "scheduler_int.h"
 #include "units.h"
 #include "util.h"
+#include "window.h"
 #include "writer.h"
 
 /* Dependents. */
@@ -460,6 +461,60 @@ unlaunched(const struct sched *s)
 	return n;
 }
 
+/* The window closed (or a blackout began): start nothing more, and say
+ * so, once, with when a step may start next. */
+static void
+window_closed(struct sched *s, const struct wstate *w, int64_t now)
+{
+	struct buf data = {0};
+	char when[96] = "no window opens again";
+
+	s->stopping = 1;
+	if (s->paused++)
+		return;
+	if (w->opens)
+		window_local(s->job, w->opens, when, sizeof(when));
+	buf_adds(&data, "{\"reason\":");
+	buf_add_json(&data, w->blackout ? w->blackout : "the window closed");
+	buf_addf(&data, ",\"opens\":%lld}", (long long)w->opens);
+	sched_event(s, "window-closed", NULL, &data);
+	buf_free(&data);
+	ui_note(s->r->ui, now, "%s%s%s: no step starts now; the run pauses once "
+		"the running ones end (next window: %s)", w->blackout ?
+		"a blackout began (" : "the maintenance window closed",
+		w->blackout ? w->blackout : "", w->blackout ? ")" : "", when);
+}
+
+/* Whether instance t can start now: inside a window, and ending before
+ * it closes as far as runjob can tell. A step that cannot is left for
+ * the next window, which the journal is told. */
+static int
+fits(struct sched *s, size_t t, int64_t now)
+{
+	int64_t need = s->r->expected ? s->r->expected[t] : 0;
+	struct wstate w;
+	struct buf data = {0};
+	char d[32], when[96];
+
+	window_state(s->job, now, &w);
+	if (!w.open) {
+		window_closed(s, &w, now);
+		return 0;
+	}
+	if (!need || !w.closes || now + need <= w.closes)
+		return 1;
+	s->paused++;
+	buf_addf(&data, "{\"needs_ms\":%lld,\"closes\":%lld}", (long long)need,
+		(long long)w.closes);
+	sched_event(s, "step-deferred", inst_id(s, t), &data);
+	buf_free(&data);
+	ui_note(s->r->ui, now, "step %s not started: it may take %s, and the "
+		"window closes at %s; it waits for the next one", inst_id(s, t),
+		ui_duration(need, d, sizeof(d)), window_local(s->job, w.closes,
+		when, sizeof(when)));
+	return 0;
+}
+
 /* Start what can start now. In the forward phase: ready steps, up to
  * the concurrency. In the rollback phase: one rollback at a time, newest
  * first, so that a step is never undone before the steps that needed it. */
@@ -490,6 +545,10 @@ start_ready(struct sched *s, int64_t now)
 		size_t t = s->ready[s->rhead++ % (s->p->n + 1)];
 		const struct step *st = inst_step(s, t);
 
+		if (s->r->gate && !fits(s, t, now)) {
+			s->t[t].state = T_WAIT;	/* for the next window */
+			continue;
+		}
 		if (attempt_start(s, t, st->if_ && !s->t[t].probed ? K_IF : K_STEP) < 0) {
 			sched_set_step(s, t, "failed");
 			finish_task(s, t, RES_FAILED);
@@ -891,6 +950,10 @@ settle_unreached(struct sched *s)
 {
 	size_t i;
 
+	/* A paused run goes on in the next window: what it did not reach
+	 * stays pending, a step waiting to be tried again too. */
+	if (s->paused && !s->failed && !s->signal && !s->journal_broken)
+		return;
 	for (i = 0; i < s->ndelayed; i++) {
 		sched_set_step(s, s->delayed[i], "failed");
 		finish_task(s, s->delayed[i], RES_FAILED);
@@ -925,7 +988,13 @@ outcome(struct sched *s, struct sched_run *r)
 			if (s->t[i].result == RES_FAILED)
 				s->failed = 1;
 		r->outcome = "rolled-back";
+		if (s->paused && !s->failed)
+			return EXIT_WINDOW;	/* on_window_close: rollback */
 		return r->on_demand || !s->failed ? EXIT_OK : EXIT_FAILED;
+	}
+	if (s->paused && !s->failed) {
+		r->outcome = "paused";
+		return EXIT_WINDOW;
 	}
 	r->outcome = s->failed ? "failed" : "succeeded";
 	return s->failed ? EXIT_FAILED : EXIT_OK;
@@ -978,8 +1047,10 @@ sched_run(struct sched_run *r, const struct sched_opts *o)
 		loop(&s);
 	}
 	settle_unreached(&s);
-	if (r->rollback_only || (s.failed && !s.signal && !s.journal_broken &&
-	    s.job->on_failure == ON_FAILURE_ROLLBACK))
+	if (r->rollback_only || (!s.signal && !s.journal_broken &&
+	    ((s.failed && s.job->on_failure == ON_FAILURE_ROLLBACK) ||
+	    (s.paused && !s.failed &&
+	    s.job->on_window_close == ON_WINDOW_CLOSE_ROLLBACK))))
 		roll_back(&s);
 	leftover_reap(&s);
 	leftover_stop(&s);

@@ -40,8 +40,14 @@ struct sched_run {
 	const char *logdir;	/* where step logs go, made already */
 	const struct prior *prior;	/* a resumed run's past; NULL: new */
 	int rollback_only;	/* only roll back what succeeded */
+	int gate;		/* start a step only inside a window (window.h)
+				 * and when it can end before it closes */
+	const int64_t *expected;	/* per instance: how long it may take
+					 * (its timeout, or its longest past
+					 * success); 0: not known */
 	int on_demand;		/* rolling back because runjob rollback said so */
-	const char *outcome;	/* set: the run's state for the journal */
+	const char *outcome;	/* set: the run's state for the journal;
+				 * "paused" when a window closed */
 };
 
 /* Run it; returns the exit code (exitcode.h). */

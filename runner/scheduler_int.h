@@ -116,6 +116,7 @@ struct sched {
 	int signal;		/* SIGINT or SIGTERM received, or 0 */
 	int failed;		/* a step failed */
 	int journal_broken;
+	int paused;		/* a step was not started for its window */
 	struct jwriter *w;	/* writes the journal, in a thread of its own */
 	int launched;		/* the ledger of processes made (resume.h) */
 	pid_t *killed;		/* pids (groups as -pgid) killed: reap at the end */
