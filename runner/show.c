@@ -365,6 +365,42 @@ runview_free(struct runview *v)
 	table_free(&v->events);
 }
 
+/* The last time the run's maintenance window held it back, if it did:
+ * why, and when a step could start next. */
+static void
+print_window(const struct runview *v)
+{
+	const char *data = NULL, *kind = NULL, *p;
+	char reason[128] = "", t[32];
+	long long opens = 0;
+	size_t i;
+
+	for (i = 0; i < v->events.n; i++) {
+		const char *k = v->events.rows[i][2];
+
+		if (k && (strcmp(k, "window-refused") == 0 ||
+		    strcmp(k, "window-closed") == 0 ||
+		    strcmp(k, "step-deferred") == 0)) {
+			kind = k;
+			data = v->events.rows[i][4];
+		}
+	}
+	if (!kind || !data)
+		return;
+	if ((p = strstr(data, "\"reason\":\"")))
+		snprintf(reason, sizeof(reason), "%.*s",
+			(int)strcspn(p + 10, "\""), p + 10);
+	if ((p = strstr(data, "\"opens\":")))
+		opens = strtoll(p + 8, NULL, 10);
+	if (strcmp(kind, "step-deferred") == 0)
+		printf("  window   a step could not end before the window "
+			"closed\n");
+	else
+		printf("  window   %s%s%s\n", visible(reason), opens ?
+			"; a step may start next at " : "", opens ?
+			clock_utc(opens, t, sizeof(t)) : "");
+}
+
 static void
 print_header(const struct runview *v)
 {
@@ -391,6 +427,9 @@ print_header(const struct runview *v)
 		r[R_ENDED] ? "took" : "running for",
 		r[R_ENDED] ? took(r[R_STARTED], r[R_ENDED], d, sizeof(d)) : "-");
 	printf("  params   %s\n", r[R_PARAMS]);
+	if (strcmp(r[R_STATE], "paused") == 0 ||
+	    strcmp(r[R_STATE], "refused") == 0)
+		print_window(v);
 }
 
 /* The last n lines of s, each indented. */
@@ -438,7 +477,7 @@ cmd_status(int argc, char **argv)
 	memset(&v, 0, sizeof(v));
 	if (open_journal(&jn, &o, first < argc && is_file(argv[first]) ?
 	    argv[first] : NULL) < 0 ||
-	    load_run(jn, first < argc ? argv[first] : NULL, &v, 0) < 0)
+	    load_run(jn, first < argc ? argv[first] : NULL, &v, 1) < 0)
 		goto out;
 	if (o.json) {
 		printf("{\"run\":%s,\"steps\":[%s],\"attempts\":[%s],"

@@ -77,6 +77,9 @@ test_expect_success 'the window closing while a step runs: it ends, nothing afte
 	test_grep "the maintenance window closed: no step starts now" out &&
 	q j.db "select kind from events where run_id = (select id from runs where job = \"closing\")" >kinds &&
 	test_grep "^window-closed$" kinds &&
+	runjob status --journal "$PWD/j.db" closing >status &&
+	test_grep "closing: paused (exit 5)" status &&
+	test_grep "window   the window closed; a step may start next at ${NEXT_SAT}T02:00:00Z" status &&
 	RUNJOB_NOW=${NEXT_SAT}T02:00:00Z rj closing.yaml >out 2>&1 &&
 	test $(wc -l <a.count) = 1 && test $(wc -l <b.count) = 1
 '
