@@ -22,7 +22,7 @@ CREATE TABLE runs (
 	user		TEXT NOT NULL,
 	host		TEXT NOT NULL,
 	pid		INTEGER NOT NULL,
-	trigger		TEXT NOT NULL,		-- manual (the only one written)
+	trigger		TEXT NOT NULL,		-- manual | schedule
 	started		INTEGER NOT NULL,
 	ended		INTEGER,
 	state		TEXT NOT NULL,		-- running | succeeded | failed |

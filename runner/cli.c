@@ -124,6 +124,7 @@ parse_opts(const char *cmd, int argc, char **argv, struct opts *o,
 		{ "kill-orphans", no_argument, NULL, 'K' },
 		{ "require-clean", no_argument, NULL, 'R' },
 		{ "ignore-window", no_argument, NULL, 'I' },
+		{ "systemd", no_argument, NULL, 'S' },
 		{ "ok", no_argument, NULL, '1' },
 		{ "failed", no_argument, NULL, '2' },
 		{ "rerun", no_argument, NULL, '3' },
@@ -187,6 +188,7 @@ parse_opts(const char *cmd, int argc, char **argv, struct opts *o,
 		case 'K': o->kill_orphans = 1; break;
 		case 'R': o->require_clean = 1; break;
 		case 'I': o->ignore_window = 1; break;
+		case 'S': o->systemd = 1; break;
 		case '1': case '2': case '3': case '4':
 			if (o->resolve) {
 				usage_error(cmd, "give one of --ok, --failed, "

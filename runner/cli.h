@@ -29,6 +29,7 @@ struct opts {
 	int jobs;		/* -j N; 0: not given */
 	int dry_run, new_run, kill_orphans, require_clean;
 	int ignore_window;	/* run outside the maintenance window */
+	int systemd;		/* schedule: print a service unit */
 	const char *resolve;	/* resolve: ok, failed, rerun, rolled-back */
 	const char **only, **from;
 	size_t nonly, nfrom;

@@ -10,6 +10,7 @@
 #include "exitcode.h"
 #include "inspect.h"
 #include "run.h"
+#include "schedule.h"
 #include "show.h"
 #include "util.h"
 
@@ -42,6 +43,7 @@ static const struct command *const command_list[] = {
 	&cmd_status_entry,
 	&cmd_history_entry,
 	&cmd_show_entry,
+	&cmd_schedule_entry,
 	&cmd_action_entry,
 	&cmd_help_entry,
 	&cmd_version_entry,

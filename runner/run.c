@@ -358,6 +358,16 @@ log_dir(const char *jpath, const char *run_id)
 	return logdir;
 }
 
+/* What started the run: runjob schedule says so in RUNJOB_TRIGGER;
+ * anything else is a person. */
+static const char *
+trigger(void)
+{
+	const char *t = getenv("RUNJOB_TRIGGER");
+
+	return t && strcmp(t, "schedule") == 0 ? "schedule" : "manual";
+}
+
 /* Record that the run starts, or is taken up again, and who holds the
  * job's lock. Returns 0, or the exit code. */
 static int
@@ -373,6 +383,7 @@ record_start(struct exec *x, const char *what, const char *host,
 	buf_addf(&data, "{\"pid\":%ld,\"user\":\"%s\",\"host\":", (long)getpid(),
 		me(who, sizeof(who)));
 	buf_add_json(&data, host);
+	buf_addf(&data, ",\"trigger\":\"%s\"", trigger());
 	if (x->o->ignore_window)
 		buf_adds(&data, ",\"ignore_window\":true");
 	buf_adds(&data, "}");
@@ -400,7 +411,7 @@ record_start(struct exec *x, const char *what, const char *host,
 		jr.params = params;
 		jr.user = me(who, sizeof(who));
 		jr.host = host;
-		jr.trigger = "manual";
+		jr.trigger = trigger();
 		jr.pid = (long)getpid();
 		jr.started = started;
 		r = journal_add_run(x->jn, &jr) < 0 ||
@@ -594,7 +605,7 @@ refuse(struct exec *x, const struct wstate *w, const char *host,
 			jr.params = params;
 			jr.user = who;
 			jr.host = host;
-			jr.trigger = "manual";
+			jr.trigger = trigger();
 			jr.pid = (long)getpid();
 			jr.started = now;
 			r = journal_add_run(x->jn, &jr) < 0 ||
