@@ -451,7 +451,7 @@ cmd_schedule(int argc, char **argv)
 }
 
 const struct command cmd_schedule_entry = { "schedule", cmd_schedule,
-	"schedule [--json] [--journal PATH] JOB.yaml... | schedule --systemd JOB.yaml...",
+	"schedule [--json] [--systemd] [--journal PATH] JOB.yaml...",
 	"stay in the foreground and start each job when its window opens",
 	"--json             print one JSON object a decision\n"
 	"--journal PATH     the journal the runs are recorded in\n"
