@@ -34,14 +34,14 @@ CORE_LIBS = $(shell $(PKG_CONFIG) --libs $(CORE_PKGS) 2>/dev/null || echo -lyaml
 # CORE_SRC, the loader and the checks among it, links without hiredis (the
 # loader's fuzz target is built from it alone); REDIS_SRC runs the redis
 # built-ins.
-CORE_SRC = runner/action.c runner/arena.c runner/builtin.c runner/buf.c runner/check.c runner/clock.c runner/diag.c \
+CORE_SRC = runner/action.c runner/arena.c runner/builtin.c runner/buf.c runner/check.c runner/clock.c runner/cron.c runner/diag.c \
 	runner/expand.c runner/fname.c runner/git.c runner/graph.c runner/job.c runner/json.c \
 	runner/lines.c runner/load.c \
 	runner/env.c runner/mask.c runner/name.c runner/param.c runner/plan.c \
 	runner/lock.c runner/proc.c runner/resume.c runner/scheduler.c \
 	runner/attempt.c runner/outputs.c runner/leftover.c runner/dryrun.c \
 	runner/ui.c runner/units.c runner/seal.c runner/sha256.c \
-	runner/util.c runner/visible.c journal/journal.c journal/key.c journal/schema.c \
+	runner/util.c runner/visible.c runner/zone.c journal/journal.c journal/key.c journal/schema.c \
 	journal/writer.c runner/redis/settings.c runner/redis/url.c
 REDIS_SRC = runner/redis/conn.c runner/redis/copy.c runner/redis/key.c \
 	runner/redis/server.c runner/redis/verify.c
@@ -88,7 +88,7 @@ t/perf/plan-bench: t/perf/plan-bench.c $(LIB_OBJ)
 # Debian packages: to build, and what the tests use besides.
 BUILD_DEPS = pkg-config libyaml-dev libsqlite3-dev libgit2-dev libhiredis-dev
 TEST_DEPS = python3-jsonschema python3-yaml python3-redis mandoc tmux sqlite3 git \
-	procps redis-server redis-tools
+	procps redis-server redis-tools tzdata
 
 deps:
 	@sh t/install-deps.sh $(BUILD_DEPS)
