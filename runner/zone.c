@@ -30,12 +30,9 @@ zone_utc(struct zone *z)
 	z->name = "UTC";
 }
 
-static int
-fail(char *err, size_t n, const char *fmt, const char *name)
-{
-	snprintf(err, n, fmt, name);
-	return -1;
-}
+#define FAIL(fmt, name) (snprintf(err, n, fmt, name), -1)
+#define NOT_A_NAME "'%s' is not a time zone name; write an IANA name " \
+	"such as Europe/Berlin or UTC"
 
 static uint32_t
 be32(const unsigned char *p)
@@ -234,25 +231,22 @@ zone_load(struct zone *z, const char *name, struct arena *a, char *err,
 	if (strcmp(name, "UTC") == 0)
 		return 0;
 	if (!*name || name[0] == '/' || strlen(name) > 255)
-		return fail(err, n, "'%s' is not a time zone name; write an "
-			"IANA name such as Europe/Berlin or UTC", name);
+		return FAIL(NOT_A_NAME, name);
 	for (s = name; *s; s++)
 		if (!isalnum((unsigned char)*s) && !strchr("/_+-.", *s))
-			return fail(err, n, "'%s' is not a time zone name; write "
-				"an IANA name such as Europe/Berlin or UTC", name);
+			return FAIL(NOT_A_NAME, name);
 	if (strstr(name, "..") || strstr(name, "//") || s[-1] == '/')
-		return fail(err, n, "'%s' is not a time zone name; write an "
-			"IANA name such as Europe/Berlin or UTC", name);
+		return FAIL(NOT_A_NAME, name);
 	if (!dir || !*dir)
 		dir = "/usr/share/zoneinfo";
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if (!(f = fopen(path, "rb")))
-		return fail(err, n, errno == ENOENT || errno == ENOTDIR ?
-			"unknown time zone '%s': there is no such zone in the "
-			"system's zoneinfo; write an IANA name such as "
-			"Europe/Berlin (is the tzdata package installed?)" :
-			"time zone '%s' cannot be read from the system's zoneinfo",
-			name);
+	if (!(f = fopen(path, "rb")) && (errno == ENOENT || errno == ENOTDIR))
+		return FAIL("unknown time zone '%s': there is no such zone in "
+			"the system's zoneinfo; write an IANA name such as "
+			"Europe/Berlin (is the tzdata package installed?)", name);
+	if (!f)
+		return FAIL("time zone '%s' cannot be read from the system's "
+			"zoneinfo", name);
 	buf = arena_alloc(a, ZONE_MAX_FILE);
 	len = fread(buf, 1, ZONE_MAX_FILE, f);
 	r = ferror(f) || len == ZONE_MAX_FILE ? -1 : 0;
@@ -260,8 +254,8 @@ zone_load(struct zone *z, const char *name, struct arena *a, char *err,
 	if (r == 0)
 		r = parse(z, buf, len, a);
 	if (r < 0)
-		return fail(err, n, "'%s' is not a time zone: its file in the "
-			"system's zoneinfo is no TZif file", name);
+		return FAIL("'%s' is not a time zone: its file in the system's "
+			"zoneinfo is no TZif file", name);
 	z->name = arena_strdup(a, name);
 	return 0;
 }
