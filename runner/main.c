@@ -8,6 +8,7 @@
 #include "action_cmd.h"
 #include "cli.h"
 #include "clock.h"
+#include "due.h"
 #include "exitcode.h"
 #include "inspect.h"
 #include "run.h"
@@ -40,6 +41,7 @@ static const struct command *const command_list[] = {
 	&cmd_resolve_entry,
 	&cmd_check_entry,
 	&cmd_plan_entry,
+	&cmd_due_entry,
 	&cmd_status_entry,
 	&cmd_history_entry,
 	&cmd_show_entry,

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "cron.h"
 #include "job.h"
 #include "util.h"
@@ -278,5 +279,42 @@ window_local(const struct job *job, int64_t t, char *buf, size_t n)
 	civil_from_secs(zone_to_local(z, floor_div(t, 1000)), &c);
 	snprintf(buf, n, "%04d-%02d-%02d %02d:%02d %s", c.year, c.month,
 		c.day, c.hour, c.minute, z->name);
+	return buf;
+}
+
+const char *
+window_when(const struct job *job, int64_t t, char *buf, size_t n)
+{
+	char local[96], utc[32];
+
+	snprintf(buf, n, "%s (%s)", window_local(job, t, local, sizeof(local)),
+		clock_utc(t, utc, sizeof(utc)));
+	return buf;
+}
+
+const char *
+window_span(int64_t ms, char *buf, size_t n)
+{
+	static const struct { const char *unit; int64_t ms; } units[] = {
+		{ "d", 86400000 }, { "h", 3600000 }, { "m", 60000 },
+		{ "s", 1000 },
+	};
+	size_t i, k = 0, off = 0;
+
+	buf[0] = '\0';
+	if (ms < 1000) {
+		snprintf(buf, n, "0s");
+		return buf;
+	}
+	for (i = 0; i < ARRAY_SIZE(units) && k < 2 && off < n; i++) {
+		if (ms < units[i].ms && k == 0)
+			continue;
+		if (ms / units[i].ms)
+			off += (size_t)snprintf(buf + off, n - off, "%s%lld%s",
+				k ? " " : "", (long long)(ms / units[i].ms),
+				units[i].unit);
+		ms %= units[i].ms;
+		k++;
+	}
 	return buf;
 }
