@@ -159,6 +159,5 @@ cmd_due(int argc, char **argv)
 const struct command cmd_due_entry = { "due", cmd_due,
 	"due [--json] [--at TIME] JOB.yaml...",
 	"say whether each job's maintenance window is open, and when it opens",
-	"--at TIME          at that instant (2026-11-21T02:30:00Z), or at that\n"
-	"                   time on each job's clock (2026-11-21T02:30)\n"
+	"--at TIME          at that instant, or that time on each job's clock\n"
 	"--json             print one JSON object a job\n" };

@@ -194,7 +194,6 @@ test_expect_success 'EXIT STATUS lists what runjob help says it returns, then th
 	sed -n "s/^[[:space:]]*EXIT_[A-Z]* = \([0-9]*\),.*/\1/p" "$EXITCODE_H" |
 		sort >all &&
 	comm -13 returned all >reserved.want &&
-	test -s reserved.want &&
 	section "$MAN1" "EXIT STATUS" | awk "
 		/^\.El/ { list++ }
 		/^\.It [0-9]/ { print list + 0, \$2 }
