@@ -34,14 +34,14 @@ CORE_LIBS = $(shell $(PKG_CONFIG) --libs $(CORE_PKGS) 2>/dev/null || echo -lyaml
 # CORE_SRC, the loader and the checks among it, links without hiredis (the
 # loader's fuzz target is built from it alone); REDIS_SRC runs the redis
 # built-ins.
-CORE_SRC = runner/action.c runner/arena.c runner/builtin.c runner/buf.c runner/check.c runner/clock.c runner/diag.c \
+CORE_SRC = runner/action.c runner/arena.c runner/builtin.c runner/buf.c runner/check.c runner/clock.c runner/cron.c runner/diag.c \
 	runner/expand.c runner/fname.c runner/git.c runner/graph.c runner/job.c runner/json.c \
 	runner/lines.c runner/load.c \
 	runner/env.c runner/mask.c runner/name.c runner/param.c runner/plan.c \
 	runner/lock.c runner/proc.c runner/resume.c runner/scheduler.c \
 	runner/attempt.c runner/outputs.c runner/leftover.c runner/dryrun.c \
 	runner/ui.c runner/units.c runner/seal.c runner/sha256.c \
-	runner/util.c runner/visible.c journal/journal.c journal/key.c journal/schema.c \
+	runner/util.c runner/visible.c runner/window.c runner/zone.c journal/journal.c journal/key.c journal/schema.c \
 	journal/writer.c runner/redis/settings.c runner/redis/url.c
 REDIS_SRC = runner/redis/conn.c runner/redis/copy.c runner/redis/key.c \
 	runner/redis/server.c runner/redis/verify.c
@@ -51,8 +51,8 @@ REDIS_OBJ = $(REDIS_SRC:.c=.o)
 LIB_OBJ = $(CORE_OBJ) $(REDIS_OBJ)
 # The commands, only in runjob itself.
 CMD_SRC = runner/main.c runner/action_cmd.c runner/cli.c runner/help.c \
-	runner/schedule.c \
-	runner/inspect.c runner/run.c runner/show.c runner/where.c
+	runner/due.c runner/inspect.c runner/run.c runner/schedule.c \
+	runner/show.c runner/where.c
 CMD_OBJ = $(CMD_SRC:.c=.o)
 UNIT_SRC = $(wildcard t/unit/*.c)
 UNIT_BIN = $(UNIT_SRC:.c=)
@@ -82,6 +82,10 @@ t/perf/redis-baseline: t/perf/redis-baseline.c
 	$(CC) $(CPPFLAGS) $(DEPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARNINGS) -o $@ $< \
 		$(LDFLAGS) $(PKG_LIBS)
 
+t/perf/window-bench: t/perf/window-bench.c $(LIB_OBJ)
+	$(CC) $(CPPFLAGS) $(DEPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARNINGS) -o $@ $< \
+		$(LIB_OBJ) $(LDFLAGS) $(PKG_LIBS)
+
 t/perf/plan-bench: t/perf/plan-bench.c $(LIB_OBJ)
 	$(CC) $(CPPFLAGS) $(DEPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARNINGS) -o $@ $< \
 		$(LIB_OBJ) $(LDFLAGS) $(PKG_LIBS)
@@ -89,7 +93,7 @@ t/perf/plan-bench: t/perf/plan-bench.c $(LIB_OBJ)
 # Debian packages: to build, and what the tests use besides.
 BUILD_DEPS = pkg-config libyaml-dev libsqlite3-dev libgit2-dev libhiredis-dev
 TEST_DEPS = python3-jsonschema python3-yaml python3-redis mandoc tmux sqlite3 git \
-	procps redis-server redis-tools
+	procps redis-server redis-tools tzdata
 
 deps:
 	@sh t/install-deps.sh $(BUILD_DEPS)
@@ -114,9 +118,10 @@ check: test-deps
 	@$(MAKE) --no-print-directory runjob $(UNIT_BIN) t/fuzz/replay-load
 	RUNJOB_SANITIZE=$(SANITIZE) prove -j2 $(UNIT_BIN) t/t[0-9]*.sh
 
-bench: runjob t/perf/plan-bench t/perf/redis-baseline
+bench: runjob t/perf/plan-bench t/perf/window-bench t/perf/redis-baseline
 	sh t/perf/check-bench.sh
 	./t/perf/plan-bench 10000 100000 1000000
+	./t/perf/window-bench
 	sh t/perf/run-bench.sh
 	sh t/perf/resume-bench.sh
 	sh t/perf/redis-bench.sh
@@ -134,7 +139,7 @@ uninstall:
 		$(DESTDIR)$(MANDIR)/man5/runjob-job.5
 
 clean:
-	rm -f runjob runner/*.o runner/redis/*.o journal/*.o journal/schema.c $(UNIT_BIN) t/perf/plan-bench t/perf/redis-baseline t/fuzz/replay-load t/fuzz/fuzz-load
+	rm -f runjob runner/*.o runner/redis/*.o journal/*.o journal/schema.c $(UNIT_BIN) t/perf/plan-bench t/perf/window-bench t/perf/redis-baseline t/fuzz/replay-load t/fuzz/fuzz-load
 	rm -f runner/*.d runner/redis/*.d journal/*.d t/unit/*.d t/perf/*.d t/fuzz/*.d
 	rm -rf t/trash
 

@@ -371,17 +371,17 @@ check_job(const struct job *job, const struct graph *g, struct diags *d)
 	if (g->nwaves)
 		check_outputs(job, g, d);
 
-	if (job->window) {
-		struct mark at = { job->window->line, job->window->col };
-
-		not_yet(job, d, at, "'window'", "remove it and start the job "
-			"inside the window by hand");
-	}
-	if (job->blackout) {
-		struct mark at = { job->blackout->line, job->blackout->col };
-
-		not_yet(job, d, at, "'blackout'", "remove it and keep to the "
-			"blackout by hand");
-	}
+	/* Before a step starts runjob must tell whether it can end before
+	 * the window closes; its timeout says so, or its past runs. */
+	if (job->schedule.nwindows)
+		for (i = 0; i < job->nsteps; i++)
+			if (job->steps[i].timeout_ms < 0)
+				diag_warn(d, job->file, job->steps[i].at.line,
+					job->steps[i].at.col, "step %s has no "
+					"timeout: until it has run once, runjob "
+					"cannot tell whether it ends before the "
+					"maintenance window closes, and starts it "
+					"anyway; give it a timeout such as "
+					"'timeout: 20m'", job->steps[i].id);
 	return d->nerrors > nerrors ? -1 : 0;
 }

@@ -121,6 +121,7 @@ parse_opts(const char *cmd, int argc, char **argv, struct opts *o,
 		{ "new", no_argument, NULL, 'W' },
 		{ "journal", required_argument, NULL, 'L' },
 		{ "limit", required_argument, NULL, 'l' },
+		{ "at", required_argument, NULL, 'A' },
 		{ "kill-orphans", no_argument, NULL, 'K' },
 		{ "require-clean", no_argument, NULL, 'R' },
 		{ "ignore-window", no_argument, NULL, 'I' },
@@ -152,7 +153,7 @@ parse_opts(const char *cmd, int argc, char **argv, struct opts *o,
 		}
 		if (!name || c == '?' || c == ':') {
 			snprintf(msg, sizeof(msg), optopt && c == '?' &&
-				strchr("pj", optopt) ? "option '%s' needs a value"
+				strchr("pjA", optopt) ? "option '%s' needs a value"
 				: "unknown option '%s'", argv[optind - 1]);
 			usage_error(cmd, msg);
 			return -1;
@@ -185,6 +186,7 @@ parse_opts(const char *cmd, int argc, char **argv, struct opts *o,
 		case 'O': add_arg(&o->only, &o->nonly, optarg); break;
 		case 'F': add_arg(&o->from, &o->nfrom, optarg); break;
 		case 'L': o->journal = optarg; break;
+		case 'A': o->at = optarg; break;
 		case 'K': o->kill_orphans = 1; break;
 		case 'R': o->require_clean = 1; break;
 		case 'I': o->ignore_window = 1; break;

@@ -37,6 +37,7 @@ struct opts {
 	char **kept;		/* -p strings made from a run's params */
 	size_t nkept;
 	int limit;		/* --limit N; 0: not given */
+	const char *at;		/* --at TIME */
 };
 
 /* A job file loaded and checked as far as its problems allow. */

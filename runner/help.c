@@ -67,9 +67,9 @@ cmd_help(int argc, char **argv)
 		printf("  %-9s %s\n", commands[i]->name, commands[i]->summary);
 	printf("\nexit codes: 0 ok, 1 the run failed, 2 usage error, 3 invalid "
 		"job file,\n4 another run holds the lock or the journal is "
-		"busy, 6 a rollback action failed,\n7 a step's outcome is "
-		"unknown (runjob resolve), 130/143 interrupted by\n"
-		"SIGINT/SIGTERM.\n"
+		"busy,\n5 outside the maintenance window, 6 a rollback action "
+		"failed,\n7 a step's outcome is unknown (runjob resolve), "
+		"130/143 interrupted by\nSIGINT/SIGTERM.\n"
 		"Run 'runjob help COMMAND' for a command's options; see "
 		"runjob(1) and runjob-job(5).\n");
 	return EXIT_OK;

@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "builtin.h"
+#include "clock.h"
+#include "cron.h"
 #include "job.h"
 #include "name.h"
 #include "units.h"
@@ -30,7 +32,7 @@ struct ctx {
 static const char *const job_keys[] = {
 	"runjob", "name", "description", "params", "env_files", "env",
 	"concurrency", "timeout", "on_failure", "require_clean", "window",
-	"blackout", "steps", NULL,
+	"blackout", "on_window_close", "steps", NULL,
 };
 /* A step's and a rollback's keys, besides the built-ins' names. */
 static const char *const step_keys[] = {
@@ -51,12 +53,14 @@ static const char *const retry_keys[] = {
 static const char *const window_keys[] = {
 	"cron", "duration", "timezone", NULL,
 };
-static const char *const blackout_keys[] = { "from", "to", NULL };
+static const char *const blackout_keys[] = { "from", "to", "cron",
+	"duration", "reason", NULL };
 static const char *const output_keys[] = { "name", "optional", NULL };
 /* The words on_failure and on_unknown take. */
 static const char *const failures[] = { "stop", "rollback", "continue",
 		NULL };
 static const char *const unknowns[] = { "ask", "rerun", "fail", NULL };
+static const char *const window_closes[] = { "pause", "rollback", NULL };
 
 const char *
 action_name(const struct action *a)
@@ -834,6 +838,237 @@ steps(struct ctx *c, const struct node *n)
 		step(c, &job->steps[i], n->u.items[i]);
 }
 
+/* The longest a window or a recurring blackout may last. */
+#define SCHEDULE_MAX_MS	(7LL * 86400 * 1000)
+
+/* How long a window or recurring blackout lasts: more than 0, at most
+ * a week. */
+static int
+span(struct ctx *c, const struct node *n, const char *what, long long *out)
+{
+	if (duration(c, n, what, 0, out) < 0)
+		return -1;
+	if (*out > SCHEDULE_MAX_MS)
+		return ERR(c, n, "%s: '%s' is longer than 7d, the longest a "
+			"%s may last; write a shorter one, or another "
+			"cron time", what, n->u.str, what[0] == 'w' ? "window" :
+			"blackout");
+	return 0;
+}
+
+static int
+cron_value(struct ctx *c, const struct node *n, const char *what,
+	struct cron *cron, const char **text)
+{
+	char err[256];
+
+	if (!(*text = str(c, n, what)))
+		return -1;
+	if (cron_parse(cron, *text, err, sizeof(err)) < 0)
+		return ERR(c, n, "%s \"%s\": %s", what, *text, err);
+	return 0;
+}
+
+/* The node under key in mapping n; NULL when it is not there. */
+static const struct node *
+lookup(const struct node *n, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < n->n; i++)
+		if (strcmp(n->u.items[2 * i]->u.str, key) == 0)
+			return n->u.items[2 * i + 1];
+	return NULL;
+}
+
+static const struct zone *
+zone(struct ctx *c, const struct node *n)
+{
+	const struct schedule *sc = &c->job->schedule;
+	struct zone *z;
+	const char *name;
+	char err[256];
+	size_t i;
+
+	if (!(name = str(c, n, "window.timezone")))
+		return NULL;
+	for (i = 0; i < sc->nwindows; i++)
+		if (sc->windows[i].zone &&
+		    strcmp(sc->windows[i].zone->name, name) == 0)
+			return sc->windows[i].zone;
+	z = arena_calloc(c->a, 1, sizeof(*z));
+	if (zone_load(z, name, c->a, err, sizeof(err)) < 0) {
+		ERR(c, n, "window.timezone: %s", err);
+		return NULL;
+	}
+	return z;
+}
+
+static int
+window(struct ctx *c, struct window *w, const struct node *n)
+{
+	const struct node *v;
+	int bad = 0;
+
+	check_keys_only(c, n, "window", window_keys);
+	if (n->kind != NODE_MAP)
+		return -1;
+	w->at.line = n->line;
+	w->at.col = n->col;
+	if (!(v = lookup(n, "cron")))
+		bad = ERR(c, n, "window has no 'cron:'; say when it opens, "
+			"e.g. cron: \"0 2 * * SAT\"");
+	else if (cron_value(c, v, "window.cron", &w->cron, &w->cron_text) < 0)
+		bad = -1;
+	if (!(v = lookup(n, "duration")))
+		bad = ERR(c, n, "window has no 'duration:'; say how long it "
+			"stays open, e.g. duration: 3h");
+	else if (span(c, v, "window.duration", &w->duration_ms) < 0)
+		bad = -1;
+	if ((v = lookup(n, "timezone")) && !(w->zone = zone(c, v)))
+		bad = -1;
+	return bad;
+}
+
+/* A blackout's from: or to:, a date or an instant, into *ms (a date:
+ * the local midnight it begins, in days since the epoch times 86400,
+ * not yet in the zone). Returns its clock_form, or -1. */
+static int
+when(struct ctx *c, const struct node *n, const char *what, int64_t *secs)
+{
+	const char *s;
+	int form;
+
+	if (!(s = str(c, n, what)))
+		return -1;
+	form = clock_parse(s, secs);
+	if (form == CLOCK_LOCAL)
+		return ERR(c, n, "%s: '%s' names no time zone; write an "
+			"instant in UTC such as 2027-02-01T00:00:00Z (or with "
+			"an offset, +01:00), or a whole day such as 2027-02-01",
+			what, s);
+	if (form < 0)
+		return ERR(c, n, "%s: '%s' is not a date such as 2026-12-20 or "
+			"an instant such as 2027-02-01T00:00:00Z (between 1970 "
+			"and 2100)", what, s);
+	return form;
+}
+
+static int
+blackout(struct ctx *c, struct blackout *b, const struct node *n)
+{
+	const struct node *from, *to, *cron, *dur, *reason;
+	const struct zone *z = c->job->schedule.zone;
+	int64_t f, t;
+	int ff, tf;
+
+	check_keys_only(c, n, "blackout", blackout_keys);
+	if (n->kind != NODE_MAP)
+		return -1;
+	b->at.line = n->line;
+	b->at.col = n->col;
+	from = lookup(n, "from");
+	to = lookup(n, "to");
+	cron = lookup(n, "cron");
+	dur = lookup(n, "duration");
+	if ((reason = lookup(n, "reason")) &&
+	    !(b->reason = str(c, reason, "blackout.reason")))
+		return -1;
+	if (cron) {
+		if (from || to)
+			return ERR(c, from ? from : to, "a blackout is either "
+				"recurring (cron: and duration:) or a period "
+				"(from: and to:), not both; make it two blackouts");
+		if (!dur)
+			return ERR(c, n, "this blackout has 'cron:' but no "
+				"'duration:'; say how long it lasts, e.g. "
+				"duration: 8h");
+		b->kind = BLACKOUT_CRON;
+		if (cron_value(c, cron, "blackout.cron", &b->cron,
+		    &b->cron_text) < 0 ||
+		    span(c, dur, "blackout.duration", &b->duration_ms) < 0)
+			return -1;
+		return 0;
+	}
+	if (dur)
+		return ERR(c, dur, "blackout.duration goes with 'cron:'; a "
+			"period from: ... to: ... needs none");
+	if (!from || !to)
+		return ERR(c, n, "a blackout needs 'from:' and 'to:' (e.g. "
+			"{ from: 2026-12-20, to: 2027-01-04 }), or 'cron:' and "
+			"'duration:'");
+	ff = when(c, from, "blackout.from", &f);
+	tf = when(c, to, "blackout.to", &t);
+	if (ff < 0 || tf < 0)
+		return -1;
+	if (ff != tf)
+		return ERR(c, to, "blackout.to is %s but blackout.from is %s; "
+			"give both as dates (whole days) or both as instants",
+			tf == CLOCK_DATE ? "a date" : "an instant",
+			ff == CLOCK_DATE ? "a date" : "an instant");
+	if (ff == CLOCK_DATE) {
+		if (t < f)
+			return ERR(c, to, "blackout.to (%s) is before "
+				"blackout.from (%s); both days are included, so "
+				"a one-day blackout has from and to the same",
+				to->u.str, from->u.str);
+		b->kind = BLACKOUT_DAYS;
+		/* Midnight to midnight on the job's wall clock. */
+		b->from = zone_from_local(z, f, NULL) * 1000;
+		b->to = zone_from_local(z, t + 86400, NULL) * 1000;
+	} else {
+		if (t <= f)
+			return ERR(c, to, "blackout.to (%s) is not after "
+				"blackout.from (%s)", to->u.str, from->u.str);
+		b->kind = BLACKOUT_INSTANTS;
+		b->from = f * 1000;
+		b->to = t * 1000;
+	}
+	return 0;
+}
+
+/* window: and blackout:, once the whole top level is read: a blackout
+ * of whole days is in the first window's time zone. */
+static void
+schedule(struct ctx *c)
+{
+	struct schedule *sc = &c->job->schedule;
+	const struct node *n = c->job->window;
+	struct zone *utc = arena_calloc(c->a, 1, sizeof(*utc));
+	size_t i, count;
+
+	zone_utc(utc);
+	sc->zone = utc;
+	if (n && (n->kind == NODE_SEQ || want(c, n, NODE_MAP, "window") == 0)) {
+		count = n->kind == NODE_SEQ ? n->n : 1;
+		if (count == 0)
+			ERR(c, n, "window is an empty list; give at least one "
+				"window, or leave 'window:' out");
+		sc->windows = arena_calloc(c->a, count + 1, sizeof(*sc->windows));
+		for (i = 0; i < count; i++) {
+			struct window *w = &sc->windows[sc->nwindows];
+
+			if (window(c, w, n->kind == NODE_SEQ ? n->u.items[i] :
+			    n) < 0)
+				continue;
+			if (!w->zone)
+				w->zone = utc;
+			sc->nwindows++;
+		}
+		if (sc->nwindows)
+			sc->zone = sc->windows[0].zone;
+	}
+	n = c->job->blackout;
+	if (n && want(c, n, NODE_SEQ, "blackout") == 0) {
+		sc->blackouts = arena_calloc(c->a, n->n + 1,
+			sizeof(*sc->blackouts));
+		for (i = 0; i < n->n; i++)
+			if (blackout(c, &sc->blackouts[sc->nblackouts],
+			    n->u.items[i]) == 0)
+				sc->nblackouts++;
+	}
+}
+
 static void
 top(struct ctx *c, const struct node *root)
 {
@@ -886,23 +1121,12 @@ top(struct ctx *c, const struct node *root)
 			job->require_clean_at.col = val->col;
 		} else if (strcmp(key, "window") == 0) {
 			job->window = val;
-			if (val->kind == NODE_SEQ) {
-				size_t j;
-
-				for (j = 0; j < val->n; j++)
-					check_keys_only(c, val->u.items[j],
-						"window", window_keys);
-			} else {
-				check_keys_only(c, val, "window", window_keys);
-			}
 		} else if (strcmp(key, "blackout") == 0) {
-			size_t j;
-
 			job->blackout = val;
-			if (want(c, val, NODE_SEQ, "blackout") == 0)
-				for (j = 0; j < val->n; j++)
-					check_keys_only(c, val->u.items[j],
-						"blackout", blackout_keys);
+		} else if (strcmp(key, "on_window_close") == 0) {
+			if ((v = oneof(c, val, "on_window_close",
+			    window_closes)) >= 0)
+				job->on_window_close = (enum on_window_close)v;
 		} else if (strcmp(key, "steps") == 0) {
 			have_steps = 1;
 			steps(c, val);
@@ -910,6 +1134,7 @@ top(struct ctx *c, const struct node *root)
 			unknown_key(c, k, "the job", job_keys);
 		}
 	}
+	schedule(c);
 	if (!version)
 		ERR(c, root, "no 'runjob:' format version; add 'runjob: 1' at "
 			"the top of the file");
@@ -1019,6 +1244,7 @@ job_print_keys(FILE *f)
 			with_builtins(tables[i].keys) : tables[i].keys);
 	print_list(f, "word", "on_failure", failures);
 	print_list(f, "word", "on_unknown", unknowns);
+	print_list(f, "word", "on_window_close", window_closes);
 	for (n = names; *n; n++)
 		print_list(f, "builtin", *n,
 			builtin_setting_names(builtin_find(*n)));

@@ -9,8 +9,10 @@
 #include <stdio.h>
 
 #include "arena.h"
+#include "cron.h"
 #include "diag.h"
 #include "load.h"
+#include "zone.h"
 
 #define JOB_MAX_STEPS	1000000
 
@@ -23,6 +25,8 @@ enum action_kind {
 enum on_failure { ON_FAILURE_STOP, ON_FAILURE_ROLLBACK, ON_FAILURE_CONTINUE };
 enum on_unknown { ON_UNKNOWN_DEFAULT, ON_UNKNOWN_ASK, ON_UNKNOWN_RERUN,
 	ON_UNKNOWN_FAIL };
+/* What a run does when its window closes while it runs. */
+enum on_window_close { ON_WINDOW_CLOSE_PAUSE, ON_WINDOW_CLOSE_ROLLBACK };
 
 /* Where something was written, for messages. */
 struct mark {
@@ -118,6 +122,44 @@ struct step {
 	struct mark for_each_at;
 };
 
+/* A maintenance window: it opens when cron says, on the wall clock of
+ * zone, and stays open duration_ms of real time. */
+struct window {
+	struct cron cron;
+	const char *cron_text;
+	long long duration_ms;
+	const struct zone *zone;
+	struct mark at;		/* of the window's mapping */
+};
+
+enum blackout_kind {
+	BLACKOUT_DAYS,		/* whole days in the job's time zone */
+	BLACKOUT_INSTANTS,	/* from one instant to another */
+	BLACKOUT_CRON,		/* recurring, in the job's time zone */
+};
+
+/* A period in which no step starts, whatever the windows say. */
+struct blackout {
+	enum blackout_kind kind;
+	long long from, to;	/* DAYS, INSTANTS: [from, to), ms since the
+				 * epoch */
+	struct cron cron;	/* CRON: when it begins */
+	const char *cron_text;
+	long long duration_ms;	/* CRON: how long it lasts */
+	const char *reason;	/* NULL: none given */
+	struct mark at;		/* of the blackout's mapping */
+};
+
+/* A job's window: and blackout:, decoded (window.h reads them). */
+struct schedule {
+	struct window *windows;
+	size_t nwindows;
+	struct blackout *blackouts;
+	size_t nblackouts;
+	const struct zone *zone;	/* the job's: its first window's,
+					 * else UTC */
+};
+
 struct job {
 	const char *file;	/* the path as given */
 	char *text;		/* the full job text */
@@ -141,6 +183,8 @@ struct job {
 	int require_clean;
 	struct mark require_clean_at;
 	const struct node *window, *blackout;	/* as written */
+	struct schedule schedule;
+	enum on_window_close on_window_close;
 	struct step *steps;
 	size_t nsteps;
 };
@@ -170,7 +214,8 @@ const struct param *job_param(const struct job *job, const char *name);
  *	retry KEY		a key of retry:
  *	window KEY		a key of window:
  *	blackout KEY		a key of an item of blackout:
- *	word KEY WORD		a word KEY takes (on_failure, on_unknown)
+ *	word KEY WORD		a word KEY takes (on_failure, on_unknown,
+ *				on_window_close)
  *	builtin NAME KEY	a setting of the built-in action NAME
  *	output NAME OUTPUT	an output the built-in action NAME writes
  *	refused NAME		a name no param or output may have

@@ -7,6 +7,8 @@
 
 #include "action_cmd.h"
 #include "cli.h"
+#include "clock.h"
+#include "due.h"
 #include "exitcode.h"
 #include "inspect.h"
 #include "run.h"
@@ -40,6 +42,7 @@ static const struct command *const command_list[] = {
 	&cmd_resolve_entry,
 	&cmd_check_entry,
 	&cmd_plan_entry,
+	&cmd_due_entry,
 	&cmd_status_entry,
 	&cmd_history_entry,
 	&cmd_show_entry,
@@ -53,6 +56,7 @@ static const struct command *const command_list[] = {
 int
 main(int argc, char **argv)
 {
+	char err[256];
 	size_t i;
 
 	commands = command_list;
@@ -66,6 +70,12 @@ main(int argc, char **argv)
 		return cmd_version(argc - 1, argv + 1);
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
 		return cmd_help(1, argv);
+	/* A clock runjob cannot go by is refused before anything is
+	 * read or run, not replaced with the wall clock unseen. */
+	if (clock_check(err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s: %s\n", argv0, err);
+		return EXIT_USAGE;
+	}
 	for (i = 0; commands[i]; i++)
 		if (strcmp(commands[i]->name, argv[1]) == 0)
 			return commands[i]->fn(argc - 1, argv + 1);

@@ -6,12 +6,17 @@
 #include <string.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "expand.h"
 #include "name.h"
 #include "plan.h"
 #include "units.h"
 #include "util.h"
 #include "visible.h"
+#include "window.h"
+
+/* How many of the next openings plan shows. */
+#define PLAN_OPENINGS	5
 
 /* The items of a for_each written as '${{ params.X }}': X's value split
  * at commas, each item trimmed, empty ones dropped. */
@@ -276,6 +281,101 @@ add_needs(struct printer *pr, struct buf *b, size_t s, const char *sep,
 	}
 }
 
+/* The window state at now and the next openings, for people. */
+static void
+window_text(struct buf *b, const struct job *job)
+{
+	int64_t now = now_ms(), opens[PLAN_OPENINGS], closes[PLAN_OPENINGS];
+	char x[160], y[160];
+	struct wstate w;
+	size_t i, n;
+
+	window_state(job, now, &w);
+	if (!w.any)
+		return;
+	buf_addf(b, "\nwindow (times in %s and UTC; now %s)\n",
+		job->schedule.zone->name, window_when(job, now, x, sizeof(x)));
+	if (w.open)
+		buf_addf(b, "  open %s%s\n", w.closes ? "until " : "",
+			w.closes ? window_when(job, w.closes, x, sizeof(x)) : "");
+	else if (w.opens)
+		buf_addf(b, "  closed; opens %s\n", window_when(job, w.opens, x,
+			sizeof(x)));
+	else
+		buf_adds(b, "  closed; no opening in sight\n");
+	if (w.blackout)
+		buf_addf(b, "  blackout in force: %s%s%s\n", w.blackout,
+			w.blackout_ends ? ", until " : "", w.blackout_ends ?
+			window_when(job, w.blackout_ends, x, sizeof(x)) : "");
+	n = window_next(job, now, PLAN_OPENINGS, opens, closes);
+	if (n)
+		buf_addf(b, "next %zu opening%s\n", n, n == 1 ? "" : "s");
+	for (i = 0; i < n; i++)
+		buf_addf(b, "  %s to %s\n", window_when(job, opens[i], x,
+			sizeof(x)), closes[i] ? window_when(job, closes[i], y,
+			sizeof(y)) : "no end in sight");
+}
+
+static void
+json_when(struct buf *b, const char *key, const struct job *job, int64_t t)
+{
+	char local[96], utc[32];
+
+	buf_addf(b, "\"%s\":", key);
+	if (!t) {
+		buf_adds(b, "null");
+		return;
+	}
+	buf_adds(b, "{\"local\":");
+	buf_add_json(b, window_local(job, t, local, sizeof(local)));
+	buf_addf(b, ",\"utc\":\"%s\"}", clock_utc(t, utc, sizeof(utc)));
+}
+
+static void
+window_json(struct buf *b, const struct job *job)
+{
+	int64_t now = now_ms(), opens[PLAN_OPENINGS], closes[PLAN_OPENINGS];
+	struct wstate w;
+	size_t i, n;
+
+	window_state(job, now, &w);
+	buf_adds(b, ",\"window\":");
+	if (!w.any) {
+		buf_adds(b, "null");
+		return;
+	}
+	buf_adds(b, "{\"timezone\":");
+	buf_add_json(b, job->schedule.zone->name);
+	buf_addf(b, ",\"on_window_close\":\"%s\",\"open\":%s,",
+		job->on_window_close == ON_WINDOW_CLOSE_ROLLBACK ? "rollback" :
+		"pause", w.open ? "true" : "false");
+	json_when(b, "at", job, now);
+	buf_adds(b, ",");
+	json_when(b, "closes", job, w.open ? w.closes : 0);
+	buf_adds(b, ",");
+	json_when(b, "opens", job, w.open ? 0 : w.opens);
+	buf_adds(b, ",\"blackout\":");
+	if (w.blackout) {
+		buf_adds(b, "{\"reason\":");
+		buf_add_json(b, w.blackout);
+		buf_adds(b, ",");
+		json_when(b, "ends", job, w.blackout_ends);
+		buf_adds(b, "}");
+	} else {
+		buf_adds(b, "null");
+	}
+	buf_adds(b, ",\"next\":[");
+	n = window_next(job, now, PLAN_OPENINGS, opens, closes);
+	for (i = 0; i < n; i++) {
+		buf_adds(b, i ? ",{" : "{");
+		json_when(b, "opens", job, opens[i]);
+		buf_adds(b, ",");
+		json_when(b, "closes", job, closes[i]);
+		buf_adds(b, "}");
+	}
+	buf_adds(b, "]}");
+}
+
 static void
 print_text(struct printer *pr)
 {
@@ -300,7 +400,11 @@ print_text(struct printer *pr)
 	if (job->timeout_ms >= 0)
 		buf_addf(b, "; timeout %s", format_duration(job->timeout_ms,
 			t, sizeof(t)));
+	if (job->schedule.nwindows)
+		buf_addf(b, "; on window close: %s", job->on_window_close ==
+			ON_WINDOW_CLOSE_ROLLBACK ? "rollback" : "pause");
 	buf_adds(b, "\n");
+	window_text(b, job);
 
 	if (job->nparams) {
 		buf_adds(b, "\nparams\n");
@@ -418,6 +522,7 @@ print_json(struct printer *pr)
 	buf_add_json(b, job->name);
 	buf_adds(b, ",\"file\":");
 	buf_add_json(b, job->file);
+	window_json(b, job);
 	buf_adds(b, ",\"params\":[");
 	for (i = 0; i < job->nparams; i++) {
 		const struct param *pa = &job->params[i];

@@ -545,26 +545,6 @@ expected_durations(struct exec *x)
 	return lg.ms;
 }
 
-/* "3d 4h", "2h 5m", "40s": how far t is from now, for people. */
-static const char *
-how_far(int64_t ms, char *buf, size_t n)
-{
-	int64_t s = ms / 1000;
-
-	if (s >= 86400)
-		snprintf(buf, n, "%lldd %lldh", (long long)(s / 86400),
-			(long long)(s % 86400 / 3600));
-	else if (s >= 3600)
-		snprintf(buf, n, "%lldh %lldm", (long long)(s / 3600),
-			(long long)(s % 3600 / 60));
-	else if (s >= 60)
-		snprintf(buf, n, "%lldm %llds", (long long)(s / 60),
-			(long long)(s % 60));
-	else
-		snprintf(buf, n, "%llds", (long long)s);
-	return buf;
-}
-
 /* Outside a window: start nothing, record the refusal (who, when, why,
  * when a step may start next) on the run this would take up, or as a
  * run of its own, refused, and say so. Returns EXIT_WINDOW, or another
@@ -580,7 +560,7 @@ refuse(struct exec *x, const struct wstate *w, const char *host,
 
 	if (w->opens) {
 		window_local(job, w->opens, when, sizeof(when));
-		how_far(w->opens - now, far, sizeof(far));
+		window_span(w->opens - now, far, sizeof(far));
 	}
 	buf_addf(&data, "{\"user\":");
 	buf_add_json(&data, me(who, sizeof(who)));

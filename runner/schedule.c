@@ -110,7 +110,7 @@ reload(struct scheduler *s, struct entry *e)
 
 	memset(&o, 0, sizeof(o));
 	ok = load(&l, e->path, &o, &d) == 0;
-	if (ok && !l.job->nwindows) {
+	if (ok && !l.job->schedule.nwindows) {
 		diags_print(&d, 0);
 		say(s, NULL, "invalid", "%s: job %s has no window: runjob "
 			"schedule starts a job when its window opens; give it a "

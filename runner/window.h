@@ -43,4 +43,12 @@ size_t window_next(const struct job *job, int64_t now, size_t n,
 const char *window_local(const struct job *job, int64_t t, char *buf,
 	size_t n);
 
+/* t as window_local gives it, then in UTC: "2026-12-12 02:00
+ * Europe/Berlin (2026-12-12T01:00:00Z)". */
+const char *window_when(const struct job *job, int64_t t, char *buf,
+	size_t n);
+
+/* A span of ms for people, to the two largest units: "3d 4h", "25m". */
+const char *window_span(int64_t ms, char *buf, size_t n);
+
 #endif

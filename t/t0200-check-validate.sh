@@ -283,19 +283,14 @@ test_expect_success 'what this runjob cannot do yet is refused, never ignored' '
 	runjob: 1
 	name: t
 	require_clean: true
-	window: { cron: "0 2 * * SAT", duration: 3h }
-	blackout:
-	  - { from: 2026-12-20, to: 2027-01-04 }
 	steps:
 	  - id: copy
 	    sqlite.sync: { source: a.db, target: b.db }
 	    rollback:
 	      sqlite.exec: { db: x.db, sql: "select 1" }
 	EOF
-	refused later.yaml "later.yaml:4:9: error: .window. is not supported yet" \
-		"later.yaml:6:3: error: .blackout. is not supported yet" \
-		"later.yaml:9:5: error: the built-in action .sqlite.sync. is not supported yet" \
-		"later.yaml:11:7: error: the built-in action .sqlite.exec. is not supported yet"
+	refused later.yaml "later.yaml:6:5: error: the built-in action .sqlite.sync. is not supported yet" \
+		"later.yaml:8:7: error: the built-in action .sqlite.exec. is not supported yet"
 '
 
 test_expect_success 'built-in actions still get their keys checked' '

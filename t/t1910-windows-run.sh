@@ -8,15 +8,18 @@ test_description='maintenance windows gate every step: outside one nothing start
 SAT=2026-12-12
 NEXT_SAT=2026-12-19
 
-# job NAME STEPS: a job with that window, a journal of its own.
+# job NAME STEP...: a job with that window, each STEP a flow mapping.
 job() {
-	cat >"$1.yaml" <<-EOF
-	runjob: 1
-	name: $1
-	window: { cron: "0 2 * * SAT", duration: 1h }
-	steps:
-	$2
-	EOF
+	name=$1
+	shift
+	{
+		printf "runjob: 1\nname: %s\n" "$name"
+		printf "window: { cron: \"0 2 * * SAT\", duration: 1h }\nsteps:\n"
+		for s
+		do
+			printf "  - %s\n" "$s"
+		done
+	} >"$name.yaml"
 }
 
 rj() {
@@ -24,10 +27,10 @@ rj() {
 }
 
 test_expect_success 'outside the window nothing starts: exit 5, the next opening named, the refusal recorded' '
-	job outside "  - { id: a, timeout: 1m, run: touch a.ran }" &&
+	job outside "{ id: a, timeout: 1m, run: touch a.ran }" &&
 	RUNJOB_NOW=${SAT}T01:00:00Z test_expect_code 5 rj outside.yaml >out 2>err &&
 	! test -e a.ran &&
-	test_grep "outside the maintenance window of job outside; the next one opens $SAT 02:00 UTC (in 1h 0m)" err &&
+	test_grep "outside the maintenance window of job outside; the next one opens $SAT 02:00 UTC (in 1h)" err &&
 	test_grep "ignore-window" err &&
 	echo refused >want &&
 	q j.db "select state from runs where job = \"outside\"" >got &&
@@ -45,9 +48,9 @@ test_expect_success 'inside the window the job runs' '
 '
 
 test_expect_success 'a step whose timeout would outlast the window waits for the next one; the run pauses, then resumes there' '
-	job fit "  - { id: a, timeout: 1m, run: echo >>a.count }
-	  - { id: b, needs: [a], timeout: 30m, run: echo >>b.count }
-	  - { id: c, timeout: 5s, run: echo >>c.count }" &&
+	job fit "{ id: a, timeout: 1m, run: echo >>a.count }" \
+		"{ id: b, needs: [a], timeout: 30m, run: echo >>b.count }" \
+		"{ id: c, timeout: 5s, run: echo >>c.count }" &&
 	RUNJOB_NOW=${SAT}T02:45:00Z test_expect_code 5 rj fit.yaml >out 2>&1 &&
 	test_grep "step b not started: it may take 30m" out &&
 	test $(wc -l <a.count) = 1 && test $(wc -l <c.count) = 1 && ! test -e b.count &&
@@ -70,10 +73,10 @@ test_expect_success 'a step whose timeout would outlast the window waits for the
 '
 
 test_expect_success 'the window closing while a step runs: it ends, nothing after it starts, the run pauses' '
-	job closing "  - { id: a, run: sleep 3; echo >>a.count }
-	  - { id: b, needs: [a], run: echo >>b.count }" &&
+	job closing "{ id: a, run: sleep 3; echo >>closing.a }" \
+		"{ id: b, needs: [a], run: echo >>closing.b }" &&
 	RUNJOB_NOW=${SAT}T02:59:58Z test_expect_code 5 rj closing.yaml >out 2>&1 &&
-	test $(wc -l <a.count) = 1 && ! test -e b.count &&
+	test $(wc -l <closing.a) = 1 && ! test -e closing.b &&
 	test_grep "the maintenance window closed: no step starts now" out &&
 	q j.db "select kind from events where run_id = (select id from runs where job = \"closing\")" >kinds &&
 	test_grep "^window-closed$" kinds &&
@@ -81,11 +84,11 @@ test_expect_success 'the window closing while a step runs: it ends, nothing afte
 	test_grep "closing: paused (exit 5)" status &&
 	test_grep "window   the window closed; a step may start next at ${NEXT_SAT}T02:00:00Z" status &&
 	RUNJOB_NOW=${NEXT_SAT}T02:00:00Z rj closing.yaml >out 2>&1 &&
-	test $(wc -l <a.count) = 1 && test $(wc -l <b.count) = 1
+	test $(wc -l <closing.a) = 1 && test $(wc -l <closing.b) = 1
 '
 
 test_expect_success 'a step without a timeout is held to its longest past success' '
-	job longest "  - { id: a, run: sleep 2 }" &&
+	job longest "{ id: a, run: sleep 2 }" &&
 	RUNJOB_NOW=${SAT}T02:00:00Z rj longest.yaml >out 2>&1 &&
 	RUNJOB_NOW=${SAT}T02:59:59Z test_expect_code 5 rj --new longest.yaml >out 2>&1 &&
 	test_grep "step a not started: it may take 2" out
@@ -107,7 +110,7 @@ test_expect_success 'a blackout wins over the window: exit 5 naming its reason' 
 '
 
 test_expect_success '--ignore-window runs outside the window and the journal says who' '
-	job ignored "  - { id: a, timeout: 1m, run: touch ignored.ran }" &&
+	job ignored "{ id: a, timeout: 1m, run: touch ignored.ran }" &&
 	RUNJOB_NOW=${SAT}T05:00:00Z rj --ignore-window ignored.yaml >out 2>&1 &&
 	test -e ignored.ran &&
 	q j.db "select data from events where kind = \"run-started\" and run_id = (select id from runs where job = \"ignored\")" >data &&
