@@ -734,8 +734,8 @@ test_expect_success 'setup: runs that were interrupted, unknown, rolled back, fa
 	test_expect_code 6 rj run rbf.yaml >out 2>&1 &&
 	q j.db "select id from runs where job = \"st-rbfail\"" >rbfail.run &&
 
-	# No runjob pauses a run yet (window: is refused by check), so a
-	# paused run is made by hand: an interrupted one, marked paused.
+	# A paused run made by hand, here without a window: an interrupted
+	# one, marked paused (t1910 pauses runs through their windows).
 	cat >pz.yaml <<-\EOF &&
 	runjob: 1
 	name: st-paused
