@@ -14,22 +14,6 @@
 #include "window.h"
 #include "zone.h"
 
-/* "local":..., "utc":... of t, or null. */
-static void
-json_when(struct buf *b, const char *key, const struct job *job, int64_t t)
-{
-	char local[96], utc[32];
-
-	buf_addf(b, ",\"%s\":", key);
-	if (!t) {
-		buf_adds(b, "null");
-		return;
-	}
-	buf_adds(b, "{\"local\":");
-	buf_add_json(b, window_local(job, t, local, sizeof(local)));
-	buf_addf(b, ",\"utc\":\"%s\"}", clock_utc(t, utc, sizeof(utc)));
-}
-
 static void
 print_json(const char *file, const struct job *job, int64_t now,
 	const struct wstate *w, size_t nnext, int64_t opens, int64_t closes)
@@ -42,17 +26,22 @@ print_json(const char *file, const struct job *job, int64_t now,
 	buf_add_json(&b, job->name);
 	buf_adds(&b, ",\"timezone\":");
 	buf_add_json(&b, job->schedule.zone->name);
-	json_when(&b, "at", job, now);
+	buf_adds(&b, ",");
+	window_json_at(&b, "at", job, now);
 	buf_addf(&b, ",\"window\":%s,\"open\":%s", job->schedule.nwindows ?
 		"true" : "false", w->open ? "true" : "false");
-	json_when(&b, "closes", job, w->open ? w->closes : 0);
-	json_when(&b, "next_opens", job, nnext ? opens : 0);
-	json_when(&b, "next_closes", job, nnext ? closes : 0);
+	buf_adds(&b, ",");
+	window_json_at(&b, "closes", job, w->open ? w->closes : 0);
+	buf_adds(&b, ",");
+	window_json_at(&b, "next_opens", job, nnext ? opens : 0);
+	buf_adds(&b, ",");
+	window_json_at(&b, "next_closes", job, nnext ? closes : 0);
 	buf_adds(&b, ",\"blackout\":");
 	if (w->blackout) {
 		buf_adds(&b, "{\"reason\":");
 		buf_add_json(&b, w->blackout);
-		json_when(&b, "ends", job, w->blackout_ends);
+		buf_adds(&b, ",");
+		window_json_at(&b, "ends", job, w->blackout_ends);
 		buf_adds(&b, "}");
 	} else {
 		buf_adds(&b, "null");

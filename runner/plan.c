@@ -317,21 +317,6 @@ window_text(struct buf *b, const struct job *job)
 }
 
 static void
-json_when(struct buf *b, const char *key, const struct job *job, int64_t t)
-{
-	char local[96], utc[32];
-
-	buf_addf(b, "\"%s\":", key);
-	if (!t) {
-		buf_adds(b, "null");
-		return;
-	}
-	buf_adds(b, "{\"local\":");
-	buf_add_json(b, window_local(job, t, local, sizeof(local)));
-	buf_addf(b, ",\"utc\":\"%s\"}", clock_utc(t, utc, sizeof(utc)));
-}
-
-static void
 window_json(struct buf *b, const struct job *job)
 {
 	int64_t now = now_ms(), opens[PLAN_OPENINGS], closes[PLAN_OPENINGS];
@@ -349,17 +334,17 @@ window_json(struct buf *b, const struct job *job)
 	buf_addf(b, ",\"on_window_close\":\"%s\",\"open\":%s,",
 		job->on_window_close == ON_WINDOW_CLOSE_ROLLBACK ? "rollback" :
 		"pause", w.open ? "true" : "false");
-	json_when(b, "at", job, now);
+	window_json_at(b, "at", job, now);
 	buf_adds(b, ",");
-	json_when(b, "closes", job, w.open ? w.closes : 0);
+	window_json_at(b, "closes", job, w.open ? w.closes : 0);
 	buf_adds(b, ",");
-	json_when(b, "opens", job, w.open ? 0 : w.opens);
+	window_json_at(b, "opens", job, w.open ? 0 : w.opens);
 	buf_adds(b, ",\"blackout\":");
 	if (w.blackout) {
 		buf_adds(b, "{\"reason\":");
 		buf_add_json(b, w.blackout);
 		buf_adds(b, ",");
-		json_when(b, "ends", job, w.blackout_ends);
+		window_json_at(b, "ends", job, w.blackout_ends);
 		buf_adds(b, "}");
 	} else {
 		buf_adds(b, "null");
@@ -368,9 +353,9 @@ window_json(struct buf *b, const struct job *job)
 	n = window_next(job, now, PLAN_OPENINGS, opens, closes);
 	for (i = 0; i < n; i++) {
 		buf_adds(b, i ? ",{" : "{");
-		json_when(b, "opens", job, opens[i]);
+		window_json_at(b, "opens", job, opens[i]);
 		buf_adds(b, ",");
-		json_when(b, "closes", job, closes[i]);
+		window_json_at(b, "closes", job, closes[i]);
 		buf_adds(b, "}");
 	}
 	buf_adds(b, "]}");

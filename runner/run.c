@@ -368,6 +368,39 @@ trigger(void)
 	return t && strcmp(t, "schedule") == 0 ? "schedule" : "manual";
 }
 
+/* Add the run's row: who, where, which job text at which git version,
+ * with what params. In the caller's transaction. */
+static int
+add_run(struct exec *x, const char *host, int64_t started)
+{
+	const struct job *job = x->l->job;
+	char sha[65], who[64], *params = params_json(x->l);
+	struct jrun jr;
+	int r;
+
+	sha256_hex(job->text, job->len, sha);
+	memset(&jr, 0, sizeof(jr));
+	if (x->git.in_git) {
+		jr.git_commit = x->git.commit[0] ? x->git.commit : NULL;
+		jr.git_blob = x->git.blob;
+		jr.git_dirty = x->git.dirty;
+	}
+	jr.id = x->run_id;
+	jr.job = job->name;
+	jr.file = x->file;
+	jr.text = job->text;
+	jr.sha256 = sha;
+	jr.params = params;
+	jr.user = me(who, sizeof(who));
+	jr.host = host;
+	jr.trigger = trigger();
+	jr.pid = (long)getpid();
+	jr.started = started;
+	r = journal_add_run(x->jn, &jr);
+	free(params);
+	return r;
+}
+
 /* Record that the run starts, or is taken up again, and who holds the
  * job's lock. Returns 0, or the exit code. */
 static int
@@ -376,10 +409,9 @@ record_start(struct exec *x, const char *what, const char *host,
 {
 	const struct job *job = x->l->job;
 	struct buf data = {0};
-	char sha[65], who[64], *params = params_json(x->l);
+	char who[64];
 	int r;
 
-	sha256_hex(job->text, job->len, sha);
 	buf_addf(&data, "{\"pid\":%ld,\"user\":\"%s\",\"host\":", (long)getpid(),
 		me(who, sizeof(who)));
 	buf_add_json(&data, host);
@@ -395,26 +427,7 @@ record_start(struct exec *x, const char *what, const char *host,
 			journal_event(x->jn, x->run_id, started, "run-resumed",
 			NULL, data.s) < 0 ? -1 : 0;
 	} else {
-		struct jrun jr;
-
-		memset(&jr, 0, sizeof(jr));
-		if (x->git.in_git) {
-			jr.git_commit = x->git.commit[0] ? x->git.commit : NULL;
-			jr.git_blob = x->git.blob;
-			jr.git_dirty = x->git.dirty;
-		}
-		jr.id = x->run_id;
-		jr.job = job->name;
-		jr.file = x->file;
-		jr.text = job->text;
-		jr.sha256 = sha;
-		jr.params = params;
-		jr.user = me(who, sizeof(who));
-		jr.host = host;
-		jr.trigger = trigger();
-		jr.pid = (long)getpid();
-		jr.started = started;
-		r = journal_add_run(x->jn, &jr) < 0 ||
+		r = add_run(x, host, started) < 0 ||
 			journal_event(x->jn, x->run_id, started, "run-started",
 			NULL, data.s) < 0 ? -1 : 0;
 	}
@@ -425,7 +438,6 @@ record_start(struct exec *x, const char *what, const char *host,
 		journal_abort(x->jn);
 out:
 	buf_free(&data);
-	free(params);
 	if (r == JOURNAL_BUSY)
 		return busy_not_started(x->jpath, what);
 	return r < 0 ? EXIT_FAILED : 0;
@@ -571,28 +583,9 @@ refuse(struct exec *x, const struct wstate *w, const char *host,
 		"outside the maintenance window");
 	buf_addf(&data, ",\"opens\":%lld}", (long long)w->opens);
 	if ((r = journal_begin(x->jn)) == 0) {
-		if (!x->resume) {
-			struct jrun jr;
-			char sha[65], *params = params_json(x->l);
-
-			sha256_hex(job->text, job->len, sha);
-			memset(&jr, 0, sizeof(jr));
-			jr.id = x->run_id;
-			jr.job = job->name;
-			jr.file = x->file;
-			jr.text = job->text;
-			jr.sha256 = sha;
-			jr.params = params;
-			jr.user = who;
-			jr.host = host;
-			jr.trigger = trigger();
-			jr.pid = (long)getpid();
-			jr.started = now;
-			r = journal_add_run(x->jn, &jr) < 0 ||
-				journal_end_run(x->jn, x->run_id, "refused",
-				EXIT_WINDOW, now) < 0 ? -1 : 0;
-			free(params);
-		}
+		if (!x->resume)
+			r = add_run(x, host, now) < 0 || journal_end_run(x->jn,
+				x->run_id, "refused", EXIT_WINDOW, now) < 0 ? -1 : 0;
 		if (r == 0 && (r = journal_event(x->jn, x->run_id, now,
 		    "window-refused", NULL, data.s)) == 0)
 			r = journal_commit(x->jn);

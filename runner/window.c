@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "clock.h"
 #include "cron.h"
 #include "job.h"
@@ -317,4 +318,19 @@ window_span(int64_t ms, char *buf, size_t n)
 		k++;
 	}
 	return buf;
+}
+
+void
+window_json_at(struct buf *b, const char *key, const struct job *job, int64_t t)
+{
+	char local[96], utc[32];
+
+	buf_addf(b, "\"%s\":", key);
+	if (!t) {
+		buf_adds(b, "null");
+		return;
+	}
+	buf_adds(b, "{\"local\":");
+	buf_add_json(b, window_local(job, t, local, sizeof(local)));
+	buf_addf(b, ",\"utc\":\"%s\"}", clock_utc(t, utc, sizeof(utc)));
 }

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct buf;
 struct job;
 
 /* What a job's windows and blackouts say at one instant. */
@@ -47,6 +48,10 @@ const char *window_local(const struct job *job, int64_t t, char *buf,
  * Europe/Berlin (2026-12-12T01:00:00Z)". */
 const char *window_when(const struct job *job, int64_t t, char *buf,
 	size_t n);
+
+/* "KEY":{"local":..., "utc":...} of t, or "KEY":null for 0, into b. */
+void window_json_at(struct buf *b, const char *key, const struct job *job,
+	int64_t t);
 
 /* A span of ms for people, to the two largest units: "3d 4h", "25m". */
 const char *window_span(int64_t ms, char *buf, size_t n);
