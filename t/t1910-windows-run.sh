@@ -73,9 +73,9 @@ test_expect_success 'a step whose timeout would outlast the window waits for the
 '
 
 test_expect_success 'the window closing while a step runs: it ends, nothing after it starts, the run pauses' '
-	job closing "{ id: a, run: sleep 3; echo >>closing.a }" \
+	job closing "{ id: a, run: sleep 7; echo >>closing.a }" \
 		"{ id: b, needs: [a], run: echo >>closing.b }" &&
-	RUNJOB_NOW=${SAT}T02:59:58Z test_expect_code 5 rj closing.yaml >out 2>&1 &&
+	RUNJOB_NOW=${SAT}T02:59:54Z test_expect_code 5 rj closing.yaml >out 2>&1 &&
 	test $(wc -l <closing.a) = 1 && ! test -e closing.b &&
 	test_grep "the maintenance window closed: no step starts now" out &&
 	q j.db "select kind from events where run_id = (select id from runs where job = \"closing\")" >kinds &&
@@ -125,10 +125,10 @@ test_expect_success 'on_window_close: rollback undoes what the run did once the 
 	window: { cron: "0 2 * * SAT", duration: 1h }
 	on_window_close: rollback
 	steps:
-	  - { id: a, run: sleep 3; touch undo.a, rollback: rm undo.a }
+	  - { id: a, run: sleep 7; touch undo.a, rollback: rm undo.a }
 	  - { id: b, needs: [a], run: touch undo.b }
 	EOF
-	RUNJOB_NOW=${SAT}T02:59:58Z test_expect_code 5 rj undo.yaml >out 2>&1 &&
+	RUNJOB_NOW=${SAT}T02:59:54Z test_expect_code 5 rj undo.yaml >out 2>&1 &&
 	! test -e undo.a && ! test -e undo.b &&
 	echo rolled-back >want &&
 	q j.db "select state from runs where job = \"undo\"" >got &&
