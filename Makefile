@@ -51,7 +51,8 @@ REDIS_OBJ = $(REDIS_SRC:.c=.o)
 LIB_OBJ = $(CORE_OBJ) $(REDIS_OBJ)
 # The commands, only in runjob itself.
 CMD_SRC = runner/main.c runner/action_cmd.c runner/cli.c runner/help.c \
-	runner/due.c runner/inspect.c runner/run.c runner/schedule.c \
+	runner/due.c runner/inspect.c runner/report.c runner/run.c \
+	runner/schedule.c \
 	runner/show.c runner/where.c
 CMD_OBJ = $(CMD_SRC:.c=.o)
 UNIT_SRC = $(wildcard t/unit/*.c)
@@ -93,7 +94,7 @@ t/perf/plan-bench: t/perf/plan-bench.c $(LIB_OBJ)
 # Debian packages: to build, and what the tests use besides.
 BUILD_DEPS = pkg-config libyaml-dev libsqlite3-dev libgit2-dev libhiredis-dev
 TEST_DEPS = python3-jsonschema python3-yaml python3-redis mandoc tmux sqlite3 git \
-	procps redis-server redis-tools tzdata
+	procps redis-server redis-tools tzdata chromium
 
 deps:
 	@sh t/install-deps.sh $(BUILD_DEPS)
@@ -126,6 +127,7 @@ bench: runjob t/perf/plan-bench t/perf/window-bench t/perf/redis-baseline
 	sh t/perf/resume-bench.sh
 	sh t/perf/redis-bench.sh
 	sh t/perf/schedule-idle.sh
+	sh t/perf/report-bench.sh
 
 install: runjob
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5

@@ -126,6 +126,8 @@ parse_opts(const char *cmd, int argc, char **argv, struct opts *o,
 		{ "require-clean", no_argument, NULL, 'R' },
 		{ "ignore-window", no_argument, NULL, 'I' },
 		{ "systemd", no_argument, NULL, 'S' },
+		{ "html", no_argument, NULL, 'H' },
+		{ "output", required_argument, NULL, 'o' },
 		{ "ok", no_argument, NULL, '1' },
 		{ "failed", no_argument, NULL, '2' },
 		{ "rerun", no_argument, NULL, '3' },
@@ -139,7 +141,7 @@ parse_opts(const char *cmd, int argc, char **argv, struct opts *o,
 	memset(o, 0, sizeof(*o));
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "p:qvj:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:qvj:o:h", longopts, NULL)) != -1) {
 		const char *name = NULL;
 
 		for (i = 0; longopts[i].name; i++)
@@ -153,7 +155,7 @@ parse_opts(const char *cmd, int argc, char **argv, struct opts *o,
 		}
 		if (!name || c == '?' || c == ':') {
 			snprintf(msg, sizeof(msg), optopt && c == '?' &&
-				strchr("pjA", optopt) ? "option '%s' needs a value"
+				strchr("pjAo", optopt) ? "option '%s' needs a value"
 				: "unknown option '%s'", argv[optind - 1]);
 			usage_error(cmd, msg);
 			return -1;
@@ -191,6 +193,8 @@ parse_opts(const char *cmd, int argc, char **argv, struct opts *o,
 		case 'R': o->require_clean = 1; break;
 		case 'I': o->ignore_window = 1; break;
 		case 'S': o->systemd = 1; break;
+		case 'H': o->html = 1; break;
+		case 'o': o->output = optarg; break;
 		case '1': case '2': case '3': case '4':
 			if (o->resolve) {
 				usage_error(cmd, "give one of --ok, --failed, "

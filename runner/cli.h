@@ -30,6 +30,8 @@ struct opts {
 	int dry_run, new_run, kill_orphans, require_clean;
 	int ignore_window;	/* run outside the maintenance window */
 	int systemd;		/* schedule: print a service unit */
+	int html;		/* report: a page */
+	const char *output;	/* -o FILE */
 	const char *resolve;	/* resolve: ok, failed, rerun, rolled-back */
 	const char **only, **from;
 	size_t nonly, nfrom;

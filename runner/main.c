@@ -11,6 +11,7 @@
 #include "due.h"
 #include "exitcode.h"
 #include "inspect.h"
+#include "report.h"
 #include "run.h"
 #include "schedule.h"
 #include "show.h"
@@ -46,6 +47,7 @@ static const struct command *const command_list[] = {
 	&cmd_status_entry,
 	&cmd_history_entry,
 	&cmd_show_entry,
+	&cmd_report_entry,
 	&cmd_schedule_entry,
 	&cmd_action_entry,
 	&cmd_help_entry,
