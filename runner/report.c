@@ -349,9 +349,10 @@ timeline(struct buf *b, const struct record *r)
 	if (t1 <= t0)
 		t1 = t0 + 1;
 	closes = run[R_TEXT] ? window_closing(run[R_TEXT], run[R_FILE], t0) : 0;
-	buf_addf(b, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" "
-		"height=\"%.0f\" role=\"img\" aria-label=\"timeline\">\n",
-		left + w + 10, (double)rows * (h + 4) + 40);
+	buf_addf(b, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"100%%\" "
+		"viewBox=\"0 0 %.0f %.0f\" style=\"max-width:%.0fpx\" "
+		"role=\"img\" aria-label=\"timeline\">\n", left + w + 90,
+		(double)rows * (h + 4) + 40, left + w + 90);
 	buf_addf(b, "<text x=\"%.0f\" y=\"12\" class=\"axis\">0</text>"
 		"<text x=\"%.0f\" y=\"12\" class=\"axis\" text-anchor=\"end\">%s"
 		"</text>\n", left, left + w, ui_duration(t1 - t0, d, sizeof(d)));
