@@ -498,7 +498,9 @@ cmd_status(int argc, char **argv)
 		for (k = 0; k < v.attempts.n; k++) {
 			char **a = v.attempts.rows[k];
 
-			if (strcmp(a[A_STEP], step) != 0)
+			/* A start recorded ahead and never made is no try. */
+			if (strcmp(a[A_STEP], step) != 0 ||
+			    strcmp(a[A_STATE], "not-started") == 0)
 				continue;
 			/* The if: probe stands for the step until it runs. */
 			if (strcmp(a[A_KIND], "step") == 0) {
@@ -613,6 +615,12 @@ cmd_show(int argc, char **argv)
 		char **a = v.attempts.rows[i];
 		char d[32];
 
+		if (strcmp(a[A_STATE], "not-started") == 0) {
+			printf("\n  %s %s attempt %s: not started, its process "
+				"was never made\n", a[A_STEP], a[A_KIND],
+				a[A_ATTEMPT]);
+			continue;
+		}
 		printf("\n  %s %s attempt %s: %s", a[A_STEP], a[A_KIND],
 			a[A_ATTEMPT], a[A_STATE]);
 		if (a[A_EXIT])
