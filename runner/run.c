@@ -765,6 +765,21 @@ refuse_changed(struct journal *jn, const struct past *p, struct loaded *l)
 	return EXIT_INVALID;
 }
 
+/* The unfinished run of this job's name ran another job file: two job
+ * files with one name share a journal. Saying "the file changed" would
+ * send the reader looking for edits that were never made. */
+static int
+refuse_other_file(struct journal *jn, const struct past *p, const char *file)
+{
+	error("run %s of job %s (%s), which did not finish, ran another job "
+		"file, %s, not %s: two job files named %s share the journal "
+		"%s, and runjob takes them for one job. Tell them apart: give "
+		"one another name:, or run it with --journal PATH of its own. "
+		"--new starts a new run of this file all the same.", p->id,
+		p->job, p->state, p->file, file, p->job, journal_path(jn));
+	return EXIT_INVALID;
+}
+
 static int
 cmd_run(int argc, char **argv)
 {
@@ -877,7 +892,9 @@ cmd_run(int argc, char **argv)
 		sha256_hex(l.job->text, l.job->len, sha);
 		params = params_json(&l);
 		if (strcmp(sha, past.sha256) != 0) {
-			code = refuse_changed(jn, &past, &l);
+			code = past.file && strcmp(past.file, real) != 0 ?
+			    refuse_other_file(jn, &past, argv[first]) :
+			    refuse_changed(jn, &past, &l);
 			goto out;
 		}
 		if (strcmp(params, past.params) != 0) {
