@@ -182,10 +182,10 @@ history_row(void *arg, const struct jrow *row)
 	snprintf(who, sizeof(who), "%s@%s", or_dash(jrow_get(row, "user")),
 		or_dash(jrow_get(row, "host")));
 	/* The commit, marked + when the text that ran was not committed. */
-	snprintf(version, sizeof(version), "%.11s%s", commit ? commit :
+	snprintf(version, sizeof(version), "%.12s%s", commit ? commit :
 		jrow_get(row, "sha256"), dirty && strcmp(dirty, "1") == 0 ?
 		"+" : "");
-	buf_addf(&h->out, "%-23s  %-16s  %-12s  %-16s  %s  %8s  %s",
+	buf_addf(&h->out, "%-23s  %-16s  %-13s  %-16s  %s  %8s  %s",
 		jrow_get(row, "id"), jrow_get(row, "job"), version, who,
 		when(jrow_get(row, "started"), t, sizeof(t)),
 		took(jrow_get(row, "started"), jrow_get(row, "ended"), d,
@@ -225,7 +225,7 @@ cmd_history(int argc, char **argv)
 	if (open_journal(&jn, &o, name ? argv[first] : NULL) < 0)
 		goto out;
 	if (!o.json)
-		buf_addf(&h.out, "%-23s  %-16s  %-12s  %-16s  %-20s  %8s  %s\n",
+		buf_addf(&h.out, "%-23s  %-16s  %-13s  %-16s  %-20s  %8s  %s\n",
 			"RUN", "JOB", "VERSION", "WHO", "STARTED", "TOOK",
 			"OUTCOME");
 	if (journal_runs(jn, job, o.limit ? o.limit : -1, history_row, &h) < 0)
@@ -423,9 +423,17 @@ print_header(const struct runview *v)
 		", with changes not committed" : "");
 	printf("  by       %s@%s, pid %s, %s\n", r[R_USER], r[R_HOST], r[R_PID],
 		r[R_TRIGGER]);
-	printf("  started  %s, %s %s\n", when(r[R_STARTED], t, sizeof(t)),
-		r[R_ENDED] ? "took" : "running for",
-		r[R_ENDED] ? took(r[R_STARTED], r[R_ENDED], d, sizeof(d)) : "-");
+	printf("  started  %s, ", when(r[R_STARTED], t, sizeof(t)));
+	if (r[R_ENDED])
+		printf("took %s\n", took(r[R_STARTED], r[R_ENDED], d,
+			sizeof(d)));
+	else if (gone(r[R_STATE], r[R_HOST], r[R_PID]))
+		printf("its runjob is gone\n");
+	else if (strcmp(r[R_STATE], "running") == 0 && r[R_STARTED])
+		printf("running for %s\n", ui_duration(now_ms() -
+			strtoll(r[R_STARTED], NULL, 10), d, sizeof(d)));
+	else
+		printf("not ended\n");
 	printf("  params   %s\n", r[R_PARAMS]);
 	if (strcmp(r[R_STATE], "paused") == 0 ||
 	    strcmp(r[R_STATE], "refused") == 0)
