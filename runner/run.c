@@ -966,7 +966,8 @@ keep_param(void *arg, const char *name, const char *value)
 		xasprintf("%s=%s", name, value);
 }
 
-/* Find the run named by arg: a run id, or a job file (its latest run).
+/* Find the run named by arg: a run id, or a job file or job name (its
+ * job's latest run).
  * Opens the journal into *jn. Returns 0, or an exit code. */
 static int
 find_past(const char *cmd, const char *arg, struct opts *o,
@@ -998,12 +999,14 @@ find_past(const char *cmd, const char *arg, struct opts *o,
 			EXIT_FAILED;
 	}
 	found = journal_run(*jn, job ? NULL : arg, name, past_row, p);
+	if (found == 0 && !job)
+		found = journal_run(*jn, NULL, arg, past_row, p);
 	if (found == 0) {
 		char msg[512];
 
 		snprintf(msg, sizeof(msg), "no run %s%s in the journal %s; "
-			"'runjob history' lists the runs", job ? "of job " : "",
-			job ? name : arg, *jpath);
+			"'runjob history' lists the runs", job ? "of job " :
+			"or job ", job ? name : arg, *jpath);
 		usage_error(cmd, msg);
 	}
 	job_free(job);
@@ -1307,7 +1310,7 @@ out:
 }
 
 const struct command cmd_resolve_entry = { "resolve", cmd_resolve,
-	"resolve [--journal PATH] RUN STEP --ok | --failed | --rerun | --rolled-back",
+	"resolve [--journal PATH] RUN | JOB.yaml | JOB STEP --ok | --failed | --rerun | --rolled-back",
 	"settle a step whose outcome is unknown after a crash, or record a rollback done by hand",
 	"--ok               it did its work: count it as succeeded\n"
 	"--failed           it did not: count it as failed (it runs again)\n"

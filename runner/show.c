@@ -575,15 +575,15 @@ cmd_show(int argc, char **argv)
 		return first == -2 ? EXIT_OK : EXIT_USAGE;
 	if (argc - first != 1) {
 		free_opts(&o);
-		return usage_error("show", "show takes one run id");
+		return usage_error("show", "show takes one run or job");
 	}
 	if (o.json && o.csv) {
 		free_opts(&o);
 		return usage_error("show", "--json and --csv exclude each other");
 	}
 	memset(&v, 0, sizeof(v));
-	if (open_journal(&jn, &o, NULL) < 0 ||
-	    load_run(jn, argv[first], &v, 1) < 0)
+	if (open_journal(&jn, &o, is_file(argv[first]) ? argv[first] :
+	    NULL) < 0 || load_run(jn, argv[first], &v, 1) < 0)
 		goto out;
 	code = EXIT_OK;
 	if (o.json) {
@@ -649,7 +649,7 @@ out:
 }
 
 const struct command cmd_show_entry = { "show", cmd_show,
-	"show [--json | --csv] [--journal PATH] RUN",
+	"show [--json | --csv] [--journal PATH] RUN | JOB.yaml | JOB",
 	"every event of a run: the audit record",
 	"--json             print the run, its attempts and events as JSON\n"
 	"--csv              print the events as CSV\n"

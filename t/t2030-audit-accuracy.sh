@@ -18,6 +18,18 @@ run_bg() {
 	{ runjob run "$@" >run.out 2>&1; echo $? >run.code; } &
 }
 
+# run_gone JOB: runjob run JOB in the background, killed with SIGKILL
+# once its step started (the step writes step.pid and started); the
+# step's group is stopped when the test ends.
+run_gone() {
+	runjob run --journal "$PWD/j.db" "$1" >/dev/null 2>&1 &
+	pid=$!
+	wait_for started 10 || return 1
+	kill -9 $pid
+	wait $pid
+	test $? = 137
+}
+
 # Step first waits for the file go, then fails; with -j 1 the start of
 # step second is recorded meanwhile, and never made once first fails.
 test_expect_success 'a start recorded ahead but never made: no step-started event, no attempt counted as run' '
@@ -72,6 +84,50 @@ test_expect_success 'a second job file of the same name: refused naming the othe
 	test_grep "give one another name:, or run it with --journal PATH" err &&
 	test_grep -v "changed since" err &&
 	test_grep -v "Steps that differ" err
+'
+
+test_expect_success 'status and history print the same 12 characters of the commit' '
+	mkdir commit && cd commit &&
+	printf "runjob: 1\nname: commit\nsteps:\n  - { id: s, run: \"true\" }\n" >job.yaml &&
+	runjob run -q --journal j.db job.yaml &&
+	c=$(q j.db "select substr(coalesce(git_commit, sha256), 1, 12) from runs") &&
+	test ${#c} = 12 &&
+	runjob status --journal j.db >status &&
+	test_grep "[ ,]$c[,)]" status &&
+	runjob history --journal j.db >history &&
+	awk "NR == 2 { sub(/\\+\$/, \"\", \$3); print \$3 }" history >actual &&
+	echo "$c" >expect &&
+	test_cmp expect actual
+'
+
+test_expect_success 'status of a run whose runjob is gone says so where it said running for -' '
+	mkdir gone && cd gone &&
+	printf "runjob: 1\nname: gone\nsteps:\n  - { id: s, run: \"echo \$\$ >step.pid; touch started; sleep 30\" }\n" >job.yaml &&
+	test_when_finished "kill -9 -\$(cat step.pid)" &&
+	run_gone job.yaml &&
+	runjob status --journal j.db >status &&
+	test_grep "^  started  20[0-9T:Z-]*, its runjob is gone$" status &&
+	test_grep -v "running for -" status
+'
+
+test_expect_success 'show and resolve take a job file or a job name for its latest run, as status does' '
+	mkdir byjob && cd byjob &&
+	git init -q jobdir &&
+	printf "runjob: 1\nname: byjob\nsteps:\n  - { id: s, run: \"exit 1\" }\n" >jobdir/job.yaml &&
+	test_expect_code 1 runjob run -q jobdir/job.yaml 2>/dev/null &&
+	id=$(q jobdir/.runjob/journal.db "select id from runs") &&
+	runjob show "$PWD/jobdir/job.yaml" >show.file &&
+	test_grep "^run $id of job byjob: failed" show.file &&
+	(cd jobdir && runjob show byjob) >show.name &&
+	test_cmp show.file show.name &&
+	test_expect_code 2 runjob resolve jobdir/job.yaml s --ok 2>err.file &&
+	test_grep "step s of run $id is failed, not unknown" err.file &&
+	(cd jobdir && test_expect_code 2 runjob resolve byjob s --ok) 2>err.name &&
+	test_grep "step s of run $id is failed, not unknown" err.name &&
+	runjob help show >help &&
+	test_grep "RUN | JOB.yaml | JOB" help &&
+	runjob help resolve >help &&
+	test_grep "RUN | JOB.yaml | JOB STEP" help
 '
 
 test_done
