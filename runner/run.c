@@ -765,6 +765,21 @@ refuse_changed(struct journal *jn, const struct past *p, struct loaded *l)
 	return EXIT_INVALID;
 }
 
+/* The unfinished run of this job's name ran another job file: two job
+ * files with one name share a journal. Saying "the file changed" would
+ * send the reader looking for edits that were never made. */
+static int
+refuse_other_file(struct journal *jn, const struct past *p, const char *file)
+{
+	error("run %s of job %s (%s), which did not finish, ran another job "
+		"file, %s, not %s: two job files named %s share the journal "
+		"%s, and runjob takes them for one job. Tell them apart: give "
+		"one another name:, or run it with --journal PATH of its own. "
+		"--new starts a new run of this file all the same.", p->id,
+		p->job, p->state, p->file, file, p->job, journal_path(jn));
+	return EXIT_INVALID;
+}
+
 static int
 cmd_run(int argc, char **argv)
 {
@@ -877,7 +892,9 @@ cmd_run(int argc, char **argv)
 		sha256_hex(l.job->text, l.job->len, sha);
 		params = params_json(&l);
 		if (strcmp(sha, past.sha256) != 0) {
-			code = refuse_changed(jn, &past, &l);
+			code = past.file && strcmp(past.file, real) != 0 ?
+			    refuse_other_file(jn, &past, argv[first]) :
+			    refuse_changed(jn, &past, &l);
 			goto out;
 		}
 		if (strcmp(params, past.params) != 0) {
@@ -949,7 +966,8 @@ keep_param(void *arg, const char *name, const char *value)
 		xasprintf("%s=%s", name, value);
 }
 
-/* Find the run named by arg: a run id, or a job file (its latest run).
+/* Find the run named by arg: a run id, or a job file or job name (its
+ * job's latest run).
  * Opens the journal into *jn. Returns 0, or an exit code. */
 static int
 find_past(const char *cmd, const char *arg, struct opts *o,
@@ -981,12 +999,14 @@ find_past(const char *cmd, const char *arg, struct opts *o,
 			EXIT_FAILED;
 	}
 	found = journal_run(*jn, job ? NULL : arg, name, past_row, p);
+	if (found == 0 && !job)
+		found = journal_run(*jn, NULL, arg, past_row, p);
 	if (found == 0) {
 		char msg[512];
 
 		snprintf(msg, sizeof(msg), "no run %s%s in the journal %s; "
-			"'runjob history' lists the runs", job ? "of job " : "",
-			job ? name : arg, *jpath);
+			"'runjob history' lists the runs", job ? "of job " :
+			"or job ", job ? name : arg, *jpath);
 		usage_error(cmd, msg);
 	}
 	job_free(job);
@@ -1290,7 +1310,7 @@ out:
 }
 
 const struct command cmd_resolve_entry = { "resolve", cmd_resolve,
-	"resolve [--journal PATH] RUN STEP --ok | --failed | --rerun | --rolled-back",
+	"resolve [--journal PATH] RUN | JOB.yaml | JOB STEP --ok | --failed | --rerun | --rolled-back",
 	"settle a step whose outcome is unknown after a crash, or record a rollback done by hand",
 	"--ok               it did its work: count it as succeeded\n"
 	"--failed           it did not: count it as failed (it runs again)\n"

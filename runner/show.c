@@ -182,10 +182,10 @@ history_row(void *arg, const struct jrow *row)
 	snprintf(who, sizeof(who), "%s@%s", or_dash(jrow_get(row, "user")),
 		or_dash(jrow_get(row, "host")));
 	/* The commit, marked + when the text that ran was not committed. */
-	snprintf(version, sizeof(version), "%.11s%s", commit ? commit :
+	snprintf(version, sizeof(version), "%.12s%s", commit ? commit :
 		jrow_get(row, "sha256"), dirty && strcmp(dirty, "1") == 0 ?
 		"+" : "");
-	buf_addf(&h->out, "%-23s  %-16s  %-12s  %-16s  %s  %8s  %s",
+	buf_addf(&h->out, "%-23s  %-16s  %-13s  %-16s  %s  %8s  %s",
 		jrow_get(row, "id"), jrow_get(row, "job"), version, who,
 		when(jrow_get(row, "started"), t, sizeof(t)),
 		took(jrow_get(row, "started"), jrow_get(row, "ended"), d,
@@ -225,7 +225,7 @@ cmd_history(int argc, char **argv)
 	if (open_journal(&jn, &o, name ? argv[first] : NULL) < 0)
 		goto out;
 	if (!o.json)
-		buf_addf(&h.out, "%-23s  %-16s  %-12s  %-16s  %-20s  %8s  %s\n",
+		buf_addf(&h.out, "%-23s  %-16s  %-13s  %-16s  %-20s  %8s  %s\n",
 			"RUN", "JOB", "VERSION", "WHO", "STARTED", "TOOK",
 			"OUTCOME");
 	if (journal_runs(jn, job, o.limit ? o.limit : -1, history_row, &h) < 0)
@@ -423,9 +423,17 @@ print_header(const struct runview *v)
 		", with changes not committed" : "");
 	printf("  by       %s@%s, pid %s, %s\n", r[R_USER], r[R_HOST], r[R_PID],
 		r[R_TRIGGER]);
-	printf("  started  %s, %s %s\n", when(r[R_STARTED], t, sizeof(t)),
-		r[R_ENDED] ? "took" : "running for",
-		r[R_ENDED] ? took(r[R_STARTED], r[R_ENDED], d, sizeof(d)) : "-");
+	printf("  started  %s, ", when(r[R_STARTED], t, sizeof(t)));
+	if (r[R_ENDED])
+		printf("took %s\n", took(r[R_STARTED], r[R_ENDED], d,
+			sizeof(d)));
+	else if (gone(r[R_STATE], r[R_HOST], r[R_PID]))
+		printf("its runjob is gone\n");
+	else if (strcmp(r[R_STATE], "running") == 0 && r[R_STARTED])
+		printf("running for %s\n", ui_duration(now_ms() -
+			strtoll(r[R_STARTED], NULL, 10), d, sizeof(d)));
+	else
+		printf("not ended\n");
 	printf("  params   %s\n", r[R_PARAMS]);
 	if (strcmp(r[R_STATE], "paused") == 0 ||
 	    strcmp(r[R_STATE], "refused") == 0)
@@ -498,7 +506,9 @@ cmd_status(int argc, char **argv)
 		for (k = 0; k < v.attempts.n; k++) {
 			char **a = v.attempts.rows[k];
 
-			if (strcmp(a[A_STEP], step) != 0)
+			/* A start recorded ahead and never made is no try. */
+			if (strcmp(a[A_STEP], step) != 0 ||
+			    strcmp(a[A_STATE], "not-started") == 0)
 				continue;
 			/* The if: probe stands for the step until it runs. */
 			if (strcmp(a[A_KIND], "step") == 0) {
@@ -565,15 +575,15 @@ cmd_show(int argc, char **argv)
 		return first == -2 ? EXIT_OK : EXIT_USAGE;
 	if (argc - first != 1) {
 		free_opts(&o);
-		return usage_error("show", "show takes one run id");
+		return usage_error("show", "show takes one run or job");
 	}
 	if (o.json && o.csv) {
 		free_opts(&o);
 		return usage_error("show", "--json and --csv exclude each other");
 	}
 	memset(&v, 0, sizeof(v));
-	if (open_journal(&jn, &o, NULL) < 0 ||
-	    load_run(jn, argv[first], &v, 1) < 0)
+	if (open_journal(&jn, &o, is_file(argv[first]) ? argv[first] :
+	    NULL) < 0 || load_run(jn, argv[first], &v, 1) < 0)
 		goto out;
 	code = EXIT_OK;
 	if (o.json) {
@@ -613,6 +623,12 @@ cmd_show(int argc, char **argv)
 		char **a = v.attempts.rows[i];
 		char d[32];
 
+		if (strcmp(a[A_STATE], "not-started") == 0) {
+			printf("\n  %s %s attempt %s: not started, its process "
+				"was never made\n", a[A_STEP], a[A_KIND],
+				a[A_ATTEMPT]);
+			continue;
+		}
 		printf("\n  %s %s attempt %s: %s", a[A_STEP], a[A_KIND],
 			a[A_ATTEMPT], a[A_STATE]);
 		if (a[A_EXIT])
@@ -633,7 +649,7 @@ out:
 }
 
 const struct command cmd_show_entry = { "show", cmd_show,
-	"show [--json | --csv] [--journal PATH] RUN",
+	"show [--json | --csv] [--journal PATH] RUN | JOB.yaml | JOB",
 	"every event of a run: the audit record",
 	"--json             print the run, its attempts and events as JSON\n"
 	"--csv              print the events as CSV\n"
