@@ -1,11 +1,17 @@
 /*
  * git.c - the libgit2 adapter.
+ *
+ * runjob diff uses libgit2's diff (git_patch_from_buffers, git's own
+ * xdiff) rather than one of its own: it is the diff git prints, already
+ * linked, and its linear-space Myers with heuristics diffs two 1 MB
+ * job texts in well under the 0.2 s runjob diff allows itself.
  */
 #include <git2.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "git.h"
 #include "util.h"
 
@@ -77,6 +83,57 @@ out:
 	git_tree_free(tree);
 	git_commit_free(commit);
 	git_repository_free(repo);
+	git_libgit2_shutdown();
+	return ret;
+}
+
+static int
+diff_line(const git_diff_delta *delta, const git_diff_hunk *hunk,
+	const git_diff_line *line, void *payload)
+{
+	struct buf *out = payload;
+
+	(void)delta;
+	(void)hunk;
+	switch (line->origin) {
+	case GIT_DIFF_LINE_CONTEXT:
+	case GIT_DIFF_LINE_ADDITION:
+	case GIT_DIFF_LINE_DELETION:
+		buf_addc(out, line->origin);
+		/* FALLTHROUGH */
+	case GIT_DIFF_LINE_HUNK_HDR:
+	case GIT_DIFF_LINE_CONTEXT_EOFNL:
+	case GIT_DIFF_LINE_ADD_EOFNL:
+	case GIT_DIFF_LINE_DEL_EOFNL:
+		buf_add(out, line->content, line->content_len);
+		break;
+	default:		/* the file header: the caller's */
+		break;
+	}
+	return 0;
+}
+
+int
+git_text_diff(const char *a, size_t alen, const char *b, size_t blen,
+	struct buf *out)
+{
+	git_diff_options opts;
+	git_patch *patch = NULL;
+	int ret = -1;
+
+	git_diff_options_init(&opts, GIT_DIFF_OPTIONS_VERSION);
+	if (alen == blen && memcmp(a, b, alen) == 0)
+		return 0;
+	/* A job text is text, whatever bytes it holds. */
+	opts.flags = GIT_DIFF_FORCE_TEXT;
+	opts.context_lines = 3;
+	git_libgit2_init();
+	if (git_patch_from_buffers(&patch, a, alen, "a", b, blen, "b",
+	    &opts) < 0 || git_patch_print(patch, diff_line, out) < 0)
+		git_fail("cannot diff", "the job texts");
+	else
+		ret = 1;
+	git_patch_free(patch);
 	git_libgit2_shutdown();
 	return ret;
 }

@@ -19,4 +19,12 @@ struct git_facts {
 int git_facts_of(struct git_facts *f, const char *path, const char *text,
 	size_t len);
 
+/* The unified diff (three lines of context) of text a against text b
+ * appended to out, hunks only: the caller writes the ---/+++ lines.
+ * Returns 0 when the texts are the same, 1 when they differ, -1 with a
+ * message. */
+struct buf;
+int git_text_diff(const char *a, size_t alen, const char *b, size_t blen,
+	struct buf *out);
+
 #endif

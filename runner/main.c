@@ -8,6 +8,7 @@
 #include "action_cmd.h"
 #include "cli.h"
 #include "clock.h"
+#include "diff.h"
 #include "due.h"
 #include "exitcode.h"
 #include "inspect.h"
@@ -46,6 +47,7 @@ static const struct command *const command_list[] = {
 	&cmd_status_entry,
 	&cmd_history_entry,
 	&cmd_show_entry,
+	&cmd_diff_entry,
 	&cmd_schedule_entry,
 	&cmd_action_entry,
 	&cmd_help_entry,
