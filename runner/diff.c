@@ -118,7 +118,9 @@ read_file(const char *path, const char *real, const struct loaded *l,
 	s->text = xstrdup(l->job->text);
 	s->params = file_params(l);
 	s->ignore_window = -1;
-	if (git_facts_of(&g, path, l->job->text, l->job->len) < 0)
+	if (l->at_rev.in_git)
+		g = l->at_rev;
+	else if (git_facts_of(&g, path, l->job->text, l->job->len) < 0)
 		return -1;
 	if (g.in_git) {
 		s->git_commit = xstrdup(g.commit);
@@ -328,7 +330,7 @@ cmd_diff(int argc, char **argv)
 			goto out;
 		}
 		diags_print(&d, 0);
-		job_realpath(second, real);
+		job_path_real(second, real);
 	}
 	jpath = journal_choose(o.journal, is_file ? real : NULL);
 	r = journal_open(&jn, jpath, JOURNAL_READ);
