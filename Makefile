@@ -51,8 +51,8 @@ REDIS_OBJ = $(REDIS_SRC:.c=.o)
 LIB_OBJ = $(CORE_OBJ) $(REDIS_OBJ)
 # The commands, only in runjob itself.
 CMD_SRC = runner/main.c runner/action_cmd.c runner/cli.c runner/help.c \
-	runner/due.c runner/inspect.c runner/report.c runner/run.c \
-	runner/schedule.c \
+	runner/diff.c runner/due.c runner/inspect.c runner/report.c \
+	runner/run.c runner/schedule.c \
 	runner/show.c runner/where.c
 CMD_OBJ = $(CMD_SRC:.c=.o)
 UNIT_SRC = $(wildcard t/unit/*.c)

@@ -2,12 +2,16 @@
  * cli.c - options and job loading shared by the commands.
  */
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "check.h"
 #include "cli.h"
+#include "load.h"
+#include "where.h"
 #include "util.h"
 
 /* The checks after the job is decoded; reports into d. */
@@ -30,13 +34,76 @@ check_and_plan(struct loaded *l, const struct opts *o, struct diags *d,
 	return d->nerrors > nerrors ? -1 : 0;
 }
 
+char *
+job_at_rev(const char *arg, const char **rev)
+{
+	const char *y = strstr(arg, ".yaml@"), *m = strstr(arg, ".yml@");
+	const char *at;
+	struct stat st;
+
+	if (stat(arg, &st) == 0 || (!y && !m))
+		return NULL;
+	at = !y ? m + 4 : !m ? y + 5 : y < m ? y + 5 : m + 4;
+	if (!at[1])
+		return NULL;
+	if (rev)
+		*rev = at + 1;
+	return xasprintf("%.*s", (int)(at - arg), arg);
+}
+
+void
+job_path_real(const char *arg, char *real)
+{
+	char *file = job_at_rev(arg, NULL);
+
+	job_realpath(file ? file : arg, real);
+	free(file);
+}
+
+/* The job file FILE@REV names, read from git. */
+static int
+load_at_rev(struct loaded *l, const char *arg, const char *file,
+	const char *rev, struct diags *d)
+{
+	char err[PATH_MAX + 512], *text;
+	size_t len;
+
+	if (git_read_at(file, rev, &text, &len, &l->at_rev, err,
+	    sizeof(err)) < 0) {
+		diag_error(d, arg, 0, 0, "%s", err);
+		return -1;
+	}
+	if (len > LOAD_MAX_FILE) {
+		free(text);
+		diag_error(d, arg, 0, 0, "the job file is over %u bytes",
+			LOAD_MAX_FILE);
+		return -1;
+	}
+	/* Messages name FILE@REV; the job's rev has env_files: read at REV
+	 * too. */
+	if (job_parse(&l->job, arg, text, len, d) < 0 && !l->job->steps)
+		return -1;
+	l->job->rev = rev;
+	return 0;
+}
+
 int
 load(struct loaded *l, const char *path, const struct opts *o,
 	struct diags *d)
 {
 	size_t nerrors = d->nerrors;
+	const char *rev;
+	char *file;
 
 	memset(l, 0, sizeof(*l));
+	if ((file = job_at_rev(path, &rev))) {
+		int r = load_at_rev(l, path, file, rev, d);
+
+		free(file);
+		if (r < 0 && (!l->job || !l->job->steps))
+			return -1;
+		return check_and_plan(l, o, d, nerrors);
+	}
 	/* Go on after errors while there are steps, to report them all. */
 	if (job_load(&l->job, path, d) < 0 && !l->job->steps)
 		return -1;

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "diag.h"
+#include "git.h"
 #include "graph.h"
 #include "job.h"
 #include "mask.h"
@@ -50,6 +51,8 @@ struct loaded {
 	struct plan plan;
 	struct mask mask;	/* the values of secret params */
 	int planned;		/* plan is built */
+	struct git_facts at_rev;	/* read as FILE@REV: REV's commit,
+					 * the blob; in_git 0 otherwise */
 };
 
 /* Parse the options of cmd; `allowed` lists, blank-separated, the long
@@ -60,7 +63,19 @@ int parse_opts(const char *cmd, int argc, char **argv, struct opts *o,
 	const char *allowed);
 void free_opts(struct opts *o);
 
-/* Load, check and plan the job at path. Returns 0 when it is valid. */
+/* A job file named as FILE@REV: FILE (for the caller to free), and REV
+ * in *rev (pointing into arg) when rev is not NULL; NULL when arg names
+ * a file as it is. A path that exists is always the file itself, so a
+ * file whose name holds '@' is read as it is; otherwise arg splits at
+ * the first ".yaml@" or ".yml@", so REV may hold '@' (HEAD@{1}) but FILE
+ * must end in .yaml or .yml. */
+char *job_at_rev(const char *arg, const char **rev);
+/* The real path of the job file arg names (FILE of FILE@REV). */
+void job_path_real(const char *arg, char *real);
+
+/* Load, check and plan the job at path; FILE@REV reads FILE, and the
+ * job's env_files:, as they were at REV (git.h). Returns 0 when it is
+ * valid. */
 int load(struct loaded *l, const char *path, const struct opts *o,
 	struct diags *d);
 /* The same for a job text kept in the journal, named path. */

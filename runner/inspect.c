@@ -59,7 +59,7 @@ cmd_check(int argc, char **argv)
 }
 
 const struct command cmd_check_entry = { "check", cmd_check,
-	"check [-q] [--json] [-p NAME=VALUE]... [--env-file FILE]... JOB.yaml...",
+	"check [-q] [--json] [-p NAME=VALUE]... [--env-file FILE]... JOB.yaml[@REV]...",
 	"validate job files and report every problem",
 	"-p NAME=VALUE      give a param its value\n"
 	"--env-file FILE    read param values from FILE (NAME=VALUE lines)\n"
@@ -102,7 +102,7 @@ cmd_plan(int argc, char **argv)
 }
 
 const struct command cmd_plan_entry = { "plan", cmd_plan,
-	"plan [--json | --dot] [-p NAME=VALUE]... [--env-file FILE]... JOB.yaml",
+	"plan [--json | --dot] [-p NAME=VALUE]... [--env-file FILE]... JOB.yaml[@REV]",
 	"show the steps in waves, the params and the rollback order",
 	"-p NAME=VALUE      give a param its value\n"
 	"--env-file FILE    read param values from FILE (NAME=VALUE lines)\n"

@@ -162,6 +162,9 @@ struct schedule {
 
 struct job {
 	const char *file;	/* the path as given */
+	const char *rev;	/* read at this git revision: file is
+				 * FILE@REV and rev points into it, past
+				 * the '@'; NULL: read from the file */
 	char *text;		/* the full job text */
 	size_t len;
 	struct arena arena;	/* everything below lives here */

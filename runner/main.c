@@ -8,6 +8,7 @@
 #include "action_cmd.h"
 #include "cli.h"
 #include "clock.h"
+#include "diff.h"
 #include "due.h"
 #include "exitcode.h"
 #include "inspect.h"
@@ -47,6 +48,7 @@ static const struct command *const command_list[] = {
 	&cmd_status_entry,
 	&cmd_history_entry,
 	&cmd_show_entry,
+	&cmd_diff_entry,
 	&cmd_report_entry,
 	&cmd_schedule_entry,
 	&cmd_action_entry,

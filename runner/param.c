@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "git.h"
 #include "name.h"
 #include "param.h"
 #include "util.h"
@@ -59,48 +61,19 @@ unknown_param(struct job *job, struct diags *d, const char *file,
 			extra);
 }
 
-/* Read one env file: NAME=VALUE lines, '#' comments, blank lines, an
- * optional "export " and one pair of matching quotes around the value.
- * Values found are stored into value[]/source[] (later calls win). */
+/* The lines of an env file: NAME=VALUE lines, '#' comments, blank lines,
+ * an optional "export " and one pair of matching quotes around the
+ * value. Values found are stored into value[]/source[] (later calls
+ * win); *secret_given says whether one was a secret param's. */
 static int
-env_file(struct job *job, struct diags *d, const char *path,
-	const char *label, const char **value, const char **source)
+env_lines(struct job *job, struct diags *d, const char *path,
+	const char *label, char *text, const char **value, const char **source,
+	int *secret_given)
 {
 	struct arena *a = &job->arena;
-	char *text, *p, *line;
+	char *p, *line;
 	unsigned lineno = 0;
-	struct stat st;
-	size_t len = 0;
-	ssize_t r;
-	int fd, bad = 0, secret_given = 0;
-
-	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-	if (fd < 0)
-		return diag_error(d, path, 0, 0, "cannot open the env file: %s",
-			strerror(errno));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    st.st_size > ENV_FILE_MAX) {
-		close(fd);
-		return diag_error(d, path, 0, 0, "the env file must be a "
-			"regular file of at most 1 MiB");
-	}
-	text = arena_alloc(a, (size_t)st.st_size + 1);
-	while (len < (size_t)st.st_size &&
-	    (r = read(fd, text + len, (size_t)st.st_size - len)) != 0) {
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			close(fd);
-			return diag_error(d, path, 0, 0, "cannot read the env "
-				"file: %s", strerror(errno));
-		}
-		len += (size_t)r;
-	}
-	close(fd);
-	text[len] = '\0';
-	if (memchr(text, '\0', len))
-		return diag_error(d, path, 0, 0, "the env file holds a NUL byte; "
-			"values may not contain NUL");
+	int bad = 0;
 
 	for (p = text; *p; ) {
 		char *eq, *val, *end;
@@ -144,8 +117,84 @@ env_file(struct job *job, struct diags *d, const char *path,
 		}
 		value[i] = val;
 		source[i] = arena_printf(a, "%s %s", label, path);
-		secret_given |= job->params[i].secret;
+		*secret_given |= job->params[i].secret;
 	}
+	return bad;
+}
+
+/* An env_files: entry of a job read at a git revision: read at that
+ * revision too, so that the run is what the job was then. */
+static int
+env_file_at_rev(struct job *job, struct diags *d, const char *path,
+	const char *label, const char **value, const char **source)
+{
+	char err[PATH_MAX + 512], *blob, *text;
+	const char *name = arena_printf(&job->arena, "%s@%s", path, job->rev);
+	int secret_given = 0;
+	size_t len;
+
+	if (git_read_at(path, job->rev, &blob, &len, NULL, err,
+	    sizeof(err)) < 0)
+		return diag_error(d, name, 0, 0, "cannot read the env file: %s",
+			err);
+	if (len > ENV_FILE_MAX || memchr(blob, '\0', len)) {
+		free(blob);
+		return diag_error(d, name, 0, 0, "the env file must be text of "
+			"at most 1 MiB, without NUL bytes");
+	}
+	text = arena_alloc(&job->arena, len + 1);
+	memcpy(text, blob, len + 1);
+	free(blob);
+	return env_lines(job, d, name, label, text, value, source,
+		&secret_given);
+}
+
+/* Read one env file, from the work tree or, for the env_files: of a job
+ * read at a git revision, at that revision. */
+static int
+env_file(struct job *job, struct diags *d, const char *path,
+	const char *label, const char **value, const char **source)
+{
+	struct arena *a = &job->arena;
+	char *text;
+	struct stat st;
+	size_t len = 0;
+	ssize_t r;
+	int fd, bad, secret_given = 0;
+
+	if (job->rev && strcmp(label, "env_files") == 0)
+		return env_file_at_rev(job, d, path, label, value, source);
+
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return diag_error(d, path, 0, 0, "cannot open the env file: %s",
+			strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    st.st_size > ENV_FILE_MAX) {
+		close(fd);
+		return diag_error(d, path, 0, 0, "the env file must be a "
+			"regular file of at most 1 MiB");
+	}
+	text = arena_alloc(a, (size_t)st.st_size + 1);
+	while (len < (size_t)st.st_size &&
+	    (r = read(fd, text + len, (size_t)st.st_size - len)) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			close(fd);
+			return diag_error(d, path, 0, 0, "cannot read the env "
+				"file: %s", strerror(errno));
+		}
+		len += (size_t)r;
+	}
+	close(fd);
+	text[len] = '\0';
+	if (memchr(text, '\0', len))
+		return diag_error(d, path, 0, 0, "the env file holds a NUL byte; "
+			"values may not contain NUL");
+
+	bad = env_lines(job, d, path, label, text, value, source,
+		&secret_given);
 	if (secret_given && (st.st_mode & 077))
 		diag_warn(d, path, 0, 0, "gives a secret param but is readable "
 			"by other users (mode %04o); run: chmod 600 %s",
@@ -157,7 +206,10 @@ env_file(struct job *job, struct diags *d, const char *path,
 static const char *
 job_relative(struct job *job, const char *path)
 {
-	const char *slash = strrchr(job->file, '/');
+	/* FILE@REV: the directory of FILE; REV may hold a '/'. */
+	size_t n = job->rev ? (size_t)(job->rev - 1 - job->file) :
+		strlen(job->file);
+	const char *slash = memrchr(job->file, '/', n);
 
 	if (path[0] == '/' || !slash)
 		return path;

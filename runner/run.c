@@ -807,7 +807,7 @@ cmd_run(int argc, char **argv)
 	}
 	/* Messages name the job file as the user wrote it; where it runs
 	 * and is recorded comes from the file itself. */
-	job_realpath(argv[first], real);
+	job_path_real(argv[first], real);
 	if (load(&l, argv[first], &o, &d) < 0) {
 		diags_print(&d, 0);
 		fprintf(stderr, "%s: %zu error%s; nothing was run\n",
@@ -829,7 +829,10 @@ cmd_run(int argc, char **argv)
 	}
 
 	memset(&x, 0, sizeof(x));
-	if (git_facts_of(&x.git, argv[first], l.job->text, l.job->len) < 0) {
+	if (l.at_rev.in_git)	/* FILE@REV: that commit's, clean */
+		x.git = l.at_rev;
+	else if (git_facts_of(&x.git, argv[first], l.job->text,
+	    l.job->len) < 0) {
 		/* Which version ran is not known: say so, and go on unless
 		 * the job must be clean. */
 		if (l.job->require_clean || o.require_clean) {
@@ -927,7 +930,7 @@ out:
 }
 
 const struct command cmd_run_entry = { "run", cmd_run,
-	"run [-q | -v] [--json] [-j N] [--dry-run] [--only STEP]... [--from STEP]... [--new] [--ignore-window] [--kill-orphans] [--require-clean] [--journal PATH] [-p NAME=VALUE]... [--env-file FILE]... JOB.yaml",
+	"run [-q | -v] [--json] [-j N] [--dry-run] [--only STEP]... [--from STEP]... [--new] [--ignore-window] [--kill-orphans] [--require-clean] [--journal PATH] [-p NAME=VALUE]... [--env-file FILE]... JOB.yaml[@REV]",
 	"run the job, or resume its last run if that did not finish (also: runjob JOB.yaml)",
 	"-p NAME=VALUE      give a param its value\n"
 	"--env-file FILE    read param values from FILE (NAME=VALUE lines)\n"
