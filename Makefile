@@ -50,9 +50,9 @@ CORE_OBJ = $(CORE_SRC:.c=.o)
 REDIS_OBJ = $(REDIS_SRC:.c=.o)
 LIB_OBJ = $(CORE_OBJ) $(REDIS_OBJ)
 # The commands, only in runjob itself.
-CMD_SRC = runner/main.c runner/action_cmd.c runner/cli.c runner/help.c \
-	runner/due.c runner/inspect.c runner/run.c runner/schedule.c \
-	runner/show.c runner/where.c
+CMD_SRC = runner/main.c runner/action_cmd.c runner/audit.c runner/cli.c \
+	runner/help.c runner/due.c runner/inspect.c runner/prune.c \
+	runner/run.c runner/schedule.c runner/show.c runner/where.c
 CMD_OBJ = $(CMD_SRC:.c=.o)
 UNIT_SRC = $(wildcard t/unit/*.c)
 UNIT_BIN = $(UNIT_SRC:.c=)

@@ -122,6 +122,8 @@ parse_opts(const char *cmd, int argc, char **argv, struct opts *o,
 		{ "journal", required_argument, NULL, 'L' },
 		{ "limit", required_argument, NULL, 'l' },
 		{ "at", required_argument, NULL, 'A' },
+		{ "head", required_argument, NULL, 'H' },
+		{ "before", required_argument, NULL, 'B' },
 		{ "kill-orphans", no_argument, NULL, 'K' },
 		{ "require-clean", no_argument, NULL, 'R' },
 		{ "ignore-window", no_argument, NULL, 'I' },
@@ -153,7 +155,7 @@ parse_opts(const char *cmd, int argc, char **argv, struct opts *o,
 		}
 		if (!name || c == '?' || c == ':') {
 			snprintf(msg, sizeof(msg), optopt && c == '?' &&
-				strchr("pjA", optopt) ? "option '%s' needs a value"
+				strchr("pjAHB", optopt) ? "option '%s' needs a value"
 				: "unknown option '%s'", argv[optind - 1]);
 			usage_error(cmd, msg);
 			return -1;
@@ -187,6 +189,8 @@ parse_opts(const char *cmd, int argc, char **argv, struct opts *o,
 		case 'F': add_arg(&o->from, &o->nfrom, optarg); break;
 		case 'L': o->journal = optarg; break;
 		case 'A': o->at = optarg; break;
+		case 'H': o->head = optarg; break;
+		case 'B': o->before = optarg; break;
 		case 'K': o->kill_orphans = 1; break;
 		case 'R': o->require_clean = 1; break;
 		case 'I': o->ignore_window = 1; break;
