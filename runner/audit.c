@@ -326,12 +326,8 @@ cmd_audit(int argc, char **argv)
 
 const struct command cmd_audit_entry = { "audit", cmd_audit,
 	"audit verify | head [--head HASH] [--json] [--journal PATH]",
-	"check the journal's chain of events with its key, or print its head",
-	"verify             recompute the chain: exit 0 when whole, 1 naming\n"
-	"                   the first event edited, deleted, inserted or moved\n"
-	"head               print the newest event's hash, its seq and the\n"
-	"                   number of events, to keep off the machine\n"
-	"--head HASH        verify: also prove that the events up to HASH, a\n"
-	"                   head printed before, were not cut\n"
+	"verify: check the journal's chain of events with its key; head: "
+	"print its newest hash, to keep off the machine",
+	"--head HASH        verify: prove the events up to this head not cut\n"
 	"--json             verify: print the outcome as one JSON object\n"
 	"--journal PATH     the journal to read\n" };

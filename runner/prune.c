@@ -179,6 +179,5 @@ out:
 const struct command cmd_prune_entry = { "prune", cmd_prune,
 	"prune --before DATE [--journal PATH]",
 	"delete the logs and output tails of runs that ended before DATE",
-	"--before DATE      a date (2026-11-21) or local time on the clock of\n"
-	"                   TZ, or an instant (2026-11-21T02:30:00Z)\n"
+	"--before DATE      a date or local time (TZ), or an instant (...Z)\n"
 	"--journal PATH     the journal\n" };
