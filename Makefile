@@ -125,6 +125,7 @@ bench: runjob t/perf/plan-bench t/perf/window-bench t/perf/redis-baseline
 	sh t/perf/run-bench.sh
 	sh t/perf/resume-bench.sh
 	sh t/perf/redis-bench.sh
+	sh t/perf/audit-bench.sh
 	sh t/perf/schedule-idle.sh
 
 install: runjob
