@@ -996,7 +996,12 @@ put_u64(struct feed *f, uint64_t n)
 
 	for (i = 7; i >= 0; i--, n >>= 8)
 		d[i] = (unsigned char)(n & 0xff);
-	feed(f, d, sizeof(d));
+	if (f->n + 8 <= sizeof(f->buf)) {	/* the usual case, inline */
+		memcpy(f->buf + f->n, d, 8);
+		f->n += 8;
+	} else {
+		feed(f, d, sizeof(d));
+	}
 }
 
 static void
@@ -1052,6 +1057,9 @@ journal_chain(struct journal *j,
 	struct jevent e;
 	int r;
 
+	/* Read in one sweep, mapped rather than copied a page at a time;
+	 * where mapping is not to be had, SQLite reads as it does anyway. */
+	sqlite3_exec(j->db, "PRAGMA mmap_size = 17179869184", NULL, NULL, NULL);
 	if (sqlite3_prepare_v2(j->db, "SELECT " EVENT_COLUMNS " FROM events "
 	    "ORDER BY seq", -1, &st, NULL) != SQLITE_OK)
 		return jerr(j, "reading the event chain");

@@ -90,7 +90,8 @@ verify_event(void *arg, const struct jevent *e)
 	v->seq = e->seq;
 	v->n++;
 	memcpy(v->prev, e->hash, sizeof(v->prev));
-	snprintf(v->run, sizeof(v->run), "%s", e->run ? e->run : "");
+	if (strcmp(v->run, e->run ? e->run : "") != 0)	/* seldom */
+		snprintf(v->run, sizeof(v->run), "%s", e->run ? e->run : "");
 	if (v->head && strcmp(v->head, e->hash) == 0)
 		v->head_seq = e->seq;
 	return 0;
