@@ -464,11 +464,13 @@ set_up(struct journal *j)
 	    (r = pragma_expect(j, "PRAGMA synchronous = FULL",
 	    "PRAGMA synchronous", "2")) < 0 ||
 	    (r = pragma_expect(j, "PRAGMA foreign_keys = ON",
-	    "PRAGMA foreign_keys", "1")) < 0 ||
-	    (r = load_key(j, v)) < 0)
+	    "PRAGMA foreign_keys", "1")) < 0)
 		return r;
+	/* A damaged journal is said to be that, before its key is asked. */
 	if (v == JOURNAL_VERSION)
-		return check_whole(j);
+		return (r = check_whole(j)) < 0 ? r : load_key(j, v);
+	if ((r = load_key(j, v)) < 0)
+		return r;
 
 	/* Create or upgrade, in one transaction; a concurrent runjob may
 	 * have done it meanwhile, so look again once holding the lock. */
