@@ -1052,7 +1052,7 @@ journal_version(struct journal *j)
 }
 
 int
-journal_chain(struct journal *j,
+journal_chain(struct journal *j, int64_t after, int64_t upto,
 	int (*fn)(void *arg, const struct jevent *e), void *arg)
 {
 	sqlite3_stmt *st;
@@ -1063,8 +1063,11 @@ journal_chain(struct journal *j,
 	 * where mapping is not to be had, SQLite reads as it does anyway. */
 	sqlite3_exec(j->db, "PRAGMA mmap_size = 17179869184", NULL, NULL, NULL);
 	if (sqlite3_prepare_v2(j->db, "SELECT " EVENT_COLUMNS " FROM events "
-	    "ORDER BY seq", -1, &st, NULL) != SQLITE_OK)
+	    "WHERE seq > ?1 AND seq <= ?2 ORDER BY seq", -1, &st, NULL) !=
+	    SQLITE_OK)
 		return jerr(j, "reading the event chain");
+	sqlite3_bind_int64(st, 1, after);
+	sqlite3_bind_int64(st, 2, upto);
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		if (event_of(st, &e))
 			e.hash = "";	/* a NUL byte: never what was hashed */

@@ -130,8 +130,9 @@ void journal_event_hash(const struct hmac *keyed, const struct jevent *e,
 	char out[65]);
 /* The journal's schema version (user_version). */
 long journal_version(struct journal *j);
-/* Every event, by seq; fn returning non-zero stops. Returns 0 or -1. */
-int journal_chain(struct journal *j,
+/* The events with after < seq <= upto, by seq; fn returning non-zero
+ * stops. Returns 0 or -1. */
+int journal_chain(struct journal *j, int64_t after, int64_t upto,
 	int (*fn)(void *arg, const struct jevent *e), void *arg);
 /* The number of events, and the newest; *seq 0 when there are none. */
 int journal_head(struct journal *j, int64_t *count, int64_t *seq,

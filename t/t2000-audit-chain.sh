@@ -8,13 +8,17 @@ fresh() {
 	cp j.db "$1" && cp j.db.key "$1.key"
 }
 
-# bad DB SEQ: audit verify finds the chain of DB broken at event SEQ.
+# bad DB SEQ: audit verify finds the chain of DB broken at event SEQ,
+# read as a whole and in two halves (as a large journal is), split
+# before or after SEQ.
 bad() {
-	test_expect_code 1 runjob audit verify --journal "$1" >out 2>err &&
-	test_grep "event $2 " err &&
-	test_expect_code 1 runjob audit verify --json --journal "$1" >out &&
-	test_grep "\"bad_seq\":$2," out &&
-	test_grep "\"ok\":false" out
+	for split in 1000000 1; do
+		RUNJOB_AUDIT_SPLIT=$split test_expect_code 1 runjob audit verify --journal "$1" >out 2>err &&
+		test_grep "event $2 " err &&
+		RUNJOB_AUDIT_SPLIT=$split test_expect_code 1 runjob audit verify --json --journal "$1" >out &&
+		test_grep "\"bad_seq\":$2," out &&
+		test_grep "\"ok\":false" out || return 1
+	done
 }
 
 test_expect_success 'two runs make a chain that verifies; audit head prints its head' '
@@ -33,6 +37,8 @@ test_expect_success 'two runs make a chain that verifies; audit head prints its 
 	test_expect_code 1 runjob run -q --journal "$PWD/j.db" two.yaml --new &&
 	runjob audit verify --journal j.db >out &&
 	test_grep "^ok: 12 events, the chain is whole" out &&
+	RUNJOB_AUDIT_SPLIT=1 runjob audit verify --journal j.db >out2 &&
+	test_cmp out out2 &&
 	runjob audit head --journal j.db >head &&
 	test "$(cut -d" " -f2- head)" = "seq=12 events=12" &&
 	test "$(cut -d" " -f1 head)" = "$(q j.db "select hash from events where seq = 12")" &&
@@ -75,6 +81,13 @@ test_expect_success 'a deleted event is found when the rest are renumbered too' 
 	bad r.db 7
 '
 
+test_expect_success 'a deleted event is found where the halves meet' '
+	fresh h.db &&
+	q h.db "delete from events where seq = 6; update events set seq = seq + 100 where seq > 6; update events set seq = seq - 101 where seq > 100" &&
+	bad h.db 6 &&
+	test_grep "event 6 (run .*) does not follow event 5" err
+'
+
 test_expect_success 'an inserted event is found' '
 	fresh i.db &&
 	q i.db "update events set seq = seq + 100 where seq >= 4; update events set seq = seq - 99 where seq >= 100" &&
@@ -111,6 +124,7 @@ test_expect_success 'the newest events cut: the chain is whole, --head finds it 
 	runjob audit verify --journal c.db >out &&
 	test_grep "^ok: 9 events" out &&
 	test_expect_code 1 runjob audit verify --head $head --journal c.db 2>err &&
+	RUNJOB_AUDIT_SPLIT=1 test_expect_code 1 runjob audit verify --head $head --journal c.db &&
 	test_grep "head ${head%${head#????????????}}.* is not in the chain" err &&
 	test_expect_code 1 runjob audit verify --json --head $head --journal c.db >out &&
 	test_grep "\"problem\":\"cut\"" out &&
@@ -139,6 +153,8 @@ test_expect_success 'a wrong key is an error, never ok' '
 	fresh k.db &&
 	printf "%064d\n" 1 >k.db.key &&
 	test_expect_code 1 runjob audit verify --journal k.db >out 2>err &&
+	test_grep "does not open the chain" err &&
+	RUNJOB_AUDIT_SPLIT=1 test_expect_code 1 runjob audit verify --journal k.db 2>err &&
 	test_grep "does not open the chain" err &&
 	test_must_fail test_grep "^ok" out
 '
