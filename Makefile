@@ -50,9 +50,9 @@ CORE_OBJ = $(CORE_SRC:.c=.o)
 REDIS_OBJ = $(REDIS_SRC:.c=.o)
 LIB_OBJ = $(CORE_OBJ) $(REDIS_OBJ)
 # The commands, only in runjob itself.
-CMD_SRC = runner/main.c runner/action_cmd.c runner/cli.c runner/help.c \
-	runner/diff.c runner/due.c runner/inspect.c runner/report.c \
-	runner/run.c runner/schedule.c \
+CMD_SRC = runner/main.c runner/action_cmd.c runner/audit.c runner/cli.c \
+	runner/diff.c runner/due.c runner/help.c runner/inspect.c \
+	runner/prune.c runner/report.c runner/run.c runner/schedule.c \
 	runner/show.c runner/where.c
 CMD_OBJ = $(CMD_SRC:.c=.o)
 UNIT_SRC = $(wildcard t/unit/*.c)
@@ -126,6 +126,7 @@ bench: runjob t/perf/plan-bench t/perf/window-bench t/perf/redis-baseline
 	sh t/perf/run-bench.sh
 	sh t/perf/resume-bench.sh
 	sh t/perf/redis-bench.sh
+	sh t/perf/audit-bench.sh
 	sh t/perf/schedule-idle.sh
 	sh t/perf/report-bench.sh
 

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "journal.h"
 #include "sha256.h"
 #include "util.h"
@@ -30,7 +31,7 @@
 
 /* schema.sql and upgrade-N.sql, compiled in. */
 extern const char journal_schema_sql[], journal_upgrade_2_sql[],
-	journal_upgrade_3_sql[];
+	journal_upgrade_3_sql[], journal_upgrade_4_sql[];
 
 /* upgrades[v] takes a journal from version v to v + 1. A new journal
  * goes through all of them, so every upgrade is run by every test. */
@@ -38,12 +39,14 @@ static const char *const upgrades[JOURNAL_VERSION] = {
 	journal_schema_sql,	/* 0 -> 1: the first schema */
 	journal_upgrade_2_sql,	/* 1 -> 2: locks */
 	journal_upgrade_3_sql,	/* 2 -> 3: sealed outputs */
+	journal_upgrade_4_sql,	/* 3 -> 4: the keyed chain (and rechain()) */
 };
 
 enum stmt {
 	ST_ADD_RUN, ST_END_RUN, ST_ADD_STEP, ST_SET_STEP, ST_START_ATTEMPT,
 	ST_END_ATTEMPT, ST_ADD_OUTPUT, ST_LAST_EVENT, ST_ADD_EVENT, ST_SET_LOCK,
-	ST_CLEAR_LOCK, ST_SETTLE_ATTEMPT, ST_RESUME_RUN, ST_SET_PID, ST_COUNT
+	ST_CLEAR_LOCK, ST_SETTLE_ATTEMPT, ST_RESUME_RUN, ST_SET_PID,
+	ST_PRUNE_ATTEMPT, ST_COUNT
 };
 
 static const char *const stmt_sql[ST_COUNT] = {
@@ -77,6 +80,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 		"exit_code = NULL WHERE id = ?",
 	[ST_SET_PID] = "UPDATE attempts SET pid = ?, pid_start = ?, boot_id = ? "
 		"WHERE id = ?",
+	[ST_PRUNE_ATTEMPT] = "UPDATE attempts SET output = NULL, log = NULL "
+		"WHERE id = ?",
 };
 
 struct journal {
@@ -88,6 +93,7 @@ struct journal {
 	int chain_known;	/* chain_seq and chain_hash are the last event */
 	int64_t chain_seq;
 	char chain_hash[65];
+	struct hmac keyed;	/* hmac_init'd with the key, when writing */
 	sqlite3_stmt *stmt[ST_COUNT];	/* prepared on first use */
 };
 
@@ -281,6 +287,140 @@ check_whole(struct journal *j)
 	return 0;
 }
 
+/* The key, for a writer: made with a new journal, or for one whose
+ * chain is not keyed yet; never in place of the lost key of a keyed
+ * chain, which would start the chain afresh where nobody can tell the
+ * events before from forgeries. */
+static int
+load_key(struct journal *j, long v)
+{
+	unsigned char key[JOURNAL_KEY_LEN];
+	char any[8] = "0", *kp;
+	int r;
+
+	if ((r = journal_key(j->path, 0, key)) == 1) {
+		if (v >= 4 && (r = pragma(j, "SELECT EXISTS (SELECT 1 FROM "
+		    "events)", any, sizeof(any))) < 0)
+			return r;
+		if (strcmp(any, "1") == 0) {
+			kp = journal_key_path(j->path);
+			r = error("journal %s: its key %s is missing, and its "
+				"events are chained with it: restore the key from "
+				"where it is kept (or set RUNJOB_AUDIT_KEY_FILE to "
+				"it); runjob will not make a new one for this "
+				"journal", j->path, kp);
+			free(kp);
+			return r;
+		}
+		r = journal_key(j->path, 1, key);
+	}
+	if (r < 0)
+		return r;
+	hmac_init(&j->keyed, key, sizeof(key));
+	memset(key, 0, sizeof(key));
+	return 0;
+}
+
+#define EVENT_COLUMNS "seq, run_id, at, kind, step_id, data, prev, hash"
+
+/* The event of the row st is on; 1 when a text column holds a NUL
+ * byte, which runjob never writes and the hash would not see. */
+static int
+event_of(sqlite3_stmt *st, struct jevent *e)
+{
+	static const int text[] = { 1, 3, 4, 5, 6, 7 };
+	const char **at[] = { &e->run, &e->kind, &e->step, &e->data, &e->prev,
+		&e->hash };
+	int i, nul = 0;
+
+	e->seq = sqlite3_column_int64(st, 0);
+	e->at = sqlite3_column_int64(st, 2);
+	for (i = 0; i < 6; i++) {
+		*at[i] = (const char *)sqlite3_column_text(st, text[i]);
+		if (*at[i] && strlen(*at[i]) !=
+		    (size_t)sqlite3_column_bytes(st, text[i]))
+			nul = 1;
+	}
+	return nul;
+}
+
+/* Journals before version 4 chained their events with plain SHA-256,
+ * which whoever edits a row can recompute. Check that chain, chain the
+ * same events again with the key, and say so in the chain: how many,
+ * and where the old chain was broken, if it was. */
+static int
+rechain(struct journal *j)
+{
+	sqlite3_stmt *rd = NULL, *up = NULL;
+	char prev[65] = "", oldprev[65] = "", old[65], hash[65];
+	int64_t n = 0, broken = 0, seq = 0;
+	struct buf b = {0};
+	struct jevent e;
+	int r = -1;
+
+	if (sqlite3_prepare_v2(j->db, "SELECT " EVENT_COLUMNS " FROM events "
+	    "WHERE seq > ?1 ORDER BY seq LIMIT 1", -1, &rd, NULL) !=
+	    SQLITE_OK || sqlite3_prepare_v2(j->db, "UPDATE events SET prev = ?1, "
+	    "hash = ?2 WHERE seq = ?3", -1, &up, NULL) != SQLITE_OK) {
+		r = jerr(j, "re-keying the event chain");
+		goto out;
+	}
+	for (;;) {
+		sqlite3_reset(rd);
+		sqlite3_bind_int64(rd, 1, seq);
+		if ((r = sqlite3_step(rd)) == SQLITE_DONE)
+			break;
+		if (r != SQLITE_ROW) {
+			r = jerr(j, "re-keying the event chain");
+			goto out;
+		}
+		event_of(rd, &e);
+		b.len = 0;
+		buf_addf(&b, "%s\n%" PRId64 "\n%s\n%" PRId64 "\n%s\n%s\n%s",
+			e.prev ? e.prev : "", e.seq, e.run ? e.run : "", e.at,
+			e.kind ? e.kind : "", e.step ? e.step : "",
+			e.data ? e.data : "");
+		sha256_hex(b.s, b.len, old);
+		if (!broken && (e.seq != seq + 1 || !e.prev || !e.hash ||
+		    strcmp(e.prev, oldprev) != 0 || strcmp(e.hash, old) != 0))
+			broken = e.seq;
+		snprintf(oldprev, sizeof(oldprev), "%s", e.hash ? e.hash : "");
+		e.prev = prev;
+		journal_event_hash(&j->keyed, &e, hash);
+		seq = e.seq;
+		sqlite3_reset(rd);
+		sqlite3_reset(up);
+		sqlite3_bind_text(up, 1, prev, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(up, 2, hash, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(up, 3, seq);
+		if (sqlite3_step(up) != SQLITE_DONE) {
+			r = jerr(j, "re-keying the event chain");
+			goto out;
+		}
+		memcpy(prev, hash, sizeof(prev));
+		n++;
+	}
+	r = 0;
+	if (n == 0)
+		goto out;
+	b.len = 0;
+	buf_addf(&b, "{\"events\":%" PRId64, n);
+	if (broken)
+		buf_addf(&b, ",\"old_chain_broken_at\":%" PRId64, broken);
+	buf_addc(&b, '}');
+	j->chain_known = 0;
+	r = journal_event(j, "", now_ms(), "chain-rekeyed", NULL, b.s);
+	if (r == 0 && broken)
+		warn("journal %s: its old event chain was already broken at "
+			"event %" PRId64 "; re-keyed all the same, and recorded "
+			"so in the chain-rekeyed event", j->path, broken);
+out:
+	sqlite3_finalize(rd);
+	sqlite3_finalize(up);
+	buf_free(&b);
+	return r;
+}
+
 /* Returns 0, -1 or JOURNAL_BUSY. */
 static int
 set_up(struct journal *j)
@@ -326,8 +466,11 @@ set_up(struct journal *j)
 	    (r = pragma_expect(j, "PRAGMA foreign_keys = ON",
 	    "PRAGMA foreign_keys", "1")) < 0)
 		return r;
+	/* A damaged journal is said to be that, before its key is asked. */
 	if (v == JOURNAL_VERSION)
-		return check_whole(j);
+		return (r = check_whole(j)) < 0 ? r : load_key(j, v);
+	if ((r = load_key(j, v)) < 0)
+		return r;
 
 	/* Create or upgrade, in one transaction; a concurrent runjob may
 	 * have done it meanwhile, so look again once holding the lock. */
@@ -340,6 +483,8 @@ set_up(struct journal *j)
 		char sql[64];
 
 		if ((r = exec(j, upgrades[v])) < 0)
+			goto fail;
+		if (v == 3 && (r = rechain(j)) < 0)
 			goto fail;
 		snprintf(sql, sizeof(sql), "PRAGMA user_version = %ld", v + 1);
 		if ((r = exec(j, sql)) < 0)
@@ -776,7 +921,7 @@ journal_event(struct journal *j, const char *run, int64_t at,
 	sqlite3_stmt *st = prepare(j, ST_LAST_EVENT);
 	char prev[65] = "", hash[65];
 	int64_t seq = 1;
-	struct buf b = {0};
+	struct jevent e;
 	int r;
 
 	if (!st)
@@ -795,11 +940,14 @@ journal_event(struct journal *j, const char *run, int64_t at,
 	}
 	sqlite3_reset(st);
 
-	/* The hash covers every column, each on a line of its own. */
-	buf_addf(&b, "%s\n%" PRId64 "\n%s\n%" PRId64 "\n%s\n%s\n%s", prev, seq,
-		run, at, kind, step ? step : "", data);
-	sha256_hex(b.s, b.len, hash);
-	buf_free(&b);
+	e.seq = seq;
+	e.at = at;
+	e.run = run;
+	e.kind = kind;
+	e.step = step;
+	e.data = data;
+	e.prev = prev;
+	journal_event_hash(&j->keyed, &e, hash);
 
 	if (!(st = prepare(j, ST_ADD_EVENT)))
 		return -1;
@@ -817,6 +965,143 @@ journal_event(struct journal *j, const char *run, int64_t at,
 	j->chain_seq = seq;
 	memcpy(j->chain_hash, hash, sizeof(j->chain_hash));
 	return 0;
+}
+
+/* The bytes an event's hash covers, gathered into blocks for the HMAC:
+ * one call per event, not one per field, as verify hashes millions. */
+struct feed {
+	struct hmac h;
+	size_t n;
+	unsigned char buf[512];
+};
+
+static void
+feed(struct feed *f, const void *p, size_t n)
+{
+	if (f->n + n > sizeof(f->buf)) {
+		hmac_update(&f->h, f->buf, f->n);
+		f->n = 0;
+		if (n > sizeof(f->buf)) {
+			hmac_update(&f->h, p, n);
+			return;
+		}
+	}
+	memcpy(f->buf + f->n, p, n);
+	f->n += n;
+}
+
+static void
+put_u64(struct feed *f, uint64_t n)
+{
+	unsigned char d[8];
+	int i;
+
+	for (i = 7; i >= 0; i--, n >>= 8)
+		d[i] = (unsigned char)(n & 0xff);
+	if (f->n + 8 <= sizeof(f->buf)) {	/* the usual case, inline */
+		memcpy(f->buf + f->n, d, 8);
+		f->n += 8;
+	} else {
+		feed(f, d, sizeof(d));
+	}
+}
+
+static void
+put_str(struct feed *f, const char *s)
+{
+	size_t n;
+
+	if (!s) {
+		put_u64(f, UINT64_MAX);
+		return;
+	}
+	n = strlen(s);
+	put_u64(f, n);
+	feed(f, s, n);
+}
+
+void
+journal_event_hash(const struct hmac *keyed, const struct jevent *e,
+	char out[65])
+{
+	struct feed f;
+	unsigned char d[32];
+
+	f.h = *keyed;
+	f.n = 0;
+	put_str(&f, e->prev);
+	put_u64(&f, (uint64_t)e->seq);
+	put_str(&f, e->run);
+	put_u64(&f, (uint64_t)e->at);
+	put_str(&f, e->kind);
+	put_str(&f, e->step);
+	put_str(&f, e->data);
+	hmac_update(&f.h, f.buf, f.n);
+	hmac_final(&f.h, d);
+	sha256_to_hex(d, out);
+}
+
+long
+journal_version(struct journal *j)
+{
+	char v[32];
+
+	if (pragma(j, "PRAGMA user_version", v, sizeof(v)) < 0)
+		return -1;
+	return strtol(v, NULL, 10);
+}
+
+int
+journal_chain(struct journal *j, int64_t after, int64_t upto,
+	int (*fn)(void *arg, const struct jevent *e), void *arg)
+{
+	sqlite3_stmt *st;
+	struct jevent e;
+	int r;
+
+	/* Read in one sweep, mapped rather than copied a page at a time;
+	 * where mapping is not to be had, SQLite reads as it does anyway. */
+	sqlite3_exec(j->db, "PRAGMA mmap_size = 17179869184", NULL, NULL, NULL);
+	if (sqlite3_prepare_v2(j->db, "SELECT " EVENT_COLUMNS " FROM events "
+	    "WHERE seq > ?1 AND seq <= ?2 ORDER BY seq", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return jerr(j, "reading the event chain");
+	sqlite3_bind_int64(st, 1, after);
+	sqlite3_bind_int64(st, 2, upto);
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		if (event_of(st, &e))
+			e.hash = "";	/* a NUL byte: never what was hashed */
+		if (fn(arg, &e))
+			break;
+	}
+	if (r != SQLITE_ROW && r != SQLITE_DONE) {
+		sqlite3_finalize(st);
+		return jerr(j, "reading the event chain");
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+int
+journal_head(struct journal *j, int64_t *count, int64_t *seq, char hash[65])
+{
+	sqlite3_stmt *st;
+	int r;
+
+	*count = *seq = 0;
+	hash[0] = '\0';
+	if (sqlite3_prepare_v2(j->db, "SELECT count(*), max(seq), (SELECT hash "
+	    "FROM events ORDER BY seq DESC LIMIT 1) FROM events", -1, &st,
+	    NULL) != SQLITE_OK)
+		return jerr(j, "reading the event chain");
+	if ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		*count = sqlite3_column_int64(st, 0);
+		*seq = sqlite3_column_int64(st, 1);
+		snprintf(hash, 65, "%s", sqlite3_column_text(st, 2) ?
+			(const char *)sqlite3_column_text(st, 2) : "");
+	}
+	sqlite3_finalize(st);
+	return r == SQLITE_ROW ? 0 : jerr(j, "reading the event chain");
 }
 
 /* Reading. */
@@ -936,6 +1221,49 @@ journal_events(struct journal *j, const char *run, jrow_fn fn, void *arg)
 	return walk(j, "SELECT seq, at, kind, step_id, data, prev, hash FROM events "
 		"WHERE run_id = ?1 ORDER BY seq", run, NULL, 0, fn, arg) < 0 ?
 		-1 : 0;
+}
+
+int
+journal_run_facts(struct journal *j, jrow_fn fn, void *arg)
+{
+	return walk(j, "SELECT r.id AS id, r.state AS state, r.exit_code AS "
+		"exit_code, r.started AS started, (SELECT at FROM events e WHERE "
+		"e.run_id = r.id AND e.kind = 'run-started' ORDER BY seq LIMIT 1) "
+		"AS started_at, (SELECT count(*) FROM events e WHERE e.run_id = "
+		"r.id) AS events, l.seq AS last_seq, l.kind AS last_kind, "
+		"json_extract(l.data, '$.state') AS last_state, "
+		"json_extract(l.data, '$.exit_code') AS last_exit "
+		"FROM runs r LEFT JOIN events l ON l.seq = (SELECT max(seq) FROM "
+		"events e WHERE e.run_id = r.id AND e.kind IN ('run-started', "
+		"'run-resumed', 'run-finished', 'run-unknown')) "
+		"ORDER BY r.started, r.rowid", NULL, NULL, 0, fn, arg) < 0 ?
+		-1 : 0;
+}
+
+int
+journal_prunable(struct journal *j, int64_t before, jrow_fn fn, void *arg)
+{
+	char t[32];
+
+	snprintf(t, sizeof(t), "%" PRId64, before);
+	return walk(j, "SELECT a.run_id AS run_id, a.id AS id, a.log AS log, "
+		"length(CAST(a.output AS BLOB)) AS output_len FROM attempts a "
+		"JOIN runs r ON r.id = a.run_id WHERE r.ended IS NOT NULL AND "
+		"r.ended < CAST(?1 AS INTEGER) AND r.state NOT IN ('running', "
+		"'rolling-back') AND (a.log IS NOT NULL OR a.output IS NOT NULL) "
+		"ORDER BY r.started, a.run_id, a.rowid", t, NULL, 0, fn, arg) < 0 ?
+		-1 : 0;
+}
+
+int
+journal_prune_attempt(struct journal *j, const char *id)
+{
+	sqlite3_stmt *st = prepare(j, ST_PRUNE_ATTEMPT);
+
+	if (!st)
+		return -1;
+	bind_text(st, 1, id);
+	return done(j, st, "pruning an attempt");
 }
 
 const char *

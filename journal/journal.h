@@ -13,12 +13,26 @@
 #ifndef RUNJOB_JOURNAL_H
 #define RUNJOB_JOURNAL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
-#define JOURNAL_VERSION 3
+#include "key.h"
+#include "sha256.h"
+
+#define JOURNAL_VERSION 4
 #define JOURNAL_BUSY (-2)
 
 struct journal;
+
+/* Reading. A row hands its columns as names and values (NULL for SQL
+ * NULL), valid during the callback only; a callback returning non-zero
+ * stops the walk. */
+struct jrow {
+	int n;
+	const char *const *names;
+	const char *const *values;
+};
+typedef int (*jrow_fn)(void *arg, const struct jrow *row);
 
 /* How a journal is opened: to read it only (it may be on read-only
  * media; nothing is written, not even an upgrade), to write to an
@@ -92,19 +106,51 @@ int journal_set_lock(struct journal *j, const char *job, const char *run,
 	long pid, const char *host, int64_t started);
 int journal_clear_lock(struct journal *j, const char *job, long pid);
 
-/* Append an event to the chain; data is a JSON object ("{}" for none). */
+/* Append an event to the chain; data is a JSON object ("{}" for none).
+ * Its hash is HMAC-SHA256 under the journal's key (journal_event_hash). */
 int journal_event(struct journal *j, const char *run, int64_t at,
 	const char *kind, const char *step, const char *data);
 
-/* Reading. A row hands its columns as names and values (NULL for SQL
- * NULL), valid during the callback only; a callback returning non-zero
- * stops the walk. */
-struct jrow {
-	int n;
-	const char *const *names;
-	const char *const *values;
+/* An event as the chain hashes it; step NULL: none. */
+struct jevent {
+	int64_t seq, at;
+	const char *run, *kind, *step, *data, *prev, *hash;
 };
-typedef int (*jrow_fn)(void *arg, const struct jrow *row);
+/* The keyed hash of e: HMAC-SHA256 under keyed (hmac_init'd with the
+ * journal's key, left as it is) of
+ *
+ *	str(prev) u64(seq) str(run) u64(at) str(kind) str(step) str(data)
+ *
+ * where u64(n) is n as 8 bytes, big-endian (two's complement), and
+ * str(s) is u64 of the length of s followed by its bytes, or for a NULL
+ * step u64 of 2^64 - 1 and nothing. prev is the hash of the event
+ * before, as stored: 64 hex digits, or "" for the first event. As 64
+ * lower-case hex digits and a NUL into out. */
+void journal_event_hash(const struct hmac *keyed, const struct jevent *e,
+	char out[65]);
+/* The journal's schema version (user_version). */
+long journal_version(struct journal *j);
+/* The events with after < seq <= upto, by seq; fn returning non-zero
+ * stops. Returns 0 or -1. */
+int journal_chain(struct journal *j, int64_t after, int64_t upto,
+	int (*fn)(void *arg, const struct jevent *e), void *arg);
+/* The number of events, and the newest; *seq 0 when there are none. */
+int journal_head(struct journal *j, int64_t *count, int64_t *seq,
+	char hash[65]);
+
+/* What each run row says beside what its events say, for audit verify:
+ * id, state, exit_code, started; started_at (the at of its run-started
+ * event), events (how many it has); and the last of its run-started,
+ * run-resumed, run-finished and run-unknown events: last_seq, last_kind
+ * and the state and exit_code of its data (last_state, last_exit). */
+int journal_run_facts(struct journal *j, jrow_fn fn, void *arg);
+
+/* Runs ended before `before` (ms): their attempts with a log or output
+ * tail, each as run_id, id, log, output_len. */
+int journal_prunable(struct journal *j, int64_t before, jrow_fn fn,
+	void *arg);
+/* Forget an attempt's output tail and log file name. */
+int journal_prune_attempt(struct journal *j, const char *id);
 
 /* Runs, newest first: of job (NULL: every job), at most limit (0: all). */
 int journal_runs(struct journal *j, const char *job, int limit, jrow_fn fn,

@@ -85,7 +85,11 @@ CREATE TABLE outputs (
 
 -- The append-only audit log, one chain for the whole journal. Each
 -- event carries the hash of the one before it (of whichever run; '' for
--- the first), so an edited or deleted row breaks the chain.
+-- the first), so an edited or deleted row breaks the chain. Since
+-- version 4 (upgrade-4.sql) the hash is keyed with the journal's key,
+-- so that it cannot be made again after an edit without the key; the
+-- bytes it covers are in journal.h (journal_event_hash). run_id is ''
+-- for an event of the journal itself (chain-rekeyed).
 CREATE TABLE events (
 	seq		INTEGER PRIMARY KEY,
 	run_id		TEXT NOT NULL,
@@ -94,6 +98,6 @@ CREATE TABLE events (
 	step_id		TEXT,
 	data		TEXT NOT NULL,		-- a JSON object
 	prev		TEXT NOT NULL,		-- the previous event's hash
-	hash		TEXT NOT NULL		-- SHA-256 over prev and this row
+	hash		TEXT NOT NULL		-- HMAC-SHA256 over prev and this row
 );
 CREATE INDEX events_by_run ON events (run_id, seq);

@@ -189,11 +189,13 @@ parse_opts(const char *cmd, int argc, char **argv, struct opts *o,
 		{ "journal", required_argument, NULL, 'L' },
 		{ "limit", required_argument, NULL, 'l' },
 		{ "at", required_argument, NULL, 'A' },
+		{ "head", required_argument, NULL, 'H' },
+		{ "before", required_argument, NULL, 'B' },
 		{ "kill-orphans", no_argument, NULL, 'K' },
 		{ "require-clean", no_argument, NULL, 'R' },
 		{ "ignore-window", no_argument, NULL, 'I' },
 		{ "systemd", no_argument, NULL, 'S' },
-		{ "html", no_argument, NULL, 'H' },
+		{ "html", no_argument, NULL, 'M' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "ok", no_argument, NULL, '1' },
 		{ "failed", no_argument, NULL, '2' },
@@ -222,7 +224,7 @@ parse_opts(const char *cmd, int argc, char **argv, struct opts *o,
 		}
 		if (!name || c == '?' || c == ':') {
 			snprintf(msg, sizeof(msg), optopt && c == '?' &&
-				strchr("pjAo", optopt) ? "option '%s' needs a value"
+				strchr("pjAHBo", optopt) ? "option '%s' needs a value"
 				: "unknown option '%s'", argv[optind - 1]);
 			usage_error(cmd, msg);
 			return -1;
@@ -256,11 +258,13 @@ parse_opts(const char *cmd, int argc, char **argv, struct opts *o,
 		case 'F': add_arg(&o->from, &o->nfrom, optarg); break;
 		case 'L': o->journal = optarg; break;
 		case 'A': o->at = optarg; break;
+		case 'H': o->head = optarg; break;
+		case 'B': o->before = optarg; break;
 		case 'K': o->kill_orphans = 1; break;
 		case 'R': o->require_clean = 1; break;
 		case 'I': o->ignore_window = 1; break;
 		case 'S': o->systemd = 1; break;
-		case 'H': o->html = 1; break;
+		case 'M': o->html = 1; break;
 		case 'o': o->output = optarg; break;
 		case '1': case '2': case '3': case '4':
 			if (o->resolve) {

@@ -41,6 +41,8 @@ struct opts {
 	size_t nkept;
 	int limit;		/* --limit N; 0: not given */
 	const char *at;		/* --at TIME */
+	const char *head;	/* audit verify --head HASH */
+	const char *before;	/* prune --before DATE */
 };
 
 /* A job file loaded and checked as far as its problems allow. */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "action_cmd.h"
+#include "audit.h"
 #include "cli.h"
 #include "clock.h"
 #include "diff.h"
@@ -50,6 +51,8 @@ static const struct command *const command_list[] = {
 	&cmd_show_entry,
 	&cmd_diff_entry,
 	&cmd_report_entry,
+	&cmd_audit_entry,
+	&cmd_prune_entry,
 	&cmd_schedule_entry,
 	&cmd_action_entry,
 	&cmd_help_entry,

@@ -1,7 +1,15 @@
 /*
- * sha256.c - SHA-256, straight from FIPS 180-4.
+ * sha256.c - SHA-256, straight from FIPS 180-4; on x86-64 processors
+ * with the SHA extensions, their instructions do the blocks, several
+ * times faster (audit verify hashes millions of events).
  */
 #include <string.h>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <cpuid.h>
+#include <immintrin.h>
+#define HAVE_SHANI 1
+#endif
 
 #include "sha256.h"
 
@@ -22,7 +30,7 @@ static const uint32_t k[64] = {
 #define ROR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
 
 static void
-block(struct sha256 *s, const unsigned char *p)
+block_c(struct sha256 *s, const unsigned char *p)
 {
 	uint32_t w[64], a, b, c, d, e, f, g, h, t1, t2;
 	int i;
@@ -50,6 +58,79 @@ block(struct sha256 *s, const unsigned char *p)
 	}
 	s->h[0] += a, s->h[1] += b, s->h[2] += c, s->h[3] += d;
 	s->h[4] += e, s->h[5] += f, s->h[6] += g, s->h[7] += h;
+}
+
+#ifdef HAVE_SHANI
+/* The block with the SHA-NI instructions: the state kept as ABEF and
+ * CDGH, four rounds at a time, the schedule by sha256msg1 and msg2. */
+__attribute__((target("sha,sse4.1")))
+static void
+block_ni(struct sha256 *s, const unsigned char *p)
+{
+	const __m128i mask = _mm_set_epi64x(0x0c0d0e0f08090a0bULL,
+		0x0405060700010203ULL);
+	__m128i st0, st1, tmp, abef, cdgh, w, m[4];
+	int g;
+
+	tmp = _mm_loadu_si128((const __m128i *)&s->h[0]);
+	st1 = _mm_loadu_si128((const __m128i *)&s->h[4]);
+	tmp = _mm_shuffle_epi32(tmp, 0xB1);		/* CDAB */
+	st1 = _mm_shuffle_epi32(st1, 0x1B);		/* EFGH */
+	st0 = _mm_alignr_epi8(tmp, st1, 8);		/* ABEF */
+	st1 = _mm_blend_epi16(st1, tmp, 0xF0);		/* CDGH */
+	abef = st0;
+	cdgh = st1;
+	for (g = 0; g < 16; g++) {
+		if (g < 4) {
+			m[g] = _mm_shuffle_epi8(_mm_loadu_si128(
+				(const __m128i *)(p + 16 * g)), mask);
+		} else {
+			/* W[t] = s1(W[t-2]) + W[t-7] + s0(W[t-15]) + W[t-16] */
+			w = _mm_sha256msg1_epu32(m[g & 3], m[(g - 3) & 3]);
+			w = _mm_add_epi32(w, _mm_alignr_epi8(m[(g - 1) & 3],
+				m[(g - 2) & 3], 4));
+			m[g & 3] = _mm_sha256msg2_epu32(w, m[(g - 1) & 3]);
+		}
+		w = _mm_add_epi32(m[g & 3], _mm_loadu_si128(
+			(const __m128i *)&k[4 * g]));
+		st1 = _mm_sha256rnds2_epu32(st1, st0, w);
+		w = _mm_shuffle_epi32(w, 0x0E);
+		st0 = _mm_sha256rnds2_epu32(st0, st1, w);
+	}
+	st0 = _mm_add_epi32(st0, abef);
+	st1 = _mm_add_epi32(st1, cdgh);
+	tmp = _mm_shuffle_epi32(st0, 0x1B);		/* FEBA */
+	st1 = _mm_shuffle_epi32(st1, 0xB1);		/* DCHG */
+	st0 = _mm_blend_epi16(tmp, st1, 0xF0);		/* DCBA */
+	st1 = _mm_alignr_epi8(st1, tmp, 8);		/* HGFE */
+	_mm_storeu_si128((__m128i *)&s->h[0], st0);
+	_mm_storeu_si128((__m128i *)&s->h[4], st1);
+}
+
+static int
+have_shani(void)
+{
+	static int known = -1;
+	unsigned a, b, c, d;
+
+	if (known < 0)
+		known = __get_cpuid_count(7, 0, &a, &b, &c, &d) &&
+			(b & (1u << 29)) && __get_cpuid(1, &a, &b, &c, &d) &&
+			(c & (1u << 19));	/* SHA, and SSE4.1 */
+	return known;
+}
+#endif
+
+static void
+block(struct sha256 *s, const unsigned char *p)
+{
+#ifdef HAVE_SHANI
+	if (have_shani()) {
+		block_ni(s, p);
+		return;
+	}
+#endif
+	block_c(s, p);
 }
 
 void

@@ -129,9 +129,23 @@ test_expect_success 'with another key the resume is refused, naming the output; 
 	RUNJOB_TEST_SECRET=$SECRET crash_in_b handon.yaml &&
 	mv j.db.key j.db.key.real &&
 	test_when_finished "mv j.db.key.real j.db.key" &&
+	printf "%064d\n" 7 >j.db.key &&
+	chmod 600 j.db.key &&
 	RUNJOB_TEST_SECRET=$SECRET test_expect_code 1 runjob --journal "$PWD/j.db" handon.yaml >out 2>&1 &&
 	test_grep "output URL of step a holds a secret" out &&
 	test_grep "key does not open it" out &&
+	! test -e got &&
+	no_secret out
+'
+
+test_expect_success 'with no key at all nothing runs, and no new key is made' '
+	rm -f b-ran got &&
+	mv j.db.key j.db.key.real &&
+	test_when_finished "mv j.db.key.real j.db.key" &&
+	RUNJOB_TEST_SECRET=$SECRET test_expect_code 1 runjob --journal "$PWD/j.db" handon.yaml >out 2>&1 &&
+	test_grep "its key .*j.db.key is missing" out &&
+	test_grep "RUNJOB_AUDIT_KEY_FILE" out &&
+	! test -e j.db.key &&
 	! test -e got &&
 	no_secret out
 '
