@@ -572,7 +572,9 @@ refuse(struct exec *x, const struct wstate *w, const char *host,
 
 	if (w->opens) {
 		window_local(job, w->opens, when, sizeof(when));
-		window_span(w->opens - now, far, sizeof(far));
+		/* Whole seconds, rounded up: "in 1h", not "in 59m 59s", when the
+		 * clock has moved on a few milliseconds since the hour. */
+		window_span(w->opens - now + 999, far, sizeof(far));
 	}
 	buf_addf(&data, "{\"user\":");
 	buf_add_json(&data, me(who, sizeof(who)));
