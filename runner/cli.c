@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "buf.h"
 #include "check.h"
 #include "cli.h"
 #include "load.h"
@@ -300,4 +301,40 @@ free_opts(struct opts *o)
 	free(o->params.env_files);
 	free(o->only);
 	free(o->from);
+}
+
+char *
+loaded_params_json(const struct loaded *l)
+{
+	const struct job *job = l->job;
+	struct buf b = {0};
+	size_t i;
+
+	buf_addc(&b, '{');
+	for (i = 0; i < job->nparams; i++) {
+		if (i)
+			buf_addc(&b, ',');
+		buf_add_json(&b, job->params[i].name);
+		buf_addc(&b, ':');
+		buf_add_json(&b, job->params[i].secret ? MASK_TEXT :
+			mask_str(&l->mask, l->values.value[i]));
+	}
+	buf_addc(&b, '}');
+	return b.s;
+}
+
+void
+mask_text_secrets(struct mask *m, const char *text)
+{
+	struct diags d = {0};
+	struct job *job;
+	size_t i;
+
+	job_parse(&job, "(journal)", xstrdup(text), strlen(text), &d);
+	for (i = 0; i < job->nparams; i++)
+		if (job->params[i].secret && job->params[i].def &&
+		    *job->params[i].def)
+			mask_add(m, job->params[i].def);
+	job_free(job);
+	diags_free(&d);
 }

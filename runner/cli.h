@@ -85,6 +85,15 @@ int load_text(struct loaded *l, const char *path, const char *text,
 	const struct opts *o, struct diags *d);
 void unload(struct loaded *l);
 
+/* The params of a loaded job as a run records them: a JSON object,
+ * secrets as "***". The caller frees it. */
+char *loaded_params_json(const struct loaded *l);
+/* Hide in m the secret values a job text holds: the literal defaults of
+ * its secret params. The journal keeps the text as it ran, secrets and
+ * all, so that a resume runs that same text; whatever shows it hides
+ * them. */
+void mask_text_secrets(struct mask *m, const char *text);
+
 /* In help.c. The commands, in the order runjob help lists them, up to
  * a NULL: main() sets this before it runs any, so that a command's file
  * can print usage without needing main.c and every other command. */

@@ -86,27 +86,6 @@ read_run(struct journal *jn, const char *id, struct side *s)
 	return journal_events(jn, id, event_row, s);
 }
 
-/* The params of a job file as a run of it would record them. */
-static char *
-file_params(const struct loaded *l)
-{
-	const struct job *job = l->job;
-	struct buf b = {0};
-	size_t i;
-
-	buf_addc(&b, '{');
-	for (i = 0; i < job->nparams; i++) {
-		if (i)
-			buf_addc(&b, ',');
-		buf_add_json(&b, job->params[i].name);
-		buf_addc(&b, ':');
-		buf_add_json(&b, job->params[i].secret ? MASK_TEXT :
-			mask_str(&l->mask, l->values.value[i]));
-	}
-	buf_addc(&b, '}');
-	return b.s ? b.s : xstrdup("{}");
-}
-
 static int
 read_file(const char *path, const char *real, const struct loaded *l,
 	struct side *s)
@@ -116,7 +95,7 @@ read_file(const char *path, const char *real, const struct loaded *l,
 	s->label = xstrdup(path);
 	s->file = xstrdup(real);
 	s->text = xstrdup(l->job->text);
-	s->params = file_params(l);
+	s->params = loaded_params_json(l);
 	s->ignore_window = -1;
 	if (l->at_rev.in_git)
 		g = l->at_rev;
@@ -142,23 +121,6 @@ side_free(struct side *s)
 	free(s->git_commit);
 	free(s->git_blob);
 	free(s->git_dirty);
-}
-
-/* The literal defaults of a job text's secret params. */
-static void
-text_secrets(struct mask *m, const char *text)
-{
-	struct diags d = {0};
-	struct job *job;
-	size_t i;
-
-	job_parse(&job, "(journal)", xstrdup(text), strlen(text), &d);
-	for (i = 0; i < job->nparams; i++)
-		if (job->params[i].secret && job->params[i].def &&
-		    *job->params[i].def)
-			mask_add(m, job->params[i].def);
-	job_free(job);
-	diags_free(&d);
 }
 
 /* The params: a name and value per entry, read from a side's JSON. */
@@ -341,8 +303,8 @@ cmd_diff(int argc, char **argv)
 	    read_run(jn, second, &b) < 0)
 		goto out;
 
-	text_secrets(&m, a.text);
-	text_secrets(&m, b.text);
+	mask_text_secrets(&m, a.text);
+	mask_text_secrets(&m, b.text);
 	if (is_file) {
 		size_t i;
 

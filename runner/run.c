@@ -48,26 +48,6 @@ new_run_id(char *id, size_t n)
 	snprintf(id, n, "%s-%02x%02x%02x", stamp, r[0], r[1], r[2]);
 }
 
-static char *
-params_json(const struct loaded *l)
-{
-	const struct job *job = l->job;
-	struct buf b = {0};
-	size_t i;
-
-	buf_addc(&b, '{');
-	for (i = 0; i < job->nparams; i++) {
-		if (i)
-			buf_addc(&b, ',');
-		buf_add_json(&b, job->params[i].name);
-		buf_addc(&b, ':');
-		buf_add_json(&b, job->params[i].secret ? MASK_TEXT :
-			mask_str(&l->mask, l->values.value[i]));
-	}
-	buf_addc(&b, '}');
-	return b.s;
-}
-
 /* A run read back from the journal, as far as taking it up needs. */
 struct past {
 	char *id, *job, *file, *state, *sha256, *params, *text;
@@ -374,7 +354,7 @@ static int
 add_run(struct exec *x, const char *host, int64_t started)
 {
 	const struct job *job = x->l->job;
-	char sha[65], who[64], *params = params_json(x->l);
+	char sha[65], who[64], *params = loaded_params_json(x->l);
 	struct jrun jr;
 	int r;
 
@@ -895,7 +875,7 @@ cmd_run(int argc, char **argv)
 	}
 	if (found && unfinished(past.state)) {
 		sha256_hex(l.job->text, l.job->len, sha);
-		params = params_json(&l);
+		params = loaded_params_json(&l);
 		if (strcmp(sha, past.sha256) != 0) {
 			code = past.file && strcmp(past.file, real) != 0 ?
 			    refuse_other_file(jn, &past, argv[first]) :

@@ -60,25 +60,6 @@ gone(const char *state, const char *host, const char *pid)
 }
 
 /* A JSON object of a row's columns; numbers stay numbers. */
-/* The secret values a job text holds: the literal defaults of its
- * secret params. The journal keeps the text as it ran, secrets and all,
- * so that a resume runs that same text; whatever shows it hides them. */
-static void
-text_secrets(struct mask *m, const char *text)
-{
-	struct diags d = {0};
-	struct job *job;
-	size_t i;
-
-	job_parse(&job, "(journal)", xstrdup(text), strlen(text), &d);
-	for (i = 0; i < job->nparams; i++)
-		if (job->params[i].secret && job->params[i].def &&
-		    *job->params[i].def)
-			mask_add(m, job->params[i].def);
-	job_free(job);
-	diags_free(&d);
-}
-
 static void
 row_json(struct buf *b, const struct jrow *row, const char *const *numeric)
 {
@@ -104,7 +85,7 @@ row_json(struct buf *b, const struct jrow *row, const char *const *numeric)
 		    strcmp(row->names[i], "params") == 0)
 			buf_adds(b, row->values[i]);	/* JSON already */
 		else if (strcmp(row->names[i], "text") == 0) {
-			text_secrets(&m, row->values[i]);
+			mask_text_secrets(&m, row->values[i]);
 			mask_append(&m, &masked, row->values[i]);
 			buf_add_json(b, buf_str(&masked));
 		} else {
