@@ -1098,7 +1098,7 @@ cmd_resume(int argc, char **argv)
 }
 
 const struct command cmd_resume_entry = { "resume", cmd_resume,
-	"resume [-q | -v] [--json] [-j N] [--ignore-window] [--kill-orphans] [--journal PATH] [-p NAME=VALUE]... [--env-file FILE]... RUN",
+	"resume [-q | -v] [--json] [-j N] [--ignore-window] [--kill-orphans] [--journal PATH] [-p NAME=VALUE]... [--env-file FILE]... RUN | JOB.yaml | JOB",
 	"take up that run where it stopped, with the job text it ran",
 	"-p NAME=VALUE      give a param (the run's own values are kept otherwise)\n"
 	"--env-file FILE    read param values from FILE\n"
@@ -1117,7 +1117,7 @@ cmd_rollback(int argc, char **argv)
 }
 
 const struct command cmd_rollback_entry = { "rollback", cmd_rollback,
-	"rollback [-q | -v] [--json] [--kill-orphans] [--journal PATH] [-p NAME=VALUE]... [--env-file FILE]... RUN | JOB.yaml",
+	"rollback [-q | -v] [--json] [--kill-orphans] [--journal PATH] [-p NAME=VALUE]... [--env-file FILE]... RUN | JOB.yaml | JOB",
 	"run the rollback actions of the steps that succeeded, newest first",
 	"-p NAME=VALUE      give a param (the run's own values are kept otherwise)\n"
 	"--env-file FILE    read param values from FILE\n"

@@ -130,4 +130,22 @@ test_expect_success 'show and resolve take a job file or a job name for its late
 	test_grep "RUN | JOB.yaml | JOB STEP" help
 '
 
+test_expect_success 'resume and rollback take a job name for its latest run, as status does' '
+	cat >byname.yaml <<-\EOF &&
+	runjob: 1
+	name: byname
+	steps:
+	  - { id: a, run: "touch byname.a", rollback: "rm byname.a" }
+	EOF
+	runjob --journal "$PWD/byname.db" byname.yaml >out 2>&1 &&
+	test -e byname.a &&
+	runjob resume --journal "$PWD/byname.db" byname >out 2>&1 &&
+	test_grep "of job byname is succeeded: nothing to resume" out &&
+	runjob rollback --journal "$PWD/byname.db" byname >out 2>&1 &&
+	! test -e byname.a &&
+	echo rolled-back >want &&
+	q byname.db "select state from runs" >got &&
+	test_cmp want got
+'
+
 test_done
