@@ -470,7 +470,8 @@ window_closed(struct sched *s, const struct wstate *w, int64_t now)
 	char when[96] = "no window opens again";
 
 	s->stopping = 1;
-	if (s->paused++)
+	s->paused = 1;
+	if (s->window_closed++)
 		return;
 	if (w->opens)
 		window_local(s->job, w->opens, when, sizeof(when));
@@ -503,7 +504,7 @@ fits(struct sched *s, size_t t, int64_t now)
 	}
 	if (!need || !w.closes || now + need <= w.closes)
 		return 1;
-	s->paused++;
+	s->paused = 1;
 	buf_addf(&data, "{\"needs_ms\":%lld,\"closes\":%lld}", (long long)need,
 		(long long)w.closes);
 	sched_event(s, "step-deferred", inst_id(s, t), &data);

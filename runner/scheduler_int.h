@@ -117,6 +117,7 @@ struct sched {
 	int failed;		/* a step failed */
 	int journal_broken;
 	int paused;		/* a step was not started for its window */
+	int window_closed;	/* the window closed: said once */
 	struct jwriter *w;	/* writes the journal, in a thread of its own */
 	int launched;		/* the ledger of processes made (resume.h) */
 	pid_t *killed;		/* pids (groups as -pgid) killed: reap at the end */

@@ -87,6 +87,18 @@ test_expect_success 'the window closing while a step runs: it ends, nothing afte
 	test $(wc -l <closing.a) = 1 && test $(wc -l <closing.b) = 1
 '
 
+test_expect_success 'a step left for the next window, then the window closing: both are recorded' '
+	job both "{ id: long, timeout: 30m, run: echo >>both.long }" \
+		"{ id: a, run: sleep 7; echo >>both.a }" \
+		"{ id: b, needs: [a], run: echo >>both.b }" &&
+	RUNJOB_NOW=${SAT}T02:59:54Z test_expect_code 5 rj both.yaml >out 2>&1 &&
+	! test -e both.long && test $(wc -l <both.a) = 1 && ! test -e both.b &&
+	q j.db "select kind || \" \" || coalesce(step_id, \"-\") from events where run_id = (select id from runs where job = \"both\") and kind in (\"step-deferred\", \"window-closed\")" >kinds &&
+	echo "step-deferred long" >want &&
+	echo "window-closed -" >>want &&
+	test_cmp want kinds
+'
+
 test_expect_success 'a step without a timeout is held to its longest past success' '
 	job longest "{ id: a, run: sleep 2 }" &&
 	RUNJOB_NOW=${SAT}T02:00:00Z rj longest.yaml >out 2>&1 &&
