@@ -623,7 +623,7 @@ execute(struct exec *x)
 	ui.run = x->run_id;
 	/* Windows gate steps going forward; undoing what a run did is not
 	 * held back by them. */
-	if (!x->rollback_only && !o->ignore_window) {
+	if (window_any(l->job) && !x->rollback_only && !o->ignore_window) {
 		struct wstate w;
 
 		window_state(l->job, started, &w);
@@ -677,7 +677,7 @@ execute(struct exec *x)
 	sr.prior = prp;
 	sr.rollback_only = x->rollback_only;
 	sr.on_demand = x->on_demand;
-	sr.gate = !o->ignore_window && !x->rollback_only;
+	sr.gate = window_any(l->job) && !o->ignore_window && !x->rollback_only;
 	if (sr.gate)
 		sr.expected = expected = expected_durations(x);
 	code = sched_run(&sr, &so);

@@ -215,6 +215,12 @@ open_first(struct streams *st, int64_t t, struct ival *out, int *fresh)
 	return 0;
 }
 
+int
+window_any(const struct job *job)
+{
+	return job->schedule.nwindows || job->schedule.nblackouts;
+}
+
 void
 window_state(const struct job *job, int64_t now, struct wstate *w)
 {
@@ -225,7 +231,7 @@ window_state(const struct job *job, int64_t now, struct wstate *w)
 	int fresh;
 
 	memset(w, 0, sizeof(*w));
-	w->any = sc->nwindows || sc->nblackouts;
+	w->any = window_any(job);
 	streams(job, &st);
 	for (i = 0; i < st.nb && !w->blackout; i++) {
 		src_first(&st.b[i], now);

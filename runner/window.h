@@ -30,6 +30,10 @@ struct wstate {
 	int64_t blackout_ends;	/* when that blackout ends */
 };
 
+/* 1 when the job has a window: or a blackout:, which then gate its
+ * steps; a job with neither is always open, and asks nothing. */
+int window_any(const struct job *job);
+
 /* What job's windows and blackouts say at now. */
 void window_state(const struct job *job, int64_t now, struct wstate *w);
 
