@@ -34,11 +34,11 @@ CORE_LIBS = $(shell $(PKG_CONFIG) --libs $(CORE_PKGS) 2>/dev/null || echo -lyaml
 # CORE_SRC, the loader and the checks among it, links without hiredis (the
 # loader's fuzz target is built from it alone); REDIS_SRC runs the redis
 # built-ins.
-CORE_SRC = runner/action.c runner/arena.c runner/builtin.c runner/buf.c runner/check.c runner/clock.c runner/cron.c runner/diag.c \
+CORE_SRC = runner/action.c runner/arena.c runner/builtin.c runner/buf.c runner/check.c runner/checkpoint.c runner/clock.c runner/cron.c runner/diag.c \
 	runner/expand.c runner/fname.c runner/git.c runner/graph.c runner/job.c runner/json.c \
 	runner/lines.c runner/load.c \
 	runner/env.c runner/mask.c runner/name.c runner/param.c runner/plan.c \
-	runner/lock.c runner/proc.c runner/resume.c runner/scheduler.c \
+	runner/lock.c runner/proc.c runner/resume.c runner/scheduler.c runner/sv.c \
 	runner/attempt.c runner/outputs.c runner/leftover.c runner/dryrun.c \
 	runner/ui.c runner/units.c runner/seal.c runner/sha256.c \
 	runner/util.c runner/visible.c runner/window.c runner/zone.c journal/journal.c journal/key.c journal/schema.c \
@@ -53,7 +53,7 @@ LIB_OBJ = $(CORE_OBJ) $(REDIS_OBJ)
 CMD_SRC = runner/main.c runner/action_cmd.c runner/audit.c runner/cli.c \
 	runner/diff.c runner/due.c runner/help.c runner/inspect.c \
 	runner/prune.c runner/report.c runner/run.c runner/schedule.c \
-	runner/show.c runner/where.c
+	runner/show.c runner/supervisor.c runner/where.c
 CMD_OBJ = $(CMD_SRC:.c=.o)
 UNIT_SRC = $(wildcard t/unit/*.c)
 UNIT_BIN = $(UNIT_SRC:.c=)

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include "action.h"
+#include "checkpoint.h"
 #include "clock.h"
 #include "expand.h"
 #include "fname.h"
@@ -223,21 +225,15 @@ attempt_free(struct attempt *a)
 {
 	if (a->out_path && strcmp(a->out_path, "/dev/null") != 0)
 		unlink(a->out_path);	/* a failed try's outputs */
-	if (a->log >= 0) {
-		close(a->log);
-		if (!a->logged)
-			unlink(a->log_path);	/* no output, no log */
-	}
-	if (a->proc.out >= 0)
-		close(a->proc.out);
 	free(a->id);
+	free(a->argv0);
+	free(a->ckpt_path);
 	free(a->log_path);
 	free(a->out_path);
 	free(a->own_dir);
 	free(a->tree);
 	free_argv(a->argv);
 	env_free(&a->env);
-	lines_free(&a->lines);
 	buf_free(&a->tail);
 	free(a);
 }
@@ -331,9 +327,7 @@ attempt_start(struct sched *s, size_t i, enum kind kind)
 	a->kind = kind;
 	a->n = kind == K_IF ? ++t->if_tries : kind == K_STEP ? ++t->tries :
 		++t->rb_tries;
-	a->log = -1;
 	a->proc.out = -1;
-	a->lines.mask = s->r->mask;
 	/* Unique across resumes: tries go on counting where they stopped. */
 	a->id = kind == K_STEP ?
 		xasprintf("%s:%s:%d", s->r->run_id, inst_id(s, i), a->n) :
@@ -377,11 +371,18 @@ attempt_start(struct sched *s, size_t i, enum kind kind)
 	} else if (act->kind != ACT_RUN) {
 		a->builtin = 1;
 		a->argv = builtin_argv(s, act, i, &a->env);
-		if (kind == K_STEP && t->checkpoint)
-			env_set(&a->env, "RUNJOB_CHECKPOINT", t->checkpoint);
 	} else if (act->shell || !simple_command(act->run, &a->argv)) {
 		a->argv = shell_argv(act->shell, act->run);
 	}
+	if (kind == K_STEP && !a->builtin) {
+		a->ckpt_path = checkpoint_path(s->r->logdir, inst_id(s, i));
+		env_set(&a->env, "RUNJOB_CHECKPOINT_FILE", a->ckpt_path);
+	}
+	if (kind == K_STEP && t->checkpoint)
+		env_set(&a->env, "RUNJOB_CHECKPOINT", t->checkpoint);
+	/* The supervisor's pipe: what is written to it is hidden from
+	 * then on (the supervisor reads it before more output). */
+	env_set(&a->env, "RUNJOB_MASK_FILE", "/dev/fd/3");
 	sdir = kind == K_ROLLBACK && act->dir ? act->dir : st->dir;
 	a->dir = step_dir(s, i, sdir, &a->own_dir);
 
@@ -411,26 +412,52 @@ attempt_start(struct sched *s, size_t i, enum kind kind)
 	return 0;
 }
 
-/* Make the process of an attempt whose start is committed. When that
- * cannot be done, the attempt ends at once as a failure, as a shell
- * would: exit 127 for a program or directory that is not there. */
+/* Ask the supervisor to make the process of an attempt whose start is
+ * committed: its id, log, directory, whether it is a built-in, the time
+ * it has (kept by the supervisor when runjob is gone), its kill_grace,
+ * its argv and its environment. */
+static void
+request_spawn(struct sched *s, struct attempt *a)
+{
+	size_t argc = 0, envc = 0, n = 0, i;
+	const char **f;
+	char num[3][32];
+	int64_t left = a->timeout_ms;
+
+	while (a->argv[argc])
+		argc++;
+	while (a->env.v[envc])
+		envc++;
+	if (s->deadline && (!left || s->deadline - now_ms() < left))
+		left = s->deadline - now_ms() > 1 ? s->deadline - now_ms() : 1;
+	snprintf(num[0], sizeof(num[0]), "%lld", (long long)left);
+	snprintf(num[1], sizeof(num[1]), "%lld", (long long)task_grace(s, a->task));
+	snprintf(num[2], sizeof(num[2]), "%zu", argc);
+	f = xcalloc(7 + argc + envc, sizeof(*f));
+	f[n++] = a->id;
+	f[n++] = a->log_path;
+	f[n++] = a->dir ? a->dir : "";
+	f[n++] = a->builtin ? "1" : "0";
+	f[n++] = num[0];
+	f[n++] = num[1];
+	f[n++] = num[2];
+	for (i = 0; i < argc; i++)
+		f[n++] = a->argv[i];
+	for (i = 0; i < envc; i++)
+		f[n++] = a->env.v[i];
+	chan_send(&s->sv.c, SV_SPAWN, f, n);
+	free(f);
+}
+
+/* Have the process of an attempt whose start is committed made. */
 void
 attempt_launch(struct sched *s, struct attempt *a)
 {
-	struct proc_spec spec;
 	struct buf data = {0};
-	int r, log_err;
 
-	spec.argv = a->argv;
-	spec.envp = a->env.v;
-	spec.dir = a->dir;
 	launched_note(s->launched, a->id);
-	/* The log first: a process whose output could not be kept is not
-	 * made. It is removed again if there is no output. */
-	a->log = open(a->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-		0600);
-	log_err = a->log < 0 ? errno : 0;
-	r = log_err ? 0 : proc_spawn(&a->proc, &spec);
+	a->argv0 = xstrdup(a->argv[0]);
+	request_spawn(s, a);
 	a->launched = 1;
 	a->started = now_ms();
 	if (a->timeout_ms)
@@ -442,51 +469,80 @@ attempt_launch(struct sched *s, struct attempt *a)
 	buf_free(&data);
 	ui_step_started(s->r->ui, inst_id(s, a->task), kind_names[a->kind],
 		a->n, a->started);
-	if (log_err) {
-		char msg[512];
-
-		snprintf(msg, sizeof(msg), "runjob: cannot create the log %s: "
-			"%s; the step was not run", a->log_path,
-			strerror(log_err));
-		attempt_emit(s, a, msg, strlen(msg));
-		a->done = 1;
-		a->status = 126 << 8;
-	} else if (r == 0) {
-		struct made *m;
-
-		a->pid_start = proc_start_time(a->proc.pid);
-		xgrow(&s->hist, &s->caphist, s->nhist + 1, sizeof(*s->hist));
-		a->hist = s->nhist;
-		m = &s->hist[s->nhist++];
-		m->id = xstrdup(a->id);
-		m->task = a->task;
-		m->pid = a->proc.pid;
-		m->start = a->pid_start;
-		m->end = 0;
-	} else {
-		char msg[512];
-		struct stat sb;
-
-		/* Say which is missing: the directory or the program. */
-		if (a->dir && stat(a->dir, &sb) < 0)
-			snprintf(msg, sizeof(msg), "runjob: cannot run %s: its "
-				"directory %s: %s", a->argv[0], a->dir,
-				strerror(errno));
-		else if (a->dir && !S_ISDIR(sb.st_mode))
-			snprintf(msg, sizeof(msg), "runjob: cannot run %s: its "
-				"directory %s is not a directory", a->argv[0],
-				a->dir);
-		else
-			snprintf(msg, sizeof(msg), "runjob: cannot run %s%s%s: %s",
-				a->argv[0], a->dir ? " in " : "", a->dir ? a->dir :
-				"", strerror(r));
-		attempt_emit(s, a, msg, strlen(msg));
-		a->done = 1;
-		a->status = (r == ENOENT ? 127 : 126) << 8;	/* as exit() */
-	}
 	free_argv(a->argv);
 	a->argv = NULL;
 	env_free(&a->env);
+}
+
+void
+attempt_made(struct sched *s, struct attempt *a, pid_t pid, long long start)
+{
+	struct made *m;
+
+	a->proc.pid = pid;
+	a->pid_start = start;
+	xgrow(&s->hist, &s->caphist, s->nhist + 1, sizeof(*s->hist));
+	a->hist = s->nhist;
+	m = &s->hist[s->nhist++];
+	m->id = xstrdup(a->id);
+	m->task = a->task;
+	m->pid = pid;
+	m->start = start;
+	m->end = 0;
+	a->made = 1;
+	jw_set_pid(s->w, a->id, (long)pid, start, proc_boot_id());
+	/* Asked to stop before it was made: now it can be. */
+	if (a->stopped || a->timed_out)
+		attempt_signal(s, a, SIGTERM);
+}
+
+/* The supervisor could not make the process: the attempt ends at once
+ * as a failure, as a shell would: exit 127 for a program or directory
+ * that is not there. */
+void
+attempt_unmade(struct sched *s, struct attempt *a, int err, const char *what)
+{
+	char msg[512];
+	struct stat sb;
+
+	if (strcmp(what, "log") == 0)
+		snprintf(msg, sizeof(msg), "runjob: cannot create the log %s: "
+			"%s; the step was not run", a->log_path, strerror(err));
+	/* Say which is missing: the directory or the program. */
+	else if (a->dir && stat(a->dir, &sb) < 0)
+		snprintf(msg, sizeof(msg), "runjob: cannot run %s: its "
+			"directory %s: %s", a->argv0, a->dir, strerror(errno));
+	else if (a->dir && !S_ISDIR(sb.st_mode))
+		snprintf(msg, sizeof(msg), "runjob: cannot run %s: its "
+			"directory %s is not a directory", a->argv0, a->dir);
+	else
+		snprintf(msg, sizeof(msg), "runjob: cannot run %s%s%s: %s",
+			a->argv0, a->dir ? " in " : "", a->dir ? a->dir : "",
+			strerror(err));
+	attempt_emit(s, a, msg, strlen(msg));
+	a->done = 1;
+	a->status = (strcmp(what, "log") == 0 ? 126 : err == ENOENT ? 127 :
+		126) << 8;	/* as exit() */
+}
+
+void
+attempt_signal(struct sched *s, struct attempt *a, int sig)
+{
+	char num[16];
+	const char *f[2] = { a->id, num };
+
+	if (!a->made || a->done)
+		return;
+	if (s->sv.c.fd < 0) {
+		/* No supervisor: runjob is the parent now (the subreaper). */
+		proc_signal(&a->proc, sig);
+		return;
+	}
+	/* Through the supervisor, which signals only a process it has not
+	 * reaped: a group id runjob holds may be another's by now. */
+	snprintf(num, sizeof(num), "%d", sig);
+	chan_send(&s->sv.c, SV_KILL, f, 2);
+	chan_flush(&s->sv.c);
 }
 
 /* How often a built-in's progress becomes a line of output when there
@@ -549,76 +605,73 @@ write_all(int fd, const char *p, size_t n)
 	}
 }
 
-/* One line of a step's output: masked, then to its log, the journal's
- * tail and the screen. Masking a whole line at a time means a secret
- * split across two reads is still seen whole. */
 void
-attempt_emit(struct sched *s, struct attempt *a, char *line, size_t len)
+attempt_checkpoint(struct sched *s, struct attempt *a)
 {
-	struct buf m = {0};
+	struct task *t = &s->t[a->task];
+	struct buf data = {0};
+	char *line;
 
-	if (a->builtin && len && line[0] == ACTION_MARK) {
-		line[len] = '\0';
-		action_report(s, a, line + 1);
+	if (!a->ckpt_path || !(line = checkpoint_read(a->ckpt_path)))
+		return;
+	if (t->checkpoint && strcmp(t->checkpoint, line) == 0) {
+		free(line);
 		return;
 	}
-	lines_mask(s->r->mask, &m, line, len);
-	buf_addc(&m, '\n');
-	if (a->log >= 0) {
-		write_all(a->log, m.s, m.len);
-		a->logged = 1;
-	}
-	buf_add(&a->tail, m.s, m.len);
+	free(t->checkpoint);
+	t->checkpoint = line;
+	/* The step's own words, kept as it wrote them for its next try;
+	 * the journal's copy is masked, as all it keeps. */
+	checkpoint_json(&data, mask_str(s->r->mask, line));
+	sched_event(s, "checkpoint", inst_id(s, a->task), &data);
+	buf_free(&data);
+}
+
+/* A line of the step's output, masked already: to the journal's tail
+ * and the screen. */
+void
+attempt_line(struct sched *s, struct attempt *a, const char *m, size_t len)
+{
+	buf_add(&a->tail, m, len);
+	buf_addc(&a->tail, '\n');
 	if (a->tail.len > 2 * TAIL_MAX) {
 		memmove(a->tail.s, a->tail.s + a->tail.len - TAIL_MAX, TAIL_MAX);
 		a->tail.len = TAIL_MAX;
 		a->tail.s[TAIL_MAX] = '\0';
 	}
-	ui_step_line(s->r->ui, inst_id(s, a->task), a->n, m.s, m.len - 1,
-		now_ms());
-	buf_free(&m);
+	ui_step_line(s->r->ui, inst_id(s, a->task), a->n, m, len, now_ms());
 }
 
-struct emit {
-	struct sched *s;
-	struct attempt *a;
-};
-
-static void
-emit(void *arg, char *line, size_t len)
-{
-	struct emit *e = arg;
-
-	attempt_emit(e->s, e->a, line, len);
-}
-
+/* A built-in's report, as it came from the supervisor. */
 void
-attempt_read(struct sched *s, struct attempt *a, int final)
+attempt_mark(struct sched *s, struct attempt *a, const char *line)
 {
-	struct emit e = { s, a };
-	char chunk[65536];
+	if (a->builtin && line[0] == ACTION_MARK)
+		action_report(s, a, line + 1);
+}
 
-	while (a->proc.out >= 0) {
-		ssize_t r = read(a->proc.out, chunk, sizeof(chunk));
+/* A line runjob says of the step itself: masked, then to the step's
+ * log (appended to, as the supervisor appends its output), the
+ * journal's tail and the screen. */
+void
+attempt_emit(struct sched *s, struct attempt *a, const char *line,
+	size_t len)
+{
+	struct buf m = {0};
+	char *copy = xstrndup(line, len);
+	int fd;
 
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r == 0 || (r < 0 && errno != EAGAIN)) {
-			close(a->proc.out);
-			a->proc.out = -1;
-			break;
-		}
-		if (r < 0)
-			break;
-		lines_add(&a->lines, chunk, (size_t)r, emit, &e);
+	lines_mask(s->r->mask, &m, copy, len);
+	free(copy);
+	buf_addc(&m, '\n');
+	fd = open(a->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		write_all(fd, m.s, m.len);
+		close(fd);
+		a->logged = 1;
 	}
-	if (final) {
-		lines_end(&a->lines, emit, &e);
-		if (a->proc.out >= 0) {
-			close(a->proc.out);
-			a->proc.out = -1;
-		}
-	}
+	attempt_line(s, a, m.s, m.len - 1);
+	buf_free(&m);
 }
 
 /* The environment every step starts from: the runner's, the job's env:

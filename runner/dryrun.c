@@ -55,6 +55,7 @@ dry_probe(struct sched *s, size_t k, char **argv, struct env *e,
 	spec.argv = argv;
 	spec.envp = e->v;
 	spec.dir = step_dir(s, k, dir, &sdir);
+	spec.keep_fd = -1;
 	err = proc_spawn(&pr, &spec);
 	free(sdir);
 	if (err)
@@ -118,7 +119,7 @@ dry_step(struct sched *s, size_t k, const struct step *step, int phase)
 }
 
 int
-sched_dry_run(const struct plan *p, const struct mask *m, const char *dir)
+sched_dry_run(const struct plan *p, struct mask *m, const char *dir)
 {
 	struct sched_run r = { .plan = p, .mask = m, .run_id = "dry-run",
 		.dir = dir };

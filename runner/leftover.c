@@ -1,8 +1,9 @@
 /*
  * leftover.c - what a step started that is not in its process group any
- * more, or that outlived it: found through the process table (runjob is
- * the child subreaper, so every orphan becomes its child), traced back
- * to its step, and stopped.
+ * more, or that outlived it: found through the process table (the run's
+ * supervisor is the child subreaper, so every orphan becomes its child;
+ * runjob is, should the supervisor be gone), traced back to its step,
+ * and stopped.
  */
 #include <errno.h>
 #include <signal.h>
@@ -52,6 +53,20 @@ owner_of(const struct sched *s, const struct pinfo *p)
 	return found;
 }
 
+/* The process that orphans of the run's steps are given to. */
+static pid_t
+reaper(const struct sched *s)
+{
+	return s->sv.pid > 0 && s->sv.c.fd >= 0 ? s->sv.pid : getpid();
+}
+
+/* 1 for runjob and its supervisor: never a step's leftover. */
+static int
+is_runjob(const struct sched *s, pid_t pid)
+{
+	return pid == getpid() || (s->sv.pid > 0 && pid == s->sv.pid);
+}
+
 /* 1 when p is the main process of a running attempt. */
 static int
 is_main(const struct sched *s, const struct pinfo *p)
@@ -76,7 +91,7 @@ leftover_signal(struct sched *s, struct attempt *a, int sig)
 {
 	struct ptable t = {0};
 	unsigned char *mark;
-	pid_t self = getpid();
+	pid_t self = reaper(s);
 	char id[4096];
 	size_t i, k;
 	int n = 0;
@@ -86,7 +101,7 @@ leftover_signal(struct sched *s, struct attempt *a, int sig)
 	for (i = 0; i < t.n; i++) {
 		const struct pinfo *p = &t.v[i];
 
-		if (p->pid == self)
+		if (is_runjob(s, p->pid))
 			continue;
 		if (p->pid == a->proc.pid && p->start == a->pid_start) {
 			mark[i] = 1;
@@ -110,7 +125,7 @@ leftover_signal(struct sched *s, struct attempt *a, int sig)
 	proc_descendants(&t, mark);
 	a->ntree = 0;
 	for (i = 0; i < t.n; i++) {
-		if (!mark[i] || t.v[i].pid == self)
+		if (!mark[i] || is_runjob(s, t.v[i].pid))
 			continue;
 		xgrow(&a->tree, &a->captree, a->ntree + 1, sizeof(*a->tree));
 		a->tree[a->ntree++] = t.v[i];
@@ -136,7 +151,7 @@ leftover_kill(struct sched *s, struct attempt *a)
 {
 	if (a->proc.pid <= 0)
 		return;	/* not made, or could not be: nothing runs */
-	proc_signal(&a->proc, SIGKILL);
+	attempt_signal(s, a, SIGKILL);
 	xgrow(&s->killed, &s->capkilled, s->nkilled + 1, sizeof(*s->killed));
 	s->killed[s->nkilled++] = -a->proc.pid;	/* the group */
 	leftover_signal(s, a, SIGKILL);
@@ -184,11 +199,11 @@ signalled(struct sched *s)
  * meanwhile with its descendants, until none is left (a little while
  * at most), reaping them. */
 static void
-kill_left(struct pinfo *procs, size_t n)
+kill_left(const struct sched *s, struct pinfo *procs, size_t n)
 {
 	int64_t until = now_ms() + 2000;
 	struct ptable t = {0};
-	pid_t self = getpid();
+	pid_t self = reaper(s);
 	size_t i;
 
 	for (i = 0; i < n; i++)
@@ -207,7 +222,7 @@ kill_left(struct pinfo *procs, size_t n)
 			mark[i] = t.v[i].ppid == self;
 		proc_descendants(&t, mark);
 		for (i = 0; i < t.n; i++)
-			if (mark[i] && t.v[i].pid != self) {
+			if (mark[i] && !is_runjob(s, t.v[i].pid)) {
 				kill(t.v[i].pid, SIGKILL);
 				any = 1;
 			}
@@ -232,7 +247,7 @@ leftover_stop(struct sched *s)
 	struct pinfo *left = NULL;
 	size_t nleft = 0, capleft = 0, norphans = 0, i, k;
 	unsigned char *mark;
-	pid_t self = getpid();
+	pid_t self = reaper(s);
 	int64_t wait = 0, longest = -1, until, now = now_ms();
 
 	proc_table(&t);
@@ -242,7 +257,7 @@ leftover_stop(struct sched *s)
 		ssize_t o;
 		char cmd[256];
 
-		if (p->ppid != self)
+		if (p->ppid != self || is_runjob(s, p->pid))
 			continue;
 		mark[i] = 1;
 		o = owner_of(s, p);
@@ -271,7 +286,7 @@ leftover_stop(struct sched *s)
 			"stopping them", norphans - 10);
 	proc_descendants(&t, mark);
 	for (i = 0; i < t.n; i++) {
-		if (!mark[i] || t.v[i].pid == self)
+		if (!mark[i] || is_runjob(s, t.v[i].pid))
 			continue;
 		xgrow(&left, &capleft, nleft + 1, sizeof(*left));
 		left[nleft++] = t.v[i];
@@ -293,6 +308,6 @@ leftover_stop(struct sched *s)
 			break;
 		nanosleep(&ts, NULL);
 	}
-	kill_left(left, nleft);
+	kill_left(s, left, nleft);
 	free(left);
 }

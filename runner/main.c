@@ -17,6 +17,7 @@
 #include "run.h"
 #include "schedule.h"
 #include "show.h"
+#include "sv.h"
 #include "util.h"
 
 #ifndef RUNJOB_VERSION
@@ -73,6 +74,10 @@ main(int argc, char **argv)
 			argv0);
 		return EXIT_USAGE;
 	}
+	/* Not a command for people: the run's supervisor, started by
+	 * runjob itself (sv.h). */
+	if (strcmp(argv[1], "supervise") == 0)
+		return cmd_supervise(argc - 1, argv + 1);
 	if (strcmp(argv[1], "--version") == 0)
 		return cmd_version(argc - 1, argv + 1);
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)

@@ -43,6 +43,13 @@ proc_init(void)
 	}
 }
 
+void
+proc_limits_given(void)
+{
+	if (nofile_raised)
+		setrlimit(RLIMIT_NOFILE, &given_nofile);
+}
+
 long
 proc_fds_free(long *limit)
 {
@@ -115,6 +122,7 @@ struct child {
 	char *const *envp;
 	const char *dir;
 	int out;		/* the write end of the output pipe */
+	int keep;		/* to be descriptor 3, or -1 */
 	int err;
 };
 
@@ -127,7 +135,7 @@ child(struct child *c)
 	struct sigaction sa;
 	sigset_t none;
 	size_t i;
-	int fd;
+	int fd, first;
 
 	/* No signal ignored (runjob ignores SIGPIPE), none blocked (runjob
 	 * blocks the ones its signalfd reads); runjob catches none. */
@@ -147,11 +155,18 @@ child(struct child *c)
 		goto fail;
 	if (fd != 0 && (dup2(fd, 0) < 0 || fcntl(0, F_SETFD, 0) < 0))
 		goto fail;
-	if (close_range(3, ~0U, 0) < 0) {
+	first = 3;
+	if (c->keep >= 0) {
+		if (dup2(c->keep, 3) < 0 || fcntl(3, F_SETFD, 0) < 0)
+			goto fail;
+		first = 4;
+	}
+	if (close_range(first, ~0U, 0) < 0) {
 		struct rlimit rl;
 
 		getrlimit(RLIMIT_NOFILE, &rl);
-		for (fd = 3; (rlim_t)fd < rl.rlim_cur && fd < (1 << 20); fd++)
+		for (fd = first; (rlim_t)fd < rl.rlim_cur && fd < (1 << 20);
+		    fd++)
 			close(fd);
 	}
 	if (c->dir && chdir(c->dir) < 0)
@@ -189,6 +204,7 @@ proc_spawn(struct proc *p, const struct proc_spec *spec)
 	c.envp = spec->envp;
 	c.dir = spec->dir;
 	c.out = out[1];
+	c.keep = spec->keep_fd;
 	/* vfork, as posix_spawn does, so that runjob's memory is not
 	 * copied; unlike posix_spawn, it lets the child put back the limit
 	 * on open files. No signal reaches the child before it has set its

@@ -2,7 +2,8 @@
  * proc.h - starting and stopping step processes.
  *
  * A step runs in a process group of its own, stdin from /dev/null, its
- * stdout and stderr into one pipe, no other descriptor open, and the
+ * stdout and stderr into one pipe, no other descriptor open but the one
+ * it may be given as 3 ($RUNJOB_MASK_FILE), and the
  * soft limit on open files runjob was given. Processes are made with
  * vfork, which does not copy runjob's memory as fork would; the scheduler commits "starting" to the journal before it calls
  * proc_spawn, so nothing runs that the journal does not know of.
@@ -17,6 +18,8 @@ struct proc_spec {
 	char *const *argv;	/* argv[0]: a path, or a name found on PATH */
 	char *const *envp;	/* the whole environment; its PATH is searched */
 	const char *dir;	/* working directory; NULL: runjob's */
+	int keep_fd;		/* given to the process as descriptor 3;
+				 * -1: none */
 };
 
 struct proc {
@@ -29,6 +32,10 @@ struct proc {
  * its soft limit on open files to the hard limit (steps get the soft
  * limit back). */
 void proc_init(void);
+
+/* Put back the limit on open files runjob was given: in a process
+ * about to exec another program that takes it as its own. */
+void proc_limits_given(void);
 
 /* How many more descriptors runjob can open now; its limit goes to
  * *limit. */

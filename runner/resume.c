@@ -9,15 +9,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
+#include "checkpoint.h"
 #include "clock.h"
+#include "fname.h"
 #include "proc.h"
 #include "resume.h"
 #include "seal.h"
 #include "sha256.h"
+#include "sv.h"
 #include "util.h"
 
 enum { DEFAULT_GRACE_MS = 10000 };
@@ -141,6 +145,9 @@ attempt_row(void *arg, const struct jrow *row)
 		ps->orphan_start = v ? strtoll(v, NULL, 10) : -1;
 		v = jrow_get(row, "boot_id");
 		ps->orphan_boot = xstrdup(v ? v : "");
+		ps->orphan_n = atoi(jrow_get(row, "attempt"));
+		v = jrow_get(row, "started");
+		ps->orphan_started = v ? strtoll(v, NULL, 10) : now_ms();
 	}
 	return 0;
 }
@@ -185,30 +192,24 @@ output_row(void *arg, const struct jrow *row)
 	return 0;
 }
 
-/* A built-in's progress, to go on from at its next attempt. */
+/* A step's progress, to go on from at its next attempt: a built-in's
+ * JSON as it is, a shell step's line out of its JSON. */
 static int
 checkpoint_row(void *arg, const struct jrow *row)
 {
 	struct loading *ld = arg;
 	const char *step = jrow_get(row, "step_id");
+	const struct plan *plan = ld->x.plan;
 	long i;
 
 	if (!step || strcmp(jrow_get(row, "kind"), "checkpoint") != 0 ||
 	    (i = index_find(&ld->x, step)) < 0)
 		return 0;
 	free(ld->p->v[i].checkpoint);	/* the last one counts */
-	ld->p->v[i].checkpoint = xstrdup(jrow_get(row, "data"));
-	return 0;
-}
-
-static int
-has_builtin(const struct plan *plan)
-{
-	size_t i;
-
-	for (i = 0; i < plan->job->nsteps; i++)
-		if (plan->job->steps[i].action.kind != ACT_RUN)
-			return 1;
+	if (plan->job->steps[plan->v[i].step].action.kind == ACT_RUN)
+		ld->p->v[i].checkpoint = checkpoint_line(jrow_get(row, "data"));
+	else
+		ld->p->v[i].checkpoint = xstrdup(jrow_get(row, "data"));
 	return 0;
 }
 
@@ -230,8 +231,7 @@ prior_load(struct prior *p, struct journal *j, const char *run,
 	r = journal_steps(j, run, step_row, &ld) < 0 ||
 		journal_attempts(j, run, attempt_row, &ld) < 0 ||
 		journal_outputs(j, run, output_row, &ld) < 0 ||
-		(has_builtin(plan) &&
-		journal_events(j, run, checkpoint_row, &ld) < 0) ||
+		journal_events(j, run, checkpoint_row, &ld) < 0 ||
 		ld.sealed_lost ? -1 : 0;
 	free(ld.x.slots);
 	/* A step settled as succeeded by runjob resolve has no succeeded
@@ -386,39 +386,130 @@ pause_ms(long ms)
 
 /* The outputs files of attempts whose runjob died hold what the step
  * wrote, unmasked; no attempt of the run is running now that those left
- * running are settled, so none is still to be read. */
+ * running are settled, so none is still to be read, but for those the
+ * scheduler adopts, which it reads and deletes. */
 static void
-sweep_outputs(const char *logdir)
+sweep_outputs(const struct prior *p, const struct plan *plan,
+	const char *logdir)
 {
 	DIR *d = opendir(logdir);
 	struct dirent *e;
+	size_t i, sl = strlen(".output");
 
 	if (!d)
 		return;
 	while ((e = readdir(d))) {
-		size_t len = strlen(e->d_name), sl = strlen(".output");
+		size_t len = strlen(e->d_name);
+		int keep = 0;
 
-		if (len > sl && strcmp(e->d_name + len - sl, ".output") == 0)
+		if (len <= sl || strcmp(e->d_name + len - sl, ".output") != 0)
+			continue;
+		for (i = 0; i < p->n && !keep; i++) {
+			char *f, *name;
+
+			if (!p->v[i].adopt)
+				continue;
+			f = fname_of(plan->v[i].id);
+			name = xasprintf("%s.%d.output", f, p->v[i].orphan_n);
+			keep = strcmp(name, e->d_name) == 0;
+			free(f);
+			free(name);
+		}
+		if (!keep)
 			unlinkat(dirfd(d), e->d_name, 0);
 	}
 	closedir(d);
 }
 
+/* The checkpoint an orphan made while no runjob was there: a built-in's
+ * from the supervisor's record, a shell step's from its file. Journaled
+ * when it is newer than the journal's. */
+static int
+orphan_checkpoint(struct prior_step *ps, const struct sv_end *end,
+	struct journal *j, const char *run, const struct plan *plan, size_t i,
+	const char *logdir, const struct mask *mask)
+{
+	const struct step *st = &plan->job->steps[plan->v[i].step];
+	struct buf data = {0};
+	char *cp = NULL, *path;
+	int r = 0;
+
+	if (strcmp(ps->orphan_kind, "step") != 0)
+		return 0;
+	if (st->action.kind != ACT_RUN) {
+		if (end && end->ckpt)
+			cp = xstrdup(end->ckpt);
+	} else {
+		path = checkpoint_path(logdir, plan->v[i].id);
+		cp = checkpoint_read(path);
+		free(path);
+	}
+	if (!cp || (ps->checkpoint && strcmp(cp, ps->checkpoint) == 0)) {
+		free(cp);
+		return 0;
+	}
+	if (st->action.kind == ACT_RUN)
+		checkpoint_json(&data, mask_str(mask, cp));
+	else
+		buf_adds(&data, cp);
+	if (journal_begin(j) < 0 || journal_event(j, run, now_ms(),
+	    "checkpoint", plan->v[i].id, buf_str(&data)) < 0 ||
+	    journal_commit(j) < 0) {
+		journal_abort(j);
+		r = -1;
+	}
+	buf_free(&data);
+	free(ps->checkpoint);
+	ps->checkpoint = cp;
+	return r;
+}
+
+/* Wait for the supervisor to record the end of an orphan whose process
+ * is gone: it does once it has reaped it, unless it is gone too. */
+static const struct sv_end *
+recorded_end(struct sv_record *rec, const char *logdir, const char *run,
+	const unsigned char *key, const char *id)
+{
+	const struct sv_end *end;
+	int waited, live;
+
+	for (waited = 0; ; waited += 50) {
+		/* Whether it is running is asked before the record is read:
+		 * one that leaves wrote all it had to first. */
+		live = sv_record_live(rec);
+		sv_record_free(rec);
+		sv_record_load(rec, logdir, run, key);
+		if ((end = sv_record_find(rec, id)) || !live || waited >= 10000)
+			break;
+		pause_ms(50);
+	}
+	return end && end->ended ? end : NULL;
+}
+
 int
 prior_settle(struct prior *p, struct journal *j, const char *run,
 	const struct plan *plan, struct ui *ui, int kill_orphans,
-	const char *logdir)
+	const char *logdir, const unsigned char *key, struct mask *mask)
 {
+	struct sv_record rec;
+	int r = 0, heading = 0;
 	size_t i;
 
-	for (i = 0; i < p->n; i++) {
+	sv_record_load(&rec, logdir, run, key);
+	for (i = 0; i < rec.nmasks; i++)
+		mask_add(mask, rec.masks[i]);
+	for (i = 0; i < p->n && r == 0; i++) {
 		struct prior_step *ps = &p->v[i];
 		const struct step *st = &plan->job->steps[plan->v[i].step];
+		const struct sv_end *end = NULL;
 		const char *state = "unknown", *step_state;
 		char data[64];
 
 		if (!ps->orphan)
 			continue;
+		if (!heading++)
+			ui_note(ui, now_ms(), "run %s was left running by a runjob "
+				"that is gone; settling what it left:", run);
 		if (ps->orphan_pid <= 0) {
 			/* runjob died between making the process and recording
 			 * its pid: find it by the attempt id in its
@@ -433,7 +524,7 @@ prior_settle(struct prior *p, struct journal *j, const char *run,
 				ps->orphan_boot = xstrdup(proc_boot_id());
 			}
 		}
-		if (ps->orphan_pid <= 0 &&
+		if (ps->orphan_pid <= 0 && !sv_record_find(&rec, ps->orphan) &&
 		    launched_lookup(logdir, ps->orphan) == 0) {
 			/* Recorded, but runjob died before making it. */
 			state = "not-started";
@@ -453,33 +544,64 @@ prior_settle(struct prior *p, struct journal *j, const char *run,
 			while (alive(ps))
 				pause_ms(50);
 			state = "stopped";
-		} else if (alive(ps)) {
-			ui_note(ui, now_ms(), "step %s is still running as pid %ld,"
-				" left by the runjob that died; waiting for it to "
-				"end, never starting a second copy (stop it with "
-				"--kill-orphans)", plan->v[i].id, ps->orphan_pid);
-			while (alive(ps))
-				pause_ms(200);
+		} else {
+			if (alive(ps)) {
+				ui_note(ui, now_ms(), "step %s is still running as "
+					"pid %ld; waiting for it to end, never starting "
+					"a second copy (stop it with --kill-orphans)",
+					plan->v[i].id, ps->orphan_pid);
+				while (alive(ps))
+					pause_ms(200);
+			}
+			end = recorded_end(&rec, logdir, run, key, ps->orphan);
 		}
+		if (orphan_checkpoint(ps, end ? end : sv_record_find(&rec,
+		    ps->orphan), j, run, plan, i, logdir, mask) < 0) {
+			r = -1;
+			break;
+		}
+		if (end && strcmp(ps->orphan_kind, "rollback") != 0) {
+			ps->adopt = 1;
+			ps->adopt_status = end->status;
+			ps->adopt_timeout = end->timed_out;
+			ps->adopt_duration = end->duration_ms;
+			continue;
+		}
+		if (end) {
+			/* A rollback that ended: done, or still to undo. */
+			state = WIFEXITED(end->status) &&
+				WEXITSTATUS(end->status) == 0 ? "succeeded" :
+				"failed";
+		}
+		if (strcmp(state, "unknown") == 0)
+			ui_note(ui, now_ms(), "step %s: its %s attempt %d ended "
+				"unrecorded: its supervisor is gone too, or the "
+				"machine restarted", plan->v[i].id,
+				ps->orphan_kind, ps->orphan_n);
 		step_state = strcmp(state, "not-started") == 0 ? "pending" :
-			state;
+			strcmp(ps->orphan_kind, "rollback") != 0 ? state :
+			strcmp(state, "succeeded") == 0 ? "rolled-back" :
+			"rollback-failed";
 		snprintf(data, sizeof(data), "{\"state\":\"%s\"}", state);
 		if (journal_begin(j) < 0 ||
 		    journal_settle_attempt(j, ps->orphan, state, now_ms()) < 0 ||
-		    (strcmp(ps->orphan_kind, "rollback") != 0 &&
+		    ((strcmp(ps->orphan_kind, "rollback") != 0 || end) &&
 		     journal_set_step(j, run, plan->v[i].id, step_state) < 0) ||
 		    journal_event(j, run, now_ms(), "attempt-settled",
 		    plan->v[i].id, data) < 0 || journal_commit(j) < 0) {
 			journal_abort(j);
-			return -1;
+			r = -1;
+			break;
 		}
-		if (strcmp(ps->orphan_kind, "rollback") != 0) {
+		if (strcmp(ps->orphan_kind, "rollback") != 0 || end) {
 			free(ps->state);
 			ps->state = xstrdup(step_state);
 		}
 		free(ps->orphan);
 		ps->orphan = NULL;
 	}
-	sweep_outputs(logdir);
-	return 0;
+	sv_record_free(&rec);
+	if (r == 0)
+		sweep_outputs(p, plan, logdir);
+	return r;
 }

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "journal.h"
+#include "mask.h"
 #include "plan.h"
 #include "ui.h"
 
@@ -26,13 +27,22 @@ struct prior_step {
 				 * secret unsealed with the key, or masked
 				 * without one */
 	size_t nout;
-	char *checkpoint;	/* a built-in's last checkpoint (JSON); NULL */
+	char *checkpoint;	/* its last checkpoint: a built-in's JSON, a
+				 * shell step's line; NULL */
 	/* An attempt recorded as running, whose runjob died. */
 	char *orphan;		/* its id; NULL: none */
 	char *orphan_kind;	/* step, if or rollback */
 	long orphan_pid;
 	long long orphan_start;
 	char *orphan_boot;
+	int orphan_n;		/* its attempt number */
+	int64_t orphan_started;	/* when (ms) */
+	/* It ended while no runjob was there, and its supervisor recorded
+	 * how: the scheduler takes that outcome as its own. */
+	int adopt;
+	int adopt_status;	/* as wait() gives it */
+	int adopt_timeout;	/* its timeout passed */
+	int64_t adopt_duration;	/* ms */
 };
 
 struct prior {
@@ -54,16 +64,19 @@ void prior_free(struct prior *p);
 size_t prior_changes(const struct prior *p, const struct plan *plan,
 	struct buf *out);
 
-/* Settle the attempts left running: a process still alive (same boot,
+/* Settle the attempts left running. A process still alive (same boot,
  * pid and start time) is waited for, or with kill_orphans its group is
- * stopped; then it is recorded unknown (stopped, when runjob stopped it)
- * and the step's state set to match. An attempt whose process the
- * ledger says was never made is recorded not-started, its step pending.
- * Then the outputs files such attempts left in logdir are deleted. Never
- * starts anything. */
+ * stopped. One whose end the run's supervisor recorded (sv.h) is left
+ * for the scheduler to adopt (ps->adopt); a rollback's is settled here.
+ * Otherwise it is recorded unknown (stopped, when runjob stopped it) and
+ * the step's state set to match; an attempt whose process the ledger
+ * says was never made is recorded not-started, its step pending. The
+ * checkpoints they made meanwhile are journaled, the values steps asked
+ * to hide are added to mask, and the outputs files of attempts not
+ * adopted are deleted. Never starts anything. */
 int prior_settle(struct prior *p, struct journal *j, const char *run,
 	const struct plan *plan, struct ui *ui, int kill_orphans,
-	const char *logdir);
+	const char *logdir, const unsigned char *key, struct mask *mask);
 
 /* The ledger of processes made: logdir/launched, this boot's id on its
  * first line, then the id of each attempt whose process runjob is about

@@ -641,7 +641,7 @@ execute(struct exec *x)
 		prp = &pr;
 		if (prior_load(&pr, x->jn, x->run_id, &l->plan, key) < 0 ||
 		    prior_settle(&pr, x->jn, x->run_id, &l->plan, &ui,
-		    o->kill_orphans, logdir) < 0)
+		    o->kill_orphans, logdir, key, &l->mask) < 0)
 			goto out;
 		if (settle_unknown(x, &pr)) {
 			if (journal_begin(x->jn) == 0 &&

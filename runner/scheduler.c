@@ -10,18 +10,23 @@
  * journal does not know of.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "checkpoint.h"
 #include "clock.h"
 #include "exitcode.h"
+#include "fname.h"
 #include "resume.h"
 #include "scheduler_int.h"
 #include "units.h"
@@ -169,7 +174,7 @@ finish_attempt(struct sched *s, struct attempt *a)
 	int sig = WIFSIGNALED(a->status) ? WTERMSIG(a->status) : -1;
 	const char *state, *why = NULL, *id = inst_id(s, a->task);
 	const char *kname = kind_names[a->kind];
-	int64_t now = now_ms();
+	int64_t now = a->ended ? a->ended : now_ms();
 	struct buf data = {0};
 	char whybuf[512];
 
@@ -188,7 +193,7 @@ finish_attempt(struct sched *s, struct attempt *a)
 		t->state = T_DONE;
 		return;
 	}
-	attempt_read(s, a, 1);
+	attempt_checkpoint(s, a);
 	if (a->stopped)
 		state = "stopped";
 	else if (a->timed_out)
@@ -303,7 +308,7 @@ terminate(struct sched *s, struct attempt *a, int64_t now)
 {
 	int escaped;
 
-	proc_signal(&a->proc, SIGTERM);
+	attempt_signal(s, a, SIGTERM);
 	escaped = a->proc.pid > 0 ? leftover_signal(s, a, SIGTERM) : 0;
 	if (escaped)
 		ui_note(s->r->ui, now, "step %s: %d process%s had left its "
@@ -376,6 +381,119 @@ check_timers(struct sched *s, int64_t now)
 	}
 }
 
+static struct attempt *
+attempt_named(struct sched *s, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < s->na; i++)
+		if (!s->a[i]->done && strcmp(s->a[i]->id, id) == 0)
+			return s->a[i];
+	return NULL;
+}
+
+/* The supervisor is gone, though runjob did not ask it to go: what it
+ * made was given to runjob, the subreaper, and is waited for here;
+ * nothing more is started. */
+static void
+supervisor_lost(struct sched *s)
+{
+	size_t i;
+
+	if (s->sv.c.fd < 0)
+		return;
+	chan_free(&s->sv.c);
+	ui_note(s->r->ui, now_ms(), "the run's supervisor (pid %ld) ended "
+		"unexpectedly: no step will be started; waiting for the "
+		"running ones", (long)s->sv.pid);
+	s->stopping = 1;
+	s->failed = 1;
+	for (i = 0; i < s->na; i++)
+		if (s->a[i]->launched && !s->a[i]->made && !s->a[i]->done)
+			attempt_unmade(s, s->a[i], ECHILD, "exec");
+}
+
+/* What the supervisor says: processes made or not, their output, how
+ * they ended, values to hide from now on. */
+static void
+from_supervisor(struct sched *s)
+{
+	struct frame m;
+	struct attempt *a;
+	int r = chan_fill(&s->sv.c);
+
+	while (chan_next(&s->sv.c, &m)) {
+		if (m.type == SV_MASK && m.nf >= 1) {
+			mask_add(s->r->mask, m.f[0]);
+			continue;
+		}
+		if (m.nf < 1 || !(a = attempt_named(s, m.f[0])))
+			continue;
+		switch (m.type) {
+		case SV_PID:
+			if (m.nf >= 3)
+				attempt_made(s, a, (pid_t)atol(m.f[1]),
+					atoll(m.f[2]));
+			break;
+		case SV_FAIL:
+			if (m.nf >= 3)
+				attempt_unmade(s, a, atoi(m.f[1]), m.f[2]);
+			break;
+		case SV_LINE:
+			if (m.nf >= 2)
+				attempt_line(s, a, m.f[1], strlen(m.f[1]));
+			break;
+		case SV_MARK:
+			if (m.nf >= 2)
+				attempt_mark(s, a, m.f[1]);
+			break;
+		case SV_EXIT:
+			if (m.nf < 3)
+				break;
+			a->done = 1;
+			a->status = atoi(m.f[1]);
+			a->logged |= strcmp(m.f[2], "1") == 0;
+			if (a->made)
+				s->hist[a->hist].end = proc_now();
+			break;
+		}
+	}
+	if (r <= 0)
+		supervisor_lost(s);
+}
+
+/* Shell steps wrote to their checkpoint files: journal what is new.
+ * Few steps checkpoint, and each not often, so each event is looked
+ * up among the running attempts. */
+static void
+checkpoints_written(struct sched *s)
+{
+	char ev[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	ssize_t n;
+	size_t i;
+
+	while ((n = read(s->ckpt_fd, ev, sizeof(ev))) > 0) {
+		char *p;
+
+		for (p = ev; p < ev + n; ) {
+			struct inotify_event *e = (struct inotify_event *)p;
+
+			for (i = 0; e->len && i < s->na; i++) {
+				const char *path = s->a[i]->ckpt_path, *base;
+
+				if (!path)
+					continue;
+				base = strrchr(path, '/') + 1;
+				if (strcmp(base, e->name) == 0)
+					attempt_checkpoint(s, s->a[i]);
+			}
+			p += sizeof(*e) + e->len;
+		}
+	}
+}
+
+/* Runjob's own children: the supervisor, and, should it die, the
+ * steps it made, given to runjob as their subreaper. */
 static void
 reap(struct sched *s)
 {
@@ -384,7 +502,11 @@ reap(struct sched *s)
 	size_t i;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		/* Not ours: a descendant of a step, adopted by the subreaper. */
+		if (pid == s->sv.pid) {
+			s->sv.pid = 0;
+			supervisor_lost(s);
+			continue;
+		}
 		for (i = 0; i < s->na; i++)
 			if (s->a[i]->proc.pid == pid && !s->a[i]->done) {
 				s->a[i]->done = 1;
@@ -441,14 +563,14 @@ seal_and_launch(struct sched *s)
 			 * stop while its start was being recorded. */
 			a->launched = a->done = a->never = 1;
 			a->status = 0;
-		} else if (a->batch <= durable && running < (size_t)s->jobs) {
+		} else if (a->batch <= durable && running < (size_t)s->jobs &&
+		    s->sv.c.fd >= 0) {
 			running++;
 			attempt_launch(s, a);
-			if (a->proc.pid)
-				jw_set_pid(s->w, a->id, (long)a->proc.pid,
-					a->pid_start, proc_boot_id());
 		}
 	}
+	if (s->sv.c.fd >= 0 && chan_flush(&s->sv.c) < 0)
+		supervisor_lost(s);
 }
 
 static size_t
@@ -572,8 +694,7 @@ static void
 loop(struct sched *s)
 {
 	struct pollfd *pfd = NULL;
-	size_t *of = NULL;	/* the attempt each pfd[] after the first is */
-	size_t cappfd = 0, capof = 0, i;
+	size_t cappfd = 0, i;
 	int journal_noted = 0;
 
 	for (;;) {
@@ -595,21 +716,16 @@ loop(struct sched *s)
 		if (finished(s))
 			break;
 
-		/* Only open pipes: poll refuses more entries than runjob may
-		 * open files, and an attempt not made yet has none. */
-		xgrow(&pfd, &cappfd, s->na + 2, sizeof(*pfd));
-		xgrow(&of, &capof, s->na + 2, sizeof(*of));
+		xgrow(&pfd, &cappfd, 4, sizeof(*pfd));
 		pfd[npfd].fd = s->sigfd;
 		pfd[npfd++].events = POLLIN;
 		pfd[npfd].fd = jwriter_fd(s->w);
 		pfd[npfd++].events = POLLIN;
-		for (i = 0; i < s->na; i++) {
-			if (s->a[i]->proc.out < 0)
-				continue;
-			of[npfd] = i;
-			pfd[npfd].fd = s->a[i]->proc.out;
-			pfd[npfd++].events = POLLIN;
-		}
+		pfd[npfd].fd = s->sv.c.fd;
+		pfd[npfd++].events = POLLIN | (chan_pending(&s->sv.c) ?
+			POLLOUT : 0);
+		pfd[npfd].fd = s->ckpt_fd;
+		pfd[npfd++].events = POLLIN;
 		wake = next_wakeup(s, now);
 		for (i = 0; i < s->na; i++)
 			if (s->a[i]->done)
@@ -625,9 +741,14 @@ loop(struct sched *s)
 					interrupt(s, si.ssi_signo == SIGHUP ?
 						SIGTERM : (int)si.ssi_signo);
 		}
-		for (i = 2; i < npfd; i++)
-			if (pfd[i].revents && s->a[of[i]]->proc.out >= 0)
-				attempt_read(s, s->a[of[i]], 0);
+		if (s->sv.c.fd >= 0 && (pfd[2].revents & POLLOUT) &&
+		    chan_flush(&s->sv.c) < 0)
+			supervisor_lost(s);
+		if (s->sv.c.fd >= 0 && (pfd[2].revents & (POLLIN | POLLHUP |
+		    POLLERR)))
+			from_supervisor(s);
+		if (pfd[3].revents & POLLIN)
+			checkpoints_written(s);
 		reap(s);
 		for (i = 0; i < s->na; ) {
 			struct attempt *a = s->a[i];
@@ -645,7 +766,6 @@ loop(struct sched *s)
 		ui_tick(s->r->ui, now);
 	}
 	free(pfd);
-	free(of);
 }
 
 /* The rollback phase: every step that succeeded and has a rollback
@@ -766,6 +886,69 @@ fit_jobs(struct sched *s, const struct sched_opts *o)
 	s->jobs = (int)fit;
 }
 
+/* The last TAIL_MAX bytes of a log, for the journal. */
+static void
+log_tail(struct buf *b, const char *path)
+{
+	char chunk[TAIL_MAX];
+	struct stat st;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	n = pread(fd, chunk, sizeof(chunk), fstat(fd, &st) == 0 &&
+		st.st_size > TAIL_MAX ? st.st_size - TAIL_MAX : 0);
+	if (n > 0)
+		buf_add(b, chunk, (size_t)n);
+	close(fd);
+}
+
+/* An attempt left running by a runjob that died, which ended while
+ * none was there: its supervisor recorded how, and it is settled as if
+ * this runjob had seen it end (retried, if it failed and may be). */
+static void
+adopt(struct sched *s, size_t i, const struct prior_step *ps)
+{
+	enum kind kind = strcmp(ps->orphan_kind, "if") == 0 ? K_IF : K_STEP;
+	const struct step *st = inst_step(s, i);
+	struct attempt *a = xcalloc(1, sizeof(*a));
+	char *fname = fname_of(inst_id(s, i)), how[32];
+	struct stat sb;
+
+	a->task = i;
+	a->kind = kind;
+	a->n = ps->orphan_n;
+	a->id = xstrdup(ps->orphan);
+	a->proc.out = -1;
+	a->log_path = kind == K_STEP ?
+		xasprintf("%s/%s.%d.log", s->r->logdir, fname, a->n) :
+		xasprintf("%s/%s.if%d.log", s->r->logdir, fname, a->n);
+	a->out_path = kind == K_STEP && st->noutputs ?
+		xasprintf("%s/%s.%d.output", s->r->logdir, fname, a->n) :
+		xstrdup("/dev/null");
+	free(fname);
+	a->builtin = st->action.kind != ACT_RUN;
+	a->launched = a->done = 1;
+	a->status = ps->adopt_status;
+	a->timed_out = ps->adopt_timeout;
+	a->started = ps->orphan_started;
+	a->ended = a->started + ps->adopt_duration;
+	a->logged = stat(a->log_path, &sb) == 0;
+	log_tail(&a->tail, a->log_path);
+	if (WIFEXITED(a->status))
+		snprintf(how, sizeof(how), "exit %d", WEXITSTATUS(a->status));
+	else
+		snprintf(how, sizeof(how), "signal %d", WTERMSIG(a->status));
+	ui_note(s->r->ui, now_ms(), "step %s: its attempt %d ended while no "
+		"runjob was there (%s%s): taking that as its outcome",
+		inst_id(s, i), a->n, how, a->timed_out ? ", its timeout passed" :
+		"");
+	s->t[i].state = T_ACTIVE;
+	xgrow(&s->a, &s->capa, s->na + 1, sizeof(*s->a));
+	s->a[s->na++] = a;
+}
+
 /* Take up what the journal says of the run: what succeeded stays done
  * with its outputs, what did not runs again. */
 static void
@@ -783,6 +966,10 @@ apply_prior(struct sched *s)
 		t->if_tries = ps->if_tries;
 		if (ps->checkpoint)
 			t->checkpoint = xstrdup(ps->checkpoint);
+		if (ps->adopt) {
+			adopt(s, i, ps);
+			continue;
+		}
 		if (!ps->state)
 			continue;
 		if (strcmp(ps->state, "succeeded") == 0 ||
@@ -810,6 +997,28 @@ apply_prior(struct sched *s)
 			t->result = RES_FAILED;
 		}
 	}
+}
+
+/* Where shell steps' checkpoint files go, watched for their writes;
+ * -1 when it cannot be (they are still read as each attempt ends). */
+static int
+watch_checkpoints(const char *logdir)
+{
+	char *dir = checkpoint_dir(logdir);
+	int fd;
+
+	if ((mkdir(dir, 0700) < 0 && errno != EEXIST) ||
+	    (fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0) {
+		free(dir);
+		return -1;
+	}
+	if (inotify_add_watch(fd, dir, IN_CLOSE_WRITE | IN_MODIFY |
+	    IN_MOVED_TO) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	free(dir);
+	return fd;
 }
 
 /* The scheduler of run r, with the signals it waits for blocked and
@@ -852,6 +1061,11 @@ sched_init(struct sched *s, struct sched_run *r, const struct sched_opts *o,
 	srand((unsigned)(now_ms() ^ getpid()));
 
 	s->launched = launched_open(r->logdir);
+	s->ckpt_fd = watch_checkpoints(r->logdir);
+	/* Before the journal's writer thread: a process forked with one
+	 * thread only. */
+	if (sv_start(&s->sv, r->logdir, r->run_id, r->key, r->mask) < 0)
+		fatal("cannot run any step without the run's supervisor");
 	s->w = jwriter_start(r->journal);
 	journal_steps_added(s);
 	fit_jobs(s, o);
@@ -1014,6 +1228,8 @@ sched_free(struct sched *s, const sigset_t *mask)
 	}
 	if (s->launched >= 0)
 		close(s->launched);
+	if (s->ckpt_fd >= 0)
+		close(s->ckpt_fd);
 	close(s->sigfd);
 	sigprocmask(SIG_UNBLOCK, mask, NULL);
 	env_free(&s->base);
@@ -1055,6 +1271,7 @@ sched_run(struct sched_run *r, const struct sched_opts *o)
 		roll_back(&s);
 	leftover_reap(&s);
 	leftover_stop(&s);
+	sv_stop(&s.sv);
 	if (jwriter_finish(s.w) < 0)
 		s.journal_broken = 1;
 	code = outcome(&s, r);

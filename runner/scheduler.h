@@ -30,7 +30,7 @@ struct prior;
 /* What one run is given, and its outcome. */
 struct sched_run {
 	const struct plan *plan;	/* its job, graph and params */
-	const struct mask *mask;
+	struct mask *mask;	/* grows with what steps ask to hide */
 	struct journal *journal;
 	const unsigned char *key;	/* the journal's key (key.h): seals the
 					 * outputs that hold a secret */
@@ -56,7 +56,7 @@ int sched_run(struct sched_run *r, const struct sched_opts *o);
 /* --dry-run: run each if: probe with RUNJOB_DRY_RUN=1 and say what would
  * run; nothing else is started, nothing journaled. Returns EXIT_OK, or
  * EXIT_INVALID when a probe fails. */
-int sched_dry_run(const struct plan *p, const struct mask *m,
+int sched_dry_run(const struct plan *p, struct mask *m,
 	const char *dir);
 
 /* 1 when --only / --from name a step or instance of the plan. */

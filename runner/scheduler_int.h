@@ -24,12 +24,14 @@
 #include "proc.h"
 #include "scheduler.h"
 #include "clock.h"
+#include "sv.h"
 #include "writer.h"
 
 enum {
 	TAIL_MAX = 64 * 1024,		/* output kept in the journal */
 	DEFAULT_GRACE_MS = 10000,
-	FDS_PER_STEP = 2,		/* a running step's output pipe and log */
+	FDS_PER_STEP = 2,		/* a running step's output pipe and log,
+					 * in the supervisor */
 	FDS_SPARE = 32,			/* the journal's files, a spawn's pipe, an
 					 * outputs file, /proc, and some left */
 };
@@ -51,8 +53,8 @@ struct task {
 	int64_t next_at;	/* T_DELAY: when to try again */
 	char **out;		/* its outputs, "NAME=VALUE", once succeeded */
 	size_t nout;
-	char *checkpoint;	/* a built-in's last checkpoint: its next try
-				 * goes on from there */
+	char *checkpoint;	/* its last checkpoint: its next try goes on
+				 * from there */
 };
 
 /* What a process runs for its step. */
@@ -74,13 +76,16 @@ struct attempt {
 	int never;		/* its start was recorded, its process not made */
 	uint64_t batch;		/* the journal batch holding its start */
 	int64_t started, deadline, kill_at;	/* ms; 0: none */
+	int64_t ended;		/* when it ended, if not when runjob heard:
+				 * one adopted after a crash; 0 */
 	int64_t timeout_ms;	/* its own timeout; 0: none */
 	int timed_out, stopped;
 	int job_timeout;	/* stopped by the job's timeout, not its own */
-	int log;		/* the masked log file, made before the process */
-	int logged;		/* something was written to it */
+	int logged;		/* something was written to its log */
 	char *log_path, *out_path;
-	struct lines lines;	/* its output, into lines */
+	char *argv0;		/* what it runs, for saying it could not */
+	char *ckpt_path;	/* a shell step's $RUNJOB_CHECKPOINT_FILE */
+	int made;		/* the supervisor made its process */
 	struct buf tail;	/* the last TAIL_MAX bytes, masked */
 	int done;		/* reaped */
 	int status;
@@ -131,6 +136,8 @@ struct sched {
 	size_t nundo, undo_next;
 	size_t *order_of;	/* position of each instance in plan order */
 	int sigfd;
+	struct sv sv;		/* the run's supervisor: makes the processes */
+	int ckpt_fd;		/* inotify: shell steps' checkpoint files */
 	int any_outputs;	/* some step declares outputs */
 	int64_t deadline;	/* the job's timeout; 0: none */
 	unsigned char *mark;	/* scratch, one per step */
@@ -199,19 +206,29 @@ char **builtin_argv(struct sched *s, const struct action *act, size_t inst,
  * records the start; the process itself is made by attempt_launch() once that
  * record is committed. Returns 0, or -1 when it could not be started. */
 int attempt_start(struct sched *s, size_t i, enum kind kind);
-/* Make the process of an attempt whose start is committed. When that
- * cannot be done, the attempt ends at once as a failure, as a shell
- * would: exit 127 for a program or directory that is not there. */
+/* Have the process of an attempt whose start is committed made: the
+ * supervisor answers with attempt_made or attempt_unmade. */
 void attempt_launch(struct sched *s, struct attempt *a);
-/* One line of a step's output: masked, then to its log, the journal's
- * tail and the screen. Masking a whole line at a time means a secret
- * split across two reads is still seen whole. */
-void attempt_emit(struct sched *s, struct attempt *a, char *line,
+/* Its process was made as pid, started at start (ticks since boot). */
+void attempt_made(struct sched *s, struct attempt *a, pid_t pid,
+	long long start);
+/* It could not be: err, in making what ("log" or "exec"). */
+void attempt_unmade(struct sched *s, struct attempt *a, int err,
+	const char *what);
+/* Send sig to its process group, if it was made and has not ended. */
+void attempt_signal(struct sched *s, struct attempt *a, int sig);
+/* A line of its output, masked by the supervisor: to the journal's tail
+ * and the screen. */
+void attempt_line(struct sched *s, struct attempt *a, const char *m,
 	size_t len);
-/* Read what the process wrote; with final, also the unfinished last
- * line, and close the pipe even if a leftover background process still
- * holds its other end. */
-void attempt_read(struct sched *s, struct attempt *a, int final);
+/* A shell step's newest checkpoint line, journaled if it is new. */
+void attempt_checkpoint(struct sched *s, struct attempt *a);
+/* A built-in's report line (ACTION_MARK first). */
+void attempt_mark(struct sched *s, struct attempt *a, const char *line);
+/* A line runjob says of the step itself: masked, then to its log, the
+ * journal's tail and the screen. */
+void attempt_emit(struct sched *s, struct attempt *a, const char *line,
+	size_t len);
 /* The environment every step starts from: the runner's, the job's env:
  * and the params. */
 void base_env(struct sched *s);

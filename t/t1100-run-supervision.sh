@@ -55,7 +55,7 @@ ms() {
 
 # The step's shell lists its own descriptors to its stdout: redirecting to
 # a file would show the copy of fd 1 that dash keeps while it redirects.
-test_expect_success 'a step reads /dev/null and inherits no descriptor but 0, 1 and 2' '
+test_expect_success 'a step reads /dev/null and inherits no descriptor but 0, 1, 2 and its mask pipe, 3' '
 	mkdir fds && cd fds &&
 	cat >job.yaml <<-\EOF &&
 	runjob: 1
@@ -65,11 +65,13 @@ test_expect_success 'a step reads /dev/null and inherits no descriptor but 0, 1 
 	    run: |
 	      readlink /proc/$$/fd/0
 	      ls /proc/$$/fd
+	      readlink /proc/$$/fd/3 | cut -c1-5
+	      echo "$RUNJOB_MASK_FILE"
 	      cat
 	EOF
 	echo "not for the step" >input &&
 	runjob --journal j.db job.yaml <input 7>extra 8<input >out 2>&1 &&
-	printf "/dev/null\n0\n1\n2\n" >want &&
+	printf "/dev/null\n0\n1\n2\n3\npipe:\n/dev/fd/3\n" >want &&
 	test_cmp want logs/*/look.1.log
 '
 

@@ -505,7 +505,9 @@ test_expect_success 'secrets setup' '
 	        fi
 	      done
 	      tr "\0" " " </proc/$$/cmdline >cmdline.step
-	      tr "\0" " " </proc/$PPID/cmdline >cmdline.runjob
+	      tr "\0" " " </proc/$PPID/cmdline >cmdline.supervisor
+	      rj=$(cut -d" " -f4 /proc/$PPID/stat)
+	      tr "\0" " " </proc/$rj/cmdline >cmdline.runjob
 	      echo "tok=$TOK"
 	EOF
 '
@@ -571,10 +573,11 @@ test_expect_success 'a secret is in no journal file, neither while the run write
 	test_grep "plain: \*\*\*" outputs
 '
 
-test_expect_success 'a secret is on no command line: not the step'\''s, not runjob'\''s' '
+test_expect_success 'a secret is on no command line: not the step'\''s, not runjob'\''s, not its supervisor'\''s' '
 	test_grep "echo \"tok=\$TOK\"" cmdline.step &&
 	test_grep "runjob .*sec.yaml" cmdline.runjob &&
-	no_secret cmdline.step cmdline.runjob
+	test_grep "^runjob supervise " cmdline.supervisor &&
+	no_secret cmdline.step cmdline.runjob cmdline.supervisor
 '
 
 test_expect_success 'a secret a step writes to $RUNJOB_OUTPUT is not left on disk beside the logs' '
@@ -743,7 +746,7 @@ test_expect_success 'the journal is created mode 0600, in WAL mode, at the schem
 '
 
 test_expect_success 'a run records the full job text, its sha256, params, user, host and pid' '
-	printf "# r\303\251sum\303\251 of a job  \nrunjob: 1\nname: record\nparams:\n  A: { default: x }\n  T: { secret: true, default: \"tok-9f8e7d\" }\nsteps:\n  - { id: s, run: \"echo \$PPID >record.ppid\" }\n" >record.yaml &&
+	printf "# r\303\251sum\303\251 of a job  \nrunjob: 1\nname: record\nparams:\n  A: { default: x }\n  T: { secret: true, default: \"tok-9f8e7d\" }\nsteps:\n  - { id: s, run: \"read a b c p x </proc/\$PPID/stat; echo \$p >record.ppid\" }\n" >record.yaml &&
 	RUNJOB_JOURNAL=$PWD/record.db runjob -p A="a b" record.yaml &&
 	q record.db "select writefile(\"record.text\", text) from runs" &&
 	cmp record.yaml record.text &&

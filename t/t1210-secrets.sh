@@ -77,12 +77,16 @@ test_expect_success 'a secret in a progress bar redrawn with \r and no newline f
 
 # crash_in_b JOB: run JOB until its step b has begun, then SIGKILL runjob
 # and b's process group, as a machine going down would.
+# Everything of the run dies at once, as when the machine is out of
+# memory: runjob, its supervisor and the step b, so that how b ended is
+# recorded nowhere and its outcome is unknown.
 crash_in_b() {
 	rm -f b-started &&
 	{ runjob --journal "$PWD/j.db" "$1" >crash.out 2>&1 & } &&
 	pid=$! &&
 	wait_for b-started &&
 	kill -9 $pid &&
+	kill_supervisor "$(cat b-started)" &&
 	kill -9 -"$(cat b-started)" &&
 	wait $pid
 	test $? = 137

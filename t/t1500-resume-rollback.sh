@@ -278,19 +278,35 @@ test_expect_success 'after runjob is SIGKILLed, a rerun waits for the step still
 	test "$(lines long.ends)" = 1
 '
 
-test_expect_success 'then, the outcome being unknown, the rerun exits 7 and prints the runjob resolve command' '
+test_expect_success 'then, its supervisor having recorded how it ended, the rerun takes that outcome and goes on' '
 	cd orphan &&
+	echo 0 >expect &&
+	test_cmp expect rerun.code &&
+	test_grep "step long: its attempt 1 ended while no runjob was there (exit 0)" rerun.all &&
+	test "$(q j.db "select state from runs")" = succeeded &&
+	test "$(q j.db "select state from attempts where step_id = \"long\"")" = succeeded &&
+	test "$(lines long.starts)" = 1 &&
+	test "$(lines after.count)" = 1
+'
+
+test_expect_success 'when runjob and its supervisor both died, the outcome is unknown: the rerun exits 7 and prints the runjob resolve command' '
+	mkdir orphan-unknown && cd orphan-unknown &&
+	write_orphan_job orphan-unknown "" &&
+	crash_when long.running env LONG_SECS=3 runjob --journal "$PWD/j.db" job.yaml &&
+	kill_supervisor "$(cat long.pid)" &&
+	{ rj run job.yaml >rerun.out 2>rerun.err; echo $? >rerun.code; } &&
 	echo 7 >expect &&
 	test_cmp expect rerun.code &&
 	run=$(q j.db "select id from runs") &&
 	grep -F "runjob resolve $run long --ok|--failed|--rerun" rerun.err &&
 	test "$(q j.db "select state from runs")" = unknown &&
 	test "$(q j.db "select state from steps where step_id = \"long\"")" = unknown &&
+	test "$(lines long.ends)" = 1 &&
 	test "$(lines after.count)" = 0
 '
 
 test_expect_success 'runjob resolve RUN STEP --ok: the rerun finishes without running the step again' '
-	cd orphan &&
+	cd orphan-unknown &&
 	run=$(q j.db "select id from runs") &&
 	rj resolve "$run" long --ok >out 2>&1 &&
 	rj run job.yaml >out 2>&1 &&
@@ -304,6 +320,7 @@ test_expect_success 'runjob resolve RUN STEP --rerun: the step runs again' '
 	mkdir orphan-rerun && cd orphan-rerun &&
 	write_orphan_job orphan-rerun "" &&
 	crash_when long.running env LONG_SECS=30 runjob --journal "$PWD/j.db" job.yaml &&
+	kill_supervisor "$(cat long.pid)" &&
 	kill -9 -$(cat long.pid) &&
 	test_expect_code 7 rj run job.yaml >out 2>&1 &&
 	run=$(q j.db "select id from runs") &&
@@ -335,6 +352,7 @@ test_expect_success 'on_unknown: rerun runs a step of unknown outcome again with
 	mkdir unknown-rerun && cd unknown-rerun &&
 	write_orphan_job unknown-rerun "on_unknown: rerun" &&
 	crash_when long.running env LONG_SECS=30 runjob --journal "$PWD/j.db" job.yaml &&
+	kill_supervisor "$(cat long.pid)" &&
 	kill -9 -$(cat long.pid) &&
 	rj run job.yaml >out 2>&1 &&
 	test "$(q j.db "select state from runs")" = succeeded &&
@@ -347,6 +365,7 @@ test_expect_success 'on_unknown: fail counts a step of unknown outcome as failed
 	mkdir unknown-fail && cd unknown-fail &&
 	write_orphan_job unknown-fail "on_unknown: fail" &&
 	crash_when long.running env LONG_SECS=30 runjob --journal "$PWD/j.db" job.yaml &&
+	kill_supervisor "$(cat long.pid)" &&
 	kill -9 -$(cat long.pid) &&
 	test_expect_code 1 rj run job.yaml >out 2>&1 &&
 	test "$(q j.db "select state from runs")" = failed &&
@@ -542,6 +561,7 @@ test_expect_success 'a step settled --ok by runjob resolve is still undone befor
 	    run: "false"
 	EOF
 	crash_when long.running env LONG_SECS=30 runjob --journal "$PWD/j.db" job.yaml &&
+	kill_supervisor "$(cat long.pid)" &&
 	kill -9 -$(cat long.pid) &&
 	test_expect_code 7 rj run job.yaml >out 2>&1 &&
 	rj resolve "$(q j.db "select id from runs")" long --ok >out 2>&1 &&
@@ -708,6 +728,7 @@ test_expect_success 'setup: runs that were interrupted, unknown, rolled back, fa
 	  - { id: long, run: "echo $$ >long.pid && touch long.running && sleep ${LONG_SECS:-0}" }
 	EOF
 	crash_when long.running env LONG_SECS=30 runjob --journal "$PWD/j.db" unk.yaml &&
+	kill_supervisor "$(cat long.pid)" &&
 	kill -9 -$(cat long.pid) &&
 	test_expect_code 7 rj run unk.yaml >out 2>&1 &&
 	q j.db "select id from runs where job = \"st-unknown\"" >unknown.run &&

@@ -148,6 +148,14 @@ alive() {
 	! grep -q "^State:[[:space:]]*Z" "/proc/$1/status" 2>/dev/null
 }
 
+# kill_supervisor PID: SIGKILL the run's supervisor, the parent of the
+# step process PID, as when the whole of runjob dies at once (out of
+# memory): how the step ends is then recorded nowhere.
+kill_supervisor() {
+	read _ _ _ _sv _ </proc/"$1"/stat &&
+	kill -9 "$_sv"
+}
+
 # gone_within SECONDS PID: PID ends within SECONDS.
 gone_within() {
 	n=0
