@@ -486,6 +486,32 @@ recorded_end(struct sv_record *rec, const char *logdir, const char *run,
 	return end && end->ended ? end : NULL;
 }
 
+/* An attempt whose process cannot be found: never made, when the
+ * ledger never noted it, or when its supervisors have read all runjob
+ * asked of them and made no such process. */
+static int
+never_made(struct sv_record *rec, const char *logdir, const char *run,
+	const unsigned char *key, const char *id)
+{
+	const struct sv_end *e;
+	int waited;
+
+	if (launched_lookup(logdir, id) == 0)
+		return 1;
+	for (waited = 0; waited < 10000; waited += 50) {
+		sv_record_free(rec);
+		sv_record_load(rec, logdir, run, key);
+		if ((e = sv_record_find(rec, id)) && e->made)
+			return 0;
+		if (sv_record_whole(rec))
+			return 1;
+		if (!sv_record_live(rec))
+			return 0;	/* one died: it may have made it */
+		pause_ms(50);
+	}
+	return 0;
+}
+
 int
 prior_settle(struct prior *p, struct journal *j, const char *run,
 	const struct plan *plan, struct ui *ui, int kill_orphans,
@@ -524,8 +550,8 @@ prior_settle(struct prior *p, struct journal *j, const char *run,
 				ps->orphan_boot = xstrdup(proc_boot_id());
 			}
 		}
-		if (ps->orphan_pid <= 0 && !sv_record_find(&rec, ps->orphan) &&
-		    launched_lookup(logdir, ps->orphan) == 0) {
+		if (ps->orphan_pid <= 0 && never_made(&rec, logdir, run, key,
+		    ps->orphan)) {
 			/* Recorded, but runjob died before making it. */
 			state = "not-started";
 		} else if (alive(ps) && kill_orphans) {

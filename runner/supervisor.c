@@ -265,14 +265,22 @@ kid_free(struct kid *k)
 	free(k);
 }
 
+/* k's process could not be made: recorded as a shell would have it
+ * end (127: not there, 126: not runnable), and said to runjob. */
 static void
-fail(struct sup *s, const char *id, int err, const char *what)
+unmade(struct sup *s, struct kid *k, int err, const char *what)
 {
+	struct buf rec = {0};
 	char num[16];
-	const char *f[3] = { id, num, what };
+	const char *f[3] = { k->id, num, what };
 
+	buf_addf(&rec, "exit %d 0 0 ", (err == ENOENT && strcmp(what, "exec") ==
+		0 ? 127 : 126) << 8);
+	add_escaped(&rec, k->id);
+	record(s, &rec);
 	snprintf(num, sizeof(num), "%d", err);
 	tell(s, SV_FAIL, f, 3);
+	kid_free(k);
 }
 
 /* S id log dir builtin timeout_ms grace_ms argc argv... env... */
@@ -281,6 +289,7 @@ spawn(struct sup *s, struct frame *m)
 {
 	struct proc_spec spec;
 	struct kid *k;
+	struct buf rec = {0};
 	char **argv, **envp, *p, *end, num[2][32];
 	size_t argc, nenv = 0, i;
 	int64_t timeout;
@@ -315,8 +324,7 @@ spawn(struct sup *s, struct frame *m)
 	k->log = open(k->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND |
 		O_CLOEXEC, 0600);
 	if (k->log < 0 || i < argc) {
-		fail(s, k->id, k->log < 0 ? errno : EINVAL, "log");
-		kid_free(k);
+		unmade(s, k, k->log < 0 ? errno : EINVAL, "log");
 		goto out;
 	}
 	spec.argv = argv;
@@ -327,12 +335,14 @@ spawn(struct sup *s, struct frame *m)
 		close(k->log);
 		k->log = -1;
 		unlink(k->log_path);
-		fail(s, k->id, r, "exec");
-		kid_free(k);
+		unmade(s, k, r, "exec");
 		goto out;
 	}
 	k->start = proc_start_time(k->proc.pid);
 	k->made = mono_ms();
+	buf_adds(&rec, "made ");
+	add_escaped(&rec, k->id);
+	record(s, &rec);
 	if (timeout > 0)
 		k->deadline = k->made + timeout;
 	snprintf(num[0], sizeof(num[0]), "%ld", (long)k->proc.pid);
@@ -461,6 +471,17 @@ keep_timeouts(struct sup *s)
 	return next;
 }
 
+/* runjob is gone: all it asked for was read, and is done or refused. */
+static void
+runjob_gone(struct sup *s)
+{
+	struct buf line = {0};
+
+	chan_free(&s->c);
+	buf_addf(&line, "alone %ld", (long)getpid());
+	record(s, &line);
+}
+
 static void
 loop(struct sup *s)
 {
@@ -472,7 +493,7 @@ loop(struct sup *s)
 		int held;
 
 		if (s->c.fd >= 0 && chan_flush(&s->c) < 0)
-			chan_free(&s->c);
+			runjob_gone(s);
 		if ((s->c.fd < 0 || s->quit) && !s->nk)
 			break;
 		if (s->c.fd < 0) {
@@ -508,7 +529,7 @@ loop(struct sup *s)
 			while (chan_next(&s->c, &m))
 				from_runjob(s, &m);
 			if (r <= 0)
-				chan_free(&s->c);	/* runjob is gone */
+				runjob_gone(s);
 		}
 		if (pfd[0].revents)
 			reap(s);
@@ -559,5 +580,9 @@ cmd_supervise(int argc, char **argv)
 		proc_start_time(getpid()), proc_boot_id());
 	record(&s, &head);
 	loop(&s);
+	/* Everything runjob asked for was done or refused, and recorded:
+	 * an attempt this record does not name was never made. */
+	buf_addf(&head, "bye %ld", (long)getpid());
+	record(&s, &head);
 	return 0;
 }

@@ -260,7 +260,16 @@ record_line(struct sv_record *r, char *line, const char *run,
 	}
 	if (!*this_boot)
 		return;
-	if (strncmp(line, "exit ", 5) == 0) {
+	if (strncmp(line, "bye ", 4) == 0 || strncmp(line, "alone ", 6) == 0) {
+		size_t i;
+
+		for (i = 0; i < r->nsv; i++)
+			if (r->sv[i].pid == (pid_t)atol(strchr(line, ' ') + 1))
+				r->sv[i].ppid = 1;
+	} else if (strncmp(line, "made ", 5) == 0) {
+		unescape(line + 5);
+		end_of(r, line + 5)->made = 1;
+	} else if (strncmp(line, "exit ", 5) == 0) {
 		int status, timed_out, off = 0;
 		long long duration;
 		struct sv_end *e;
@@ -273,7 +282,7 @@ record_line(struct sv_record *r, char *line, const char *run,
 		e->status = status;
 		e->timed_out = timed_out;
 		e->duration_ms = duration;
-		e->ended = 1;
+		e->ended = e->made = 1;
 	} else if (strncmp(line, "ckpt ", 5) == 0 &&
 	    (sp = strchr(line + 5, ' '))) {
 		struct sv_end *e;
@@ -342,6 +351,17 @@ sv_record_live(const struct sv_record *r)
 		if (proc_alive(r->sv[i].pid, r->sv[i].start))
 			return 1;
 	return 0;
+}
+
+int
+sv_record_whole(const struct sv_record *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nsv; i++)
+		if (r->sv[i].ppid != 1)
+			return 0;
+	return r->nsv > 0;
 }
 
 void

@@ -13,10 +13,12 @@
  * The record (LOGDIR/supervisor) is a text file of lines, appended and
  * never fsynced: it has to outlive runjob, not the machine, and a
  * machine that restarted took the steps with it. Each supervisor that
- * starts appends "sv PID START BOOT_ID"; then "exit STATUS TIMEDOUT
- * DURATION_MS ID" for each process that ended, "ckpt ID JSON" for a built-in's
- * checkpoint, and "mask SEALED" for a value a step asked to hide,
- * sealed with the journal's key. IDs have '\\', ' ' and newline escaped.
+ * starts appends "sv PID START BOOT_ID"; then "made ID" for each process
+ * made, "exit STATUS TIMEDOUT DURATION_MS ID" for each that ended (or
+ * could not be made), "ckpt ID JSON" for a built-in's checkpoint, "mask
+ * SEALED" for a value a step asked to hide, sealed with the journal's
+ * key; "alone PID" once runjob is gone and all it asked was read, and
+ * "bye PID" as it leaves. IDs have '\\', ' ' and newline escaped.
  */
 #ifndef RUNJOB_SV_H
 #define RUNJOB_SV_H
@@ -104,6 +106,7 @@ struct sv_end {
 	int timed_out;	/* its timeout passed while runjob was away */
 	long long duration_ms;	/* from its start to its end */
 	char *ckpt;	/* a built-in's last checkpoint, or NULL */
+	int made;
 	int ended;
 };
 
@@ -113,7 +116,8 @@ struct sv_record {
 	char **masks;	/* values to hide, opened with the key */
 	size_t nmasks, capmasks;
 	struct pinfo *sv;	/* the supervisors of this boot that wrote
-				 * it: pid and start */
+				 * it: pid and start; ppid 1 once it said
+				 * alone or bye */
 	size_t nsv, capsv;
 };
 
@@ -125,6 +129,10 @@ const struct sv_end *sv_record_find(const struct sv_record *r,
 	const char *id);
 /* 1 when a supervisor that wrote the record is still running. */
 int sv_record_live(const struct sv_record *r);
+/* 1 when every supervisor that wrote it has read all runjob asked
+ * (alone, or gone saying bye): an attempt it does not name was never
+ * made. */
+int sv_record_whole(const struct sv_record *r);
 void sv_record_free(struct sv_record *r);
 
 /* The context that seals a run's hidden values in the record. */
