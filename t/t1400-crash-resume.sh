@@ -1,13 +1,16 @@
 #!/bin/sh
-test_description='runjob SIGKILLed at random moments, then rerun until done: no succeeded step ever runs again'
+test_description='runjob SIGKILLed at random moments while steps print, then rerun until done: no step dies for it, every outcome is adopted, no succeeded step ever runs again'
 . "$(dirname "$0")/test-lib.sh"
 
 # Rounds of kill-and-rerun; RUNJOB_CRASH_ROUNDS=500 for a long soak.
 ROUNDS=${RUNJOB_CRASH_ROUNDS:-100}
 
 # Ten steps in four waves. Each writes "start ID" and "end ID" (ID is
-# its RUNJOB_ATTEMPT_ID) to a trace file of its own, and sleeps between
-# the two, so that kills land before, during and after steps. Besides,
+# its RUNJOB_ATTEMPT_ID) to a trace file of its own, and prints lines
+# between the two, so that kills land before, during and after steps,
+# and a step that lost the reader of its output would die of SIGPIPE.
+# No step says what to do with an unknown outcome: runjob dying must
+# leave none, as each step's supervisor records how it ended. Besides,
 # step k prints a secret split across two writes at the end of a line
 # over 64 KiB, and hands it on in an output that step l, after it, must
 # get whole, however the runs before were cut off; the instances of
@@ -26,14 +29,13 @@ test_expect_success 'setup' '
 		  S: { secret: true, env: SECRET }
 		steps:
 		  - id: k
-		    on_unknown: rerun
 		    outputs: [TOK]
 		    run: |
 		      head -c 70000 /dev/zero | tr "\0" .
 		      printf %s "$S" | head -c 9; sleep 0.02; printf %s "$S" | tail -c +10; echo
 		      echo "TOK=u:$S@h" >>"$RUNJOB_OUTPUT"
-		  - { id: l, needs: [k], on_unknown: rerun, run: '\''sleep 0.02; test "$TOK" = "u:$S@h"'\'' }
-		  - { id: m, for_each: [p/q, p_q], on_unknown: rerun, run: '\''echo "item $RUNJOB_ITEM"; sleep 0.02'\'' }
+		  - { id: l, needs: [k], run: '\''sleep 0.02; test "$TOK" = "u:$S@h"'\'' }
+		  - { id: m, for_each: [p/q, p_q], run: '\''echo "item $RUNJOB_ITEM"; sleep 0.02'\'' }
 		EOF
 		for s in a b c d e f g h i j; do
 			case $s in
@@ -46,8 +48,8 @@ test_expect_success 'setup' '
 			i) needs="needs: [f, g]," ;;
 			j) needs="needs: [h, i]," ;;
 			esac
-			printf "  - { id: %s, %s on_unknown: rerun, run: %s }\n" "$s" "$needs" \
-				"'\''echo \"start \$RUNJOB_ATTEMPT_ID\" >>trace.\$RUNJOB_STEP; sleep 0.03; echo \"end \$RUNJOB_ATTEMPT_ID\" >>trace.\$RUNJOB_STEP'\''"
+			printf "  - { id: %s, %s run: %s }\n" "$s" "$needs" \
+				"'\''echo \"start \$RUNJOB_ATTEMPT_ID\" >>trace.\$RUNJOB_STEP; for i in 1 2 3 4 5 6; do echo tick \$i; sleep 0.005; done; echo \"end \$RUNJOB_ATTEMPT_ID\" >>trace.\$RUNJOB_STEP'\''"
 		done
 	} >crashy.yaml &&
 	runjob check crashy.yaml
@@ -72,6 +74,9 @@ check_round() {
 				{ echo "step $s: attempt $id ran unrecorded"; return 1; }
 		done
 	done
+	# No step died of SIGPIPE, and none was left unknown.
+	test "$(sqlite3 "$db" "select count(*) from attempts where signal = 13 or state = 'unknown'")" = 0 ||
+		{ echo "attempts: $(sqlite3 "$db" "select id, state, signal from attempts where signal = 13 or state = 'unknown'")"; return 1; }
 	# The secret is in no file: not the logs, the journal, the output.
 	if grep -r -a -l -F -e "$SECRET" -e Crashy-s3 -e cret-7781 "$1" >&2; then
 		echo "the secret is in the files above"; return 1
@@ -106,16 +111,20 @@ test_expect_success "$ROUNDS rounds of SIGKILL at random moments, then rerun unt
 			test $((tries % 2)) = 0 && job=$d/link/crashy.yaml
 			runjob run -q -j 3 --journal $d/j.db $job >$d/out 2>&1 &
 			pid=$!
-			# Kill at 0..350 ms, or let the run end.
-			sleep $(awk -v s=$r$tries "BEGIN { srand(s); printf \"%.3f\", rand() * 0.35 }")
-			kill -9 $pid 2>/dev/null
+			# Kill at 0..350 ms, or let the run end; from the eighth
+			# run on, always let it end: a machine so loaded that no
+			# run gets anywhere in 350 ms must not fail the round.
+			if test $tries -lt 8; then
+				sleep $(awk -v s=$r$tries "BEGIN { srand(s); printf \"%.3f\", rand() * 0.35 }")
+				kill -9 $pid 2>/dev/null
+			fi
 			wait $pid
 			code=$?
 			runs=$((runs + 1))
 			test $code = 0 && break
 			# Killed after the run was recorded done: it is done.
 			test "$(sqlite3 $d/j.db "select state from runs" 2>/dev/null)" = succeeded && break
-			test $code = 137 || test $code = 1 ||
+			test $code = 137 ||
 				{ echo "round $r: exit $code"; cat $d/out; return 1; }
 		done
 		check_round $d || { echo "round $r failed"; return 1; }
