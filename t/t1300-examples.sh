@@ -118,6 +118,15 @@ check_example outputs.yaml 'declared outputs reach later steps, env: and dir:' '
 	test_grep -v "IGNORED" status
 '
 
+check_example checkpoint.yaml 'the second try goes on after the last checkpoint; no batch is copied twice' '
+	test_grep "copy | try 1 starts after batch 0\$" out-checkpoint.yaml &&
+	test_grep "copy | connection lost in batch 8\$" out-checkpoint.yaml &&
+	test_grep "copy | try 2 starts after batch 7\$" out-checkpoint.yaml &&
+	test_grep "copy | copied 2000 rows\$" out-checkpoint.yaml &&
+	test "$(step_attempts checkpoint.yaml copy)" = 2 &&
+	test_cmp "$EX/rows.txt" "$EX/copied.txt"
+'
+
 check_example if.yaml 'a false precondition skips the step, and what needs it runs' '
 	test "$(step_state if.yaml migrate-v1-to-v2)" = skipped &&
 	test "$(step_state if.yaml vacuum)" = succeeded &&
