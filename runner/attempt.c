@@ -529,7 +529,8 @@ void
 attempt_signal(struct sched *s, struct attempt *a, int sig)
 {
 	char num[16];
-	const char *f[2] = { a->id, num };
+	const char *f[3] = { a->id, num, a->timed_out ? "timeout" :
+		a->stopped ? "stop" : "" };
 
 	if (!a->made || a->done)
 		return;
@@ -541,7 +542,7 @@ attempt_signal(struct sched *s, struct attempt *a, int sig)
 	/* Through the supervisor, which signals only a process it has not
 	 * reaped: a group id runjob holds may be another's by now. */
 	snprintf(num, sizeof(num), "%d", sig);
-	chan_send(&s->sv.c, SV_KILL, f, 2);
+	chan_send(&s->sv.c, SV_KILL, f, 3);
 	chan_flush(&s->sv.c);
 }
 

@@ -586,7 +586,11 @@ prior_settle(struct prior *p, struct journal *j, const char *run,
 			r = -1;
 			break;
 		}
-		if (end && strcmp(ps->orphan_kind, "rollback") != 0) {
+		if (end && end->stopped) {
+			/* The runjob that died had stopped it: it runs again. */
+			state = "stopped";
+			end = NULL;
+		} else if (end && strcmp(ps->orphan_kind, "rollback") != 0) {
 			ps->adopt = 1;
 			ps->adopt_status = end->status;
 			ps->adopt_timeout = end->timed_out;

@@ -51,6 +51,8 @@ struct kid {
 	int builtin;
 	int64_t made, deadline, kill_at, grace;	/* monotonic ms; 0: none */
 	int timed_out;
+	int stopped;		/* runjob stopped it: interrupted, the journal
+				 * failed */
 };
 
 struct sup {
@@ -386,8 +388,11 @@ from_runjob(struct sup *s, struct frame *m)
 		spawn(s, m);
 		break;
 	case SV_KILL:
-		if (m->nf >= 2 && (k = kid_named(s, m->f[0], NULL)))
-			kill(-k->proc.pid, atoi(m->f[1]));
+		if (m->nf < 3 || !(k = kid_named(s, m->f[0], NULL)))
+			break;
+		k->timed_out |= strcmp(m->f[2], "timeout") == 0;
+		k->stopped |= strcmp(m->f[2], "stop") == 0;
+		kill(-k->proc.pid, atoi(m->f[1]));
 		break;
 	case SV_QUIT:
 		s->quit = 1;
@@ -411,8 +416,8 @@ ended(struct sup *s, size_t at, int status)
 		unlink(k->log_path);
 	close(k->log);
 	k->log = -1;
-	buf_addf(&rec, "exit %d %d %lld ", status, k->timed_out,
-		(long long)(mono_ms() - k->made));
+	buf_addf(&rec, "exit %d %d %lld ", status, k->stopped ? SV_STOPPED :
+		k->timed_out ? SV_TIMED_OUT : 0, (long long)(mono_ms() - k->made));
 	add_escaped(&rec, k->id);
 	record(s, &rec);
 	snprintf(num, sizeof(num), "%d", status);

@@ -270,17 +270,18 @@ record_line(struct sv_record *r, char *line, const char *run,
 		unescape(line + 5);
 		end_of(r, line + 5)->made = 1;
 	} else if (strncmp(line, "exit ", 5) == 0) {
-		int status, timed_out, off = 0;
+		int status, why, off = 0;
 		long long duration;
 		struct sv_end *e;
 
-		if (sscanf(line + 5, "%d %d %lld %n", &status, &timed_out,
-		    &duration, &off) < 3 || !off)
+		if (sscanf(line + 5, "%d %d %lld %n", &status, &why, &duration,
+		    &off) < 3 || !off)
 			return;
 		unescape(line + 5 + off);
 		e = end_of(r, line + 5 + off);
 		e->status = status;
-		e->timed_out = timed_out;
+		e->timed_out = why == SV_TIMED_OUT;
+		e->stopped = why == SV_STOPPED;
 		e->duration_ms = duration;
 		e->ended = e->made = 1;
 	} else if (strncmp(line, "ckpt ", 5) == 0 &&

@@ -14,7 +14,7 @@
  * never fsynced: it has to outlive runjob, not the machine, and a
  * machine that restarted took the steps with it. Each supervisor that
  * starts appends "sv PID START BOOT_ID"; then "made ID" for each process
- * made, "exit STATUS TIMEDOUT DURATION_MS ID" for each that ended (or
+ * made, "exit STATUS WHY DURATION_MS ID" for each that ended (or
  * could not be made), "ckpt ID JSON" for a built-in's checkpoint, "mask
  * SEALED" for a value a step asked to hide, sealed with the journal's
  * key; "alone PID" once runjob is gone and all it asked was read, and
@@ -39,7 +39,8 @@ enum {
 	SV_MASK = 'M',	/* a value to hide (either way) */
 	SV_SPAWN = 'S',	/* id log dir builtin timeout_ms grace_ms argc
 			 * argv... env... */
-	SV_KILL = 'K',	/* id signal: to the group, if not reaped yet */
+	SV_KILL = 'K',	/* id signal why ("timeout", "stop" or ""): to
+			 * the group, if not reaped yet */
 	SV_QUIT = 'Q',	/* the run is over */
 	/* the supervisor to runjob */
 	SV_PID = 'P',	/* id pid start */
@@ -99,11 +100,16 @@ void sv_stop(struct sv *sv);
 /* The supervisor's process: `runjob supervise`, started by sv_start. */
 int cmd_supervise(int argc, char **argv);
 
+/* Why a process was stopped, in the record: its timeout passed, or
+ * runjob stopped it (an interrupt, a journal it could not write). */
+enum { SV_TIMED_OUT = 1, SV_STOPPED = 2 };
+
 /* The record, read. */
 struct sv_end {
 	char *id;
 	int status;	/* as wait() gives it */
-	int timed_out;	/* its timeout passed while runjob was away */
+	int timed_out;	/* its timeout passed */
+	int stopped;	/* runjob stopped it */
 	long long duration_ms;	/* from its start to its end */
 	char *ckpt;	/* a built-in's last checkpoint, or NULL */
 	int made;
