@@ -12,11 +12,31 @@
 
 struct mask {
 	char **words;		/* values to hide, longest first; owned */
+	size_t *lens;		/* their lengths */
 	size_t n;
+	unsigned char first[256 / 8];	/* the bytes a word begins with */
 };
 
-/* Hide value: the whole of it and, when it spans lines, each line of
- * three bytes or more (a line on its own may be printed on its own). */
+/*
+ * Hide value, and the pieces of it a shell step naturally prints on
+ * their own:
+ *  - when it spans lines, each line of three bytes or more (a line on
+ *    its own may be printed on its own);
+ *  - for each URL in it with credentials, scheme://USER:PASSWORD@host:
+ *    the password and USER:PASSWORD, as written and percent-decoded,
+ *    and USER:PASSWORD decoded in base64 (an "Authorization: Basic"
+ *    header); for scheme://TOKEN@host, the token as written and
+ *    decoded. The user name alone is not hidden, nor a piece shorter
+ *    than three bytes;
+ *  - for each of those holding a single quote, the form bash's set -x
+ *    prints ('\'' for each quote).
+ * It may be called while a run goes on, between two calls of
+ * lines_add: what a struct lines has not let go yet is masked with the
+ * value, and its cut waits for the longer mask_longest, so a secret
+ * whose first half came before it was added is still hidden whole;
+ * output let go before is not masked again. Not locked: call it from
+ * the thread that masks.
+ */
 void mask_add(struct mask *m, const char *value);
 /* Append s to out with every secret replaced by "***". */
 void mask_append(const struct mask *m, struct buf *out, const char *s);
