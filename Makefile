@@ -129,6 +129,7 @@ bench: runjob t/perf/plan-bench t/perf/window-bench t/perf/redis-baseline
 	sh t/perf/audit-bench.sh
 	sh t/perf/schedule-idle.sh
 	sh t/perf/report-bench.sh
+	sh t/perf/mask-bench.sh
 
 install: runjob
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
