@@ -11,6 +11,7 @@
  * two-letter line or password hidden would hide every "ab" in a log. A
  * whole secret is hidden whatever its length. */
 enum { MIN_PART = 3 };
+
 static void
 add_word(struct mask *m, const char *s, size_t n)
 {
@@ -36,23 +37,64 @@ add_word(struct mask *m, const char *s, size_t n)
 	m->n++;
 }
 
-/* Hide s[0..n) and, when it holds a single quote, the way bash's set -x
- * quotes it: 'it'\''s' shows it'\''s between the outer quotes. */
+/* Hide s[0..n) with each byte of from in it written as the string at
+ * the same place in to, when it holds one. */
+static void
+add_escaped(struct mask *m, const char *s, size_t n, const char *from,
+	const char *const *to)
+{
+	struct buf b = {0};
+	const char *c;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (s[i] && (c = strchr(from, s[i])))
+			buf_adds(&b, to[c - from]);
+		else
+			buf_addc(&b, s[i]);
+	if (b.len != n)
+		add_word(m, b.s, b.len);
+	buf_free(&b);
+}
+
+/* Hide s[0..n) as it is, as bash's set -x quotes it ('it'\''s' shows
+ * it'\''s between the outer quotes) and as a JSON string holds it (jq,
+ * or a client's error message, print \" and \\, and a key's lines
+ * joined with \n). */
 static void
 add_shown(struct mask *m, const char *s, size_t n)
 {
-	struct buf b = {0};
-	size_t i;
+	static const char *const bash[] = { "'\\''" };
+	static const char *const json[] = { "\\\"", "\\\\", "\\n", "\\r",
+		"\\t" };
 
 	add_word(m, s, n);
-	if (!memchr(s, '\'', n))
-		return;
-	for (i = 0; i < n; i++)
-		if (s[i] == '\'')
-			buf_adds(&b, "'\\''");
-		else
-			buf_addc(&b, s[i]);
-	add_word(m, b.s, b.len);
+	add_escaped(m, s, n, "'", bash);
+	add_escaped(m, s, n, "\"\\\n\r\t", json);
+}
+
+/* Hide value percent-encoded, as a step that puts it in a URL writes it
+ * (Python's quote(s, safe=''), jq's @uri): all but the unreserved
+ * bytes as %XX. */
+static void
+add_pct_encoded(struct mask *m, const char *value)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	struct buf b = {0};
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)value; *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr("-._~", *p)) {
+			buf_addc(&b, (char)*p);
+		} else {
+			buf_addc(&b, '%');
+			buf_addc(&b, hex[*p >> 4]);
+			buf_addc(&b, hex[*p & 15]);
+		}
+	}
+	if (b.len != strlen(value))
+		add_word(m, b.s, b.len);
 	buf_free(&b);
 }
 
@@ -149,6 +191,7 @@ mask_add(struct mask *m, const char *value)
 	const char *p = value, *nl;
 
 	add_shown(m, value, strlen(value));
+	add_pct_encoded(m, value);
 	add_url_parts(m, value);
 	if (!strchr(value, '\n'))
 		return;

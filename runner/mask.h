@@ -18,8 +18,9 @@ struct mask {
 };
 
 /*
- * Hide value, and the pieces of it a shell step naturally prints on
- * their own:
+ * Hide value, the forms a step naturally prints it in, and the pieces
+ * of it a shell step prints on their own:
+ *  - value percent-encoded (put in a URL by the step);
  *  - when it spans lines, each line of three bytes or more (a line on
  *    its own may be printed on its own);
  *  - for each URL in it with credentials, scheme://USER:PASSWORD@host:
@@ -28,8 +29,9 @@ struct mask {
  *    header); for scheme://TOKEN@host, the token as written and
  *    decoded. The user name alone is not hidden, nor a piece shorter
  *    than three bytes;
- *  - for each of those holding a single quote, the form bash's set -x
- *    prints ('\'' for each quote).
+ *  - each of those (but the base64) as bash's set -x quotes it ('\''
+ *    for each single quote) and as a JSON string holds it (\" \\ \n \r
+ *    \t).
  * It may be called while a run goes on, between two calls of
  * lines_add: what a struct lines has not let go yet is masked with the
  * value, and its cut waits for the longer mask_longest, so a secret

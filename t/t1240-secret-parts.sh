@@ -131,4 +131,23 @@ test_expect_success 'a quote in the password, as bash set -x quotes it, is maske
 	! grep -e Kq7 -e Wx -e Vz4 "$log" out j.db*
 '
 
+test_expect_success 'a plain secret printed percent-encoded or as a JSON string is masked' '
+	cat >forms.yaml <<-\EOF &&
+	runjob: 1
+	name: forms
+	params:
+	  PW: { secret: true, env: RUNJOB_TEST_PW }
+	steps:
+	  - id: a
+	    run: |
+	      python3 -c "import sys, urllib.parse; print(\"url:\", urllib.parse.quote(sys.argv[1], safe=\"\"))" "$PW"
+	      python3 -c "import sys, json; print(\"json:\", json.dumps({\"pw\": sys.argv[1]}))" "$PW"
+	EOF
+	RUNJOB_TEST_PW="Jx9 \"q\\w/7@k" runjob --journal "$PWD/j.db" forms.yaml >out 2>&1 &&
+	log=$(q j.db "select log from attempts where run_id = (select id from runs where job = \"forms\")") &&
+	test_grep "^url: \*\*\*$" "$log" &&
+	test_grep "^json: {\"pw\": \"\*\*\*\"}$" "$log" &&
+	! grep -e Jx9 -e 7@k -e 7%40k "$log" out j.db*
+'
+
 test_done

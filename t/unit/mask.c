@@ -60,6 +60,12 @@ url_parts(void)
 	mask_add(&m, "redis://u:it's%27q@h");
 	is_str(mask_str(&m, "+ p='it'\\''s'\\''q'"), "+ p='***'",
 		"a quote in the password as bash's set -x prints it");
+	mask_add(&m, "say \"hi\"\\\n-----END KEY-----");
+	is_str(mask_str(&m, "{\"k\":\"say \\\"hi\\\"\\\\\\n-----END KEY-----\"}"),
+		"{\"k\":\"***\"}", "a value as a JSON string holds it");
+	mask_add(&m, "p@ss w/rd~");
+	is_str(mask_str(&m, "redis://u:p%40ss%20w%2Frd~@h"), "redis://u:***@h",
+		"a value percent-encoded");
 	mask_add(&m, "x://u:%00zz@h");
 	is_str(mask_str(&m, "%00zz"), "***",
 		"a part that decodes to a NUL is hidden as written");
