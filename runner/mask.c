@@ -3,6 +3,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "mask.h"
 #include "util.h"
@@ -153,16 +154,45 @@ scheme_char(int c)
 		(c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.';
 }
 
+/* The query parameters that carry a credential, as libpq, JDBC and
+ * HTTP APIs name them. */
+static const char *const query_keys[] = {
+	"password", "passwd", "pwd", "pass", "token", "access_token",
+	"secret", "api_key", "apikey", NULL
+};
+
+/* The credentials in a URL's query, q up to its end: the value of each
+ * parameter query_keys names, as written and decoded. */
+static void
+add_query_parts(struct mask *m, const char *q)
+{
+	const char *p, *eq, *amp;
+	size_t i, n;
+
+	for (p = q; *p && !strchr("# \t\r\n\"'", *p); p = amp + (*amp == '&')) {
+		for (amp = p; *amp && !strchr("&# \t\r\n\"'", *amp); amp++)
+			;
+		eq = memchr(p, '=', (size_t)(amp - p));
+		if (!eq)
+			continue;
+		n = (size_t)(eq - p);
+		for (i = 0; query_keys[i]; i++)
+			if (strlen(query_keys[i]) == n &&
+			    strncasecmp(p, query_keys[i], n) == 0)
+				add_part(m, eq + 1, (size_t)(amp - eq - 1), 0);
+	}
+}
+
 /* The credentials of every URL in value, scheme://USER:PASSWORD@host or
- * scheme://TOKEN@host: a shell step cuts them out of the whole (to pass
- * a password on its own, or print it with set -x) and decodes them. The
- * user info ends at the last '@' before the host's end, for a password
- * with an '@' left unencoded is still one to its client. The user name
- * alone is not a secret. */
+ * scheme://TOKEN@host, and ?password=... in its query: a shell step
+ * cuts them out of the whole (to pass a password on its own, or print
+ * it with set -x) and decodes them. The user info ends at the last '@'
+ * before the host's end, for a password with an '@' left unencoded is
+ * still one to its client. The user name alone is not a secret. */
 static void
 add_url_parts(struct mask *m, const char *value)
 {
-	const char *p, *ui, *end, *at, *colon;
+	const char *p, *ui, *end, *at, *colon, *q;
 
 	for (p = strstr(value, "://"); p; p = strstr(p + 3, "://")) {
 		if (p == value || !scheme_char((unsigned char)p[-1]))
@@ -172,6 +202,10 @@ add_url_parts(struct mask *m, const char *value)
 		for (end = ui; *end && !strchr("/?# \t\r\n", *end); end++)
 			if (*end == '@')
 				at = end;
+		for (q = end; *q && !strchr("?# \t\r\n", *q); q++)
+			;
+		if (*q == '?')
+			add_query_parts(m, q + 1);
 		if (!at)
 			continue;
 		colon = memchr(ui, ':', (size_t)(at - ui));

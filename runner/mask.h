@@ -27,8 +27,9 @@ struct mask {
  *    the password and USER:PASSWORD, as written and percent-decoded,
  *    and USER:PASSWORD decoded in base64 (an "Authorization: Basic"
  *    header); for scheme://TOKEN@host, the token as written and
- *    decoded. The user name alone is not hidden, nor a piece shorter
- *    than three bytes;
+ *    decoded; in its query, the value of password=, token= and the
+ *    like, as written and decoded. The user name alone is not hidden,
+ *    nor a piece shorter than three bytes;
  *  - each of those (but the base64) as bash's set -x quotes it ('\''
  *    for each single quote) and as a JSON string holds it (\" \\ \n \r
  *    \t).

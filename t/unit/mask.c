@@ -66,6 +66,11 @@ url_parts(void)
 	mask_add(&m, "p@ss w/rd~");
 	is_str(mask_str(&m, "redis://u:p%40ss%20w%2Frd~@h"), "redis://u:***@h",
 		"a value percent-encoded");
+	mask_add(&m, "jdbc:postgresql://db/app?user=mig&Password=s3%26cr&ssl=1 "
+		"https://api/x?q=1&access_token=tk9");
+	is_str(mask_str(&m, "-W s3&cr s3%26cr tk9 mig ssl=1 q=1"),
+		"-W *** *** *** mig ssl=1 q=1",
+		"the credentials in a URL's query, not its other parameters");
 	mask_add(&m, "x://u:%00zz@h");
 	is_str(mask_str(&m, "%00zz"), "***",
 		"a part that decodes to a NUL is hidden as written");
