@@ -162,12 +162,14 @@ static const char *const query_keys[] = {
 };
 
 /* The credentials in a URL's query, q up to its end: the value of each
- * parameter query_keys names, as written and decoded. */
-static void
+ * parameter query_keys names, as written and decoded. Returns how many
+ * there were. */
+static int
 add_query_parts(struct mask *m, const char *q)
 {
 	const char *p, *eq, *amp;
 	size_t i, n;
+	int found = 0;
 
 	for (p = q; *p && !strchr("# \t\r\n\"'", *p); p = amp + (*amp == '&')) {
 		for (amp = p; *amp && !strchr("&# \t\r\n\"'", *amp); amp++)
@@ -178,9 +180,12 @@ add_query_parts(struct mask *m, const char *q)
 		n = (size_t)(eq - p);
 		for (i = 0; query_keys[i]; i++)
 			if (strlen(query_keys[i]) == n &&
-			    strncasecmp(p, query_keys[i], n) == 0)
+			    strncasecmp(p, query_keys[i], n) == 0) {
 				add_part(m, eq + 1, (size_t)(amp - eq - 1), 0);
+				found++;
+			}
 	}
+	return found;
 }
 
 /* The credentials of every URL in value, scheme://USER:PASSWORD@host or
@@ -193,6 +198,7 @@ static void
 add_url_parts(struct mask *m, const char *value)
 {
 	const char *p, *ui, *end, *at, *colon, *q;
+	int in_query;
 
 	for (p = strstr(value, "://"); p; p = strstr(p + 3, "://")) {
 		if (p == value || !scheme_char((unsigned char)p[-1]))
@@ -204,15 +210,15 @@ add_url_parts(struct mask *m, const char *value)
 				at = end;
 		for (q = end; *q && !strchr("?# \t\r\n", *q); q++)
 			;
-		if (*q == '?')
-			add_query_parts(m, q + 1);
+		in_query = *q == '?' && add_query_parts(m, q + 1);
 		if (!at)
 			continue;
 		colon = memchr(ui, ':', (size_t)(at - ui));
-		if (!colon) {
-			/* redis-cli and others take it for a password */
+		if (!colon && !in_query) {
+			/* redis-cli and others take it for a password; with
+			 * one in the query it is a user name */
 			add_part(m, ui, (size_t)(at - ui), 0);
-		} else if (colon + 1 < at) {
+		} else if (colon && colon + 1 < at) {
 			add_part(m, colon + 1, (size_t)(at - colon - 1), 0);
 			add_part(m, ui, (size_t)(at - ui), 1);
 		}

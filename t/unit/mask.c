@@ -71,6 +71,9 @@ url_parts(void)
 	is_str(mask_str(&m, "-W s3&cr s3%26cr tk9 mig ssl=1 q=1"),
 		"-W *** *** *** mig ssl=1 q=1",
 		"the credentials in a URL's query, not its other parameters");
+	mask_add(&m, "postgres://postgres@db/app?password=pw7");
+	is_str(mask_str(&m, "postgres://db pw7"), "postgres://db ***",
+		"with a password in the query, scheme://USER@host names a user");
 	mask_add(&m, "x://u:%00zz@h");
 	is_str(mask_str(&m, "%00zz"), "***",
 		"a part that decodes to a NUL is hidden as written");
