@@ -87,6 +87,10 @@ t/perf/window-bench: t/perf/window-bench.c $(LIB_OBJ)
 	$(CC) $(CPPFLAGS) $(DEPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARNINGS) -o $@ $< \
 		$(LIB_OBJ) $(LDFLAGS) $(PKG_LIBS)
 
+t/perf/mask-bench: t/perf/mask-bench.c $(LIB_OBJ)
+	$(CC) $(CPPFLAGS) $(DEPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARNINGS) -o $@ $< \
+		$(LIB_OBJ) $(LDFLAGS) $(PKG_LIBS)
+
 t/perf/plan-bench: t/perf/plan-bench.c $(LIB_OBJ)
 	$(CC) $(CPPFLAGS) $(DEPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARNINGS) -o $@ $< \
 		$(LIB_OBJ) $(LDFLAGS) $(PKG_LIBS)
@@ -119,7 +123,8 @@ check: test-deps
 	@$(MAKE) --no-print-directory runjob $(UNIT_BIN) t/fuzz/replay-load
 	RUNJOB_SANITIZE=$(SANITIZE) prove -j2 $(UNIT_BIN) t/t[0-9]*.sh
 
-bench: runjob t/perf/plan-bench t/perf/window-bench t/perf/redis-baseline
+bench: runjob t/perf/plan-bench t/perf/window-bench t/perf/redis-baseline \
+	t/perf/mask-bench
 	sh t/perf/check-bench.sh
 	./t/perf/plan-bench 10000 100000 1000000
 	./t/perf/window-bench
@@ -129,6 +134,8 @@ bench: runjob t/perf/plan-bench t/perf/window-bench t/perf/redis-baseline
 	sh t/perf/audit-bench.sh
 	sh t/perf/schedule-idle.sh
 	sh t/perf/report-bench.sh
+	sh t/perf/mask-bench.sh
+	./t/perf/mask-bench
 
 install: runjob
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
@@ -143,7 +150,7 @@ uninstall:
 		$(DESTDIR)$(MANDIR)/man5/runjob-job.5
 
 clean:
-	rm -f runjob runner/*.o runner/redis/*.o journal/*.o journal/schema.c $(UNIT_BIN) t/perf/plan-bench t/perf/window-bench t/perf/redis-baseline t/fuzz/replay-load t/fuzz/fuzz-load
+	rm -f runjob runner/*.o runner/redis/*.o journal/*.o journal/schema.c $(UNIT_BIN) t/perf/plan-bench t/perf/window-bench t/perf/mask-bench t/perf/redis-baseline t/fuzz/replay-load t/fuzz/fuzz-load
 	rm -f runner/*.d runner/redis/*.d journal/*.d t/unit/*.d t/perf/*.d t/fuzz/*.d
 	rm -rf t/trash
 

@@ -12,11 +12,34 @@
 
 struct mask {
 	char **words;		/* values to hide, longest first; owned */
+	size_t *lens;		/* their lengths */
 	size_t n;
+	unsigned char first[256 / 8];	/* the bytes a word begins with */
 };
 
-/* Hide value: the whole of it and, when it spans lines, each line of
- * three bytes or more (a line on its own may be printed on its own). */
+/*
+ * Hide value, the forms a step naturally prints it in, and the pieces
+ * of it a shell step prints on their own:
+ *  - value percent-encoded (put in a URL by the step);
+ *  - when it spans lines, each line of three bytes or more (a line on
+ *    its own may be printed on its own);
+ *  - for each URL in it with credentials, scheme://USER:PASSWORD@host:
+ *    the password and USER:PASSWORD, as written and percent-decoded,
+ *    and USER:PASSWORD decoded in base64 (an "Authorization: Basic"
+ *    header); for scheme://TOKEN@host, the token as written and
+ *    decoded; in its query, the value of password=, token= and the
+ *    like, as written and decoded. The user name alone is not hidden,
+ *    nor a piece shorter than three bytes;
+ *  - each of those (but the base64) as bash's set -x quotes it ('\''
+ *    for each single quote) and as a JSON string holds it (\" \\ \n \r
+ *    \t).
+ * It may be called while a run goes on, between two calls of
+ * lines_add: what a struct lines has not let go yet is masked with the
+ * value, and its cut waits for the longer mask_longest, so a secret
+ * whose first half came before it was added is still hidden whole;
+ * output let go before is not masked again. Not locked: call it from
+ * the thread that masks.
+ */
 void mask_add(struct mask *m, const char *value);
 /* Append s to out with every secret replaced by "***". */
 void mask_append(const struct mask *m, struct buf *out, const char *s);

@@ -257,3 +257,33 @@ did_you_mean(const char *s, const char *const *words)
 	}
 	return best;
 }
+
+static int
+hex_digit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+size_t
+pct_decode(char *out, const char *s, size_t n)
+{
+	size_t i, o = 0;
+	int hi, lo;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] == '%' && i + 2 < n && (hi = hex_digit(s[i + 1])) >= 0 &&
+		    (lo = hex_digit(s[i + 2])) >= 0) {
+			out[o++] = (char)(hi * 16 + lo);
+			i += 2;
+		} else {
+			out[o++] = s[i];
+		}
+	}
+	return o;
+}

@@ -50,6 +50,11 @@ uint64_t hash_str(const char *s);
  * the strings were chosen: no hash to flood. */
 void find_repeats(const char *const *v, size_t n, unsigned char *repeat);
 
+/* s[0..n) percent-decoded into out, which has room for n bytes; a '%'
+ * not followed by two hex digits stays as it is. Returns the length
+ * written, no NUL added. */
+size_t pct_decode(char *out, const char *s, size_t n);
+
 /* Levenshtein distance between a and b, capped at `max` + 1. */
 size_t edit_distance(const char *a, const char *b, size_t max);
 /* Suggest the closest of the NULL-terminated words to s, or NULL. */

@@ -2,7 +2,6 @@
  * url.c - server URLs, redis://[user[:password]@]host[:port][/db]: read
  * without connecting anywhere, so that runjob check can check them.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -16,21 +15,9 @@
 static char *
 decode(const char *s, size_t n)
 {
-	char *out = xmalloc(n + 1), *o = out;
-	size_t i;
+	char *out = xmalloc(n + 1);
 
-	for (i = 0; i < n; i++) {
-		if (s[i] == '%' && i + 2 < n && isxdigit((unsigned char)s[i + 1]) &&
-		    isxdigit((unsigned char)s[i + 2])) {
-			char hex[3] = { s[i + 1], s[i + 2], 0 };
-
-			*o++ = (char)strtol(hex, NULL, 16);
-			i += 2;
-		} else {
-			*o++ = s[i];
-		}
-	}
-	*o = 0;
+	out[pct_decode(out, s, n)] = '\0';
 	return out;
 }
 
