@@ -1305,6 +1305,29 @@ outputs(const struct copy *cp)
 	action_output("BYTES", cp->ck.bytes);
 }
 
+/* The closing check of types and lengths: 0 when the target matches.
+ * It runs after the checkpoint that says the keys are copied, and again
+ * in every later attempt that starts from that checkpoint, so that an
+ * attempt cut short while checking does not leave the check undone. */
+static int
+verify_copy(struct copy *cp)
+{
+	struct rverify v = { .rc = &cp->set.rc, .full = 0, .rounds = 3,
+		.interval_ms = 1000, .ttl_tolerance_ms = 2000,
+		.ignore_ttl = !cp->set.ttl_keep };
+
+	if (!cp->set.verify)
+		return 0;
+	if (cp->set.oc == OC_SKIP) {
+		/* The keys it left alone may differ by design. */
+		action_say("not verifying: on_conflict: skip keeps what the "
+			"target had; run redis.verify to see the differences");
+		return 0;
+	}
+	action_say("verifying key types and lengths");
+	return rverify_run(&v) == 0 && v.mismatched == 0 ? 0 : 1;
+}
+
 int
 redis_copy_main(const struct acfg *c, const char *resume, int dry)
 {
@@ -1340,8 +1363,9 @@ redis_copy_main(const struct acfg *c, const char *resume, int dry)
 			action_say("copied by an earlier attempt: %lld keys",
 				at.copied);
 			outputs(&cp);
+			code = verify_copy(&cp);
 			rcommon_free(&cp.set.rc);
-			return 0;
+			return code;
 		}
 		action_say("resuming at cursor %llu: %lld keys already copied",
 			at.cursor, at.copied);
@@ -1403,19 +1427,7 @@ redis_copy_main(const struct acfg *c, const char *resume, int dry)
 		sizeof(b)),
 		ui_duration(now_ms() - started, d, sizeof(d)),
 		cp.ck.copied - cp.prior_copied, cp.typed);
-	code = 0;
-	if (cp.set.verify && cp.set.oc == OC_SKIP) {
-		/* The keys it left alone may differ by design. */
-		action_say("not verifying: on_conflict: skip keeps what the "
-			"target had; run redis.verify to see the differences");
-	} else if (cp.set.verify) {
-		struct rverify v = { .rc = &cp.set.rc, .full = 0, .rounds = 3,
-			.interval_ms = 1000, .ttl_tolerance_ms = 2000,
-			.ignore_ttl = !cp.set.ttl_keep };
-
-		action_say("verifying key types and lengths");
-		code = rverify_run(&v) == 0 && v.mismatched == 0 ? 0 : 1;
-	}
+	code = verify_copy(&cp);
 out:
 	rconn_close(&src);
 	rconn_close(&dst);
