@@ -130,6 +130,8 @@ struct undo {
 	char **v;		/* step ids: rollbacks that failed, then the rest */
 	size_t n, nfailed;
 	int run_failed;		/* a step of the run failed */
+	int live;		/* steps with a rollback action still running
+				 * or of unknown outcome: they may succeed */
 };
 
 static int
@@ -155,6 +157,9 @@ undo_row(void *arg, const struct jrow *row)
 
 	if (strcmp(state, "failed") == 0)
 		u->run_failed = 1;
+	if ((strcmp(state, "running") == 0 || strcmp(state, "unknown") == 0) &&
+	    has_rollback(u->job, id))
+		u->live++;
 	if (!failed && strcmp(state, "succeeded") != 0 &&
 	    strcmp(state, "rolling-back") != 0)
 		return 0;
@@ -247,6 +252,33 @@ refuse_rollback_failed(struct journal *jn, const struct past *p,
 			"same.\n");
 	undo_free(&u);
 	return EXIT_ROLLBACK;
+}
+
+/* runjob rollback of a run that has nothing to undo: no step of it that
+ * succeeded has a rollback action (none has one, or --only ran others).
+ * Marking it rolled back would close it for nothing, and it could not be
+ * resumed: say so and leave it as it is. Returns 1 when that was said,
+ * 0 when there is something to undo, -1 when the journal failed. */
+static int
+nothing_to_undo(struct journal *jn, const struct past *p)
+{
+	struct undo u;
+	int none;
+
+	if (strcmp(p->state, "rolling-back") == 0)
+		return 0;	/* its rollback goes on, and ends it */
+	if (undo_load(&u, jn, p->id, p->file, p->text) < 0)
+		return -1;
+	none = u.n == 0 && u.live == 0;
+	undo_free(&u);
+	if (!none)
+		return 0;
+	printf("run %s of job %s: no step of it that succeeded has a rollback "
+		"action: nothing to undo\n", p->id, p->job);
+	if (unfinished(p->state))
+		printf("it stays %s: 'runjob resume %s' takes it up\n",
+			p->state, p->id);
+	return 1;
 }
 
 /* Everything a run needs once it is chosen. */
@@ -1050,6 +1082,10 @@ take_up(const char *cmd, int argc, char **argv, int rollback_only)
 		printf("run %s of job %s is %s: nothing to %s\n", past.id,
 			past.job, past.state, cmd);
 		code = EXIT_OK;
+		goto out;
+	}
+	if (rollback_only && (code = nothing_to_undo(jn, &past)) != 0) {
+		code = code > 0 ? EXIT_OK : EXIT_FAILED;
 		goto out;
 	}
 	if (json_each_string(past.params, keep_param, &o) < 0) {

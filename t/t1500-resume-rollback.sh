@@ -641,6 +641,55 @@ test_expect_success 'runjob rollback JOB.yaml undoes the latest run of the job: 
 	test "$(q j.db "select state from runs where id = \"$run\"")" = rolled-back
 '
 
+test_expect_success 'runjob rollback of a failed run with no rollback actions says there is nothing to undo and leaves it resumable: exit 0' '
+	mkdir noundo && cd noundo &&
+	cat >job.yaml <<-\EOF &&
+	runjob: 1
+	name: noundo
+	steps:
+	  - id: a
+	    run: echo a >>done.log
+	  - id: b
+	    needs: [a]
+	    run: test -f fixed
+	EOF
+	test_expect_code 1 rj run job.yaml >out 2>&1 &&
+	run=$(q j.db "select id from runs") &&
+	rj rollback job.yaml >out 2>&1 &&
+	cat out &&
+	test_grep "run $run of job noundo: no step of it that succeeded has a rollback action: nothing to undo" out &&
+	test_grep "it stays failed: .runjob resume $run. takes it up" out &&
+	test "$(q j.db "select state from runs")" = failed &&
+	test "$(q j.db "select state from steps where step_id = \"a\"")" = succeeded &&
+	touch fixed &&
+	rj resume "$run" >out 2>&1 &&
+	test "$(q j.db "select state from runs")" = succeeded &&
+	test "$(lines done.log)" = 1
+'
+
+test_expect_success 'runjob rollback after a failed --only of a step without a rollback action leaves the run resumable: exit 0' '
+	mkdir onlyundo && cd onlyundo &&
+	cat >job.yaml <<-\EOF &&
+	runjob: 1
+	name: onlyundo
+	steps:
+	  - id: a
+	    run: echo a >>done.log
+	    rollback: echo a >>undo.log
+	  - id: b
+	    run: test -f fixed
+	EOF
+	test_expect_code 1 rj run job.yaml --only b >out 2>&1 &&
+	rj rollback job.yaml >out 2>&1 &&
+	cat out &&
+	test_grep "nothing to undo" out &&
+	! test -e undo.log &&
+	test "$(q j.db "select state from runs")" = failed &&
+	touch fixed &&
+	rj resume job.yaml >out 2>&1 &&
+	test "$(q j.db "select state from runs")" = succeeded
+'
+
 test_expect_success 'runjob SIGKILLed during a rollback: rerunning goes on rolling back, without redoing finished rollback actions' '
 	mkdir rbcrash && cd rbcrash &&
 	cat >job.yaml <<-\EOF &&
