@@ -1033,6 +1033,34 @@ find_past(const char *cmd, const char *arg, struct opts *o,
 	return found > 0 ? 0 : found == 0 ? EXIT_USAGE : EXIT_FAILED;
 }
 
+/* The job text of run id, taken up again, has errors (printed): say
+ * which are secrets to give again, as that is the usual cause. */
+static void
+no_longer_checks(const struct loaded *l, const struct diags *d,
+	const char *id)
+{
+	struct buf names = {0};
+	size_t i, n = 0;
+
+	for (i = 0; l->job && l->values.source && i < l->job->nparams; i++) {
+		const struct param *p = &l->job->params[i];
+
+		if (p->secret && p->required &&
+		    strcmp(l->values.source[i], "unset") == 0)
+			buf_addf(&names, "%s%s", n++ ? ", " : "", p->name);
+	}
+	if (n)
+		fprintf(stderr, "run %s: nothing was run: its secret param%s %s "
+			"must be given again, as the journal never keeps "
+			"secrets%s\n", id, n == 1 ? "" : "s", buf_str(&names),
+			d->nerrors > n ? "; its job has other errors too" : "");
+	else
+		fprintf(stderr, "run %s: its job no longer checks (%zu error%s); "
+			"nothing was run\n", id, d->nerrors,
+			d->nerrors == 1 ? "" : "s");
+	buf_free(&names);
+}
+
 /* resume and rollback: take up a past run. */
 static int
 take_up(const char *cmd, int argc, char **argv, int rollback_only)
@@ -1094,11 +1122,10 @@ take_up(const char *cmd, int argc, char **argv, int rollback_only)
 		code = EXIT_FAILED;
 		goto out;
 	}
+	o.params.unkept = 1;
 	if (load_text(&l, past.file, past.text, &o, &d) < 0) {
 		diags_print(&d, 0);
-		fprintf(stderr, "run %s: its job no longer checks (%zu error%s); "
-			"nothing was run\n", past.id, d.nerrors,
-			d.nerrors == 1 ? "" : "s");
+		no_longer_checks(&l, &d, past.id);
 		code = EXIT_INVALID;
 		goto out;
 	}

@@ -245,6 +245,41 @@ test_expect_success 'runjob resume RUN keeps the params the run was started with
 	test_cmp expect seen
 '
 
+test_expect_success 'resume and rollback without the secrets name them, say the journal never keeps them and point at env: and --env-file: exit 3' '
+	mkdir nosecret && cd nosecret &&
+	cat >job.yaml <<-\EOF &&
+	runjob: 1
+	name: nosecret
+	params:
+	  SRC: { secret: true, required: true, env: NOSECRET_SRC }
+	  DST: { secret: true, required: true }
+	  OPT: { secret: true }
+	steps:
+	  - id: a
+	    run: echo a >>done.log
+	    rollback: echo undo >>undo.log
+	  - id: b
+	    needs: [a]
+	    run: test -f fixed
+	EOF
+	echo DST=d >dst.env &&
+	NOSECRET_SRC=s test_expect_code 1 rj run --env-file dst.env job.yaml >out 2>&1 &&
+	run=$(q j.db "select id from runs") &&
+	for cmd in resume rollback; do
+		test_expect_code 3 rj $cmd job.yaml >out 2>err &&
+		cat err &&
+		test_grep "error: secret param SRC has no value: secrets are never kept in the journal, so it must be given again: set \$NOSECRET_SRC (its env: variable) or put SRC=VALUE in a file given with --env-file FILE" err &&
+		test_grep "error: secret param DST has no value: secrets are never kept in the journal, so it must be given again: put DST=VALUE in a file given with --env-file FILE" err &&
+		test_grep "warning: secret param OPT has no value now, and secrets are never kept in the journal: if the run had one, put OPT=VALUE in a file given with --env-file FILE" err &&
+		test_grep "run $run: nothing was run: its secret params SRC, DST must be given again, as the journal never keeps secrets" err &&
+		test_grep -v -e " -p " err || return 1
+	done &&
+	test "$(q j.db "select state from runs")" = failed &&
+	! test -e undo.log &&
+	NOSECRET_SRC=s rj rollback --env-file dst.env job.yaml >out 2>&1 &&
+	test "$(cat undo.log)" = undo
+'
+
 # 5. Unknown outcomes: runjob SIGKILLed while a step runs.
 
 write_orphan_job() {
