@@ -24,6 +24,17 @@ enum { TICK_MS = 1000, MAX_SHOWN = 8 };
 #define C_YELLOW "\033[33m"
 #define C_BOLD	"\033[1m"
 
+/* A terminal that cannot move the cursor or change colour (TERM=dumb:
+ * an editor's shell buffer, a serial console) gets the lines of a log,
+ * not a live view drawn with escapes it would print as they are. */
+static int
+dumb_terminal(void)
+{
+	const char *term = getenv("TERM");
+
+	return !term || !*term || strcmp(term, "dumb") == 0;
+}
+
 void
 ui_init(struct ui *u, int json, int quiet, int verbose)
 {
@@ -34,7 +45,7 @@ ui_init(struct ui *u, int json, int quiet, int verbose)
 	u->verbose = verbose;
 	if (json)
 		u->mode = UI_JSON;
-	else if (isatty(STDOUT_FILENO))
+	else if (isatty(STDOUT_FILENO) && !dumb_terminal())
 		u->mode = UI_TTY;
 	else
 		u->mode = UI_PLAIN;
@@ -143,10 +154,15 @@ draw(struct ui *u, int64_t now)
 	fflush(stdout);
 }
 
+/* Called once every turn of the scheduler's loop, after the output read
+ * in that turn was printed: a step that prints all the time erases the
+ * live view with each line, so it is drawn again here at once, not on
+ * the next second, or it would hardly ever be seen. */
 void
 ui_tick(struct ui *u, int64_t now)
 {
-	if (u->mode == UI_TTY && now - u->drawn_at >= TICK_MS)
+	if (u->mode == UI_TTY && ((u->nrunning && !u->drawn) ||
+	    now - u->drawn_at >= TICK_MS))
 		draw(u, now);
 }
 
