@@ -869,6 +869,29 @@ test_expect_success 'status and history show a run whose rollback failed as roll
 	shows rbfail rollback-failed "done  *rollback-failed" "boom  *failed"
 '
 
+# aligned FILE: in the step table of runjob status in FILE, the number of
+# attempts of every row ends where the ATTEMPTS heading ends.
+aligned() {
+	awk '
+	/^  STEP / { at = index($0, "ATTEMPTS") + 7; table = 1; next }
+	table && /^$/ { table = 0 }
+	table && /^  [^ ]/ {
+		rows++
+		if (substr($0, at, 1) !~ /[0-9]/ || substr($0, at + 1, 1) != " ")
+			bad++
+	}
+	END { exit !(rows > 0 && !bad) }' "$1" || { cat "$1" >&2; return 1; }
+}
+
+test_expect_success 'the status table stays aligned with rolled-back and rollback-failed steps' '
+	cd states &&
+	for r in rolled rbfail; do
+		rj status "$(cat $r.run)" >status.out 2>&1 &&
+		aligned status.out || return 1
+	done &&
+	test_grep "rollback-failed" status.out
+'
+
 test_expect_success 'status and history show a paused run as paused' '
 	cd states &&
 	shows paused paused
