@@ -442,7 +442,7 @@ prior_settle(struct prior *p, struct journal *j, const char *run,
 				(long)st->kill_grace_ms : DEFAULT_GRACE_MS;
 			long waited = 0;
 
-			ui_note(ui, now_ms(), "step %s: stopping process group %ld,"
+			ui_warn(ui, now_ms(), "step %s: stopping process group %ld,"
 				" left running by the runjob that died "
 				"(--kill-orphans)", plan->v[i].id, ps->orphan_pid);
 			kill(-(pid_t)ps->orphan_pid, SIGTERM);
@@ -454,7 +454,7 @@ prior_settle(struct prior *p, struct journal *j, const char *run,
 				pause_ms(50);
 			state = "stopped";
 		} else if (alive(ps)) {
-			ui_note(ui, now_ms(), "step %s is still running as pid %ld,"
+			ui_warn(ui, now_ms(), "step %s is still running as pid %ld,"
 				" left by the runjob that died; waiting for it to "
 				"end, never starting a second copy (stop it with "
 				"--kill-orphans)", plan->v[i].id, ps->orphan_pid);

@@ -305,6 +305,25 @@ me(char *buf, size_t n)
 	return buf;
 }
 
+/* The run's runjob died while steps ran: say so first, on standard
+ * error, where what is done about them (waited for, stopped) and what
+ * is asked of a person (exit 7) follow. */
+static void
+say_crashed(struct ui *ui, const struct prior *pr, const struct plan *plan,
+	const char *run)
+{
+	struct buf ids = {0};
+	size_t i, n = 0;
+
+	for (i = 0; i < pr->n; i++)
+		if (pr->v[i].orphan)
+			buf_addf(&ids, "%s%s", n++ ? ", " : "", plan->v[i].id);
+	if (n)
+		ui_warn(ui, now_ms(), "run %s did not end: the runjob running it "
+			"died while %s ran", run, buf_str(&ids));
+	buf_free(&ids);
+}
+
 /* Apply on_unknown to the steps whose outcome is unknown. Returns how
  * many need a person (ask). */
 static size_t
@@ -671,8 +690,10 @@ execute(struct exec *x)
 
 	if (x->resume) {
 		prp = &pr;
-		if (prior_load(&pr, x->jn, x->run_id, &l->plan, key) < 0 ||
-		    prior_settle(&pr, x->jn, x->run_id, &l->plan, &ui,
+		if (prior_load(&pr, x->jn, x->run_id, &l->plan, key) < 0)
+			goto out;
+		say_crashed(&ui, &pr, &l->plan, x->run_id);
+		if (prior_settle(&pr, x->jn, x->run_id, &l->plan, &ui,
 		    o->kill_orphans, logdir) < 0)
 			goto out;
 		if (settle_unknown(x, &pr)) {

@@ -378,22 +378,22 @@ ui_step_finished(struct ui *u, const char *step, const char *kind,
 		draw(u, at);
 }
 
-void
-ui_note(struct ui *u, int64_t at, const char *fmt, ...)
+/* A note from runjob itself, on f (stdout or stderr) unless --json. */
+static void
+note(struct ui *u, FILE *f, int64_t at, const char *fmt, va_list ap)
 {
 	struct buf b = {0};
-	va_list ap;
+	va_list aq;
 	char t[32], *msg;
 	int n;
 
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
+	va_copy(aq, ap);
+	n = vsnprintf(NULL, 0, fmt, aq);
+	va_end(aq);
 	msg = xmalloc((size_t)n + 1);
-	va_start(ap, fmt);
 	vsnprintf(msg, (size_t)n + 1, fmt, ap);
-	va_end(ap);
 	if (u->mode == UI_JSON) {
+		f = stdout;
 		json_event(&b, "note", u->run, at);
 		buf_adds(&b, ",\"message\":");
 		buf_add_json(&b, msg);
@@ -405,10 +405,33 @@ ui_note(struct ui *u, int64_t at, const char *fmt, ...)
 		buf_addf(&b, "runjob: %s\n", visible(msg));
 	}
 	free(msg);
-	emit(&b);
+	if (f != stdout)
+		fflush(stdout);
+	fwrite(b.s, 1, b.len, f);
+	buf_free(&b);
 	if (u->mode == UI_TTY)
 		draw(u, at);
-	fflush(stdout);
+	fflush(f);
+}
+
+void
+ui_note(struct ui *u, int64_t at, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	note(u, stdout, at, fmt, ap);
+	va_end(ap);
+}
+
+void
+ui_warn(struct ui *u, int64_t at, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	note(u, stderr, at, fmt, ap);
+	va_end(ap);
 }
 
 void

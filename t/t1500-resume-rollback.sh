@@ -324,6 +324,20 @@ test_expect_success 'then, the outcome being unknown, the rerun exits 7 and prin
 	test "$(lines after.count)" = 0
 '
 
+test_expect_success 'after a crash, what happened, the wait and what to do are together on standard error, in that order, under a heading' '
+	cd orphan &&
+	run=$(q j.db "select id from runs") &&
+	cat rerun.err &&
+	head -n 1 rerun.err >heading &&
+	test_grep "^20[0-9-]*T[0-9:]*Z runjob: run $run did not end: the runjob running it died while long ran$" heading &&
+	grep -n "" rerun.err >numbered &&
+	wait_at=$(grep "still running as pid" numbered | cut -d: -f1) &&
+	ask_at=$(grep "the outcome of these steps of run $run is unknown" numbered | cut -d: -f1) &&
+	test "$wait_at" -gt 1 && test "$ask_at" -gt "$wait_at" &&
+	test_grep -v "still running" rerun.out &&
+	test_grep -v "did not end" rerun.out
+'
+
 test_expect_success 'runjob resolve RUN STEP --ok: the rerun finishes without running the step again' '
 	cd orphan &&
 	run=$(q j.db "select id from runs") &&
