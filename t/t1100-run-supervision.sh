@@ -381,9 +381,11 @@ tmux_sock="$TRASH_DIRECTORY/tmux.sock"
 tm() {
 	tmux -S "$tmux_sock" -f /dev/null "$@"
 }
-term_run() {
+# term_job NAME: directory NAME with the job of these tests, a step that
+# prints, waits 3 s and prints again.
+term_job() {
 	mkdir "$1" &&
-	cat >"$1/job.yaml" <<-\EOF &&
+	cat >"$1/job.yaml" <<-\EOF
 	runjob: 1
 	name: term
 	steps:
@@ -393,6 +395,9 @@ term_run() {
 	      sleep 3
 	      echo bye-from-slow
 	EOF
+}
+term_run() {
+	term_job "$1" &&
 	cat >"$1/run.sh" <<-\EOF &&
 	cd "$1" || exit 1
 	if [ "$2" = yes ]; then unset NO_COLOR; else NO_COLOR=1; export NO_COLOR; fi
@@ -497,17 +502,10 @@ test_expect_success 'a step that prints all the time: its live line is there bet
 '
 tm kill-server 2>/dev/null
 
-# typescript NAME TERM: run the job of term_run in NAME on a terminal
+# typescript NAME TERM: run the job of term_job in NAME on a terminal
 # that script(1) makes, with TERM set so; all it wrote in NAME/ts.
 typescript() {
-	mkdir "$1" &&
-	cat >"$1/job.yaml" <<-\EOF &&
-	runjob: 1
-	name: term
-	steps:
-	  - id: slow
-	    run: echo hello-from-slow; sleep 1.5; echo bye-from-slow
-	EOF
+	term_job "$1" &&
 	(cd "$1" && TERM=$2 script -q -e -c "runjob --journal j.db job.yaml" ts >/dev/null)
 }
 
