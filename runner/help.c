@@ -41,8 +41,8 @@ cmd_help(int argc, char **argv)
 
 	if (argc > 2)
 		return usage_error("help", "help takes at most one command");
-	/* Not listed: what a job file may say, for the tests to hold the
-	 * schema and the docs to. */
+	/* Not listed: what a job file may say and the kinds of event a run
+	 * records, for the tests to hold the schema and the docs to. */
 	if (argc > 1 && strcmp(argv[1], "--keys") == 0) {
 		job_print_keys(stdout);
 		return EXIT_OK;
