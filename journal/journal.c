@@ -914,17 +914,42 @@ journal_clear_lock(struct journal *j, const char *job, long pid)
 	return done(j, st, "clearing the lock");
 }
 
+const char *const journal_event_kinds[] = {
+	"run-started", "run-resumed", "step-started", "step-finished",
+	"step-deferred", "checkpoint", "rollback-started", "rollback-finished",
+	"attempt-settled", "unknown-settled", "resolved", "run-unknown",
+	"window-refused", "window-closed", "pruned", "run-finished", NULL,
+};
+
+/* A kind not in the list would be missing from the manual and from what
+ * readers of the record expect: refused, so that a test finds it. */
+static int
+known_kind(const char *run, const char *kind)
+{
+	size_t i;
+
+	if (!*run)
+		return strcmp(kind, "chain-rekeyed") == 0;
+	for (i = 0; journal_event_kinds[i]; i++)
+		if (strcmp(journal_event_kinds[i], kind) == 0)
+			return 1;
+	return 0;
+}
+
 int
 journal_event(struct journal *j, const char *run, int64_t at,
 	const char *kind, const char *step, const char *data)
 {
-	sqlite3_stmt *st = prepare(j, ST_LAST_EVENT);
+	sqlite3_stmt *st;
 	char prev[65] = "", hash[65];
 	int64_t seq = 1;
 	struct jevent e;
 	int r;
 
-	if (!st)
+	if (!known_kind(run, kind))
+		return error("journal %s: an event of kind '%s', which is not "
+			"in journal_event_kinds", j->path, kind);
+	if (!(st = prepare(j, ST_LAST_EVENT)))
 		return -1;
 	if (j->chain_known) {
 		/* Within one transaction the last event is the one we wrote. */

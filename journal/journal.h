@@ -107,9 +107,15 @@ int journal_set_lock(struct journal *j, const char *job, const char *run,
 int journal_clear_lock(struct journal *j, const char *job, long pid);
 
 /* Append an event to the chain; data is a JSON object ("{}" for none).
- * Its hash is HMAC-SHA256 under the journal's key (journal_event_hash). */
+ * Its hash is HMAC-SHA256 under the journal's key (journal_event_hash).
+ * kind is one of journal_event_kinds, or "chain-rekeyed" for an event of
+ * the journal itself (run ""); any other is refused. */
 int journal_event(struct journal *j, const char *run, int64_t at,
 	const char *kind, const char *step, const char *data);
+
+/* Every kind of event a run's record may hold, NULL-terminated: what
+ * runjob show lists and runjob(1) documents (`runjob help --events`). */
+extern const char *const journal_event_kinds[];
 
 /* An event as the chain hashes it; step NULL: none. */
 struct jevent {

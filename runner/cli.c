@@ -170,6 +170,22 @@ number(const char *cmd, const char *opt, const char *s, int min, int max,
 	return -1;
 }
 
+/* The option getopt_long just took (c) as it was written, without its
+ * value: "-j" of "-j 2" or "-j2", "--jobs" of "--jobs=2", not "2". */
+static const char *
+option_written(char **argv, int ind, int c, char *buf, size_t n)
+{
+	const char *w = argv[ind - 1];
+
+	if (optarg && optarg == w && ind >= 2)
+		w = argv[ind - 2];	/* the value was a word of its own */
+	if (strncmp(w, "--", 2) == 0)
+		snprintf(buf, n, "%.*s", (int)strcspn(w, "="), w);
+	else
+		snprintf(buf, n, "-%c", c);
+	return buf;
+}
+
 int
 parse_opts(const char *cmd, int argc, char **argv, struct opts *o,
 	const char *allowed)
@@ -231,8 +247,11 @@ parse_opts(const char *cmd, int argc, char **argv, struct opts *o,
 			return -1;
 		}
 		if (!has_word(allowed, name)) {
+			char opt[64];
+
 			snprintf(msg, sizeof(msg), "'%s' does not apply to '%s'",
-				argv[optind - 1], cmd);
+				option_written(argv, optind, c, opt, sizeof(opt)),
+				cmd);
 			usage_error(cmd, msg);
 			return -1;
 		}

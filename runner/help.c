@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "exitcode.h"
 #include "job.h"
+#include "journal.h"
 #include "util.h"
 
 const struct command *const *commands;
@@ -40,10 +41,15 @@ cmd_help(int argc, char **argv)
 
 	if (argc > 2)
 		return usage_error("help", "help takes at most one command");
-	/* Not listed: what a job file may say, for the tests to hold the
-	 * schema and the docs to. */
+	/* Not listed: what a job file may say and the kinds of event a run
+	 * records, for the tests to hold the schema and the docs to. */
 	if (argc > 1 && strcmp(argv[1], "--keys") == 0) {
 		job_print_keys(stdout);
+		return EXIT_OK;
+	}
+	if (argc > 1 && strcmp(argv[1], "--events") == 0) {
+		for (i = 0; journal_event_kinds[i]; i++)
+			printf("%s\n", journal_event_kinds[i]);
 		return EXIT_OK;
 	}
 	if (argc > 1) {

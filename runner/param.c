@@ -282,6 +282,34 @@ params_check(struct job *job, struct diags *d)
 	}
 }
 
+/* A secret param with no value. Not -p, which shows it in the process
+ * list, but its env: variable or an env file. When a past run is taken
+ * up its secrets must come again, as the journal never kept them; one
+ * that is not required may have had a value then, so that is said too. */
+static void
+no_secret(struct job *job, struct diags *d, const struct param *p,
+	int unkept)
+{
+	struct buf how = {0};
+
+	if (p->env)
+		buf_addf(&how, "set $%s (its env: variable) or ", p->env);
+	buf_addf(&how, "put %s=VALUE in a file given with --env-file FILE",
+		p->name);
+	if (unkept && p->required)
+		diag_error(d, job->file, p->at.line, p->at.col, "secret param %s "
+			"has no value: secrets are never kept in the journal, so "
+			"it must be given again: %s", p->name, buf_str(&how));
+	else if (unkept)
+		diag_warn(d, job->file, p->at.line, p->at.col, "secret param %s "
+			"has no value now, and secrets are never kept in the "
+			"journal: if the run had one, %s", p->name, buf_str(&how));
+	else
+		diag_error(d, job->file, p->at.line, p->at.col, "secret param %s "
+			"is required and has no value; %s", p->name, buf_str(&how));
+	buf_free(&how);
+}
+
 int
 params_resolve(struct param_values *out, struct job *job,
 	const struct param_args *args, struct diags *d)
@@ -345,7 +373,9 @@ params_resolve(struct param_values *out, struct job *job,
 		if (!p->name)
 			continue;
 		if (!v) {
-			if (p->required)
+			if (p->secret && (p->required || args->unkept))
+				no_secret(job, d, p, args->unkept);
+			else if (p->required)
 				diag_error(d, job->file, p->at.line, p->at.col,
 					"param %s is required and has no value; "
 					"give it with -p %s=VALUE or an env file%s%s",

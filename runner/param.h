@@ -18,6 +18,8 @@ struct param_args {
 	size_t nset;
 	const char **env_files;	/* --env-file paths, later ones win */
 	size_t nenv_files;
+	int unkept;		/* taking up a past run, whose secrets the
+				 * journal never kept: they come again */
 };
 
 /* The value of each of a job's params, index for index. */

@@ -518,7 +518,7 @@ prior_settle(struct prior *p, struct journal *j, const char *run,
 	const char *logdir, const unsigned char *key, struct mask *mask)
 {
 	struct sv_record rec;
-	int r = 0, heading = 0;
+	int r = 0;
 	size_t i;
 
 	sv_record_load(&rec, logdir, run, key);
@@ -533,9 +533,6 @@ prior_settle(struct prior *p, struct journal *j, const char *run,
 
 		if (!ps->orphan)
 			continue;
-		if (!heading++)
-			ui_note(ui, now_ms(), "run %s was left running by a runjob "
-				"that is gone; settling what it left:", run);
 		if (ps->orphan_pid <= 0) {
 			/* runjob died between making the process and recording
 			 * its pid: find it by the attempt id in its
@@ -559,7 +556,7 @@ prior_settle(struct prior *p, struct journal *j, const char *run,
 				(long)st->kill_grace_ms : DEFAULT_GRACE_MS;
 			long waited = 0;
 
-			ui_note(ui, now_ms(), "step %s: stopping process group %ld,"
+			ui_warn(ui, now_ms(), "step %s: stopping process group %ld,"
 				" left running by the runjob that died "
 				"(--kill-orphans)", plan->v[i].id, ps->orphan_pid);
 			kill(-(pid_t)ps->orphan_pid, SIGTERM);
@@ -572,7 +569,7 @@ prior_settle(struct prior *p, struct journal *j, const char *run,
 			state = "stopped";
 		} else {
 			if (alive(ps)) {
-				ui_note(ui, now_ms(), "step %s is still running as "
+				ui_warn(ui, now_ms(), "step %s is still running as "
 					"pid %ld; waiting for it to end, never starting "
 					"a second copy (stop it with --kill-orphans)",
 					plan->v[i].id, ps->orphan_pid);
@@ -604,7 +601,7 @@ prior_settle(struct prior *p, struct journal *j, const char *run,
 				"failed";
 		}
 		if (strcmp(state, "unknown") == 0)
-			ui_note(ui, now_ms(), "step %s: its %s attempt %d ended "
+			ui_warn(ui, now_ms(), "step %s: its %s attempt %d ended "
 				"unrecorded: its supervisor is gone too, or the "
 				"machine restarted", plan->v[i].id,
 				ps->orphan_kind, ps->orphan_n);

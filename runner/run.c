@@ -130,6 +130,8 @@ struct undo {
 	char **v;		/* step ids: rollbacks that failed, then the rest */
 	size_t n, nfailed;
 	int run_failed;		/* a step of the run failed */
+	int live;		/* steps with a rollback action still running
+				 * or of unknown outcome: they may succeed */
 };
 
 static int
@@ -155,6 +157,9 @@ undo_row(void *arg, const struct jrow *row)
 
 	if (strcmp(state, "failed") == 0)
 		u->run_failed = 1;
+	if ((strcmp(state, "running") == 0 || strcmp(state, "unknown") == 0) &&
+	    has_rollback(u->job, id))
+		u->live++;
 	if (!failed && strcmp(state, "succeeded") != 0 &&
 	    strcmp(state, "rolling-back") != 0)
 		return 0;
@@ -249,6 +254,33 @@ refuse_rollback_failed(struct journal *jn, const struct past *p,
 	return EXIT_ROLLBACK;
 }
 
+/* runjob rollback of a run that has nothing to undo: no step of it that
+ * succeeded has a rollback action (none has one, or --only ran others).
+ * Marking it rolled back would close it for nothing, and it could not be
+ * resumed: say so and leave it as it is. Returns 1 when that was said,
+ * 0 when there is something to undo, -1 when the journal failed. */
+static int
+nothing_to_undo(struct journal *jn, const struct past *p)
+{
+	struct undo u;
+	int none;
+
+	if (strcmp(p->state, "rolling-back") == 0)
+		return 0;	/* its rollback goes on, and ends it */
+	if (undo_load(&u, jn, p->id, p->file, p->text) < 0)
+		return -1;
+	none = u.n == 0 && u.live == 0;
+	undo_free(&u);
+	if (!none)
+		return 0;
+	printf("run %s of job %s: no step of it that succeeded has a rollback "
+		"action: nothing to undo\n", p->id, p->job);
+	if (unfinished(p->state))
+		printf("it stays %s: 'runjob resume %s' takes it up\n",
+			p->state, p->id);
+	return 1;
+}
+
 /* Everything a run needs once it is chosen. */
 struct exec {
 	struct loaded *l;
@@ -271,6 +303,25 @@ me(char *buf, size_t n)
 
 	snprintf(buf, n, "%s", pw ? pw->pw_name : "?");
 	return buf;
+}
+
+/* The run's runjob died while steps ran: say so first, on standard
+ * error, where what is done about them (waited for, stopped) and what
+ * is asked of a person (exit 7) follow. */
+static void
+say_crashed(struct ui *ui, const struct prior *pr, const struct plan *plan,
+	const char *run)
+{
+	struct buf ids = {0};
+	size_t i, n = 0;
+
+	for (i = 0; i < pr->n; i++)
+		if (pr->v[i].orphan)
+			buf_addf(&ids, "%s%s", n++ ? ", " : "", plan->v[i].id);
+	if (n)
+		ui_warn(ui, now_ms(), "run %s did not end: the runjob running it "
+			"died while %s ran", run, buf_str(&ids));
+	buf_free(&ids);
 }
 
 /* Apply on_unknown to the steps whose outcome is unknown. Returns how
@@ -639,8 +690,10 @@ execute(struct exec *x)
 
 	if (x->resume) {
 		prp = &pr;
-		if (prior_load(&pr, x->jn, x->run_id, &l->plan, key) < 0 ||
-		    prior_settle(&pr, x->jn, x->run_id, &l->plan, &ui,
+		if (prior_load(&pr, x->jn, x->run_id, &l->plan, key) < 0)
+			goto out;
+		say_crashed(&ui, &pr, &l->plan, x->run_id);
+		if (prior_settle(&pr, x->jn, x->run_id, &l->plan, &ui,
 		    o->kill_orphans, logdir, key, &l->mask) < 0)
 			goto out;
 		if (settle_unknown(x, &pr)) {
@@ -1001,6 +1054,34 @@ find_past(const char *cmd, const char *arg, struct opts *o,
 	return found > 0 ? 0 : found == 0 ? EXIT_USAGE : EXIT_FAILED;
 }
 
+/* The job text of run id, taken up again, has errors (printed): say
+ * which are secrets to give again, as that is the usual cause. */
+static void
+no_longer_checks(const struct loaded *l, const struct diags *d,
+	const char *id)
+{
+	struct buf names = {0};
+	size_t i, n = 0;
+
+	for (i = 0; l->job && l->values.source && i < l->job->nparams; i++) {
+		const struct param *p = &l->job->params[i];
+
+		if (p->secret && p->required &&
+		    strcmp(l->values.source[i], "unset") == 0)
+			buf_addf(&names, "%s%s", n++ ? ", " : "", p->name);
+	}
+	if (n)
+		fprintf(stderr, "run %s: nothing was run: its secret param%s %s "
+			"must be given again, as the journal never keeps "
+			"secrets%s\n", id, n == 1 ? "" : "s", buf_str(&names),
+			d->nerrors > n ? "; its job has other errors too" : "");
+	else
+		fprintf(stderr, "run %s: its job no longer checks (%zu error%s); "
+			"nothing was run\n", id, d->nerrors,
+			d->nerrors == 1 ? "" : "s");
+	buf_free(&names);
+}
+
 /* resume and rollback: take up a past run. */
 static int
 take_up(const char *cmd, int argc, char **argv, int rollback_only)
@@ -1052,17 +1133,20 @@ take_up(const char *cmd, int argc, char **argv, int rollback_only)
 		code = EXIT_OK;
 		goto out;
 	}
+	if (rollback_only && (code = nothing_to_undo(jn, &past)) != 0) {
+		code = code > 0 ? EXIT_OK : EXIT_FAILED;
+		goto out;
+	}
 	if (json_each_string(past.params, keep_param, &o) < 0) {
 		error("run %s: its params in the journal are not readable",
 			past.id);
 		code = EXIT_FAILED;
 		goto out;
 	}
+	o.params.unkept = 1;
 	if (load_text(&l, past.file, past.text, &o, &d) < 0) {
 		diags_print(&d, 0);
-		fprintf(stderr, "run %s: its job no longer checks (%zu error%s); "
-			"nothing was run\n", past.id, d.nerrors,
-			d.nerrors == 1 ? "" : "s");
+		no_longer_checks(&l, &d, past.id);
 		code = EXIT_INVALID;
 		goto out;
 	}

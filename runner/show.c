@@ -454,7 +454,7 @@ cmd_status(int argc, char **argv)
 	struct runview v;
 	struct opts o;
 	int first, code = EXIT_FAILED;
-	size_t i, k;
+	size_t i, k, wstep = 24, wstate = 10;
 
 	if ((first = parse_opts("status", argc, argv, &o, "json journal")) < 0)
 		return first == -2 ? EXIT_OK : EXIT_USAGE;
@@ -477,8 +477,16 @@ cmd_status(int argc, char **argv)
 		goto out;
 	}
 	print_header(&v);
-	printf("\n  %-24s %-10s %8s %9s  %s\n", "STEP", "STATE", "ATTEMPTS",
-		"TOOK", "EXIT");
+	/* Columns as wide as what they hold: rolled-back, rollback-failed
+	 * and long step ids are not cut and do not push the rest along. */
+	for (i = 0; i < v.steps.n; i++) {
+		if (strlen(v.steps.rows[i][0]) > wstep)
+			wstep = strlen(v.steps.rows[i][0]);
+		if (strlen(v.steps.rows[i][1]) > wstate)
+			wstate = strlen(v.steps.rows[i][1]);
+	}
+	printf("\n  %-*s %-*s %8s %9s  %s\n", (int)wstep, "STEP", (int)wstate,
+		"STATE", "ATTEMPTS", "TOOK", "EXIT");
 	for (i = 0; i < v.steps.n; i++) {
 		const char *step = v.steps.rows[i][0];
 		char **last = NULL, d[32];
@@ -499,7 +507,8 @@ cmd_status(int argc, char **argv)
 				last = a;
 			}
 		}
-		printf("  %-24s %-10s %8d %9s  %s", step, v.steps.rows[i][1],
+		printf("  %-*s %-*s %8d %9s  %s", (int)wstep, step,
+			(int)wstate, v.steps.rows[i][1],
 			tries, last ? took(last[A_STARTED], last[A_ENDED], d,
 			sizeof(d)) : "-", last && last[A_EXIT] ? last[A_EXIT] :
 			last && last[A_SIGNAL] ? "signal" : "-");

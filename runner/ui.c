@@ -24,6 +24,17 @@ enum { TICK_MS = 1000, MAX_SHOWN = 8 };
 #define C_YELLOW "\033[33m"
 #define C_BOLD	"\033[1m"
 
+/* A terminal that cannot move the cursor or change colour (TERM=dumb:
+ * an editor's shell buffer, a serial console) gets the lines of a log,
+ * not a live view drawn with escapes it would print as they are. */
+static int
+dumb_terminal(void)
+{
+	const char *term = getenv("TERM");
+
+	return !term || !*term || strcmp(term, "dumb") == 0;
+}
+
 void
 ui_init(struct ui *u, int json, int quiet, int verbose)
 {
@@ -34,7 +45,7 @@ ui_init(struct ui *u, int json, int quiet, int verbose)
 	u->verbose = verbose;
 	if (json)
 		u->mode = UI_JSON;
-	else if (isatty(STDOUT_FILENO))
+	else if (isatty(STDOUT_FILENO) && !dumb_terminal())
 		u->mode = UI_TTY;
 	else
 		u->mode = UI_PLAIN;
@@ -143,10 +154,15 @@ draw(struct ui *u, int64_t now)
 	fflush(stdout);
 }
 
+/* Called once every turn of the scheduler's loop, after the output read
+ * in that turn was printed: a step that prints all the time erases the
+ * live view with each line, so it is drawn again here at once, not on
+ * the next second, or it would hardly ever be seen. */
 void
 ui_tick(struct ui *u, int64_t now)
 {
-	if (u->mode == UI_TTY && now - u->drawn_at >= TICK_MS)
+	if (u->mode == UI_TTY && ((u->nrunning && !u->drawn) ||
+	    now - u->drawn_at >= TICK_MS))
 		draw(u, now);
 }
 
@@ -362,22 +378,22 @@ ui_step_finished(struct ui *u, const char *step, const char *kind,
 		draw(u, at);
 }
 
-void
-ui_note(struct ui *u, int64_t at, const char *fmt, ...)
+/* A note from runjob itself, on f (stdout or stderr) unless --json. */
+static void
+note(struct ui *u, FILE *f, int64_t at, const char *fmt, va_list ap)
 {
 	struct buf b = {0};
-	va_list ap;
+	va_list aq;
 	char t[32], *msg;
 	int n;
 
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
+	va_copy(aq, ap);
+	n = vsnprintf(NULL, 0, fmt, aq);
+	va_end(aq);
 	msg = xmalloc((size_t)n + 1);
-	va_start(ap, fmt);
 	vsnprintf(msg, (size_t)n + 1, fmt, ap);
-	va_end(ap);
 	if (u->mode == UI_JSON) {
+		f = stdout;
 		json_event(&b, "note", u->run, at);
 		buf_adds(&b, ",\"message\":");
 		buf_add_json(&b, msg);
@@ -389,10 +405,33 @@ ui_note(struct ui *u, int64_t at, const char *fmt, ...)
 		buf_addf(&b, "runjob: %s\n", visible(msg));
 	}
 	free(msg);
-	emit(&b);
+	if (f != stdout)
+		fflush(stdout);
+	fwrite(b.s, 1, b.len, f);
+	buf_free(&b);
 	if (u->mode == UI_TTY)
 		draw(u, at);
-	fflush(stdout);
+	fflush(f);
+}
+
+void
+ui_note(struct ui *u, int64_t at, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	note(u, stdout, at, fmt, ap);
+	va_end(ap);
+}
+
+void
+ui_warn(struct ui *u, int64_t at, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	note(u, stderr, at, fmt, ap);
+	va_end(ap);
 }
 
 void

@@ -55,6 +55,10 @@ void ui_step_progress(struct ui *u, const char *step, const char *text,
 /* A message of runjob's own about the run. */
 void ui_note(struct ui *u, int64_t at, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* The same on standard error: what went wrong before this runjob, for
+ * the person who must act on it, together with what follows there. */
+void ui_warn(struct ui *u, int64_t at, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 void ui_run_finished(struct ui *u, const char *state, int exit_code,
 	int64_t duration, int64_t at);
 /* Redraw the live view when it is due. */

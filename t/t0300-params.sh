@@ -108,6 +108,21 @@ test_expect_success 'a required param without a value is a check error' '
 	RUNJOB_TEST_DST=y runjob check req.yaml
 '
 
+test_expect_success 'a required secret without a value points at its env: variable and --env-file, not at -p' '
+	cat >reqsec.yaml <<-\EOF &&
+	runjob: 1
+	name: r
+	params:
+	  DST: { required: true, secret: true, env: RUNJOB_TEST_DST }
+	  KEY: { required: true, secret: true }
+	steps: [{ id: s, run: "true" }]
+	EOF
+	test_expect_code 3 runjob check reqsec.yaml 2>err &&
+	test_grep "reqsec.yaml:4:3: error: secret param DST is required and has no value; set \$RUNJOB_TEST_DST (its env: variable) or put DST=VALUE in a file given with --env-file FILE" err &&
+	test_grep "reqsec.yaml:5:3: error: secret param KEY is required and has no value; put KEY=VALUE in a file given with --env-file FILE" err &&
+	test_grep -v -e " -p " err
+'
+
 test_expect_success 'pattern and enum are enforced on every source' '
 	cat >pe.yaml <<-\EOF &&
 	runjob: 1

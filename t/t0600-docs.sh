@@ -175,6 +175,18 @@ test_expect_success 'the shorthand runjob [options] JOB.yaml is runjob run' '
 	test_grep "would be skipped" actual
 '
 
+test_expect_success 'the kinds of event runjob show lists in runjob(1) are every kind a run records, and only those' '
+	runjob help --events | sort >kinds &&
+	test_grep "^checkpoint\$" kinds &&
+	test "$(wc -l <kinds)" -ge 10 &&
+	command_block show | awk "
+		/^\.Po/ { on = 1; next }
+		on && /^\.Pc/ { exit }
+		on && /^\.Li / { print \$2 }
+	" | sort >listed &&
+	test_cmp kinds listed
+'
+
 test_expect_success 'every exit code named in exitcode.h is in EXIT STATUS of runjob(1)' '
 	sed -n "s/^[[:space:]]*EXIT_[A-Z]* = \([0-9]*\),.*/\1/p" "$EXITCODE_H" >codes &&
 	test "$(wc -l <codes)" -ge 8 &&
@@ -293,6 +305,37 @@ test_expect_success 'every built-in action and each of its keys is in runjob-job
 			}
 		done
 	done <builtins
+'
+
+test_expect_success 'the DESCRIPTION of runjob(1) names the built-in actions this version has, and those check refuses' '
+	builtins | cut -d" " -f1 >builtins &&
+	test "$(wc -l <builtins)" -ge 2 &&
+	# Which of them check refuses, as it says.
+	for b in $(cat builtins); do
+		printf "runjob: 1\nname: b\nsteps:\n  - id: s\n    %s: {}\n" "$b" >b.yaml &&
+		{ runjob check b.yaml >/dev/null 2>b.err || :; } &&
+		if grep -F "the built-in action '\''$b'\'' is not supported yet" b.err >/dev/null
+		then echo "$b"
+		fi || return 1
+	done >not-yet &&
+	test_grep "^sqlite.exec\$" not-yet &&
+	section "$MAN1" DESCRIPTION >description &&
+	paragraph=$(awk "/^This version has the built-in actions/ { on = 1 } on && /^\.Pp/ { exit } on" description) &&
+	test -n "$paragraph" &&
+	for b in $(cat builtins); do
+		if grep -Fx -e "$b" not-yet >/dev/null
+		then part=2 what="say check refuses"
+		else part=1 what="name the built-in"
+		fi &&
+		printf "%s\n" "$paragraph" | awk -v b="$b" "
+			/^This version has/ { part = 1 }
+			/refuses/ { part = 2 }
+			\$2 == b { print part }
+		" | grep -qx $part || {
+			echo "runjob(1) DESCRIPTION does not $what $b" >&2
+			return 1
+		}
+	done
 '
 
 test_expect_success 'what check refuses as not supported yet is listed in runjob-job(5)' '

@@ -374,16 +374,20 @@ test_expect_success 'a second SIGINT kills the steps at once, without waiting fo
 	echo "stopped|9" >want && test_cmp want attempt
 '
 
-# On a terminal: tmux gives runjob one. term_run NAME COLOUR runs the job
-# in directory NAME in a tmux session NAME, with NO_COLOR unset (COLOUR
-# yes) or NO_COLOR=1 (COLOUR no); the job exit status goes to NAME/code.
+# On a terminal: tmux gives runjob one. term_run NAME COLOUR [SIZE] runs
+# the job in directory NAME in a tmux session NAME, with NO_COLOR unset
+# (COLOUR yes) or NO_COLOR=1 (COLOUR no), its pane SIZE (tmux's options,
+# "-x 120 -y 30" unless given; "" for tmux's own); the job exit status
+# goes to NAME/code.
 tmux_sock="$TRASH_DIRECTORY/tmux.sock"
 tm() {
 	tmux -S "$tmux_sock" -f /dev/null "$@"
 }
-term_run() {
+# term_job NAME: directory NAME with the job of these tests, a step that
+# prints, waits 3 s and prints again.
+term_job() {
 	mkdir "$1" &&
-	cat >"$1/job.yaml" <<-\EOF &&
+	cat >"$1/job.yaml" <<-\EOF
 	runjob: 1
 	name: term
 	steps:
@@ -393,6 +397,9 @@ term_run() {
 	      sleep 3
 	      echo bye-from-slow
 	EOF
+}
+term_run() {
+	term_job "$1" &&
 	cat >"$1/run.sh" <<-\EOF &&
 	cd "$1" || exit 1
 	if [ "$2" = yes ]; then unset NO_COLOR; else NO_COLOR=1; export NO_COLOR; fi
@@ -400,7 +407,7 @@ term_run() {
 	echo $? >code
 	sleep 60
 	EOF
-	tm new-session -d -s "$1" -x 120 -y 30 "sh '$PWD/$1/run.sh' '$PWD/$1' $2"
+	tm new-session -d -s "$1" ${3--x 120 -y 30} "sh '$PWD/$1/run.sh' '$PWD/$1' $2"
 }
 
 # capture NAME FILE [-e]: what the pane of session NAME shows, in FILE.
@@ -455,7 +462,64 @@ test_expect_success 'NO_COLOR=1: no colour on a terminal' '
 	test_grep -v "$(printf "\033")" nocolor/final-e &&
 	test_grep "slow: succeeded after 3" nocolor/final
 '
+test_expect_success 'tmux new-session -d with no size given: the live line appears' '
+	term_run nosize yes "" &&
+	see_live nosize &&
+	test_grep "slow: succeeded after 3" nosize/final
+'
+
+test_expect_success 'a step that prints all the time: its live line is there between its lines, not once a second' '
+	mkdir chatty &&
+	cat >chatty/job.yaml <<-\EOF &&
+	runjob: 1
+	name: chatty
+	steps:
+	  - id: chatty
+	    run: for i in $(seq 60); do echo line $i; sleep 0.1; done
+	EOF
+	cat >chatty/run.sh <<-\EOF &&
+	cd "$1" || exit 1
+	runjob --journal j.db job.yaml
+	echo $? >code
+	sleep 60
+	EOF
+	tm new-session -d -s chatty -x 120 -y 30 -c "$PWD/chatty" "sh run.sh ." &&
+	n=0 &&
+	until capture chatty chatty/pane && grep -q "chatty | line 5$" chatty/pane; do
+		n=$((n + 1)) && test $n -lt 100 && sleep 0.1 || return 1
+	done &&
+	# Twenty looks over 2.6 s, at times that have nothing to do with
+	# the step: the live line shows in most of them.
+	seen=0 && i=0 &&
+	while [ $i -lt 20 ]; do
+		sleep 0.13 &&
+		capture chatty chatty/pane &&
+		if grep -q "running chatty" chatty/pane; then seen=$((seen + 1)); fi &&
+		i=$((i + 1)) || return 1
+	done &&
+	echo "the live line was seen in $seen of 20 looks" &&
+	test $seen -ge 10 &&
+	wait_started 20 chatty/code &&
+	echo 0 >want && test_cmp want chatty/code
+'
 tm kill-server 2>/dev/null
+
+# typescript NAME TERM: run the job of term_job in NAME on a terminal
+# that script(1) makes, with TERM set so; all it wrote in NAME/ts.
+typescript() {
+	term_job "$1" &&
+	(cd "$1" && TERM=$2 script -q -e -c "runjob --journal j.db job.yaml" ts >/dev/null)
+}
+
+test_expect_success 'TERM=dumb: no cursor movement and no colour, each line as in a log' '
+	typescript xterm xterm &&
+	test_grep "$(printf "\033")\[1A" xterm/ts &&
+	typescript dumb dumb &&
+	cat dumb/ts &&
+	test_grep -v "$(printf "\033")" dumb/ts &&
+	test_grep "^20[0-9-]*T[0-9:]*Z slow | hello-from-slow" dumb/ts &&
+	test_grep "^20[0-9-]*T[0-9:]*Z slow: succeeded" dumb/ts
+'
 
 test_expect_success 'off a terminal, every line is plain and starts with a UTC timestamp' '
 	mkdir plain && cd plain &&

@@ -245,6 +245,41 @@ test_expect_success 'runjob resume RUN keeps the params the run was started with
 	test_cmp expect seen
 '
 
+test_expect_success 'resume and rollback without the secrets name them, say the journal never keeps them and point at env: and --env-file: exit 3' '
+	mkdir nosecret && cd nosecret &&
+	cat >job.yaml <<-\EOF &&
+	runjob: 1
+	name: nosecret
+	params:
+	  SRC: { secret: true, required: true, env: NOSECRET_SRC }
+	  DST: { secret: true, required: true }
+	  OPT: { secret: true }
+	steps:
+	  - id: a
+	    run: echo a >>done.log
+	    rollback: echo undo >>undo.log
+	  - id: b
+	    needs: [a]
+	    run: test -f fixed
+	EOF
+	echo DST=d >dst.env &&
+	NOSECRET_SRC=s test_expect_code 1 rj run --env-file dst.env job.yaml >out 2>&1 &&
+	run=$(q j.db "select id from runs") &&
+	for cmd in resume rollback; do
+		test_expect_code 3 rj $cmd job.yaml >out 2>err &&
+		cat err &&
+		test_grep "error: secret param SRC has no value: secrets are never kept in the journal, so it must be given again: set \$NOSECRET_SRC (its env: variable) or put SRC=VALUE in a file given with --env-file FILE" err &&
+		test_grep "error: secret param DST has no value: secrets are never kept in the journal, so it must be given again: put DST=VALUE in a file given with --env-file FILE" err &&
+		test_grep "warning: secret param OPT has no value now, and secrets are never kept in the journal: if the run had one, put OPT=VALUE in a file given with --env-file FILE" err &&
+		test_grep "run $run: nothing was run: its secret params SRC, DST must be given again, as the journal never keeps secrets" err &&
+		test_grep -v -e " -p " err || return 1
+	done &&
+	test "$(q j.db "select state from runs")" = failed &&
+	! test -e undo.log &&
+	NOSECRET_SRC=s rj rollback --env-file dst.env job.yaml >out 2>&1 &&
+	test "$(cat undo.log)" = undo
+'
+
 # 5. Unknown outcomes: runjob SIGKILLed while a step runs.
 
 write_orphan_job() {
@@ -303,6 +338,20 @@ test_expect_success 'when runjob and its supervisor both died, the outcome is un
 	test "$(q j.db "select state from steps where step_id = \"long\"")" = unknown &&
 	test "$(lines long.ends)" = 1 &&
 	test "$(lines after.count)" = 0
+'
+
+test_expect_success 'after a crash, what happened, the wait and what to do are together on standard error, in that order, under a heading' '
+	cd orphan &&
+	run=$(q j.db "select id from runs") &&
+	cat rerun.err &&
+	head -n 1 rerun.err >heading &&
+	test_grep "^20[0-9-]*T[0-9:]*Z runjob: run $run did not end: the runjob running it died while long ran$" heading &&
+	grep -n "" rerun.err >numbered &&
+	wait_at=$(grep "still running as pid" numbered | cut -d: -f1) &&
+	ask_at=$(grep "the outcome of these steps of run $run is unknown" numbered | cut -d: -f1) &&
+	test "$wait_at" -gt 1 && test "$ask_at" -gt "$wait_at" &&
+	test_grep -v "still running" rerun.out &&
+	test_grep -v "did not end" rerun.out
 '
 
 test_expect_success 'runjob resolve RUN STEP --ok: the rerun finishes without running the step again' '
@@ -661,6 +710,55 @@ test_expect_success 'runjob rollback JOB.yaml undoes the latest run of the job: 
 	test "$(q j.db "select state from runs where id = \"$run\"")" = rolled-back
 '
 
+test_expect_success 'runjob rollback of a failed run with no rollback actions says there is nothing to undo and leaves it resumable: exit 0' '
+	mkdir noundo && cd noundo &&
+	cat >job.yaml <<-\EOF &&
+	runjob: 1
+	name: noundo
+	steps:
+	  - id: a
+	    run: echo a >>done.log
+	  - id: b
+	    needs: [a]
+	    run: test -f fixed
+	EOF
+	test_expect_code 1 rj run job.yaml >out 2>&1 &&
+	run=$(q j.db "select id from runs") &&
+	rj rollback job.yaml >out 2>&1 &&
+	cat out &&
+	test_grep "run $run of job noundo: no step of it that succeeded has a rollback action: nothing to undo" out &&
+	test_grep "it stays failed: .runjob resume $run. takes it up" out &&
+	test "$(q j.db "select state from runs")" = failed &&
+	test "$(q j.db "select state from steps where step_id = \"a\"")" = succeeded &&
+	touch fixed &&
+	rj resume "$run" >out 2>&1 &&
+	test "$(q j.db "select state from runs")" = succeeded &&
+	test "$(lines done.log)" = 1
+'
+
+test_expect_success 'runjob rollback after a failed --only of a step without a rollback action leaves the run resumable: exit 0' '
+	mkdir onlyundo && cd onlyundo &&
+	cat >job.yaml <<-\EOF &&
+	runjob: 1
+	name: onlyundo
+	steps:
+	  - id: a
+	    run: echo a >>done.log
+	    rollback: echo a >>undo.log
+	  - id: b
+	    run: test -f fixed
+	EOF
+	test_expect_code 1 rj run job.yaml --only b >out 2>&1 &&
+	rj rollback job.yaml >out 2>&1 &&
+	cat out &&
+	test_grep "nothing to undo" out &&
+	! test -e undo.log &&
+	test "$(q j.db "select state from runs")" = failed &&
+	touch fixed &&
+	rj resume job.yaml >out 2>&1 &&
+	test "$(q j.db "select state from runs")" = succeeded
+'
+
 test_expect_success 'runjob SIGKILLed during a rollback: rerunning goes on rolling back, without redoing finished rollback actions' '
 	mkdir rbcrash && cd rbcrash &&
 	cat >job.yaml <<-\EOF &&
@@ -804,6 +902,29 @@ test_expect_success 'status and history show a rolled-back run as rolled-back' '
 test_expect_success 'status and history show a run whose rollback failed as rollback-failed' '
 	cd states &&
 	shows rbfail rollback-failed "done  *rollback-failed" "boom  *failed"
+'
+
+# aligned FILE: in the step table of runjob status in FILE, the number of
+# attempts of every row ends where the ATTEMPTS heading ends.
+aligned() {
+	awk '
+	/^  STEP / { at = index($0, "ATTEMPTS") + 7; table = 1; next }
+	table && /^$/ { table = 0 }
+	table && /^  [^ ]/ {
+		rows++
+		if (substr($0, at, 1) !~ /[0-9]/ || substr($0, at + 1, 1) != " ")
+			bad++
+	}
+	END { exit !(rows > 0 && !bad) }' "$1" || { cat "$1" >&2; return 1; }
+}
+
+test_expect_success 'the status table stays aligned with rolled-back and rollback-failed steps' '
+	cd states &&
+	for r in rolled rbfail; do
+		rj status "$(cat $r.run)" >status.out 2>&1 &&
+		aligned status.out || return 1
+	done &&
+	test_grep "rollback-failed" status.out
 '
 
 test_expect_success 'status and history show a paused run as paused' '

@@ -290,6 +290,32 @@ test_expect_success '--dry-run counts the keys by type and writes nothing' '
 	test "$(redis_dbsize dst)" = 0
 '
 
+test_expect_success '--dry-run estimates the bytes from the DUMP sizes of a sample, near what the copy then writes' '
+	redis_start many &&
+	redis_start manydst &&
+	redis_fill many many 50000 --mixed &&
+	redis_job est.yaml redis.copy "$(redis_url many)" "$(redis_url manydst)" &&
+	run_job est.yaml --dry-run &&
+	test_grep "would copy 50000 keys .*, 0 big keys, about .* ([0-9]* bytes, from the DUMP sizes of 1000 of the 50000 keys); fast path: yes" est.out &&
+	guess=$(sed -n "s/.*about [^(]*(\([0-9]*\) bytes, from the DUMP.*/\1/p" est.out) &&
+	test "$(redis_dbsize manydst)" = 0 &&
+	run_job est.yaml &&
+	wrote=$(output BYTES est.env) &&
+	echo "estimated $guess bytes, the copy wrote $wrote" &&
+	# Within a quarter either way; MEMORY USAGE, which counts the
+	# server'"'"'s overhead, made it several times what was written.
+	test $((guess * 4)) -ge $((wrote * 3)) &&
+	test $((guess * 4)) -le $((wrote * 5))
+'
+
+test_expect_success '--dry-run of method: types says why there is no fast path' '
+	fresh dst &&
+	redis_job drytypes.yaml redis.copy "$(redis_url src)" "$(redis_url dst)" "method: types" &&
+	run_job drytypes.yaml --dry-run &&
+	test_grep "fast path: no (the job says method: types)" drytypes.out &&
+	test_grep -v "fast path: no (-)" drytypes.out
+'
+
 test_expect_success '--dry-run says when there is no fast path, and still writes nothing' '
 	redis_cli norestore FLUSHALL &&
 	redis_job drynr.yaml redis.copy "$(redis_url src)" "$(redis_url norestore)" &&

@@ -1,5 +1,5 @@
 #!/bin/sh
-test_description='redis.copy when things go wrong: connections killed, a target restarted, a source stopped for a while, a server that never answers, runjob killed and the copy resumed'
+test_description='redis.copy when things go wrong: connections killed, a target restarted, a source stopped for a while, a server that never answers, runjob killed and the copy resumed, runjob killed during the closing check'
 . "$(dirname "$0")/test-lib.sh"
 . "$TEST_DIRECTORY/lib-redis.sh"
 
@@ -188,6 +188,49 @@ test_expect_success 'a copy whose runjob was killed resumes from its checkpoint 
 	test "$(sqlite3 resume.db "select count(*) from runs")" = 1 &&
 	test "$(sqlite3 resume.db "select state from runs")" = succeeded &&
 	redis_compare million resumed --digest
+'
+
+test_expect_success 'a copy killed during its closing check checks again when resumed' '
+	redis_start checked &&
+	redis_cli src SET live start >/dev/null &&
+	# A key the source keeps changing: the closing check finds it
+	# different and looks again for 2 s, long enough to be killed in.
+	{
+		(
+			while ! test -f check-done; do
+				redis_cli src APPEND live x >/dev/null 2>&1
+				sleep 0.02
+			done
+		) &
+	} &&
+	writer=$! &&
+	test_when_finished "touch check-done; kill $writer" &&
+	redis_job check.yaml redis.copy "$(redis_url src)" "$(redis_url checked)" &&
+	{ runjob run --journal "$PWD/check.db" check.yaml >check1.out 2>&1 & } &&
+	copier=$! &&
+	test_when_finished "kill_tree $copier" &&
+	n=0 &&
+	while ! grep -q "looking again in 1000 ms (round 2 of 3)" check1.out; do
+		n=$((n + 1)) &&
+		test $n -lt 1200 &&
+		sleep 0.05 || { cat check1.out; false; } || return 1
+	done &&
+	kill_tree $copier &&
+	{ wait $copier; code=$?; } &&
+	cat check1.out &&
+	test $code = 137 &&
+	test_grep "verifying key types and lengths" check1.out &&
+	# The attempt had journaled that the keys were copied.
+	q check.db "select json_extract(data, '\''$.done'\'') from events where kind = '\''checkpoint'\'' order by seq desc limit 1" >done-cp &&
+	echo 1 >expect &&
+	test_cmp expect done-cp &&
+	touch check-done && wait $writer &&
+	# The check runs again, and finds the key still different.
+	test_expect_code 1 runjob run --journal "$PWD/check.db" check.yaml >check2.out 2>&1 &&
+	cat check2.out &&
+	test_grep "copied by an earlier attempt" check2.out &&
+	test_grep "verifying key types and lengths" check2.out &&
+	test_grep "mismatch: .live." check2.out
 '
 
 test_done

@@ -53,6 +53,7 @@ enum {
 	CHUNK_BYTES = 1 << 20,		/* per write when copying by type */
 	PROGRESS_MS = 1000,
 	CHECKPOINT_MS = 500,
+	SAMPLE_KEYS = 1000,		/* a dry run's DUMPs, about */
 };
 
 /* What became of the keys so far. */
@@ -978,6 +979,8 @@ probe_servers(struct copy *cp, struct rconn *src, struct rconn *dst,
 	freeReplyObject(key);
 	freeReplyObject(dump);
 	cp->use_dump = restore_ok && cp->set.method != M_TYPES;
+	if (cp->set.method == M_TYPES && restore_ok)
+		snprintf(why, whylen, "the job says method: types");
 	if (cp->set.method == M_DUMP && !restore_ok) {
 		printf("redis.copy: method: dump, but %s; use method: auto or "
 			"types\n", why);
@@ -1093,82 +1096,164 @@ progress(struct copy *cp, long long total, int64_t started, int64_t now,
 	}
 }
 
+/* What a dry run learns of the source's keys. */
+struct estimate {
+	long long bytype[RT_COUNT], keys, big, present;
+	long long big_bytes;	/* MEMORY USAGE of the big keys */
+	long long small_bytes;	/* and of the others, when DUMP fails */
+	long long sampled, sample_bytes;	/* DUMPs of a sample */
+	long long stride;	/* a DUMP of every stride-th key */
+	long long seen;
+};
+
+/* The DUMP sizes of the sampled keys of one SCAN reply, want[i] set for
+ * each. A DUMP payload is what a copy writes, where MEMORY USAGE counts
+ * the server's overhead too, several times a small key's size. */
+static int
+sample_dumps(struct rconn *src, redisReply *k, const char *want,
+	struct estimate *e)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < k->elements; i++)
+		if (want[i]) {
+			const char *dv[2] = { "DUMP", k->element[i]->str };
+			size_t dl[2] = { 4, k->element[i]->len };
+
+			rconn_append(src, 2, dv, dl);
+			n++;
+		}
+	for (i = 0; i < n; i++) {
+		redisReply *d;
+
+		if (rconn_reply(src, &d) < 0)
+			return -1;
+		if (d->type == REDIS_REPLY_STRING) {
+			e->sampled++;
+			e->sample_bytes += (long long)d->len;
+		}
+		freeReplyObject(d);
+	}
+	return 0;
+}
+
+/* One SCAN reply's keys: type, size, whether the target has them. */
+static int
+estimate_keys(struct copy *cp, struct rconn *src, struct rconn *dst,
+	redisReply *k, struct estimate *e)
+{
+	char *want = xcalloc(k->elements ? k->elements : 1, 1);
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < k->elements; i++) {
+		const char *tv[2] = { "TYPE", k->element[i]->str };
+		const char *mv[3] = { "MEMORY", "USAGE", k->element[i]->str };
+		const char *ev[2] = { "EXISTS", k->element[i]->str };
+		size_t tl[2] = { 4, k->element[i]->len };
+		size_t ml[3] = { 6, 5, k->element[i]->len };
+
+		rconn_append(src, 2, tv, tl);
+		rconn_append(src, 3, mv, ml);
+		rconn_append(dst, 2, ev, tl);
+	}
+	for (i = 0; i < k->elements && r == 0; i++) {
+		redisReply *t, *m, *x;
+		enum rtype ty;
+
+		if (rconn_reply(src, &t) < 0 || rconn_reply(src, &m) < 0 ||
+		    rconn_reply(dst, &x) < 0) {
+			r = -1;
+			break;
+		}
+		ty = t->type == REDIS_REPLY_STATUS ? rtype_of(t->str) : RT_OTHER;
+		if (ty < RT_NONE && (cp->set.rc.types & (1u << ty))) {
+			long long size = m->type == REDIS_REPLY_INTEGER ?
+				m->integer : 0;
+
+			e->bytype[ty]++;
+			e->keys++;
+			if (size > cp->set.big_key) {
+				e->big++;
+				e->big_bytes += size;
+			} else {
+				e->small_bytes += size;
+				want[i] = e->seen++ % e->stride == 0;
+			}
+			e->present += x->type == REDIS_REPLY_INTEGER &&
+				x->integer > 0;
+		}
+		freeReplyObject(t);
+		freeReplyObject(m);
+		freeReplyObject(x);
+	}
+	if (r == 0)
+		r = sample_dumps(src, k, want, e);
+	free(want);
+	return r;
+}
+
 /* --dry-run: what a copy would do, read without writing anything. */
 static int
 dry_run(struct copy *cp, struct rconn *src, struct rconn *dst,
 	const char *why)
 {
-	long long bytype[RT_COUNT] = {0}, keys = 0, big = 0, bytes = 0;
-	long long present = 0;
+	struct estimate e;
 	unsigned long long cursor = 0;
-	char b[32];
+	long long bytes;
+	redisReply *r;
+	char b[32], how[128];
 
+	memset(&e, 0, sizeof(e));
+	/* About SAMPLE_KEYS DUMPs, spread over the whole scan. */
+	e.stride = 1;
+	if (rconn_cmd(src, &r, "DBSIZE") == 0) {
+		if (r->type == REDIS_REPLY_INTEGER && r->integer > SAMPLE_KEYS)
+			e.stride = r->integer / SAMPLE_KEYS;
+		freeReplyObject(r);
+	}
 	do {
-		redisReply *scan, *k;
-		size_t i;
+		redisReply *scan;
+		int failed;
 
 		if (rscan(src, &cp->set.rc, &cursor, cp->set.rc.batch,
 		    &scan) < 0) {
 			printf("redis.copy: %s\n", src->err);
 			return 1;
 		}
-		k = scan->element[1];
-		for (i = 0; i < k->elements; i++) {
-			const char *tv[2] = { "TYPE", k->element[i]->str };
-			const char *mv[3] = { "MEMORY", "USAGE",
-				k->element[i]->str };
-			const char *ev[2] = { "EXISTS", k->element[i]->str };
-			size_t tl[2] = { 4, k->element[i]->len };
-			size_t ml[3] = { 6, 5, k->element[i]->len };
-
-			rconn_append(src, 2, tv, tl);
-			rconn_append(src, 3, mv, ml);
-			rconn_append(dst, 2, ev, tl);
-		}
-		for (i = 0; i < k->elements; i++) {
-			redisReply *t, *m, *e;
-			enum rtype ty;
-
-			if (rconn_reply(src, &t) < 0 || rconn_reply(src, &m) < 0 ||
-			    rconn_reply(dst, &e) < 0) {
-				printf("redis.copy: %s\n", src->c ? dst->err :
-					src->err);
-				freeReplyObject(scan);
-				return 1;
-			}
-			ty = t->type == REDIS_REPLY_STATUS ? rtype_of(t->str) :
-				RT_OTHER;
-			if (ty < RT_NONE && (cp->set.rc.types & (1u << ty))) {
-				long long size = m->type == REDIS_REPLY_INTEGER ?
-					m->integer : 0;
-
-				bytype[ty]++;
-				keys++;
-				bytes += size;
-				big += size > cp->set.big_key;
-				present += e->type == REDIS_REPLY_INTEGER &&
-					e->integer > 0;
-			}
-			freeReplyObject(t);
-			freeReplyObject(m);
-			freeReplyObject(e);
-		}
+		failed = estimate_keys(cp, src, dst, scan->element[1], &e) < 0;
 		freeReplyObject(scan);
+		if (failed) {
+			printf("redis.copy: %s\n", src->c ? dst->err : src->err);
+			return 1;
+		}
 	} while (cursor != 0);
+	if (e.sampled) {
+		bytes = e.big_bytes + (e.keys - e.big) * e.sample_bytes /
+			e.sampled;
+		snprintf(how, sizeof(how), "from the DUMP sizes of %lld of the "
+			"%lld keys%s", e.sampled, e.keys - e.big, e.big ?
+			" that are not big" : "");
+	} else {
+		bytes = e.big_bytes + e.small_bytes;
+		snprintf(how, sizeof(how), "by MEMORY USAGE, which counts the "
+			"server's own overhead too");
+	}
 	action_say("would copy %lld keys (string %lld, hash %lld, list %lld, "
 		"set %lld, zset %lld, stream %lld), %lld big keys, about %s "
-		"(%lld bytes); fast path: %s%s%s%s", keys, bytype[RT_STRING],
-		bytype[RT_HASH], bytype[RT_LIST], bytype[RT_SET], bytype[RT_ZSET],
-		bytype[RT_STREAM], big, format_bytes(bytes, b, sizeof(b)), bytes,
+		"(%lld bytes, %s); fast path: %s%s%s%s", e.keys,
+		e.bytype[RT_STRING], e.bytype[RT_HASH], e.bytype[RT_LIST],
+		e.bytype[RT_SET], e.bytype[RT_ZSET], e.bytype[RT_STREAM], e.big,
+		format_bytes(bytes, b, sizeof(b)), bytes, how,
 		cp->use_dump ? "yes" : "no", cp->use_dump ? "" : " (",
 		cp->use_dump ? "" : why, cp->use_dump ? "" : ")");
-	if (present)
+	if (e.present)
 		action_say("%lld of these keys are on the target already: "
-			"on_conflict: %s", present, rconflict_names[cp->set.oc]);
+			"on_conflict: %s", e.present, rconflict_names[cp->set.oc]);
 	action_say("nothing was written to the target");
-	if (present && cp->set.oc == OC_FAIL) {
+	if (e.present && cp->set.oc == OC_FAIL) {
 		printf("redis.copy: the copy would fail: on_conflict: fail and "
-			"%lld keys are on the target\n", present);
+			"%lld keys are on the target\n", e.present);
 		return 1;
 	}
 	return 0;
@@ -1305,6 +1390,29 @@ outputs(const struct copy *cp)
 	action_output("BYTES", cp->ck.bytes);
 }
 
+/* The closing check of types and lengths: 0 when the target matches.
+ * It runs after the checkpoint that says the keys are copied, and again
+ * in every later attempt that starts from that checkpoint, so that an
+ * attempt cut short while checking does not leave the check undone. */
+static int
+verify_copy(struct copy *cp)
+{
+	struct rverify v = { .rc = &cp->set.rc, .full = 0, .rounds = 3,
+		.interval_ms = 1000, .ttl_tolerance_ms = 2000,
+		.ignore_ttl = !cp->set.ttl_keep };
+
+	if (!cp->set.verify)
+		return 0;
+	if (cp->set.oc == OC_SKIP) {
+		/* The keys it left alone may differ by design. */
+		action_say("not verifying: on_conflict: skip keeps what the "
+			"target had; run redis.verify to see the differences");
+		return 0;
+	}
+	action_say("verifying key types and lengths");
+	return rverify_run(&v) == 0 && v.mismatched == 0 ? 0 : 1;
+}
+
 int
 redis_copy_main(const struct acfg *c, const char *resume, int dry)
 {
@@ -1340,8 +1448,9 @@ redis_copy_main(const struct acfg *c, const char *resume, int dry)
 			action_say("copied by an earlier attempt: %lld keys",
 				at.copied);
 			outputs(&cp);
+			code = verify_copy(&cp);
 			rcommon_free(&cp.set.rc);
-			return 0;
+			return code;
 		}
 		action_say("resuming at cursor %llu: %lld keys already copied",
 			at.cursor, at.copied);
@@ -1403,19 +1512,7 @@ redis_copy_main(const struct acfg *c, const char *resume, int dry)
 		sizeof(b)),
 		ui_duration(now_ms() - started, d, sizeof(d)),
 		cp.ck.copied - cp.prior_copied, cp.typed);
-	code = 0;
-	if (cp.set.verify && cp.set.oc == OC_SKIP) {
-		/* The keys it left alone may differ by design. */
-		action_say("not verifying: on_conflict: skip keeps what the "
-			"target had; run redis.verify to see the differences");
-	} else if (cp.set.verify) {
-		struct rverify v = { .rc = &cp.set.rc, .full = 0, .rounds = 3,
-			.interval_ms = 1000, .ttl_tolerance_ms = 2000,
-			.ignore_ttl = !cp.set.ttl_keep };
-
-		action_say("verifying key types and lengths");
-		code = rverify_run(&v) == 0 && v.mismatched == 0 ? 0 : 1;
-	}
+	code = verify_copy(&cp);
 out:
 	rconn_close(&src);
 	rconn_close(&dst);
