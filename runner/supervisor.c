@@ -44,8 +44,9 @@ struct kid {
 	char *id;
 	struct proc proc;
 	long long start;
-	int log;
+	int log;		/* made at its first output; -1 */
 	int logged;
+	int log_err;		/* why the log could not be made; 0 */
 	char *log_path;
 	struct lines lines;
 	int builtin;
@@ -166,6 +167,30 @@ take_masks(struct sup *s)
 	}
 }
 
+/* The log, at the first line to go in it: made only when there is
+ * output, appended to, as runjob adds its own lines about the step.
+ * When it cannot be made now (the disk filled since the step started),
+ * the output still goes to runjob, whose journal keeps its tail. */
+static void
+open_log(struct sup *s, struct kid *k)
+{
+	char *msg;
+	const char *f[2];
+
+	k->log = open(k->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+		0600);
+	if (k->log >= 0)
+		return;
+	k->log_err = errno;
+	msg = xasprintf("runjob: cannot create the log %s: %s; the step's "
+		"output is kept only in the journal's tail", k->log_path,
+		strerror(k->log_err));
+	f[0] = k->id;
+	f[1] = msg;
+	tell(s, SV_LINE, f, 2);
+	free(msg);
+}
+
 struct emit {
 	struct sup *s;
 	struct kid *k;
@@ -198,8 +223,12 @@ emit(void *arg, char *line, size_t len)
 	}
 	lines_mask(&e->s->mask, &m, line, len);
 	buf_addc(&m, '\n');
-	write_all(k->log, m.s, m.len);
-	k->logged = 1;
+	if (k->log < 0 && !k->log_err)
+		open_log(e->s, k);
+	if (k->log >= 0) {
+		write_all(k->log, m.s, m.len);
+		k->logged = 1;
+	}
 	m.s[m.len - 1] = '\0';
 	f[1] = m.s;
 	tell(e->s, SV_LINE, f, 2);
@@ -322,11 +351,13 @@ spawn(struct sup *s, struct frame *m)
 	k->proc.out = -1;
 	/* The log before the process: one whose output could not be kept
 	 * is not made. It is removed again if there is no output. */
-	/* Appended to: runjob adds its own lines about the step. */
-	k->log = open(k->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND |
-		O_CLOEXEC, 0600);
-	if (k->log < 0 || i < argc) {
-		unmade(s, k, k->log < 0 ? errno : EINVAL, "log");
+	/* The log is made at the first output, as most steps of a big job
+	 * print nothing and making and removing a file for each would cost
+	 * more than the step; that it can be is seen to first: nothing is
+	 * in its way, not even a log of the same name from before. */
+	k->log = -1;
+	if ((unlink(k->log_path) < 0 && errno != ENOENT) || i < argc) {
+		unmade(s, k, i < argc ? EINVAL : errno, "log");
 		goto out;
 	}
 	spec.argv = argv;
@@ -334,9 +365,6 @@ spawn(struct sup *s, struct frame *m)
 	spec.dir = m->f[2][0] ? m->f[2] : NULL;
 	spec.keep_fd = s->mask_w;
 	if ((r = proc_spawn(&k->proc, &spec)) != 0) {
-		close(k->log);
-		k->log = -1;
-		unlink(k->log_path);
 		unmade(s, k, r, "exec");
 		goto out;
 	}
@@ -407,14 +435,12 @@ ended(struct sup *s, size_t at, int status)
 {
 	struct kid *k = s->k[at];
 	struct buf rec = {0};
-	struct stat st;
 	char num[16];
 	const char *f[3];
 
 	read_output(s, k, 1);
-	if (!k->logged && fstat(k->log, &st) == 0 && st.st_size == 0)
-		unlink(k->log_path);
-	close(k->log);
+	if (k->log >= 0)
+		close(k->log);
 	k->log = -1;
 	buf_addf(&rec, "exit %d %d %lld ", status, k->stopped ? SV_STOPPED :
 		k->timed_out ? SV_TIMED_OUT : 0, (long long)(mono_ms() - k->made));

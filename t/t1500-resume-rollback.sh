@@ -341,7 +341,7 @@ test_expect_success 'when runjob and its supervisor both died, the outcome is un
 '
 
 test_expect_success 'after a crash, what happened, the wait and what to do are together on standard error, in that order, under a heading' '
-	cd orphan &&
+	cd orphan-unknown &&
 	run=$(q j.db "select id from runs") &&
 	cat rerun.err &&
 	head -n 1 rerun.err >heading &&
