@@ -548,6 +548,19 @@ seal_and_launch(struct sched *s)
 
 	if (jwriter_durable(s->w, &durable) < 0)
 		jfail(s);
+	for (i = 0; i < s->nlater; ) {
+		struct later *l = &s->later[i];
+
+		if (!l->batch)
+			l->batch = batch;
+		if (l->batch <= durable) {
+			unlink(l->path);
+			free(l->path);
+			*l = s->later[--s->nlater];
+		} else {
+			i++;
+		}
+	}
 	for (i = 0; i < s->na; i++)
 		running += s->a[i]->launched && !s->a[i]->done;
 	for (i = 0; i < s->na; i++) {
@@ -759,6 +772,13 @@ loop(struct sched *s)
 			}
 			s->a[i] = s->a[--s->na];
 			finish_attempt(s, a);
+			if (a->out_path && strcmp(a->out_path, "/dev/null") != 0) {
+				xgrow(&s->later, &s->caplater, s->nlater + 1,
+					sizeof(*s->later));
+				s->later[s->nlater].path = a->out_path;
+				s->later[s->nlater++].batch = 0;
+				a->out_path = NULL;
+			}
 			attempt_free(a);
 		}
 		now = now_ms();
@@ -1230,6 +1250,14 @@ sched_free(struct sched *s, const sigset_t *mask)
 		close(s->launched);
 	if (s->ckpt_fd >= 0)
 		close(s->ckpt_fd);
+	/* The journal is finished and what it holds durable; when it
+	 * could not be written, the files stay for the resume to read. */
+	for (i = 0; i < s->nlater; i++) {
+		if (!s->journal_broken)
+			unlink(s->later[i].path);
+		free(s->later[i].path);
+	}
+	free(s->later);
 	close(s->sigfd);
 	sigprocmask(SIG_UNBLOCK, mask, NULL);
 	env_free(&s->base);

@@ -96,6 +96,15 @@ struct attempt {
 	int64_t progress_at;	/* when its progress was last printed */
 };
 
+/* An outputs file that was read: deleted once the end of its try is
+ * in the journal for good, as a runjob that dies before leaves the try
+ * running there, and the next one reads the file again. */
+struct later {
+	char *path;
+	uint64_t batch;		/* the journal batch of the end; 0: not
+				 * sealed yet */
+};
+
 /* A process made for an attempt, kept for the whole run: whatever a
  * step leaves behind is traced back to its step through it. */
 struct made {
@@ -137,6 +146,9 @@ struct sched {
 	size_t *order_of;	/* position of each instance in plan order */
 	int sigfd;
 	struct sv sv;		/* the run's supervisor: makes the processes */
+	struct later *later;	/* outputs files read, to delete once their
+				 * try's end is durable */
+	size_t nlater, caplater;
 	int ckpt_fd;		/* inotify: shell steps' checkpoint files */
 	int any_outputs;	/* some step declares outputs */
 	int64_t deadline;	/* the job's timeout; 0: none */
