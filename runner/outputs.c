@@ -108,8 +108,8 @@ outputs_read(struct sched *s, struct attempt *a, char *why, size_t n)
 	if (slurp_outputs(a->out_path, &text, why, n) < 0)
 		return -1;
 	/* The file is unmasked: what it holds lives on masked in the
-	 * journal, and in memory for the dependents. */
-	unlink(a->out_path);
+	 * journal, and in memory for the dependents; the scheduler deletes
+	 * it once that is durable. */
 	outputs_drop(t);
 	t->out = xcalloc(st->noutputs, sizeof(*t->out));
 	for (line = strtok_r(text, "\n", &save); line;

@@ -479,7 +479,8 @@ recorded_end(struct sv_record *rec, const char *logdir, const char *run,
 		live = sv_record_live(rec);
 		sv_record_free(rec);
 		sv_record_load(rec, logdir, run, key);
-		if ((end = sv_record_find(rec, id)) || !live || waited >= 10000)
+		if (((end = sv_record_find(rec, id)) && end->ended) || !live ||
+		    waited >= 10000)
 			break;
 		pause_ms(50);
 	}
