@@ -23,9 +23,12 @@ check_and_plan(struct loaded *l, const struct opts *o, struct diags *d,
 	size_t i;
 
 	params_check(l->job, d);
+	for (i = 0; i < l->job->nparts; i++)
+		params_check(l->job->parts[i], d);
 	graph_build(&l->graph, l->job, d);
 	check_job(l->job, &l->graph, d);
 	params_resolve(&l->values, l->job, &o->params, d);
+	params_check_withs(l->job, &l->values, d);
 	for (i = 0; i < l->job->nparams; i++)
 		if (l->job->params[i].secret)
 			mask_add(&l->mask, l->values.value[i]);
@@ -61,10 +64,22 @@ job_path_real(const char *arg, char *real)
 	free(file);
 }
 
-/* The job file FILE@REV names, read from git. */
+static struct sources *
+new_sources(const char *file, enum source_mode mode, const char *rev,
+	const struct opts *o)
+{
+	struct sources *src = xmalloc(sizeof(*src));
+
+	sources_init(src, file, mode, rev);
+	src->allow_outside = o->allow_outside;
+	return src;
+}
+
+/* The job file FILE@REV names, read from git, with the files it is
+ * built from as they were at REV. */
 static int
 load_at_rev(struct loaded *l, const char *arg, const char *file,
-	const char *rev, struct diags *d)
+	const char *rev, const struct opts *o, struct diags *d)
 {
 	char err[PATH_MAX + 512], *text;
 	size_t len;
@@ -82,7 +97,8 @@ load_at_rev(struct loaded *l, const char *arg, const char *file,
 	}
 	/* Messages name FILE@REV; the job's rev has env_files: read at REV
 	 * too. */
-	if (job_parse(&l->job, arg, text, len, d) < 0 && !l->job->steps)
+	if (job_parse_with(&l->job, arg, text, len, new_sources(file,
+	    SOURCE_REV, rev, o), d) < 0 && !l->job->steps)
 		return -1;
 	l->job->rev = rev;
 	return 0;
@@ -98,7 +114,7 @@ load(struct loaded *l, const char *path, const struct opts *o,
 
 	memset(l, 0, sizeof(*l));
 	if ((file = job_at_rev(path, &rev))) {
-		int r = load_at_rev(l, path, file, rev, d);
+		int r = load_at_rev(l, path, file, rev, o, d);
 
 		free(file);
 		if (r < 0 && (!l->job || !l->job->steps))
@@ -106,7 +122,8 @@ load(struct loaded *l, const char *path, const struct opts *o,
 		return check_and_plan(l, o, d, nerrors);
 	}
 	/* Go on after errors while there are steps, to report them all. */
-	if (job_load(&l->job, path, d) < 0 && !l->job->steps)
+	if (job_load_with(&l->job, path, new_sources(path, SOURCE_WORK, NULL,
+	    o), d) < 0 && !l->job->steps)
 		return -1;
 	return check_and_plan(l, o, d, nerrors);
 }
@@ -202,6 +219,7 @@ parse_opts(const char *cmd, int argc, char **argv, struct opts *o,
 		{ "failed", no_argument, NULL, '2' },
 		{ "rerun", no_argument, NULL, '3' },
 		{ "rolled-back", no_argument, NULL, '4' },
+		{ "allow-outside", no_argument, NULL, 'X' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -264,6 +282,7 @@ parse_opts(const char *cmd, int argc, char **argv, struct opts *o,
 		case 'K': o->kill_orphans = 1; break;
 		case 'R': o->require_clean = 1; break;
 		case 'I': o->ignore_window = 1; break;
+		case 'X': o->allow_outside = 1; break;
 		case 'S': o->systemd = 1; break;
 		case 'M': o->html = 1; break;
 		case 'o': o->output = optarg; break;
@@ -330,7 +349,8 @@ mask_text_secrets(struct mask *m, const char *text)
 	struct job *job;
 	size_t i;
 
-	job_parse(&job, "(journal)", xstrdup(text), strlen(text), &d);
+	job_parse_with(&job, "(journal)", xstrdup(text), strlen(text), NULL,
+		&d);
 	for (i = 0; i < job->nparams; i++)
 		if (job->params[i].secret && job->params[i].def &&
 		    *job->params[i].def)

@@ -30,6 +30,8 @@ struct opts {
 	int jobs;		/* -j N; 0: not given */
 	int dry_run, new_run, kill_orphans, require_clean;
 	int ignore_window;	/* run outside the maintenance window */
+	int allow_outside;	/* a job may use files outside its
+				 * repository or directory */
 	int systemd;		/* schedule: print a service unit */
 	int html;		/* report: a page */
 	const char *output;	/* -o FILE */

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "expand.h"
 #include "git.h"
 #include "name.h"
 #include "param.h"
@@ -379,6 +380,69 @@ params_resolve(struct param_values *out, struct job *job,
 		}
 	}
 	return d->nerrors > nerrors ? -1 : 0;
+}
+
+struct with_scan {
+	const struct job *job;
+	const struct param_values *pv;
+	size_t len;		/* of the value */
+	int secret;		/* it names a secret param */
+	int whole;		/* it is one ${{ params.NAME }}, of a secret */
+};
+
+static const char *
+with_ref(void *arg, const struct ref *r)
+{
+	struct with_scan *x = arg;
+	long i;
+
+	if (r->kind != REF_PARAM ||
+	    (i = param_index(x->job, r->name, r->namelen)) < 0)
+		return NULL;
+	if (x->job->params[i].secret) {
+		x->secret = 1;
+		x->whole = r->start == 0 && r->end == x->len;
+	}
+	return x->pv->value ? x->pv->value[i] : NULL;
+}
+
+void
+params_check_withs(const struct job *job, const struct param_values *pv,
+	struct diags *d)
+{
+	size_t i;
+
+	for (i = 0; i < job->nwiths; i++) {
+		const struct with_value *w = &job->withs[i];
+		const struct param *p = w->param;
+		struct with_scan x = { job, pv, strlen(w->value), 0, 0 };
+		const char *why, *file = MARK_FILE(job, w->at), *v;
+		struct buf b = {0};
+
+		if (expand(&b, w->value, with_ref, &x, &why) < 0) {
+			buf_free(&b);
+			continue;	/* check.c says why */
+		}
+		v = x.secret ? "***" : buf_str(&b);
+		if (p->secret && !x.whole)
+			diag_error(d, file, w->at.line, w->at.col, "step '%s': "
+				"param %s of %s is secret; give it a secret param "
+				"of this job, as \"${{ params.NAME }}\" where NAME "
+				"has secret: true, so that its value is masked",
+				w->use, p->name, w->template);
+		else if (p->pattern && !strstr(buf_str(&b), "${{") &&
+		    !match(p->pattern, buf_str(&b)))
+			diag_error(d, file, w->at.line, w->at.col, "step '%s': "
+				"with: %s: value '%s' does not match the pattern "
+				"'%s' of the param in %s", w->use, p->name, v,
+				p->pattern, w->template);
+		if (p->nenums && !strstr(buf_str(&b), "${{") &&
+		    !in_enum(p, buf_str(&b)))
+			diag_error(d, file, w->at.line, w->at.col, "step '%s': "
+				"with: %s: value '%s' is not one the param in %s "
+				"allows", w->use, p->name, v, w->template);
+		buf_free(&b);
+	}
 }
 
 const char *

@@ -779,7 +779,7 @@ cmd_run(int argc, char **argv)
 	memset(&l, 0, sizeof(l));
 	if ((first = parse_opts("run", argc, argv, &o, "param env-file jobs "
 	    "dry-run only from new journal json quiet verbose kill-orphans "
-	    "ignore-window "
+	    "ignore-window allow-outside "
 	    "require-clean")) < 0)
 		return first == -2 ? EXIT_OK : EXIT_USAGE;
 	if (first != argc - 1) {
@@ -912,7 +912,7 @@ out:
 }
 
 const struct command cmd_run_entry = { "run", cmd_run,
-	"run [-q | -v] [--json] [-j N] [--dry-run] [--only STEP]... [--from STEP]... [--new] [--ignore-window] [--kill-orphans] [--require-clean] [--journal PATH] [-p NAME=VALUE]... [--env-file FILE]... JOB.yaml[@REV]",
+	"run [-q | -v] [--json] [-j N] [--dry-run] [--only STEP]... [--from STEP]... [--new] [--ignore-window] [--kill-orphans] [--require-clean] [--allow-outside] [--journal PATH] [-p NAME=VALUE]... [--env-file FILE]... JOB.yaml[@REV]",
 	"run the job, or resume its last run if that did not finish (also: runjob JOB.yaml)",
 	"-p NAME=VALUE      give a param its value\n"
 	"--env-file FILE    read param values from FILE (NAME=VALUE lines)\n"
@@ -924,6 +924,7 @@ const struct command cmd_run_entry = { "run", cmd_run,
 	"--ignore-window    run outside the maintenance window (recorded)\n"
 	"--kill-orphans     stop a step a crashed runjob left running, not wait\n"
 	"--require-clean    refuse a job file with changes not committed to git\n"
+	"--allow-outside    let a job use files outside its repository\n"
 	"--journal PATH     the journal file to record the run in\n"
 	"--json             print one JSON event a line\n"
 	"-q                 print only failures and the outcome\n"
