@@ -917,6 +917,13 @@ part(struct ctx *c, const struct node *ref, enum source_kind kind)
 		return NULL;
 	}
 	name = source_name(c->self, ref->u.str);
+	if (strcmp(name, c->src->self) == 0 && kind != SOURCE_PRELUDE) {
+		ERR(c, ref, "%s: %s is the job file itself; a job cannot %s "
+			"itself, directly or through the files it names", key,
+			ref->u.str, kind == SOURCE_TEMPLATE ? "use" : "extend");
+		free(name);
+		return NULL;
+	}
 	r = source_read(c->src, name, kind, &f, err, sizeof(err));
 	free(name);
 	if (r < 0) {
@@ -1603,6 +1610,31 @@ static const char *const preset_keys[] = { "runjob", "name", "description",
 static const char *const template_keys[] = { "runjob", "name",
 	"description", "params", "prelude", "steps", NULL };
 
+static void
+preset_keys_only(struct ctx *c, const struct node *root)
+{
+	size_t i, j;
+
+	for (i = 0; i < root->n; i++) {
+		const struct node *k = root->u.items[2 * i];
+
+		for (j = 0; preset_keys[j]; j++)
+			if (strcmp(k->u.str, preset_keys[j]) == 0)
+				break;
+		if (preset_keys[j])
+			continue;
+		for (j = 0; job_keys[j]; j++)
+			if (strcmp(k->u.str, job_keys[j]) == 0)
+				break;
+		if (job_keys[j])
+			ERR(c, k, "'%s' is not taken from a preset, which gives "
+				"params, env, window, blackout and on_window_close;"
+				" write it in the job that extends it", k->u.str);
+		else
+			unknown_key(c, k, "a preset", preset_keys);
+	}
+}
+
 static struct node *
 new_map(struct ctx *c, const struct node *like, size_t cap)
 {
@@ -1686,7 +1718,7 @@ extend(struct ctx *c, const struct node *root, const char *self)
 				"blackout it gives, not %s", kind_name(proot));
 			return root;
 		}
-		check_keys_only(c, proot, "a preset", preset_keys);
+		preset_keys_only(c, proot);
 		f->loading = 1;
 		parent = f->tree = (void *)extend(c, proot, f->name);
 		f->loading = 0;

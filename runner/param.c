@@ -127,7 +127,8 @@ env_lines(struct job *job, struct diags *d, const char *path,
  * revision too, so that the run is what the job was then. */
 static int
 env_file_at_rev(struct job *job, struct diags *d, const char *path,
-	const char *label, const char **value, const char **source)
+	const char *entry, const char *label, const char **value,
+	const char **source)
 {
 	char err[PATH_MAX + 512], *blob, *text;
 	const char *name = arena_printf(&job->arena, "%s@%s", path, job->rev);
@@ -146,6 +147,8 @@ env_file_at_rev(struct job *job, struct diags *d, const char *path,
 	text = arena_alloc(&job->arena, len + 1);
 	memcpy(text, blob, len + 1);
 	free(blob);
+	if (job->src)
+		source_keep(job->src, entry, SOURCE_ENV, text, len);
 	return env_lines(job, d, name, label, text, value, source,
 		&secret_given);
 }
@@ -154,7 +157,8 @@ env_file_at_rev(struct job *job, struct diags *d, const char *path,
  * read at a git revision, at that revision. */
 static int
 env_file(struct job *job, struct diags *d, const char *path,
-	const char *label, const char **value, const char **source)
+	const char *entry, const char *label, const char **value,
+	const char **source)
 {
 	struct arena *a = &job->arena;
 	char *text;
@@ -164,7 +168,8 @@ env_file(struct job *job, struct diags *d, const char *path,
 	int fd, bad, secret_given = 0;
 
 	if (job->rev && strcmp(label, "env_files") == 0)
-		return env_file_at_rev(job, d, path, label, value, source);
+		return env_file_at_rev(job, d, path, entry, label, value,
+			source);
 
 	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)
@@ -193,7 +198,8 @@ env_file(struct job *job, struct diags *d, const char *path,
 	if (memchr(text, '\0', len))
 		return diag_error(d, path, 0, 0, "the env file holds a NUL byte; "
 			"values may not contain NUL");
-
+	if (entry && job->src)
+		source_keep(job->src, entry, SOURCE_ENV, text, len);
 	bad = env_lines(job, d, path, label, text, value, source,
 		&secret_given);
 	if (secret_given && (st.st_mode & 077))
@@ -313,9 +319,9 @@ params_resolve(struct param_values *out, struct job *job,
 	for (i = 0; i < job->nenv_files; i++)
 		if (job->env_files[i])
 			env_file(job, d, job_relative(job, job->env_files[i]),
-				"env_files", value, source);
+				job->env_files[i], "env_files", value, source);
 	for (i = 0; i < args->nenv_files; i++)
-		env_file(job, d, args->env_files[i], "--env-file", value,
+		env_file(job, d, args->env_files[i], NULL, "--env-file", value,
 			source);
 	for (i = 0; i < args->nset; i++) {
 		const char *eq = strchr(args->set[i], '=');

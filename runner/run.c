@@ -191,7 +191,8 @@ undo_load(struct undo *u, struct journal *jn, const char *run,
 	int r;
 
 	memset(u, 0, sizeof(*u));
-	job_parse(&job, file, xstrdup(text), strlen(text), &d);
+	job_parse_with(&job, file, xstrdup(text), strlen(text),
+		run_sources(jn, run, file), &d);
 	u->job = job;
 	r = journal_steps(jn, run, undo_row, u);
 	u->job = NULL;
@@ -377,6 +378,8 @@ add_run(struct exec *x, const char *host, int64_t started)
 	jr.pid = (long)getpid();
 	jr.started = started;
 	r = journal_add_run(x->jn, &jr);
+	if (r == 0)
+		r = loaded_files_record(x->l, x->jn, x->run_id);
 	free(params);
 	return r;
 }
@@ -727,7 +730,8 @@ check_selection(const struct loaded *l, const struct opts *o,
 }
 
 static int
-refuse_changed(struct journal *jn, const struct past *p, struct loaded *l)
+refuse_changed(struct journal *jn, const struct past *p, struct loaded *l,
+	const struct buf *files)
 {
 	struct prior pr;
 	struct buf list = {0};
@@ -737,11 +741,13 @@ refuse_changed(struct journal *jn, const struct past *p, struct loaded *l)
 		return EXIT_FAILED;
 	n = prior_changes(&pr, &l->plan, &list);
 	error("the job file changed since run %s (%s), which did not finish; "
-		"runjob will not resume it with another definition. %s%s"
-		"Run with --new to start a new run, or restore the file.",
-		p->id, p->state, n ? "Steps that differ:\n" : "The change is "
-		"outside the steps (params, env or settings). ",
-		buf_str(&list));
+		"runjob will not resume it with another definition. %s%s%s%s"
+		"%s%s", p->id, p->state, files->len ? "Files it is built from "
+		"that changed: " : "", buf_str(files), files->len ? ". " : "",
+		n ? "Steps that differ:\n" : "The change is outside the steps "
+		"(params, env or settings). ", buf_str(&list), files->len ?
+		"Run with --new to start a new run, or restore the files." :
+		"Run with --new to start a new run, or restore the file.");
 	buf_free(&list);
 	prior_free(&pr);
 	return EXIT_INVALID;
@@ -774,6 +780,7 @@ cmd_run(int argc, char **argv)
 	struct exec x;
 	char run_id[64], sha[65], real[PATH_MAX], what[160], *jpath = NULL;
 	char *params = NULL;
+	struct buf changed = {0};
 	int first, code = EXIT_FAILED, found, r;
 
 	memset(&l, 0, sizeof(l));
@@ -876,10 +883,11 @@ cmd_run(int argc, char **argv)
 	if (found && unfinished(past.state)) {
 		sha256_hex(l.job->text, l.job->len, sha);
 		params = loaded_params_json(&l);
-		if (strcmp(sha, past.sha256) != 0) {
+		if (strcmp(sha, past.sha256) != 0 || loaded_files_differ(&l,
+		    jn, past.id, &changed)) {
 			code = past.file && strcmp(past.file, real) != 0 ?
 			    refuse_other_file(jn, &past, argv[first]) :
-			    refuse_changed(jn, &past, &l);
+			    refuse_changed(jn, &past, &l, &changed);
 			goto out;
 		}
 		if (strcmp(params, past.params) != 0) {
@@ -903,6 +911,7 @@ out:
 	joblock_release(&lock);
 	past_free(&past);
 	free(params);
+	buf_free(&changed);
 	free(jpath);
 	journal_close(jn);
 	unload(&l);
@@ -1059,7 +1068,8 @@ take_up(const char *cmd, int argc, char **argv, int rollback_only)
 		code = EXIT_FAILED;
 		goto out;
 	}
-	if (load_text(&l, past.file, past.text, &o, &d) < 0) {
+	if (load_text(&l, past.file, past.text, run_sources(jn, past.id,
+	    past.file), &o, &d) < 0) {
 		diags_print(&d, 0);
 		fprintf(stderr, "run %s: its job no longer checks (%zu error%s); "
 			"nothing was run\n", past.id, d.nerrors,

@@ -30,6 +30,7 @@ sources_init(struct sources *s, const char *file, enum source_mode mode,
 	s->rev = rev;
 	s->dir = slash ? xstrndup(file, (size_t)(slash - file + 1)) :
 		xstrdup("");
+	s->self = slash ? slash + 1 : file;
 }
 
 void
@@ -246,7 +247,7 @@ source_read(struct sources *s, const char *name, enum source_kind kind,
 	return 0;
 }
 
-void
+struct source_file *
 source_store(struct sources *s, const char *name, const char *text,
 	size_t len)
 {
@@ -258,4 +259,17 @@ source_store(struct sources *s, const char *name, const char *text,
 	f->text = xstrndup(text, len);
 	f->len = len;
 	sha256_hex(f->text, f->len, f->sha256);
+	return f;
+}
+
+void
+source_keep(struct sources *s, const char *name, enum source_kind kind,
+	const char *text, size_t len)
+{
+	char *plain = source_name(NULL, name);
+	struct source_file *f = source_store(s, plain, text, len);
+
+	f->kind = kind;
+	f->used = 1;
+	free(plain);
 }

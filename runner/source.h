@@ -39,6 +39,7 @@ struct sources {
 	const char *rev;	/* SOURCE_REV */
 	char *dir;		/* the job file's directory as given, "" for
 				 * the current one, else ending in '/' */
+	const char *self;	/* the job file's own name, in dir */
 	int allow_outside;	/* may name files outside the job's
 				 * repository (or directory) */
 	struct source_file **v;
@@ -64,8 +65,11 @@ int source_read(struct sources *s, const char *name, enum source_kind kind,
 	struct source_file **out, char *err, size_t errsize);
 
 /* Add a file as a run stored it; a SOURCE_STORED job reads only these. */
-void source_store(struct sources *s, const char *name, const char *text,
-	size_t len);
+struct source_file *source_store(struct sources *s, const char *name,
+	const char *text, size_t len);
+/* Add a file read some other way (an env file), as one the job used. */
+void source_keep(struct sources *s, const char *name, enum source_kind kind,
+	const char *text, size_t len);
 
 /* "template", "preset", "prelude", "env file". */
 const char *source_kind_name(enum source_kind kind);
