@@ -263,7 +263,7 @@ params_check(struct job *job, struct diags *d)
 			r = regcomp(&re, p->pattern, REG_EXTENDED | REG_NOSUB);
 			if (r != 0) {
 				regerror(r, &re, msg, sizeof(msg));
-				diag_error(d, job->file, p->pattern_at.line,
+				diag_error(d, MARK_FILE(job, p->pattern_at), p->pattern_at.line,
 					p->pattern_at.col, "param %s: pattern "
 					"'%s' is not a valid extended regular "
 					"expression: %s", p->name, p->pattern, msg);
@@ -272,17 +272,17 @@ params_check(struct job *job, struct diags *d)
 			regfree(&re);
 		}
 		if (p->def && p->pattern && !match(p->pattern, p->def))
-			diag_error(d, job->file, p->at.line, p->at.col, "param "
+			diag_error(d, MARK_FILE(job, p->at), p->at.line, p->at.col, "param "
 				"%s: its default '%s' does not match its pattern "
 				"'%s'", p->name, p->secret ? "***" : p->def,
 				p->pattern);
 		if (p->def && p->nenums && !in_enum(p, p->def))
-			diag_error(d, job->file, p->at.line, p->at.col, "param "
+			diag_error(d, MARK_FILE(job, p->at), p->at.line, p->at.col, "param "
 				"%s: its default '%s' is not one of its enum "
 				"values", p->name, p->secret ? "***" : p->def);
 		for (j = 0; p->pattern && j < p->nenums; j++)
 			if (p->enums[j] && !match(p->pattern, p->enums[j]))
-				diag_error(d, job->file, p->enum_at.line,
+				diag_error(d, MARK_FILE(job, p->enum_at), p->enum_at.line,
 					p->enum_at.col, "param %s: enum value "
 					"'%s' does not match the pattern", p->name,
 					p->enums[j]);
@@ -353,7 +353,7 @@ params_resolve(struct param_values *out, struct job *job,
 			continue;
 		if (!v) {
 			if (p->required)
-				diag_error(d, job->file, p->at.line, p->at.col,
+				diag_error(d, MARK_FILE(job, p->at), p->at.line, p->at.col,
 					"param %s is required and has no value; "
 					"give it with -p %s=VALUE or an env file%s%s",
 					p->name, p->name, p->env ? ", or set $" : "",
@@ -368,7 +368,7 @@ params_resolve(struct param_values *out, struct job *job,
 				"list; prefer its env: variable or --env-file",
 				p->name);
 		if (p->pattern && !match(p->pattern, v))
-			diag_error(d, job->file, p->at.line, p->at.col, "param %s: "
+			diag_error(d, MARK_FILE(job, p->at), p->at.line, p->at.col, "param %s: "
 				"value '%s' (from %s) does not match pattern '%s'",
 				p->name, p->secret ? "***" : v, source[i],
 				p->pattern);
@@ -379,7 +379,7 @@ params_resolve(struct param_values *out, struct job *job,
 			for (j = 0; j < p->nenums; j++)
 				buf_addf(&b, "%s%s", j ? ", " : "",
 					p->enums[j] ? p->enums[j] : "");
-			diag_error(d, job->file, p->at.line, p->at.col, "param %s: "
+			diag_error(d, MARK_FILE(job, p->at), p->at.line, p->at.col, "param %s: "
 				"value '%s' (from %s) is not one of: %s", p->name,
 				p->secret ? "***" : v, source[i], buf_str(&b));
 			buf_free(&b);
