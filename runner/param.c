@@ -443,10 +443,19 @@ params_check_withs(const struct job *job, const struct param_values *pv,
 				"'%s' of the param in %s", w->use, p->name, v,
 				p->pattern, w->template);
 		if (p->nenums && !strstr(buf_str(&b), "${{") &&
-		    !in_enum(p, buf_str(&b)))
+		    !in_enum(p, buf_str(&b))) {
+			struct buf list = {0};
+			size_t j;
+
+			for (j = 0; j < p->nenums; j++)
+				buf_addf(&list, "%s%s", j ? ", " : "",
+					p->enums[j] ? p->enums[j] : "");
 			diag_error(d, file, w->at.line, w->at.col, "step '%s': "
-				"with: %s: value '%s' is not one the param in %s "
-				"allows", w->use, p->name, v, w->template);
+				"with: %s: value '%s' is not one of: %s (the enum "
+				"of the param in %s)", w->use, p->name, v,
+				buf_str(&list), w->template);
+			buf_free(&list);
+		}
 		buf_free(&b);
 	}
 }

@@ -144,9 +144,9 @@ inside(struct sources *s, const char *path, char *err, size_t errsize)
 	if (strncmp(real, top, n) == 0 && (real[n] == '/' || real[n] == '\0' ||
 	    n == 1))
 		return 0;
-	snprintf(err, errsize, "%s is outside %s, the job's %s; keep the "
-		"files a job is built from with it, or give --allow-outside",
-		path, top, repo ? "git work tree that holds the job" :
+	snprintf(err, errsize, "%s is outside %s, the %s; keep the files a "
+		"job is built from with it, or give --allow-outside", path, top,
+		repo ? "git work tree that holds the job" :
 		"directory of the job, which is in no git work tree");
 	return -1;
 }
