@@ -121,6 +121,7 @@ check: test-deps
 
 bench: runjob t/perf/plan-bench t/perf/window-bench t/perf/redis-baseline
 	sh t/perf/check-bench.sh
+	sh t/perf/template-bench.sh
 	./t/perf/plan-bench 10000 100000 1000000
 	./t/perf/window-bench
 	sh t/perf/run-bench.sh
