@@ -4,7 +4,7 @@
 -- these, as a run from runs.text; a changed file counts as a changed job.
 -- An env file is kept with the values of secret params as ***: nothing
 -- secret is stored in the clear.
-CREATE TABLE run_files (
+CREATE TABLE IF NOT EXISTS run_files (
 	run_id		TEXT NOT NULL REFERENCES runs (id),
 	name		TEXT NOT NULL,		-- relative to the job file's
 						-- directory

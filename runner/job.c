@@ -1068,7 +1068,7 @@ subst_action(struct subst *x, struct action *a)
  * (param.c). */
 static const char **
 with_values(struct ctx *c, const struct job *t, const char *id,
-	const struct node *n, const struct node *with)
+	const struct node *n, const struct node *with, struct mark *at)
 {
 	const char **val = arena_calloc(c->a, t->nparams + 1, sizeof(*val));
 	const char **names = arena_calloc(c->a, t->nparams + 1,
@@ -1104,6 +1104,7 @@ with_values(struct ctx *c, const struct job *t, const char *id,
 		w->at.line = v->line;
 		w->at.col = v->col;
 		w->at.file = v->file;
+		at[j] = w->at;
 	}
 	for (i = 0; i < t->nparams; i++) {
 		const struct param *p = &t->params[i];
@@ -1125,6 +1126,43 @@ with_values(struct ctx *c, const struct job *t, const char *id,
 	return val;
 }
 
+/* for_each: "${{ params.X }}" of a template given a list in with: is
+ * that list, split at commas as a param's value would be. */
+static void
+literal_items(struct ctx *c, struct step *s)
+{
+	const char *p = s->for_each_expr;
+	size_t n = 0, cap = 0;
+	const char **items = NULL;
+
+	while (*p) {
+		size_t len = strcspn(p, ",");
+		const char *b = p, *e = p + len;
+
+		while (b < e && (*b == ' ' || *b == '\t'))
+			b++;
+		while (e > b && (e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		if (e > b) {
+			xgrow(&items, &cap, n + 1, sizeof(*items));
+			items[n] = arena_strndup(c->a, b, (size_t)(e - b));
+			name_check_item(items[n++], c->d, MARK_FILE(c->job,
+				s->for_each_at), s->for_each_at.line,
+				s->for_each_at.col);
+		}
+		p += len + (p[len] == ',');
+	}
+	if (!n)
+		diag_error(c->d, MARK_FILE(c->job, s->for_each_at),
+			s->for_each_at.line, s->for_each_at.col, "step '%s': "
+			"for_each gives no items; the value given in with: must "
+			"be a comma-separated list", s->id);
+	s->for_each = arena_realloc_array(c, items, n, n + 1, sizeof(*items));
+	s->nfor_each = n;
+	s->for_each_expr = NULL;
+	free(items);
+}
+
 /* A uses: step becomes its template's steps, as ID.STEP: the needs of
  * the uses: step go to those that need nothing in the template. */
 static void
@@ -1133,7 +1171,7 @@ use(struct ctx *c, struct stepvec *sv, const struct node *n)
 	const struct node *idn = lookup(n, "id"), *with = lookup(n, "with");
 	const struct node *needs = lookup(n, "needs");
 	const char **uneeds = NULL, *id = NULL, **val;
-	struct mark *uneeds_at = NULL;
+	struct mark *uneeds_at = NULL, *at;
 	struct subst x = { .c = c };
 	struct kv *penv;
 	long nuneeds = 0;
@@ -1155,14 +1193,17 @@ use(struct ctx *c, struct stepvec *sv, const struct node *n)
 		return;
 	if (!t->nsteps)
 		return;
-	val = with_values(c, t, id, n, with);
 	/* Every step of the template sees its params, as a step of a job
-	 * sees the job's. */
+	 * sees the job's; a problem with a value is where it is given. */
 	penv = arena_calloc(c->a, t->nparams + 1, sizeof(*penv));
+	at = arena_calloc(c->a, t->nparams + 1, sizeof(*at));
+	for (i = 0; i < t->nparams; i++)
+		at[i] = t->params[i].at;
+	val = with_values(c, t, id, n, with, at);
 	for (i = 0; i < t->nparams; i++) {
 		penv[i].key = t->params[i].name;
 		penv[i].value = val[i];
-		penv[i].at = t->params[i].at;
+		penv[i].at = at[i];
 	}
 	x.t = t;
 	x.val = val;
@@ -1196,6 +1237,8 @@ use(struct ctx *c, struct stepvec *sv, const struct node *n)
 		s->nenv = ts->nenv + t->nparams;
 		s->dir = subst(&x, ts->dir);
 		s->for_each_expr = subst(&x, ts->for_each_expr);
+		if (s->for_each_expr && !strstr(s->for_each_expr, "${{"))
+			literal_items(c, s);
 		subst_action(&x, &s->action);
 		subst_action(&x, &s->rollback);
 	}

@@ -172,6 +172,40 @@ test_expect_success 'a missing template, a cycle of uses:, a job using itself: e
 	test_grep "^loops.yaml:9:11: error: uses: loops.yaml is the job file itself" err
 '
 
+test_expect_success 'a template for_each over a param takes a list or a param of the job from with:' '
+	cat >lib/fe.yaml <<-\EOF &&
+	runjob: 1
+	params:
+	  ITEMS: { required: true }
+	steps:
+	  - id: each
+	    for_each: "${{ params.ITEMS }}"
+	    run: echo "item $RUNJOB_ITEM"
+	EOF
+	printf "runjob: 1\nname: fe\nparams:\n  L: \"a, b\"\nsteps:\n  - id: x\n    uses: lib/fe.yaml\n    with: { ITEMS: \"\${{ params.L }}\" }\n  - id: y\n    uses: lib/fe.yaml\n    with: { ITEMS: \"c,d\" }\n" >fe.yaml &&
+	runjob run --journal "$PWD/fe.db" fe.yaml >out 2>&1 &&
+	for i in "x.each\[a\] | item a" "x.each\[b\] | item b" "y.each\[c\] | item c" "y.each\[d\] | item d"; do
+		test_grep "$i" out || return 1
+	done
+'
+
+test_expect_success 'a with: value naming no param of the job is an error where it is given' '
+	printf "runjob: 1\nname: np\nsteps:\n  - id: x\n    uses: lib/backup.yaml\n    with: { URL: \"\${{ params.NOPE }}\" }\n" >np.yaml &&
+	test_expect_code 3 runjob check np.yaml 2>err &&
+	test_grep "^np.yaml:6:18: error: .*NOPE" err
+'
+
+test_expect_success 'a journal of the schema before run_files is upgraded, and keeps the files of the next run' '
+	printf "runjob: 1\nname: up\nsteps:\n  - id: a\n    run: \"true\"\n" >plain.yaml &&
+	runjob run -q --journal "$PWD/old.db" plain.yaml &&
+	q old.db "drop table run_files; pragma user_version = 4" &&
+	runjob run -q --journal "$PWD/old.db" job.yaml &&
+	sed -n "s/^#define JOURNAL_VERSION \([0-9][0-9]*\)$/\1/p" "$RUNJOB_ROOT/journal/journal.h" >want &&
+	q old.db "pragma user_version" >got &&
+	test_cmp want got &&
+	test "$(q old.db "select count(*) from run_files")" = 2
+'
+
 test_expect_success 'a template outside the git work tree of the job is refused unless --allow-outside' '
 	git init -q inner &&
 	mkdir -p outside &&
