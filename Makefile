@@ -40,7 +40,7 @@ CORE_SRC = runner/action.c runner/arena.c runner/builtin.c runner/buf.c runner/c
 	runner/env.c runner/mask.c runner/name.c runner/param.c runner/plan.c \
 	runner/lock.c runner/proc.c runner/resume.c runner/scheduler.c runner/sv.c \
 	runner/attempt.c runner/outputs.c runner/leftover.c runner/dryrun.c \
-	runner/ui.c runner/units.c runner/seal.c runner/sha256.c \
+	runner/ui.c runner/units.c runner/seal.c runner/sha256.c runner/source.c \
 	runner/util.c runner/visible.c runner/window.c runner/zone.c journal/journal.c journal/key.c journal/schema.c \
 	journal/writer.c runner/redis/settings.c runner/redis/url.c
 REDIS_SRC = runner/redis/conn.c runner/redis/copy.c runner/redis/key.c \
@@ -126,6 +126,7 @@ check: test-deps
 bench: runjob t/perf/plan-bench t/perf/window-bench t/perf/redis-baseline \
 	t/perf/mask-bench
 	sh t/perf/check-bench.sh
+	sh t/perf/template-bench.sh
 	./t/perf/plan-bench 10000 100000 1000000
 	./t/perf/window-bench
 	sh t/perf/run-bench.sh

@@ -31,7 +31,8 @@
 
 /* schema.sql and upgrade-N.sql, compiled in. */
 extern const char journal_schema_sql[], journal_upgrade_2_sql[],
-	journal_upgrade_3_sql[], journal_upgrade_4_sql[];
+	journal_upgrade_3_sql[], journal_upgrade_4_sql[],
+	journal_upgrade_5_sql[];
 
 /* upgrades[v] takes a journal from version v to v + 1. A new journal
  * goes through all of them, so every upgrade is run by every test. */
@@ -40,13 +41,14 @@ static const char *const upgrades[JOURNAL_VERSION] = {
 	journal_upgrade_2_sql,	/* 1 -> 2: locks */
 	journal_upgrade_3_sql,	/* 2 -> 3: sealed outputs */
 	journal_upgrade_4_sql,	/* 3 -> 4: the keyed chain (and rechain()) */
+	journal_upgrade_5_sql,	/* 4 -> 5: the files a run's job is built from */
 };
 
 enum stmt {
 	ST_ADD_RUN, ST_END_RUN, ST_ADD_STEP, ST_SET_STEP, ST_START_ATTEMPT,
 	ST_END_ATTEMPT, ST_ADD_OUTPUT, ST_LAST_EVENT, ST_ADD_EVENT, ST_SET_LOCK,
 	ST_CLEAR_LOCK, ST_SETTLE_ATTEMPT, ST_RESUME_RUN, ST_SET_PID,
-	ST_PRUNE_ATTEMPT, ST_COUNT
+	ST_PRUNE_ATTEMPT, ST_ADD_RUN_FILE, ST_COUNT
 };
 
 static const char *const stmt_sql[ST_COUNT] = {
@@ -82,6 +84,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 		"WHERE id = ?",
 	[ST_PRUNE_ATTEMPT] = "UPDATE attempts SET output = NULL, log = NULL "
 		"WHERE id = ?",
+	[ST_ADD_RUN_FILE] = "INSERT OR REPLACE INTO run_files (run_id, name, "
+		"kind, text, sha256) VALUES (?, ?, ?, ?, ?)",
 };
 
 struct journal {
@@ -743,6 +747,22 @@ journal_add_run(struct journal *j, const struct jrun *r)
 }
 
 int
+journal_add_run_file(struct journal *j, const char *run, const char *name,
+	const char *kind, const char *text, const char *sha256)
+{
+	sqlite3_stmt *st = prepare(j, ST_ADD_RUN_FILE);
+
+	if (!st)
+		return -1;
+	bind_text(st, 1, run);
+	bind_text(st, 2, name);
+	bind_text(st, 3, kind);
+	bind_text(st, 4, text);
+	bind_text(st, 5, sha256);
+	return done(j, st, "recording the files of the job");
+}
+
+int
 journal_end_run(struct journal *j, const char *run, const char *state,
 	int exit_code, int64_t ended)
 {
@@ -1237,6 +1257,14 @@ journal_outputs(struct journal *j, const char *run, jrow_fn fn, void *arg)
 {
 	return walk(j, "SELECT step_id, name, value, sealed FROM outputs "
 		"WHERE run_id = ?1 ORDER BY rowid", run, NULL, 0, fn, arg) < 0 ?
+		-1 : 0;
+}
+
+int
+journal_run_files(struct journal *j, const char *run, jrow_fn fn, void *arg)
+{
+	return walk(j, "SELECT name, kind, text, sha256 FROM run_files "
+		"WHERE run_id = ?1 ORDER BY name", run, NULL, 0, fn, arg) < 0 ?
 		-1 : 0;
 }
 

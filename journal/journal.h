@@ -19,7 +19,7 @@
 #include "key.h"
 #include "sha256.h"
 
-#define JOURNAL_VERSION 4
+#define JOURNAL_VERSION 5
 #define JOURNAL_BUSY (-2)
 
 struct journal;
@@ -62,6 +62,9 @@ struct jrun {
 	int64_t started;
 };
 int journal_add_run(struct journal *j, const struct jrun *r);
+/* One of the files run's job was built from besides the job file. */
+int journal_add_run_file(struct journal *j, const char *run, const char *name,
+	const char *kind, const char *text, const char *sha256);
 int journal_end_run(struct journal *j, const char *run, const char *state,
 	int exit_code, int64_t ended);
 
@@ -175,6 +178,10 @@ int journal_attempts(struct journal *j, const char *run, jrow_fn fn,
 int journal_outputs(struct journal *j, const char *run, jrow_fn fn,
 	void *arg);
 int journal_events(struct journal *j, const char *run, jrow_fn fn, void *arg);
+/* The files run's job was built from besides the job file: name, kind,
+ * text, sha256, by name. */
+int journal_run_files(struct journal *j, const char *run, jrow_fn fn,
+	void *arg);
 
 /* The value of column name in row, or NULL. */
 const char *jrow_get(const struct jrow *row, const char *name);

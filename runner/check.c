@@ -27,7 +27,7 @@ check_ref(void *arg, const struct ref *r)
 {
 	struct scope *sc = arg;
 	const struct job *job = sc->job;
-	const char *file = job->file;
+	const char *file = MARK_FILE(job, sc->at);
 	char *name = NULL, *id = NULL;
 	const struct step *producer;
 	long k;
@@ -101,7 +101,7 @@ check_string(struct scope *sc, const char *s, const char *field,
 	sc->field = field;
 	sc->at = at;
 	if (expand_scan(s, check_ref, sc, &why) < 0)
-		diag_error(sc->d, sc->job->file, at.line, at.col, "%s: %s",
+		diag_error(sc->d, MARK_FILE(sc->job, at), at.line, at.col, "%s: %s",
 			field, why);
 }
 
@@ -135,7 +135,7 @@ static void
 not_yet(const struct job *job, struct diags *d, struct mark at,
 	const char *what, const char *why)
 {
-	diag_error(d, job->file, at.line, at.col, "%s is not supported yet "
+	diag_error(d, MARK_FILE(job, at), at.line, at.col, "%s is not supported yet "
 		"by this runjob; %s", what, why);
 }
 
@@ -176,7 +176,7 @@ check_builtin(struct scope *sc, const struct action *a)
 		for (i = 0; bad && i < a->nsettings; i++)
 			if (strcmp(a->settings[i].name, bad) == 0)
 				at = a->settings[i].at;
-		diag_error(sc->d, sc->job->file, at.line, at.col, "%s: %s",
+		diag_error(sc->d, MARK_FILE(sc->job, at), at.line, at.col, "%s: %s",
 			a->builtin->name, err);
 	}
 	acfg_free(&c);
@@ -211,7 +211,8 @@ check_for_each(struct scope *sc, const struct step *s)
 	q = strstr(p, "}}");
 	if (strncmp(p, "${{", 3) != 0 || !q || q[2 + strspn(q + 2, " ")] ||
 	    !strstr(p, "params.")) {
-		diag_error(sc->d, sc->job->file, s->for_each_at.line,
+		diag_error(sc->d, MARK_FILE(sc->job, s->for_each_at),
+		    s->for_each_at.line,
 			s->for_each_at.col, "for_each takes a list ([a, b]) or "
 			"'${{ params.NAME }}' naming a param that holds a "
 			"comma-separated list");
@@ -245,12 +246,12 @@ conflict(const struct job *job, struct diags *d, size_t v, size_t a,
 	const struct step *vs = &job->steps[v];
 
 	if (a == b)
-		diag_error(d, job->file, vs->at.line, vs->at.col, "step '%s' "
+		diag_error(d, MARK_FILE(job, vs->at), vs->at.line, vs->at.col, "step '%s' "
 			"gets output '%s' from every instance of fan-out step "
 			"'%s'; only one value can reach it", vs->id, name,
 			job->steps[a].id);
 	else
-		diag_error(d, job->file, vs->at.line, vs->at.col, "step '%s' "
+		diag_error(d, MARK_FILE(job, vs->at), vs->at.line, vs->at.col, "step '%s' "
 			"gets output '%s' from both '%s' and '%s'; rename one "
 			"of them", vs->id, name, job->steps[a].id,
 			job->steps[b].id);
@@ -293,11 +294,11 @@ check_outputs(const struct job *job, const struct graph *g, struct diags *d)
 			const struct step *s = &job->steps[ex[j].step];
 
 			if (j > i && ex[j].step == ex[j - 1].step)
-				diag_error(d, job->file, ex[j].at.line,
+				diag_error(d, MARK_FILE(job, ex[j].at), ex[j].at.line,
 					ex[j].at.col, "output '%s' is listed "
 					"twice", ex[j].name);
 			if (job_param(job, ex[j].name))
-				diag_error(d, job->file, ex[j].at.line,
+				diag_error(d, MARK_FILE(job, ex[j].at), ex[j].at.line,
 					ex[j].at.col, "output '%s' of step '%s' "
 					"has the name of a param; rename one",
 					ex[j].name, s->id);
@@ -376,7 +377,8 @@ check_job(const struct job *job, const struct graph *g, struct diags *d)
 	if (job->schedule.nwindows)
 		for (i = 0; i < job->nsteps; i++)
 			if (job->steps[i].timeout_ms < 0)
-				diag_warn(d, job->file, job->steps[i].at.line,
+				diag_warn(d, MARK_FILE(job, job->steps[i].at),
+				    job->steps[i].at.line,
 					job->steps[i].at.col, "step %s has no "
 					"timeout: until it has run once, runjob "
 					"cannot tell whether it ends before the "

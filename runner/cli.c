@@ -11,7 +11,9 @@
 #include "buf.h"
 #include "check.h"
 #include "cli.h"
+#include "journal.h"
 #include "load.h"
+#include "sha256.h"
 #include "where.h"
 #include "util.h"
 
@@ -23,9 +25,12 @@ check_and_plan(struct loaded *l, const struct opts *o, struct diags *d,
 	size_t i;
 
 	params_check(l->job, d);
+	for (i = 0; i < l->job->nparts; i++)
+		params_check(l->job->parts[i], d);
 	graph_build(&l->graph, l->job, d);
 	check_job(l->job, &l->graph, d);
 	params_resolve(&l->values, l->job, &o->params, d);
+	params_check_withs(l->job, &l->values, d);
 	for (i = 0; i < l->job->nparams; i++)
 		if (l->job->params[i].secret)
 			mask_add(&l->mask, l->values.value[i]);
@@ -61,10 +66,22 @@ job_path_real(const char *arg, char *real)
 	free(file);
 }
 
-/* The job file FILE@REV names, read from git. */
+static struct sources *
+new_sources(const char *file, enum source_mode mode, const char *rev,
+	const struct opts *o)
+{
+	struct sources *src = xmalloc(sizeof(*src));
+
+	sources_init(src, file, mode, rev);
+	src->allow_outside = o->allow_outside;
+	return src;
+}
+
+/* The job file FILE@REV names, read from git, with the files it is
+ * built from as they were at REV. */
 static int
 load_at_rev(struct loaded *l, const char *arg, const char *file,
-	const char *rev, struct diags *d)
+	const char *rev, const struct opts *o, struct diags *d)
 {
 	char err[PATH_MAX + 512], *text;
 	size_t len;
@@ -82,7 +99,8 @@ load_at_rev(struct loaded *l, const char *arg, const char *file,
 	}
 	/* Messages name FILE@REV; the job's rev has env_files: read at REV
 	 * too. */
-	if (job_parse(&l->job, arg, text, len, d) < 0 && !l->job->steps)
+	if (job_parse_with(&l->job, arg, text, len, new_sources(file,
+	    SOURCE_REV, rev, o), d) < 0 && !l->job->steps)
 		return -1;
 	l->job->rev = rev;
 	return 0;
@@ -98,7 +116,7 @@ load(struct loaded *l, const char *path, const struct opts *o,
 
 	memset(l, 0, sizeof(*l));
 	if ((file = job_at_rev(path, &rev))) {
-		int r = load_at_rev(l, path, file, rev, d);
+		int r = load_at_rev(l, path, file, rev, o, d);
 
 		free(file);
 		if (r < 0 && (!l->job || !l->job->steps))
@@ -106,22 +124,140 @@ load(struct loaded *l, const char *path, const struct opts *o,
 		return check_and_plan(l, o, d, nerrors);
 	}
 	/* Go on after errors while there are steps, to report them all. */
-	if (job_load(&l->job, path, d) < 0 && !l->job->steps)
+	if (job_load_with(&l->job, path, new_sources(path, SOURCE_WORK, NULL,
+	    o), d) < 0 && !l->job->steps)
 		return -1;
 	return check_and_plan(l, o, d, nerrors);
 }
 
 int
 load_text(struct loaded *l, const char *path, const char *text,
-	const struct opts *o, struct diags *d)
+	struct sources *src, const struct opts *o, struct diags *d)
 {
 	size_t nerrors = d->nerrors;
 
 	memset(l, 0, sizeof(*l));
-	if (job_parse(&l->job, path, xstrdup(text), strlen(text), d) < 0 &&
-	    !l->job->steps)
+	if (job_parse_with(&l->job, path, xstrdup(text), strlen(text), src,
+	    d) < 0 && !l->job->steps)
 		return -1;
 	return check_and_plan(l, o, d, nerrors);
+}
+
+static int
+stored_row(void *arg, const struct jrow *row)
+{
+	const char *text = jrow_get(row, "text");
+
+	source_store(arg, jrow_get(row, "name"), text, strlen(text));
+	return 0;
+}
+
+struct sources *
+run_sources(struct journal *jn, const char *run, const char *file)
+{
+	struct sources *src = xmalloc(sizeof(*src));
+
+	sources_init(src, file, SOURCE_STORED, NULL);
+	if (journal_run_files(jn, run, stored_row, src) < 0) {
+		sources_free(src);
+		free(src);
+		return NULL;
+	}
+	return src;
+}
+
+const char *
+loaded_file_text(const struct loaded *l, const struct source_file *f)
+{
+	return f->kind == SOURCE_ENV ? mask_str(&l->mask, f->text) : f->text;
+}
+
+int
+loaded_files_record(const struct loaded *l, struct journal *jn,
+	const char *run)
+{
+	const struct sources *src = l->job->src;
+	char sha[65];
+	size_t i;
+
+	for (i = 0; src && i < src->n; i++) {
+		const struct source_file *f = src->v[i];
+		const char *text;
+
+		if (!f->used)
+			continue;
+		text = loaded_file_text(l, f);
+		sha256_hex(text, strlen(text), sha);
+		if (journal_add_run_file(jn, run, f->name,
+		    source_kind_name(f->kind), text, sha) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+struct stored_sha {
+	const struct loaded *l;
+	struct buf *names;
+	size_t differ;
+	char **seen;		/* the names the run has */
+	size_t nseen;
+};
+
+static const struct source_file *
+used_file(const struct sources *src, const char *name)
+{
+	size_t i;
+
+	for (i = 0; src && i < src->n; i++)
+		if (src->v[i]->used && strcmp(src->v[i]->name, name) == 0)
+			return src->v[i];
+	return NULL;
+}
+
+static int
+compare_row(void *arg, const struct jrow *row)
+{
+	struct stored_sha *x = arg;
+	const char *name = jrow_get(row, "name");
+	const struct source_file *f = used_file(x->l->job->src, name);
+	char sha[65];
+
+	x->seen = xreallocarray(x->seen, x->nseen + 1, sizeof(*x->seen));
+	x->seen[x->nseen++] = xstrdup(name);
+	if (f) {
+		const char *text = loaded_file_text(x->l, f);
+
+		sha256_hex(text, strlen(text), sha);
+		if (strcmp(sha, jrow_get(row, "sha256")) == 0)
+			return 0;
+	}
+	buf_addf(x->names, "%s%s", x->differ++ ? ", " : "", name);
+	return 0;
+}
+
+size_t
+loaded_files_differ(const struct loaded *l, struct journal *jn,
+	const char *run, struct buf *names)
+{
+	struct stored_sha x = { l, names, 0, NULL, 0 };
+	const struct sources *src = l->job->src;
+	size_t i, j;
+
+	if (journal_run_files(jn, run, compare_row, &x) < 0)
+		x.differ++;
+	/* Files this job uses that the run's did not. */
+	for (i = 0; src && i < src->n; i++) {
+		for (j = 0; j < x.nseen; j++)
+			if (strcmp(x.seen[j], src->v[i]->name) == 0)
+				break;
+		if (src->v[i]->used && j == x.nseen)
+			buf_addf(names, "%s%s", x.differ++ ? ", " : "",
+				src->v[i]->name);
+	}
+	for (j = 0; j < x.nseen; j++)
+		free(x.seen[j]);
+	free(x.seen);
+	return x.differ;
 }
 
 void
@@ -218,6 +354,7 @@ parse_opts(const char *cmd, int argc, char **argv, struct opts *o,
 		{ "failed", no_argument, NULL, '2' },
 		{ "rerun", no_argument, NULL, '3' },
 		{ "rolled-back", no_argument, NULL, '4' },
+		{ "allow-outside", no_argument, NULL, 'X' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -283,6 +420,7 @@ parse_opts(const char *cmd, int argc, char **argv, struct opts *o,
 		case 'K': o->kill_orphans = 1; break;
 		case 'R': o->require_clean = 1; break;
 		case 'I': o->ignore_window = 1; break;
+		case 'X': o->allow_outside = 1; break;
 		case 'S': o->systemd = 1; break;
 		case 'M': o->html = 1; break;
 		case 'o': o->output = optarg; break;
@@ -349,7 +487,8 @@ mask_text_secrets(struct mask *m, const char *text)
 	struct job *job;
 	size_t i;
 
-	job_parse(&job, "(journal)", xstrdup(text), strlen(text), &d);
+	job_parse_with(&job, "(journal)", xstrdup(text), strlen(text), NULL,
+		&d);
 	for (i = 0; i < job->nparams; i++)
 		if (job->params[i].secret && job->params[i].def &&
 		    *job->params[i].def)

@@ -30,6 +30,8 @@ struct opts {
 	int jobs;		/* -j N; 0: not given */
 	int dry_run, new_run, kill_orphans, require_clean;
 	int ignore_window;	/* run outside the maintenance window */
+	int allow_outside;	/* a job may use files outside its
+				 * repository or directory */
 	int systemd;		/* schedule: print a service unit */
 	int html;		/* report: a page */
 	const char *output;	/* -o FILE */
@@ -80,9 +82,28 @@ void job_path_real(const char *arg, char *real);
  * valid. */
 int load(struct loaded *l, const char *path, const struct opts *o,
 	struct diags *d);
-/* The same for a job text kept in the journal, named path. */
+/* The same for a job text kept in the journal, named path, with the
+ * files it was built from in src (run_sources; the job frees it). */
 int load_text(struct loaded *l, const char *path, const char *text,
-	const struct opts *o, struct diags *d);
+	struct sources *src, const struct opts *o, struct diags *d);
+
+/* The files a run's job was built from, as the journal keeps them, for
+ * the job file named file; NULL when they cannot be read. */
+struct journal;
+struct sources *run_sources(struct journal *jn, const char *run,
+	const char *file);
+/* The text of f as a run keeps it: an env file has the values of
+ * secret params masked. Valid until the next call. */
+const char *loaded_file_text(const struct loaded *l,
+	const struct source_file *f);
+/* Record the files the loaded job was built from with run. */
+int loaded_files_record(const struct loaded *l, struct journal *jn,
+	const char *run);
+/* How many of the files the loaded job is built from differ from those
+ * run's job was built from (a file one has and the other has not
+ * counts); their names, comma-separated, in names. */
+size_t loaded_files_differ(const struct loaded *l, struct journal *jn,
+	const char *run, struct buf *names);
 void unload(struct loaded *l);
 
 /* The params of a loaded job as a run records them: a JSON object,

@@ -65,6 +65,30 @@ diag_warn(struct diags *d, const char *file, unsigned line, unsigned col,
 	va_end(ap);
 }
 
+void
+diag_via(struct diags *d, const char *file, const char *via)
+{
+	size_t i;
+
+	for (i = 0; i < d->nvia; i++)
+		if (strcmp(d->via[i].file, file) == 0)
+			return;
+	d->via = xreallocarray(d->via, d->nvia + 1, sizeof(*d->via));
+	d->via[d->nvia].file = file;
+	d->via[d->nvia++].via = via;
+}
+
+static const char *
+via_of(const struct diags *d, const char *file)
+{
+	size_t i;
+
+	for (i = 0; file && i < d->nvia; i++)
+		if (strcmp(d->via[i].file, file) == 0)
+			return d->via[i].via;
+	return NULL;
+}
+
 static int
 cmp_pos(const void *pa, const void *pb)
 {
@@ -92,6 +116,7 @@ diags_print(struct diags *d, int json)
 	for (i = 0; i < d->n; i++) {
 		struct diag *g = &d->v[i];
 		const char *level = g->level == DIAG_ERROR ? "error" : "warning";
+		const char *via = via_of(d, g->file);
 
 		buf_reset(&b);
 		if (json) {
@@ -102,6 +127,10 @@ diags_print(struct diags *d, int json)
 			buf_addf(&b, ",\"line\":%u,\"column\":%u,\"message\":",
 				g->line, g->col);
 			buf_add_json(&b, g->msg);
+			if (via) {
+				buf_adds(&b, ",\"via\":");
+				buf_add_json(&b, via);
+			}
 			buf_adds(&b, "}\n");
 			fputs(buf_str(&b), stdout);
 			continue;
@@ -109,7 +138,10 @@ diags_print(struct diags *d, int json)
 		buf_adds(&b, g->file ? g->file : argv0);
 		if (g->file && g->line)
 			buf_addf(&b, ":%u:%u", g->line, g->col);
-		buf_addf(&b, ": %s: %s\n", level, g->msg);
+		buf_addf(&b, ": %s: %s", level, g->msg);
+		if (via)
+			buf_addf(&b, " (%s %s)", g->file, via);
+		buf_addc(&b, '\n');
 		fputs(buf_str(&b), stderr);
 	}
 	buf_free(&b);
@@ -123,5 +155,6 @@ diags_free(struct diags *d)
 	for (i = 0; i < d->n; i++)
 		free(d->v[i].msg);
 	free(d->v);
+	free(d->via);
 	memset(d, 0, sizeof(*d));
 }

@@ -30,6 +30,8 @@
 struct side {
 	char *label;		/* "run ID" or the file as given */
 	char *text, *params, *trigger, *file;
+	char **names, **texts;	/* the files the job is built from */
+	size_t nfiles;
 	char *git_commit, *git_blob, *git_dirty;	/* NULL: not in git */
 	int ignore_window;	/* -1: not applicable (a file) */
 	int found;
@@ -72,6 +74,22 @@ event_row(void *arg, const struct jrow *row)
 	return 0;
 }
 
+static void
+add_file(struct side *s, const char *name, const char *text)
+{
+	s->names = xreallocarray(s->names, s->nfiles + 1, sizeof(*s->names));
+	s->texts = xreallocarray(s->texts, s->nfiles + 1, sizeof(*s->texts));
+	s->names[s->nfiles] = xstrdup(name);
+	s->texts[s->nfiles++] = xstrdup(text);
+}
+
+static int
+file_row(void *arg, const struct jrow *row)
+{
+	add_file(arg, jrow_get(row, "name"), jrow_get(row, "text"));
+	return 0;
+}
+
 static int
 read_run(struct journal *jn, const char *id, struct side *s)
 {
@@ -83,6 +101,8 @@ read_run(struct journal *jn, const char *id, struct side *s)
 	if (!r || !s->found || !s->text)
 		return error("no run %s in the journal %s; 'runjob history' "
 			"lists the runs", id, journal_path(jn));
+	if (journal_run_files(jn, id, file_row, s) < 0)
+		return -1;
 	return journal_events(jn, id, event_row, s);
 }
 
@@ -91,10 +111,15 @@ read_file(const char *path, const char *real, const struct loaded *l,
 	struct side *s)
 {
 	struct git_facts g;
+	size_t i;
 
 	s->label = xstrdup(path);
 	s->file = xstrdup(real);
 	s->text = xstrdup(l->job->text);
+	for (i = 0; l->job->src && i < l->job->src->n; i++)
+		if (l->job->src->v[i]->used)
+			add_file(s, l->job->src->v[i]->name,
+				loaded_file_text(l, l->job->src->v[i]));
 	s->params = loaded_params_json(l);
 	s->ignore_window = -1;
 	if (l->at_rev.in_git)
@@ -113,6 +138,14 @@ read_file(const char *path, const char *real, const struct loaded *l,
 static void
 side_free(struct side *s)
 {
+	size_t i;
+
+	for (i = 0; i < s->nfiles; i++) {
+		free(s->names[i]);
+		free(s->texts[i]);
+	}
+	free(s->names);
+	free(s->texts);
 	free(s->label);
 	free(s->text);
 	free(s->params);
@@ -121,6 +154,64 @@ side_free(struct side *s)
 	free(s->git_commit);
 	free(s->git_blob);
 	free(s->git_dirty);
+}
+
+static const char *
+file_text(const struct side *s, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < s->nfiles; i++)
+		if (strcmp(s->names[i], name) == 0)
+			return s->texts[i];
+	return NULL;
+}
+
+/* One file of the job, as each side has it; a side without it has it
+ * empty. Returns 1 when they differ, 0, or -1. */
+static int
+diff_file(const struct mask *m, const struct side *a, const struct side *b,
+	const char *name)
+{
+	const char *ta = file_text(a, name), *tb = file_text(b, name);
+	struct buf hunks = {0}, masked = {0};
+	int r;
+
+	r = git_text_diff(ta ? ta : "", ta ? strlen(ta) : 0, tb ? tb : "",
+		tb ? strlen(tb) : 0, &hunks);
+	if (r > 0 || (r == 0 && !ta != !tb)) {
+		printf("--- %s: %s%s\n+++ %s: %s%s\n", a->label, name, ta ? "" :
+			" (not used)", b->label, name, tb ? "" : " (not used)");
+		mask_append(m, &masked, buf_str(&hunks));
+		fputs(buf_str(&masked), stdout);
+		r = 1;
+	}
+	buf_free(&hunks);
+	buf_free(&masked);
+	return r;
+}
+
+/* The files the jobs are built from besides the job file: templates,
+ * presets, prelude and env files, by name. */
+static int
+diff_files(const struct mask *m, const struct side *a, const struct side *b)
+{
+	int differ = 0, r;
+	size_t i;
+
+	for (i = 0; i < a->nfiles; i++) {
+		if ((r = diff_file(m, a, b, a->names[i])) < 0)
+			return -1;
+		differ |= r;
+	}
+	for (i = 0; i < b->nfiles; i++) {
+		if (file_text(a, b->names[i]))
+			continue;
+		if ((r = diff_file(m, a, b, b->names[i])) < 0)
+			return -1;
+		differ |= r;
+	}
+	return differ;
 }
 
 /* The params: a name and value per entry, read from a side's JSON. */
@@ -321,6 +412,10 @@ cmd_diff(int argc, char **argv)
 		mask_append(&m, &masked, buf_str(&hunks));
 		fputs(buf_str(&masked), stdout);
 	}
+
+	if ((r = diff_files(&m, &a, &b)) < 0)
+		goto out;
+	differ |= r;
 
 	if ((r = compare_params(&params, &a, &b)) < 0)
 		goto out;

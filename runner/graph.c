@@ -51,7 +51,7 @@ index_ids(struct graph *g, const struct job *job, struct diags *d)
 		if ((prev = graph_find(g, s->id)) >= 0) {
 			const struct step *p = &job->steps[prev];
 
-			diag_error(d, job->file, s->at.line, s->at.col,
+			diag_error(d, MARK_FILE(job, s->at), s->at.line, s->at.col,
 				"step id '%s' is used twice (first at line %u); "
 				"step ids must be unique", s->id, p->at.line);
 			continue;
@@ -111,18 +111,18 @@ resolve_needs(struct graph *g, const struct job *job, struct diags *d)
 			k = graph_find(g, need);
 			if (k < 0) {
 				hint = suggest(job, need, &budget);
-				diag_error(d, job->file, m->line, m->col,
+				diag_error(d, MARK_FILE(job, *m), m->line, m->col,
 					"step '%s' needs '%s', but there is no "
 					"step with that id%s%s%s",
 					s->id ? s->id : "?", need,
 					hint ? "; did you mean '" : "",
 					hint ? hint : "", hint ? "'?" : "");
 			} else if ((size_t)k == i) {
-				diag_error(d, job->file, m->line, m->col,
+				diag_error(d, MARK_FILE(job, *m), m->line, m->col,
 					"step '%s' needs itself; remove it from "
 					"its own needs", need);
 			} else if (seen[k] == i + 1) {
-				diag_error(d, job->file, m->line, m->col,
+				diag_error(d, MARK_FILE(job, *m), m->line, m->col,
 					"step '%s' lists '%s' twice in needs",
 					s->id ? s->id : "?", need);
 			} else {
@@ -193,7 +193,8 @@ report_cycles(struct graph *g, const struct job *job, const size_t *indeg,
 			for (; k <= top; k++)
 				buf_addf(&b, "%s -> ", job->steps[stack[k - 1]].id);
 			buf_adds(&b, job->steps[w].id);
-			diag_error(d, job->file, job->steps[w].at.line,
+			diag_error(d, MARK_FILE(job, job->steps[w].at),
+			    job->steps[w].at.line,
 				job->steps[w].at.col, "steps depend on each "
 				"other in a cycle: %s (each needs the next); "
 				"remove one of these needs", buf_str(&b));

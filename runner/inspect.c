@@ -18,7 +18,7 @@ cmd_check(int argc, char **argv)
 	int i, first, bad = 0;
 
 	if ((first = parse_opts("check", argc, argv, &o,
-	    "param env-file json quiet")) < 0)
+	    "param env-file json quiet allow-outside")) < 0)
 		return first == -2 ? EXIT_OK : EXIT_USAGE;
 	if (first == argc) {
 		free_opts(&o);
@@ -59,11 +59,12 @@ cmd_check(int argc, char **argv)
 }
 
 const struct command cmd_check_entry = { "check", cmd_check,
-	"check [-q] [--json] [-p NAME=VALUE]... [--env-file FILE]... JOB.yaml[@REV]...",
+	"check [-q] [--json] [--allow-outside] [-p NAME=VALUE]... [--env-file FILE]... JOB.yaml[@REV]...",
 	"validate job files and report every problem",
 	"-p NAME=VALUE      give a param its value\n"
 	"--env-file FILE    read param values from FILE (NAME=VALUE lines)\n"
 	"--json             print each problem as a JSON object, one a line\n"
+	"--allow-outside    let a job use files outside its repository\n"
 	"-q                 print nothing for valid files\n" };
 
 static int
@@ -75,7 +76,7 @@ cmd_plan(int argc, char **argv)
 	int first, ok;
 
 	if ((first = parse_opts("plan", argc, argv, &o,
-	    "param env-file json dot")) < 0)
+	    "param env-file json dot allow-outside")) < 0)
 		return first == -2 ? EXIT_OK : EXIT_USAGE;
 	if (first != argc - 1) {
 		free_opts(&o);
@@ -102,9 +103,10 @@ cmd_plan(int argc, char **argv)
 }
 
 const struct command cmd_plan_entry = { "plan", cmd_plan,
-	"plan [--json | --dot] [-p NAME=VALUE]... [--env-file FILE]... JOB.yaml[@REV]",
+	"plan [--json | --dot] [--allow-outside] [-p NAME=VALUE]... [--env-file FILE]... JOB.yaml[@REV]",
 	"show the steps in waves, the params and the rollback order",
 	"-p NAME=VALUE      give a param its value\n"
 	"--env-file FILE    read param values from FILE (NAME=VALUE lines)\n"
 	"--json             print the plan as one JSON object\n"
-	"--dot              print the dependency graph for Graphviz\n" };
+	"--dot              print the dependency graph for Graphviz\n"
+	"--allow-outside    let a job use files outside its repository\n" };

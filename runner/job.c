@@ -7,6 +7,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,31 +15,40 @@
 #include "builtin.h"
 #include "clock.h"
 #include "cron.h"
+#include "expand.h"
 #include "job.h"
 #include "name.h"
 #include "units.h"
 #include "util.h"
 
 struct ctx {
-	struct job *job;
+	struct job *job;	/* the job, or a template it uses */
+	struct job *root;	/* the job */
 	struct diags *d;
 	const char *file;
 	struct arena *a;
+	struct sources *src;	/* NULL: no file may be read */
+	const char *self;	/* the name of the file being read (source.h);
+				 * NULL: the job file */
+	int kind;		/* SOURCE_TEMPLATE, else -1: the job */
+	size_t withcap;
 };
 
-#define ERR(c, n, ...) diag_error((c)->d, (c)->file, (n)->line, (n)->col, \
+/* A node names the file it came from: a job's nodes may come from the
+ * presets it extends. */
+#define ERR(c, n, ...) diag_error((c)->d, (n)->file, (n)->line, (n)->col, \
 	__VA_ARGS__)
 
 static const char *const job_keys[] = {
 	"runjob", "name", "description", "params", "env_files", "env",
 	"concurrency", "timeout", "on_failure", "require_clean", "window",
-	"blackout", "on_window_close", "steps", NULL,
+	"blackout", "on_window_close", "steps", "extends", "prelude", NULL,
 };
 /* A step's and a rollback's keys, besides the built-ins' names. */
 static const char *const step_keys[] = {
 	"id", "description", "run", "shell", "needs", "rollback", "timeout",
 	"kill_grace", "retry", "if", "outputs", "for_each", "env", "dir",
-	"on_unknown", NULL,
+	"on_unknown", "uses", "with", NULL,
 };
 static const char *const rollback_keys[] = {
 	"run", "shell", "timeout", "dir", "env", NULL,
@@ -210,6 +220,7 @@ strlist(struct ctx *c, const struct node *n, const char *what, int single_ok,
 
 		m[i].line = item->line;
 		m[i].col = item->col;
+		m[i].file = item->file;
 		if (!(v[i] = str(c, item, what)))
 			bad = 1;
 	}
@@ -279,7 +290,7 @@ env_block(struct ctx *c, const struct node *n, const char *what,
 		const struct node *k = n->u.items[2 * i], *v = n->u.items[2 * i + 1];
 		struct kv *kv = &(*out)[*nout];
 
-		if (name_check_env(k->u.str, 1, c->d, c->file, k->line, k->col) < 0)
+		if (name_check_env(k->u.str, 1, c->d, k->file, k->line, k->col) < 0)
 			continue;
 		if (v->kind == NODE_SCALAR && node_is_null(v) && v->plain) {
 			kv->value = "";
@@ -299,6 +310,7 @@ env_block(struct ctx *c, const struct node *n, const char *what,
 		kv->key = k->u.str;
 		kv->at.line = v->line;
 		kv->at.col = v->col;
+		kv->at.file = v->file;
 		++*nout;
 	}
 }
@@ -365,6 +377,7 @@ settings(struct ctx *c, struct action *act, const struct node *n)
 		set->name = key->u.str;
 		set->at.line = v->line;
 		set->at.col = v->col;
+		set->at.file = v->file;
 		set->list = v->kind == NODE_SEQ;
 		set->nvalues = set->list ? v->n : 1;
 		set->values = arena_calloc(c->a, set->nvalues + 1,
@@ -404,12 +417,14 @@ action_key(struct ctx *c, struct action *act, const struct node *k,
 	}
 	act->at.line = k->line;
 	act->at.col = k->col;
+	act->at.file = k->file;
 	if (!b) {
 		if (!(act->run = str(c, v, "run")))
 			return 1;
 		act->kind = ACT_RUN;
 		act->run_at.line = v->line;
 		act->run_at.col = v->col;
+		act->run_at.file = v->file;
 		shell_text(c, v, "run");
 		return 1;
 	}
@@ -431,6 +446,7 @@ rollback(struct ctx *c, struct step *s, const struct node *n)
 		r->run = n->u.str;
 		r->at.line = r->run_at.line = n->line;
 		r->at.col = r->run_at.col = n->col;
+		r->at.file = r->run_at.file = n->file;
 		shell_text(c, n, "rollback");
 		return;
 	}
@@ -452,6 +468,7 @@ rollback(struct ctx *c, struct step *s, const struct node *n)
 			r->dir = str(c, v, "rollback.dir");
 			r->dir_at.line = v->line;
 			r->dir_at.col = v->col;
+			r->dir_at.file = v->file;
 		}
 		else if (strcmp(key, "env") == 0)
 			env_block(c, v, "rollback.env", &r->env, &r->nenv);
@@ -504,9 +521,11 @@ outputs(struct ctx *c, struct step *s, const struct node *n)
 		}
 		s->outputs_at[i].line = name->line;
 		s->outputs_at[i].col = name->col;
+		s->outputs_at[i].file = name->file;
 		s->output_optional[i] = optional != 0;
 		if ((s->outputs[i] = str(c, name, "outputs")))
-			name_check_var(s->outputs[i], "output", c->d, c->file,
+			name_check_var(s->outputs[i], "output", c->d,
+			    MARK_FILE(c->job, s->outputs_at[i]),
 				name->line, name->col);
 	}
 }
@@ -520,6 +539,7 @@ retry(struct ctx *c, struct step *s, const struct node *n)
 
 	s->retry_at.line = n->line;
 	s->retry_at.col = n->col;
+	s->retry_at.file = n->file;
 	if (want(c, n, NODE_MAP, "retry") < 0)
 		return;
 	for (i = 0; i < n->n; i++) {
@@ -573,6 +593,7 @@ for_each(struct ctx *c, struct step *s, const struct node *n)
 
 	s->for_each_at.line = n->line;
 	s->for_each_at.col = n->col;
+	s->for_each_at.file = n->file;
 	if (n->kind == NODE_SCALAR && !node_is_null(n)) {
 		s->for_each_expr = n->u.str;
 		return;
@@ -589,7 +610,7 @@ for_each(struct ctx *c, struct step *s, const struct node *n)
 	for (i = 0; i < n->n; i++) {
 		const struct node *item = n->u.items[i];
 
-		if (name_check_item(s->for_each[i], c->d, c->file, item->line,
+		if (name_check_item(s->for_each[i], c->d, item->file, item->line,
 		    item->col) < 0)
 			continue;
 		if (repeat[i])
@@ -616,7 +637,8 @@ builtin_outputs(struct ctx *c, struct step *s, const char *where)
 			    b->outputs[k]) == 0)
 				break;
 		if (!b->outputs[k] && s->outputs[i])
-			diag_error(c->d, c->file, s->outputs_at[i].line,
+			diag_error(c->d, MARK_FILE(c->job, s->outputs_at[i]),
+			    s->outputs_at[i].line,
 				s->outputs_at[i].col, "%s: %s gives no output "
 				"'%s'; it gives %s", where, b->name, s->outputs[i],
 				b->outputs[0] ? builtin_outputs_text(b, list,
@@ -649,6 +671,7 @@ step(struct ctx *c, struct step *s, const struct node *n)
 	s->rollback.timeout_ms = -1;
 	s->at.line = n->line;
 	s->at.col = n->col;
+	s->at.file = n->file;
 	s->node = n;
 	if (want(c, n, NODE_MAP, "a step") < 0) {
 		s->id = arena_printf(c->a, "(step at %u:%u)", n->line, n->col);
@@ -660,7 +683,7 @@ step(struct ctx *c, struct step *s, const struct node *n)
 		const struct node *k = n->u.items[2 * i], *val = n->u.items[2 * i + 1];
 
 		if (strcmp(k->u.str, "id") == 0 && (s->id = str(c, val, "id")))
-			name_check_id(s->id, "step id", c->d, c->file,
+			name_check_id(s->id, "step id", c->d, val->file,
 				val->line, val->col);
 	}
 	if (!s->id) {
@@ -701,6 +724,7 @@ step(struct ctx *c, struct step *s, const struct node *n)
 			if ((s->if_ = str(c, val, "if"))) {
 				s->if_at.line = val->line;
 				s->if_at.col = val->col;
+				s->if_at.file = val->file;
 				shell_text(c, val, "if");
 			}
 		} else if (strcmp(key, "outputs") == 0) {
@@ -713,10 +737,14 @@ step(struct ctx *c, struct step *s, const struct node *n)
 			if ((s->dir = str(c, val, "dir"))) {
 				s->dir_at.line = val->line;
 				s->dir_at.col = val->col;
+				s->dir_at.file = val->file;
 			}
 		} else if (strcmp(key, "on_unknown") == 0) {
 			if ((v = oneof(c, val, "on_unknown", unknowns)) >= 0)
 				s->on_unknown = (enum on_unknown)(ON_UNKNOWN_ASK + v);
+		} else if (strcmp(key, "with") == 0) {
+			ERR(c, k, "%s: 'with:' gives the params of a template "
+				"and goes with 'uses:'", where);
 		} else {
 			unknown_key(c, k, where, with_builtins(step_keys));
 		}
@@ -740,7 +768,8 @@ param(struct ctx *c, struct param *p, const struct node *k,
 	p->name = k->u.str;
 	p->at.line = k->line;
 	p->at.col = k->col;
-	name_check_var(p->name, "param", c->d, c->file, k->line, k->col);
+	p->at.file = k->file;
+	name_check_var(p->name, "param", c->d, k->file, k->line, k->col);
 	if (n->kind == NODE_SCALAR) {
 		if (node_is_null(n))
 			ERR(c, n, "param %s has no value; give a default "
@@ -770,17 +799,19 @@ param(struct ctx *c, struct param *p, const struct node *k,
 			p->pattern = str(c, v, "pattern");
 			p->pattern_at.line = v->line;
 			p->pattern_at.col = v->col;
+			p->pattern_at.file = v->file;
 		} else if (strcmp(s, "enum") == 0) {
 			long count = strlist(c, v, "enum", 0, &p->enums, NULL);
 
 			p->nenums = count > 0 ? (size_t)count : 0;
 			p->enum_at.line = v->line;
 			p->enum_at.col = v->col;
+			p->enum_at.file = v->file;
 			if (count == 0)
 				ERR(c, v, "enum is empty; list the allowed values");
 		} else if (strcmp(s, "env") == 0) {
 			if ((p->env = str(c, v, "env")))
-				name_check_env(p->env, 0, c->d, c->file, v->line,
+				name_check_env(p->env, 0, c->d, v->file, v->line,
 					v->col);
 		} else {
 			unknown_key(c, key, "a param", param_keys);
@@ -793,7 +824,7 @@ param(struct ctx *c, struct param *p, const struct node *k,
 	 * the journal keeps the job text that ran, so the value lands there
 	 * too, where a secret's value is otherwise never stored. */
 	if (p->secret && p->def && *p->def)
-		diag_warn(c->d, c->file, def->line, def->col, "param %s is "
+		diag_warn(c->d, def->file, def->line, def->col, "param %s is "
 			"secret but its default is written in the job file, "
 			"and the journal keeps the job text that ran; give the "
 			"value with 'env: VARIABLE' (from the runner's "
@@ -815,10 +846,539 @@ params(struct ctx *c, const struct node *n)
 			n->u.items[2 * i + 1]);
 }
 
+static void top(struct ctx *c, const struct node *root);
+static const struct node *lookup(const struct node *n, const char *key);
+
+/* A copy of v (n of size each) with room for cap, in the job's arena. */
+static void *
+arena_realloc_array(struct ctx *c, const void *v, size_t n, size_t cap,
+	size_t size)
+{
+	void *p = arena_calloc(c->a, cap, size);
+
+	if (n)
+		memcpy(p, v, n * size);
+	return p;
+}
+
+/* A step with uses: takes only these; the rest is the template's. */
+static const char *const use_keys[] = { "id", "uses", "with", "needs",
+	NULL };
+
+/* The steps a steps: list expands to, and the uses: among them. */
+struct stepvec {
+	struct step *v;
+	size_t n, cap;
+	struct group {
+		const char *id;		/* of the uses: step */
+		size_t first, n;	/* its steps in v */
+	} *g;
+	size_t ng, capg;
+};
+
+static struct step *
+push_step(struct stepvec *sv)
+{
+	xgrow(&sv->v, &sv->cap, sv->n + 1, sizeof(*sv->v));
+	memset(&sv->v[sv->n], 0, sizeof(*sv->v));
+	return &sv->v[sv->n++];
+}
+
+/* What brought the file named path in, for messages about it. */
+static const char *
+via_of_file(struct ctx *c, const char *what, const struct node *at)
+{
+	size_t i;
+
+	for (i = 0; i < c->d->nvia; i++)
+		if (strcmp(c->d->via[i].file, at->file) == 0)
+			return arena_printf(c->a, "%s %s:%u:%u, %s", what,
+				at->file, at->line, at->col, c->d->via[i].via);
+	return arena_printf(c->a, "%s %s:%u:%u", what, at->file, at->line,
+		at->col);
+}
+
+/* The file ref names, read once and not being expanded already: a file
+ * that is, names itself through the chain that leads back to it. */
+static struct source_file *
+part(struct ctx *c, const struct node *ref, enum source_kind kind)
+{
+	const char *key = kind == SOURCE_TEMPLATE ? "uses" :
+		kind == SOURCE_PRESET ? "extends" : "prelude.file";
+	char err[PATH_MAX + 512], *name;
+	struct source_file *f;
+	int r;
+
+	if (want(c, ref, NODE_SCALAR, key) < 0)
+		return NULL;
+	if (!c->src) {
+		ERR(c, ref, "%s: no file can be read for a job read back "
+			"this way", key);
+		return NULL;
+	}
+	name = source_name(c->self, ref->u.str);
+	if (strcmp(name, c->src->self) == 0 && kind != SOURCE_PRELUDE) {
+		ERR(c, ref, "%s: %s is the job file itself; a job cannot %s "
+			"itself, directly or through the files it names", key,
+			ref->u.str, kind == SOURCE_TEMPLATE ? "use" : "extend");
+		free(name);
+		return NULL;
+	}
+	r = source_read(c->src, name, kind, &f, err, sizeof(err));
+	free(name);
+	if (r < 0) {
+		ERR(c, ref, "%s: %s", key, err);
+		return NULL;
+	}
+	if (f->loading) {
+		ERR(c, ref, "%s: %s is already being expanded here: it %s "
+			"itself, directly or through the files it names; "
+			"break the cycle", key, f->path, kind == SOURCE_TEMPLATE ?
+			"uses" : "extends");
+		return NULL;
+	}
+	diag_via(c->d, f->path, via_of_file(c, kind == SOURCE_TEMPLATE ?
+		"used by" : kind == SOURCE_PRESET ? "extended by" :
+		"included by", ref));
+	return f;
+}
+
+/* The template uses: names, decoded once however often it is used. */
+static struct job *
+template(struct ctx *c, const struct node *ref)
+{
+	struct source_file *f = part(c, ref, SOURCE_TEMPLATE);
+	struct node *root;
+	struct job *t;
+	struct ctx tc;
+
+	if (!f)
+		return NULL;
+	if (f->parsed)
+		return f->parsed;
+	t = xcalloc(1, sizeof(*t));
+	t->file = f->path;
+	t->text = f->text;
+	t->timeout_ms = -1;
+	c->root->parts = xreallocarray(c->root->parts, c->root->nparts + 1,
+		sizeof(*c->root->parts));
+	c->root->parts[c->root->nparts++] = t;
+	f->parsed = t;
+	if (load_yaml(&root, f->text, f->len, f->path, c->a, c->d) < 0 &&
+	    !root)
+		return NULL;
+	tc = *c;
+	tc.job = t;
+	tc.file = f->path;
+	tc.self = f->name;
+	tc.kind = SOURCE_TEMPLATE;
+	f->loading = 1;
+	top(&tc, root);
+	f->loading = 0;
+	return t;
+}
+
+/* Values given in with: reach a template's steps in the environment
+ * (for shell text) and in place of ${{ params.NAME }} elsewhere; its
+ * steps' outputs are named by their new ids. */
+struct subst {
+	struct ctx *c;
+	const struct job *t;
+	const char **val;
+	const char *use;
+	struct buf b;
+};
+
+static const char *
+subst_ref(void *arg, const struct ref *r)
+{
+	struct subst *x = arg;
+	size_t i;
+
+	if (r->kind == REF_PARAM) {
+		for (i = 0; i < x->t->nparams; i++)
+			if (strlen(x->t->params[i].name) == r->namelen &&
+			    memcmp(x->t->params[i].name, r->name,
+			    r->namelen) == 0)
+				return x->val[i];
+	} else if (r->kind == REF_OUTPUT) {
+		for (i = 0; i < x->t->nsteps; i++)
+			if (strlen(x->t->steps[i].id) == r->steplen &&
+			    memcmp(x->t->steps[i].id, r->step, r->steplen) == 0)
+				return arena_printf(x->c->a, "${{ steps.%s.%s."
+					"outputs.%.*s }}", x->use,
+					x->t->steps[i].id, (int)r->namelen,
+					r->name);
+	}
+	return NULL;
+}
+
+static const char *
+subst(struct subst *x, const char *s)
+{
+	const char *why;
+
+	if (!s || !strstr(s, "${{"))
+		return s;
+	buf_reset(&x->b);
+	if (expand(&x->b, s, subst_ref, x, &why) < 0)
+		return s;	/* check.c says what is wrong with it */
+	return arena_strdup(x->c->a, buf_str(&x->b));
+}
+
+static struct kv *
+subst_env(struct subst *x, const struct kv *env, size_t n,
+	const struct kv *first, size_t nfirst)
+{
+	struct kv *v = arena_calloc(x->c->a, n + nfirst, sizeof(*v));
+	size_t i;
+
+	for (i = 0; i < nfirst; i++)
+		v[i] = first[i];
+	for (i = 0; i < n; i++) {
+		v[nfirst + i] = env[i];
+		v[nfirst + i].value = subst(x, env[i].value);
+	}
+	return v;
+}
+
+static void
+subst_action(struct subst *x, struct action *a)
+{
+	struct setting *set;
+	size_t i, j;
+
+	a->dir = subst(x, a->dir);
+	a->env = subst_env(x, a->env, a->nenv, NULL, 0);
+	if (!a->nsettings)
+		return;
+	set = arena_calloc(x->c->a, a->nsettings, sizeof(*set));
+	for (i = 0; i < a->nsettings; i++) {
+		set[i] = a->settings[i];
+		set[i].values = arena_calloc(x->c->a, set[i].nvalues + 1,
+			sizeof(*set[i].values));
+		for (j = 0; j < set[i].nvalues; j++)
+			set[i].values[j] = subst(x, a->settings[i].values[j]);
+	}
+	a->settings = set;
+}
+
+/* The values of a template's params at one use: with: or the default;
+ * the checks against pattern, enum and secret wait for the job's params
+ * (param.c). */
+static const char **
+with_values(struct ctx *c, const struct job *t, const char *id,
+	const struct node *n, const struct node *with, struct mark *at)
+{
+	const char **val = arena_calloc(c->a, t->nparams + 1, sizeof(*val));
+	const char **names = arena_calloc(c->a, t->nparams + 1,
+		sizeof(*names));
+	size_t i, j;
+
+	for (i = 0; i < t->nparams; i++)
+		names[i] = t->params[i].name;
+	if (with && want(c, with, NODE_MAP, "with") < 0)
+		with = NULL;
+	for (i = 0; with && i < with->n; i++) {
+		const struct node *k = with->u.items[2 * i];
+		const struct node *v = with->u.items[2 * i + 1];
+		struct with_value *w;
+
+		for (j = 0; j < t->nparams; j++)
+			if (names[j] && strcmp(names[j], k->u.str) == 0)
+				break;
+		if (j == t->nparams) {
+			unknown_key(c, k, arena_printf(c->a, "with: (the "
+				"params of %s)", t->file), names);
+			continue;
+		}
+		if (!(val[j] = str(c, v, "a with: value")))
+			continue;
+		xgrow(&c->root->withs, &c->withcap, c->root->nwiths + 1,
+			sizeof(*c->root->withs));
+		w = &c->root->withs[c->root->nwiths++];
+		w->param = &t->params[j];
+		w->template = t->file;
+		w->use = id;
+		w->value = val[j];
+		w->at.line = v->line;
+		w->at.col = v->col;
+		w->at.file = v->file;
+		at[j] = w->at;
+	}
+	for (i = 0; i < t->nparams; i++) {
+		const struct param *p = &t->params[i];
+
+		if (val[i] || !p->name)
+			continue;
+		if (p->def) {
+			val[i] = p->def;
+			continue;
+		}
+		val[i] = "";
+		if (p->required)
+			ERR(c, with ? with : n, "step '%s': the template %s needs "
+				"a value for its param %s (%s:%u:%u); give it in "
+				"with: { %s: VALUE }", id, t->file, p->name,
+				MARK_FILE(t, p->at), p->at.line, p->at.col,
+				p->name);
+	}
+	return val;
+}
+
+/* for_each: "${{ params.X }}" of a template given a list in with: is
+ * that list, split at commas as a param's value would be. */
+static void
+literal_items(struct ctx *c, struct step *s)
+{
+	const char *p = s->for_each_expr;
+	size_t n = 0, cap = 0;
+	const char **items = NULL;
+
+	while (*p) {
+		size_t len = strcspn(p, ",");
+		const char *b = p, *e = p + len;
+
+		while (b < e && (*b == ' ' || *b == '\t'))
+			b++;
+		while (e > b && (e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		if (e > b) {
+			xgrow(&items, &cap, n + 1, sizeof(*items));
+			items[n] = arena_strndup(c->a, b, (size_t)(e - b));
+			name_check_item(items[n++], c->d, MARK_FILE(c->job,
+				s->for_each_at), s->for_each_at.line,
+				s->for_each_at.col);
+		}
+		p += len + (p[len] == ',');
+	}
+	if (!n)
+		diag_error(c->d, MARK_FILE(c->job, s->for_each_at),
+			s->for_each_at.line, s->for_each_at.col, "step '%s': "
+			"for_each gives no items; the value given in with: must "
+			"be a comma-separated list", s->id);
+	s->for_each = arena_realloc_array(c, items, n, n + 1, sizeof(*items));
+	s->nfor_each = n;
+	s->for_each_expr = NULL;
+	free(items);
+}
+
+/* A uses: step becomes its template's steps, as ID.STEP: the needs of
+ * the uses: step go to those that need nothing in the template. */
+static void
+use(struct ctx *c, struct stepvec *sv, const struct node *n)
+{
+	const struct node *idn = lookup(n, "id"), *with = lookup(n, "with");
+	const struct node *needs = lookup(n, "needs");
+	const char **uneeds = NULL, *id = NULL, **val;
+	struct mark *uneeds_at = NULL, *at;
+	struct subst x = { .c = c };
+	struct kv *penv;
+	long nuneeds = 0;
+	struct group *g;
+	struct job *t;
+	size_t i, j;
+
+	check_keys_only(c, n, "a step with uses:", use_keys);
+	if (idn && (id = str(c, idn, "id")))
+		name_check_id(id, "step id", c->d, idn->file, idn->line,
+			idn->col);
+	else if (!idn)
+		ERR(c, n, "a step with uses: needs an 'id:'; its template's "
+			"steps are named ID.STEP");
+	if (needs && (nuneeds = strlist(c, needs, "needs", 1, &uneeds,
+	    &uneeds_at)) < 0)
+		nuneeds = 0;
+	if (!(t = template(c, lookup(n, "uses"))) || !id)
+		return;
+	if (!t->nsteps)
+		return;
+	/* Every step of the template sees its params, as a step of a job
+	 * sees the job's; a problem with a value is where it is given. */
+	penv = arena_calloc(c->a, t->nparams + 1, sizeof(*penv));
+	at = arena_calloc(c->a, t->nparams + 1, sizeof(*at));
+	for (i = 0; i < t->nparams; i++)
+		at[i] = t->params[i].at;
+	val = with_values(c, t, id, n, with, at);
+	for (i = 0; i < t->nparams; i++) {
+		penv[i].key = t->params[i].name;
+		penv[i].value = val[i];
+		penv[i].at = at[i];
+	}
+	x.t = t;
+	x.val = val;
+	x.use = id;
+	xgrow(&sv->g, &sv->capg, sv->ng + 1, sizeof(*sv->g));
+	g = &sv->g[sv->ng++];
+	g->id = id;
+	g->first = sv->n;
+	g->n = t->nsteps;
+	for (i = 0; i < t->nsteps; i++) {
+		const struct step *ts = &t->steps[i];
+		struct step *s = push_step(sv);
+
+		*s = *ts;
+		s->id = arena_printf(c->a, "%s.%s", id, ts->id);
+		if (ts->nneeds) {
+			s->needs = arena_calloc(c->a, ts->nneeds,
+				sizeof(*s->needs));
+			for (j = 0; j < ts->nneeds; j++)
+				s->needs[j] = arena_printf(c->a, "%s.%s", id,
+					ts->needs[j]);
+		} else {
+			s->needs = uneeds;
+			s->needs_at = uneeds_at;
+			s->nneeds = (size_t)nuneeds;
+		}
+		s->from = arena_printf(c->a, "%s, uses: at %s:%u",
+			ts->from ? ts->from : arena_printf(c->a, "%s:%u",
+			MARK_FILE(t, ts->at), ts->at.line), n->file, n->line);
+		s->env = subst_env(&x, ts->env, ts->nenv, penv, t->nparams);
+		s->nenv = ts->nenv + t->nparams;
+		s->dir = subst(&x, ts->dir);
+		s->for_each_expr = subst(&x, ts->for_each_expr);
+		if (s->for_each_expr && !strstr(s->for_each_expr, "${{"))
+			literal_items(c, s);
+		subst_action(&x, &s->action);
+		subst_action(&x, &s->rollback);
+	}
+	buf_free(&x.b);
+}
+
+static int
+cmp_group(const void *pa, const void *pb)
+{
+	return strcmp(((const struct group *)pa)->id,
+		((const struct group *)pb)->id);
+}
+
+/* needs: [ID] of a uses: step waits for all of its steps. */
+static void
+group_needs(struct ctx *c, struct stepvec *sv)
+{
+	size_t i, j, k;
+
+	if (!sv->ng)
+		return;
+	qsort(sv->g, sv->ng, sizeof(*sv->g), cmp_group);
+	for (i = 0; i < sv->n; i++) {
+		struct step *s = &sv->v[i];
+		const char **needs = NULL;
+		struct mark *at = NULL;
+		size_t n = 0, cap = 0, more = 0;
+
+		for (j = 0; j < s->nneeds; j++) {
+			struct group key = { .id = s->needs[j] }, *g;
+
+			if (!s->needs[j] || !(g = bsearch(&key, sv->g, sv->ng,
+			    sizeof(*sv->g), cmp_group)))
+				continue;
+			more += g->n;
+		}
+		if (!more)
+			continue;
+		for (j = 0; j < s->nneeds; j++) {
+			struct group key = { .id = s->needs[j] }, *g = NULL;
+
+			if (s->needs[j])
+				g = bsearch(&key, sv->g, sv->ng, sizeof(*sv->g),
+					cmp_group);
+			for (k = 0; k < (g ? g->n : 1); k++) {
+				if (n == cap) {
+					cap = cap ? 2 * cap : s->nneeds + more;
+					needs = arena_realloc_array(c, needs, n,
+						cap, sizeof(*needs));
+					at = arena_realloc_array(c, at, n, cap,
+						sizeof(*at));
+				}
+				needs[n] = g ? sv->v[g->first + k].id :
+					s->needs[j];
+				at[n++] = s->needs_at[j];
+			}
+		}
+		s->needs = needs;
+		s->needs_at = at;
+		s->nneeds = n;
+	}
+}
+
+/* Shell text of the job's own steps starts with its prelude, when the
+ * shell is one that reads it; *len gets the prelude's bytes. */
+static const char *
+with_prelude(struct ctx *c, const char *shell, const char *text,
+	size_t *len)
+{
+	const char *p = c->job->prelude, *word, *end;
+
+	if (!p || !*p || !text)
+		return text;
+	if (shell) {
+		end = shell + strcspn(shell, " \t");
+		word = end;
+		while (word > shell && word[-1] != '/')
+			word--;
+		if (end - word < 2 || memcmp(end - 2, "sh", 2) != 0)
+			return text;
+	}
+	*len = strlen(p) + (p[strlen(p) - 1] != '\n');
+	return arena_printf(c->a, "%s%s%s", p, p[strlen(p) - 1] == '\n' ?
+		"" : "\n", text);
+}
+
+static void
+prelude_apply(struct ctx *c)
+{
+	struct job *job = c->job;
+	size_t i;
+
+	for (i = 0; job->prelude && i < job->nsteps; i++) {
+		struct step *s = &job->steps[i];
+
+		if (s->from)
+			continue;	/* a template's: its own prelude */
+		if (s->action.kind == ACT_RUN)
+			s->action.run = with_prelude(c, s->action.shell,
+				s->action.run, &s->action.prelude);
+		s->if_ = with_prelude(c, NULL, s->if_, &s->if_prelude);
+		if (s->rollback.kind == ACT_RUN)
+			s->rollback.run = with_prelude(c, s->rollback.shell,
+				s->rollback.run, &s->rollback.prelude);
+	}
+}
+
+static void
+prelude(struct ctx *c, const struct node *n)
+{
+	const struct node *file;
+	struct source_file *f;
+
+	if (n->kind == NODE_SCALAR && !node_is_null(n)) {
+		shell_text(c, n, "prelude");
+		c->job->prelude = n->u.str;
+		return;
+	}
+	check_keys_only(c, n, "prelude", (const char *const[]){ "file",
+		NULL });
+	if (n->kind != NODE_MAP)
+		return;
+	if (!(file = lookup(n, "file"))) {
+		ERR(c, n, "prelude: give the shell text, or { file: PATH }");
+		return;
+	}
+	if (!(f = part(c, file, SOURCE_PRELUDE)))
+		return;
+	if (strstr(f->text, "${{"))
+		ERR(c, file, "prelude: %s holds '${{ ... }}', which is not "
+			"expanded in shell text; use the environment variable "
+			"instead (\"$NAME\")", f->path);
+	c->job->prelude = f->text;
+}
+
 static void
 steps(struct ctx *c, const struct node *n)
 {
 	struct job *job = c->job;
+	struct stepvec sv = {0};
 	size_t i;
 
 	if (want(c, n, NODE_SEQ, "steps") < 0)
@@ -832,10 +1392,24 @@ steps(struct ctx *c, const struct node *n)
 			JOB_MAX_STEPS);
 		return;
 	}
-	job->steps = arena_calloc(c->a, n->n, sizeof(*job->steps));
-	job->nsteps = n->n;
-	for (i = 0; i < n->n; i++)
-		step(c, &job->steps[i], n->u.items[i]);
+	for (i = 0; i < n->n && sv.n <= JOB_MAX_STEPS; i++) {
+		const struct node *item = n->u.items[i];
+
+		if (item->kind == NODE_MAP && lookup(item, "uses"))
+			use(c, &sv, item);
+		else
+			step(c, push_step(&sv), item);
+	}
+	if (sv.n > JOB_MAX_STEPS)
+		ERR(c, n, "the templates it uses make more than %d steps; a "
+			"job is limited to %d", JOB_MAX_STEPS, JOB_MAX_STEPS);
+	group_needs(c, &sv);
+	job->steps = arena_calloc(c->a, sv.n + 1, sizeof(*job->steps));
+	if (sv.n)
+		memcpy(job->steps, sv.v, sv.n * sizeof(*sv.v));
+	job->nsteps = sv.n;
+	free(sv.v);
+	free(sv.g);
 }
 
 /* The longest a window or a recurring blackout may last. */
@@ -915,6 +1489,7 @@ window(struct ctx *c, struct window *w, const struct node *n)
 		return -1;
 	w->at.line = n->line;
 	w->at.col = n->col;
+	w->at.file = n->file;
 	if (!(v = lookup(n, "cron")))
 		bad = ERR(c, n, "window has no 'cron:'; say when it opens, "
 			"e.g. cron: \"0 2 * * SAT\"");
@@ -967,6 +1542,7 @@ blackout(struct ctx *c, struct blackout *b, const struct node *n)
 		return -1;
 	b->at.line = n->line;
 	b->at.col = n->col;
+	b->at.file = n->file;
 	from = lookup(n, "from");
 	to = lookup(n, "to");
 	cron = lookup(n, "cron");
@@ -1069,6 +1645,130 @@ schedule(struct ctx *c)
 	}
 }
 
+/* What a preset may give; the rest belongs in the job. */
+static const char *const preset_keys[] = { "runjob", "name", "description",
+	"params", "env", "window", "blackout", "on_window_close", "extends",
+	NULL };
+/* What a template may give. */
+static const char *const template_keys[] = { "runjob", "name",
+	"description", "params", "prelude", "steps", NULL };
+
+static void
+preset_keys_only(struct ctx *c, const struct node *root)
+{
+	size_t i, j;
+
+	for (i = 0; i < root->n; i++) {
+		const struct node *k = root->u.items[2 * i];
+
+		for (j = 0; preset_keys[j]; j++)
+			if (strcmp(k->u.str, preset_keys[j]) == 0)
+				break;
+		if (preset_keys[j])
+			continue;
+		for (j = 0; job_keys[j]; j++)
+			if (strcmp(k->u.str, job_keys[j]) == 0)
+				break;
+		if (job_keys[j])
+			ERR(c, k, "'%s' is not taken from a preset, which gives "
+				"params, env, window, blackout and on_window_close;"
+				" write it in the job that extends it", k->u.str);
+		else
+			unknown_key(c, k, "a preset", preset_keys);
+	}
+}
+
+static struct node *
+new_map(struct ctx *c, const struct node *like, size_t cap)
+{
+	struct node *m = arena_calloc(c->a, 1, sizeof(*m));
+
+	*m = *like;
+	m->n = 0;
+	m->u.items = arena_calloc(c->a, 2 * cap + 1, sizeof(*m->u.items));
+	return m;
+}
+
+static void
+map_put(struct node *m, const struct node *k, const struct node *v)
+{
+	size_t i;
+
+	for (i = 0; i < m->n; i++)
+		if (strcmp(m->u.items[2 * i]->u.str, k->u.str) == 0) {
+			m->u.items[2 * i] = (struct node *)k;
+			m->u.items[2 * i + 1] = (struct node *)v;
+			return;
+		}
+	m->u.items[2 * m->n] = (struct node *)k;
+	m->u.items[2 * m->n++ + 1] = (struct node *)v;
+}
+
+/* parent's keys, then child's over them; params: and env: key by key. */
+static const struct node *
+merge(struct ctx *c, const struct node *parent, const struct node *child)
+{
+	struct node *m = new_map(c, child, parent->n + child->n);
+	size_t i;
+
+	for (i = 0; i < parent->n; i++) {
+		const char *k = parent->u.items[2 * i]->u.str;
+
+		if (strcmp(k, "name") && strcmp(k, "description") &&
+		    strcmp(k, "extends"))
+			map_put(m, parent->u.items[2 * i],
+				parent->u.items[2 * i + 1]);
+	}
+	for (i = 0; i < child->n; i++) {
+		const struct node *k = child->u.items[2 * i];
+		const struct node *v = child->u.items[2 * i + 1];
+		const struct node *pv = lookup(parent, k->u.str);
+
+		if (pv && pv->kind == NODE_MAP && v->kind == NODE_MAP &&
+		    (strcmp(k->u.str, "params") == 0 ||
+		    strcmp(k->u.str, "env") == 0)) {
+			v = merge(c, pv, v);
+		}
+		map_put(m, k, v);
+	}
+	return m;
+}
+
+/* The job's root with the presets it extends merged under it, nearest
+ * first. */
+static const struct node *
+extend(struct ctx *c, const struct node *root, const char *self)
+{
+	const struct node *ref = lookup(root, "extends"), *parent;
+	const char *was = c->self;
+	struct source_file *f;
+	struct node *proot;
+
+	if (!ref)
+		return root;
+	c->self = self;
+	f = part(c, ref, SOURCE_PRESET);
+	c->self = was;
+	if (!f)
+		return root;
+	if (!(parent = f->tree)) {
+		if (load_yaml(&proot, f->text, f->len, f->path, c->a,
+		    c->d) < 0 && !proot)
+			return root;
+		if (proot->kind != NODE_MAP) {
+			ERR(c, proot, "a preset must be a mapping with "
+				"'runjob: 1' and the params, env, window and "
+				"blackout it gives, not %s", kind_name(proot));
+			return root;
+		}
+		preset_keys_only(c, proot);
+		f->loading = 1;
+		parent = f->tree = (void *)extend(c, proot, f->name);
+		f->loading = 0;
+	}
+	return merge(c, parent, root);
+}
+
 static void
 top(struct ctx *c, const struct node *root)
 {
@@ -1083,6 +1783,10 @@ top(struct ctx *c, const struct node *root)
 			"'name:' and 'steps:', not %s", kind_name(root));
 		return;
 	}
+	if (c->kind == SOURCE_TEMPLATE)
+		check_keys_only(c, root, "a template", template_keys);
+	else
+		root = extend(c, root, NULL);
 	for (i = 0; i < root->n; i++) {
 		const struct node *k = root->u.items[2 * i], *val = root->u.items[2 * i + 1];
 		const char *key = k->u.str;
@@ -1093,8 +1797,9 @@ top(struct ctx *c, const struct node *root)
 			if ((job->name = str(c, val, "name"))) {
 				job->name_at.line = val->line;
 				job->name_at.col = val->col;
+				job->name_at.file = val->file;
 				name_check_id(job->name, "job name", c->d,
-					c->file, val->line, val->col);
+					val->file, val->line, val->col);
 			}
 		} else if (strcmp(key, "description") == 0) {
 			job->description = str(c, val, "description");
@@ -1119,6 +1824,7 @@ top(struct ctx *c, const struct node *root)
 			boolean(c, val, "require_clean", &job->require_clean);
 			job->require_clean_at.line = val->line;
 			job->require_clean_at.col = val->col;
+			job->require_clean_at.file = val->file;
 		} else if (strcmp(key, "window") == 0) {
 			job->window = val;
 		} else if (strcmp(key, "blackout") == 0) {
@@ -1130,10 +1836,16 @@ top(struct ctx *c, const struct node *root)
 		} else if (strcmp(key, "steps") == 0) {
 			have_steps = 1;
 			steps(c, val);
-		} else {
+		} else if (strcmp(key, "prelude") == 0) {
+			prelude(c, val);
+		} else if (strcmp(key, "extends") == 0) {
+			if (c->kind == SOURCE_TEMPLATE)
+				continue;	/* check_keys_only said so */
+		} else if (c->kind != SOURCE_TEMPLATE) {
 			unknown_key(c, k, "the job", job_keys);
 		}
 	}
+	prelude_apply(c);
 	schedule(c);
 	if (!version)
 		ERR(c, root, "no 'runjob:' format version; add 'runjob: 1' at "
@@ -1145,7 +1857,7 @@ top(struct ctx *c, const struct node *root)
 		else
 			job->version = 1;
 	}
-	if (!job->name)
+	if (!job->name && c->kind != SOURCE_TEMPLATE)
 		ERR(c, root, "no 'name:'; give the job a name such as "
 			"'name: cache-to-valkey'");
 	if (!have_steps)
@@ -1155,20 +1867,41 @@ top(struct ctx *c, const struct node *root)
 int
 job_load(struct job **out, const char *path, struct diags *d)
 {
+	struct sources *src = xmalloc(sizeof(*src));
+
+	sources_init(src, path, SOURCE_WORK, NULL);
+	return job_load_with(out, path, src, d);
+}
+
+int
+job_load_with(struct job **out, const char *path, struct sources *src,
+	struct diags *d)
+{
 	char *text;
 	size_t len;
 
 	if (load_file(&text, &len, path, d) < 0) {
 		*out = xcalloc(1, sizeof(**out));
 		(*out)->file = path;
+		(*out)->src = src;
 		return -1;
 	}
-	return job_parse(out, path, text, len, d);
+	return job_parse_with(out, path, text, len, src, d);
 }
 
 int
 job_parse(struct job **out, const char *file, char *text, size_t len,
 	struct diags *d)
+{
+	struct sources *src = xmalloc(sizeof(*src));
+
+	sources_init(src, file, SOURCE_WORK, NULL);
+	return job_parse_with(out, file, text, len, src, d);
+}
+
+int
+job_parse_with(struct job **out, const char *file, char *text, size_t len,
+	struct sources *src, struct diags *d)
 {
 	struct job *job = xcalloc(1, sizeof(*job));
 	size_t nerrors = d->nerrors;
@@ -1180,13 +1913,17 @@ job_parse(struct job **out, const char *file, char *text, size_t len,
 	job->text = text;
 	job->len = len;
 	job->timeout_ms = -1;
+	job->src = src;
 	if (load_yaml(&root, job->text, job->len, file, &job->arena, d) < 0 &&
 	    !root)
 		return -1;
-	c.job = job;
+	memset(&c, 0, sizeof(c));
+	c.job = c.root = job;
 	c.d = d;
 	c.file = file;
 	c.a = &job->arena;
+	c.src = src;
+	c.kind = -1;
 	top(&c, root);
 	return d->nerrors > nerrors ? -1 : 0;
 }
@@ -1194,8 +1931,18 @@ job_parse(struct job **out, const char *file, char *text, size_t len,
 void
 job_free(struct job *job)
 {
+	size_t i;
+
 	if (!job)
 		return;
+	for (i = 0; i < job->nparts; i++)
+		free(job->parts[i]);
+	free(job->parts);
+	free(job->withs);
+	if (job->src) {
+		sources_free(job->src);
+		free(job->src);
+	}
 	arena_free(&job->arena);
 	free(job->text);
 	free(job);

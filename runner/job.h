@@ -12,6 +12,7 @@
 #include "cron.h"
 #include "diag.h"
 #include "load.h"
+#include "source.h"
 #include "zone.h"
 
 #define JOB_MAX_STEPS	1000000
@@ -31,7 +32,12 @@ enum on_window_close { ON_WINDOW_CLOSE_PAUSE, ON_WINDOW_CLOSE_ROLLBACK };
 /* Where something was written, for messages. */
 struct mark {
 	unsigned line, col;
+	const char *file;	/* NULL: the job file; else a template's
+				 * or a preset's */
 };
+
+/* The file a mark is in, for messages. */
+#define MARK_FILE(job, m) ((m).file ? (m).file : (job)->file)
 
 /* A NAME: VALUE pair of an env: block. */
 struct kv {
@@ -52,6 +58,7 @@ struct setting {
 struct action {
 	enum action_kind kind;
 	const char *run;	/* ACT_RUN: the shell text */
+	size_t prelude;		/* bytes of the job's prelude run starts with */
 	const char *shell;	/* interpreter; NULL: /bin/sh -e -c */
 	const struct builtin *builtin;	/* ACT_BUILTIN: which */
 	struct setting *settings;	/* ACT_BUILTIN: its settings */
@@ -100,6 +107,7 @@ struct step {
 	struct mark *needs_at;
 	size_t nneeds;
 	const char *if_;	/* shell text deciding whether to run */
+	size_t if_prelude;	/* bytes of the job's prelude if_ starts with */
 	struct mark if_at;
 	long long timeout_ms;	/* -1: none */
 	long long kill_grace_ms;	/* -1: the default */
@@ -120,6 +128,19 @@ struct step {
 	size_t nfor_each;
 	const char *for_each_expr;	/* "${{ params.X }}", a comma list */
 	struct mark for_each_at;
+	const char *from;	/* a template's step: where it is written and
+				 * the uses: that brought it in; NULL: at,
+				 * in the job file */
+};
+
+/* A value given to a template's param in with:, checked against the
+ * param once the job's params have values. */
+struct with_value {
+	const struct param *param;	/* the template's */
+	const char *template;		/* its file */
+	const char *use;		/* the step id of the uses: */
+	const char *value;		/* as written */
+	struct mark at;
 };
 
 /* A maintenance window: it opens when cron says, on the wall clock of
@@ -190,6 +211,15 @@ struct job {
 	enum on_window_close on_window_close;
 	struct step *steps;
 	size_t nsteps;
+
+	/* The files it is built from besides its own (source.h), and what
+	 * came of them. */
+	struct sources *src;
+	const char *prelude;	/* shell text put before each of its own */
+	struct job **parts;	/* the templates it used, decoded */
+	size_t nparts;
+	struct with_value *withs;
+	size_t nwiths;
 };
 
 /* Read, parse and decode the job file at path into a new job (the caller
@@ -200,6 +230,12 @@ int job_load(struct job **out, const char *path, struct diags *d);
  * by a NUL) becomes the job's, freed by job_free; file names it in
  * messages. */
 int job_parse(struct job **out, const char *file, char *text, size_t len,
+	struct diags *d);
+/* The same, with the files it uses, extends and includes read from src
+ * (which the job then owns and frees); NULL: none may be read. */
+int job_parse_with(struct job **out, const char *file, char *text,
+	size_t len, struct sources *src, struct diags *d);
+int job_load_with(struct job **out, const char *path, struct sources *src,
 	struct diags *d);
 void job_free(struct job *job);
 

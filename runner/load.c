@@ -226,6 +226,7 @@ new_node(struct builder *b, enum node_kind kind, yaml_mark_t m)
 	n->plain = 0;
 	n->line = (unsigned)m.line + 1;
 	n->col = (unsigned)m.column + 1;
+	n->file = b->file;
 	n->n = 0;
 	n->u.str = NULL;
 	return n;

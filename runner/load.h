@@ -22,6 +22,8 @@ struct node {
 	unsigned char kind;	/* enum node_kind */
 	unsigned char plain;	/* scalar written without quotes or !!str */
 	unsigned line, col;	/* 1-based position of the node's start */
+	const char *file;	/* the file it was read from, for messages:
+				 * a job's nodes may come from several */
 	size_t n;		/* scalar: bytes; seq: items; map: pairs */
 	union {
 		char *str;		/* scalar, NUL-terminated */

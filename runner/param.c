@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "expand.h"
 #include "git.h"
 #include "name.h"
 #include "param.h"
@@ -126,7 +127,8 @@ env_lines(struct job *job, struct diags *d, const char *path,
  * revision too, so that the run is what the job was then. */
 static int
 env_file_at_rev(struct job *job, struct diags *d, const char *path,
-	const char *label, const char **value, const char **source)
+	const char *entry, const char *label, const char **value,
+	const char **source)
 {
 	char err[PATH_MAX + 512], *blob, *text;
 	const char *name = arena_printf(&job->arena, "%s@%s", path, job->rev);
@@ -145,6 +147,8 @@ env_file_at_rev(struct job *job, struct diags *d, const char *path,
 	text = arena_alloc(&job->arena, len + 1);
 	memcpy(text, blob, len + 1);
 	free(blob);
+	if (job->src)
+		source_keep(job->src, entry, SOURCE_ENV, text, len);
 	return env_lines(job, d, name, label, text, value, source,
 		&secret_given);
 }
@@ -153,7 +157,8 @@ env_file_at_rev(struct job *job, struct diags *d, const char *path,
  * read at a git revision, at that revision. */
 static int
 env_file(struct job *job, struct diags *d, const char *path,
-	const char *label, const char **value, const char **source)
+	const char *entry, const char *label, const char **value,
+	const char **source)
 {
 	struct arena *a = &job->arena;
 	char *text;
@@ -163,7 +168,8 @@ env_file(struct job *job, struct diags *d, const char *path,
 	int fd, bad, secret_given = 0;
 
 	if (job->rev && strcmp(label, "env_files") == 0)
-		return env_file_at_rev(job, d, path, label, value, source);
+		return env_file_at_rev(job, d, path, entry, label, value,
+			source);
 
 	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)
@@ -192,7 +198,8 @@ env_file(struct job *job, struct diags *d, const char *path,
 	if (memchr(text, '\0', len))
 		return diag_error(d, path, 0, 0, "the env file holds a NUL byte; "
 			"values may not contain NUL");
-
+	if (entry && job->src)
+		source_keep(job->src, entry, SOURCE_ENV, text, len);
 	bad = env_lines(job, d, path, label, text, value, source,
 		&secret_given);
 	if (secret_given && (st.st_mode & 077))
@@ -256,7 +263,7 @@ params_check(struct job *job, struct diags *d)
 			r = regcomp(&re, p->pattern, REG_EXTENDED | REG_NOSUB);
 			if (r != 0) {
 				regerror(r, &re, msg, sizeof(msg));
-				diag_error(d, job->file, p->pattern_at.line,
+				diag_error(d, MARK_FILE(job, p->pattern_at), p->pattern_at.line,
 					p->pattern_at.col, "param %s: pattern "
 					"'%s' is not a valid extended regular "
 					"expression: %s", p->name, p->pattern, msg);
@@ -265,17 +272,17 @@ params_check(struct job *job, struct diags *d)
 			regfree(&re);
 		}
 		if (p->def && p->pattern && !match(p->pattern, p->def))
-			diag_error(d, job->file, p->at.line, p->at.col, "param "
+			diag_error(d, MARK_FILE(job, p->at), p->at.line, p->at.col, "param "
 				"%s: its default '%s' does not match its pattern "
 				"'%s'", p->name, p->secret ? "***" : p->def,
 				p->pattern);
 		if (p->def && p->nenums && !in_enum(p, p->def))
-			diag_error(d, job->file, p->at.line, p->at.col, "param "
+			diag_error(d, MARK_FILE(job, p->at), p->at.line, p->at.col, "param "
 				"%s: its default '%s' is not one of its enum "
 				"values", p->name, p->secret ? "***" : p->def);
 		for (j = 0; p->pattern && j < p->nenums; j++)
 			if (p->enums[j] && !match(p->pattern, p->enums[j]))
-				diag_error(d, job->file, p->enum_at.line,
+				diag_error(d, MARK_FILE(job, p->enum_at), p->enum_at.line,
 					p->enum_at.col, "param %s: enum value "
 					"'%s' does not match the pattern", p->name,
 					p->enums[j]);
@@ -291,21 +298,22 @@ no_secret(struct job *job, struct diags *d, const struct param *p,
 	int unkept)
 {
 	struct buf how = {0};
+	const char *file = MARK_FILE(job, p->at);
 
 	if (p->env)
 		buf_addf(&how, "set $%s (its env: variable) or ", p->env);
 	buf_addf(&how, "put %s=VALUE in a file given with --env-file FILE",
 		p->name);
 	if (unkept && p->required)
-		diag_error(d, job->file, p->at.line, p->at.col, "secret param %s "
+		diag_error(d, file, p->at.line, p->at.col, "secret param %s "
 			"has no value: secrets are never kept in the journal, so "
 			"it must be given again: %s", p->name, buf_str(&how));
 	else if (unkept)
-		diag_warn(d, job->file, p->at.line, p->at.col, "secret param %s "
+		diag_warn(d, file, p->at.line, p->at.col, "secret param %s "
 			"has no value now, and secrets are never kept in the "
 			"journal: if the run had one, %s", p->name, buf_str(&how));
 	else
-		diag_error(d, job->file, p->at.line, p->at.col, "secret param %s "
+		diag_error(d, file, p->at.line, p->at.col, "secret param %s "
 			"is required and has no value; %s", p->name, buf_str(&how));
 	buf_free(&how);
 }
@@ -340,9 +348,9 @@ params_resolve(struct param_values *out, struct job *job,
 	for (i = 0; i < job->nenv_files; i++)
 		if (job->env_files[i])
 			env_file(job, d, job_relative(job, job->env_files[i]),
-				"env_files", value, source);
+				job->env_files[i], "env_files", value, source);
 	for (i = 0; i < args->nenv_files; i++)
-		env_file(job, d, args->env_files[i], "--env-file", value,
+		env_file(job, d, args->env_files[i], NULL, "--env-file", value,
 			source);
 	for (i = 0; i < args->nset; i++) {
 		const char *eq = strchr(args->set[i], '=');
@@ -376,7 +384,7 @@ params_resolve(struct param_values *out, struct job *job,
 			if (p->secret && (p->required || args->unkept))
 				no_secret(job, d, p, args->unkept);
 			else if (p->required)
-				diag_error(d, job->file, p->at.line, p->at.col,
+				diag_error(d, MARK_FILE(job, p->at), p->at.line, p->at.col,
 					"param %s is required and has no value; "
 					"give it with -p %s=VALUE or an env file%s%s",
 					p->name, p->name, p->env ? ", or set $" : "",
@@ -391,7 +399,7 @@ params_resolve(struct param_values *out, struct job *job,
 				"list; prefer its env: variable or --env-file",
 				p->name);
 		if (p->pattern && !match(p->pattern, v))
-			diag_error(d, job->file, p->at.line, p->at.col, "param %s: "
+			diag_error(d, MARK_FILE(job, p->at), p->at.line, p->at.col, "param %s: "
 				"value '%s' (from %s) does not match pattern '%s'",
 				p->name, p->secret ? "***" : v, source[i],
 				p->pattern);
@@ -402,13 +410,85 @@ params_resolve(struct param_values *out, struct job *job,
 			for (j = 0; j < p->nenums; j++)
 				buf_addf(&b, "%s%s", j ? ", " : "",
 					p->enums[j] ? p->enums[j] : "");
-			diag_error(d, job->file, p->at.line, p->at.col, "param %s: "
+			diag_error(d, MARK_FILE(job, p->at), p->at.line, p->at.col, "param %s: "
 				"value '%s' (from %s) is not one of: %s", p->name,
 				p->secret ? "***" : v, source[i], buf_str(&b));
 			buf_free(&b);
 		}
 	}
 	return d->nerrors > nerrors ? -1 : 0;
+}
+
+struct with_scan {
+	const struct job *job;
+	const struct param_values *pv;
+	size_t len;		/* of the value */
+	int secret;		/* it names a secret param */
+	int whole;		/* it is one ${{ params.NAME }}, of a secret */
+};
+
+static const char *
+with_ref(void *arg, const struct ref *r)
+{
+	struct with_scan *x = arg;
+	long i;
+
+	if (r->kind != REF_PARAM ||
+	    (i = param_index(x->job, r->name, r->namelen)) < 0)
+		return NULL;
+	if (x->job->params[i].secret) {
+		x->secret = 1;
+		x->whole = r->start == 0 && r->end == x->len;
+	}
+	return x->pv->value ? x->pv->value[i] : NULL;
+}
+
+void
+params_check_withs(const struct job *job, const struct param_values *pv,
+	struct diags *d)
+{
+	size_t i;
+
+	for (i = 0; i < job->nwiths; i++) {
+		const struct with_value *w = &job->withs[i];
+		const struct param *p = w->param;
+		struct with_scan x = { job, pv, strlen(w->value), 0, 0 };
+		const char *why, *file = MARK_FILE(job, w->at), *v;
+		struct buf b = {0};
+
+		if (expand(&b, w->value, with_ref, &x, &why) < 0) {
+			buf_free(&b);
+			continue;	/* check.c says why */
+		}
+		v = x.secret ? "***" : buf_str(&b);
+		if (p->secret && !x.whole)
+			diag_error(d, file, w->at.line, w->at.col, "step '%s': "
+				"param %s of %s is secret; give it a secret param "
+				"of this job, as \"${{ params.NAME }}\" where NAME "
+				"has secret: true, so that its value is masked",
+				w->use, p->name, w->template);
+		else if (p->pattern && !strstr(buf_str(&b), "${{") &&
+		    !match(p->pattern, buf_str(&b)))
+			diag_error(d, file, w->at.line, w->at.col, "step '%s': "
+				"with: %s: value '%s' does not match the pattern "
+				"'%s' of the param in %s", w->use, p->name, v,
+				p->pattern, w->template);
+		if (p->nenums && !strstr(buf_str(&b), "${{") &&
+		    !in_enum(p, buf_str(&b))) {
+			struct buf list = {0};
+			size_t j;
+
+			for (j = 0; j < p->nenums; j++)
+				buf_addf(&list, "%s%s", j ? ", " : "",
+					p->enums[j] ? p->enums[j] : "");
+			diag_error(d, file, w->at.line, w->at.col, "step '%s': "
+				"with: %s: value '%s' is not one of: %s (the enum "
+				"of the param in %s)", w->use, p->name, v,
+				buf_str(&list), w->template);
+			buf_free(&list);
+		}
+		buf_free(&b);
+	}
 }
 
 const char *

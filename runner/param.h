@@ -39,6 +39,11 @@ int params_resolve(struct param_values *out, struct job *job,
  * and enums agree with them. */
 void params_check(struct job *job, struct diags *d);
 
+/* Check the values a job gives its templates' params in with: against
+ * their pattern, enum and secret, with the job's params resolved. */
+void params_check_withs(const struct job *job, const struct param_values *pv,
+	struct diags *d);
+
 /* The value of param name, or NULL. */
 const char *param_value(const struct job *job, const struct param_values *pv,
 	const char *name);

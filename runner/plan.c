@@ -79,7 +79,8 @@ plan_build(struct plan *p, const struct job *job, const struct graph *g,
 		if (s->for_each_expr) {
 			nitems[i] = param_items(p, s, &items[i]);
 			if (!nitems[i])
-				diag_error(d, job->file, s->for_each_at.line,
+				diag_error(d, MARK_FILE(job, s->for_each_at),
+				    s->for_each_at.line,
 					s->for_each_at.col, "step '%s': for_each "
 					"'%s' gives no items; the param must hold "
 					"a comma-separated list", s->id,
@@ -230,8 +231,8 @@ static void
 add_action(struct printer *pr, struct buf *b, const struct action *a)
 {
 	buf_addf(b, "%s: ", action_name(a));
-	if (a->kind == ACT_RUN)
-		add_short(b, mask_str(pr->m, a->run));
+	if (a->kind == ACT_RUN)	/* the step's own text, past its prelude */
+		add_short(b, mask_str(pr->m, a->run + a->prelude));
 	else
 		add_settings(pr, b, a);
 }
@@ -432,7 +433,8 @@ print_text(struct printer *pr)
 			}
 			if (st->if_) {
 				buf_adds(&detail, detail.len ? "; if: " : "if: ");
-				add_short(&detail, mask_str(pr->m, st->if_));
+				add_short(&detail, mask_str(pr->m, st->if_ +
+					st->if_prelude));
 			}
 			if (st->timeout_ms >= 0)
 				buf_addf(&detail, "%stimeout %s", detail.len ?
@@ -448,6 +450,9 @@ print_text(struct printer *pr)
 			if (detail.len)
 				buf_addf(b, "  %-*s  %s\n", (int)width, "",
 					buf_str(&detail));
+			if (st->from)
+				buf_addf(b, "  %-*s  from %s\n", (int)width, "",
+					st->from);
 			buf_free(&detail);
 		}
 	}
@@ -532,6 +537,16 @@ print_json(struct printer *pr)
 			buf_add_json(b, p->v[j].id);
 			buf_adds(b, ",\"step\":");
 			buf_add_json(b, st->id);
+			buf_adds(b, ",\"from\":");
+			if (st->from) {
+				buf_add_json(b, st->from);
+			} else {
+				char *at = xasprintf("%s:%u", job->file,
+					st->at.line);
+
+				buf_add_json(b, at);
+				free(at);
+			}
 			if (p->v[j].item) {
 				buf_adds(b, ",\"item\":");
 				buf_add_json(b, p->v[j].item);

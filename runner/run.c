@@ -196,7 +196,8 @@ undo_load(struct undo *u, struct journal *jn, const char *run,
 	int r;
 
 	memset(u, 0, sizeof(*u));
-	job_parse(&job, file, xstrdup(text), strlen(text), &d);
+	job_parse_with(&job, file, xstrdup(text), strlen(text),
+		run_sources(jn, run, file), &d);
 	u->job = job;
 	r = journal_steps(jn, run, undo_row, u);
 	u->job = NULL;
@@ -428,6 +429,8 @@ add_run(struct exec *x, const char *host, int64_t started)
 	jr.pid = (long)getpid();
 	jr.started = started;
 	r = journal_add_run(x->jn, &jr);
+	if (r == 0)
+		r = loaded_files_record(x->l, x->jn, x->run_id);
 	free(params);
 	return r;
 }
@@ -780,7 +783,8 @@ check_selection(const struct loaded *l, const struct opts *o,
 }
 
 static int
-refuse_changed(struct journal *jn, const struct past *p, struct loaded *l)
+refuse_changed(struct journal *jn, const struct past *p, struct loaded *l,
+	const struct buf *files)
 {
 	struct prior pr;
 	struct buf list = {0};
@@ -790,11 +794,13 @@ refuse_changed(struct journal *jn, const struct past *p, struct loaded *l)
 		return EXIT_FAILED;
 	n = prior_changes(&pr, &l->plan, &list);
 	error("the job file changed since run %s (%s), which did not finish; "
-		"runjob will not resume it with another definition. %s%s"
-		"Run with --new to start a new run, or restore the file.",
-		p->id, p->state, n ? "Steps that differ:\n" : "The change is "
-		"outside the steps (params, env or settings). ",
-		buf_str(&list));
+		"runjob will not resume it with another definition. %s%s%s%s"
+		"%s%s", p->id, p->state, files->len ? "Files it is built from "
+		"that changed: " : "", buf_str(files), files->len ? ". " : "",
+		n ? "Steps that differ:\n" : "The change is outside the steps "
+		"(params, env or settings). ", buf_str(&list), files->len ?
+		"Run with --new to start a new run, or restore the files." :
+		"Run with --new to start a new run, or restore the file.");
 	buf_free(&list);
 	prior_free(&pr);
 	return EXIT_INVALID;
@@ -827,12 +833,13 @@ cmd_run(int argc, char **argv)
 	struct exec x;
 	char run_id[64], sha[65], real[PATH_MAX], what[160], *jpath = NULL;
 	char *params = NULL;
+	struct buf changed = {0};
 	int first, code = EXIT_FAILED, found, r;
 
 	memset(&l, 0, sizeof(l));
 	if ((first = parse_opts("run", argc, argv, &o, "param env-file jobs "
 	    "dry-run only from new journal json quiet verbose kill-orphans "
-	    "ignore-window "
+	    "ignore-window allow-outside "
 	    "require-clean")) < 0)
 		return first == -2 ? EXIT_OK : EXIT_USAGE;
 	if (first != argc - 1) {
@@ -929,10 +936,11 @@ cmd_run(int argc, char **argv)
 	if (found && unfinished(past.state)) {
 		sha256_hex(l.job->text, l.job->len, sha);
 		params = loaded_params_json(&l);
-		if (strcmp(sha, past.sha256) != 0) {
+		if (strcmp(sha, past.sha256) != 0 || loaded_files_differ(&l,
+		    jn, past.id, &changed)) {
 			code = past.file && strcmp(past.file, real) != 0 ?
 			    refuse_other_file(jn, &past, argv[first]) :
-			    refuse_changed(jn, &past, &l);
+			    refuse_changed(jn, &past, &l, &changed);
 			goto out;
 		}
 		if (strcmp(params, past.params) != 0) {
@@ -956,6 +964,7 @@ out:
 	joblock_release(&lock);
 	past_free(&past);
 	free(params);
+	buf_free(&changed);
 	free(jpath);
 	journal_close(jn);
 	unload(&l);
@@ -965,7 +974,7 @@ out:
 }
 
 const struct command cmd_run_entry = { "run", cmd_run,
-	"run [-q | -v] [--json] [-j N] [--dry-run] [--only STEP]... [--from STEP]... [--new] [--ignore-window] [--kill-orphans] [--require-clean] [--journal PATH] [-p NAME=VALUE]... [--env-file FILE]... JOB.yaml[@REV]",
+	"run [-q | -v] [--json] [-j N] [--dry-run] [--only STEP]... [--from STEP]... [--new] [--ignore-window] [--kill-orphans] [--require-clean] [--allow-outside] [--journal PATH] [-p NAME=VALUE]... [--env-file FILE]... JOB.yaml[@REV]",
 	"run the job, or resume its last run if that did not finish (also: runjob JOB.yaml)",
 	"-p NAME=VALUE      give a param its value\n"
 	"--env-file FILE    read param values from FILE (NAME=VALUE lines)\n"
@@ -977,6 +986,7 @@ const struct command cmd_run_entry = { "run", cmd_run,
 	"--ignore-window    run outside the maintenance window (recorded)\n"
 	"--kill-orphans     stop a step a crashed runjob left running, not wait\n"
 	"--require-clean    refuse a job file with changes not committed to git\n"
+	"--allow-outside    let a job use files outside its repository\n"
 	"--journal PATH     the journal file to record the run in\n"
 	"--json             print one JSON event a line\n"
 	"-q                 print only failures and the outcome\n"
@@ -1144,7 +1154,8 @@ take_up(const char *cmd, int argc, char **argv, int rollback_only)
 		goto out;
 	}
 	o.params.unkept = 1;
-	if (load_text(&l, past.file, past.text, &o, &d) < 0) {
+	if (load_text(&l, past.file, past.text, run_sources(jn, past.id,
+	    past.file), &o, &d) < 0) {
 		diags_print(&d, 0);
 		no_longer_checks(&l, &d, past.id);
 		code = EXIT_INVALID;

@@ -48,7 +48,7 @@ check_example() {
 test_expect_success 'the examples are copied to a scratch directory' '
 	cp -R "$RUNJOB_ROOT/examples" "$EX" &&
 	ls "$EX"/*.yaml >list &&
-	test "$(wc -l <list)" -ge 12
+	test "$(wc -l <list)" -ge 13
 '
 
 # EXAMPLE_TOKEN gives params.yaml its secret, to see it masked.
@@ -194,6 +194,19 @@ check_example rollback.yaml 'a failure after the switch undoes it, newest first'
 	sw=$(grep -n "switch: rollback started" out | cut -d: -f1) &&
 	sn=$(grep -n "snapshot: rollback started" out | cut -d: -f1) &&
 	test "$sw" -lt "$sn"
+'
+
+check_example templates.yaml 'a template used twice, a preset and a prelude' '
+	for s in configs.pack configs.check logs.pack logs.check; do
+		test "$(step_state templates.yaml $s)" = succeeded || return 1
+	done &&
+	test_grep "setup | hi: set up\$" out-templates.yaml &&
+	test_grep "done | hi: configs.tar logs.tar" out-templates.yaml &&
+	test -s "$EX/archives/configs.tar" &&
+	test -s "$EX/archives/logs.tar" &&
+	d=$(grep -n "done: started" out-templates.yaml | cut -d: -f1) &&
+	c=$(grep -n "configs.check: succeeded" out-templates.yaml | cut -d: -f1) &&
+	test "$c" -lt "$d"
 '
 
 test_expect_success 'every example has a check of what it shows' '

@@ -12,6 +12,8 @@ setup_job() {
 	sed "s/retry: { attempts: 5, delay: 5s, backoff: 2, max_delay: 1m }/retry: { attempts: 2, delay: 100ms }/" \
 		"$RUNJOB_ROOT"/jobs/redis-to-valkey.yaml >job.yaml &&
 	grep -q "attempts: 2, delay: 100ms" job.yaml &&
+	# The shell functions and the backup template it is built from.
+	cp -R "$RUNJOB_ROOT"/jobs/lib lib &&
 	cat >my.env <<-ENV &&
 	SRC=$(redis_url old)
 	DST=$(redis_url new)
@@ -43,6 +45,7 @@ test_expect_success 'the run backs up the source, copies and verifies every key,
 	test "$(cat app.uses)" = new &&
 	run=$(sqlite3 j.db "select id from runs") &&
 	test -s "backups/$run.rdb" &&
+	test "$(sqlite3 j.db "select group_concat(name) from run_files")" = lib/redis-backup.yaml,lib/redis.sh &&
 	redis_compare old new >cmp &&
 	test_grep "0 differences" cmp &&
 	test "$(sqlite3 j.db "select value from outputs where step_id = '"'"'verify'"'"' and name = '"'"'KEYS_MISMATCHED'"'"'")" = 0

@@ -206,7 +206,9 @@ test_expect_success 'a journal of the old, unkeyed chain is re-keyed when writte
 	test_expect_code 1 runjob audit verify --journal u.db 2>err &&
 	test_grep "unkeyed event chain of an older runjob" err &&
 	test_expect_code 1 runjob run -q --journal "$PWD/u.db" two.yaml --new >/dev/null 2>&1 &&
-	test "$(q u.db "pragma user_version")" = 4 &&
+	sed -n "s/^#define JOURNAL_VERSION \([0-9][0-9]*\)$/\1/p" "$RUNJOB_ROOT/journal/journal.h" >want &&
+	q u.db "pragma user_version" >got &&
+	test_cmp want got &&
 	test "$(q u.db "select data from events where kind = \"chain-rekeyed\"")" = "{\"events\":12}" &&
 	test "$(q u.db "select seq from events where kind = \"chain-rekeyed\"")" = 13 &&
 	runjob audit verify --journal u.db >out &&
