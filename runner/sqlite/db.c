@@ -56,8 +56,9 @@ int
 sdb_open(sqlite3 **db, const char *path, const char *what,
 	enum sdb_mode mode, long long busy_ms)
 {
-	int flags = mode == SDB_READ ? SQLITE_OPEN_READONLY :
-		SQLITE_OPEN_READWRITE;
+	/* One thread uses each connection: no locking on every call. */
+	int flags = SQLITE_OPEN_NOMUTEX | (mode == SDB_READ ?
+		SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE);
 	struct stat st;
 
 	*db = NULL;
@@ -85,7 +86,8 @@ sdb_open(sqlite3 **db, const char *path, const char *what,
 	 * stopped by the copy; a batch checkpointed as done is on disk. */
 	if (mode == SDB_TARGET &&
 	    (sdb_exec(*db, "PRAGMA journal_mode = WAL", path, busy_ms) < 0 ||
-	    sdb_exec(*db, "PRAGMA synchronous = FULL", path, busy_ms) < 0))
+	    sdb_exec(*db, "PRAGMA synchronous = FULL", path, busy_ms) < 0 ||
+	    sdb_exec(*db, "PRAGMA cache_size = -32768", path, busy_ms) < 0))
 		goto fail;
 	return 0;
 fail:

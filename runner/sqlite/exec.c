@@ -48,26 +48,31 @@ read_sql(const char *file)
 	return text;
 }
 
-/* The line of sql that p is on, past the blanks and comments before a
- * statement. */
+/* p past the blanks and comments before a statement. */
+static const char *
+skip_blanks(const char *p)
+{
+	const char *q;
+
+	for (;;) {
+		p += strspn(p, " \t\r\n");
+		if (p[0] == '-' && p[1] == '-')
+			p += strcspn(p, "\n");
+		else if (p[0] == '/' && p[1] == '*' && (q = strstr(p + 2, "*/")))
+			p = q + 2;
+		else
+			return p;
+	}
+}
+
+/* The line of sql that the statement at p starts on. */
 static int
 line_of(const char *sql, const char *p)
 {
 	const char *q;
 	int line = 1;
 
-	for (;;) {
-		while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
-			p++;
-		if (p[0] == '-' && p[1] == '-') {
-			p += strcspn(p, "\n");
-		} else if (p[0] == '/' && p[1] == '*' && (q = strstr(p + 2,
-		    "*/"))) {
-			p = q + 2;
-		} else {
-			break;
-		}
-	}
+	p = skip_blanks(p);
 	for (q = sql; q < p; q++)
 		line += *q == '\n';
 	return line;
@@ -79,7 +84,7 @@ say_statement(const char *p)
 {
 	size_t n;
 
-	p += strspn(p, " \t\r\n");
+	p = skip_blanks(p);
 	n = strcspn(p, "\n");
 	action_say("  %.*s%s", (int)(n > 120 ? 120 : n), p, n > 120 ||
 		p[n] ? " ..." : "");

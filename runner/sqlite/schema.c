@@ -291,6 +291,12 @@ make_sql(struct stable *t)
 			keyp, q, keys);
 		t->max_changed = xasprintf("SELECT max(%s) FROM %s", q,
 			t->qname);
+		free(keyp);
+		keyp = cols(t, t->key, t->nkey, PARAMS, 1);
+		t->sel_marks = xasprintf("SELECT %s, %s FROM %s ORDER BY %s",
+			keys, q, t->qname, keys);
+		t->sel_marks_after = xasprintf("SELECT %s, %s FROM %s WHERE (%s) "
+			"> (%s) ORDER BY %s", keys, q, t->qname, keys, keyp, keys);
 		free(q);
 	}
 	free(list);
@@ -460,6 +466,8 @@ schema_free(struct stable *t, size_t n)
 		free(t[i].sel_changed);
 		free(t[i].sel_changed_after);
 		free(t[i].max_changed);
+		free(t[i].sel_marks);
+		free(t[i].sel_marks_after);
 		free(t[i].count);
 	}
 	free(t);

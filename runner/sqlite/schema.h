@@ -34,6 +34,9 @@ struct stable {
 	/* SQL text for both sides, each over every column in col order. */
 	char *sel_all, *sel_after, *sel_one, *ins, *upd, *del;
 	char *sel_changed, *sel_changed_after, *max_changed, *count;
+	/* The key and changed_column only, in key order: what the end
+	 * check compares when changes are found by changed_column. */
+	char *sel_marks, *sel_marks_after;
 };
 
 /* The tables s names (or all of the source's) as the two databases have

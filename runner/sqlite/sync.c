@@ -337,14 +337,50 @@ write_row(struct sync *sy, sqlite3_stmt *w, sqlite3_stmt *row, int ncol,
 	return 0;
 }
 
+/* What a pass over both sides reads: every row, or those after a key;
+ * their columns, and the key's places among them. */
+struct view {
+	const char *all, *after;
+	int ncol;
+	const int *key;
+	int nkey;
+	int seq[16];		/* the key's places when it comes first */
+};
+
+/* Every column of t's rows. */
 static void
-keep_pos(sqlite3_value **pos, sqlite3_stmt *st, const struct stable *t)
+view_rows(struct view *v, const struct stable *t)
+{
+	v->all = t->sel_all;
+	v->after = t->sel_after;
+	v->ncol = t->ncol;
+	v->key = t->key;
+	v->nkey = t->nkey;
+}
+
+/* The key and changed_column of t's rows. */
+static void
+view_marks(struct view *v, const struct stable *t)
 {
 	int k;
 
-	for (k = 0; k < t->nkey; k++) {
+	v->all = t->sel_marks;
+	v->after = t->sel_marks_after;
+	v->ncol = t->nkey + 1;
+	for (k = 0; k < t->nkey; k++)
+		v->seq[k] = k;
+	v->key = v->seq;
+	v->nkey = t->nkey;
+}
+
+static void
+keep_pos(sqlite3_value **pos, sqlite3_stmt *st, const int *key, int nkey)
+{
+	int k;
+
+	for (k = 0; k < nkey; k++) {
 		sqlite3_value_free(pos[k]);
-		pos[k] = sqlite3_value_dup(sqlite3_column_value(st, t->key[k]));
+		pos[k] = sqlite3_value_dup(sqlite3_column_value(st, key[k]));
 	}
 }
 
@@ -360,14 +396,14 @@ free_pos(sqlite3_value **pos, int n)
 }
 
 static void
-note_first(struct found *f, sqlite3_stmt *st, const struct stable *t,
+note_first(struct found *f, sqlite3_stmt *st, const struct view *v,
 	const char *how)
 {
 	if (f->nfirst++ >= MAX_FIRST)
 		return;
 	if (f->first.len)
 		buf_adds(&f->first, ", ");
-	key_text(&f->first, st, t->key, t->nkey);
+	key_text(&f->first, st, v->key, v->nkey);
 	buf_addf(&f->first, " %s", how);
 }
 
@@ -456,8 +492,8 @@ bind_pos(sqlite3_stmt *st, sqlite3_value *const *pos, int nkey)
  * counts what differs; the keys of rows only in the target collected in
  * *gone when gone is not NULL). Returns 0 or -1. */
 static int
-merge(struct sync *sy, const struct stable *t, int write,
-	const struct saved *from, const char *hwm, struct found *f,
+merge(struct sync *sy, const struct stable *t, const struct view *v,
+	int write, const struct saved *from, const char *hwm, struct found *f,
 	sqlite3_value ***gone, long long *ngone)
 {
 	sqlite3_stmt *ss = NULL, *ds = NULL, *all = NULL, *after = NULL;
@@ -469,8 +505,8 @@ merge(struct sync *sy, const struct stable *t, int write,
 	int havepos = 0, sr, dr, c, k, code = -1, inbatch = 0;
 	const char *sp = sy->s->source, *dp = sy->s->target;
 
-	if (prep(sy->dst, t->sel_all, &all, dp) < 0 ||
-	    prep(sy->dst, t->sel_after, &after, dp) < 0)
+	if (prep(sy->dst, v->all, &all, dp) < 0 ||
+	    prep(sy->dst, v->after, &after, dp) < 0)
 		goto out;
 	if (write && (prep(sy->dst, t->ins, &ins, dp) < 0 ||
 	    (t->upd && prep(sy->dst, t->upd, &upd, dp) < 0)))
@@ -480,7 +516,7 @@ merge(struct sync *sy, const struct stable *t, int write,
 			"the table's key; starting the table afresh", t->name);
 	else if (from)
 		havepos = 1;
-	if (prep(sy->src, havepos ? t->sel_after : t->sel_all, &ss, sp) < 0)
+	if (prep(sy->src, havepos ? v->after : v->all, &ss, sp) < 0)
 		goto out;
 	if (havepos)
 		bind_pos(ss, pos, t->nkey);
@@ -500,14 +536,14 @@ merge(struct sync *sy, const struct stable *t, int write,
 		for (n = 0; (n < sy->s->batch || !write) && (sr || dr); n++) {
 			sqlite3_stmt *at;
 
-			c = !sr ? 1 : !dr ? -1 : key_cmp(ss, t->key, ds, t->key,
+			c = !sr ? 1 : !dr ? -1 : key_cmp(ss, v->key, ds, v->key,
 				t->nkey);
 			at = c <= 0 ? ss : ds;
 			if (c < 0) {
 				f->src_only++;
-				f->hs = row_fold(f->hs, row_hash(ss, t->ncol));
+				f->hs = row_fold(f->hs, row_hash(ss, v->ncol));
 				if (!write)
-					note_first(f, ss, t, "only in the source");
+					note_first(f, ss, v, "only in the source");
 				else if (write_row(sy, ins, ss, t->ncol,
 				    "inserting") < 0)
 					goto out;
@@ -522,12 +558,12 @@ merge(struct sync *sy, const struct stable *t, int write,
 						del[ndel * t->nkey + k] =
 							sqlite3_value_dup(
 							sqlite3_column_value(ds,
-							t->key[k]));
+							v->key[k]));
 					ndel++;
 				}
 			} else {
-				uint64_t a = row_hash(ss, t->ncol),
-					b = row_hash(ds, t->ncol);
+				uint64_t a = row_hash(ss, v->ncol),
+					b = row_hash(ds, v->ncol);
 
 				f->hs = row_fold(f->hs, a);
 				f->hd = row_fold(f->hd, b);
@@ -536,7 +572,7 @@ merge(struct sync *sy, const struct stable *t, int write,
 				} else {
 					f->differ++;
 					if (!write)
-						note_first(f, ss, t, "differs");
+						note_first(f, ss, v, "differs");
 					else if (upd && write_row(sy, upd, ss,
 					    t->ncol, "updating") < 0)
 						goto out;
@@ -548,7 +584,7 @@ merge(struct sync *sy, const struct stable *t, int write,
 			if ((n & 1023) == 1023)
 				progress(sy, 0);
 			if (write && n + 1 == sy->s->batch) {
-				keep_pos(pos, at, t);
+				keep_pos(pos, at, v->key, t->nkey);
 				havepos = 1;
 			}
 			if (c <= 0 && (sr = next(sy->src, ss, sp, "reading",
@@ -653,7 +689,7 @@ changed_pass(struct sync *sy, const struct stable *t, const char *lo,
 			}
 			sy->done++;
 			if (n + 1 == sy->s->batch) {
-				keep_pos(pos, ss, t);
+				keep_pos(pos, ss, t->key, t->nkey);
 				sqlite3_value_free(c);
 				c = sqlite3_value_dup(sqlite3_column_value(ss,
 					t->changed));
@@ -724,14 +760,21 @@ static int
 check_pass(struct sync *sy, const struct stable *t)
 {
 	struct found f = {0};
+	struct view v;
 	sqlite3_value **gone = NULL;
 	long long ngone = 0, ns, nd, i;
 	char what[300];
 	int code = -1;
 
 	snprintf(what, sizeof(what), "%s: checking", t->name);
-	progress_start(sy, what, count_rows(sy->src, t), 0);
-	if (merge(sy, t, 0, NULL, NULL, &f, sy->s->del ? &gone : NULL,
+	progress_start(sy, what, 0, 0);
+	/* With changed_column, a row is as new as its mark says: the check
+	 * compares keys and marks, not every byte. */
+	if (t->changed >= 0)
+		view_marks(&v, t);
+	else
+		view_rows(&v, t);
+	if (merge(sy, t, &v, 0, NULL, NULL, &f, sy->s->del ? &gone : NULL,
 	    &ngone) < 0)
 		goto out;
 	sy->chk += f.same + f.differ + f.src_only;
@@ -749,8 +792,9 @@ check_pass(struct sync *sy, const struct stable *t)
 				"row", t->col[t->changed].name);
 		goto out;
 	}
-	ns = count_rows(sy->src, t);
-	nd = count_rows(sy->dst, t);
+	/* Counted as both sides were read. */
+	ns = f.same + f.differ + f.src_only;
+	nd = f.same + f.differ + f.dst_only - (sy->s->del ? ngone : 0);
 	if (ns != nd && sy->s->del) {
 		action_say("sqlite.sync: table %s: %lld rows in the source, "
 			"%lld in the target after the sync", t->name, ns, nd);
@@ -837,7 +881,10 @@ sync_table(struct sync *sy, size_t i)
 		snprintf(what, sizeof(what), "%s: copying", t->name);
 		progress_start(sy, what, count_rows(sy->src, t), 0);
 		struct found f = {0};
-		if (merge(sy, t, 1, at && at->nk ? at : NULL, hwm, &f, NULL,
+		struct view v;
+
+		view_rows(&v, t);
+		if (merge(sy, t, &v, 1, at && at->nk ? at : NULL, hwm, &f, NULL,
 		    NULL) < 0) {
 			buf_free(&f.first);
 			goto out;
@@ -882,6 +929,7 @@ dry_run(struct sync *sy)
 	for (i = 0; i < sy->nt; i++) {
 		const struct stable *t = &sy->t[i];
 		struct found f = {0};
+		struct view v;
 		char what[300];
 		long long ns = count_rows(sy->src, t);
 
@@ -893,7 +941,8 @@ dry_run(struct sync *sy)
 		}
 		snprintf(what, sizeof(what), "%s: comparing", t->name);
 		progress_start(sy, what, ns, 0);
-		if (merge(sy, t, 0, NULL, NULL, &f, NULL, NULL) < 0) {
+		view_rows(&v, t);
+		if (merge(sy, t, &v, 0, NULL, NULL, &f, NULL, NULL) < 0) {
 			buf_free(&f.first);
 			return 1;
 		}
