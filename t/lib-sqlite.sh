@@ -31,7 +31,7 @@ sq_rows() {
 sq_lock() {
 	rm -f locked unlock &&
 	mkfifo unlock &&
-	{ { printf 'BEGIN IMMEDIATE;\n.shell touch locked\n'; read s_ <unlock; } |
+	{ { printf '.timeout 20000\nBEGIN IMMEDIATE;\n.shell touch locked\n'; read s_ <unlock; } |
 		sqlite3 -batch -init /dev/null "$1" >/dev/null 2>&1 & } &&
 	sq_lock_pid=$! &&
 	wait_for locked

@@ -156,9 +156,9 @@ compare(const struct stable *t, const struct side *src,
 		if ((j = find_col(dst, src->col[i].name)) < 0) {
 			action_say("sqlite.sync: table %s: column %s is in the "
 				"source, not in the target: add it to the target "
-				"(ALTER TABLE %s ADD COLUMN %s %s)", t->name,
+				"(ALTER TABLE %s ADD COLUMN %s%s%s)", t->name,
 				src->col[i].name, t->qname, src->col[i].name,
-				src->col[i].decl);
+				src->col[i].decl[0] ? " " : "", src->col[i].decl);
 			bad++;
 		} else if (src->col[i].aff != dst->col[j].aff) {
 			action_say("sqlite.sync: table %s: column %s is %s in the "
