@@ -870,6 +870,10 @@ sync_table(struct sync *sy, size_t i)
 		ph = lo ? PH_CHANGED : PH_MERGE;
 	}
 	if (ph == PH_CHANGED) {
+		if (!at)
+			action_say("%s: copying the rows with %s at or past %s, "
+				"the mark of the last successful run", t->name,
+				t->col[t->changed].name, lo + 1);
 		snprintf(what, sizeof(what), "%s: rows with %s >= the last "
 			"mark,", t->name, t->col[t->changed].name);
 		progress_start(sy, what, 0, 0);
