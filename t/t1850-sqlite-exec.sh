@@ -32,10 +32,11 @@ test_expect_success 'statements run in one transaction; the rows they change rea
 	exec_job ok.yaml "db: app.db" "sql: |
         UPDATE t SET v = v || 1;
         INSERT INTO t VALUES (3, 3);
-        SELECT count(*) FROM t;" &&
+        SELECT count(*) FROM t;
+        CREATE TABLE u (x);" &&
 	sq_run ok.yaml &&
 	test_grep "exec | 3$" ok.out &&
-	test_grep "ran 3 statements on app.db in one transaction: 3 rows changed" ok.out &&
+	test_grep "ran 4 statements on app.db in one transaction: 3 rows changed" ok.out &&
 	test "$(sq_out ROWS_CHANGED ok.env)" = 3 &&
 	test "$(q app.db "SELECT group_concat(v) FROM t")" = "a1,b1,3"
 '

@@ -118,7 +118,7 @@ sqlite_exec_main(const struct acfg *c, const char *checkpoint, int dry)
 	sqlite3_stmt *st;
 	char *text = NULL;
 	const char *sql, *p, *tail;
-	long long changed = 0, shown = 0, nstmt = 0;
+	long long changed = 0, shown = 0, nstmt = 0, before;
 	int code = 1, r;
 
 	(void)checkpoint;	/* all or nothing: nothing to go on from */
@@ -131,6 +131,7 @@ sqlite_exec_main(const struct acfg *c, const char *checkpoint, int dry)
 		goto out;
 	if (sdb_exec(db, "BEGIN IMMEDIATE", s.db, s.busy_ms) < 0)
 		goto out;
+	before = sqlite3_total_changes64(db);
 	for (p = sql; *p; p = tail) {
 		if (sqlite3_prepare_v2(db, p, -1, &st, &tail) != SQLITE_OK) {
 			action_say("sqlite.exec: %s%s line %d: %s", s.file ?
@@ -153,10 +154,10 @@ sqlite_exec_main(const struct acfg *c, const char *checkpoint, int dry)
 			sqlite3_finalize(st);
 			goto undo;
 		}
-		if (!sqlite3_stmt_readonly(st))
-			changed += sqlite3_changes(db);
 		sqlite3_finalize(st);
 	}
+	/* Rows inserted, updated and deleted by the statements. */
+	changed = sqlite3_total_changes64(db) - before;
 	if (shown > MAX_ROWS_SHOWN)
 		action_say("(%lld rows in all, the first %d shown)", shown,
 			MAX_ROWS_SHOWN);

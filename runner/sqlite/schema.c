@@ -309,6 +309,16 @@ make_sql(struct stable *t)
 	free(rest);
 }
 
+static int
+check_nkey(const struct stable *t)
+{
+	if (t->nkey <= SCHEMA_MAX_KEY)
+		return 0;
+	action_say("sqlite.sync: table %s: a key of %d columns; at most %d "
+		"are taken", t->name, t->nkey, SCHEMA_MAX_KEY);
+	return -1;
+}
+
 /* Which columns are the key: key: or the primary key. Returns 0, or -1
  * after saying why there is none. */
 static int
@@ -329,7 +339,7 @@ choose_key(struct stable *t, const struct ssync *s)
 			}
 			t->key[t->nkey++] = i;
 		}
-		return 0;
+		return check_nkey(t);
 	}
 	for (k = 1; k <= t->ncol; k++)
 		for (i = 0; i < t->ncol; i++)
@@ -340,7 +350,7 @@ choose_key(struct stable *t, const struct ssync *s)
 			"columns that tell its rows apart with key:", t->name);
 		return -1;
 	}
-	return 0;
+	return check_nkey(t);
 }
 
 /* The source's tables, when tables: is not given: all but SQLite's own

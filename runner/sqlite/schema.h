@@ -11,6 +11,8 @@
 
 struct ssync;
 
+enum { SCHEMA_MAX_KEY = 16 };	/* columns in a key */
+
 struct scol {
 	char *name;
 	char *decl;	/* the declared type, "" when none */

@@ -42,7 +42,7 @@ struct saved {
 	enum phase phase;
 	char *lo, *hwm;			/* its marks, encoded (row.h) */
 	char *c;			/* changed pass: changed_column's value */
-	char *k[16];			/* and the key after which to go on */
+	char *k[SCHEMA_MAX_KEY];	/* and the key after which to go on */
 	int nk;
 	long long ins, upd, del, chk;
 	int done;			/* the whole sync was done */
@@ -89,7 +89,7 @@ saved_field(void *arg, const char *name, const char *value)
 	} else if (name[0] == 'k' && name[1] >= '0' && name[1] <= '9') {
 		int i = atoi(name + 1);
 
-		if (i < 16 && !sv->k[i]) {
+		if (i < SCHEMA_MAX_KEY && !sv->k[i]) {
 			sv->k[i] = xstrdup(value);
 			if (i + 1 > sv->nk)
 				sv->nk = i + 1;
@@ -137,7 +137,7 @@ saved_free(struct saved *sv)
 	free(sv->lo);
 	free(sv->hwm);
 	free(sv->c);
-	for (i = 0; i < 16; i++)
+	for (i = 0; i < SCHEMA_MAX_KEY; i++)
 		free(sv->k[i]);
 	for (i = 0; i < sv->ntdone; i++) {
 		free(sv->tdone[i]);
@@ -344,7 +344,7 @@ struct view {
 	int ncol;
 	const int *key;
 	int nkey;
-	int seq[16];		/* the key's places when it comes first */
+	int seq[SCHEMA_MAX_KEY];	/* the key's places when it comes first */
 };
 
 /* Every column of t's rows. */
@@ -498,7 +498,7 @@ merge(struct sync *sy, const struct stable *t, const struct view *v,
 {
 	sqlite3_stmt *ss = NULL, *ds = NULL, *all = NULL, *after = NULL;
 	sqlite3_stmt *ins = NULL, *upd = NULL;
-	sqlite3_value *pos[16] = {0};
+	sqlite3_value *pos[SCHEMA_MAX_KEY] = {0};
 	sqlite3_value **del = NULL;
 	size_t delcap = 0;
 	long long ndel = 0, n;
@@ -636,7 +636,7 @@ changed_pass(struct sync *sy, const struct stable *t, const char *lo,
 	const char *hwm, const struct saved *from)
 {
 	sqlite3_stmt *ss = NULL, *one = NULL, *ins = NULL, *upd = NULL;
-	sqlite3_value *pos[16] = {0}, *c = NULL;
+	sqlite3_value *pos[SCHEMA_MAX_KEY] = {0}, *c = NULL;
 	const char *sp = sy->s->source, *dp = sy->s->target;
 	long long n;
 	int sr, r, k, code = -1, inbatch = 0;
@@ -964,7 +964,7 @@ sqlite_sync_main(const struct acfg *c, const char *checkpt, int dry)
 {
 	struct ssync s;
 	struct sync sy;
-	struct stat st;
+	struct stat st, sst;
 	char d[32];
 	int64_t started = now_ms();
 	size_t i;
@@ -996,6 +996,12 @@ sqlite_sync_main(const struct acfg *c, const char *checkpt, int dry)
 			"point%s", s.changed ? "" : " (unused: no changed_column)");
 	if (sdb_open(&sy.src, s.source, "source", SDB_READ, s.busy_ms) < 0)
 		goto out;
+	if (stat(s.target, &st) == 0 && stat(s.source, &sst) == 0 &&
+	    st.st_dev == sst.st_dev && st.st_ino == sst.st_ino) {
+		action_say("sqlite.sync: the target %s is the source %s", s.target,
+			s.source);
+		goto out;
+	}
 	if (dry && stat(s.target, &st) < 0) {
 		action_say("the target %s does not exist yet: it would be made",
 			s.target);
