@@ -195,10 +195,9 @@ test_expect_success 'runjob SIGKILLed mid-table: the resumed run goes on from th
 	do
 		test $n -lt 600 && sleep 0.05 && n=$((n + 1)) || return 1
 	done &&
-	sq_lock killed.db &&
 	action=$(pgrep -P $runner) &&
+	kill -STOP $action &&
 	kill -KILL $runner $action &&
-	sq_unlock &&
 	copied=$(q killed.db "SELECT count(*) FROM items") &&
 	echo "$copied rows copied before the kill" &&
 	test "$copied" -gt 0 && test "$copied" -lt 200000 &&
@@ -208,7 +207,7 @@ test_expect_success 'runjob SIGKILLed mid-table: the resumed run goes on from th
 	test "$(sq_rows big.db items id)" = "$(sq_rows killed.db items id)" &&
 	inserted=$(q kill.db "SELECT value FROM outputs WHERE name = '"'ROWS_INSERTED'"'") &&
 	echo "ROWS_INSERTED=$inserted" &&
-	test "$inserted" -ge 200000 && test "$inserted" -le 200100
+	test "$inserted" -ge 199900 && test "$inserted" -le 200000
 '
 
 test_expect_success 'progress is shown: rows done of all, rows per second, time left' '

@@ -297,6 +297,10 @@ make_sql(struct stable *t)
 			keys, q, t->qname, keys);
 		t->sel_marks_after = xasprintf("SELECT %s, %s FROM %s WHERE (%s) "
 			"> (%s) ORDER BY %s", keys, q, t->qname, keys, keyp, keys);
+		t->sel_by_mark = xasprintf("SELECT %s, %s FROM %s ORDER BY %s, %s",
+			q, keys, t->qname, q, keys);
+		t->has_key = xasprintf("SELECT 1 FROM %s WHERE %s", t->qname,
+			keyis);
 		free(q);
 	}
 	free(list);
@@ -351,6 +355,26 @@ choose_key(struct stable *t, const struct ssync *s)
 		return -1;
 	}
 	return check_nkey(t);
+}
+
+/* Whether db has a full index on column c of table that leads with
+ * it: it then holds the primary key too, in its order. */
+static int
+has_index(sqlite3 *db, const char *table, const char *c)
+{
+	sqlite3_stmt *st;
+	int r = 0;
+
+	if (!db || sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_index_list(?1) "
+	    "AS l, pragma_index_info(l.name) AS i WHERE l.partial = 0 AND "
+	    "i.seqno = 0 AND i.name = ?2 COLLATE NOCASE", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return 0;
+	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, c, -1, SQLITE_STATIC);
+	r = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return r;
 }
 
 /* The source's tables, when tables: is not given: all but SQLite's own
@@ -427,6 +451,10 @@ schema_plan(struct stable **out, size_t *n, sqlite3 *src, sqlite3 *dst,
 			bad++;
 		if (s->changed && (t[i].changed = find_col(&a, s->changed)) >= 0)
 			changed_seen = 1;
+		/* A table made by the sync gets the source's indexes. */
+		t[i].by_mark = t[i].changed >= 0 && !s->key &&
+			has_index(src, names[i], s->changed) &&
+			(t[i].create || has_index(dst, names[i], s->changed));
 		if (!bad)
 			make_sql(&t[i]);
 	}
@@ -478,6 +506,8 @@ schema_free(struct stable *t, size_t n)
 		free(t[i].max_changed);
 		free(t[i].sel_marks);
 		free(t[i].sel_marks_after);
+		free(t[i].sel_by_mark);
+		free(t[i].has_key);
 		free(t[i].count);
 	}
 	free(t);

@@ -39,6 +39,11 @@ struct stable {
 	/* The key and changed_column only, in key order: what the end
 	 * check compares when changes are found by changed_column. */
 	char *sel_marks, *sel_marks_after;
+	/* When both sides have an index on changed_column that holds the
+	 * key: changed_column and the key in that order, read from the
+	 * index alone; and whether a key is there at all. */
+	int by_mark;
+	char *sel_by_mark, *has_key;
 };
 
 /* The tables s names (or all of the source's) as the two databases have

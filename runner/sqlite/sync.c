@@ -290,7 +290,9 @@ progress_start(struct sync *sy, const char *what, long long total,
 	sy->what = what;
 	sy->total = total;
 	sy->done = sy->base = done;
-	sy->started = sy->shown = now_ms();
+	sy->started = now_ms();
+	/* The first line soon, with a rate to tell; then one a second. */
+	sy->shown = sy->started - PROGRESS_MS + 100;
 }
 
 static int
@@ -342,9 +344,11 @@ write_row(struct sync *sy, sqlite3_stmt *w, sqlite3_stmt *row, int ncol,
 struct view {
 	const char *all, *after;
 	int ncol;
-	const int *key;
+	const int *key;		/* what the rows are ordered by */
 	int nkey;
-	int seq[SCHEMA_MAX_KEY];	/* the key's places when it comes first */
+	const int *rowkey;	/* the table's key */
+	int by_mark;		/* ordered by changed_column, then the key */
+	int seq[SCHEMA_MAX_KEY + 1];	/* places 0, 1, 2... */
 };
 
 /* Every column of t's rows. */
@@ -354,8 +358,9 @@ view_rows(struct view *v, const struct stable *t)
 	v->all = t->sel_all;
 	v->after = t->sel_after;
 	v->ncol = t->ncol;
-	v->key = t->key;
+	v->key = v->rowkey = t->key;
 	v->nkey = t->nkey;
+	v->by_mark = 0;
 }
 
 /* The key and changed_column of t's rows. */
@@ -367,10 +372,45 @@ view_marks(struct view *v, const struct stable *t)
 	v->all = t->sel_marks;
 	v->after = t->sel_marks_after;
 	v->ncol = t->nkey + 1;
-	for (k = 0; k < t->nkey; k++)
+	for (k = 0; k <= t->nkey; k++)
+		v->seq[k] = k;
+	v->key = v->rowkey = v->seq;
+	v->nkey = t->nkey;
+	v->by_mark = 0;
+}
+
+/* changed_column and the key of t's rows in that order, read from an
+ * index on changed_column: a row is the same on both sides when both
+ * have its key with the same mark. */
+static void
+view_by_mark(struct view *v, const struct stable *t)
+{
+	int k;
+
+	v->all = t->sel_by_mark;
+	v->after = NULL;
+	v->ncol = t->nkey + 1;
+	for (k = 0; k <= t->nkey; k++)
 		v->seq[k] = k;
 	v->key = v->seq;
-	v->nkey = t->nkey;
+	v->nkey = t->nkey + 1;
+	v->rowkey = v->seq + 1;
+	v->by_mark = 1;
+}
+
+/* Whether the table behind probe (has_key) holds the key of st's row. */
+static int
+has_row(sqlite3_stmt *probe, sqlite3_stmt *st, const struct stable *t,
+	const struct view *v)
+{
+	int k, r;
+
+	for (k = 0; k < t->nkey; k++)
+		sqlite3_bind_value(probe, t->key[k] + 1,
+			sqlite3_column_value(st, v->rowkey[k]));
+	r = sqlite3_step(probe);
+	sqlite3_reset(probe);
+	return r == SQLITE_ROW ? 1 : r == SQLITE_DONE ? 0 : -1;
 }
 
 static void
@@ -403,7 +443,7 @@ note_first(struct found *f, sqlite3_stmt *st, const struct view *v,
 		return;
 	if (f->first.len)
 		buf_adds(&f->first, ", ");
-	key_text(&f->first, st, v->key, v->nkey);
+	key_text(&f->first, st, v->rowkey, v->nkey - v->by_mark);
 	buf_addf(&f->first, " %s", how);
 }
 
@@ -497,16 +537,19 @@ merge(struct sync *sy, const struct stable *t, const struct view *v,
 	sqlite3_value ***gone, long long *ngone)
 {
 	sqlite3_stmt *ss = NULL, *ds = NULL, *all = NULL, *after = NULL;
-	sqlite3_stmt *ins = NULL, *upd = NULL;
+	sqlite3_stmt *ins = NULL, *upd = NULL, *psrc = NULL, *pdst = NULL;
 	sqlite3_value *pos[SCHEMA_MAX_KEY] = {0};
 	sqlite3_value **del = NULL;
 	size_t delcap = 0;
 	long long ndel = 0, n;
-	int havepos = 0, sr, dr, c, k, code = -1, inbatch = 0;
+	int havepos = 0, sr, dr, c, k, r, code = -1, inbatch = 0;
 	const char *sp = sy->s->source, *dp = sy->s->target;
 
 	if (prep(sy->dst, v->all, &all, dp) < 0 ||
-	    prep(sy->dst, v->after, &after, dp) < 0)
+	    (v->after && prep(sy->dst, v->after, &after, dp) < 0))
+		goto out;
+	if (v->by_mark && (prep(sy->src, t->has_key, &psrc, sp) < 0 ||
+	    prep(sy->dst, t->has_key, &pdst, dp) < 0))
 		goto out;
 	if (write && (prep(sy->dst, t->ins, &ins, dp) < 0 ||
 	    (t->upd && prep(sy->dst, t->upd, &upd, dp) < 0)))
@@ -537,9 +580,26 @@ merge(struct sync *sy, const struct stable *t, const struct view *v,
 			sqlite3_stmt *at;
 
 			c = !sr ? 1 : !dr ? -1 : key_cmp(ss, v->key, ds, v->key,
-				t->nkey);
+				v->nkey);
 			at = c <= 0 ? ss : ds;
-			if (c < 0) {
+			if (c < 0 && v->by_mark) {
+				/* Its key elsewhere in the target: a mark that
+				 * differs. */
+				f->hs = row_fold(f->hs, row_hash(ss, v->ncol));
+				if ((r = has_row(pdst, ss, t, v)) < 0)
+					goto out;
+				if (r)
+					f->differ++;
+				else
+					f->src_only++;
+				note_first(f, ss, v, r ? "differs" :
+					"only in the source");
+			} else if (c > 0 && v->by_mark &&
+			    (r = has_row(psrc, ds, t, v)) != 0) {
+				/* Counted from the source's side. */
+				if (r < 0)
+					goto out;
+			} else if (c < 0) {
 				f->src_only++;
 				f->hs = row_fold(f->hs, row_hash(ss, v->ncol));
 				if (!write)
@@ -558,7 +618,7 @@ merge(struct sync *sy, const struct stable *t, const struct view *v,
 						del[ndel * t->nkey + k] =
 							sqlite3_value_dup(
 							sqlite3_column_value(ds,
-							v->key[k]));
+							v->rowkey[k]));
 					ndel++;
 				}
 			} else {
@@ -616,6 +676,8 @@ out:
 	sqlite3_finalize(after);
 	sqlite3_finalize(ins);
 	sqlite3_finalize(upd);
+	sqlite3_finalize(psrc);
+	sqlite3_finalize(pdst);
 	free_pos(pos, t->nkey);
 	if (gone && code == 0) {
 		*gone = del;
@@ -770,7 +832,9 @@ check_pass(struct sync *sy, const struct stable *t)
 	progress_start(sy, what, 0, 0);
 	/* With changed_column, a row is as new as its mark says: the check
 	 * compares keys and marks, not every byte. */
-	if (t->changed >= 0)
+	if (t->by_mark)
+		view_by_mark(&v, t);
+	else if (t->changed >= 0)
 		view_marks(&v, t);
 	else
 		view_rows(&v, t);
@@ -849,6 +913,7 @@ sync_table(struct sync *sy, size_t i)
 
 	if (sy->ck.table && strcmp(sy->ck.table, t->name) == 0)
 		at = &sy->ck;
+	sy->what = NULL;
 	/* The mark of the last successful run, when it was about the same
 	 * column. */
 	if (t->changed >= 0 && sy->last.cc &&
@@ -897,7 +962,8 @@ sync_table(struct sync *sy, size_t i)
 		ph = PH_CHECK;
 		checkpoint(sy, t, ph, lo, hwm, NULL, NULL, 0);
 	}
-	progress(sy, 1);
+	if (sy->what)
+		progress(sy, 1);
 	if (check_pass(sy, t) < 0)
 		goto out;
 	action_say("%s: %lld inserted, %lld updated, %lld deleted%s", t->name,
