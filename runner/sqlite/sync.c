@@ -72,6 +72,12 @@ struct found {
 	uint64_t hs, hd;		/* the sides' content hashes */
 	struct buf first;		/* the first keys that differ */
 	int nfirst;
+	/* A copy that reads back each row it writes: the sums of the row
+	 * hashes of the source and of the target's rows with a key the
+	 * source has, once written. */
+	int readback;
+	long long readback_max;	/* rows written before it stops */
+	uint64_t sum_src, sum_dst;
 };
 
 static void
@@ -491,6 +497,26 @@ fail:
 	return -1;
 }
 
+/* Add the hash of the row the target now has with the key of st's row
+ * to f->sum_dst. Returns 0, or -1 after saying what went wrong. */
+static int
+read_back(struct sync *sy, const struct stable *t, sqlite3_stmt *back,
+	sqlite3_stmt *st, struct found *f)
+{
+	int k, r;
+
+	for (k = 0; k < t->nkey; k++)
+		sqlite3_bind_value(back, t->key[k] + 1,
+			sqlite3_column_value(st, t->key[k]));
+	if ((r = next(sy->dst, back, sy->s->target, "reading back",
+	    sy->s->busy_ms)) < 0)
+		return -1;
+	if (r)
+		f->sum_dst += row_hash(back, t->ncol);
+	sqlite3_reset(back);
+	return 0;
+}
+
 /* The saved key of sv as values, into pos. Returns 0, or -1 when it
  * does not fit the table. */
 static int
@@ -538,6 +564,7 @@ merge(struct sync *sy, const struct stable *t, const struct view *v,
 {
 	sqlite3_stmt *ss = NULL, *ds = NULL, *all = NULL, *after = NULL;
 	sqlite3_stmt *ins = NULL, *upd = NULL, *psrc = NULL, *pdst = NULL;
+	sqlite3_stmt *back = NULL;
 	sqlite3_value *pos[SCHEMA_MAX_KEY] = {0};
 	sqlite3_value **del = NULL;
 	size_t delcap = 0;
@@ -552,7 +579,8 @@ merge(struct sync *sy, const struct stable *t, const struct view *v,
 	    prep(sy->dst, t->has_key, &pdst, dp) < 0))
 		goto out;
 	if (write && (prep(sy->dst, t->ins, &ins, dp) < 0 ||
-	    (t->upd && prep(sy->dst, t->upd, &upd, dp) < 0)))
+	    (t->upd && prep(sy->dst, t->upd, &upd, dp) < 0) ||
+	    (f->readback && prep(sy->dst, t->sel_one, &back, dp) < 0)))
 		goto out;
 	if (from && saved_pos(sy->src, from, t->nkey, pos) < 0)
 		action_say("sqlite.sync: table %s: the checkpoint does not fit "
@@ -600,12 +628,16 @@ merge(struct sync *sy, const struct stable *t, const struct view *v,
 				if (r < 0)
 					goto out;
 			} else if (c < 0) {
+				uint64_t a = row_hash(ss, v->ncol);
+
 				f->src_only++;
-				f->hs = row_fold(f->hs, row_hash(ss, v->ncol));
+				f->hs = row_fold(f->hs, a);
+				f->sum_src += a;
 				if (!write)
 					note_first(f, ss, v, "only in the source");
 				else if (write_row(sy, ins, ss, t->ncol,
-				    "inserting") < 0)
+				    "inserting") < 0 || (back &&
+				    read_back(sy, t, back, ss, f) < 0))
 					goto out;
 				else
 					sy->ins++;
@@ -627,20 +659,28 @@ merge(struct sync *sy, const struct stable *t, const struct view *v,
 
 				f->hs = row_fold(f->hs, a);
 				f->hd = row_fold(f->hd, b);
+				f->sum_src += a;
 				if (a == b) {
 					f->same++;
+					f->sum_dst += b;
 				} else {
 					f->differ++;
 					if (!write)
 						note_first(f, ss, v, "differs");
-					else if (upd && write_row(sy, upd, ss,
-					    t->ncol, "updating") < 0)
+					else if ((upd && write_row(sy, upd, ss,
+					    t->ncol, "updating") < 0) || (back &&
+					    read_back(sy, t, back, ss, f) < 0))
 						goto out;
 					else
 						sy->upd++;
 				}
 			}
 			sy->done += c <= 0;
+			if (back && f->src_only + f->differ > f->readback_max) {
+				sqlite3_finalize(back);
+				back = NULL;
+				f->readback = 0;
+			}
 			if ((n & 1023) == 1023)
 				progress(sy, 0);
 			if (write && n + 1 == sy->s->batch) {
@@ -678,6 +718,7 @@ out:
 	sqlite3_finalize(upd);
 	sqlite3_finalize(psrc);
 	sqlite3_finalize(pdst);
+	sqlite3_finalize(back);
 	free_pos(pos, t->nkey);
 	if (gone && code == 0) {
 		*gone = del;
@@ -816,10 +857,22 @@ read_hwm(struct sync *sy, const struct stable *t)
 	return s;
 }
 
+/* After a check that failed: the next attempt (a retry, a resume)
+ * compares every row of t by content from its first, and writes what
+ * differs. */
+static void
+compare_next(struct sync *sy, const struct stable *t, const char *hwm)
+{
+	checkpoint(sy, t, PH_MERGE, NULL, hwm, NULL, NULL, 0);
+	action_say("sqlite.sync: the next attempt of this step compares every "
+		"row of %s and writes what differs: resume the run, or run the "
+		"step again", t->name);
+}
+
 /* Both sides read again: the target's extra rows deleted (delete:
  * true), the rest compared. Returns 0 when they are the same, -1. */
 static int
-check_pass(struct sync *sy, const struct stable *t)
+check_pass(struct sync *sy, const struct stable *t, const char *hwm)
 {
 	struct found f = {0};
 	struct view v;
@@ -851,9 +904,9 @@ check_pass(struct sync *sy, const struct stable *t)
 			f.differ, f.src_only, buf_str(&f.first));
 		if (t->changed >= 0)
 			action_say("sqlite.sync: rows changed without a newer %s, "
-				"or the target was changed by something else; leave "
-				"changed_column: out for one run to compare every "
-				"row", t->col[t->changed].name);
+				"or the target was changed by something else",
+				t->col[t->changed].name);
+		compare_next(sy, t, hwm);
 		goto out;
 	}
 	/* Counted as both sides were read. */
@@ -862,6 +915,7 @@ check_pass(struct sync *sy, const struct stable *t)
 	if (ns != nd && sy->s->del) {
 		action_say("sqlite.sync: table %s: %lld rows in the source, "
 			"%lld in the target after the sync", t->name, ns, nd);
+		compare_next(sy, t, hwm);
 		goto out;
 	}
 	action_say("%s: %lld rows in the source, %lld in the target, content "
@@ -900,6 +954,65 @@ create_table(struct sync *sy, const struct stable *t)
 	return 0;
 }
 
+/* Copy t by content, from its start or after the saved key. A copy from
+ * the start that wrote few rows is checked as it goes: every row of both
+ * sides was hashed, each row written is read back, and the counts are
+ * taken after the deletes. Returns 1 when it was checked so, 0 when the
+ * check pass is still to come, -1 on failure. */
+static int
+copy_table(struct sync *sy, const struct stable *t, const struct saved *from,
+	const char *hwm)
+{
+	struct found f = {0};
+	struct view v;
+	sqlite3_value **gone = NULL;
+	long long ngone = 0, ns, nd, i;
+	char what[300];
+	int r = -1;
+
+	snprintf(what, sizeof(what), "%s: copying", t->name);
+	ns = count_rows(sy->src, t);
+	progress_start(sy, what, ns, 0);
+	view_rows(&v, t);
+	/* Reading back is a lookup a row; past a tenth of the table, reading
+	 * both sides again is faster. */
+	f.readback = !from && !t->create && ns >= 0;
+	f.readback_max = ns / 10;
+	if (merge(sy, t, &v, 1, from, hwm, &f, f.readback && sy->s->del ?
+	    &gone : NULL, &ngone) < 0)
+		goto out;
+	r = 0;
+	if (!f.readback)
+		goto out;
+	r = -1;
+	if (ngone && delete_rows(sy, t, gone, ngone) < 0)
+		goto out;
+	ns = count_rows(sy->src, t);
+	nd = count_rows(sy->dst, t);
+	sy->chk += f.same + f.differ + f.src_only;
+	if (ns != f.same + f.differ + f.src_only ||
+	    nd != ns + (sy->s->del ? 0 : f.dst_only) ||
+	    f.sum_src != f.sum_dst) {
+		action_say("sqlite.sync: table %s: after the copy the target "
+			"differs from the source: %lld rows in the source, %lld in "
+			"the target, content sums %016" PRIx64 " and %016" PRIx64,
+			t->name, ns, nd, f.sum_src, f.sum_dst);
+		compare_next(sy, t, hwm);
+		goto out;
+	}
+	action_say("%s: %lld rows in the source, %lld in the target, content "
+		"hash %016" PRIx64 " on both sides (each row written read "
+		"back)%s", t->name, ns, nd, f.sum_src, !sy->s->del && f.dst_only ?
+		" (the rows only in the target are kept: delete: false)" : "");
+	r = 1;
+out:
+	for (i = 0; i < ngone * t->nkey; i++)
+		sqlite3_value_free(gone[i]);
+	free(gone);
+	buf_free(&f.first);
+	return r;
+}
+
 static int
 sync_table(struct sync *sy, size_t i)
 {
@@ -908,7 +1021,7 @@ sync_table(struct sync *sy, size_t i)
 	const char *lo = NULL, *was;
 	char *hwm = NULL, what[300];
 	enum phase ph;
-	int code = -1;
+	int code = -1, r, checked = 0;
 	long long ins = sy->ins, upd = sy->upd, del = sy->del;
 
 	if (sy->ck.table && strcmp(sy->ck.table, t->name) == 0)
@@ -947,24 +1060,17 @@ sync_table(struct sync *sy, size_t i)
 		ph = PH_CHECK;
 		checkpoint(sy, t, ph, lo, hwm, NULL, NULL, 0);
 	} else if (ph == PH_MERGE) {
-		snprintf(what, sizeof(what), "%s: copying", t->name);
-		progress_start(sy, what, count_rows(sy->src, t), 0);
-		struct found f = {0};
-		struct view v;
-
-		view_rows(&v, t);
-		if (merge(sy, t, &v, 1, at && at->nk ? at : NULL, hwm, &f, NULL,
-		    NULL) < 0) {
-			buf_free(&f.first);
+		r = copy_table(sy, t, at && at->nk ? at : NULL, hwm);
+		if (r < 0)
 			goto out;
-		}
-		buf_free(&f.first);
+		checked = r == 1;
 		ph = PH_CHECK;
-		checkpoint(sy, t, ph, lo, hwm, NULL, NULL, 0);
+		if (!checked)
+			checkpoint(sy, t, ph, lo, hwm, NULL, NULL, 0);
 	}
 	if (sy->what)
 		progress(sy, 1);
-	if (check_pass(sy, t) < 0)
+	if (!checked && check_pass(sy, t, hwm) < 0)
 		goto out;
 	action_say("%s: %lld inserted, %lld updated, %lld deleted%s", t->name,
 		sy->ins - ins, sy->upd - upd, sy->del - del, at ?
