@@ -653,6 +653,11 @@ merge(struct sync *sy, const struct stable *t, const struct view *v,
 							v->rowkey[k]));
 					ndel++;
 				}
+			} else if (v->by_mark) {
+				/* Ordered by every column it reads: the same. */
+				f->same++;
+				f->hs = f->hd = row_fold(f->hs,
+					row_hash(ss, v->ncol));
 			} else {
 				uint64_t a = row_hash(ss, v->ncol),
 					b = row_hash(ds, v->ncol);
