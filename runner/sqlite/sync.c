@@ -61,7 +61,7 @@ struct sync {
 	char **thwm;			/* per table: its mark once done */
 	int *tdone;
 	/* Progress of the table being worked on. */
-	const char *what;
+	char what[300];
 	long long done, total, base;
 	int64_t started, shown;
 };
@@ -293,7 +293,7 @@ static void
 progress_start(struct sync *sy, const char *what, long long total,
 	long long done)
 {
-	sy->what = what;
+	snprintf(sy->what, sizeof(sy->what), "%s", what);
 	sy->total = total;
 	sy->done = sy->base = done;
 	sy->started = now_ms();
@@ -1031,7 +1031,7 @@ sync_table(struct sync *sy, size_t i)
 
 	if (sy->ck.table && strcmp(sy->ck.table, t->name) == 0)
 		at = &sy->ck;
-	sy->what = NULL;
+	sy->what[0] = '\0';
 	/* The mark of the last successful run, when it was about the same
 	 * column. */
 	if (t->changed >= 0 && sy->last.cc &&
@@ -1073,7 +1073,7 @@ sync_table(struct sync *sy, size_t i)
 		if (!checked)
 			checkpoint(sy, t, ph, lo, hwm, NULL, NULL, 0);
 	}
-	if (sy->what)
+	if (sy->what[0])
 		progress(sy, 1);
 	if (!checked && check_pass(sy, t, hwm) < 0)
 		goto out;
