@@ -517,6 +517,19 @@ read_back(struct sync *sy, const struct stable *t, sqlite3_stmt *back,
 	return 0;
 }
 
+/* The transaction of a batch, begun at its first write. */
+static int
+begin_batch(struct sync *sy, int *inbatch)
+{
+	if (*inbatch)
+		return 0;
+	if (sdb_exec(sy->dst, "BEGIN IMMEDIATE", sy->s->target,
+	    sy->s->busy_ms) < 0)
+		return -1;
+	*inbatch = 1;
+	return 0;
+}
+
 /* The saved key of sv as values, into pos. Returns 0, or -1 when it
  * does not fit the table. */
 static int
@@ -568,7 +581,8 @@ merge(struct sync *sy, const struct stable *t, const struct view *v,
 	sqlite3_value *pos[SCHEMA_MAX_KEY] = {0};
 	sqlite3_value **del = NULL;
 	size_t delcap = 0;
-	long long ndel = 0, n;
+	long long ndel = 0, n, wrote = sy->ins + sy->upd;
+	int64_t said = now_ms();
 	int havepos = 0, sr, dr, c, k, r, code = -1, inbatch = 0;
 	const char *sp = sy->s->source, *dp = sy->s->target;
 
@@ -594,11 +608,9 @@ merge(struct sync *sy, const struct stable *t, const struct view *v,
 	if ((sr = next(sy->src, ss, sp, "reading", sy->s->busy_ms)) < 0)
 		goto out;
 	for (;;) {
-		/* One batch: the target read from after the last key done. */
-		if (write && sdb_exec(sy->dst, "BEGIN IMMEDIATE", dp,
-		    sy->s->busy_ms) < 0)
-			goto out;
-		inbatch = write;
+		/* One batch: the target read from after the last key done;
+		 * its transaction begins at its first write, so that a batch
+		 * with nothing to write costs no commit. */
 		ds = havepos ? after : all;
 		if (havepos)
 			bind_pos(ds, pos, t->nkey);
@@ -635,7 +647,8 @@ merge(struct sync *sy, const struct stable *t, const struct view *v,
 				f->sum_src += a;
 				if (!write)
 					note_first(f, ss, v, "only in the source");
-				else if (write_row(sy, ins, ss, t->ncol,
+				else if (begin_batch(sy, &inbatch) < 0 ||
+				    write_row(sy, ins, ss, t->ncol,
 				    "inserting") < 0 || (back &&
 				    read_back(sy, t, back, ss, f) < 0))
 					goto out;
@@ -672,7 +685,8 @@ merge(struct sync *sy, const struct stable *t, const struct view *v,
 					f->differ++;
 					if (!write)
 						note_first(f, ss, v, "differs");
-					else if ((upd && write_row(sy, upd, ss,
+					else if (begin_batch(sy, &inbatch) < 0 ||
+					    (upd && write_row(sy, upd, ss,
 					    t->ncol, "updating") < 0) || (back &&
 					    read_back(sy, t, back, ss, f) < 0))
 						goto out;
@@ -702,12 +716,19 @@ merge(struct sync *sy, const struct stable *t, const struct view *v,
 		sqlite3_reset(ds);
 		if (!write)
 			break;
-		if (sdb_exec(sy->dst, "COMMIT", dp, sy->s->busy_ms) < 0)
+		if (inbatch && sdb_exec(sy->dst, "COMMIT", dp,
+		    sy->s->busy_ms) < 0)
 			goto out;
 		inbatch = 0;
 		if (!sr && !dr)
 			break;
-		checkpoint(sy, t, PH_MERGE, NULL, hwm, pos, NULL, 0);
+		/* Each batch that wrote is checkpointed; one that only read,
+		 * once a second: going back over it costs a read. */
+		if (sy->ins + sy->upd != wrote || now_ms() - said >= 1000) {
+			checkpoint(sy, t, PH_MERGE, NULL, hwm, pos, NULL, 0);
+			wrote = sy->ins + sy->upd;
+			said = now_ms();
+		}
 		progress(sy, 0);
 	}
 	code = 0;
