@@ -33,22 +33,26 @@ CORE_LIBS = $(shell $(PKG_CONFIG) --libs $(CORE_PKGS) 2>/dev/null || echo -lyaml
 # Everything but the commands also goes into the unit tests and benchmarks.
 # CORE_SRC, the loader and the checks among it, links without hiredis (the
 # loader's fuzz target is built from it alone); REDIS_SRC runs the redis
-# built-ins.
+# built-ins, SQLITE_SRC the sqlite ones.
 CORE_SRC = runner/action.c runner/arena.c runner/builtin.c runner/buf.c runner/check.c runner/checkpoint.c runner/clock.c runner/cron.c runner/diag.c \
 	runner/expand.c runner/fname.c runner/git.c runner/graph.c runner/job.c runner/json.c \
 	runner/lines.c runner/load.c \
 	runner/env.c runner/mask.c runner/name.c runner/param.c runner/plan.c \
 	runner/lock.c runner/proc.c runner/resume.c runner/scheduler.c runner/sv.c \
-	runner/attempt.c runner/outputs.c runner/leftover.c runner/dryrun.c \
+	runner/attempt.c runner/outputs.c runner/leftover.c runner/dryrun.c runner/laststate.c \
 	runner/ui.c runner/units.c runner/seal.c runner/sha256.c runner/source.c \
 	runner/util.c runner/visible.c runner/window.c runner/zone.c journal/journal.c journal/key.c journal/schema.c \
-	journal/writer.c runner/redis/settings.c runner/redis/url.c
+	journal/writer.c runner/redis/settings.c runner/redis/url.c \
+	runner/sqlite/settings.c
 REDIS_SRC = runner/redis/conn.c runner/redis/copy.c runner/redis/key.c \
 	runner/redis/server.c runner/redis/verify.c
-LIB_SRC = $(CORE_SRC) $(REDIS_SRC)
+SQLITE_SRC = runner/sqlite/db.c runner/sqlite/exec.c runner/sqlite/row.c \
+	runner/sqlite/schema.c runner/sqlite/sync.c
+LIB_SRC = $(CORE_SRC) $(REDIS_SRC) $(SQLITE_SRC)
 CORE_OBJ = $(CORE_SRC:.c=.o)
 REDIS_OBJ = $(REDIS_SRC:.c=.o)
-LIB_OBJ = $(CORE_OBJ) $(REDIS_OBJ)
+SQLITE_OBJ = $(SQLITE_SRC:.c=.o)
+LIB_OBJ = $(CORE_OBJ) $(REDIS_OBJ) $(SQLITE_OBJ)
 # The commands, only in runjob itself.
 CMD_SRC = runner/main.c runner/action_cmd.c runner/audit.c runner/cli.c \
 	runner/diff.c runner/due.c runner/help.c runner/inspect.c \
@@ -132,6 +136,7 @@ bench: runjob t/perf/plan-bench t/perf/window-bench t/perf/redis-baseline \
 	sh t/perf/run-bench.sh
 	sh t/perf/resume-bench.sh
 	sh t/perf/redis-bench.sh
+	sh t/perf/sqlite-bench.sh
 	sh t/perf/audit-bench.sh
 	sh t/perf/schedule-idle.sh
 	sh t/perf/report-bench.sh
@@ -151,8 +156,8 @@ uninstall:
 		$(DESTDIR)$(MANDIR)/man5/runjob-job.5
 
 clean:
-	rm -f runjob runner/*.o runner/redis/*.o journal/*.o journal/schema.c $(UNIT_BIN) t/perf/plan-bench t/perf/window-bench t/perf/mask-bench t/perf/redis-baseline t/fuzz/replay-load t/fuzz/fuzz-load
-	rm -f runner/*.d runner/redis/*.d journal/*.d t/unit/*.d t/perf/*.d t/fuzz/*.d
+	rm -f runjob runner/*.o runner/redis/*.o runner/sqlite/*.o journal/*.o journal/schema.c $(UNIT_BIN) t/perf/plan-bench t/perf/window-bench t/perf/mask-bench t/perf/redis-baseline t/fuzz/replay-load t/fuzz/fuzz-load
+	rm -f runner/*.d runner/redis/*.d runner/sqlite/*.d journal/*.d t/unit/*.d t/perf/*.d t/fuzz/*.d
 	rm -rf t/trash
 
 .PHONY: all deps test-deps demo check bench install uninstall clean fuzz

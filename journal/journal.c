@@ -1277,6 +1277,19 @@ journal_events(struct journal *j, const char *run, jrow_fn fn, void *arg)
 }
 
 int
+journal_last_states(struct journal *j, const char *job, const char *run,
+	jrow_fn fn, void *arg)
+{
+	return walk(j, "SELECT s.step_id AS step_id, s.run_id AS run_id, "
+		"(SELECT e.data FROM events e WHERE e.run_id = s.run_id AND "
+		"e.step_id = s.step_id AND e.kind = 'checkpoint' ORDER BY e.seq "
+		"DESC LIMIT 1) AS data FROM steps s JOIN runs r ON r.id = "
+		"s.run_id WHERE r.job = ?1 AND r.id <> ?2 AND s.state = "
+		"'succeeded' ORDER BY r.started DESC, r.rowid DESC", job, run, 0,
+		fn, arg) < 0 ? -1 : 0;
+}
+
+int
 journal_run_facts(struct journal *j, jrow_fn fn, void *arg)
 {
 	return walk(j, "SELECT r.id AS id, r.state AS state, r.exit_code AS "

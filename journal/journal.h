@@ -182,6 +182,12 @@ int journal_events(struct journal *j, const char *run, jrow_fn fn, void *arg);
  * text, sha256, by name. */
 int journal_run_files(struct journal *j, const char *run, jrow_fn fn,
 	void *arg);
+/* Where each step instance of job stood when it last succeeded in a run
+ * other than run: step_id, run_id and data, its last checkpoint there
+ * (NULL when it made none), newest run first, so that a step's first row
+ * is the one that counts. */
+int journal_last_states(struct journal *j, const char *job, const char *run,
+	jrow_fn fn, void *arg);
 
 /* The value of column name in row, or NULL. */
 const char *jrow_get(const struct jrow *row, const char *name);

@@ -11,6 +11,7 @@
 #include "action_cmd.h"
 #include "exitcode.h"
 #include "redis/redis.h"
+#include "sqlite/sqlite.h"
 #include "util.h"
 
 /* How each built-in that this runjob can run is run. */
@@ -20,6 +21,8 @@ static const struct {
 } mains[] = {
 	{ "redis.copy", redis_copy_main },
 	{ "redis.verify", redis_verify_main },
+	{ "sqlite.exec", sqlite_exec_main },
+	{ "sqlite.sync", sqlite_sync_main },
 };
 
 static int
@@ -60,6 +63,6 @@ cmd_action(int argc, char **argv)
 }
 
 const struct command cmd_action_entry = { "action", cmd_action,
-	"action redis.copy | redis.verify",
+	"action redis.copy | redis.verify | sqlite.exec | sqlite.sync",
 	"run a step's built-in action; runjob starts this itself, with the step's settings in its environment",
 	"" };

@@ -295,6 +295,9 @@ builtin_argv(struct sched *s, const struct action *act, size_t inst,
 	acfg_from_settings(&c, act, config_value, &x);
 	acfg_json(&c, &json);
 	env_set(e, "RUNJOB_ACTION_CONFIG", buf_str(&json));
+	/* A job run at JOB.yaml@REV: files the action reads come from REV. */
+	if (s->job->rev)
+		env_set(e, "RUNJOB_REV", s->job->rev);
 	acfg_free(&c);
 	buf_free(&json);
 	buf_free(&x.tmp);
@@ -371,6 +374,9 @@ attempt_start(struct sched *s, size_t i, enum kind kind)
 	} else if (act->kind != ACT_RUN) {
 		a->builtin = 1;
 		a->argv = builtin_argv(s, act, i, &a->env);
+		if (kind == K_STEP && s->r->last_state && s->r->last_state[i])
+			env_set(&a->env, "RUNJOB_LAST_STATE",
+				s->r->last_state[i]);
 	} else if (act->shell || !simple_command(act->run, &a->argv)) {
 		a->argv = shell_argv(act->shell, act->run);
 	}

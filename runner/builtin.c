@@ -6,24 +6,6 @@
 #include "builtin.h"
 #include "util.h"
 
-/* Known to the job file's format, not yet run by this runjob: a job
- * that uses them is refused by runjob check (a NULL check). */
-static const struct builtin_setting sqlite_exec_settings[] = {
-	{ "db", NULL }, { "sql", NULL }, { "file", NULL }, { NULL, NULL },
-};
-static const struct builtin_setting sqlite_sync_settings[] = {
-	{ "source", NULL }, { "target", NULL }, { "tables", NULL },
-	{ "key", NULL }, { "changed_column", NULL }, { "delete", NULL },
-	{ "batch", NULL }, { NULL, NULL },
-};
-static const char *const no_outputs[] = { NULL };
-const struct builtin sqlite_exec_builtin = {
-	"sqlite.exec", sqlite_exec_settings, no_outputs, NULL,
-};
-const struct builtin sqlite_sync_builtin = {
-	"sqlite.sync", sqlite_sync_settings, no_outputs, NULL,
-};
-
 static const struct builtin *const table[] = {
 	&redis_copy_builtin,
 	&redis_verify_builtin,

@@ -21,6 +21,7 @@
 #include "exitcode.h"
 #include "journal.h"
 #include "key.h"
+#include "laststate.h"
 #include "json.h"
 #include "lock.h"
 #include "resume.h"
@@ -653,6 +654,7 @@ execute(struct exec *x)
 	struct loaded *l = x->l;
 	struct opts *o = x->o;
 	struct prior pr, *prp = NULL;
+	struct last_states ls = {0};
 	struct sched_opts so;
 	struct sched_run sr;
 	struct ui ui;
@@ -714,6 +716,13 @@ execute(struct exec *x)
 	}
 	if ((code = record_start(x, what, host, started)) != 0)
 		goto out;
+	/* A built-in goes on from where it stood when it last succeeded
+	 * (a high-water mark); the journal says which run that was. */
+	if (!x->rollback_only &&
+	    (last_states_load(&ls, x->jn, &l->plan, x->run_id) < 0 ||
+	    last_states_record(&ls, x->jn, &l->plan, x->run_id, now_ms()) < 0))
+		warn("the journal does not say where the built-in steps stood "
+			"when they last succeeded; they start afresh");
 
 	ui_run_started(&ui, l->job->name, x->file, started);
 	if (x->resume && !o->quiet && !o->json)
@@ -731,6 +740,7 @@ execute(struct exec *x)
 	sr.dir = jobdir = dir_of(x->file);
 	sr.logdir = logdir;
 	sr.prior = prp;
+	sr.last_state = (const char *const *)ls.data;
 	sr.rollback_only = x->rollback_only;
 	sr.on_demand = x->on_demand;
 	sr.gate = window_any(l->job) && !o->ignore_window && !x->rollback_only;
@@ -741,6 +751,7 @@ execute(struct exec *x)
 out:
 	if (prp)
 		prior_free(&pr);
+	last_states_free(&ls);
 	ui_free(&ui);
 	free(logdir);
 	free(jobdir);

@@ -39,6 +39,9 @@ struct sched_run {
 	const char *dir;	/* where steps run: the job file's directory */
 	const char *logdir;	/* where step logs go, made already */
 	const struct prior *prior;	/* a resumed run's past; NULL: new */
+	const char *const *last_state;	/* per instance: a built-in's state
+					 * where it last succeeded
+					 * (laststate.h); NULL: none */
 	int rollback_only;	/* only roll back what succeeded */
 	int gate;		/* start a step only inside a window (window.h)
 				 * and when it can end before it closes */

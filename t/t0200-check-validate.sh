@@ -278,19 +278,31 @@ test_expect_success 'env keys are names, and RUNJOB_ names are runjob'"'"'s' '
 	test_grep -v OK_1 err
 '
 
-test_expect_success 'what this runjob cannot do yet is refused, never ignored' '
-	cat >later.yaml <<-\EOF &&
+test_expect_success 'the sqlite built-ins are taken, their settings checked where they are written' '
+	cat >sq.yaml <<-\EOF &&
 	runjob: 1
 	name: t
-	require_clean: true
 	steps:
 	  - id: copy
-	    sqlite.sync: { source: a.db, target: b.db }
+	    sqlite.sync: { source: a.db, target: b.db, key: [a, b], changed_column: at }
 	    rollback:
 	      sqlite.exec: { db: x.db, sql: "select 1" }
 	EOF
-	refused later.yaml "later.yaml:6:5: error: the built-in action .sqlite.sync. is not supported yet" \
-		"later.yaml:8:7: error: the built-in action .sqlite.exec. is not supported yet"
+	runjob check sq.yaml &&
+	cat >sqbad.yaml <<-\EOF &&
+	runjob: 1
+	name: t
+	steps:
+	  - id: copy
+	    sqlite.sync: { source: a.db, target: a.db }
+	  - id: more
+	    sqlite.sync: { source: a.db, target: b.db, batch: 0 }
+	    rollback:
+	      sqlite.exec: { db: x.db }
+	EOF
+	refused sqbad.yaml "sqbad.yaml:5:42: error: sqlite.sync: target: is the source: .a.db." \
+		"sqbad.yaml:7:55: error: sqlite.sync: batch: .0. is not a whole number from 1 to 1000000" \
+		"sqbad.yaml:9:7: error: sqlite.exec: sql: is required (or file:): the SQL to run"
 '
 
 test_expect_success 'built-in actions still get their keys checked' '

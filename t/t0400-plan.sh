@@ -134,17 +134,16 @@ test_expect_success 'a built-in step is planned with its settings, secrets maske
 	! grep pw-9876 out
 '
 
-test_expect_success 'a job using what is not supported yet is not planned' '
-	cat >later.yaml <<-\EOF &&
+test_expect_success 'a job with a sqlite built-in is planned, its settings shown' '
+	cat >sq.yaml <<-\EOF &&
 	runjob: 1
 	name: b
 	steps:
 	  - id: sync
-	    sqlite.sync: { source: a.db, target: b.db }
+	    sqlite.sync: { source: a.db, target: b.db, key: [a, b] }
 	EOF
-	test_expect_code 3 runjob plan later.yaml >out 2>err &&
-	test_grep "not supported yet" err &&
-	test_must_fail test -s out
+	runjob plan sq.yaml >out 2>err &&
+	test_grep "sync  sqlite.sync: {source: a.db, target: b.db, key: \[a, b\]}" out
 '
 
 test_expect_success 'an invalid job is not planned' '

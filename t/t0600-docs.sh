@@ -341,7 +341,8 @@ test_expect_success 'the DESCRIPTION of runjob(1) names the built-in actions thi
 test_expect_success 'what check refuses as not supported yet is listed in runjob-job(5)' '
 	not_yet >not-yet &&
 	! grep -E "^(window|blackout)\$" not-yet &&
-	section "$MAN5" "NOT SUPPORTED IN THIS VERSION" | grep "^\.It " >items &&
+	section "$MAN5" "NOT SUPPORTED IN THIS VERSION" >section &&
+	{ grep "^\.It " section || test ! -s not-yet; } >items &&
 	while read -r what; do
 		grep -F -e "$what" items >/dev/null || {
 			echo "$what is not listed as not supported" >&2
