@@ -13,6 +13,8 @@ enum exit_code {
 	EXIT_WINDOW = 5,	/* outside the maintenance window: paused */
 	EXIT_ROLLBACK = 6,	/* a rollback action failed: needs a person */
 	EXIT_UNKNOWN = 7,	/* a step's outcome is unknown after a crash */
+	EXIT_SIGHUP = 129,	/* hung up: the steps run on under the
+				 * supervisor; resumable */
 	EXIT_SIGINT = 130,	/* interrupted by SIGINT: resumable */
 	EXIT_SIGTERM = 143,	/* interrupted by SIGTERM: resumable */
 };

@@ -75,7 +75,8 @@ cmd_help(int argc, char **argv)
 		"job file,\n4 another run holds the lock or the journal is "
 		"busy,\n5 outside the maintenance window, 6 a rollback action "
 		"failed,\n7 a step's outcome is unknown (runjob resolve), "
-		"130/143 interrupted by\nSIGINT/SIGTERM.\n"
+		"129 hung up (the running\nsteps go on under the run's "
+		"supervisor), 130/143 interrupted by SIGINT/SIGTERM.\n"
 		"Run 'runjob help COMMAND' for a command's options; see "
 		"runjob(1) and runjob-job(5).\n");
 	return EXIT_OK;

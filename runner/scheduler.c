@@ -345,6 +345,27 @@ interrupt(struct sched *s, int sig)
 	}
 }
 
+/* The terminal is gone (a lost ssh session): runjob starts nothing more
+ * and leaves, and the steps running go on under the run's supervisor,
+ * which sees them to their end, as when runjob dies; the next runjob
+ * takes up the run and adopts how they ended. */
+static void
+hang_up(struct sched *s)
+{
+	size_t i, running = 0;
+
+	if (s->hung_up || s->sv.c.fd < 0)
+		return;
+	s->hung_up = 1;
+	s->stopping = 1;
+	for (i = 0; i < s->na; i++)
+		running += s->a[i]->launched && !s->a[i]->done;
+	ui_note(s->r->ui, now_ms(), "hung up: %zu running step%s go%s on under "
+		"the run's supervisor (pid %ld); run the job again to take up "
+		"run %s", running, running == 1 ? "" : "s", running == 1 ?
+		"es" : "", (long)s->sv.pid, s->r->run_id);
+}
+
 static void
 check_timers(struct sched *s, int64_t now)
 {
@@ -695,6 +716,15 @@ start_ready(struct sched *s, int64_t now)
 static int
 finished(const struct sched *s)
 {
+	size_t i;
+
+	/* Hung up: once each start not yet made is settled, what runs is
+	 * the supervisor's. */
+	for (i = 0; s->hung_up && i < s->na; i++)
+		if (s->a[i]->done || !s->a[i]->launched)
+			return 0;
+	if (s->hung_up)
+		return 1;
 	if (s->na)
 		return 0;
 	if (s->undo)
@@ -749,10 +779,11 @@ loop(struct sched *s)
 			struct signalfd_siginfo si;
 
 			while (read(s->sigfd, &si, sizeof(si)) == sizeof(si))
-				if (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM ||
-				    si.ssi_signo == SIGHUP)
-					interrupt(s, si.ssi_signo == SIGHUP ?
-						SIGTERM : (int)si.ssi_signo);
+				if (si.ssi_signo == SIGHUP)
+					hang_up(s);
+				else if (si.ssi_signo == SIGINT ||
+				    si.ssi_signo == SIGTERM)
+					interrupt(s, (int)si.ssi_signo);
 		}
 		if (s->sv.c.fd >= 0 && (pfd[2].revents & POLLOUT) &&
 		    chan_flush(&s->sv.c) < 0)
@@ -1186,8 +1217,10 @@ settle_unreached(struct sched *s)
 	size_t i;
 
 	/* A paused run goes on in the next window: what it did not reach
-	 * stays pending, a step waiting to be tried again too. */
-	if (s->paused && !s->failed && !s->signal && !s->journal_broken)
+	 * stays pending, a step waiting to be tried again too; so does one
+	 * that hung up, when it is taken up again. */
+	if ((s->paused && !s->failed && !s->signal && !s->journal_broken) ||
+	    s->hung_up)
 		return;
 	for (i = 0; i < s->ndelayed; i++) {
 		sched_set_step(s, s->delayed[i], "failed");
@@ -1207,6 +1240,10 @@ outcome(struct sched *s, struct sched_run *r)
 	if (s->journal_broken) {
 		r->outcome = "failed";
 		return EXIT_FAILED;
+	}
+	if (s->hung_up) {
+		r->outcome = "interrupted";
+		return EXIT_SIGHUP;
 	}
 	if (s->signal) {
 		r->outcome = s->undo ? "rolling-back" : "interrupted";
@@ -1269,6 +1306,13 @@ sched_free(struct sched *s, const sigset_t *mask)
 	free(s->ready);
 	free(s->mark);
 	free(s->scratch);
+	/* Left running under the supervisor (hung up): their outputs files
+	 * are still to be written, and read by the next runjob. */
+	for (i = 0; i < s->na; i++) {
+		free(s->a[i]->out_path);
+		s->a[i]->out_path = NULL;
+		attempt_free(s->a[i]);
+	}
 	free(s->a);
 	free(s->delayed);
 	free(s->killed);
@@ -1292,14 +1336,20 @@ sched_run(struct sched_run *r, const struct sched_opts *o)
 		loop(&s);
 	}
 	settle_unreached(&s);
-	if (r->rollback_only || (!s.signal && !s.journal_broken &&
-	    ((s.failed && s.job->on_failure == ON_FAILURE_ROLLBACK) ||
-	    (s.paused && !s.failed &&
-	    s.job->on_window_close == ON_WINDOW_CLOSE_ROLLBACK))))
+	if (!s.hung_up && (r->rollback_only || (!s.signal &&
+	    !s.journal_broken && ((s.failed &&
+	    s.job->on_failure == ON_FAILURE_ROLLBACK) || (s.paused &&
+	    !s.failed && s.job->on_window_close == ON_WINDOW_CLOSE_ROLLBACK)))))
 		roll_back(&s);
-	leftover_reap(&s);
-	leftover_stop(&s);
-	sv_stop(&s.sv);
+	if (s.hung_up) {
+		/* The supervisor carries on alone; what steps left running
+		 * is theirs, as after a crash. */
+		chan_free(&s.sv.c);
+	} else {
+		leftover_reap(&s);
+		leftover_stop(&s);
+		sv_stop(&s.sv);
+	}
 	if (jwriter_finish(s.w) < 0)
 		s.journal_broken = 1;
 	code = outcome(&s, r);

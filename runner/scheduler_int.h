@@ -128,6 +128,8 @@ struct sched {
 	int jobs;
 	int stopping;		/* start nothing new */
 	int signal;		/* SIGINT or SIGTERM received, or 0 */
+	int hung_up;		/* SIGHUP: the running steps were left to the
+				 * supervisor, and runjob leaves */
 	int failed;		/* a step failed */
 	int journal_broken;
 	int paused;		/* a step was not started for its window */

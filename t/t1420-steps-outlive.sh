@@ -245,4 +245,31 @@ test_expect_success 'a value a step writes to $RUNJOB_MASK_FILE is hidden from t
 	! grep -r -a -F "$tok" out status show logs j.db*
 '
 
+test_expect_success 'SIGHUP (a lost ssh session) stops nothing: runjob exits 129, the steps run on, the rerun adopts them' '
+	mkdir hangup && cd hangup &&
+	cat >job.yaml <<-\EOF &&
+	runjob: 1
+	name: hangup
+	steps:
+	  - id: long
+	    run: echo start >>long.count; touch started; sleep 2; echo "done at last"; touch long.done
+	  - { id: after, needs: [long], run: echo ran >>after.count }
+	EOF
+	start_run started job.yaml &&
+	kill -HUP $rj &&
+	{ wait $rj; echo $? >code; } &&
+	echo 129 >want && test_cmp want code &&
+	test_grep "hung up: 1 running step goes on under the run.s supervisor" crash.out &&
+	! test -e long.done &&
+	test "$(q j.db "select state from runs")" = interrupted &&
+	wait_for long.done 10 &&
+	sleep 0.3 &&
+	runjob --journal "$PWD/j.db" job.yaml >out 2>&1 &&
+	test_grep "step long: its attempt 1 ended while no runjob was there (exit 0)" out &&
+	test "$(cat long.count)" = start &&
+	test "$(cat after.count)" = ran &&
+	run=$(q j.db "select id from runs") &&
+	test_grep "done at last" logs/$run/long.1.log
+'
+
 test_done
