@@ -597,21 +597,6 @@ action_report(struct sched *s, struct attempt *a, const char *what)
 	}
 }
 
-static void
-write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return;
-		p += w;
-		n -= (size_t)w;
-	}
-}
-
 void
 attempt_checkpoint(struct sched *s, struct attempt *a)
 {
@@ -673,7 +658,7 @@ attempt_emit(struct sched *s, struct attempt *a, const char *line,
 	buf_addc(&m, '\n');
 	fd = open(a->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (fd >= 0) {
-		write_all(fd, m.s, m.len);
+		write_full(fd, m.s, m.len);
 		close(fd);
 		a->logged = 1;
 	}

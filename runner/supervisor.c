@@ -36,6 +36,7 @@ enum {
 	 * slow terminal. */
 	HELD_MAX = 8 << 20,
 	MASK_MIN = 3,	/* shorter values would hide letters, not secrets */
+	MASK_MAX = 64 * 1024,	/* longer ones would hold lines up too long */
 };
 
 /* One process made for runjob: a try of a step, an if: probe or a
@@ -80,28 +81,13 @@ mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void
-write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return;
-		p += w;
-		n -= (size_t)w;
-	}
-}
-
 /* A record line, written with one write(2) so that two supervisors of
  * one run (one left by a runjob that died) never interleave. */
 static void
 record(struct sup *s, struct buf *line)
 {
 	buf_addc(line, '\n');
-	write_all(s->record, line->s, line->len);
+	write_full(s->record, line->s, line->len);
 	buf_free(line);
 }
 
@@ -144,7 +130,7 @@ take_masks(struct sup *s)
 
 		if (len && v[len - 1] == '\r')
 			v[--len] = '\0';
-		if (len >= MASK_MIN && strlen(v) == len) {
+		if (len >= MASK_MIN && len <= MASK_MAX && strlen(v) == len) {
 			const char *f[1] = { v };
 
 			mask_add(&s->mask, v);
@@ -165,6 +151,10 @@ take_masks(struct sup *s)
 		s->mask_part.len -= len + 1;
 		s->mask_part.s[s->mask_part.len] = '\0';
 	}
+	/* No value is that long: what has no newline by then is not one,
+	 * and must not grow without end. */
+	if (s->mask_part.len > MASK_MAX)
+		buf_reset(&s->mask_part);
 }
 
 /* The log, at the first line to go in it: made only when there is
@@ -226,7 +216,7 @@ emit(void *arg, char *line, size_t len)
 	if (k->log < 0 && !k->log_err)
 		open_log(e->s, k);
 	if (k->log >= 0) {
-		write_all(k->log, m.s, m.len);
+		write_full(k->log, m.s, m.len);
 		k->logged = 1;
 	}
 	m.s[m.len - 1] = '\0';

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -132,6 +133,21 @@ xgrow(void *v, size_t *cap, size_t need, size_t size)
 		n *= 2;
 	*vp = xreallocarray(*vp, n, size);
 	*cap = n;
+}
+
+void
+write_full(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		p += w;
+		n -= (size_t)w;
+	}
 }
 
 int

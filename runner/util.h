@@ -41,6 +41,9 @@ void xgrow(void *v, size_t *cap, size_t need, size_t size);
 /* mkdir -p: path and its parents, new ones mode 0700. Returns 0 or -1
  * with a message. */
 int make_dirs(const char *path);
+/* Write all n bytes of p to fd, as far as it takes them: a log or a
+ * record that cannot be written has nowhere to say so. */
+void write_full(int fd, const char *p, size_t n);
 
 /* FNV-1a of a string, for the open-addressed tables of ids. */
 uint64_t hash_str(const char *s);

@@ -207,9 +207,10 @@ test_expect_success 'runjob SIGKILLed mid-table: the resumed run goes on from th
 	do
 		test $n -lt 600 && sleep 0.05 && n=$((n + 1)) || return 1
 	done &&
-	action=$(pgrep -P $runner) &&
+	sv=$(pgrep -P $runner) &&
+	action=$(pgrep -P $sv) &&
 	kill -STOP $action &&
-	kill -KILL $runner $action &&
+	kill -KILL $runner $sv $action &&
 	copied=$(q killed.db "SELECT count(*) FROM items") &&
 	echo "$copied rows copied before the kill" &&
 	test "$copied" -gt 0 && test "$copied" -lt 200000 &&
