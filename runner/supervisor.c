@@ -608,5 +608,14 @@ cmd_supervise(int argc, char **argv)
 	 * an attempt this record does not name was never made. */
 	buf_addf(&head, "bye %ld", (long)getpid());
 	record(&s, &head);
+	chan_free(&s.c);
+	mask_free(&s.mask);
+	buf_free(&s.mask_part);
+	free(s.k);
+	free(s.run);
+	close(s.record);
+	close(s.sigfd);
+	close(s.mask_r);
+	close(s.mask_w);
 	return 0;
 }
