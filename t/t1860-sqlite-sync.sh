@@ -211,6 +211,7 @@ test_expect_success 'runjob SIGKILLed mid-table: the resumed run goes on from th
 	action=$(pgrep -P $sv) &&
 	kill -STOP $action &&
 	kill -KILL $runner $sv $action &&
+	{ wait $runner; test $? = 137; } &&
 	copied=$(q killed.db "SELECT count(*) FROM items") &&
 	echo "$copied rows copied before the kill" &&
 	test "$copied" -gt 0 && test "$copied" -lt 200000 &&
