@@ -311,8 +311,8 @@ spawn(struct sup *s, struct frame *m)
 	struct proc_spec spec;
 	struct kid *k;
 	struct buf rec = {0};
-	char **argv, **envp, *p, *end, num[2][32];
-	size_t argc, nenv = 0, i;
+	char **argv, **envp, *p, *q, *end, num[2][32];
+	size_t argc, nenv = 0, n, i;
 	int64_t timeout;
 	const char *f[3];
 	int r;
@@ -320,17 +320,16 @@ spawn(struct sup *s, struct frame *m)
 	if (m->nf < 7)
 		return;
 	argc = strtoul(m->f[6], NULL, 10);
-	argv = xcalloc(argc + 1, sizeof(*argv));
-	envp = xcalloc(1, sizeof(*envp));
 	p = m->nf > 7 ? m->f[7] : NULL;	/* the fields run on to m->end */
 	end = m->end;
+	for (n = 0, q = p; q && q < end; q += strlen(q) + 1)
+		n++;
+	argv = xcalloc(argc + 1, sizeof(*argv));
+	envp = xcalloc(n + 1, sizeof(*envp));
 	for (i = 0; i < argc && p && p < end; i++, p += strlen(p) + 1)
 		argv[i] = p;
-	for (; p && p < end; p += strlen(p) + 1) {
-		envp = xreallocarray(envp, nenv + 2, sizeof(*envp));
+	for (; p && p < end; p += strlen(p) + 1)
 		envp[nenv++] = p;
-		envp[nenv] = NULL;
-	}
 	k = xcalloc(1, sizeof(*k));
 	k->id = xstrdup(m->f[0]);
 	k->log_path = xstrdup(m->f[1]);
@@ -339,8 +338,6 @@ spawn(struct sup *s, struct frame *m)
 	k->grace = strtoll(m->f[5], NULL, 10);
 	k->lines.mask = &s->mask;
 	k->proc.out = -1;
-	/* The log before the process: one whose output could not be kept
-	 * is not made. It is removed again if there is no output. */
 	/* The log is made at the first output, as most steps of a big job
 	 * print nothing and making and removing a file for each would cost
 	 * more than the step; that it can be is seen to first: nothing is
