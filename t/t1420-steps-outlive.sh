@@ -245,6 +245,26 @@ test_expect_success 'a value a step writes to $RUNJOB_MASK_FILE is hidden from t
 	! grep -r -a -F "$tok" out status show logs j.db*
 '
 
+test_expect_success 'a supervisor that dies under a live runjob: nothing more starts, the running step is waited for, the run fails' '
+	mkdir svdies && cd svdies &&
+	cat >job.yaml <<-\EOF &&
+	runjob: 1
+	name: svdies
+	steps:
+	  - id: s
+	    run: echo $$ >s.pid; touch started; sleep 1; touch s.done
+	  - { id: after, needs: [s], run: touch after.ran }
+	EOF
+	start_run started job.yaml &&
+	kill_supervisor "$(cat s.pid)" &&
+	{ wait $rj; echo $? >code; } &&
+	echo 1 >want && test_cmp want code &&
+	test_grep "the run.s supervisor (pid [0-9]*) ended unexpectedly: no step will be started" crash.out &&
+	test -e s.done &&
+	! test -e after.ran &&
+	test "$(q j.db "select state, exit_code from attempts where step_id = \"s\"")" = "succeeded|0"
+'
+
 test_expect_success 'SIGHUP (a lost ssh session) stops nothing: runjob exits 129, the steps run on, the rerun adopts them' '
 	mkdir hangup && cd hangup &&
 	cat >job.yaml <<-\EOF &&
