@@ -901,7 +901,7 @@ probe_servers(struct copy *cp, struct rconn *src, struct rconn *dst,
 			snprintf(why, whylen, "the source refuses DUMP: %s",
 				src->err);
 			restore_ok = 0;
-			if (!src->c && rconn_open(src) < 0)
+			if (!rconn_up(src) && rconn_open(src) < 0)
 				goto err;
 		} else if (dump->type == REDIS_REPLY_STRING) {
 			spv = rpayload_version(dump->str, dump->len);
@@ -918,7 +918,7 @@ probe_servers(struct copy *cp, struct rconn *src, struct rconn *dst,
 			if (d->type == REDIS_REPLY_STRING)
 				dpv = rpayload_version(d->str, d->len);
 			freeReplyObject(d);
-		} else if (!dst->c && rconn_open(dst) < 0) {
+		} else if (!rconn_up(dst) && rconn_open(dst) < 0) {
 			freeReplyObject(r);
 			goto err;
 		}
@@ -948,7 +948,7 @@ probe_servers(struct copy *cp, struct rconn *src, struct rconn *dst,
 		 * key of runjob's, gone again in 10 s whatever happens. */
 		if (rconn_cmd(dst, &r, "RESTORE %s 10000 %b REPLACE", tmp,
 		    dump->str, dump->len) < 0) {
-			if (!dst->c) {
+			if (!rconn_up(dst)) {
 				if (rconn_open(dst) < 0)
 					goto err;
 			}
@@ -965,8 +965,8 @@ probe_servers(struct copy *cp, struct rconn *src, struct rconn *dst,
 					dpv = rpayload_version(d->str, d->len);
 				freeReplyObject(d);
 			}
-			if (rconn_cmd(dst, &r, "DEL %s", tmp) < 0 && !dst->c &&
-			    rconn_open(dst) < 0)
+			if (rconn_cmd(dst, &r, "DEL %s", tmp) < 0 &&
+			    !rconn_up(dst) && rconn_open(dst) < 0)
 				goto err;
 		}
 		freeReplyObject(r);
@@ -990,7 +990,7 @@ probe_servers(struct copy *cp, struct rconn *src, struct rconn *dst,
 err:
 	freeReplyObject(key);
 	freeReplyObject(dump);
-	printf("redis.copy: %s\n", src->c ? dst->err : src->err);
+	printf("redis.copy: %s\n", rpair_err(src, dst));
 	return -1;
 }
 
@@ -1224,7 +1224,7 @@ dry_run(struct copy *cp, struct rconn *src, struct rconn *dst,
 		failed = estimate_keys(cp, src, dst, scan->element[1], &e) < 0;
 		freeReplyObject(scan);
 		if (failed) {
-			printf("redis.copy: %s\n", src->c ? dst->err : src->err);
+			printf("redis.copy: %s\n", rpair_err(src, dst));
 			return 1;
 		}
 	} while (cursor != 0);
@@ -1267,7 +1267,7 @@ bound_big_key(struct copy *cp, struct rconn *dst)
 	redisReply *r;
 
 	if (rconn_cmd(dst, &r, "CONFIG GET proto-max-bulk-len") < 0) {
-		if (!dst->c)
+		if (!rconn_up(dst))
 			rconn_open(dst);
 		return;
 	}
@@ -1458,7 +1458,7 @@ redis_copy_main(const struct acfg *c, const char *resume, int dry)
 	rconn_init(&src, &cp.set.rc.src, "source", cp.set.rc.io_timeout);
 	rconn_init(&dst, &cp.set.rc.dst, "target", cp.set.rc.io_timeout);
 	if (rconn_open(&src) < 0 || rconn_open(&dst) < 0) {
-		printf("redis.copy: %s\n", src.c ? dst.err : src.err);
+		printf("redis.copy: %s\n", rpair_err(&src, &dst));
 		goto out;
 	}
 	if (probe_servers(&cp, &src, &dst, dry, why, sizeof(why)) < 0)

@@ -29,9 +29,11 @@ struct rcommon {
 	long long batch;	/* keys per round trip */
 	long long connections;
 	long long io_timeout;	/* ms */
+	struct rtls tls;	/* for a rediss:// source or target */
 };
 
-/* Read source, target, match, types, batch, connections, io_timeout.
+/* Read source, target, match, types, batch, connections, io_timeout,
+ * tls_*.
  * Returns 0, or -1 after printing what is wrong. */
 int rcommon_read(struct rcommon *rc, const struct acfg *c);
 void rcommon_free(struct rcommon *rc);
