@@ -44,7 +44,8 @@ CORE_SRC = runner/action.c runner/arena.c runner/builtin.c runner/buf.c runner/c
 	runner/util.c runner/visible.c runner/window.c runner/zone.c journal/journal.c journal/key.c journal/schema.c \
 	journal/writer.c runner/redis/settings.c runner/redis/url.c \
 	runner/sqlite/settings.c
-REDIS_SRC = runner/redis/conn.c runner/redis/copy.c runner/redis/key.c \
+REDIS_SRC = runner/redis/conn.c runner/redis/copy.c runner/redis/guard.c \
+	runner/redis/key.c \
 	runner/redis/server.c runner/redis/tls.c runner/redis/verify.c
 SQLITE_SRC = runner/sqlite/db.c runner/sqlite/exec.c runner/sqlite/row.c \
 	runner/sqlite/schema.c runner/sqlite/sync.c

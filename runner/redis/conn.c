@@ -297,6 +297,14 @@ put_len(struct buf *b, char c, size_t n)
 	buf_add(b, p, (size_t)(tmp + sizeof(tmp) - p));
 }
 
+/* One more command for the server: its load guard may make it wait. */
+static void
+before(struct rconn *rc)
+{
+	if (rc->url->before)
+		rc->url->before(rc->url->before_arg, 1);
+}
+
 void
 rconn_append(struct rconn *rc, int argc, const char **argv,
 	const size_t *lens)
@@ -305,6 +313,7 @@ rconn_append(struct rconn *rc, int argc, const char **argv,
 
 	if (rc->fd < 0)
 		return;
+	before(rc);
 	put_len(&rc->out, '*', (size_t)argc);
 	for (i = 0; i < argc; i++) {
 		put_len(&rc->out, '$', lens[i]);
@@ -332,6 +341,7 @@ rconn_appendf(struct rconn *rc, const char *fmt, ...)
 
 	if (rc->fd < 0)
 		return;
+	before(rc);
 	va_start(ap, fmt);
 	vappend(rc, fmt, ap);
 	va_end(ap);
@@ -406,6 +416,7 @@ rconn_stream(struct rconn *rc, int argc, const char **argv,
 
 	if (rc->fd < 0)
 		return -1;
+	before(rc);
 	put_len(&rc->out, '*', (size_t)argc);
 	for (i = 0; i < argc; i++) {
 		put_len(&rc->out, '$', lens[i]);
@@ -645,6 +656,7 @@ rconn_cmd(struct rconn *rc, redisReply **r, const char *fmt, ...)
 	*r = NULL;
 	if (rc->fd < 0)
 		return rconn_reply(rc, r);
+	before(rc);
 	va_start(ap, fmt);
 	vappend(rc, fmt, ap);
 	va_end(ap);

@@ -163,8 +163,17 @@ rcopy_read(struct rcopy *s, const struct acfg *c)
 	    (ttl = acfg_enum(c, "ttl", "keep", ttl_names)) < 0 ||
 	    (m = acfg_enum(c, "method", "auto", method_names)) < 0 ||
 	    acfg_size(c, "big_key", 64LL << 20, &s->big_key) < 0 ||
-	    acfg_bool(c, "verify", 1, &s->verify) < 0)
+	    acfg_bool(c, "verify", 1, &s->verify) < 0 ||
+	    acfg_int(c, "max_ops_per_sec", 0, 1, 100000000, &s->max_ops) < 0 ||
+	    acfg_int(c, "pause_if.used_cpu_percent", 0, 1, 10000,
+	    &s->pause_cpu) < 0 ||
+	    acfg_duration(c, "pause_if.replication_lag", 0,
+	    &s->pause_lag_ms) < 0)
 		return -1;
+	if (acfg_str(c, "pause_if.replication_lag", NULL) &&
+	    s->pause_lag_ms < 1000)
+		return acfg_error(c, "pause_if.replication_lag", "must be at "
+			"least 1s: replicas report their lag in seconds");
 	s->oc = (enum on_conflict)oc;
 	s->ttl_keep = ttl == 0;
 	s->method = (enum rcopy_method)m;
@@ -188,13 +197,19 @@ static const struct builtin_setting copy_settings[] = {
 	{ "match", NULL }, { "types", NULL }, { "on_conflict", NULL },
 	{ "ttl", NULL }, { "batch", NULL }, { "connections", NULL },
 	{ "big_key", NULL }, { "verify", NULL }, { "method", NULL },
-	{ "io_timeout", NULL }, TLS_SETTINGS, { NULL, NULL },
+	{ "io_timeout", NULL }, TLS_SETTINGS, { "max_ops_per_sec", NULL },
+	{ "pause_if", NULL }, { NULL, NULL },
 };
 static const char *const copy_outputs[] = {
 	"KEYS_COPIED", "KEYS_SKIPPED", "KEYS_EXPIRED", "BYTES", NULL,
 };
+static const char *const pause_keys[] = { "used_cpu_percent",
+	"replication_lag", NULL };
+static const struct builtin_map copy_maps[] = {
+	{ "pause_if", pause_keys }, { NULL, NULL },
+};
 const struct builtin redis_copy_builtin = {
-	"redis.copy", copy_settings, copy_outputs, copy_check,
+	"redis.copy", copy_settings, copy_outputs, copy_check, copy_maps,
 };
 
 static const char *const modes[] = { "lengths", "full", NULL };
@@ -238,5 +253,5 @@ static const char *const verify_outputs[] = {
 	"KEYS_CHECKED", "KEYS_MISMATCHED", NULL,
 };
 const struct builtin redis_verify_builtin = {
-	"redis.verify", verify_settings, verify_outputs, verify_check,
+	"redis.verify", verify_settings, verify_outputs, verify_check, NULL,
 };

@@ -53,6 +53,10 @@ struct rcopy {
 	long long big_key;
 	int verify;
 	enum rcopy_method method;
+	/* The load guard (guard.h): 0 for none of each. */
+	long long max_ops;	/* commands a second to the source */
+	long long pause_cpu;	/* pause while its CPU is at this % */
+	long long pause_lag_ms;	/* or a replica this far behind */
 };
 
 /* Read redis.copy's settings into s; s->rc is to be freed

@@ -26,6 +26,10 @@ struct rurl {
 	char *shown;		/* the URL with the password as ***, for messages */
 	int tls;		/* rediss:// */
 	const struct rtls *tlsopt;	/* set by the reader of the settings */
+	/* Called before each command sent to the server with how many
+	 * (redis.copy's load guard, guard.h), or NULL. */
+	void (*before)(void *arg, long long n);
+	void *before_arg;
 };
 
 /* Parse s into u. Returns 0, or -1 with a message in err (n bytes) that
