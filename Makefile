@@ -12,7 +12,7 @@ BINDIR = $(PREFIX)/bin
 MANDIR = $(PREFIX)/share/man
 PKG_CONFIG ?= pkg-config
 CORE_PKGS = yaml-0.1 sqlite3 libgit2
-PKGS = $(CORE_PKGS) hiredis
+PKGS = $(CORE_PKGS) hiredis openssl
 
 CC ?= cc
 CFLAGS ?= -O2 -g
@@ -27,7 +27,7 @@ LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 CPPFLAGS += -D_GNU_SOURCE -DRUNJOB_VERSION='"$(VERSION)"' -Irunner -Ijournal
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -lyaml -lsqlite3 -lgit2 -lhiredis) -lpthread
+PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -lyaml -lsqlite3 -lgit2 -lhiredis -lssl -lcrypto) -lpthread
 CORE_LIBS = $(shell $(PKG_CONFIG) --libs $(CORE_PKGS) 2>/dev/null || echo -lyaml -lsqlite3 -lgit2) -lpthread
 
 # Everything but the commands also goes into the unit tests and benchmarks.
@@ -44,8 +44,9 @@ CORE_SRC = runner/action.c runner/arena.c runner/builtin.c runner/buf.c runner/c
 	runner/util.c runner/visible.c runner/window.c runner/zone.c journal/journal.c journal/key.c journal/schema.c \
 	journal/writer.c runner/redis/settings.c runner/redis/url.c \
 	runner/sqlite/settings.c
-REDIS_SRC = runner/redis/conn.c runner/redis/copy.c runner/redis/key.c \
-	runner/redis/server.c runner/redis/verify.c
+REDIS_SRC = runner/redis/conn.c runner/redis/copy.c runner/redis/guard.c \
+	runner/redis/key.c \
+	runner/redis/server.c runner/redis/tls.c runner/redis/verify.c
 SQLITE_SRC = runner/sqlite/db.c runner/sqlite/exec.c runner/sqlite/row.c \
 	runner/sqlite/schema.c runner/sqlite/sync.c
 LIB_SRC = $(CORE_SRC) $(REDIS_SRC) $(SQLITE_SRC)
@@ -100,9 +101,9 @@ t/perf/plan-bench: t/perf/plan-bench.c $(LIB_OBJ)
 		$(LIB_OBJ) $(LDFLAGS) $(PKG_LIBS)
 
 # Debian packages: to build, and what the tests use besides.
-BUILD_DEPS = pkg-config libyaml-dev libsqlite3-dev libgit2-dev libhiredis-dev
+BUILD_DEPS = pkg-config libyaml-dev libsqlite3-dev libgit2-dev libhiredis-dev libssl-dev
 TEST_DEPS = python3-jsonschema python3-yaml python3-redis mandoc tmux sqlite3 git \
-	procps redis-server redis-tools tzdata chromium
+	procps redis-server redis-tools tzdata chromium openssl
 
 deps:
 	@sh t/install-deps.sh $(BUILD_DEPS)
@@ -136,6 +137,7 @@ bench: runjob t/perf/plan-bench t/perf/window-bench t/perf/redis-baseline \
 	sh t/perf/run-bench.sh
 	sh t/perf/resume-bench.sh
 	sh t/perf/redis-bench.sh
+	sh t/perf/redis-tls-bench.sh
 	sh t/perf/sqlite-bench.sh
 	sh t/perf/audit-bench.sh
 	sh t/perf/schedule-idle.sh

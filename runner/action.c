@@ -31,22 +31,44 @@ acfg_str(const struct acfg *c, const char *name, const char *def)
 	return def;
 }
 
+/* A message about setting name: printed (prefixed by what, "" or
+ * "warning: "), or kept in *buf for runjob check. */
+static void
+report(const struct acfg *c, const char *name, const char *what, char *buf,
+	size_t len, const char **at, const char *fmt, va_list ap)
+{
+	char msg[1024];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (!c->err) {
+		printf("%s: %s%s: %s\n", c->action, what, name, msg);
+		fflush(stdout);
+	} else if (buf && !buf[0]) {
+		snprintf(buf, len, "%s: %s", name, msg);
+		*at = name;
+	}
+}
+
 int
 acfg_error(const struct acfg *c, const char *name, const char *fmt, ...)
 {
-	char msg[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	report(c, name, "", c->err, c->errlen, c->err_name, fmt, ap);
 	va_end(ap);
-	if (!c->err) {
-		printf("%s: %s: %s\n", c->action, name, msg);
-	} else if (!c->err[0]) {
-		snprintf(c->err, c->errlen, "%s: %s", name, msg);
-		*c->err_name = name;
-	}
 	return -1;
+}
+
+void
+acfg_warn(const struct acfg *c, const char *name, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	report(c, name, "warning: ", c->warn, c->warnlen, c->warn_name, fmt,
+		ap);
+	va_end(ap);
 }
 
 static int

@@ -31,10 +31,19 @@ struct acfg {
 	char *err;
 	size_t errlen;
 	const char **err_name;
+	/* The same for a warning, when warn is set. */
+	char *warn;
+	size_t warnlen;
+	const char **warn_name;
 };
 
 /* Report what is wrong with setting name: printed, or kept in c->err. */
 int acfg_error(const struct acfg *c, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Warn about setting name, which is allowed but unsafe: printed (into
+ * the step's output, which the journal keeps), or kept in c->warn. */
+void acfg_warn(const struct acfg *c, const char *name, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 struct action;

@@ -60,3 +60,14 @@ builtin_outputs_text(const struct builtin *b, char *buf, size_t n)
 			b->outputs[i]);
 	return buf;
 }
+
+const struct builtin_map *
+builtin_map_find(const struct builtin *b, const char *name)
+{
+	const struct builtin_map *m;
+
+	for (m = b->maps; m && m->name; m++)
+		if (strcmp(m->name, name) == 0)
+			return m;
+	return NULL;
+}

@@ -26,6 +26,13 @@ struct builtin_setting {
 	const char *stand_in;
 };
 
+/* A setting written as a mapping of these keys, each a value; the
+ * action sees each as a setting of its own, "NAME.KEY". */
+struct builtin_map {
+	const char *name;
+	const char *const *keys;	/* NULL-terminated */
+};
+
 struct builtin {
 	const char *name;			/* the step key, "redis.copy" */
 	const struct builtin_setting *settings;	/* ends with a NULL name */
@@ -35,7 +42,14 @@ struct builtin {
 	 * the problem in c->err (action.h). NULL: this runjob knows the
 	 * action but cannot run it yet. */
 	int (*check)(const struct acfg *c);
+	/* The settings that take a mapping, ending with a NULL name; NULL:
+	 * none. */
+	const struct builtin_map *maps;
 };
+
+/* The mapping setting name of b, or NULL. */
+const struct builtin_map *builtin_map_find(const struct builtin *b,
+	const char *name);
 
 /* The built-in named name, or NULL. */
 const struct builtin *builtin_find(const char *name);

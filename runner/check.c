@@ -157,27 +157,43 @@ literal(void *arg, const char *name, const char *value)
 	return NULL;
 }
 
+/* Where setting name of a is written, or a itself. */
+static struct mark
+setting_at(const struct action *a, const char *name)
+{
+	size_t i;
+
+	for (i = 0; name && i < a->nsettings; i++)
+		if (strcmp(a->settings[i].name, name) == 0)
+			return a->settings[i].at;
+	return a->at;
+}
+
 /* A built-in's settings, checked by the code that will read them, and
- * reported at the value that is wrong. */
+ * reported at the value that is wrong (or unsafe). */
 static void
 check_builtin(struct scope *sc, const struct action *a)
 {
-	const char *bad = NULL;
-	struct mark at = a->at;
+	const char *bad = NULL, *risky = NULL;
+	struct mark at;
 	struct acfg c;
-	char err[1024] = "";
-	size_t i;
+	char err[1024] = "", warn[1024] = "";
 
 	acfg_from_settings(&c, a, literal, (void *)a->builtin);
 	c.err = err;
 	c.errlen = sizeof(err);
 	c.err_name = &bad;
+	c.warn = warn;
+	c.warnlen = sizeof(warn);
+	c.warn_name = &risky;
 	if (a->builtin->check(&c) < 0) {
-		for (i = 0; bad && i < a->nsettings; i++)
-			if (strcmp(a->settings[i].name, bad) == 0)
-				at = a->settings[i].at;
+		at = setting_at(a, bad);
 		diag_error(sc->d, MARK_FILE(sc->job, at), at.line, at.col, "%s: %s",
 			a->builtin->name, err);
+	} else if (warn[0]) {
+		at = setting_at(a, risky);
+		diag_warn(sc->d, MARK_FILE(sc->job, at), at.line, at.col, "%s: %s",
+			a->builtin->name, warn);
 	}
 	acfg_free(&c);
 }

@@ -351,17 +351,60 @@ with_builtins(const char *const *keys)
 	return all;
 }
 
+/* The mapping v of setting key, whose keys are those of bs, as
+ * settings "KEY.SUBKEY" of act. */
+static void
+sub_settings(struct ctx *c, struct action *act, const struct node *key,
+	const struct node *v, const struct builtin_map *bs)
+{
+	char *where = arena_printf(c->a, "%s of %s", key->u.str,
+		act->builtin->name);
+	size_t i, j;
+
+	for (i = 0; i < v->n; i++) {
+		const struct node *k = v->u.items[2 * i];
+		const struct node *x = v->u.items[2 * i + 1];
+		struct setting *set = &act->settings[act->nsettings];
+
+		for (j = 0; bs->keys[j]; j++)
+			if (strcmp(k->u.str, bs->keys[j]) == 0)
+				break;
+		if (!bs->keys[j]) {
+			unknown_key(c, k, where, bs->keys);
+			continue;
+		}
+		if (x->kind != NODE_SCALAR) {
+			ERR(c, x, "%s: %s.%s takes a value", act->builtin->name,
+				key->u.str, k->u.str);
+			continue;
+		}
+		set->name = arena_printf(c->a, "%s.%s", key->u.str, k->u.str);
+		set->at.line = x->line;
+		set->at.col = x->col;
+		set->at.file = x->file;
+		set->nvalues = 1;
+		set->values = arena_calloc(c->a, 2, sizeof(*set->values));
+		set->values[0] = x->u.str;
+		act->nsettings++;
+	}
+}
+
 /* The settings of built-in b, decoded once: each a value or a list of
- * them, its key one that b takes. */
+ * them (or a mapping, flattened), its key one that b takes. */
 static void
 settings(struct ctx *c, struct action *act, const struct node *n)
 {
 	const struct builtin *b = act->builtin;
-	size_t i, j, k;
+	const struct builtin_map *m;
+	size_t i, j, k, room;
 
 	if (want(c, n, NODE_MAP, b->name) < 0)
 		return;
-	act->settings = arena_calloc(c->a, n->n + 1, sizeof(*act->settings));
+	room = n->n;
+	for (i = 0; i < n->n; i++)
+		if (n->u.items[2 * i + 1]->kind == NODE_MAP)
+			room += n->u.items[2 * i + 1]->n;
+	act->settings = arena_calloc(c->a, room + 1, sizeof(*act->settings));
 	for (i = 0; i < n->n; i++) {
 		const struct node *key = n->u.items[2 * i];
 		const struct node *v = n->u.items[2 * i + 1];
@@ -372,6 +415,12 @@ settings(struct ctx *c, struct action *act, const struct node *n)
 				break;
 		if (!b->settings[j].name) {
 			unknown_key(c, key, b->name, builtin_setting_names(b));
+			continue;
+		}
+		if ((m = builtin_map_find(b, key->u.str))) {
+			if (want(c, v, NODE_MAP, arena_printf(c->a, "%s of %s",
+			    key->u.str, b->name)) == 0)
+				sub_settings(c, act, key, v, m);
 			continue;
 		}
 		set->name = key->u.str;

@@ -316,7 +316,7 @@ test_expect_success 'built-in actions still get their keys checked' '
 test_expect_success 'redis built-in settings are checked where they are written' '
 	job rsettings.yaml <<-\EOF &&
 	  - id: copy
-	    redis.copy: { source: "rediss://a:6380/0", target: "redis://b" }
+	    redis.copy: { source: "rediss://a:6380/0", target: "redis://b", tls_cert: c.pem }
 	  - id: copy2
 	    redis.copy: { source: "redis://a", target: "redis://b", on_conflict: overwrite }
 	  - id: copy3
@@ -327,7 +327,7 @@ test_expect_success 'redis built-in settings are checked where they are written'
 	    redis.verify: { source: "redis://a", types: [string, blob] }
 	EOF
 	refused rsettings.yaml \
-		"rsettings.yaml:5:27: error: redis.copy: source: rediss:// (TLS) is not supported yet" \
+		"rsettings.yaml:5:79: error: redis.copy: tls_cert: goes with tls_key" \
 		"rsettings.yaml:7:74: error: redis.copy: on_conflict: .overwrite. is not one of: replace skip fail" \
 		"rsettings.yaml:9:70: error: redis.copy: big_key: .lots. is not a size" \
 		"rsettings.yaml:11:50: error: redis.verify: target: cannot read the host and port" \

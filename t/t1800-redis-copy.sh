@@ -325,39 +325,6 @@ test_expect_success '--dry-run says when there is no fast path, and still writes
 	test "$(redis_dbsize norestore)" = 0
 '
 
-test_expect_success 'a rediss:// URL is refused by runjob check, which names TLS' '
-	cat >tls.yaml <<-EOF &&
-	runjob: 1
-	name: tls
-	steps:
-	  - id: copy
-	    redis.copy:
-	      source: rediss://127.0.0.1:$(redis_port src)/0
-	      target: $(redis_url dst)
-	EOF
-	test_expect_code 3 runjob check tls.yaml >out 2>&1 &&
-	cat out &&
-	grep -i -e rediss -e tls out
-'
-
-test_expect_success 'a rediss:// URL from a param fails the run and names TLS' '
-	cat >tlsparam.yaml <<-\EOF &&
-	runjob: 1
-	name: tlsparam
-	params:
-	  SRC: { required: true }
-	steps:
-	  - id: copy
-	    redis.copy:
-	      source: "${{ params.SRC }}"
-	      target: redis://127.0.0.1:1/0
-	EOF
-	test_must_fail runjob run --journal "$PWD/tlsparam.db" \
-		-p SRC="rediss://127.0.0.1:$(redis_port src)/0" tlsparam.yaml >out 2>&1 &&
-	cat out &&
-	grep -i -e rediss -e tls out
-'
-
 test_expect_success 'setup: a source with big keys: a hash of 1,000,000 fields, a list of 2,000,000, a string of 20 MB' '
 	redis_start big &&
 	redis_start big2 &&

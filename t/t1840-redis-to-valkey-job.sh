@@ -2,6 +2,7 @@
 test_description='jobs/redis-to-valkey.yaml runs as its comments say: preflight, backup, copy, verify, switch, and the way back'
 . "$(dirname "$0")/test-lib.sh"
 . "$TEST_DIRECTORY/lib-redis.sh"
+. "$TEST_DIRECTORY/lib-tls.sh"
 
 # The job, with its params in an env file of mode 0600 as the job's
 # comments ask; the switch commands write which server the application
@@ -73,6 +74,45 @@ test_expect_success 'a failed health check after the switch undoes it: what was 
 	test "$(sqlite3 j2.db "select state from steps where step_id = '"'"'health'"'"'")" = failed &&
 	test "$(sqlite3 j2.db "select state from steps where step_id = '"'"'on-target'"'"'")" = rolled-back &&
 	test "$(sqlite3 j2.db "select state from steps where step_id = '"'"'switch'"'"'")" = rolled-back
+'
+
+test_expect_success 'over TLS with client certificates: preflight, backup, copy, verify and the way back all use TLS' '
+	tls_ca ca &&
+	tls_cert ca srv "IP:127.0.0.1" &&
+	tls_cert ca client "DNS:runjob" &&
+	# TLS only for clients: the plain port is for the test itself.
+	redis_start_tls tlsold srv --tls-auth-clients yes &&
+	redis_start_tls tlsnew srv --tls-auth-clients yes &&
+	redis_fill tlsold types &&
+	cat >tls.env <<-ENV &&
+	SRC=$(tls_url tlsold)
+	DST=$(tls_url tlsnew)
+	TLS_CA=$PWD/ca.crt
+	TLS_CERT=$PWD/client.crt
+	TLS_KEY=$PWD/client.key
+	SWITCH=echo new >app.uses
+	SWITCH_BACK=echo old >app.uses
+	HEALTH=true
+	ENV
+	chmod 600 tls.env &&
+	runjob check --env-file tls.env job.yaml &&
+	runjob run --journal "$PWD/tls.db" --env-file tls.env job.yaml >tls.out 2>&1 &&
+	test_grep "preflight | source 127.0.0.1:[0-9]*/0: redis" tls.out &&
+	test_grep "backup.check | backup: " tls.out &&
+	test "$(cat app.uses)" = new &&
+	redis_compare tlsold tlsnew >cmp &&
+	test_grep "0 differences" cmp &&
+	redis_cli tlsnew SET written:over:tls yes >/dev/null &&
+	runjob rollback -q --journal "$PWD/tls.db" --env-file tls.env job.yaml &&
+	test "$(redis_cli tlsold GET written:over:tls)" = yes &&
+	test "$(cat app.uses)" = old
+'
+
+test_expect_success 'the preflight refuses a URL that is neither redis:// nor rediss://' '
+	sed "s|^SRC=.*|SRC=http://127.0.0.1:1/0|" tls.env >bad.env &&
+	chmod 600 bad.env &&
+	test_expect_code 1 runjob run --journal "$PWD/bad.db" --env-file bad.env job.yaml >bad.out 2>&1 &&
+	test_grep "the source is not a redis:// or rediss:// (TLS) URL" bad.out
 '
 
 test_done

@@ -3,14 +3,23 @@
 
 # rcli URL ARGS...: redis-cli -u URL ARGS..., with the user and password
 # of the URL (%-escapes decoded, as runjob does) in --user and
-# REDISCLI_AUTH: a password on the command line is seen by ps.
+# REDISCLI_AUTH: a password on the command line is seen by ps. A
+# rediss:// URL is TLS, with the CA file, client certificate and key in
+# $TLS_CA, $TLS_CERT and $TLS_KEY when they are set (as redis.copy's
+# tls_ca, tls_cert and tls_key).
 rcli() {
-  rest=${1#redis://} auth= user=; shift
+  scheme=redis rest=${1#*://} auth= user=
+  case $1 in rediss://*) scheme=rediss ;; esac
+  shift
   case $rest in *@*) auth=${rest%@*} rest=${rest##*@} ;; esac
   case $auth in *:*) user=${auth%%:*} auth=${auth#*:} ;; esac
   case $user$auth in *%*) user=$(unpct "$user") auth=$(unpct "$auth") ;; esac
-  if [ -z "$auth" ]; then redis-cli -u "redis://$rest" "$@"; return; fi
-  REDISCLI_AUTH=$auth redis-cli ${user:+--user "$user"} -u "redis://$rest" "$@"
+  if [ $scheme = rediss ]; then
+    set -- ${TLS_CA:+--cacert "$TLS_CA"} ${TLS_CERT:+--cert "$TLS_CERT"} \
+      ${TLS_KEY:+--key "$TLS_KEY"} "$@"
+  fi
+  if [ -z "$auth" ]; then redis-cli -u "$scheme://$rest" "$@"; return; fi
+  REDISCLI_AUTH=$auth redis-cli ${user:+--user "$user"} -u "$scheme://$rest" "$@"
 }
 # unpct TEXT: TEXT with its %-escapes decoded.
 unpct() {

@@ -1,18 +1,28 @@
 /*
- * conn.c - the hiredis adapter: the only file that connects to a server
- * or turns hiredis's error convention (REDIS_ERR and c->errstr) into
- * runjob's (-1 and a message naming the server).
+ * conn.c - connections to a server: the only file that connects, reads
+ * and writes, plain or through a TLS session (tls.c), and that turns a
+ * failure into runjob's convention (-1 and a message naming the server).
+ * hiredis formats commands (rconn_appendf) and reads replies; it never
+ * touches the socket, so the transport is the same with hiredis 0.14 and
+ * 1.x.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "clock.h"
 #include "conn.h"
+#include "tls.h"
 #include "util.h"
 
 void
@@ -20,32 +30,24 @@ rconn_init(struct rconn *rc, const struct rurl *url, const char *role,
 	long long timeout_ms)
 {
 	memset(rc, 0, sizeof(*rc));
+	rc->fd = -1;
 	rc->url = url;
 	rc->role = role;
 	rc->timeout_ms = timeout_ms;
 }
 
-static struct timeval
-tv_of(long long ms)
+int
+rconn_up(const struct rconn *rc)
 {
-	struct timeval tv;
-
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	return tv;
+	return rc->fd >= 0;
 }
 
-/* The message of a failed connection, then drop it. */
+/* The message of a failed connection (why; timedout when its reply did
+ * not come in time), then drop it. */
 static int
-broken(struct rconn *rc, const char *doing)
+broken(struct rconn *rc, const char *doing, const char *why, int timedout)
 {
-	const char *why = rc->c && rc->c->errstr[0] ? rc->c->errstr :
-		"connection lost";
-
-	/* hiredis says "Resource temporarily unavailable" when a reply
-	 * does not come in time. */
-	if (rc->c && rc->c->err == REDIS_ERR_IO && (errno == EAGAIN ||
-	    errno == EWOULDBLOCK || strstr(why, "temporarily unavailable")))
+	if (timedout)
 		snprintf(rc->err, sizeof(rc->err), "%s %s: %s: no answer within "
 			"%lld ms (io_timeout)", rc->role, rc->url->shown, doing,
 			rc->timeout_ms);
@@ -56,29 +58,139 @@ broken(struct rconn *rc, const char *doing)
 	return -1;
 }
 
+/* A TCP connection to host:port within the timeout: the socket, or -1
+ * with why. */
+static int
+dial(struct rconn *rc, char *why, size_t n)
+{
+	struct addrinfo hints, *res, *ai;
+	char port[16];
+	int fd = -1, e;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	snprintf(port, sizeof(port), "%d", rc->url->port);
+	if ((e = getaddrinfo(rc->url->host, port, &hints, &res)) != 0) {
+		snprintf(why, n, "%s", gai_strerror(e));
+		return -1;
+	}
+	for (ai = res; ai; ai = ai->ai_next) {
+		struct pollfd p;
+		socklen_t len = sizeof(e);
+		int fl;
+
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+			ai->ai_protocol);
+		if (fd < 0) {
+			snprintf(why, n, "%s", strerror(errno));
+			continue;
+		}
+		fl = fcntl(fd, F_GETFL);
+		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+		e = 0;
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+			e = errno;
+			if (e == EINPROGRESS) {
+				p.fd = fd;
+				p.events = POLLOUT;
+				e = poll(&p, 1, (int)rc->timeout_ms) == 1 &&
+					getsockopt(fd, SOL_SOCKET, SO_ERROR, &e,
+					&len) == 0 ? e : ETIMEDOUT;
+			}
+		}
+		if (e == 0) {
+			fcntl(fd, F_SETFL, fl);
+			break;
+		}
+		snprintf(why, n, "%s", e == ETIMEDOUT ? "Connection timed out" :
+			strerror(e));
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	return fd;
+}
+
+/* Set up the socket: no Nagle delay (commands are pipelined already),
+ * keepalive, and the timeout of each read and write. */
+static void
+tune(struct rconn *rc)
+{
+	struct timeval tv;
+	int on = 1;
+
+	tv.tv_sec = rc->timeout_ms / 1000;
+	tv.tv_usec = (rc->timeout_ms % 1000) * 1000;
+	setsockopt(rc->fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	setsockopt(rc->fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
+	setsockopt(rc->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(rc->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
+static int reply_for(struct rconn *rc, redisReply **r, const char *doing);
+static void vappend(struct rconn *rc, const char *fmt, va_list ap);
+
+/* One command of the connection's setup and its reply. */
+static int
+setup_cmd(struct rconn *rc, redisReply **r, const char *doing,
+	const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vappend(rc, fmt, ap);
+	va_end(ap);
+	return reply_for(rc, r, doing);
+}
+
+/* The first command on a TLS session. With TLS 1.3 a server that
+ * refuses the client's certificate (or its lack) says so only after
+ * the handshake, in an alert that a reset can overtake: a session that
+ * ends here is said to be about the client certificate. */
+static int
+tls_first(struct rconn *rc)
+{
+	const struct rtls *t = rc->url->tlsopt;
+	redisReply *r;
+	size_t len;
+
+	if (setup_cmd(rc, &r, "PING", "PING") == 0) {
+		freeReplyObject(r);
+		return 0;
+	}
+	len = strlen(rc->err);
+	if (!strstr(rc->err, "tls_cert") && !strstr(rc->err, "io_timeout"))
+		snprintf(rc->err + len, sizeof(rc->err) - len, "; the server "
+			"ended the TLS session at once: %s", t && t->cert ?
+			"it may not take the client certificate in tls_cert" :
+			"it may ask for a client certificate: give tls_cert "
+			"and tls_key");
+	return -1;
+}
+
 int
 rconn_open(struct rconn *rc)
 {
 	redisReply *r;
+	char why[512];
 
 	rconn_close(rc);
-	rc->c = redisConnectWithTimeout(rc->url->host, rc->url->port,
-		tv_of(rc->timeout_ms));
-	if (!rc->c)
+	if ((rc->fd = dial(rc, why, sizeof(why))) < 0)
+		return broken(rc, "cannot connect", why, 0);
+	tune(rc);
+	if (rc->url->tls && !(rc->ssl = rtls_open(rc->fd, rc->url, why,
+	    sizeof(why))))
+		return broken(rc, "cannot connect", why, 0);
+	if (!(rc->reader = redisReaderCreate()))
 		fatal("out of memory connecting to %s", rc->url->shown);
-	if (rc->c->err)
-		return broken(rc, "cannot connect");
-	if (redisSetTimeout(rc->c, tv_of(rc->timeout_ms)) != REDIS_OK)
-		return broken(rc, "cannot set the timeout");
-	redisEnableKeepAlive(rc->c);
+	if (rc->ssl && tls_first(rc) < 0)
+		return -1;
 	if (rc->url->pass) {
-		if (rc->url->user)
-			r = redisCommand(rc->c, "AUTH %s %s", rc->url->user,
-				rc->url->pass);
-		else
-			r = redisCommand(rc->c, "AUTH %s", rc->url->pass);
-		if (!r)
-			return broken(rc, "AUTH");
+		if (rc->url->user ? setup_cmd(rc, &r, "AUTH", "AUTH %s %s",
+		    rc->url->user, rc->url->pass) < 0 : setup_cmd(rc, &r,
+		    "AUTH", "AUTH %s", rc->url->pass) < 0)
+			return -1;
 		if (r->type == REDIS_REPLY_ERROR) {
 			snprintf(rc->err, sizeof(rc->err), "%s %s: the server "
 				"refused the user or password: %s", rc->role,
@@ -91,9 +203,8 @@ rconn_open(struct rconn *rc)
 	}
 	/* A server that is loading its data answers LOADING to most
 	 * commands: not ready yet, which a reconnect waits out. */
-	r = redisCommand(rc->c, "PING");
-	if (!r)
-		return broken(rc, "PING");
+	if (setup_cmd(rc, &r, "PING", "PING") < 0)
+		return -1;
 	if (r->type == REDIS_REPLY_ERROR) {
 		snprintf(rc->err, sizeof(rc->err), "%s %s: not ready: %s",
 			rc->role, rc->url->shown, rerror_text(r->str));
@@ -102,9 +213,8 @@ rconn_open(struct rconn *rc)
 		return -1;
 	}
 	freeReplyObject(r);
-	r = redisCommand(rc->c, "SELECT %d", rc->url->db);
-	if (!r)
-		return broken(rc, "SELECT");
+	if (setup_cmd(rc, &r, "SELECT", "SELECT %d", rc->url->db) < 0)
+		return -1;
 	if (r->type == REDIS_REPLY_ERROR) {
 		snprintf(rc->err, sizeof(rc->err), "%s %s: cannot use database "
 			"%d: %s", rc->role, rc->url->shown, rc->url->db,
@@ -159,9 +269,14 @@ rconn_reopen(struct rconn *rc)
 void
 rconn_close(struct rconn *rc)
 {
-	if (rc->c)
-		redisFree(rc->c);
-	rc->c = NULL;
+	rtls_close(rc->ssl);
+	rc->ssl = NULL;
+	if (rc->fd >= 0)
+		close(rc->fd);
+	rc->fd = -1;
+	if (rc->reader)
+		redisReaderFree(rc->reader);
+	rc->reader = NULL;
 	buf_free(&rc->out);
 	buf_free(&rc->in);
 	rc->inpos = 0;
@@ -182,18 +297,12 @@ put_len(struct buf *b, char c, size_t n)
 	buf_add(b, p, (size_t)(tmp + sizeof(tmp) - p));
 }
 
-/* Hand what is queued to hiredis in one piece: hiredis's own formatting
- * of each command (sdscatfmt, an allocation an argument) costs more than
- * the servers' work on small keys. */
+/* One more command for the server: its load guard may make it wait. */
 static void
-flush_out(struct rconn *rc)
+before(struct rconn *rc)
 {
-	if (!rc->out.len)
-		return;
-	if (rc->c && redisAppendFormattedCommand(rc->c, rc->out.s,
-	    rc->out.len) != REDIS_OK)
-		fatal("out of memory queueing commands for %s", rc->url->shown);
-	buf_reset(&rc->out);
+	if (rc->url->before)
+		rc->url->before(rc->url->before_arg, 1);
 }
 
 void
@@ -202,8 +311,9 @@ rconn_append(struct rconn *rc, int argc, const char **argv,
 {
 	int i;
 
-	if (!rc->c)
+	if (rc->fd < 0)
 		return;
+	before(rc);
 	put_len(&rc->out, '*', (size_t)argc);
 	for (i = 0; i < argc; i++) {
 		put_len(&rc->out, '$', lens[i]);
@@ -212,77 +322,86 @@ rconn_append(struct rconn *rc, int argc, const char **argv,
 	}
 }
 
+static void
+vappend(struct rconn *rc, const char *fmt, va_list ap)
+{
+	char *cmd;
+	int len = redisvFormatCommand(&cmd, fmt, ap);
+
+	if (len < 0)
+		fatal("out of memory queueing a command for %s", rc->url->shown);
+	buf_add(&rc->out, cmd, (size_t)len);
+	redisFreeCommand(cmd);
+}
+
 void
 rconn_appendf(struct rconn *rc, const char *fmt, ...)
 {
 	va_list ap;
-	int r;
 
-	if (!rc->c)
+	if (rc->fd < 0)
 		return;
-	flush_out(rc);
+	before(rc);
 	va_start(ap, fmt);
-	r = redisvAppendCommand(rc->c, fmt, ap);
+	vappend(rc, fmt, ap);
 	va_end(ap);
-	if (r != REDIS_OK)
-		fatal("out of memory queueing a command for %s", rc->url->shown);
 }
 
-int
-rconn_reply(struct rconn *rc, redisReply **r)
+/* One read or write (out) on the connection: as read(2) and write(2),
+ * with why and *timedout set when it fails. */
+static ssize_t
+transfer(struct rconn *rc, int out, char *p, size_t n, char *why,
+	size_t whylen, int *timedout)
 {
-	void *reply = NULL;
+	ssize_t r;
 
-	*r = NULL;
-	if (!rc->c) {
-		if (!rc->err[0])
-			snprintf(rc->err, sizeof(rc->err), "%s %s: not "
-				"connected", rc->role, rc->url->shown);
-		return -1;
+	*timedout = 0;
+	if (rc->ssl)
+		return out ? rtls_write(rc->ssl, p, n, why, whylen, timedout) :
+			rtls_read(rc->ssl, p, n, why, whylen, timedout);
+	do
+		r = out ? send(rc->fd, p, n, MSG_NOSIGNAL) : read(rc->fd, p, n);
+	while (r < 0 && errno == EINTR);
+	if (r < 0) {
+		*timedout = errno == EAGAIN || errno == EWOULDBLOCK;
+		snprintf(why, whylen, "%s", strerror(errno));
 	}
-	flush_out(rc);
-	if (redisGetReply(rc->c, &reply) != REDIS_OK || !reply)
-		return broken(rc, "reading a reply");
-	*r = reply;
-	return 0;
+	return r;
 }
 
-/* Write len bytes of p to the socket. */
+/* Write len bytes of p to the connection. */
 static int
 write_all(struct rconn *rc, const char *p, size_t len)
 {
-	while (len) {
-		ssize_t w = write(rc->c->fd, p, len);
+	char why[256] = "Server closed the connection";
+	int timedout;
 
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			snprintf(rc->c->errstr, sizeof(rc->c->errstr), "%s",
-				strerror(w < 0 ? errno : EPIPE));
-			rc->c->err = REDIS_ERR_IO;
-			return broken(rc, "writing");
-		}
+	while (len) {
+		ssize_t w = transfer(rc, 1, (char *)p, len, why, sizeof(why),
+			&timedout);
+
+		if (w <= 0)
+			return broken(rc, "writing", why, timedout);
 		p += w;
 		len -= (size_t)w;
 	}
 	return 0;
 }
 
+static int
+not_connected(struct rconn *rc)
+{
+	if (!rc->err[0])
+		snprintf(rc->err, sizeof(rc->err), "%s %s: not connected",
+			rc->role, rc->url->shown);
+	return -1;
+}
+
 int
 rconn_send(struct rconn *rc)
 {
-	int done = 0;
-
-	if (!rc->c) {
-		if (!rc->err[0])
-			snprintf(rc->err, sizeof(rc->err), "%s %s: not "
-				"connected", rc->role, rc->url->shown);
-		return -1;
-	}
-	/* What hiredis holds goes first, to keep the order. */
-	while (!done)
-		if (redisBufferWrite(rc->c, &done) != REDIS_OK)
-			return broken(rc, "writing");
+	if (rc->fd < 0)
+		return not_connected(rc);
 	if (rc->out.len && write_all(rc, rc->out.s, rc->out.len) < 0)
 		return -1;
 	buf_reset(&rc->out);
@@ -295,8 +414,9 @@ rconn_stream(struct rconn *rc, int argc, const char **argv,
 {
 	int i;
 
-	if (!rc->c)
+	if (rc->fd < 0)
 		return -1;
+	before(rc);
 	put_len(&rc->out, '*', (size_t)argc);
 	for (i = 0; i < argc; i++) {
 		put_len(&rc->out, '$', lens[i]);
@@ -312,33 +432,73 @@ rconn_stream(struct rconn *rc, int argc, const char **argv,
 	return rc->out.len > (1 << 20) ? rconn_send(rc) : 0;
 }
 
-/* At least want bytes unparsed in rc->in, reading more as needed. */
-/* Read at most n bytes from the socket into p: how many, or -1 when
- * the connection failed (it is closed). */
+/* Read at most n bytes from the connection into p: how many, or -1
+ * when it failed (it is closed; doing says what for). */
 static ssize_t
-read_some(struct rconn *rc, char *p, size_t n)
+read_some(struct rconn *rc, char *p, size_t n, const char *doing)
 {
-	for (;;) {
-		ssize_t r = read(rc->c->fd, p, n);
+	char why[256];
+	int timedout;
+	ssize_t r = transfer(rc, 0, p, n, why, sizeof(why), &timedout);
 
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r > 0)
-			return r;
-		snprintf(rc->c->errstr, sizeof(rc->c->errstr), "%s", r == 0 ?
-			"Server closed the connection" : strerror(errno));
-		rc->c->err = REDIS_ERR_IO;
-		return broken(rc, "reading a reply");
+	if (r > 0)
+		return r;
+	if (r == 0)
+		snprintf(why, sizeof(why), "Server closed the connection");
+	return broken(rc, doing, why, timedout);
+}
+
+/* The next reply through hiredis's reader, after sending what is
+ * queued. */
+static int
+reply_for(struct rconn *rc, redisReply **r, const char *doing)
+{
+	void *reply = NULL;
+	char chunk[65536];
+
+	*r = NULL;
+	if (rconn_send(rc) < 0)
+		return -1;
+	/* What rconn_read_flat read ahead comes first. */
+	if (rc->in.len > rc->inpos) {
+		redisReaderFeed(rc->reader, rc->in.s + rc->inpos,
+			rc->in.len - rc->inpos);
+		buf_reset(&rc->in);
+		rc->inpos = 0;
+	}
+	for (;;) {
+		ssize_t n;
+
+		if (redisReaderGetReply(rc->reader, &reply) != REDIS_OK)
+			return broken(rc, doing, rc->reader->errstr, 0);
+		if (reply) {
+			*r = reply;
+			return 0;
+		}
+		if ((n = read_some(rc, chunk, sizeof(chunk), doing)) < 0)
+			return -1;
+		redisReaderFeed(rc->reader, chunk, (size_t)n);
 	}
 }
 
+int
+rconn_reply(struct rconn *rc, redisReply **r)
+{
+	*r = NULL;
+	if (rc->fd < 0)
+		return not_connected(rc);
+	return reply_for(rc, r, "reading a reply");
+}
+
+/* At least want bytes unparsed in rc->in, reading more as needed. */
 static int
 fill(struct rconn *rc, size_t want)
 {
 	char chunk[65536];
 
 	while (rc->in.len - rc->inpos < want) {
-		ssize_t r = read_some(rc, chunk, sizeof(chunk));
+		ssize_t r = read_some(rc, chunk, sizeof(chunk),
+			"reading a reply");
 
 		if (r < 0)
 			return -1;
@@ -406,7 +566,7 @@ take_bulk(struct rconn *rc, size_t len, struct buf *data)
 	len -= take;
 	while (len) {
 		ssize_t r = read_some(rc, chunk, len < sizeof(chunk) ? len :
-			sizeof(chunk));
+			sizeof(chunk), "reading a reply");
 
 		if (r < 0)
 			return -1;
@@ -433,10 +593,10 @@ rconn_read_flat(struct rconn *rc, struct rflat *v, size_t n,
 	if (rconn_send(rc) < 0)
 		return -1;
 	/* Bytes hiredis read ahead are this reply's, then: take them. */
-	if (rc->c->reader->len > rc->c->reader->pos) {
-		buf_add(&rc->in, rc->c->reader->buf + rc->c->reader->pos,
-			rc->c->reader->len - rc->c->reader->pos);
-		rc->c->reader->pos = rc->c->reader->len;
+	if (rc->reader->len > rc->reader->pos) {
+		buf_add(&rc->in, rc->reader->buf + rc->reader->pos,
+			rc->reader->len - rc->reader->pos);
+		rc->reader->pos = rc->reader->len;
 	}
 	for (i = 0; i < n; i++) {
 		struct rflat *f = &v[i];
@@ -492,17 +652,14 @@ int
 rconn_cmd(struct rconn *rc, redisReply **r, const char *fmt, ...)
 {
 	va_list ap;
-	int ok;
 
 	*r = NULL;
-	if (!rc->c)
+	if (rc->fd < 0)
 		return rconn_reply(rc, r);
-	flush_out(rc);
+	before(rc);
 	va_start(ap, fmt);
-	ok = redisvAppendCommand(rc->c, fmt, ap);
+	vappend(rc, fmt, ap);
 	va_end(ap);
-	if (ok != REDIS_OK)
-		fatal("out of memory queueing a command for %s", rc->url->shown);
 	if (rconn_reply(rc, r) < 0)
 		return -1;
 	if ((*r)->type == REDIS_REPLY_ERROR) {

@@ -1,8 +1,9 @@
 /*
- * conn.h - the hiredis adapter of the redis built-ins: connections to a
- * server (url.h) that authenticate and select their database, pipelined
- * commands, and reconnecting with backoff. Errors come back as -1 with a
- * message that names the server (its password masked) in conn->err.
+ * conn.h - connections of the redis built-ins to a server (url.h), over
+ * TCP or TLS (tls.h), that authenticate and select their database;
+ * pipelined commands, their replies read with hiredis's reply reader,
+ * and reconnecting with backoff. Errors come back as -1 with a message
+ * that names the server (its password masked) in conn->err.
  */
 #ifndef RUNJOB_REDIS_CONN_H
 #define RUNJOB_REDIS_CONN_H
@@ -13,14 +14,18 @@
 #include "buf.h"
 #include "url.h"
 
+struct ssl_st;
+
 struct rconn {
-	redisContext *c;	/* NULL: not connected */
+	int fd;			/* -1: not connected */
+	struct ssl_st *ssl;	/* rediss://: the TLS session on fd */
+	redisReader *reader;
 	const struct rurl *url;
 	const char *role;	/* "source" or "target", for messages */
 	long long timeout_ms;	/* for connecting and for each reply */
 	char err[1024];		/* the last error */
 	struct buf out;		/* commands queued, in the protocol, not yet
-				 * handed to hiredis */
+				 * sent */
 	struct buf in;		/* rconn_read_flat: read, not yet parsed */
 	size_t inpos;
 };
@@ -35,11 +40,13 @@ int rconn_open(struct rconn *rc);
  * Returns 0, or -1 when the server could not be reached in that time. */
 int rconn_reopen(struct rconn *rc);
 void rconn_close(struct rconn *rc);
+/* 1 while connected. */
+int rconn_up(const struct rconn *rc);
 
 /* Queue a command; nothing is sent until a reply is asked for. */
 void rconn_append(struct rconn *rc, int argc, const char **argv,
 	const size_t *lens);
-/* The same with printf-style hiredis format (%s, %b, %d, %lld). */
+/* The same with hiredis's printf-style format (%s, %b, %d, %lld). */
 void rconn_appendf(struct rconn *rc, const char *fmt, ...);
 /* Read the next reply into *r (the caller frees it with freeReplyObject).
  * Returns 0, or -1 when the connection failed (timeout, reset): the
@@ -59,10 +66,10 @@ int rerror_transient(const char *msg);
  * until the next call from the same thread. */
 const char *rerror_text(const char *msg);
 
-/* The fast path of redis.copy moves most of the bytes, and does its own
- * I/O on the connection's socket: hiredis would hold each payload whole,
- * however big, and copy it twice. Before and after, the connection is
- * hiredis's again: these are used only when no reply is owed. */
+/* The fast path of redis.copy moves most of the bytes, and reads its
+ * replies itself: hiredis's reader would hold each payload whole,
+ * however big, and copy it twice. These are used only when no reply is
+ * owed to rconn_reply. */
 
 /* Queue a command, sending what is queued to the socket once it is over
  * a megabyte and writing an argument of more than 64 KiB straight from

@@ -42,6 +42,7 @@
 #include "conn.h"
 #include "key.h"
 #include "redis.h"
+#include "guard.h"
 #include "server.h"
 #include "settings.h"
 #include "verify.h"
@@ -75,6 +76,7 @@ struct batch {
 
 struct copy {
 	struct rcopy set;	/* its settings */
+	struct rguard *guard;	/* the load guard, or NULL */
 	int use_dump;		/* the fast path works */
 	const char *attempt;	/* RUNJOB_ATTEMPT_ID, for temporary keys */
 
@@ -901,7 +903,7 @@ probe_servers(struct copy *cp, struct rconn *src, struct rconn *dst,
 			snprintf(why, whylen, "the source refuses DUMP: %s",
 				src->err);
 			restore_ok = 0;
-			if (!src->c && rconn_open(src) < 0)
+			if (!rconn_up(src) && rconn_open(src) < 0)
 				goto err;
 		} else if (dump->type == REDIS_REPLY_STRING) {
 			spv = rpayload_version(dump->str, dump->len);
@@ -918,7 +920,7 @@ probe_servers(struct copy *cp, struct rconn *src, struct rconn *dst,
 			if (d->type == REDIS_REPLY_STRING)
 				dpv = rpayload_version(d->str, d->len);
 			freeReplyObject(d);
-		} else if (!dst->c && rconn_open(dst) < 0) {
+		} else if (!rconn_up(dst) && rconn_open(dst) < 0) {
 			freeReplyObject(r);
 			goto err;
 		}
@@ -948,7 +950,7 @@ probe_servers(struct copy *cp, struct rconn *src, struct rconn *dst,
 		 * key of runjob's, gone again in 10 s whatever happens. */
 		if (rconn_cmd(dst, &r, "RESTORE %s 10000 %b REPLACE", tmp,
 		    dump->str, dump->len) < 0) {
-			if (!dst->c) {
+			if (!rconn_up(dst)) {
 				if (rconn_open(dst) < 0)
 					goto err;
 			}
@@ -965,8 +967,8 @@ probe_servers(struct copy *cp, struct rconn *src, struct rconn *dst,
 					dpv = rpayload_version(d->str, d->len);
 				freeReplyObject(d);
 			}
-			if (rconn_cmd(dst, &r, "DEL %s", tmp) < 0 && !dst->c &&
-			    rconn_open(dst) < 0)
+			if (rconn_cmd(dst, &r, "DEL %s", tmp) < 0 &&
+			    !rconn_up(dst) && rconn_open(dst) < 0)
 				goto err;
 		}
 		freeReplyObject(r);
@@ -990,7 +992,7 @@ probe_servers(struct copy *cp, struct rconn *src, struct rconn *dst,
 err:
 	freeReplyObject(key);
 	freeReplyObject(dump);
-	printf("redis.copy: %s\n", src->c ? dst->err : src->err);
+	printf("redis.copy: %s\n", rpair_err(src, dst));
 	return -1;
 }
 
@@ -1067,7 +1069,7 @@ progress(struct copy *cp, long long total, int64_t started, int64_t now,
 {
 	double secs = (double)(now - started) / 1000;
 	double rate = secs > 0 ? (double)(cp->all.keys - base) / secs : 0;
-	char b[32], eta[48] = "";
+	char b[32], eta[48] = "", state[200];
 
 	if (total > 0 && rate > 0 && cp->all.keys < total) {
 		char d[32];
@@ -1086,13 +1088,15 @@ progress(struct copy *cp, long long total, int64_t started, int64_t now,
 		memset(bar, '#', (size_t)cells);
 		memset(bar + cells, '.', (size_t)(20 - cells));
 		bar[20] = 0;
-		action_progress("[%s] %d%% %lld of %lld keys, %.0f keys/s, %s%s",
+		action_progress("[%s] %d%% %lld of %lld keys, %.0f keys/s, %s%s%s",
 			bar, pct, cp->all.keys, total, rate,
-			format_bytes(cp->all.bytes, b, sizeof(b)), eta);
+			format_bytes(cp->all.bytes, b, sizeof(b)), eta,
+			rguard_state(cp->guard, state, sizeof(state)));
 	}
 	else {
-		action_progress("%lld keys, %.0f keys/s, %s", cp->all.keys,
-			rate, format_bytes(cp->all.bytes, b, sizeof(b)));
+		action_progress("%lld keys, %.0f keys/s, %s%s", cp->all.keys,
+			rate, format_bytes(cp->all.bytes, b, sizeof(b)),
+			rguard_state(cp->guard, state, sizeof(state)));
 	}
 }
 
@@ -1224,7 +1228,7 @@ dry_run(struct copy *cp, struct rconn *src, struct rconn *dst,
 		failed = estimate_keys(cp, src, dst, scan->element[1], &e) < 0;
 		freeReplyObject(scan);
 		if (failed) {
-			printf("redis.copy: %s\n", src->c ? dst->err : src->err);
+			printf("redis.copy: %s\n", rpair_err(src, dst));
 			return 1;
 		}
 	} while (cursor != 0);
@@ -1267,7 +1271,7 @@ bound_big_key(struct copy *cp, struct rconn *dst)
 	redisReply *r;
 
 	if (rconn_cmd(dst, &r, "CONFIG GET proto-max-bulk-len") < 0) {
-		if (!dst->c)
+		if (!rconn_up(dst))
 			rconn_open(dst);
 		return;
 	}
@@ -1314,6 +1318,40 @@ tick(struct copy *cp, struct ticks *tk, long ms)
 	}
 }
 
+/* Between batches: while pause_if says the source is busy, scan no
+ * further (the workers finish what is queued), reporting progress and
+ * saying when the pause begins and ends. */
+static int
+hold(struct copy *cp, struct rconn *src, struct ticks *tk)
+{
+	int64_t from = 0;
+	int p;
+
+	while ((p = rguard_poll(cp->guard, src)) != 0) {
+		if (p < 0) {
+			/* rscan reconnects, and fails the copy if it cannot. */
+			break;
+		}
+		if (!from) {
+			from = now_ms();
+			action_say("pausing: %s", cp->guard->paused);
+		}
+		pthread_mutex_lock(&cp->lock);
+		tick(cp, tk, 500);
+		p = cp->failed;
+		pthread_mutex_unlock(&cp->lock);
+		if (p)
+			return -1;
+	}
+	if (from) {
+		char d[32];
+
+		action_say("going on after a pause of %s",
+			ui_duration(now_ms() - from, d, sizeof(d)));
+	}
+	return 0;
+}
+
 /* Scan the source into the workers' queue, checkpointing and reporting
  * progress as batches finish, until every batch is done. */
 static int
@@ -1331,6 +1369,8 @@ scan_all(struct copy *cp, struct rconn *src, unsigned long long cursor,
 		redisReply *scan;
 		unsigned long long next = cursor;
 
+		if (cp->guard && hold(cp, src, &tk) < 0)
+			return -1;
 		while (rscan(src, &cp->set.rc, &next, cp->set.rc.batch,
 		    &scan) < 0) {
 			printf("%s; reconnecting\n", src->err);
@@ -1434,6 +1474,15 @@ redis_copy_main(const struct acfg *c, const char *resume, int dry)
 		rcommon_free(&cp.set.rc);
 		return 1;
 	}
+	if (cp.set.max_ops || cp.set.pause_cpu || cp.set.pause_lag_ms) {
+		cp.guard = xmalloc(sizeof(*cp.guard));
+		rguard_init(cp.guard, cp.set.max_ops, cp.set.pause_cpu,
+			cp.set.pause_lag_ms);
+		if (cp.set.max_ops) {
+			cp.set.rc.src.before = rguard_take;
+			cp.set.rc.src.before_arg = cp.guard;
+		}
+	}
 	cp.attempt = getenv("RUNJOB_ATTEMPT_ID");
 	if (!cp.attempt || !*cp.attempt)
 		cp.attempt = "manual";
@@ -1458,7 +1507,7 @@ redis_copy_main(const struct acfg *c, const char *resume, int dry)
 	rconn_init(&src, &cp.set.rc.src, "source", cp.set.rc.io_timeout);
 	rconn_init(&dst, &cp.set.rc.dst, "target", cp.set.rc.io_timeout);
 	if (rconn_open(&src) < 0 || rconn_open(&dst) < 0) {
-		printf("redis.copy: %s\n", src.c ? dst.err : src.err);
+		printf("redis.copy: %s\n", rpair_err(&src, &dst));
 		goto out;
 	}
 	if (probe_servers(&cp, &src, &dst, dry, why, sizeof(why)) < 0)
@@ -1524,6 +1573,10 @@ out:
 		free(bt);
 	}
 	free(w);
+	if (cp.guard) {
+		rguard_free(cp.guard);
+		free(cp.guard);
+	}
 	rcommon_free(&cp.set.rc);
 	return code;
 }

@@ -18,7 +18,7 @@ rpair_renew(struct rconn *src, struct rconn *dst)
 	int i;
 
 	for (i = 0; i < 2; i++)
-		if (!c[i]->c)
+		if (!rconn_up(c[i]))
 			action_say("%s; reconnecting", c[i]->err);
 	for (i = 0; i < 2; i++)
 		if (rconn_reopen(c[i]) < 0)
@@ -29,7 +29,7 @@ rpair_renew(struct rconn *src, struct rconn *dst)
 const char *
 rpair_err(const struct rconn *src, const struct rconn *dst)
 {
-	return src->c ? dst->err : src->err;
+	return rconn_up(src) ? dst->err : src->err;
 }
 
 int

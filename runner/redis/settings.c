@@ -40,9 +40,59 @@ read_url(struct rurl *u, const struct acfg *c, const char *name)
 
 	if (!v || !*v)
 		return acfg_error(c, name, "is required: the server URL, "
-			"redis://[user:password@]host:port/db");
+			"redis://[user:password@]host:port/db (rediss:// for "
+			"TLS)");
 	if (rurl_parse(u, v, err, sizeof(err)) < 0)
 		return acfg_error(c, name, "%s", err);
+	return 0;
+}
+
+/* A file or name setting; empty is not set, so that a job can pass an
+ * optional param through. */
+static const char *
+optional(const struct acfg *c, const char *name)
+{
+	const char *v = acfg_str(c, name, NULL);
+
+	return v && *v ? v : NULL;
+}
+
+/* The tls_* settings, which only a rediss:// URL uses. */
+static int
+read_tls(struct rcommon *rc, const struct acfg *c)
+{
+	static const char *const names[] = { "tls_ca", "tls_cert", "tls_key",
+		"tls_server_name", "tls_insecure", NULL };
+	struct rtls *t = &rc->tls;
+	int i;
+
+	t->ca = optional(c, "tls_ca");
+	t->cert = optional(c, "tls_cert");
+	t->key = optional(c, "tls_key");
+	t->server_name = optional(c, "tls_server_name");
+	if (acfg_bool(c, "tls_insecure", 0, &t->insecure) < 0)
+		return -1;
+	if (!rc->src.tls && !rc->dst.tls)
+		for (i = 0; names[i]; i++)
+			if (optional(c, names[i]) && (i < 4 ||
+			    t->insecure))
+				return acfg_error(c, names[i], "is for a TLS "
+					"server, and neither source nor target "
+					"is one; write rediss:// for a server "
+					"that speaks TLS");
+	if (!t->cert != !t->key)
+		return acfg_error(c, t->cert ? "tls_cert" : "tls_key", "goes "
+			"with %s: a client certificate needs both",
+			t->cert ? "tls_key" : "tls_cert");
+	if (t->insecure && t->ca)
+		return acfg_error(c, "tls_insecure", "contradicts tls_ca: "
+			"with tls_insecure nothing is checked against the CA; "
+			"drop one");
+	if (t->insecure)
+		acfg_warn(c, "tls_insecure", "the TLS server's certificate is "
+			"not checked: anyone on the network path can read and "
+			"change the data, and see the password");
+	rc->src.tlsopt = rc->dst.tlsopt = t;
 	return 0;
 }
 
@@ -53,7 +103,7 @@ rcommon_read(struct rcommon *rc, const struct acfg *c)
 
 	memset(rc, 0, sizeof(*rc));
 	if (read_url(&rc->src, c, "source") < 0 ||
-	    read_url(&rc->dst, c, "target") < 0)
+	    read_url(&rc->dst, c, "target") < 0 || read_tls(rc, c) < 0)
 		return -1;
 	rc->match = acfg_str(c, "match", NULL);
 	/* "*" is every key: no pattern, so that the total is known. */
@@ -94,6 +144,10 @@ rcommon_free(struct rcommon *rc)
 	rurl_free(&rc->dst);
 }
 
+#define TLS_SETTINGS { "tls_ca", NULL }, { "tls_cert", NULL }, \
+	{ "tls_key", NULL }, { "tls_server_name", NULL }, \
+	{ "tls_insecure", NULL }
+
 static const char *const method_names[] = { "auto", "dump", "types", NULL };
 const char *const rconflict_names[] = { "replace", "skip", "fail", NULL };
 static const char *const ttl_names[] = { "keep", "drop", NULL };
@@ -109,8 +163,17 @@ rcopy_read(struct rcopy *s, const struct acfg *c)
 	    (ttl = acfg_enum(c, "ttl", "keep", ttl_names)) < 0 ||
 	    (m = acfg_enum(c, "method", "auto", method_names)) < 0 ||
 	    acfg_size(c, "big_key", 64LL << 20, &s->big_key) < 0 ||
-	    acfg_bool(c, "verify", 1, &s->verify) < 0)
+	    acfg_bool(c, "verify", 1, &s->verify) < 0 ||
+	    acfg_int(c, "max_ops_per_sec", 0, 1, 100000000, &s->max_ops) < 0 ||
+	    acfg_int(c, "pause_if.used_cpu_percent", 0, 1, 10000,
+	    &s->pause_cpu) < 0 ||
+	    acfg_duration(c, "pause_if.replication_lag", 0,
+	    &s->pause_lag_ms) < 0)
 		return -1;
+	if (acfg_str(c, "pause_if.replication_lag", NULL) &&
+	    s->pause_lag_ms < 1000)
+		return acfg_error(c, "pause_if.replication_lag", "must be at "
+			"least 1s: replicas report their lag in seconds");
 	s->oc = (enum on_conflict)oc;
 	s->ttl_keep = ttl == 0;
 	s->method = (enum rcopy_method)m;
@@ -134,13 +197,19 @@ static const struct builtin_setting copy_settings[] = {
 	{ "match", NULL }, { "types", NULL }, { "on_conflict", NULL },
 	{ "ttl", NULL }, { "batch", NULL }, { "connections", NULL },
 	{ "big_key", NULL }, { "verify", NULL }, { "method", NULL },
-	{ "io_timeout", NULL }, { NULL, NULL },
+	{ "io_timeout", NULL }, TLS_SETTINGS, { "max_ops_per_sec", NULL },
+	{ "pause_if", NULL }, { NULL, NULL },
 };
 static const char *const copy_outputs[] = {
 	"KEYS_COPIED", "KEYS_SKIPPED", "KEYS_EXPIRED", "BYTES", NULL,
 };
+static const char *const pause_keys[] = { "used_cpu_percent",
+	"replication_lag", NULL };
+static const struct builtin_map copy_maps[] = {
+	{ "pause_if", pause_keys }, { NULL, NULL },
+};
 const struct builtin redis_copy_builtin = {
-	"redis.copy", copy_settings, copy_outputs, copy_check,
+	"redis.copy", copy_settings, copy_outputs, copy_check, copy_maps,
 };
 
 static const char *const modes[] = { "lengths", "full", NULL };
@@ -178,11 +247,11 @@ static const struct builtin_setting verify_settings[] = {
 	{ "match", NULL }, { "types", NULL }, { "mode", NULL },
 	{ "rounds", NULL }, { "interval", NULL }, { "ttl_tolerance", NULL },
 	{ "both_ways", NULL }, { "batch", NULL }, { "connections", NULL },
-	{ "io_timeout", NULL }, { NULL, NULL },
+	{ "io_timeout", NULL }, TLS_SETTINGS, { NULL, NULL },
 };
 static const char *const verify_outputs[] = {
 	"KEYS_CHECKED", "KEYS_MISMATCHED", NULL,
 };
 const struct builtin redis_verify_builtin = {
-	"redis.verify", verify_settings, verify_outputs, verify_check,
+	"redis.verify", verify_settings, verify_outputs, verify_check, NULL,
 };

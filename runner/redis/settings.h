@@ -29,9 +29,11 @@ struct rcommon {
 	long long batch;	/* keys per round trip */
 	long long connections;
 	long long io_timeout;	/* ms */
+	struct rtls tls;	/* for a rediss:// source or target */
 };
 
-/* Read source, target, match, types, batch, connections, io_timeout.
+/* Read source, target, match, types, batch, connections, io_timeout,
+ * tls_*.
  * Returns 0, or -1 after printing what is wrong. */
 int rcommon_read(struct rcommon *rc, const struct acfg *c);
 void rcommon_free(struct rcommon *rc);
@@ -51,6 +53,10 @@ struct rcopy {
 	long long big_key;
 	int verify;
 	enum rcopy_method method;
+	/* The load guard (guard.h): 0 for none of each. */
+	long long max_ops;	/* commands a second to the source */
+	long long pause_cpu;	/* pause while its CPU is at this % */
+	long long pause_lag_ms;	/* or a replica this far behind */
 };
 
 /* Read redis.copy's settings into s; s->rc is to be freed

@@ -1,5 +1,5 @@
 /*
- * url.c - server URLs, redis://[user[:password]@]host[:port][/db]: read
+ * url.c - server URLs, redis[s]://[user[:password]@]host[:port][/db]: read
  * without connecting anywhere, so that runjob check can check them.
  */
 #include <errno.h>
@@ -30,17 +30,14 @@ rurl_parse(struct rurl *u, const char *s, char *err, size_t n)
 
 	memset(u, 0, sizeof(*u));
 	if (strncmp(s, "rediss://", 9) == 0) {
-		snprintf(err, n, "rediss:// (TLS) is not supported yet; reach "
-			"the server through a TLS tunnel (stunnel, spiped) and "
-			"give its local redis:// address");
-		return -1;
-	}
-	if (strncmp(s, "redis://", 8) != 0) {
+		u->tls = 1;
+	} else if (strncmp(s, "redis://", 8) != 0) {
 		snprintf(err, n, "'%s' is not a server URL; write "
-			"redis://[user:password@]host:port/db", s);
+			"redis://[user:password@]host:port/db, or rediss:// "
+			"for TLS", s);
 		return -1;
 	}
-	p = s + 8;
+	p = s + 8 + u->tls;
 	slash = strchr(p, '/');
 	/* The last '@' before the path ends the credentials: a password may
 	 * hold '@' itself. */
@@ -101,8 +98,8 @@ rurl_parse(struct rurl *u, const char *s, char *err, size_t n)
 	{
 		int v6 = strchr(u->host, ':') != NULL;
 
-		u->shown = xasprintf("redis://%s%s%s%s%s%s:%d/%d",
-			u->user ? u->user : "", u->pass ? ":***" : "",
+		u->shown = xasprintf("redis%s://%s%s%s%s%s%s:%d/%d",
+			u->tls ? "s" : "", u->user ? u->user : "", u->pass ? ":***" : "",
 			u->user || u->pass ? "@" : "", v6 ? "[" : "", u->host,
 			v6 ? "]" : "", u->port, u->db);
 	}

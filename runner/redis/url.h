@@ -7,7 +7,16 @@
 
 #include <stddef.h>
 
-/* redis://[user[:password]@]host[:port][/db] */
+/* How a rediss:// server is reached: the step's tls_* settings, the
+ * same for both sides (a tls_ca file may hold several CAs). */
+struct rtls {
+	const char *ca;		/* NULL: the system's store */
+	const char *cert, *key;	/* a client certificate, or NULL */
+	const char *server_name;	/* NULL: the URL's host */
+	int insecure;		/* the certificate is not checked */
+};
+
+/* redis[s]://[user[:password]@]host[:port][/db] */
 struct rurl {
 	char *host;
 	int port;
@@ -15,6 +24,12 @@ struct rurl {
 	char *user;		/* NULL: none (AUTH password alone) */
 	char *pass;		/* NULL: no AUTH */
 	char *shown;		/* the URL with the password as ***, for messages */
+	int tls;		/* rediss:// */
+	const struct rtls *tlsopt;	/* set by the reader of the settings */
+	/* Called before each command sent to the server with how many
+	 * (redis.copy's load guard, guard.h), or NULL. */
+	void (*before)(void *arg, long long n);
+	void *before_arg;
 };
 
 /* Parse s into u. Returns 0, or -1 with a message in err (n bytes) that

@@ -885,8 +885,8 @@ vworker_main(void *arg)
 	struct pass *ps = w->pass;
 
 	if (rconn_open(&w->vf.src) < 0 || rconn_open(&w->vf.dst) < 0) {
-		action_say("redis.verify: %s", w->vf.src.c ? w->vf.dst.err :
-			w->vf.src.err);
+		action_say("redis.verify: %s", rpair_err(&w->vf.src,
+			&w->vf.dst));
 		pthread_mutex_lock(&ps->lock);
 		ps->failed = 1;
 		pthread_cond_broadcast(&ps->space);
@@ -928,8 +928,8 @@ vworker_main(void *arg)
 			ps->checked += (long long)k->elements;
 		ps->differ += w->vf.nm - had;
 		if (rc < 0) {
-			action_say("redis.verify: %s", w->vf.src.c ?
-				w->vf.dst.err : w->vf.src.err);
+			action_say("redis.verify: %s", rpair_err(&w->vf.src,
+				&w->vf.dst));
 			ps->failed = 1;
 			pthread_cond_broadcast(&ps->space);
 		}
@@ -1117,8 +1117,8 @@ rverify_run(struct rverify *v)
 	rc = 0;
 out:
 	if (rc < 0)
-		action_say("redis.verify: %s", vf.src.c ? vf.dst.err :
-			vf.src.err);
+		action_say("redis.verify: %s", rpair_err(&vf.src,
+			&vf.dst));
 	rconn_close(&vf.src);
 	rconn_close(&vf.dst);
 	buf_free(&vf.sdata);
@@ -1149,7 +1149,7 @@ redis_verify_main(const struct acfg *c, const char *checkpoint, int dry)
 		rconn_init(&s, &rc.src, "source", rc.io_timeout);
 		rconn_init(&d, &rc.dst, "target", rc.io_timeout);
 		if (rconn_open(&s) < 0 || rconn_open(&d) < 0) {
-			action_say("redis.verify: %s", s.c ? d.err : s.err);
+			action_say("redis.verify: %s", rpair_err(&s, &d));
 		} else {
 			action_say("would compare %s with %s (mode: %s); both "
 				"answer", rc.src.shown, rc.dst.shown,

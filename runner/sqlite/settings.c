@@ -130,7 +130,7 @@ static const struct builtin_setting exec_settings[] = {
 };
 static const char *const exec_outputs[] = { "ROWS_CHANGED", NULL };
 const struct builtin sqlite_exec_builtin = {
-	"sqlite.exec", exec_settings, exec_outputs, exec_check,
+	"sqlite.exec", exec_settings, exec_outputs, exec_check, NULL,
 };
 
 static const struct builtin_setting sync_settings[] = {
@@ -144,5 +144,5 @@ static const char *const sync_outputs[] = {
 	NULL,
 };
 const struct builtin sqlite_sync_builtin = {
-	"sqlite.sync", sync_settings, sync_outputs, sync_check,
+	"sqlite.sync", sync_settings, sync_outputs, sync_check, NULL,
 };

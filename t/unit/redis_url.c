@@ -40,8 +40,14 @@ main(void)
 		strcmp(u.host, "::1") == 0 && u.port == 7000, "IPv6 in brackets");
 	is_str(u.shown, "redis://[::1]:7000/0", "shown in brackets");
 	rurl_free(&u);
-	ok(rurl_parse(&u, "rediss://h:6380/0", err, sizeof(err)) < 0 &&
-		strstr(err, "TLS"), "rediss:// is refused, naming TLS");
+	ok(rurl_parse(&u, "rediss://:pw@h:6380/0", err, sizeof(err)) == 0 &&
+		u.tls && strcmp(u.host, "h") == 0 && u.port == 6380 &&
+		strcmp(u.pass, "pw") == 0, "rediss:// is TLS");
+	is_str(u.shown, "rediss://:***@h:6380/0", "shown as rediss://");
+	rurl_free(&u);
+	ok(rurl_parse(&u, "redis://h", err, sizeof(err)) == 0 && !u.tls,
+		"redis:// is not");
+	rurl_free(&u);
 	ok(rurl_parse(&u, "http://h", err, sizeof(err)) < 0 &&
 		strstr(err, "redis://"), "other schemes are refused");
 	ok(rurl_parse(&u, "redis://h:99999/0", err, sizeof(err)) < 0,
