@@ -600,6 +600,7 @@ cmd_supervise(int argc, char **argv)
 	buf_addf(&head, "sv %ld %lld %s", (long)getpid(),
 		proc_start_time(getpid()), proc_boot_id());
 	record(&s, &head);
+	tell(&s, SV_READY, NULL, 0);
 	loop(&s);
 	/* Everything runjob asked for was done or refused, and recorded:
 	 * an attempt this record does not name was never made. */

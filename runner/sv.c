@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,6 +126,33 @@ chan_next(struct chan *c, struct frame *m)
 	return 1;
 }
 
+/* Wait until the supervisor's record names it. Until then, a runjob
+ * that died would leave a supervisor the next one could not know of,
+ * which might still make what was asked of it after that one looked. */
+static int
+ready(struct sv *sv)
+{
+	struct pollfd p = { sv->c.fd, POLLIN, 0 };
+	struct frame m;
+	int r;
+
+	for (;;) {
+		if (chan_flush(&sv->c) < 0)
+			break;
+		r = poll(&p, 1, 10000);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0 || chan_fill(&sv->c) <= 0)
+			break;
+		while (chan_next(&sv->c, &m))
+			if (m.type == SV_READY)
+				return 0;
+	}
+	error("the run's supervisor (runjob supervise) did not start");
+	chan_free(&sv->c);
+	return -1;
+}
+
 int
 sv_start(struct sv *sv, const char *logdir, const char *run,
 	const unsigned char *key, const struct mask *m)
@@ -174,7 +202,7 @@ sv_start(struct sv *sv, const char *logdir, const char *run,
 		f[0] = m->words[i];
 		chan_send(&sv->c, SV_MASK, f, 1);
 	}
-	return 0;
+	return ready(sv);
 }
 
 void

@@ -43,6 +43,7 @@ enum {
 			 * the group, if not reaped yet */
 	SV_QUIT = 'Q',	/* the run is over */
 	/* the supervisor to runjob */
+	SV_READY = 'O',	/* its record names it: steps may be asked for */
 	SV_PID = 'P',	/* id pid start */
 	SV_FAIL = 'F',	/* id errno what ("log" or "exec") */
 	SV_LINE = 'L',	/* id line, masked */
