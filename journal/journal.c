@@ -938,7 +938,9 @@ const char *const journal_event_kinds[] = {
 	"run-started", "run-resumed", "step-started", "step-finished",
 	"step-deferred", "checkpoint", "rollback-started", "rollback-finished",
 	"attempt-settled", "unknown-settled", "resolved", "run-unknown",
-	"window-refused", "window-closed", "pruned", "run-finished", NULL,
+	"window-refused", "window-closed", "pruned", "run-finished",
+	"gate-waiting", "gate-approved", "gate-rejected", "gate-timeout",
+	"gate-withdrawn", NULL,
 };
 
 /* A kind not in the list would be missing from the manual and from what
@@ -1239,6 +1241,21 @@ journal_attempts(struct journal *j, const char *run, jrow_fn fn, void *arg)
 		"boot_id, started, ended, state, exit_code, signal, output, log "
 		"FROM attempts "
 		"WHERE run_id = ?1 ORDER BY started, rowid", run, NULL, 0, fn,
+		arg) < 0 ? -1 : 0;
+}
+
+int
+journal_gate(struct journal *j, const char *run, const char *step,
+	jrow_fn fn, void *arg)
+{
+	return walk(j, "SELECT w.at AS waiting, a.kind AS kind, a.at AS at, "
+		"json_extract(a.data, '$.user') AS user, json_extract(a.data, "
+		"'$.host') AS host, json_extract(a.data, '$.from') AS \"from\", "
+		"json_extract(a.data, '$.reason') AS reason FROM events w LEFT JOIN events a ON a.run_id = "
+		"w.run_id AND a.step_id = w.step_id AND a.seq > w.seq AND a.kind "
+		"IN ('gate-approved', 'gate-rejected') WHERE w.seq = (SELECT "
+		"max(seq) FROM events WHERE run_id = ?1 AND step_id = ?2 AND "
+		"kind = 'gate-waiting') ORDER BY a.seq LIMIT 1", run, step, 0, fn,
 		arg) < 0 ? -1 : 0;
 }
 

@@ -173,6 +173,12 @@ int journal_steps(struct journal *j, const char *run, jrow_fn fn, void *arg);
  * succeeded in any of its runs: step_id and longest (ms) a row. */
 int journal_durations(struct journal *j, const char *job, jrow_fn fn,
 	void *arg);
+/* The gate step of run as it last waited: waiting, when its wait began
+ * (the newest gate-waiting event), and the first answer given after
+ * that, if any: kind (gate-approved or gate-rejected), at, and user,
+ * host, from and reason out of its data, all NULL when none was. No row when the step never waited. */
+int journal_gate(struct journal *j, const char *run, const char *step,
+	jrow_fn fn, void *arg);
 int journal_attempts(struct journal *j, const char *run, jrow_fn fn,
 	void *arg);
 int journal_outputs(struct journal *j, const char *run, jrow_fn fn,

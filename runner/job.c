@@ -48,8 +48,13 @@ static const char *const job_keys[] = {
 static const char *const step_keys[] = {
 	"id", "description", "run", "shell", "needs", "rollback", "timeout",
 	"kill_grace", "retry", "if", "outputs", "for_each", "env", "dir",
-	"on_unknown", "uses", "with", NULL,
+	"on_unknown", "uses", "with", "approve", NULL,
 };
+/* An approve: step's keys; and the step keys that make no sense for a
+ * step that runs no process. */
+static const char *const approve_keys[] = { "message", "timeout", NULL };
+static const char *const not_for_gates[] = { "shell", "timeout",
+	"kill_grace", "retry", "outputs", "env", "dir", "on_unknown", NULL };
 static const char *const rollback_keys[] = {
 	"run", "shell", "timeout", "dir", "env", NULL,
 };
@@ -76,7 +81,7 @@ const char *
 action_name(const struct action *a)
 {
 	return a->kind == ACT_RUN ? "run" : a->kind == ACT_BUILTIN ?
-		a->builtin->name : "none";
+		a->builtin->name : a->kind == ACT_APPROVE ? "approve" : "none";
 }
 
 static void
@@ -434,6 +439,66 @@ action_key(struct ctx *c, struct action *act, const struct node *k,
 	return 1;
 }
 
+/* approve: { message: TEXT, timeout: DURATION }: the step is a gate. */
+static void
+approve(struct ctx *c, struct step *s, const struct node *k,
+	const struct node *n, const char *where)
+{
+	struct action *act = &s->action;
+	size_t i;
+
+	if (act->kind != ACT_NONE) {
+		ERR(c, k, "%s has more than one action ('%s' and 'approve'); "
+			"give exactly one", where, action_name(act));
+		return;
+	}
+	act->kind = ACT_APPROVE;
+	act->wait_ms = -1;
+	act->at.line = k->line;
+	act->at.col = k->col;
+	act->at.file = k->file;
+	if (node_is_null(n))
+		return;
+	if (want(c, n, NODE_MAP, "approve") < 0)
+		return;
+	for (i = 0; i < n->n; i++) {
+		const struct node *key = n->u.items[2 * i], *v = n->u.items[2 * i + 1];
+
+		if (strcmp(key->u.str, "message") == 0)
+			act->message = str(c, v, "approve.message");
+		else if (strcmp(key->u.str, "timeout") == 0) {
+			if (v->kind == NODE_SCALAR && v->u.str[0] == '-')
+				ERR(c, v, "%s: approve.timeout '%s' is negative; "
+					"give how long to wait for an answer, e.g. "
+					"30m, or leave it out to wait without limit",
+					where, v->u.str);
+			else
+				duration(c, v, arena_printf(c->a, "%s: "
+					"approve.timeout", where), 0, &act->wait_ms);
+		} else
+			unknown_key(c, key, "approve", approve_keys);
+	}
+}
+
+/* A gate runs no process: what only a process takes is refused. */
+static void
+gate_keys(struct ctx *c, const struct node *n, const char *where)
+{
+	size_t i, k;
+
+	for (i = 0; i < n->n; i++) {
+		const struct node *key = n->u.items[2 * i];
+
+		for (k = 0; not_for_gates[k]; k++)
+			if (strcmp(key->u.str, not_for_gates[k]) == 0)
+				ERR(c, key, "%s: '%s' does not apply to an "
+					"approve: step, which runs no process%s",
+					where, key->u.str, strcmp(key->u.str,
+					"timeout") == 0 ? "; give how long it waits "
+					"as approve: { timeout: 30m }" : "");
+	}
+}
+
 static void
 rollback(struct ctx *c, struct step *s, const struct node *n)
 {
@@ -702,7 +767,9 @@ step(struct ctx *c, struct step *s, const struct node *n)
 			continue;
 		if (action_key(c, &s->action, k, val, where))
 			continue;
-		if (strcmp(key, "description") == 0) {
+		if (strcmp(key, "approve") == 0) {
+			approve(c, s, k, val, where);
+		} else if (strcmp(key, "description") == 0) {
 			s->description = str(c, val, "description");
 		} else if (strcmp(key, "shell") == 0) {
 			if ((s->action.shell = str(c, val, "shell")))
@@ -751,7 +818,9 @@ step(struct ctx *c, struct step *s, const struct node *n)
 	}
 	if (s->action.kind == ACT_NONE)
 		ERR(c, n, "%s has no action; give 'run:' or a built-in such as "
-			"'redis.copy:'", where);
+			"'redis.copy:', or 'approve:' for a gate", where);
+	else if (s->action.kind == ACT_APPROVE)
+		gate_keys(c, n, where);
 	else if (s->action.shell && s->action.kind != ACT_RUN)
 		ERR(c, n, "%s: 'shell' applies only to 'run'", where);
 	else if (s->action.kind != ACT_RUN)
@@ -1980,7 +2049,7 @@ job_print_keys(FILE *f)
 		{ "job", job_keys }, { "step", step_keys },
 		{ "rollback", rollback_keys }, { "param", param_keys },
 		{ "retry", retry_keys }, { "window", window_keys },
-		{ "blackout", blackout_keys },
+		{ "blackout", blackout_keys }, { "approve", approve_keys },
 	};
 	const char *const *names = builtin_names(), *const *n;
 	size_t i;

@@ -21,6 +21,7 @@ enum action_kind {
 	ACT_NONE,
 	ACT_RUN,		/* shell text */
 	ACT_BUILTIN,		/* a built-in action (builtin.h) */
+	ACT_APPROVE,		/* a gate: waits for a person's answer */
 };
 
 enum on_failure { ON_FAILURE_STOP, ON_FAILURE_ROLLBACK, ON_FAILURE_CONTINUE };
@@ -65,6 +66,10 @@ struct action {
 	size_t nsettings;
 	struct mark at;		/* of the action key */
 	struct mark run_at;	/* of the shell text */
+	const char *message;	/* ACT_APPROVE: what the person is asked;
+				 * NULL: nothing but the step's id */
+	long long wait_ms;	/* ACT_APPROVE: how long it waits for an
+				 * answer before it fails; -1: no limit */
 	/* Only rollback actions carry these; a step's own are in struct step. */
 	long long timeout_ms;	/* -1: none */
 	const char *dir;
@@ -253,6 +258,7 @@ const struct param *job_param(const struct job *job, const char *name);
  *	retry KEY		a key of retry:
  *	window KEY		a key of window:
  *	blackout KEY		a key of an item of blackout:
+ *	approve KEY		a key of a step's approve:
  *	word KEY WORD		a word KEY takes (on_failure, on_unknown,
  *				on_window_close)
  *	builtin NAME KEY	a setting of the built-in action NAME

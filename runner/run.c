@@ -19,6 +19,7 @@
 #include "cli.h"
 #include "git.h"
 #include "exitcode.h"
+#include "gate.h"
 #include "journal.h"
 #include "key.h"
 #include "laststate.h"
@@ -528,6 +529,8 @@ sched_opts_of(struct sched_opts *so, const struct opts *o,
 	so->nonly = o->nonly;
 	so->from = o->from;
 	so->nfrom = o->nfrom;
+	so->approve = o->approve;
+	so->napprove = o->napprove;
 }
 
 /* How long each instance of the plan may take, for the window to tell
@@ -793,6 +796,38 @@ check_selection(const struct loaded *l, const struct opts *o,
 	return 0;
 }
 
+/* --approve names gates of the job, by step or instance id. */
+static int
+check_approve(const struct loaded *l, const struct opts *o, const char *cmd)
+{
+	const struct plan *p = &l->plan;
+	size_t i, k;
+
+	for (i = 0; i < o->napprove; i++) {
+		const char *name = o->approve[i];
+		char msg[320];
+		int step = 0, gate = 0;
+
+		for (k = 0; k < p->n; k++) {
+			const struct step *st = &p->job->steps[p->v[k].step];
+
+			if (strcmp(p->v[k].id, name) == 0 ||
+			    strcmp(st->id, name) == 0) {
+				step = 1;
+				gate |= st->action.kind == ACT_APPROVE;
+			}
+		}
+		if (gate)
+			continue;
+		snprintf(msg, sizeof(msg), step ? "--approve %s: step %s is no "
+			"approve: step; there is nothing to approve" : "--approve "
+			"%s: job %s has no such step", name, step ? name :
+			l->job->name);
+		return usage_error(cmd, msg);
+	}
+	return 0;
+}
+
 static int
 refuse_changed(struct journal *jn, const struct past *p, struct loaded *l,
 	const struct buf *files)
@@ -850,7 +885,7 @@ cmd_run(int argc, char **argv)
 	memset(&l, 0, sizeof(l));
 	if ((first = parse_opts("run", argc, argv, &o, "param env-file jobs "
 	    "dry-run only from new journal json quiet verbose kill-orphans "
-	    "ignore-window allow-outside "
+	    "ignore-window allow-outside approve "
 	    "require-clean")) < 0)
 		return first == -2 ? EXIT_OK : EXIT_USAGE;
 	if (first != argc - 1) {
@@ -869,7 +904,8 @@ cmd_run(int argc, char **argv)
 		goto out;
 	}
 	diags_print(&d, 0);
-	if ((code = check_selection(&l, &o, argv[first])) != 0)
+	if ((code = check_selection(&l, &o, argv[first])) != 0 ||
+	    (code = check_approve(&l, &o, "run")) != 0)
 		goto out;
 	if (o.dry_run) {
 		char *jobdir = dir_of(real);
@@ -985,7 +1021,7 @@ out:
 }
 
 const struct command cmd_run_entry = { "run", cmd_run,
-	"run [-q | -v] [--json] [-j N] [--dry-run] [--only STEP]... [--from STEP]... [--new] [--ignore-window] [--kill-orphans] [--require-clean] [--allow-outside] [--journal PATH] [-p NAME=VALUE]... [--env-file FILE]... JOB.yaml[@REV]",
+	"run [-q | -v] [--json] [-j N] [--dry-run] [--only STEP]... [--from STEP]... [--new] [--ignore-window] [--kill-orphans] [--require-clean] [--allow-outside] [--approve STEP]... [--journal PATH] [-p NAME=VALUE]... [--env-file FILE]... JOB.yaml[@REV]",
 	"run the job, or resume its last run if that did not finish (also: runjob JOB.yaml)",
 	"-p NAME=VALUE      give a param its value\n"
 	"--env-file FILE    read param values from FILE (NAME=VALUE lines)\n"
@@ -998,6 +1034,7 @@ const struct command cmd_run_entry = { "run", cmd_run,
 	"--kill-orphans     stop a step a crashed runjob left running, not wait\n"
 	"--require-clean    refuse a job file with changes not committed to git\n"
 	"--allow-outside    let a job use files outside its repository\n"
+	"--approve STEP     approve the approve: step STEP in advance\n"
 	"--journal PATH     the journal file to record the run in\n"
 	"--json             print one JSON event a line\n"
 	"-q                 print only failures and the outcome\n"
@@ -1121,7 +1158,7 @@ take_up(const char *cmd, int argc, char **argv, int rollback_only)
 	if ((first = parse_opts(cmd, argc, argv, &o, rollback_only ?
 	    "param env-file jobs journal json quiet verbose kill-orphans" :
 	    "param env-file jobs journal json quiet verbose kill-orphans "
-	    "ignore-window")) < 0)
+	    "ignore-window approve")) < 0)
 		return first == -2 ? EXIT_OK : EXIT_USAGE;
 	if (first != argc - 1) {
 		free_opts(&o);
@@ -1173,6 +1210,8 @@ take_up(const char *cmd, int argc, char **argv, int rollback_only)
 		goto out;
 	}
 	diags_print(&d, 0);
+	if ((code = check_approve(&l, &o, cmd)) != 0)
+		goto out;
 	memset(&x, 0, sizeof(x));
 	x.l = &l;
 	x.o = &o;
@@ -1204,13 +1243,14 @@ cmd_resume(int argc, char **argv)
 }
 
 const struct command cmd_resume_entry = { "resume", cmd_resume,
-	"resume [-q | -v] [--json] [-j N] [--ignore-window] [--kill-orphans] [--journal PATH] [-p NAME=VALUE]... [--env-file FILE]... RUN | JOB.yaml | JOB",
+	"resume [-q | -v] [--json] [-j N] [--ignore-window] [--kill-orphans] [--approve STEP]... [--journal PATH] [-p NAME=VALUE]... [--env-file FILE]... RUN | JOB.yaml | JOB",
 	"take up that run where it stopped, with the job text it ran",
 	"-p NAME=VALUE      give a param (the run's own values are kept otherwise)\n"
 	"--env-file FILE    read param values from FILE\n"
 	"-j N               run at most N steps at once\n"
 	"--ignore-window    run outside the maintenance window (recorded)\n"
 	"--kill-orphans     stop a step a crashed runjob left running, not wait\n"
+	"--approve STEP     approve the approve: step STEP in advance\n"
 	"--journal PATH     the journal the run is in\n"
 	"--json             print one JSON event a line\n"
 	"-q                 print only failures and the outcome\n"
@@ -1407,4 +1447,104 @@ const struct command cmd_resolve_entry = { "resolve", cmd_resolve,
 	"--failed           it did not: count it as failed (it runs again)\n"
 	"--rerun            run it again\n"
 	"--rolled-back      a person undid it by hand: count it as rolled back\n"
+	"--journal PATH     the journal the run is in\n" };
+
+/* runjob approve RUN STEP: the answer is an event in the journal, where
+ * the runjob waiting at the gate reads it. It is taken only while the
+ * step waits, checked in the same transaction that records it. */
+static int
+cmd_approve(int argc, char **argv)
+{
+	struct journal *jn = NULL;
+	struct past past = {0};
+	struct step_state ss = { NULL, NULL };
+	struct buf data = {0};
+	struct opts o;
+	char *jpath = NULL;
+	int first, code, r;
+
+	if ((first = parse_opts("approve", argc, argv, &o, "journal reject "
+	    "reason")) < 0)
+		return first == -2 ? EXIT_OK : EXIT_USAGE;
+	if (first != argc - 2) {
+		free_opts(&o);
+		return usage_error("approve", "give a run and the approve: step "
+			"to answer");
+	}
+	if (o.reason && strlen(o.reason) > GATE_REASON_MAX) {
+		char msg[160];
+
+		snprintf(msg, sizeof(msg), "--reason is %zu bytes; give at most "
+			"%d (a line or two; link to the ticket for more)",
+			strlen(o.reason), GATE_REASON_MAX);
+		free_opts(&o);
+		return usage_error("approve", msg);
+	}
+	if ((code = find_past("approve", argv[first], &o, &jn, &jpath,
+	    &past)) != 0)
+		goto out;
+	code = EXIT_FAILED;
+	ss.step = argv[first + 1];
+	if ((r = journal_begin(jn)) < 0) {
+		if (r == JOURNAL_BUSY)
+			code = busy_not_started(jpath, "runjob approve");
+		goto out;
+	}
+	if (journal_steps(jn, past.id, step_state_row, &ss) < 0) {
+		journal_abort(jn);
+		goto out;
+	}
+	if (!ss.state || strcmp(ss.state, "waiting") != 0) {
+		char msg[512];
+
+		journal_abort(jn);
+		if (ss.state)
+			snprintf(msg, sizeof(msg), "step %s of run %s is %s, not "
+				"waiting for approval: there is nothing to %s. Only "
+				"an approve: step the run waits at now can be "
+				"answered; 'runjob status %s' shows where it stands",
+				ss.step, past.id, ss.state, o.reject ? "reject" :
+				"approve", past.id);
+		else
+			snprintf(msg, sizeof(msg), "run %s has no step %s; "
+				"'runjob status %s' lists them", past.id, ss.step,
+				past.id);
+		code = usage_error("approve", msg);
+		goto out;
+	}
+	buf_addc(&data, '{');
+	gate_who(&data);
+	if (o.reason) {
+		buf_adds(&data, ",\"reason\":");
+		buf_add_json(&data, o.reason);
+	}
+	buf_addc(&data, '}');
+	if ((r = journal_event(jn, past.id, now_ms(), o.reject ?
+	    "gate-rejected" : "gate-approved", ss.step, data.s)) < 0 ||
+	    (r = journal_commit(jn)) < 0) {
+		journal_abort(jn);
+		if (r == JOURNAL_BUSY)
+			code = busy_not_started(jpath, "runjob approve");
+		goto out;
+	}
+	printf("step %s of run %s %s; the runjob waiting there reads it "
+		"within a second or two (one whose runjob is gone reads it when "
+		"resumed)\n", ss.step, past.id, o.reject ? "rejected: it fails" :
+		"approved");
+	code = EXIT_OK;
+out:
+	buf_free(&data);
+	free(ss.state);
+	past_free(&past);
+	free(jpath);
+	journal_close(jn);
+	free_opts(&o);
+	return code;
+}
+
+const struct command cmd_approve_entry = { "approve", cmd_approve,
+	"approve [--reject] [--reason TEXT] [--journal PATH] RUN | JOB.yaml | JOB STEP",
+	"answer an approve: step the run waits at: go on, or fail it",
+	"--reject           refuse: the step fails\n"
+	"--reason TEXT      why, recorded with the answer (at most 1 KiB)\n"
 	"--journal PATH     the journal the run is in\n" };

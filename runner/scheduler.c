@@ -117,7 +117,16 @@ not_run(struct sched *s, size_t i)
 	return 1;
 }
 
-static void
+void
+task_not_run(struct sched *s, size_t i, const char *state)
+{
+	sched_set_step(s, i, state);
+	s->t[i].state = T_DONE;
+	s->t[i].result = RES_NOT_RUN;
+	spread(s, i, not_run);
+}
+
+void
 finish_task(struct sched *s, size_t i, enum tresult result)
 {
 	struct task *t = &s->t[i];
@@ -263,10 +272,7 @@ finish_attempt(struct sched *s, struct attempt *a)
 		}
 		t->state = T_DONE;
 	} else if (a->stopped) {
-		sched_set_step(s, a->task, "stopped");
-		t->state = T_DONE;
-		t->result = RES_NOT_RUN;
-		spread(s, a->task, not_run);
+		task_not_run(s, a->task, "stopped");
 	} else if (a->kind == K_IF && code == 0) {
 		t->probed = 1;
 		make_ready(s, a->task);
@@ -534,6 +540,7 @@ next_wakeup(struct sched *s, int64_t now)
 			at = s->t[s->delayed[i]].next_at;
 	if (s->deadline && s->deadline < at)
 		at = s->deadline;
+	at = gate_wakeup(s, at);
 	return at < now ? now : at;
 }
 
@@ -548,6 +555,8 @@ seal_and_launch(struct sched *s)
 
 	if (jwriter_durable(s->w, &durable) < 0)
 		jfail(s);
+	s->sealed = batch;
+	s->durable = durable;
 	for (i = 0; i < s->nlater; ) {
 		struct later *l = &s->later[i];
 
@@ -598,8 +607,8 @@ unlaunched(const struct sched *s)
 
 /* The window closed (or a blackout began): start nothing more, and say
  * so, once, with when a step may start next. */
-static void
-window_closed(struct sched *s, const struct wstate *w, int64_t now)
+void
+sched_window_closed(struct sched *s, const struct wstate *w, int64_t now)
 {
 	struct buf data = {0};
 	char when[96] = "no window opens again";
@@ -634,9 +643,13 @@ fits(struct sched *s, size_t t, int64_t now)
 
 	window_state(s->job, now, &w);
 	if (!w.open) {
-		window_closed(s, &w, now);
+		sched_window_closed(s, &w, now);
 		return 0;
 	}
+	/* A gate's wait is not fitted in: it starts while the window is
+	 * open, and the window's close ends it. */
+	if (inst_step(s, t)->action.kind == ACT_APPROVE)
+		return 1;
 	if (!need || !w.closes || now + need <= w.closes)
 		return 1;
 	s->paused = 1;
@@ -685,6 +698,11 @@ start_ready(struct sched *s, int64_t now)
 			s->t[t].state = T_WAIT;	/* for the next window */
 			continue;
 		}
+		if (st->action.kind == ACT_APPROVE && (!st->if_ ||
+		    s->t[t].probed)) {
+			gate_start(s, t, now);
+			continue;
+		}
 		if (attempt_start(s, t, st->if_ && !s->t[t].probed ? K_IF : K_STEP) < 0) {
 			sched_set_step(s, t, "failed");
 			finish_task(s, t, RES_FAILED);
@@ -695,7 +713,7 @@ start_ready(struct sched *s, int64_t now)
 static int
 finished(const struct sched *s)
 {
-	if (s->na)
+	if (s->na || s->ngates)
 		return 0;
 	if (s->undo)
 		return s->signal || s->rollback_failed || s->journal_broken ||
@@ -716,6 +734,8 @@ loop(struct sched *s)
 
 		start_ready(s, now);
 		seal_and_launch(s);
+		if (gate_poll(s, now))
+			continue;
 		if (s->journal_broken && !journal_noted) {
 			journal_noted = 1;
 			ui_note(s->r->ui, now, "the journal %s cannot be written: "
@@ -992,6 +1012,7 @@ apply_prior(struct sched *s)
 		}
 		if (!ps->state)
 			continue;
+		t->rewait = strcmp(ps->state, "waiting") == 0;
 		if (strcmp(ps->state, "succeeded") == 0 ||
 		    strcmp(ps->state, "rolled-back") == 0 ||
 		    strcmp(ps->state, "rollback-failed") == 0 ||
@@ -1056,6 +1077,8 @@ sched_init(struct sched *s, struct sched_run *r, const struct sched_opts *o,
 	s->job = r->plan->job;
 	s->g = r->plan->g;
 	s->jobs = o->jobs;
+	s->approved = o->approve;
+	s->napproved = o->napprove;
 	s->t = xcalloc(s->p->n + 1, sizeof(*s->t));
 	s->ready = xcalloc(s->p->n + 1, sizeof(*s->ready));
 	s->mark = xcalloc(s->g->n + 1, 1);
@@ -1274,6 +1297,7 @@ sched_free(struct sched *s, const sigset_t *mask)
 	free(s->killed);
 	free(s->undo);
 	free(s->order_of);
+	gate_free(s);
 }
 
 int

@@ -103,6 +103,7 @@ TABLES = {
     'retry': '#/$defs/retry',
     'window': '#/$defs/window',
     'blackout': '#/$defs/blackout',
+    'approve': '#/$defs/approve',
 }
 # Where each list of allowed words of the loader is the schema's enum.
 ENUMS = {
