@@ -1494,11 +1494,17 @@ cmd_approve(int argc, char **argv)
 		journal_abort(jn);
 		goto out;
 	}
-	if (!ss.state || strcmp(ss.state, "waiting") != 0) {
+	if (!ss.state || strcmp(ss.state, "waiting") != 0 ||
+	    (strcmp(past.state, "running") != 0 &&
+	    strcmp(past.state, "unknown") != 0)) {
 		char msg[512];
 
 		journal_abort(jn);
-		if (ss.state)
+		if (ss.state && strcmp(ss.state, "waiting") == 0)
+			snprintf(msg, sizeof(msg), "run %s is %s: it waits at no "
+				"gate any more, and there is nothing to %s", past.id,
+				past.state, o.reject ? "reject" : "approve");
+		else if (ss.state)
 			snprintf(msg, sizeof(msg), "step %s of run %s is %s, not "
 				"waiting for approval: there is nothing to %s. Only "
 				"an approve: step the run waits at now can be "

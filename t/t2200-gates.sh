@@ -190,6 +190,26 @@ test_expect_success 'a crash at a gate with no answer yet: the wait goes on wher
 	test "$(q j.db "select count(*) from events where kind = \"gate-waiting\"")" = 1
 '
 
+test_expect_success 'a gate of a crashed run that was rolled back since cannot be answered' '
+	mkdir undone && cd undone &&
+	cat >undone.yaml <<-\EOF &&
+	runjob: 1
+	name: undone
+	steps:
+	  - { id: verify, run: echo verified, rollback: touch undone }
+	  - { id: go-ahead, needs: [verify], approve: {} }
+	EOF
+	start undone.yaml &&
+	waiting go-ahead &&
+	kill -9 $pid && { wait $pid; test $? = 137; } &&
+	id=$(run_id) &&
+	rjc rollback "$id" >out 2>&1 &&
+	test -e undone &&
+	test_expect_code 2 rjc approve "$id" go-ahead 2>err &&
+	test_grep "run $id is rolled-back: it waits at no gate any more" err &&
+	test "$(q j.db "select count(*) from events where kind = \"gate-approved\"")" = 0
+'
+
 test_expect_success 'an interrupt stops a waiting gate: the run resumes waiting for a new answer' '
 	mkdir interrupt && cd interrupt &&
 	gated interrupt &&
