@@ -940,7 +940,7 @@ const char *const journal_event_kinds[] = {
 	"attempt-settled", "unknown-settled", "resolved", "run-unknown",
 	"window-refused", "window-closed", "pruned", "run-finished",
 	"gate-waiting", "gate-approved", "gate-rejected", "gate-timeout",
-	"gate-withdrawn", NULL,
+	"gate-withdrawn", "notified", NULL,
 };
 
 /* A kind not in the list would be missing from the manual and from what

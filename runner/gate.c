@@ -136,6 +136,77 @@ add_wait(struct sched *s, size_t i, int64_t since)
 	s->t[i].state = T_ACTIVE;
 }
 
+/* A new wait is the gate event of the notify: hooks: once a wait, so
+ * not again when a runjob takes up the wait of one that died. */
+static void
+notify_gate(struct sched *s, size_t i, const char *cmd)
+{
+	const struct action *act = &inst_step(s, i)->action;
+	char *summary = xasprintf("job %s: run %s waits for approval of %s%s%s%s:"
+		" %s", s->job->name, s->r->run_id, inst_id(s, i), act->message ?
+		" (" : "", act->message ? act->message : "", act->message ? ")" :
+		"", cmd);
+	struct notice nt = { s->p, s->r->run_id, "waiting", summary,
+		s->r->dir };
+
+	notify_start(&nt, NOTIFY_GATE, &s->hooks, &s->nhooks, &s->caphooks);
+	free(summary);
+}
+
+static void
+record_hook(void *arg, const char *data)
+{
+	struct sched *s = arg;
+
+	jw_event(s->w, s->r->run_id, now_ms(), "notified", NULL, data);
+}
+
+int
+gate_hook_reaped(struct sched *s, pid_t pid, int status)
+{
+	size_t k;
+	char *data;
+
+	for (k = 0; k < s->nhooks; k++) {
+		struct hook_proc *h = &s->hooks[k];
+
+		if (h->done || h->proc.pid != pid)
+			continue;
+		h->done = 1;
+		h->status = status;
+		data = notify_data(s->job, h, s->r->mask);
+		record_hook(s, data);
+		free(data);
+		if (h->proc.out >= 0)
+			close(h->proc.out);
+		buf_free(&h->out);
+		s->hooks[k] = s->hooks[--s->nhooks];
+		return 1;
+	}
+	return 0;
+}
+
+void
+gate_hooks_tick(struct sched *s, int64_t now)
+{
+	size_t k;
+
+	for (k = 0; k < s->nhooks; k++) {
+		notify_drain(&s->hooks[k]);
+		if (now >= s->hooks[k].deadline)
+			notify_kill(&s->hooks[k]);
+	}
+}
+
+void
+gate_hooks_finish(struct sched *s)
+{
+	notify_finish(s->job, s->hooks, &s->nhooks, s->r->mask, record_hook,
+		s);
+	free(s->hooks);
+	s->hooks = NULL;
+}
+
 void
 gate_start(struct sched *s, size_t i, int64_t now)
 {
@@ -176,6 +247,7 @@ gate_start(struct sched *s, size_t i, int64_t now)
 		buf_adds(&data, "}");
 		sched_event(s, "gate-waiting", id, &data);
 		sched_set_step(s, i, "waiting");
+		notify_gate(s, i, cmd);
 	}
 	s->t[i].rewait = 0;
 	add_wait(s, i, since);

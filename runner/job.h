@@ -176,6 +176,29 @@ struct blackout {
 	struct mark at;		/* of the blackout's mapping */
 };
 
+/* The run events a notify: hook may be run on, as bits of hook.on. */
+enum notify_event {
+	NOTIFY_STARTED = 1 << 0,
+	NOTIFY_SUCCEEDED = 1 << 1,
+	NOTIFY_FAILED = 1 << 2,
+	NOTIFY_PAUSED = 1 << 3,
+	NOTIFY_ROLLED_BACK = 1 << 4,
+	NOTIFY_NEEDS_ATTENTION = 1 << 5,	/* exit 6 or 7 */
+	NOTIFY_GATE = 1 << 6,			/* a gate begins to wait */
+	NOTIFY_STEP_OVERRUN = 1 << 7,		/* not sent by this version */
+};
+
+/* A notify: hook: shell text run on the events in on. */
+struct hook {
+	unsigned on;		/* enum notify_event bits */
+	const char *run;
+	long long timeout_ms;	/* -1: the default */
+	struct mark at;		/* of the hook's mapping */
+};
+
+/* The name of event bit e, as a job file writes it. */
+const char *notify_event_name(unsigned e);
+
 /* A job's window: and blackout:, decoded (window.h reads them). */
 struct schedule {
 	struct window *windows;
@@ -214,6 +237,8 @@ struct job {
 	const struct node *window, *blackout;	/* as written */
 	struct schedule schedule;
 	enum on_window_close on_window_close;
+	struct hook *hooks;	/* notify: */
+	size_t nhooks;
 	struct step *steps;
 	size_t nsteps;
 
@@ -259,8 +284,9 @@ const struct param *job_param(const struct job *job, const char *name);
  *	window KEY		a key of window:
  *	blackout KEY		a key of an item of blackout:
  *	approve KEY		a key of a step's approve:
+ *	notify KEY		a key of an item of notify:
  *	word KEY WORD		a word KEY takes (on_failure, on_unknown,
- *				on_window_close)
+ *				on_window_close, on)
  *	builtin NAME KEY	a setting of the built-in action NAME
  *	output NAME OUTPUT	an output the built-in action NAME writes
  *	refused NAME		a name no param or output may have

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include "git.h"
 #include "exitcode.h"
 #include "gate.h"
+#include "notify.h"
 #include "journal.h"
 #include "key.h"
 #include "laststate.h"
@@ -437,6 +439,71 @@ add_run(struct exec *x, const char *host, int64_t started)
 	return r;
 }
 
+static void
+record_notified(void *arg, const char *data)
+{
+	struct exec *x = arg;
+
+	if (journal_begin(x->jn) < 0 || journal_event(x->jn, x->run_id,
+	    now_ms(), "notified", NULL, data) < 0 ||
+	    journal_commit(x->jn) < 0) {
+		journal_abort(x->jn);
+		warn("the journal does not record how a notify: hook ended");
+	}
+}
+
+/* Run the job's notify: hooks for event and wait for them (each until
+ * its timeout at most); how each ended is journaled, and nothing of it
+ * changes the run's outcome. */
+static void
+notify_run(struct exec *x, unsigned event, const char *outcome,
+	const char *fmt, ...)
+{
+	struct hook_proc *v = NULL;
+	size_t n = 0, cap = 0;
+	struct notice nt;
+	char *dir = dir_of(x->file), *summary;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&summary, fmt, ap) < 0)
+		fatal("out of memory");
+	va_end(ap);
+	memset(&nt, 0, sizeof(nt));
+	nt.plan = &x->l->plan;
+	nt.run = x->run_id;
+	nt.outcome = outcome;
+	nt.summary = summary;
+	nt.dir = dir;
+	if (notify_start(&nt, event, &v, &n, &cap))
+		notify_finish(x->l->job, v, &n, &x->l->mask, record_notified, x);
+	free(v);
+	free(summary);
+	free(dir);
+}
+
+/* The hooks of the run's end: its outcome, or a person needed. */
+static void
+notify_end(struct exec *x, const char *outcome, int code, int64_t took)
+{
+	const char *job = x->l->job->name;
+	char d[32];
+
+	if (code == EXIT_ROLLBACK || code == EXIT_UNKNOWN)
+		notify_run(x, NOTIFY_NEEDS_ATTENTION, outcome, "job %s: run %s "
+			"needs a person (%s, exit %d): see 'runjob status %s'", job,
+			x->run_id, outcome, code, x->run_id);
+	else if (strcmp(outcome, "succeeded") == 0 ||
+	    strcmp(outcome, "failed") == 0 || strcmp(outcome, "paused") == 0 ||
+	    strcmp(outcome, "rolled-back") == 0)
+		notify_run(x, strcmp(outcome, "succeeded") == 0 ?
+			NOTIFY_SUCCEEDED : strcmp(outcome, "failed") == 0 ?
+			NOTIFY_FAILED : strcmp(outcome, "paused") == 0 ?
+			NOTIFY_PAUSED : NOTIFY_ROLLED_BACK, outcome, "job %s: run "
+			"%s %s after %s (exit %d)", job, x->run_id, outcome,
+			ui_duration(took, d, sizeof(d)), code);
+}
+
 /* Record that the run starts, or is taken up again, and who holds the
  * job's lock. Returns 0, or the exit code. */
 static int
@@ -714,6 +781,7 @@ execute(struct exec *x)
 			else
 				journal_abort(x->jn);
 			code = EXIT_UNKNOWN;
+			notify_end(x, "unknown", code, now_ms() - started);
 			goto out;
 		}
 	}
@@ -728,6 +796,9 @@ execute(struct exec *x)
 			"when they last succeeded; they start afresh");
 
 	ui_run_started(&ui, l->job->name, x->file, started);
+	if (!x->resume)
+		notify_run(x, NOTIFY_STARTED, "running", "job %s: run %s started "
+			"on %s", l->job->name, x->run_id, host);
 	if (x->resume && !o->quiet && !o->json)
 		ui_note(&ui, started, x->rollback_only ? "rolling back run %s: "
 			"undoing what succeeded, newest first" : "resuming run "
@@ -751,6 +822,7 @@ execute(struct exec *x)
 		sr.expected = expected = expected_durations(x);
 	code = sched_run(&sr, &so);
 	code = record_end(x, &ui, sr.outcome, code, started);
+	notify_end(x, sr.outcome, code, now_ms() - started);
 out:
 	if (prp)
 		prior_free(&pr);

@@ -513,6 +513,8 @@ reap(struct sched *s)
 			supervisor_lost(s);
 			continue;
 		}
+		if (gate_hook_reaped(s, pid, status))
+			continue;
 		for (i = 0; i < s->na; i++)
 			if (s->a[i]->proc.pid == pid && !s->a[i]->done) {
 				s->a[i]->done = 1;
@@ -803,6 +805,7 @@ loop(struct sched *s)
 		}
 		now = now_ms();
 		check_timers(s, now);
+		gate_hooks_tick(s, now);
 		ui_tick(s->r->ui, now);
 	}
 	free(pfd);
@@ -1321,6 +1324,7 @@ sched_run(struct sched_run *r, const struct sched_opts *o)
 	    (s.paused && !s.failed &&
 	    s.job->on_window_close == ON_WINDOW_CLOSE_ROLLBACK))))
 		roll_back(&s);
+	gate_hooks_finish(&s);
 	leftover_reap(&s);
 	leftover_stop(&s);
 	sv_stop(&s.sv);

@@ -22,6 +22,7 @@
 #include "env.h"
 #include "job.h"
 #include "lines.h"
+#include "notify.h"
 #include "proc.h"
 #include "scheduler.h"
 #include "clock.h"
@@ -174,6 +175,8 @@ struct sched {
 					 * the last one durable */
 	const char *const *approved;	/* --approve: gates answered ahead */
 	size_t napproved;
+	struct hook_proc *hooks;	/* notify: hooks running (notify.h) */
+	size_t nhooks, caphooks;
 };
 
 /* "if", "step", "rollback": enum kind as the journal says it. */
@@ -236,6 +239,12 @@ int gate_poll(struct sched *s, int64_t now);
 /* at, or a gate's deadline when that is sooner. */
 int64_t gate_wakeup(const struct sched *s, int64_t at);
 void gate_free(struct sched *s);
+/* The notify: hooks a gate ran: pid ended with status (1 when it was
+ * one of them); each turn, their output read and their deadlines kept;
+ * at the end of the run, waited for. */
+int gate_hook_reaped(struct sched *s, pid_t pid, int status);
+void gate_hooks_tick(struct sched *s, int64_t now);
+void gate_hooks_finish(struct sched *s);
 
 /* attempt.c */
 void build_env(struct sched *s, struct env *e, size_t inst, int n,
