@@ -1251,9 +1251,10 @@ journal_gate(struct journal *j, const char *run, const char *step,
 	return walk(j, "SELECT w.at AS waiting, a.kind AS kind, a.at AS at, "
 		"json_extract(a.data, '$.user') AS user, json_extract(a.data, "
 		"'$.host') AS host, json_extract(a.data, '$.from') AS \"from\", "
-		"json_extract(a.data, '$.reason') AS reason FROM events w LEFT JOIN events a ON a.run_id = "
-		"w.run_id AND a.step_id = w.step_id AND a.seq > w.seq AND a.kind "
-		"IN ('gate-approved', 'gate-rejected') WHERE w.seq = (SELECT "
+		"json_extract(a.data, '$.reason') AS reason FROM events w "
+		"LEFT JOIN events a ON a.run_id = w.run_id AND a.step_id = "
+		"w.step_id AND a.seq > w.seq AND a.kind IN ('gate-approved', "
+		"'gate-rejected') WHERE w.seq = (SELECT "
 		"max(seq) FROM events WHERE run_id = ?1 AND step_id = ?2 AND "
 		"kind = 'gate-waiting') ORDER BY a.seq LIMIT 1", run, step, 0, fn,
 		arg) < 0 ? -1 : 0;

@@ -47,6 +47,14 @@ start() {
 	pid=$!
 }
 
+# crash_at_gate JOB: run JOB until it waits at go-ahead, then SIGKILL
+# runjob, as when the machine runs out of memory.
+crash_at_gate() {
+	start "$1" &&
+	waiting go-ahead &&
+	kill -9 $pid && { wait $pid; test $? = 137; }
+}
+
 run_id() {
 	q j.db "select id from runs order by started desc, rowid desc limit 1"
 }
@@ -163,9 +171,7 @@ test_expect_success 'a gate with a timeout that is not positive, or keys only a 
 test_expect_success 'a crash of runjob at a gate: the next runjob waits on, and an answer given meanwhile counts' '
 	mkdir crash && cd crash &&
 	gated crash 1h &&
-	start crash.yaml &&
-	waiting go-ahead &&
-	kill -9 $pid && { wait $pid; test $? = 137; } &&
+	crash_at_gate crash.yaml &&
 	id=$(run_id) &&
 	rjc approve "$id" go-ahead --reason meanwhile &&
 	rj crash.yaml >out 2>&1 &&
@@ -178,9 +184,7 @@ test_expect_success 'a crash of runjob at a gate: the next runjob waits on, and 
 test_expect_success 'a crash at a gate with no answer yet: the wait goes on where it was' '
 	mkdir crash2 && cd crash2 &&
 	gated crash2 1h &&
-	start crash2.yaml &&
-	waiting go-ahead &&
-	kill -9 $pid && { wait $pid; test $? = 137; } &&
+	crash_at_gate crash2.yaml &&
 	start crash2.yaml &&
 	sleep 1 &&
 	waiting go-ahead &&
@@ -199,9 +203,7 @@ test_expect_success 'a gate of a crashed run that was rolled back since cannot b
 	  - { id: verify, run: echo verified, rollback: touch undone }
 	  - { id: go-ahead, needs: [verify], approve: {} }
 	EOF
-	start undone.yaml &&
-	waiting go-ahead &&
-	kill -9 $pid && { wait $pid; test $? = 137; } &&
+	crash_at_gate undone.yaml &&
 	id=$(run_id) &&
 	rjc rollback "$id" >out 2>&1 &&
 	test -e undone &&
