@@ -937,7 +937,8 @@ journal_clear_lock(struct journal *j, const char *job, long pid)
 const char *const journal_event_kinds[] = {
 	"run-started", "run-resumed", "step-started", "step-finished",
 	"step-deferred", "checkpoint", "rollback-started", "rollback-finished",
-	"attempt-settled", "unknown-settled", "resolved", "run-unknown",
+	"attempt-settled", "unknown-settled", "resolved", "last-state",
+	"run-unknown",
 	"window-refused", "window-closed", "pruned", "run-finished",
 	"gate-waiting", "gate-approved", "gate-rejected", "gate-timeout",
 	"gate-withdrawn", "notified", NULL,
