@@ -620,6 +620,31 @@ journal_open(struct journal **out, const char *path, enum journal_access how)
 	return 0;
 }
 
+int
+journal_open_beside(struct journal **out, const struct journal *j)
+{
+	struct journal *r = xcalloc(1, sizeof(*r));
+
+	*out = NULL;
+	r->path = xstrdup(j->path);
+	r->reading = 1;
+	r->busy_ms = j->busy_ms;
+	/* Not check_file: its open and close of the file would drop the
+	 * locks j holds on it (POSIX locks are the process's), and another
+	 * process could then take the journal for its last user, checkpoint
+	 * it and remove the -wal file under j. SQLite's own opens share
+	 * them. */
+	if (sqlite3_open_v2(j->path, &r->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK || set_up(r) < 0) {
+		if (r->db)
+			jerr(r, "open");
+		journal_close(r);
+		return -1;
+	}
+	*out = r;
+	return 0;
+}
+
 void
 journal_close(struct journal *j)
 {

@@ -44,6 +44,11 @@ enum journal_access { JOURNAL_READ, JOURNAL_WRITE, JOURNAL_CREATE };
  * *out is the caller's, closed with journal_close. */
 int journal_open(struct journal **out, const char *path,
 	enum journal_access how);
+/* A second connection to the journal j is open on, in the same
+ * process, for reading what other processes write while j's own
+ * connection is busy elsewhere (a thread's). Only this may open the
+ * file again in a process that has it open: see journal.c. */
+int journal_open_beside(struct journal **out, const struct journal *j);
 void journal_close(struct journal *j);
 const char *journal_path(const struct journal *j);
 

@@ -104,21 +104,16 @@ answer_free(struct answer *a)
 	free(a->reason);
 }
 
-/* Read the journal as others wrote it: a connection of the gate's own,
- * beside the writer's, made afresh for each look, so that it holds no
- * snapshot from before the answer was given. */
+/* Read the journal as others wrote it: a connection of the gates' own,
+ * beside the writer's, kept for the run. */
 static int
 ask(struct sched *s, size_t i, struct answer *a)
 {
-	struct journal *j;
-	int r;
-
 	memset(a, 0, sizeof(*a));
-	if (journal_open(&j, journal_path(s->r->journal), JOURNAL_READ) < 0)
+	if (!s->reader && journal_open_beside(&s->reader, s->r->journal) < 0)
 		return -1;
-	r = journal_gate(j, s->r->run_id, inst_id(s, i), answer_row, a);
-	journal_close(j);
-	return r;
+	return journal_gate(s->reader, s->r->run_id, inst_id(s, i),
+		answer_row, a);
 }
 
 static void
@@ -410,4 +405,5 @@ void
 gate_free(struct sched *s)
 {
 	free(s->gates);
+	journal_close(s->reader);
 }

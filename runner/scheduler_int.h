@@ -173,6 +173,7 @@ struct sched {
 	int64_t gates_polled;	/* when they last did */
 	uint64_t sealed, durable;	/* the last journal batch sealed, and
 					 * the last one durable */
+	struct journal *reader;	/* where gates read their answers */
 	const char *const *approved;	/* --approve: gates answered ahead */
 	size_t napproved;
 	struct hook_proc *hooks;	/* notify: hooks running (notify.h) */

@@ -96,6 +96,21 @@ test_expect_success 'who approved, when, from where and why are events, shown by
 	runjob audit verify --journal "$PWD/j.db" >/dev/null
 '
 
+test_expect_success 'an answer stays in the journal once read: run after run, each approval is there and the chain is whole' '
+	mkdir again && cd again &&
+	gated again &&
+	for i in 1 2 3; do
+		start --new again.yaml &&
+		waiting go-ahead &&
+		sleep 1 &&
+		rjc approve "$(run_id)" go-ahead --reason "try $i" >/dev/null &&
+		wait $pid || return 1
+	done &&
+	test "$(q j.db "select count(*) from events where kind = \"gate-approved\"")" = 3 &&
+	test "$(q j.db "select count(*) from runs where state = \"succeeded\"")" = 3 &&
+	runjob audit verify --journal "$PWD/j.db" >/dev/null
+'
+
 test_expect_success 'a rejected gate fails, with its reason; what needs it does not run' '
 	mkdir reject && cd reject &&
 	gated rejected &&
