@@ -620,6 +620,31 @@ journal_open(struct journal **out, const char *path, enum journal_access how)
 	return 0;
 }
 
+int
+journal_open_beside(struct journal **out, const struct journal *j)
+{
+	struct journal *r = xcalloc(1, sizeof(*r));
+
+	*out = NULL;
+	r->path = xstrdup(j->path);
+	r->reading = 1;
+	r->busy_ms = j->busy_ms;
+	/* Not check_file: its open and close of the file would drop the
+	 * locks j holds on it (POSIX locks are the process's), and another
+	 * process could then take the journal for its last user, checkpoint
+	 * it and remove the -wal file under j. SQLite's own opens share
+	 * them. */
+	if (sqlite3_open_v2(j->path, &r->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK || set_up(r) < 0) {
+		if (r->db)
+			jerr(r, "open");
+		journal_close(r);
+		return -1;
+	}
+	*out = r;
+	return 0;
+}
+
 void
 journal_close(struct journal *j)
 {
@@ -939,7 +964,9 @@ const char *const journal_event_kinds[] = {
 	"step-deferred", "checkpoint", "rollback-started", "rollback-finished",
 	"attempt-settled", "unknown-settled", "resolved", "last-state",
 	"run-unknown",
-	"window-refused", "window-closed", "pruned", "run-finished", NULL,
+	"window-refused", "window-closed", "pruned", "run-finished",
+	"gate-waiting", "gate-approved", "gate-rejected", "gate-timeout",
+	"gate-withdrawn", "notified", NULL,
 };
 
 /* A kind not in the list would be missing from the manual and from what
@@ -1240,6 +1267,22 @@ journal_attempts(struct journal *j, const char *run, jrow_fn fn, void *arg)
 		"boot_id, started, ended, state, exit_code, signal, output, log "
 		"FROM attempts "
 		"WHERE run_id = ?1 ORDER BY started, rowid", run, NULL, 0, fn,
+		arg) < 0 ? -1 : 0;
+}
+
+int
+journal_gate(struct journal *j, const char *run, const char *step,
+	jrow_fn fn, void *arg)
+{
+	return walk(j, "SELECT w.at AS waiting, a.kind AS kind, a.at AS at, "
+		"json_extract(a.data, '$.user') AS user, json_extract(a.data, "
+		"'$.host') AS host, json_extract(a.data, '$.from') AS \"from\", "
+		"json_extract(a.data, '$.reason') AS reason FROM events w "
+		"LEFT JOIN events a ON a.run_id = w.run_id AND a.step_id = "
+		"w.step_id AND a.seq > w.seq AND a.kind IN ('gate-approved', "
+		"'gate-rejected') WHERE w.seq = (SELECT "
+		"max(seq) FROM events WHERE run_id = ?1 AND step_id = ?2 AND "
+		"kind = 'gate-waiting') ORDER BY a.seq LIMIT 1", run, step, 0, fn,
 		arg) < 0 ? -1 : 0;
 }
 

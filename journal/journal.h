@@ -44,6 +44,11 @@ enum journal_access { JOURNAL_READ, JOURNAL_WRITE, JOURNAL_CREATE };
  * *out is the caller's, closed with journal_close. */
 int journal_open(struct journal **out, const char *path,
 	enum journal_access how);
+/* A second connection to the journal j is open on, in the same
+ * process, for reading what other processes write while j's own
+ * connection is busy elsewhere (a thread's). Only this may open the
+ * file again in a process that has it open: see journal.c. */
+int journal_open_beside(struct journal **out, const struct journal *j);
 void journal_close(struct journal *j);
 const char *journal_path(const struct journal *j);
 
@@ -173,6 +178,12 @@ int journal_steps(struct journal *j, const char *run, jrow_fn fn, void *arg);
  * succeeded in any of its runs: step_id and longest (ms) a row. */
 int journal_durations(struct journal *j, const char *job, jrow_fn fn,
 	void *arg);
+/* The gate step of run as it last waited: waiting, when its wait began
+ * (the newest gate-waiting event), and the first answer given after
+ * that, if any: kind (gate-approved or gate-rejected), at, and user,
+ * host, from and reason out of its data, all NULL when none was. No row when the step never waited. */
+int journal_gate(struct journal *j, const char *run, const char *step,
+	jrow_fn fn, void *arg);
 int journal_attempts(struct journal *j, const char *run, jrow_fn fn,
 	void *arg);
 int journal_outputs(struct journal *j, const char *run, jrow_fn fn,

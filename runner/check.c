@@ -389,10 +389,12 @@ check_job(const struct job *job, const struct graph *g, struct diags *d)
 		check_outputs(job, g, d);
 
 	/* Before a step starts runjob must tell whether it can end before
-	 * the window closes; its timeout says so, or its past runs. */
+	 * the window closes; its timeout says so, or its past runs. A
+	 * gate's wait is ended by the close instead. */
 	if (job->schedule.nwindows)
 		for (i = 0; i < job->nsteps; i++)
-			if (job->steps[i].timeout_ms < 0)
+			if (job->steps[i].timeout_ms < 0 &&
+			    job->steps[i].action.kind != ACT_APPROVE)
 				diag_warn(d, MARK_FILE(job, job->steps[i].at),
 				    job->steps[i].at.line,
 					job->steps[i].at.col, "step %s has no "

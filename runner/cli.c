@@ -355,6 +355,9 @@ parse_opts(const char *cmd, int argc, char **argv, struct opts *o,
 		{ "rerun", no_argument, NULL, '3' },
 		{ "rolled-back", no_argument, NULL, '4' },
 		{ "allow-outside", no_argument, NULL, 'X' },
+		{ "approve", required_argument, NULL, 'P' },
+		{ "reject", no_argument, NULL, 'r' },
+		{ "reason", required_argument, NULL, 'Y' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -378,7 +381,7 @@ parse_opts(const char *cmd, int argc, char **argv, struct opts *o,
 		}
 		if (!name || c == '?' || c == ':') {
 			snprintf(msg, sizeof(msg), optopt && c == '?' &&
-				strchr("pjAHBo", optopt) ? "option '%s' needs a value"
+				strchr("pjAHBoPY", optopt) ? "option '%s' needs a value"
 				: "unknown option '%s'", argv[optind - 1]);
 			usage_error(cmd, msg);
 			return -1;
@@ -424,6 +427,9 @@ parse_opts(const char *cmd, int argc, char **argv, struct opts *o,
 		case 'S': o->systemd = 1; break;
 		case 'M': o->html = 1; break;
 		case 'o': o->output = optarg; break;
+		case 'P': add_arg(&o->approve, &o->napprove, optarg); break;
+		case 'r': o->reject = 1; break;
+		case 'Y': o->reason = optarg; break;
 		case '1': case '2': case '3': case '4':
 			if (o->resolve) {
 				usage_error(cmd, "give one of --ok, --failed, "
@@ -458,6 +464,7 @@ free_opts(struct opts *o)
 	free(o->params.env_files);
 	free(o->only);
 	free(o->from);
+	free(o->approve);
 }
 
 char *

@@ -36,6 +36,10 @@ struct opts {
 	int html;		/* report: a page */
 	const char *output;	/* -o FILE */
 	const char *resolve;	/* resolve: ok, failed, rerun, rolled-back */
+	const char **approve;	/* run --approve STEP: gates answered ahead */
+	size_t napprove;
+	int reject;		/* approve --reject */
+	const char *reason;	/* approve --reason TEXT */
 	const char **only, **from;
 	size_t nonly, nfrom;
 	const char *journal;	/* --journal PATH */

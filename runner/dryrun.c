@@ -146,7 +146,7 @@ sched_dry_run(const struct plan *p, struct mask *m, const char *dir)
 			size_t st = s.g->order[i];
 			const struct step *step = &s.job->steps[st];
 
-			if (phase == 0 ? !step->if_ : step->action.kind == ACT_RUN)
+			if (phase == 0 ? !step->if_ : step->action.kind != ACT_BUILTIN)
 				continue;
 			for (k = p->first[st]; k < p->first[st + 1]; k++) {
 				if (!any++)

@@ -42,14 +42,36 @@ struct ctx {
 static const char *const job_keys[] = {
 	"runjob", "name", "description", "params", "env_files", "env",
 	"concurrency", "timeout", "on_failure", "require_clean", "window",
-	"blackout", "on_window_close", "steps", "extends", "prelude", NULL,
+	"blackout", "on_window_close", "steps", "extends", "prelude", "notify",
+	NULL,
 };
 /* A step's and a rollback's keys, besides the built-ins' names. */
 static const char *const step_keys[] = {
 	"id", "description", "run", "shell", "needs", "rollback", "timeout",
 	"kill_grace", "retry", "if", "outputs", "for_each", "env", "dir",
-	"on_unknown", "uses", "with", NULL,
+	"on_unknown", "uses", "with", "approve", NULL,
 };
+/* An approve: step's keys; and the step keys that make no sense for a
+ * step that runs no process. */
+static const char *const approve_keys[] = { "message", "timeout", NULL };
+static const char *const notify_keys[] = { "on", "run", "timeout", NULL };
+/* The words of on:, bit by bit (enum notify_event). */
+static const char *const notify_events[] = { "started", "succeeded",
+	"failed", "paused", "rolled-back", "needs-attention", "gate",
+	"step-overrun", NULL };
+
+const char *
+notify_event_name(unsigned e)
+{
+	size_t i;
+
+	for (i = 0; notify_events[i]; i++)
+		if (e == 1u << i)
+			return notify_events[i];
+	return "?";
+}
+static const char *const not_for_gates[] = { "shell", "timeout",
+	"kill_grace", "retry", "outputs", "env", "dir", "on_unknown", NULL };
 static const char *const rollback_keys[] = {
 	"run", "shell", "timeout", "dir", "env", NULL,
 };
@@ -76,7 +98,7 @@ const char *
 action_name(const struct action *a)
 {
 	return a->kind == ACT_RUN ? "run" : a->kind == ACT_BUILTIN ?
-		a->builtin->name : "none";
+		a->builtin->name : a->kind == ACT_APPROVE ? "approve" : "none";
 }
 
 static void
@@ -483,6 +505,66 @@ action_key(struct ctx *c, struct action *act, const struct node *k,
 	return 1;
 }
 
+/* approve: { message: TEXT, timeout: DURATION }: the step is a gate. */
+static void
+approve(struct ctx *c, struct step *s, const struct node *k,
+	const struct node *n, const char *where)
+{
+	struct action *act = &s->action;
+	size_t i;
+
+	if (act->kind != ACT_NONE) {
+		ERR(c, k, "%s has more than one action ('%s' and 'approve'); "
+			"give exactly one", where, action_name(act));
+		return;
+	}
+	act->kind = ACT_APPROVE;
+	act->wait_ms = -1;
+	act->at.line = k->line;
+	act->at.col = k->col;
+	act->at.file = k->file;
+	if (node_is_null(n))
+		return;
+	if (want(c, n, NODE_MAP, "approve") < 0)
+		return;
+	for (i = 0; i < n->n; i++) {
+		const struct node *key = n->u.items[2 * i], *v = n->u.items[2 * i + 1];
+
+		if (strcmp(key->u.str, "message") == 0)
+			act->message = str(c, v, "approve.message");
+		else if (strcmp(key->u.str, "timeout") == 0) {
+			if (v->kind == NODE_SCALAR && v->u.str[0] == '-')
+				ERR(c, v, "%s: approve.timeout '%s' is negative; "
+					"give how long to wait for an answer, e.g. "
+					"30m, or leave it out to wait without limit",
+					where, v->u.str);
+			else
+				duration(c, v, arena_printf(c->a, "%s: "
+					"approve.timeout", where), 0, &act->wait_ms);
+		} else
+			unknown_key(c, key, "approve", approve_keys);
+	}
+}
+
+/* A gate runs no process: what only a process takes is refused. */
+static void
+gate_keys(struct ctx *c, const struct node *n, const char *where)
+{
+	size_t i, k;
+
+	for (i = 0; i < n->n; i++) {
+		const struct node *key = n->u.items[2 * i];
+
+		for (k = 0; not_for_gates[k]; k++)
+			if (strcmp(key->u.str, not_for_gates[k]) == 0)
+				ERR(c, key, "%s: '%s' does not apply to an "
+					"approve: step, which runs no process%s",
+					where, key->u.str, strcmp(key->u.str,
+					"timeout") == 0 ? "; give how long it waits "
+					"as approve: { timeout: 30m }" : "");
+	}
+}
+
 static void
 rollback(struct ctx *c, struct step *s, const struct node *n)
 {
@@ -751,7 +833,9 @@ step(struct ctx *c, struct step *s, const struct node *n)
 			continue;
 		if (action_key(c, &s->action, k, val, where))
 			continue;
-		if (strcmp(key, "description") == 0) {
+		if (strcmp(key, "approve") == 0) {
+			approve(c, s, k, val, where);
+		} else if (strcmp(key, "description") == 0) {
 			s->description = str(c, val, "description");
 		} else if (strcmp(key, "shell") == 0) {
 			if ((s->action.shell = str(c, val, "shell")))
@@ -800,7 +884,9 @@ step(struct ctx *c, struct step *s, const struct node *n)
 	}
 	if (s->action.kind == ACT_NONE)
 		ERR(c, n, "%s has no action; give 'run:' or a built-in such as "
-			"'redis.copy:'", where);
+			"'redis.copy:', or 'approve:' for a gate", where);
+	else if (s->action.kind == ACT_APPROVE)
+		gate_keys(c, n, where);
 	else if (s->action.shell && s->action.kind != ACT_RUN)
 		ERR(c, n, "%s: 'shell' applies only to 'run'", where);
 	else if (s->action.kind != ACT_RUN)
@@ -878,6 +964,76 @@ param(struct ctx *c, struct param *p, const struct node *k,
 			"and the journal keeps the job text that ran; give the "
 			"value with 'env: VARIABLE' (from the runner's "
 			"environment) or in an env file instead", p->name);
+}
+
+/* notify: a list of { on: EVENTS, run: TEXT, timeout: DURATION }. */
+static void
+notify(struct ctx *c, const struct node *n)
+{
+	struct job *job = c->job;
+	size_t i, k, e;
+
+	if (want(c, n, NODE_SEQ, "notify") < 0)
+		return;
+	job->hooks = arena_calloc(c->a, n->n + 1, sizeof(*job->hooks));
+	for (i = 0; i < n->n; i++) {
+		const struct node *item = n->u.items[i];
+		struct hook *h = &job->hooks[job->nhooks];
+		const char **on = NULL;
+		struct mark *on_at = NULL;
+		long count = 0;
+
+		if (want(c, item, NODE_MAP, "a notify: hook") < 0)
+			continue;
+		h->timeout_ms = -1;
+		h->at.line = item->line;
+		h->at.col = item->col;
+		h->at.file = item->file;
+		for (k = 0; k < item->n; k++) {
+			const struct node *key = item->u.items[2 * k];
+			const struct node *v = item->u.items[2 * k + 1];
+
+			if (strcmp(key->u.str, "on") == 0) {
+				count = strlist(c, v, "notify.on", 1, &on, &on_at);
+			} else if (strcmp(key->u.str, "run") == 0) {
+				if ((h->run = str(c, v, "notify.run")))
+					shell_text(c, v, "notify.run");
+			} else if (strcmp(key->u.str, "timeout") == 0) {
+				duration(c, v, "notify.timeout", 0, &h->timeout_ms);
+			} else {
+				unknown_key(c, key, "a notify: hook", notify_keys);
+			}
+		}
+		for (k = 0; k < (size_t)(count > 0 ? count : 0); k++) {
+			for (e = 0; notify_events[e]; e++)
+				if (strcmp(on[k], notify_events[e]) == 0) {
+					h->on |= 1u << e;
+					break;
+				}
+			if (!notify_events[e]) {
+				const char *hint = did_you_mean(on[k],
+					notify_events);
+
+				diag_error(c->d, MARK_FILE(job, on_at[k]),
+					on_at[k].line, on_at[k].col, "notify.on: "
+					"unknown event '%s'%s%s%s; the events are "
+					"started, succeeded, failed, paused, "
+					"rolled-back, needs-attention, gate and "
+					"step-overrun", on[k], hint ?
+					" (did you mean '" : "", hint ? hint : "",
+					hint ? "'?)" : "");
+			}
+		}
+		if (!h->run)
+			ERR(c, item, "a notify: hook without 'run:'; give the "
+				"command to run");
+		else if (count <= 0)
+			ERR(c, item, "a notify: hook without 'on:'; list the "
+				"events it runs on, e.g. on: [failed, "
+				"needs-attention]");
+		else
+			job->nhooks++;
+	}
 }
 
 static void
@@ -1697,7 +1853,7 @@ schedule(struct ctx *c)
 /* What a preset may give; the rest belongs in the job. */
 static const char *const preset_keys[] = { "runjob", "name", "description",
 	"params", "env", "window", "blackout", "on_window_close", "extends",
-	NULL };
+	"notify", NULL };
 /* What a template may give. */
 static const char *const template_keys[] = { "runjob", "name",
 	"description", "params", "prelude", "steps", NULL };
@@ -1887,6 +2043,8 @@ top(struct ctx *c, const struct node *root)
 			steps(c, val);
 		} else if (strcmp(key, "prelude") == 0) {
 			prelude(c, val);
+		} else if (strcmp(key, "notify") == 0) {
+			notify(c, val);
 		} else if (strcmp(key, "extends") == 0) {
 			if (c->kind == SOURCE_TEMPLATE)
 				continue;	/* check_keys_only said so */
@@ -2029,7 +2187,8 @@ job_print_keys(FILE *f)
 		{ "job", job_keys }, { "step", step_keys },
 		{ "rollback", rollback_keys }, { "param", param_keys },
 		{ "retry", retry_keys }, { "window", window_keys },
-		{ "blackout", blackout_keys },
+		{ "blackout", blackout_keys }, { "approve", approve_keys },
+		{ "notify", notify_keys },
 	};
 	const char *const *names = builtin_names(), *const *n;
 	size_t i;
@@ -2041,6 +2200,7 @@ job_print_keys(FILE *f)
 	print_list(f, "word", "on_failure", failures);
 	print_list(f, "word", "on_unknown", unknowns);
 	print_list(f, "word", "on_window_close", window_closes);
+	print_list(f, "word", "on", notify_events);
 	for (n = names; *n; n++)
 		print_list(f, "builtin", *n,
 			builtin_setting_names(builtin_find(*n)));

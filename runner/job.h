@@ -21,6 +21,7 @@ enum action_kind {
 	ACT_NONE,
 	ACT_RUN,		/* shell text */
 	ACT_BUILTIN,		/* a built-in action (builtin.h) */
+	ACT_APPROVE,		/* a gate: waits for a person's answer */
 };
 
 enum on_failure { ON_FAILURE_STOP, ON_FAILURE_ROLLBACK, ON_FAILURE_CONTINUE };
@@ -65,6 +66,10 @@ struct action {
 	size_t nsettings;
 	struct mark at;		/* of the action key */
 	struct mark run_at;	/* of the shell text */
+	const char *message;	/* ACT_APPROVE: what the person is asked;
+				 * NULL: nothing but the step's id */
+	long long wait_ms;	/* ACT_APPROVE: how long it waits for an
+				 * answer before it fails; -1: no limit */
 	/* Only rollback actions carry these; a step's own are in struct step. */
 	long long timeout_ms;	/* -1: none */
 	const char *dir;
@@ -171,6 +176,29 @@ struct blackout {
 	struct mark at;		/* of the blackout's mapping */
 };
 
+/* The run events a notify: hook may be run on, as bits of hook.on. */
+enum notify_event {
+	NOTIFY_STARTED = 1 << 0,
+	NOTIFY_SUCCEEDED = 1 << 1,
+	NOTIFY_FAILED = 1 << 2,
+	NOTIFY_PAUSED = 1 << 3,
+	NOTIFY_ROLLED_BACK = 1 << 4,
+	NOTIFY_NEEDS_ATTENTION = 1 << 5,	/* exit 6 or 7 */
+	NOTIFY_GATE = 1 << 6,			/* a gate begins to wait */
+	NOTIFY_STEP_OVERRUN = 1 << 7,		/* not sent by this version */
+};
+
+/* A notify: hook: shell text run on the events in on. */
+struct hook {
+	unsigned on;		/* enum notify_event bits */
+	const char *run;
+	long long timeout_ms;	/* -1: the default */
+	struct mark at;		/* of the hook's mapping */
+};
+
+/* The name of event bit e, as a job file writes it. */
+const char *notify_event_name(unsigned e);
+
 /* A job's window: and blackout:, decoded (window.h reads them). */
 struct schedule {
 	struct window *windows;
@@ -209,6 +237,8 @@ struct job {
 	const struct node *window, *blackout;	/* as written */
 	struct schedule schedule;
 	enum on_window_close on_window_close;
+	struct hook *hooks;	/* notify: */
+	size_t nhooks;
 	struct step *steps;
 	size_t nsteps;
 
@@ -253,8 +283,10 @@ const struct param *job_param(const struct job *job, const char *name);
  *	retry KEY		a key of retry:
  *	window KEY		a key of window:
  *	blackout KEY		a key of an item of blackout:
+ *	approve KEY		a key of a step's approve:
+ *	notify KEY		a key of an item of notify:
  *	word KEY WORD		a word KEY takes (on_failure, on_unknown,
- *				on_window_close)
+ *				on_window_close, on)
  *	builtin NAME KEY	a setting of the built-in action NAME
  *	output NAME OUTPUT	an output the built-in action NAME writes
  *	refused NAME		a name no param or output may have

@@ -44,6 +44,7 @@ static const struct command *const command_list[] = {
 	&cmd_resume_entry,
 	&cmd_rollback_entry,
 	&cmd_resolve_entry,
+	&cmd_approve_entry,
 	&cmd_check_entry,
 	&cmd_plan_entry,
 	&cmd_due_entry,

@@ -230,9 +230,16 @@ add_settings(struct printer *pr, struct buf *b, const struct action *a)
 static void
 add_action(struct printer *pr, struct buf *b, const struct action *a)
 {
+	char d[32];
+
 	buf_addf(b, "%s: ", action_name(a));
 	if (a->kind == ACT_RUN)	/* the step's own text, past its prelude */
 		add_short(b, mask_str(pr->m, a->run + a->prelude));
+	else if (a->kind == ACT_APPROVE)
+		buf_addf(b, "wait for a person%s%s%s%s", a->message ? ": " : "",
+			a->message ? a->message : "", a->wait_ms > 0 ?
+			", at most " : "", a->wait_ms > 0 ?
+			format_duration(a->wait_ms, d, sizeof(d)) : "");
 	else
 		add_settings(pr, b, a);
 }
@@ -488,6 +495,13 @@ json_action(struct printer *pr, struct buf *b, const struct action *a)
 			buf_adds(b, ",\"shell\":");
 			buf_add_json(b, a->shell);
 		}
+	} else if (a->kind == ACT_APPROVE) {
+		if (a->message) {
+			buf_adds(b, ",\"message\":");
+			buf_add_json(b, a->message);
+		}
+		if (a->wait_ms > 0)
+			buf_addf(b, ",\"timeout_ms\":%lld", a->wait_ms);
 	} else if (a->kind == ACT_BUILTIN) {
 		struct buf c = {0};
 

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,8 @@
 #include "cli.h"
 #include "git.h"
 #include "exitcode.h"
+#include "gate.h"
+#include "notify.h"
 #include "journal.h"
 #include "key.h"
 #include "laststate.h"
@@ -436,6 +439,71 @@ add_run(struct exec *x, const char *host, int64_t started)
 	return r;
 }
 
+static void
+record_notified(void *arg, const char *data)
+{
+	struct exec *x = arg;
+
+	if (journal_begin(x->jn) < 0 || journal_event(x->jn, x->run_id,
+	    now_ms(), "notified", NULL, data) < 0 ||
+	    journal_commit(x->jn) < 0) {
+		journal_abort(x->jn);
+		warn("the journal does not record how a notify: hook ended");
+	}
+}
+
+/* Run the job's notify: hooks for event and wait for them (each until
+ * its timeout at most); how each ended is journaled, and nothing of it
+ * changes the run's outcome. */
+static void
+notify_run(struct exec *x, unsigned event, const char *outcome,
+	const char *fmt, ...)
+{
+	struct hook_proc *v = NULL;
+	size_t n = 0, cap = 0;
+	struct notice nt;
+	char *dir = dir_of(x->file), *summary;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&summary, fmt, ap) < 0)
+		fatal("out of memory");
+	va_end(ap);
+	memset(&nt, 0, sizeof(nt));
+	nt.plan = &x->l->plan;
+	nt.run = x->run_id;
+	nt.outcome = outcome;
+	nt.summary = summary;
+	nt.dir = dir;
+	if (notify_start(&nt, event, &v, &n, &cap))
+		notify_finish(x->l->job, v, &n, &x->l->mask, record_notified, x);
+	free(v);
+	free(summary);
+	free(dir);
+}
+
+/* The hooks of the run's end: its outcome, or a person needed. */
+static void
+notify_end(struct exec *x, const char *outcome, int code, int64_t took)
+{
+	const char *job = x->l->job->name;
+	char d[32];
+
+	if (code == EXIT_ROLLBACK || code == EXIT_UNKNOWN)
+		notify_run(x, NOTIFY_NEEDS_ATTENTION, outcome, "job %s: run %s "
+			"needs a person (%s, exit %d): see 'runjob status %s'", job,
+			x->run_id, outcome, code, x->run_id);
+	else if (strcmp(outcome, "succeeded") == 0 ||
+	    strcmp(outcome, "failed") == 0 || strcmp(outcome, "paused") == 0 ||
+	    strcmp(outcome, "rolled-back") == 0)
+		notify_run(x, strcmp(outcome, "succeeded") == 0 ?
+			NOTIFY_SUCCEEDED : strcmp(outcome, "failed") == 0 ?
+			NOTIFY_FAILED : strcmp(outcome, "paused") == 0 ?
+			NOTIFY_PAUSED : NOTIFY_ROLLED_BACK, outcome, "job %s: run "
+			"%s %s after %s (exit %d)", job, x->run_id, outcome,
+			ui_duration(took, d, sizeof(d)), code);
+}
+
 /* Record that the run starts, or is taken up again, and who holds the
  * job's lock. Returns 0, or the exit code. */
 static int
@@ -528,6 +596,8 @@ sched_opts_of(struct sched_opts *so, const struct opts *o,
 	so->nonly = o->nonly;
 	so->from = o->from;
 	so->nfrom = o->nfrom;
+	so->approve = o->approve;
+	so->napprove = o->napprove;
 }
 
 /* How long each instance of the plan may take, for the window to tell
@@ -711,6 +781,7 @@ execute(struct exec *x)
 			else
 				journal_abort(x->jn);
 			code = EXIT_UNKNOWN;
+			notify_end(x, "unknown", code, now_ms() - started);
 			goto out;
 		}
 	}
@@ -725,6 +796,9 @@ execute(struct exec *x)
 			"when they last succeeded; they start afresh");
 
 	ui_run_started(&ui, l->job->name, x->file, started);
+	if (!x->resume)
+		notify_run(x, NOTIFY_STARTED, "running", "job %s: run %s started "
+			"on %s", l->job->name, x->run_id, host);
 	if (x->resume && !o->quiet && !o->json)
 		ui_note(&ui, started, x->rollback_only ? "rolling back run %s: "
 			"undoing what succeeded, newest first" : "resuming run "
@@ -748,6 +822,7 @@ execute(struct exec *x)
 		sr.expected = expected = expected_durations(x);
 	code = sched_run(&sr, &so);
 	code = record_end(x, &ui, sr.outcome, code, started);
+	notify_end(x, sr.outcome, code, now_ms() - started);
 out:
 	if (prp)
 		prior_free(&pr);
@@ -789,6 +864,38 @@ check_selection(const struct loaded *l, const struct opts *o,
 		snprintf(msg, sizeof(msg), "job %s has no step '%s' (see 'runjob "
 			"plan %s')", l->job->name, name, file);
 		return usage_error("run", msg);
+	}
+	return 0;
+}
+
+/* --approve names gates of the job, by step or instance id. */
+static int
+check_approve(const struct loaded *l, const struct opts *o, const char *cmd)
+{
+	const struct plan *p = &l->plan;
+	size_t i, k;
+
+	for (i = 0; i < o->napprove; i++) {
+		const char *name = o->approve[i];
+		char msg[320];
+		int step = 0, gate = 0;
+
+		for (k = 0; k < p->n; k++) {
+			const struct step *st = &p->job->steps[p->v[k].step];
+
+			if (strcmp(p->v[k].id, name) == 0 ||
+			    strcmp(st->id, name) == 0) {
+				step = 1;
+				gate |= st->action.kind == ACT_APPROVE;
+			}
+		}
+		if (gate)
+			continue;
+		snprintf(msg, sizeof(msg), step ? "--approve %s: step %s is no "
+			"approve: step; there is nothing to approve" : "--approve "
+			"%s: job %s has no such step", name, step ? name :
+			l->job->name);
+		return usage_error(cmd, msg);
 	}
 	return 0;
 }
@@ -850,7 +957,7 @@ cmd_run(int argc, char **argv)
 	memset(&l, 0, sizeof(l));
 	if ((first = parse_opts("run", argc, argv, &o, "param env-file jobs "
 	    "dry-run only from new journal json quiet verbose kill-orphans "
-	    "ignore-window allow-outside "
+	    "ignore-window allow-outside approve "
 	    "require-clean")) < 0)
 		return first == -2 ? EXIT_OK : EXIT_USAGE;
 	if (first != argc - 1) {
@@ -869,7 +976,8 @@ cmd_run(int argc, char **argv)
 		goto out;
 	}
 	diags_print(&d, 0);
-	if ((code = check_selection(&l, &o, argv[first])) != 0)
+	if ((code = check_selection(&l, &o, argv[first])) != 0 ||
+	    (code = check_approve(&l, &o, "run")) != 0)
 		goto out;
 	if (o.dry_run) {
 		char *jobdir = dir_of(real);
@@ -985,7 +1093,7 @@ out:
 }
 
 const struct command cmd_run_entry = { "run", cmd_run,
-	"run [-q | -v] [--json] [-j N] [--dry-run] [--only STEP]... [--from STEP]... [--new] [--ignore-window] [--kill-orphans] [--require-clean] [--allow-outside] [--journal PATH] [-p NAME=VALUE]... [--env-file FILE]... JOB.yaml[@REV]",
+	"run [-q | -v] [--json] [-j N] [--dry-run] [--only STEP]... [--from STEP]... [--new] [--ignore-window] [--kill-orphans] [--require-clean] [--allow-outside] [--approve STEP]... [--journal PATH] [-p NAME=VALUE]... [--env-file FILE]... JOB.yaml[@REV]",
 	"run the job, or resume its last run if that did not finish (also: runjob JOB.yaml)",
 	"-p NAME=VALUE      give a param its value\n"
 	"--env-file FILE    read param values from FILE (NAME=VALUE lines)\n"
@@ -998,6 +1106,7 @@ const struct command cmd_run_entry = { "run", cmd_run,
 	"--kill-orphans     stop a step a crashed runjob left running, not wait\n"
 	"--require-clean    refuse a job file with changes not committed to git\n"
 	"--allow-outside    let a job use files outside its repository\n"
+	"--approve STEP     approve the approve: step STEP in advance\n"
 	"--journal PATH     the journal file to record the run in\n"
 	"--json             print one JSON event a line\n"
 	"-q                 print only failures and the outcome\n"
@@ -1121,7 +1230,7 @@ take_up(const char *cmd, int argc, char **argv, int rollback_only)
 	if ((first = parse_opts(cmd, argc, argv, &o, rollback_only ?
 	    "param env-file jobs journal json quiet verbose kill-orphans" :
 	    "param env-file jobs journal json quiet verbose kill-orphans "
-	    "ignore-window")) < 0)
+	    "ignore-window approve")) < 0)
 		return first == -2 ? EXIT_OK : EXIT_USAGE;
 	if (first != argc - 1) {
 		free_opts(&o);
@@ -1173,6 +1282,8 @@ take_up(const char *cmd, int argc, char **argv, int rollback_only)
 		goto out;
 	}
 	diags_print(&d, 0);
+	if ((code = check_approve(&l, &o, cmd)) != 0)
+		goto out;
 	memset(&x, 0, sizeof(x));
 	x.l = &l;
 	x.o = &o;
@@ -1204,13 +1315,14 @@ cmd_resume(int argc, char **argv)
 }
 
 const struct command cmd_resume_entry = { "resume", cmd_resume,
-	"resume [-q | -v] [--json] [-j N] [--ignore-window] [--kill-orphans] [--journal PATH] [-p NAME=VALUE]... [--env-file FILE]... RUN | JOB.yaml | JOB",
+	"resume [-q | -v] [--json] [-j N] [--ignore-window] [--kill-orphans] [--approve STEP]... [--journal PATH] [-p NAME=VALUE]... [--env-file FILE]... RUN | JOB.yaml | JOB",
 	"take up that run where it stopped, with the job text it ran",
 	"-p NAME=VALUE      give a param (the run's own values are kept otherwise)\n"
 	"--env-file FILE    read param values from FILE\n"
 	"-j N               run at most N steps at once\n"
 	"--ignore-window    run outside the maintenance window (recorded)\n"
 	"--kill-orphans     stop a step a crashed runjob left running, not wait\n"
+	"--approve STEP     approve the approve: step STEP in advance\n"
 	"--journal PATH     the journal the run is in\n"
 	"--json             print one JSON event a line\n"
 	"-q                 print only failures and the outcome\n"
@@ -1407,4 +1519,110 @@ const struct command cmd_resolve_entry = { "resolve", cmd_resolve,
 	"--failed           it did not: count it as failed (it runs again)\n"
 	"--rerun            run it again\n"
 	"--rolled-back      a person undid it by hand: count it as rolled back\n"
+	"--journal PATH     the journal the run is in\n" };
+
+/* runjob approve RUN STEP: the answer is an event in the journal, where
+ * the runjob waiting at the gate reads it. It is taken only while the
+ * step waits, checked in the same transaction that records it. */
+static int
+cmd_approve(int argc, char **argv)
+{
+	struct journal *jn = NULL;
+	struct past past = {0};
+	struct step_state ss = { NULL, NULL };
+	struct buf data = {0};
+	struct opts o;
+	char *jpath = NULL;
+	int first, code, r;
+
+	if ((first = parse_opts("approve", argc, argv, &o, "journal reject "
+	    "reason")) < 0)
+		return first == -2 ? EXIT_OK : EXIT_USAGE;
+	if (first != argc - 2) {
+		free_opts(&o);
+		return usage_error("approve", "give a run and the approve: step "
+			"to answer");
+	}
+	if (o.reason && strlen(o.reason) > GATE_REASON_MAX) {
+		char msg[160];
+
+		snprintf(msg, sizeof(msg), "--reason is %zu bytes; give at most "
+			"%d (a line or two; link to the ticket for more)",
+			strlen(o.reason), GATE_REASON_MAX);
+		free_opts(&o);
+		return usage_error("approve", msg);
+	}
+	if ((code = find_past("approve", argv[first], &o, &jn, &jpath,
+	    &past)) != 0)
+		goto out;
+	code = EXIT_FAILED;
+	ss.step = argv[first + 1];
+	if ((r = journal_begin(jn)) < 0) {
+		if (r == JOURNAL_BUSY)
+			code = busy_not_started(jpath, "runjob approve");
+		goto out;
+	}
+	if (journal_steps(jn, past.id, step_state_row, &ss) < 0) {
+		journal_abort(jn);
+		goto out;
+	}
+	if (!ss.state || strcmp(ss.state, "waiting") != 0 ||
+	    (strcmp(past.state, "running") != 0 &&
+	    strcmp(past.state, "unknown") != 0)) {
+		char msg[512];
+
+		journal_abort(jn);
+		if (ss.state && strcmp(ss.state, "waiting") == 0)
+			snprintf(msg, sizeof(msg), "run %s is %s: it waits at no "
+				"gate any more, and there is nothing to %s", past.id,
+				past.state, o.reject ? "reject" : "approve");
+		else if (ss.state)
+			snprintf(msg, sizeof(msg), "step %s of run %s is %s, not "
+				"waiting for approval: there is nothing to %s. Only "
+				"an approve: step the run waits at now can be "
+				"answered; 'runjob status %s' shows where it stands",
+				ss.step, past.id, ss.state, o.reject ? "reject" :
+				"approve", past.id);
+		else
+			snprintf(msg, sizeof(msg), "run %s has no step %s; "
+				"'runjob status %s' lists them", past.id, ss.step,
+				past.id);
+		code = usage_error("approve", msg);
+		goto out;
+	}
+	buf_addc(&data, '{');
+	gate_who(&data);
+	if (o.reason) {
+		buf_adds(&data, ",\"reason\":");
+		buf_add_json(&data, o.reason);
+	}
+	buf_addc(&data, '}');
+	if ((r = journal_event(jn, past.id, now_ms(), o.reject ?
+	    "gate-rejected" : "gate-approved", ss.step, data.s)) < 0 ||
+	    (r = journal_commit(jn)) < 0) {
+		journal_abort(jn);
+		if (r == JOURNAL_BUSY)
+			code = busy_not_started(jpath, "runjob approve");
+		goto out;
+	}
+	printf("step %s of run %s %s; the runjob waiting there reads it "
+		"within a second or two (one whose runjob is gone reads it when "
+		"resumed)\n", ss.step, past.id, o.reject ? "rejected: it fails" :
+		"approved");
+	code = EXIT_OK;
+out:
+	buf_free(&data);
+	free(ss.state);
+	past_free(&past);
+	free(jpath);
+	journal_close(jn);
+	free_opts(&o);
+	return code;
+}
+
+const struct command cmd_approve_entry = { "approve", cmd_approve,
+	"approve [--reject] [--reason TEXT] [--journal PATH] RUN | JOB.yaml | JOB STEP",
+	"answer an approve: step the run waits at: go on, or fail it",
+	"--reject           refuse: the step fails\n"
+	"--reason TEXT      why, recorded with the answer (at most 1 KiB)\n"
 	"--journal PATH     the journal the run is in\n" };

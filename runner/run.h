@@ -1,5 +1,6 @@
 /*
- * run.h - the commands that run a job: run, resume, rollback, resolve.
+ * run.h - the commands that run a job: run, resume, rollback, resolve,
+ * approve.
  */
 #ifndef RUNJOB_RUN_H
 #define RUNJOB_RUN_H
@@ -10,5 +11,6 @@ extern const struct command cmd_run_entry;
 extern const struct command cmd_resume_entry;
 extern const struct command cmd_rollback_entry;
 extern const struct command cmd_resolve_entry;
+extern const struct command cmd_approve_entry;
 
 #endif

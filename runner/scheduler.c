@@ -117,7 +117,16 @@ not_run(struct sched *s, size_t i)
 	return 1;
 }
 
-static void
+void
+task_not_run(struct sched *s, size_t i, const char *state)
+{
+	sched_set_step(s, i, state);
+	s->t[i].state = T_DONE;
+	s->t[i].result = RES_NOT_RUN;
+	spread(s, i, not_run);
+}
+
+void
 finish_task(struct sched *s, size_t i, enum tresult result)
 {
 	struct task *t = &s->t[i];
@@ -263,10 +272,7 @@ finish_attempt(struct sched *s, struct attempt *a)
 		}
 		t->state = T_DONE;
 	} else if (a->stopped) {
-		sched_set_step(s, a->task, "stopped");
-		t->state = T_DONE;
-		t->result = RES_NOT_RUN;
-		spread(s, a->task, not_run);
+		task_not_run(s, a->task, "stopped");
 	} else if (a->kind == K_IF && code == 0) {
 		t->probed = 1;
 		make_ready(s, a->task);
@@ -528,6 +534,8 @@ reap(struct sched *s)
 			supervisor_lost(s);
 			continue;
 		}
+		if (gate_hook_reaped(s, pid, status))
+			continue;
 		for (i = 0; i < s->na; i++)
 			if (s->a[i]->proc.pid == pid && !s->a[i]->done) {
 				s->a[i]->done = 1;
@@ -555,6 +563,7 @@ next_wakeup(struct sched *s, int64_t now)
 			at = s->t[s->delayed[i]].next_at;
 	if (s->deadline && s->deadline < at)
 		at = s->deadline;
+	at = gate_wakeup(s, at);
 	return at < now ? now : at;
 }
 
@@ -569,6 +578,8 @@ seal_and_launch(struct sched *s)
 
 	if (jwriter_durable(s->w, &durable) < 0)
 		jfail(s);
+	s->sealed = batch;
+	s->durable = durable;
 	for (i = 0; i < s->nlater; ) {
 		struct later *l = &s->later[i];
 
@@ -619,8 +630,8 @@ unlaunched(const struct sched *s)
 
 /* The window closed (or a blackout began): start nothing more, and say
  * so, once, with when a step may start next. */
-static void
-window_closed(struct sched *s, const struct wstate *w, int64_t now)
+void
+sched_window_closed(struct sched *s, const struct wstate *w, int64_t now)
 {
 	struct buf data = {0};
 	char when[96] = "no window opens again";
@@ -655,9 +666,13 @@ fits(struct sched *s, size_t t, int64_t now)
 
 	window_state(s->job, now, &w);
 	if (!w.open) {
-		window_closed(s, &w, now);
+		sched_window_closed(s, &w, now);
 		return 0;
 	}
+	/* A gate's wait is not fitted in: it starts while the window is
+	 * open, and the window's close ends it. */
+	if (inst_step(s, t)->action.kind == ACT_APPROVE)
+		return 1;
 	if (!need || !w.closes || now + need <= w.closes)
 		return 1;
 	s->paused = 1;
@@ -706,6 +721,11 @@ start_ready(struct sched *s, int64_t now)
 			s->t[t].state = T_WAIT;	/* for the next window */
 			continue;
 		}
+		if (st->action.kind == ACT_APPROVE && (!st->if_ ||
+		    s->t[t].probed)) {
+			gate_start(s, t, now);
+			continue;
+		}
 		if (attempt_start(s, t, st->if_ && !s->t[t].probed ? K_IF : K_STEP) < 0) {
 			sched_set_step(s, t, "failed");
 			finish_task(s, t, RES_FAILED);
@@ -725,7 +745,7 @@ finished(const struct sched *s)
 			return 0;
 	if (s->hung_up)
 		return 1;
-	if (s->na)
+	if (s->na || s->ngates)
 		return 0;
 	if (s->undo)
 		return s->signal || s->rollback_failed || s->journal_broken ||
@@ -746,6 +766,8 @@ loop(struct sched *s)
 
 		start_ready(s, now);
 		seal_and_launch(s);
+		if (gate_poll(s, now))
+			continue;
 		if (s->journal_broken && !journal_noted) {
 			journal_noted = 1;
 			ui_note(s->r->ui, now, "the journal %s cannot be written: "
@@ -814,6 +836,7 @@ loop(struct sched *s)
 		}
 		now = now_ms();
 		check_timers(s, now);
+		gate_hooks_tick(s, now);
 		ui_tick(s->r->ui, now);
 	}
 	free(pfd);
@@ -1023,6 +1046,7 @@ apply_prior(struct sched *s)
 		}
 		if (!ps->state)
 			continue;
+		t->rewait = strcmp(ps->state, "waiting") == 0;
 		if (strcmp(ps->state, "succeeded") == 0 ||
 		    strcmp(ps->state, "rolled-back") == 0 ||
 		    strcmp(ps->state, "rollback-failed") == 0 ||
@@ -1087,6 +1111,8 @@ sched_init(struct sched *s, struct sched_run *r, const struct sched_opts *o,
 	s->job = r->plan->job;
 	s->g = r->plan->g;
 	s->jobs = o->jobs;
+	s->approved = o->approve;
+	s->napproved = o->napprove;
 	s->t = xcalloc(s->p->n + 1, sizeof(*s->t));
 	s->ready = xcalloc(s->p->n + 1, sizeof(*s->ready));
 	s->mark = xcalloc(s->g->n + 1, 1);
@@ -1318,6 +1344,7 @@ sched_free(struct sched *s, const sigset_t *mask)
 	free(s->killed);
 	free(s->undo);
 	free(s->order_of);
+	gate_free(s);
 }
 
 int
@@ -1341,6 +1368,7 @@ sched_run(struct sched_run *r, const struct sched_opts *o)
 	    s.job->on_failure == ON_FAILURE_ROLLBACK) || (s.paused &&
 	    !s.failed && s.job->on_window_close == ON_WINDOW_CLOSE_ROLLBACK)))))
 		roll_back(&s);
+	gate_hooks_finish(&s);
 	if (s.hung_up) {
 		/* The supervisor carries on alone; what steps left running
 		 * is theirs, as after a crash. */

@@ -23,6 +23,8 @@ struct sched_opts {
 	size_t nonly;
 	const char **from;	/* these and their dependents */
 	size_t nfrom;
+	const char *const *approve;	/* gates approved in advance */
+	size_t napprove;
 };
 
 struct prior;

@@ -9,6 +9,7 @@
  *   outputs.c    what a try wrote to $RUNJOB_OUTPUT, read and recorded
  *   leftover.c   the processes a step left behind, found and stopped
  *   dryrun.c     --dry-run: the if: probes and the built-ins' answers
+ *   gate.c       approve: steps waiting for a person's answer
  */
 #ifndef RUNJOB_SCHEDULER_INT_H
 #define RUNJOB_SCHEDULER_INT_H
@@ -21,6 +22,7 @@
 #include "env.h"
 #include "job.h"
 #include "lines.h"
+#include "notify.h"
 #include "proc.h"
 #include "scheduler.h"
 #include "clock.h"
@@ -55,6 +57,15 @@ struct task {
 	size_t nout;
 	char *checkpoint;	/* its last checkpoint: its next try goes on
 				 * from there */
+	int rewait;		/* a gate the runjob that died left waiting */
+};
+
+/* A gate waiting for its answer. */
+struct gatewait {
+	size_t task;
+	int64_t since;		/* when its wait began */
+	int64_t deadline;	/* when it fails unanswered; 0: never */
+	uint64_t batch;		/* the journal batch of its gate-waiting */
 };
 
 /* What a process runs for its step. */
@@ -159,6 +170,16 @@ struct sched {
 	size_t *stack;		/* spread()'s: a chain of a million steps
 				 * must not overflow the C stack */
 	size_t top, capstack;
+	struct gatewait *gates;	/* waiting for an answer */
+	size_t ngates, capgates;
+	int64_t gates_polled;	/* when they last did */
+	uint64_t sealed, durable;	/* the last journal batch sealed, and
+					 * the last one durable */
+	struct journal *reader;	/* where gates read their answers */
+	const char *const *approved;	/* --approve: gates answered ahead */
+	size_t napproved;
+	struct hook_proc *hooks;	/* notify: hooks running (notify.h) */
+	size_t nhooks, caphooks;
 };
 
 /* "if", "step", "rollback": enum kind as the journal says it. */
@@ -199,6 +220,34 @@ task_grace(const struct sched *s, size_t task)
 
 	return g >= 0 ? g : DEFAULT_GRACE_MS;
 }
+
+/* scheduler.c: what gate.c asks of it. */
+/* Instance i ended with result: its dependents go on, or do not. */
+void finish_task(struct sched *s, size_t i, enum tresult result);
+/* Instance i did not run to its end (state: stopped, not-run), nor will
+ * what needs it. */
+void task_not_run(struct sched *s, size_t i, const char *state);
+/* The window closed (or a blackout began): start nothing more. */
+struct wstate;
+void sched_window_closed(struct sched *s, const struct wstate *w,
+	int64_t now);
+
+/* gate.c */
+/* Gate i is reached: approved in advance, or it waits. */
+void gate_start(struct sched *s, size_t i, int64_t now);
+/* Each turn: the answers given, the timeouts passed, the window's
+ * close; the waits ended when the run stops. Returns 1 when a wait
+ * ended, and what needs the gate may start at once. */
+int gate_poll(struct sched *s, int64_t now);
+/* at, or a gate's deadline when that is sooner. */
+int64_t gate_wakeup(const struct sched *s, int64_t at);
+void gate_free(struct sched *s);
+/* The notify: hooks a gate ran: pid ended with status (1 when it was
+ * one of them); each turn, their output read and their deadlines kept;
+ * at the end of the run, waited for. */
+int gate_hook_reaped(struct sched *s, pid_t pid, int status);
+void gate_hooks_tick(struct sched *s, int64_t now);
+void gate_hooks_finish(struct sched *s);
 
 /* attempt.c */
 void build_env(struct sched *s, struct env *e, size_t inst, int n,

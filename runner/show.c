@@ -17,6 +17,7 @@
 #include "job.h"
 #include "journal.h"
 #include "mask.h"
+#include "json.h"
 #include "show.h"
 #include "ui.h"
 #include "util.h"
@@ -447,6 +448,85 @@ print_tail(const char *s, int n)
 	}
 }
 
+struct gate_facts {
+	const char *user, *host, *from, *reason, *message, *command, *how;
+	char *own[7];
+};
+
+static void
+gate_fact(void *arg, const char *name, const char *value)
+{
+	static const char *const names[] = { "user", "host", "from",
+		"reason", "message", "command", "how" };
+	struct gate_facts *g = arg;
+	const char **slot[] = { &g->user, &g->host, &g->from, &g->reason,
+		&g->message, &g->command, &g->how };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(names); i++)
+		if (strcmp(name, names[i]) == 0) {
+			free(g->own[i]);
+			*slot[i] = g->own[i] = xstrdup(value);
+		}
+}
+
+/* The run's gates: what each waits for, and the answers given, with
+ * who gave them, from where and why. */
+static void
+print_gates(const struct runview *v, const char *run)
+{
+	size_t i, k, n = 0;
+	char t[32];
+
+	for (i = 0; i < v->events.n; i++) {
+		char **e = v->events.rows[i];
+		const char *kind = e[2], *step = e[3];
+		struct gate_facts g;
+		int waiting = 0;
+
+		if (strncmp(kind, "gate-", 5) != 0 || !step)
+			continue;
+		if (strcmp(kind, "gate-waiting") == 0) {
+			/* Only the newest wait of a step still waiting. */
+			for (k = i + 1; k < v->events.n; k++)
+				if (v->events.rows[k][3] &&
+				    strcmp(v->events.rows[k][3], step) == 0 &&
+				    strncmp(v->events.rows[k][2], "gate-", 5) == 0)
+					break;
+			for (k = k < v->events.n ? v->steps.n : 0;
+			    k < v->steps.n; k++)
+				if (strcmp(v->steps.rows[k][0], step) == 0 &&
+				    strcmp(v->steps.rows[k][1], "waiting") == 0)
+					waiting = 1;
+			if (!waiting)
+				continue;
+		}
+		memset(&g, 0, sizeof(g));
+		json_each_string(e[4], gate_fact, &g);
+		printf("%s", n++ ? "" : "\n");
+		if (waiting)
+			printf("  waiting for approval of %s since %s%s%s%s: "
+				"'runjob approve %s %s' (or --reject)\n", step,
+				when(e[1], t, sizeof(t)), g.message && *g.message ?
+				" (" : "", g.message && *g.message ?
+				visible(g.message) : "", g.message && *g.message ?
+				")" : "", run, step);
+		else if (strcmp(kind, "gate-timeout") == 0 ||
+		    strcmp(kind, "gate-withdrawn") == 0)
+			printf("  %s: %s at %s%s%s\n", step, kind + 5,
+				when(e[1], t, sizeof(t)), g.reason ? ", " : "",
+				g.reason ? visible(g.reason) : "");
+		else if (strcmp(kind, "gate-waiting") != 0)
+			printf("  %s: %s%s by %s@%s (%s) at %s%s%s\n", step,
+				kind + 5, g.how ? " in advance" : "", g.user ?
+				g.user : "?", g.host ? g.host : "?", g.from ?
+				g.from : "?", when(e[1], t, sizeof(t)), g.reason ?
+				": " : "", g.reason ? visible(g.reason) : "");
+		for (k = 0; k < ARRAY_SIZE(g.own); k++)
+			free(g.own[k]);
+	}
+}
+
 static int
 cmd_status(int argc, char **argv)
 {
@@ -522,6 +602,7 @@ cmd_status(int argc, char **argv)
 				printf("      log: %s\n", last[A_LOG]);
 		}
 	}
+	print_gates(&v, v.run.rows[0][R_ID]);
 	for (i = 0; i < v.outputs.n; i++)
 		printf("%s  output %s.%s = %s\n", i ? "" : "\n",
 			v.outputs.rows[i][0], v.outputs.rows[i][1],

@@ -42,7 +42,9 @@ def construct_mapping(loader, node):
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
         if isinstance(key, bool):
-            key = 'true' if key else 'false'
+            # As written: runjob reads a key as text, so on: is "on",
+            # where YAML 1.1 would make it true.
+            key = key_node.value
         elif key is None:
             key = ''
         out[str(key)] = loader.construct_object(value_node, deep=True)
@@ -103,11 +105,14 @@ TABLES = {
     'retry': '#/$defs/retry',
     'window': '#/$defs/window',
     'blackout': '#/$defs/blackout',
+    'approve': '#/$defs/approve',
+    'notify': '#/$defs/notify',
 }
 # Where each list of allowed words of the loader is the schema's enum.
 ENUMS = {
     'on_failure': '#/properties/on_failure',
     'on_unknown': '#/$defs/step/properties/on_unknown',
+    'on': '#/$defs/notifyEvent',
 }
 
 

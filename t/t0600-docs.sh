@@ -57,11 +57,12 @@ re() {
 }
 
 # key_tables: "TABLE KEY" for every key of every mapping the loader
-# knows (job, step, rollback, param, retry, window, blackout).
+# knows (job, step, rollback, param, retry, window, blackout, approve,
+# notify).
 key_tables() {
 	loader_keys >loader-keys &&
 	awk '
-		$1 ~ /^(job|step|rollback|param|retry|window|blackout)$/ {
+		$1 ~ /^(job|step|rollback|param|retry|window|blackout|approve|notify)$/ {
 			print $1, $2
 		}' loader-keys
 }
@@ -267,6 +268,8 @@ test_expect_success 'every key the loader takes is an item in its section of run
 		param) where=Parameters ;;
 		retry) where=Retry ;;
 		window|blackout) where="Maintenance windows" ;;
+		approve) where=Gates ;;
+		notify) where=Notifications ;;
 		*) echo "no section of runjob-job(5) is known for $table" >&2
 		   return 1 ;;
 		esac

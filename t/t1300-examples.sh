@@ -209,6 +209,13 @@ check_example templates.yaml 'a template used twice, a preset and a prelude' '
 	test "$c" -lt "$d"
 '
 
+check_example notify.yaml 'a hook that fails (nothing listens at the webhook) is journaled; the run succeeds' '
+	test "$(step_state notify.yaml migrate)" = succeeded &&
+	run=$(q "$J" "select id from runs where job = \"notify\"") &&
+	test "$(q "$J" "select json_extract(data, \"\$.event\") || \" \" || json_extract(data, \"\$.state\") from events where kind = \"notified\" and run_id = \"$run\"")" = "started failed
+succeeded failed"
+'
+
 test_expect_success 'every example has a check of what it shows' '
 	ls "$RUNJOB_ROOT"/examples/*.yaml | sed "s|.*/||" | sort >example-list &&
 	sort "$TRASH_DIRECTORY/checked" >checked.sorted &&
