@@ -362,4 +362,35 @@ test_expect_success 'in a git work tree, a template anywhere in it may be used' 
 	test_grep "the git work tree that holds the job" err
 '
 
+test_expect_success 'the notify hooks of a preset are the job'\''s, unless it has its own' '
+	mkdir hooks && mkdir hooks/presets &&
+	cat >hooks/presets/base.yaml <<-\EOF &&
+	runjob: 1
+	notify:
+	  - on: [succeeded]
+	    run: echo "preset hook $RUNJOB_EVENT" >>hooks.log
+	EOF
+	cat >hooks/uses.yaml <<-\EOF &&
+	runjob: 1
+	name: hooks-uses
+	extends: presets/base.yaml
+	steps:
+	  - { id: a, run: "true" }
+	EOF
+	cat >hooks/own.yaml <<-\EOF &&
+	runjob: 1
+	name: hooks-own
+	extends: presets/base.yaml
+	notify:
+	  - on: [succeeded]
+	    run: echo "own hook $RUNJOB_EVENT" >>hooks.log
+	steps:
+	  - { id: a, run: "true" }
+	EOF
+	runjob run --journal "$PWD/hooks.db" hooks/uses.yaml >out 2>&1 &&
+	runjob run --journal "$PWD/hooks.db" hooks/own.yaml >out 2>&1 &&
+	printf "preset hook succeeded\nown hook succeeded\n" >want &&
+	test_cmp want hooks/hooks.log
+'
+
 test_done
