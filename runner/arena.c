@@ -94,6 +94,30 @@ arena_printf(struct arena *a, const char *fmt, ...)
 	return p;
 }
 
+size_t
+arena_split_list(struct arena *a, const char *s, const char ***out)
+{
+	size_t n = 0, k = 0;
+	const char *p;
+
+	for (p = s; *p; p++)
+		n += *p == ',';
+	*out = arena_calloc(a, n + 2, sizeof(**out));
+	while (*s) {
+		size_t len = strcspn(s, ",");
+		const char *b = s, *e = s + len;
+
+		while (b < e && (*b == ' ' || *b == '\t'))
+			b++;
+		while (e > b && (e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		if (e > b)
+			(*out)[k++] = arena_strndup(a, b, (size_t)(e - b));
+		s += len + (s[len] == ',');
+	}
+	return k;
+}
+
 void
 arena_free(struct arena *a)
 {

@@ -21,6 +21,10 @@ char *arena_strndup(struct arena *a, const char *s, size_t n);
 char *arena_strdup(struct arena *a, const char *s);
 char *arena_printf(struct arena *a, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* s, a comma-separated list as a param gives one, into *out: each item
+ * with its blanks trimmed, empty ones left out, NULL after the last.
+ * Returns how many there are. */
+size_t arena_split_list(struct arena *a, const char *s, const char ***out);
 void arena_free(struct arena *a);
 
 #endif

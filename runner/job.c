@@ -1336,36 +1336,20 @@ with_values(struct ctx *c, const struct job *t, const char *id,
 static void
 literal_items(struct ctx *c, struct step *s)
 {
-	const char *p = s->for_each_expr;
-	size_t n = 0, cap = 0;
-	const char **items = NULL;
+	const char **items;
+	size_t n = arena_split_list(c->a, s->for_each_expr, &items), i;
 
-	while (*p) {
-		size_t len = strcspn(p, ",");
-		const char *b = p, *e = p + len;
-
-		while (b < e && (*b == ' ' || *b == '\t'))
-			b++;
-		while (e > b && (e[-1] == ' ' || e[-1] == '\t'))
-			e--;
-		if (e > b) {
-			xgrow(&items, &cap, n + 1, sizeof(*items));
-			items[n] = arena_strndup(c->a, b, (size_t)(e - b));
-			name_check_item(items[n++], c->d, MARK_FILE(c->job,
-				s->for_each_at), s->for_each_at.line,
-				s->for_each_at.col);
-		}
-		p += len + (p[len] == ',');
-	}
+	for (i = 0; i < n; i++)
+		name_check_item(items[i], c->d, MARK_FILE(c->job,
+			s->for_each_at), s->for_each_at.line, s->for_each_at.col);
 	if (!n)
 		diag_error(c->d, MARK_FILE(c->job, s->for_each_at),
 			s->for_each_at.line, s->for_each_at.col, "step '%s': "
 			"for_each gives no items; the value given in with: must "
 			"be a comma-separated list", s->id);
-	s->for_each = arena_realloc_array(c, items, n, n + 1, sizeof(*items));
+	s->for_each = items;
 	s->nfor_each = n;
 	s->for_each_expr = NULL;
-	free(items);
 }
 
 /* A uses: step becomes its template's steps, as ID.STEP: the needs of

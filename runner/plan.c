@@ -26,8 +26,6 @@ param_items(struct plan *p, const struct step *s, const char ***out)
 	const char *why, *value = NULL, *q;
 	struct ref r;
 	char *name;
-	size_t n = 0, cap = 0;
-	const char **items = NULL;
 
 	if (expand_scan(s->for_each_expr, NULL, NULL, &why) < 0)
 		return 0;
@@ -39,25 +37,7 @@ param_items(struct plan *p, const struct step *s, const char ***out)
 	name = xstrndup(r.name, r.namelen);
 	value = param_value(p->job, p->pv, name);
 	free(name);
-	while (value && *value) {
-		size_t len = strcspn(value, ",");
-		const char *b = value, *e = value + len;
-
-		while (b < e && (*b == ' ' || *b == '\t'))
-			b++;
-		while (e > b && (e[-1] == ' ' || e[-1] == '\t'))
-			e--;
-		if (e > b) {
-			xgrow(&items, &cap, n + 1, sizeof(*items));
-			items[n++] = arena_strndup(&p->arena, b, (size_t)(e - b));
-		}
-		value += len + (value[len] == ',');
-	}
-	*out = arena_calloc(&p->arena, n ? n : 1, sizeof(**out));
-	if (n)
-		memcpy(*out, items, n * sizeof(*items));
-	free(items);
-	return n;
+	return arena_split_list(&p->arena, value ? value : "", out);
 }
 
 int
