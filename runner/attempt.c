@@ -307,6 +307,21 @@ builtin_argv(struct sched *s, const struct action *act, size_t inst,
 	return v;
 }
 
+void
+attempt_paths(struct sched *s, struct attempt *a)
+{
+	char *fname = fname_of(inst_id(s, a->task));
+	const char *dir = s->r->logdir;
+
+	a->log_path = a->kind == K_STEP ?
+		xasprintf("%s/%s.%d.log", dir, fname, a->n) :
+		xasprintf("%s/%s.%s%d.log", dir, fname, kind_names[a->kind], a->n);
+	a->out_path = a->kind == K_STEP && inst_step(s, a->task)->noutputs ?
+		xasprintf("%s/%s.%d.output", dir, fname, a->n) :
+		xstrdup("/dev/null");
+	free(fname);
+}
+
 /* Start task i: its if: probe, a try of the step, or its rollback. This
  * records the start; the process itself is made by attempt_launch() once that
  * record is committed. Returns 0, or -1 when it could not be started. */
@@ -320,7 +335,6 @@ attempt_start(struct sched *s, size_t i, enum kind kind)
 	struct attempt *a = xcalloc(1, sizeof(*a));
 	struct xctx x = { .s = s, .inst = i };
 	struct jattempt ja;
-	char *fname;
 	const char *kname = kind_names[kind], *sdir;
 	int64_t now = now_ms(), timeout;
 	size_t k;
@@ -336,15 +350,10 @@ attempt_start(struct sched *s, size_t i, enum kind kind)
 		xasprintf("%s:%s:%d", s->r->run_id, inst_id(s, i), a->n) :
 		xasprintf("%s:%s:%s%d", s->r->run_id, inst_id(s, i), kname,
 		a->n);
-	fname = fname_of(inst_id(s, i));
-	a->log_path = kind == K_STEP ?
-		xasprintf("%s/%s.%d.log", s->r->logdir, fname, a->n) :
-		xasprintf("%s/%s.%s%d.log", s->r->logdir, fname, kname, a->n);
-	a->out_path = xasprintf("%s/%s.%d.output", s->r->logdir, fname, a->n);
-	free(fname);
+	attempt_paths(s, a);
 	/* The outputs file only when the step declares outputs; the log
-	 * only when there is output (emit_line opens it). */
-	if (st->noutputs && kind == K_STEP) {
+	 * only when there is output (the supervisor makes it then). */
+	if (strcmp(a->out_path, "/dev/null") != 0) {
 		fd = open(a->out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 			0600);
 		if (fd < 0) {
@@ -354,9 +363,6 @@ attempt_start(struct sched *s, size_t i, enum kind kind)
 			return -1;
 		}
 		close(fd);
-	} else {
-		free(a->out_path);
-		a->out_path = xstrdup("/dev/null");
 	}
 
 	build_env(s, &a->env, i, a->n, a->id, a->out_path);

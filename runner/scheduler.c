@@ -26,7 +26,6 @@
 #include "checkpoint.h"
 #include "clock.h"
 #include "exitcode.h"
-#include "fname.h"
 #include "resume.h"
 #include "scheduler_int.h"
 #include "units.h"
@@ -987,7 +986,7 @@ adopt(struct sched *s, size_t i, const struct prior_step *ps)
 	enum kind kind = strcmp(ps->orphan_kind, "if") == 0 ? K_IF : K_STEP;
 	const struct step *st = inst_step(s, i);
 	struct attempt *a = xcalloc(1, sizeof(*a));
-	char *fname = fname_of(inst_id(s, i)), how[32];
+	char how[32];
 	struct stat sb;
 
 	a->task = i;
@@ -995,13 +994,7 @@ adopt(struct sched *s, size_t i, const struct prior_step *ps)
 	a->n = ps->orphan_n;
 	a->id = xstrdup(ps->orphan);
 	a->proc.out = -1;
-	a->log_path = kind == K_STEP ?
-		xasprintf("%s/%s.%d.log", s->r->logdir, fname, a->n) :
-		xasprintf("%s/%s.if%d.log", s->r->logdir, fname, a->n);
-	a->out_path = kind == K_STEP && st->noutputs ?
-		xasprintf("%s/%s.%d.output", s->r->logdir, fname, a->n) :
-		xstrdup("/dev/null");
-	free(fname);
+	attempt_paths(s, a);
 	a->builtin = st->action.kind != ACT_RUN;
 	a->launched = a->done = 1;
 	a->status = ps->adopt_status;

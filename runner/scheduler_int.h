@@ -265,6 +265,10 @@ const char *step_dir(struct sched *s, size_t i, const char *dir, char **own);
  * line where a password would show. */
 char **builtin_argv(struct sched *s, const struct action *act, size_t inst,
 	struct env *e);
+/* The log and outputs file of attempt a (its task, kind and number
+ * set): LOGDIR/STEP.N.log, STEP.ifN.log or STEP.rollbackN.log, and
+ * STEP.N.output for a try of a step with outputs, else /dev/null. */
+void attempt_paths(struct sched *s, struct attempt *a);
 /* Start task i: its if: probe, a try of the step, or its rollback. This
  * records the start; the process itself is made by attempt_launch() once that
  * record is committed. Returns 0, or -1 when it could not be started. */

@@ -251,14 +251,14 @@ unescape(char *s)
 	*w = '\0';
 }
 
+/* id's entry, made when it has none yet. */
 static struct sv_end *
 end_of(struct sv_record *r, const char *id)
 {
-	size_t i;
+	const struct sv_end *e = sv_record_find(r, id);
 
-	for (i = 0; i < r->n; i++)
-		if (strcmp(r->v[i].id, id) == 0)
-			return &r->v[i];
+	if (e)
+		return &r->v[e - r->v];
 	xgrow(&r->v, &r->cap, r->n + 1, sizeof(*r->v));
 	memset(&r->v[r->n], 0, sizeof(r->v[r->n]));
 	r->v[r->n].id = xstrdup(id);
