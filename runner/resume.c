@@ -464,53 +464,44 @@ orphan_checkpoint(struct prior_step *ps, const struct sv_end *end,
 	return r;
 }
 
-/* Wait for the supervisor to record the end of an orphan whose process
- * is gone: it does once it has reaped it, unless it is gone too. */
+/* Read the record again until it says what became of attempt id: its
+ * end (want_end) or that it was made. A supervisor still running may
+ * yet say it; one gone, or one that read all runjob asked (when only
+ * the making is asked), will not. Gives up after 10 s. The entry, or
+ * NULL. */
 static const struct sv_end *
-recorded_end(struct sv_record *rec, const char *logdir, const char *run,
-	const unsigned char *key, const char *id)
+await_record(struct sv_record *rec, const char *logdir, const char *run,
+	const unsigned char *key, const char *id, int want_end)
 {
-	const struct sv_end *end;
+	const struct sv_end *e;
 	int waited, live;
 
 	for (waited = 0; ; waited += 50) {
-		/* Whether it is running is asked before the record is read:
+		/* Whether one is running is asked before the record is read:
 		 * one that leaves wrote all it had to first. */
 		live = sv_record_live(rec);
 		sv_record_free(rec);
 		sv_record_load(rec, logdir, run, key);
-		if (((end = sv_record_find(rec, id)) && end->ended) || !live ||
+		if ((e = sv_record_find(rec, id)) && (want_end ? e->ended :
+		    e->made))
+			return e;
+		if (!live || (!want_end && sv_record_whole(rec)) ||
 		    waited >= 10000)
-			break;
+			return NULL;
 		pause_ms(50);
 	}
-	return end && end->ended ? end : NULL;
 }
 
 /* An attempt whose process cannot be found: never made, when the
  * ledger never noted it, or when its supervisors have read all runjob
- * asked of them and made no such process. */
+ * asked of them and made no such process (one that died may have). */
 static int
 never_made(struct sv_record *rec, const char *logdir, const char *run,
 	const unsigned char *key, const char *id)
 {
-	const struct sv_end *e;
-	int waited;
-
-	if (launched_lookup(logdir, id) == 0)
-		return 1;
-	for (waited = 0; waited < 10000; waited += 50) {
-		sv_record_free(rec);
-		sv_record_load(rec, logdir, run, key);
-		if ((e = sv_record_find(rec, id)) && e->made)
-			return 0;
-		if (sv_record_whole(rec))
-			return 1;
-		if (!sv_record_live(rec))
-			return 0;	/* one died: it may have made it */
-		pause_ms(50);
-	}
-	return 0;
+	return launched_lookup(logdir, id) == 0 ||
+		(!await_record(rec, logdir, run, key, id, 0) &&
+		sv_record_whole(rec));
 }
 
 int
@@ -577,7 +568,7 @@ prior_settle(struct prior *p, struct journal *j, const char *run,
 				while (alive(ps))
 					pause_ms(200);
 			}
-			end = recorded_end(&rec, logdir, run, key, ps->orphan);
+			end = await_record(&rec, logdir, run, key, ps->orphan, 1);
 		}
 		if (orphan_checkpoint(ps, end ? end : sv_record_find(&rec,
 		    ps->orphan), j, run, plan, i, logdir, mask) < 0) {
