@@ -83,12 +83,40 @@ static const char *const event_cols[] = { "seq", "at", "kind", "step_id",
 
 struct record {
 	struct rows run, steps, attempts, events;
+	int64_t closes;		/* its window's closing, or 0 */
 };
 
 static long long
 num(const char *s)
 {
 	return s ? strtoll(s, NULL, 10) : 0;
+}
+
+/* The closing of the maintenance window the run started in, from its
+ * own job text and the files it was built from as the journal keeps
+ * them (a window may come from a preset changed since); 0 when it had
+ * none. */
+static int64_t
+window_closing(struct journal *jn, char *const *run)
+{
+	const char *text = run[R_TEXT], *file = run[R_FILE];
+	struct sources *src;
+	struct diags d = {0};
+	struct job *job = NULL;
+	struct wstate w;
+	int64_t closes = 0;
+
+	if (!text || !(src = run_sources(jn, run[R_ID], file)))
+		return 0;
+	if (job_parse_with(&job, file, xstrdup(text), strlen(text), src,
+	    &d) == 0 || job) {
+		window_state(job, num(run[R_STARTED]), &w);
+		if (w.any && w.open)
+			closes = w.closes;
+	}
+	job_free(job);
+	diags_free(&d);
+	return closes;
 }
 
 /* The run named by arg: a run id, a job file or a job name (its latest
@@ -129,6 +157,7 @@ load_record(struct journal *jn, const char *arg, struct record *r)
 	    journal_attempts(jn, r->run.v[0][R_ID], keep, &r->attempts) < 0 ||
 	    journal_events(jn, r->run.v[0][R_ID], keep, &r->events) < 0)
 		return EXIT_FAILED;
+	r->closes = window_closing(jn, r->run.v[0]);
 	return 0;
 }
 
@@ -230,6 +259,9 @@ print_text(const struct record *r)
 		run[R_TRIGGER]);
 	printf("  when      %s, took %s\n", clock_utc(num(run[R_STARTED]), t,
 		sizeof(t)), span(run[R_STARTED], run[R_ENDED], d, sizeof(d)));
+	if (r->closes)
+		printf("  window    closes %s\n", clock_utc(r->closes, t,
+			sizeof(t)));
 	printf("  params    %s\n", visible(run[R_PARAMS]));
 	printf("\n  %-24s %-12s %8s %9s  %s\n", "STEP", "STATE", "ATTEMPTS",
 		"TOOK", "EXIT");
@@ -307,27 +339,6 @@ fact(struct buf *b, const char *what, const char *value)
 	buf_adds(b, "</td></tr>\n");
 }
 
-/* The closing of the maintenance window the run started in, from its
- * own job text; 0 when it had none. */
-static int64_t
-window_closing(const char *text, const char *file, int64_t started)
-{
-	struct diags d = {0};
-	struct job *job = NULL;
-	struct wstate w;
-	int64_t closes = 0;
-
-	if (job_parse(&job, file, xstrdup(text), strlen(text), &d) == 0 ||
-	    job) {
-		window_state(job, started, &w);
-		if (w.any && w.open)
-			closes = w.closes;
-	}
-	job_free(job);
-	diags_free(&d);
-	return closes;
-}
-
 /* One bar a process made, on a time axis from the run's start to its
  * end, a row for each. */
 static void
@@ -348,7 +359,7 @@ timeline(struct buf *b, const struct record *r)
 	}
 	if (t1 <= t0)
 		t1 = t0 + 1;
-	closes = run[R_TEXT] ? window_closing(run[R_TEXT], run[R_FILE], t0) : 0;
+	closes = r->closes;
 	buf_addf(b, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"100%%\" "
 		"viewBox=\"0 0 %.0f %.0f\" style=\"max-width:%.0fpx\" "
 		"role=\"img\" aria-label=\"timeline\">\n", left + w + 90,
@@ -458,6 +469,8 @@ page(struct buf *b, const struct record *r)
 	fact(b, "trigger", run[R_TRIGGER]);
 	fact(b, "started", clock_utc(num(run[R_STARTED]), t, sizeof(t)));
 	fact(b, "took", span(run[R_STARTED], run[R_ENDED], d, sizeof(d)));
+	if (r->closes)
+		fact(b, "window closes", clock_utc(r->closes, t, sizeof(t)));
 	fact(b, "exit status", run[R_EXIT]);
 	fact(b, "params (secrets masked)", run[R_PARAMS]);
 	buf_adds(b, "</table>\n<h2>Timeline</h2>\n");

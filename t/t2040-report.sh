@@ -71,6 +71,33 @@ test_expect_success 'a browser shows the page: not blank, the steps in its text'
 	done
 '
 
+test_expect_success 'the window'"'"'s close is read from the files the run was built from, not the work tree'"'"'s' '
+	mkdir win && cd win &&
+	mkdir presets &&
+	cat >presets/night.yaml <<-\EOF &&
+	runjob: 1
+	window: { cron: "0 2 * * SAT", duration: 1h }
+	EOF
+	cat >win.yaml <<-\EOF &&
+	runjob: 1
+	name: win
+	extends: presets/night.yaml
+	steps:
+	  - { id: s, timeout: 1m, run: "true" }
+	EOF
+	RUNJOB_NOW=2026-12-12T02:10:00Z runjob -q --journal "$PWD/j.db" win.yaml &&
+	runjob report --journal "$PWD/j.db" win >before &&
+	test_grep "^  window    closes 2026-12-12T03:00:00Z$" before &&
+	runjob report --journal "$PWD/j.db" --html -o before.html win &&
+	test_grep "<th>window closes</th><td>2026-12-12T03:00:00Z</td>" before.html &&
+	printf "runjob: 1\n" >presets/night.yaml &&
+	runjob report --journal "$PWD/j.db" win >after &&
+	test_cmp before after &&
+	rm presets/night.yaml &&
+	runjob report --journal "$PWD/j.db" --html -o gone.html win &&
+	test_grep "<th>window closes</th><td>2026-12-12T03:00:00Z</td>" gone.html
+'
+
 test_expect_success 'the page of a 10,000-step run stays under 10 MB' '
 	{
 		printf "runjob: 1\nname: big\nsteps:\n"
