@@ -22,6 +22,14 @@
  * so that a later attempt starts there; SCAN returns every key present
  * for the whole scan whichever connection asks, so nothing is missed,
  * and what is copied again is at most what was in flight.
+ *
+ * The closing check (verify: true) compares every key of the source with
+ * the target's, unless the copy shows them equal already: each key went
+ * by a RESTORE the target took, and the servers' counts of changes say
+ * that nothing else wrote to either during the copy. A check beside the
+ * copy, batch by batch, would cost as much and miss a key changed after
+ * its batch: only a read at the end, or knowing there was no write, sees
+ * that.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -1449,16 +1457,16 @@ outputs(const struct copy *cp)
 	action_output("BYTES", cp->ck.bytes);
 }
 
-/* Whether the closing check is had without reading a key again: when
- * this attempt copied every key by a RESTORE of the source's own DUMP
+/* Why the closing check must read every key again; NULL when it need
+ * not: when this attempt copied every key by a RESTORE of the source's own DUMP
  * payload that the target took, over connections never made again, and
  * neither server was written to meanwhile but by those RESTOREs (their
  * counts of changes, changes.c). The target then holds each key of the
  * source as it was read, with its TTL, and the source still holds it:
- * what a look at types, TTLs and lengths would find. NULL when so, else
- * why not, into buf. */
+ * what a look at types, TTLs and lengths would find. The reason goes
+ * into buf. */
 static const char *
-unchanged(struct copy *cp, struct rconn *src, struct rconn *dst, char *buf,
+why_read_again(struct copy *cp, struct rconn *src, struct rconn *dst, char *buf,
 	size_t n)
 {
 	struct rchanges sa, da;
@@ -1491,7 +1499,7 @@ unchanged(struct copy *cp, struct rconn *src, struct rconn *dst, char *buf,
 }
 
 /* The closing check: 0 when the target matches. Types, TTLs and lengths
- * are compared key by key unless unchanged() says the copy itself shows
+ * are compared key by key unless why_read_again() finds the copy itself shows
  * them equal. It runs after the checkpoint that says the keys are
  * copied, and again in every later attempt that starts from that
  * checkpoint, so that an attempt cut short while checking does not leave
@@ -1515,7 +1523,7 @@ verify_copy(struct copy *cp, struct rconn *src, struct rconn *dst,
 			"target had; run redis.verify to see the differences");
 		return 0;
 	}
-	if (!unchanged(cp, src, dst, why, sizeof(why))) {
+	if (!why_read_again(cp, src, dst, why, sizeof(why))) {
 		action_say("verify: %lld keys restored from the source's own "
 			"payloads, and neither server written to during the copy "
 			"but by it: no key read again", cp->all.restored);
