@@ -223,6 +223,8 @@ test_expect_success 'on_conflict: fail lets a key that the target holds exactly 
 	test "$(redis_dbsize dst)" = 3 &&
 	redis_job again.yaml redis.copy "$(redis_url src)" "$(redis_url dst)" "on_conflict: fail" &&
 	run_job again.yaml &&
+	# Those were not written, so the closing check reads every key.
+	test_grep "verifying key types and lengths: 3 keys were on the target already" again.out &&
 	redis_compare src dst >cmp &&
 	test_grep "compared 24 keys: 0 differences" cmp
 '
@@ -254,6 +256,7 @@ test_expect_success 'method: types gives the same result as DUMP/RESTORE' '
 	redis_job types-method.yaml redis.copy "$(redis_url src)" "$(redis_url dst)" "method: types" &&
 	run_job types-method.yaml &&
 	test_grep "method: types (" types-method.out &&
+	test_grep "verifying key types and lengths: [0-9]* keys were copied by type" types-method.out &&
 	redis_compare src dst >cmp &&
 	test_grep "compared 24 keys: 0 differences" cmp
 '

@@ -67,6 +67,7 @@ test_expect_success 'connections killed again and again on the target: the copy 
 	test_when_finished "touch copy-done; kill $killer" &&
 	run_job killed.yaml &&
 	touch copy-done && wait $killer &&
+	test_grep "verifying key types and lengths: a connection was lost and made again" killed.out &&
 	# At least one connection was killed in the middle of the copy.
 	awk "\$1 > 0 && \$2 > 0 && \$2 < 200000 { mid++ } END { print mid + 0; exit !(mid > 0) }" kills &&
 	redis_compare src kill --digest
@@ -184,6 +185,7 @@ test_expect_success 'a copy whose runjob was killed resumes from its checkpoint 
 	this=$(sed -n "s/.*copied [0-9]* keys, .*(\([0-9]*\) in this attempt.*/\1/p" second.out) &&
 	echo "already $already, this attempt $this" &&
 	test "$already" -ge 100000 &&
+	test_grep "verifying key types and lengths: an earlier attempt copied keys" second.out &&
 	test "$this" -lt 900000 &&
 	test "$(sqlite3 resume.db "select count(*) from runs")" = 1 &&
 	test "$(sqlite3 resume.db "select state from runs")" = succeeded &&
@@ -219,7 +221,7 @@ test_expect_success 'a copy killed during its closing check checks again when re
 	{ wait $copier; code=$?; } &&
 	cat check1.out &&
 	test $code = 137 &&
-	test_grep "verifying key types and lengths" check1.out &&
+	test_grep "verifying key types and lengths: the source: it counted [0-9]* changes, the copy made 0" check1.out &&
 	# The attempt had journaled that the keys were copied.
 	q check.db "select json_extract(data, '\''$.done'\'') from events where kind = '\''checkpoint'\'' order by seq desc limit 1" >done-cp &&
 	echo 1 >expect &&
@@ -229,7 +231,7 @@ test_expect_success 'a copy killed during its closing check checks again when re
 	test_expect_code 1 runjob run --journal "$PWD/check.db" check.yaml >check2.out 2>&1 &&
 	cat check2.out &&
 	test_grep "copied by an earlier attempt" check2.out &&
-	test_grep "verifying key types and lengths" check2.out &&
+	test_grep "verifying key types and lengths: an earlier attempt copied keys" check2.out &&
 	test_grep "mismatch: .live." check2.out
 '
 
