@@ -228,6 +228,49 @@ test_expect_success 'progress is shown: rows done of all, rows per second, time 
 	test_grep "progress: items: copying \[[#.]*\] [0-9]*% [0-9]* of 200000 rows, [0-9]* rows/s, ETA [0-9]" resume.out
 '
 
+# narrow_job FILE: a sync of narrow-src.db to narrow.db by updated_at.
+narrow_job() {
+	cat >"$1" <<-EOF
+	runjob: 1
+	name: narrow
+	steps:
+	  - id: sync
+	    sqlite.sync: { source: narrow-src.db, target: narrow.db, changed_column: updated_at, delete: true }
+	  - id: after
+	    needs: [sync]
+	    run: env | grep -E '^ROWS_[A-Z]+=' | sort >narrow.env
+	EOF
+}
+
+test_expect_success 'a row deleted from 200,000 is found in the one key range whose digest differs' '
+	cp big.db narrow-src.db &&
+	cp killed.db narrow.db &&
+	narrow_job narrowed.yaml &&
+	sq_run narrowed.yaml &&
+	test "$(sq_out ROWS_INSERTED narrow.env)" = 0 &&
+	test "$(sq_out ROWS_UPDATED narrow.env)" = 0 &&
+	sqlite3 narrow-src.db "DELETE FROM items WHERE id = 123457" &&
+	sq_run narrowed.yaml &&
+	test_grep "items: copying the rows with updated_at at or past" narrowed.out &&
+	test_grep "items: [0-9]* key ranges compared by digest, 1 differ" narrowed.out &&
+	test "$(sq_out ROWS_DELETED narrow.env)" = 1 &&
+	test "$(sq_out ROWS_UPDATED narrow.env)" = 0 &&
+	test "$(q narrow.db "SELECT count(*) FROM items WHERE id = 123457")" = 0 &&
+	test "$(sq_rows narrow-src.db items id)" = "$(sq_rows narrow.db items id)"
+'
+
+test_expect_success 'keys traded within one range, as many rows with the same sum of keys on both sides, are told apart' '
+	sqlite3 narrow-src.db "DELETE FROM items WHERE id IN (1001, 1004)" &&
+	sqlite3 narrow.db "DELETE FROM items WHERE id IN (1002, 1003)" &&
+	test "$(q narrow-src.db "SELECT count(*), sum(id) FROM items WHERE id BETWEEN 1001 AND 1004")" = \
+		"$(q narrow.db "SELECT count(*), sum(id) FROM items WHERE id BETWEEN 1001 AND 1004")" &&
+	test_expect_code 1 sq_run narrowed.yaml &&
+	test_grep "table items: after the sync the target still differs from the source: 0 rows differ, 2 are only in the source; the first: (1002) only in the source, (1003) only in the source" narrowed.out &&
+	test "$(q narrow.db "SELECT count(*) FROM items WHERE id IN (1001, 1004)")" = 0 &&
+	sq_run narrowed.yaml &&
+	test "$(sq_rows narrow-src.db items id)" = "$(sq_rows narrow.db items id)"
+'
+
 mkdir full
 if mount -t tmpfs -o size=2m tmpfs full 2>/dev/null
 then

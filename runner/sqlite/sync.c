@@ -19,6 +19,7 @@
 #include "action.h"
 #include "buf.h"
 #include "clock.h"
+#include "digest.h"
 #include "json.h"
 #include "row.h"
 #include "schema.h"
@@ -78,6 +79,7 @@ struct found {
 	int readback;
 	long long readback_max;	/* rows written before it stops */
 	uint64_t sum_src, sum_dst;
+	int ranged;		/* compared by key ranges (merge_ranges) */
 };
 
 static void
@@ -757,6 +759,59 @@ out:
 	return code;
 }
 
+/* Compare t's two sides by the digests of their key ranges (t->ranges),
+ * then merge over the ranges that differ only, with the columns of
+ * marks (the key and changed_column) or of every row. f starts with the
+ * rows of the ranges alike. Returns 1 when done so, 0 when the table's
+ * keys are not integers (every row is to be merged then), -1 on
+ * failure. */
+static int
+merge_ranges(struct sync *sy, const struct stable *t, int marks, int write,
+	const char *hwm, struct found *f, sqlite3_value ***gone,
+	long long *ngone)
+{
+	struct digest d;
+	struct view v;
+	const char *dig = marks ? t->dig_marks : t->dig_rows;
+	long long n;
+	uint64_t sum;
+	size_t differ;
+	int r;
+
+	if (!t->ranges || !sy->dst || (r = digest_plan(&d, t, sy->src,
+	    sy->dst)) <= 0)
+		return 0;
+	if ((r = digest_read(&d, 0, sy->src, dig, sy->s->source,
+	    sy->s->busy_ms)) == 0)
+		r = digest_read(&d, 1, sy->dst, dig, sy->s->target,
+			sy->s->busy_ms);
+	if (r == 0 && (n = digest_ranges(&d, sy->src, sy->dst, sy->s->target,
+	    &f->same, &sum, &differ)) < 0)
+		r = -1;
+	if (r == 0)
+		action_say("%s: %zu key ranges compared by digest, %zu differ: "
+			"their rows are compared one by one", t->name, d.nb,
+			differ);
+	digest_free(&d);
+	if (r)
+		return r < 0 ? -1 : 0;
+	f->ranged = 1;
+	f->sum_src = f->sum_dst = sum;
+	sy->done += f->same;
+	if (marks) {
+		view_marks(&v, t);
+		v.all = t->rng_marks;
+		v.after = t->rng_marks_after;
+	} else {
+		view_rows(&v, t);
+		v.all = t->rng_rows;
+		v.after = t->rng_rows_after;
+	}
+	if (n && merge(sy, t, &v, write, NULL, hwm, f, gone, ngone) < 0)
+		return -1;
+	return 1;
+}
+
 /* The rows whose changed_column is at or past lo (or, going on, past
  * the saved place), in that order, each looked up in the target and
  * written when it is new or differs. Returns 0 or -1. */
@@ -905,7 +960,7 @@ check_pass(struct sync *sy, const struct stable *t, const char *hwm)
 	sqlite3_value **gone = NULL;
 	long long ngone = 0, ns, nd, i;
 	char what[300];
-	int code = -1;
+	int code = -1, r;
 
 	snprintf(what, sizeof(what), "%s: checking", t->name);
 	progress_start(sy, what, 0, 0);
@@ -917,8 +972,9 @@ check_pass(struct sync *sy, const struct stable *t, const char *hwm)
 		view_marks(&v, t);
 	else
 		view_rows(&v, t);
-	if (merge(sy, t, &v, 0, NULL, NULL, &f, sy->s->del ? &gone : NULL,
-	    &ngone) < 0)
+	if ((r = merge_ranges(sy, t, t->changed >= 0, 0, NULL, &f, sy->s->del ?
+	    &gone : NULL, &ngone)) < 0 || (r == 0 && merge(sy, t, &v, 0, NULL,
+	    NULL, &f, sy->s->del ? &gone : NULL, &ngone) < 0))
 		goto out;
 	sy->chk += f.same + f.differ + f.src_only;
 	if (ngone && delete_rows(sy, t, gone, ngone) < 0)
@@ -945,7 +1001,8 @@ check_pass(struct sync *sy, const struct stable *t, const char *hwm)
 		goto out;
 	}
 	action_say("%s: %lld rows in the source, %lld in the target, content "
-		"hash %016" PRIx64 " on both sides%s", t->name, ns, nd, f.hs,
+		"hash %016" PRIx64 " on both sides%s", t->name, ns, nd,
+		f.ranged ? f.sum_src : f.hs,
 		!sy->s->del && f.dst_only ? " (the rows only in the target are "
 		"kept: delete: false)" : "");
 	code = 0;
@@ -1004,9 +1061,13 @@ copy_table(struct sync *sy, const struct stable *t, const struct saved *from,
 	 * both sides again is faster. */
 	f.readback = !from && !t->create && ns >= 0;
 	f.readback_max = ns / 10;
-	if (merge(sy, t, &v, 1, from, hwm, &f, f.readback && sy->s->del ?
-	    &gone : NULL, &ngone) < 0)
+	if ((r = f.readback ? merge_ranges(sy, t, 0, 1, hwm, &f, sy->s->del ?
+	    &gone : NULL, &ngone) : 0) < 0 || (r == 0 && merge(sy, t, &v, 1,
+	    from, hwm, &f, f.readback && sy->s->del ? &gone : NULL,
+	    &ngone) < 0)) {
+		r = -1;
 		goto out;
+	}
 	r = 0;
 	if (!f.readback)
 		goto out;
@@ -1127,6 +1188,7 @@ static int
 dry_run(struct sync *sy)
 {
 	size_t i;
+	int r;
 
 	for (i = 0; i < sy->nt; i++) {
 		const struct stable *t = &sy->t[i];
@@ -1144,7 +1206,9 @@ dry_run(struct sync *sy)
 		snprintf(what, sizeof(what), "%s: comparing", t->name);
 		progress_start(sy, what, ns, 0);
 		view_rows(&v, t);
-		if (merge(sy, t, &v, 0, NULL, NULL, &f, NULL, NULL) < 0) {
+		if ((r = merge_ranges(sy, t, 0, 0, NULL, &f, NULL, NULL)) < 0 ||
+		    (r == 0 && merge(sy, t, &v, 0, NULL, NULL, &f, NULL,
+		    NULL) < 0)) {
 			buf_free(&f.first);
 			return 1;
 		}
