@@ -3,6 +3,7 @@
  * sqlite.sync, and the ranges that differ handed to the row-by-row
  * comparison.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,28 +130,58 @@ digest_final(sqlite3_context *ctx)
 	sqlite3_result_null(ctx);
 }
 
-int
-digest_read(struct digest *d, int i, sqlite3 *db, const char *sql,
-	const char *path, long long busy_ms)
-{
-	struct digest_side *s = &d->side[i];
-	sqlite3_stmt *st;
-	int r;
+/* One side's digest read: what a thread of its own runs. */
+struct scan {
+	sqlite3 *db;
+	const char *sql;
+	int rc;
+};
 
-	if (sqlite3_create_function(db, "rj_digest", -1, SQLITE_UTF8, s, NULL,
-	    digest_step, digest_final) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-		sdb_say_error(db, path, sql, busy_ms);
-		return -1;
-	}
-	while ((r = sqlite3_step(st)) == SQLITE_ROW)
+static void *
+scan_run(void *arg)
+{
+	struct scan *sc = arg;
+	sqlite3_stmt *st;
+
+	if ((sc->rc = sqlite3_prepare_v2(sc->db, sc->sql, -1, &st, NULL)) !=
+	    SQLITE_OK)
+		return NULL;
+	while ((sc->rc = sqlite3_step(st)) == SQLITE_ROW)
 		;
 	sqlite3_finalize(st);
-	if (r != SQLITE_DONE) {
-		sdb_say_error(db, path, "reading", busy_ms);
-		return -1;
-	}
-	return s->odd;
+	return NULL;
+}
+
+int
+digest_read(struct digest *d, sqlite3 *src, sqlite3 *dst, const char *sql,
+	const char *spath, const char *dpath, long long busy_ms)
+{
+	struct scan sc[2] = { { src, sql, 0 }, { dst, sql, 0 } };
+	const char *path[2] = { spath, dpath };
+	pthread_t t;
+	int i, threaded;
+
+	for (i = 0; i < 2; i++)
+		if (sqlite3_create_function(sc[i].db, "rj_digest", -1,
+		    SQLITE_UTF8, &d->side[i], NULL, digest_step,
+		    digest_final) != SQLITE_OK) {
+			sdb_say_error(sc[i].db, path[i], "rj_digest", busy_ms);
+			return -1;
+		}
+	/* The two sides at once, on two connections, one thread each. */
+	threaded = sqlite3_threadsafe() &&
+		pthread_create(&t, NULL, scan_run, &sc[1]) == 0;
+	scan_run(&sc[0]);
+	if (threaded)
+		pthread_join(t, NULL);
+	else
+		scan_run(&sc[1]);
+	for (i = 0; i < 2; i++)
+		if (sc[i].rc != SQLITE_DONE) {
+			sdb_say_error(sc[i].db, path[i], "reading", busy_ms);
+			return -1;
+		}
+	return d->side[0].odd || d->side[1].odd;
 }
 
 /* The first key of range b; range 0 takes every key below. */

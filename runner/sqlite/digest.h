@@ -36,10 +36,11 @@ struct digest {
  * on both sides (no digest then), or -1 after saying what went wrong. */
 int digest_plan(struct digest *d, const struct stable *t, sqlite3 *src,
 	sqlite3 *dst);
-/* Run sql, a SELECT of rj_digest(), on db (path) for side i. Returns 0,
- * 1 when a key is not an integer, -1 after saying what went wrong. */
-int digest_read(struct digest *d, int i, sqlite3 *db, const char *sql,
-	const char *path, long long busy_ms);
+/* Run sql, a SELECT of rj_digest(), on both sides at once: the target's
+ * in a thread of its own. Returns 0, 1 when a key is not an integer, -1
+ * after saying what went wrong. */
+int digest_read(struct digest *d, sqlite3 *src, sqlite3 *dst, const char *sql,
+	const char *spath, const char *dpath, long long busy_ms);
 /* The ranges whose digests differ (*differ of them), those next to each
  * other joined, into temp.rj_ranges (lo, hi) of both connections. *same
  * and *sum: the rows of the ranges alike, and the sum of their hashes.

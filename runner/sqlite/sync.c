@@ -781,10 +781,8 @@ merge_ranges(struct sync *sy, const struct stable *t, int marks, int write,
 	if (!t->ranges || !sy->dst || (r = digest_plan(&d, t, sy->src,
 	    sy->dst)) <= 0)
 		return 0;
-	if ((r = digest_read(&d, 0, sy->src, dig, sy->s->source,
-	    sy->s->busy_ms)) == 0)
-		r = digest_read(&d, 1, sy->dst, dig, sy->s->target,
-			sy->s->busy_ms);
+	r = digest_read(&d, sy->src, sy->dst, dig, sy->s->source,
+		sy->s->target, sy->s->busy_ms);
 	if (r == 0 && (n = digest_ranges(&d, sy->src, sy->dst, sy->s->target,
 	    &f->same, &sum, &differ)) < 0)
 		r = -1;
@@ -1157,8 +1155,18 @@ sync_table(struct sync *sy, size_t i)
 	}
 	if (sy->what[0])
 		progress(sy, 1);
-	if (!checked && check_pass(sy, t, hwm) < 0)
-		goto out;
+	if (!checked) {
+		struct sdb_ckpt ck = {0};
+
+		/* What was written is copied from the WAL into the target
+		 * while both sides are read for the check. */
+		if (sy->ins + sy->upd > ins + upd)
+			sdb_checkpoint_start(&ck, sy->s->target);
+		r = check_pass(sy, t, hwm);
+		sdb_checkpoint_wait(&ck);
+		if (r < 0)
+			goto out;
+	}
 	action_say("%s: %lld inserted, %lld updated, %lld deleted%s", t->name,
 		sy->ins - ins, sy->upd - upd, sy->del - del, at ?
 		" in this attempt" : "");
