@@ -86,6 +86,7 @@ test_expect_success 'a later run copies only what changed since the mark of the 
 	same &&
 	test_grep "the last successful run.s marks are the starting point" first.out &&
 	test_grep "items: copying the rows with updated_at at or past 100, the mark of the last successful run" first.out &&
+	test_grep "items: 1 inserted, 31 updated, 7 deleted; copied in [0-9][0-9.]*m\{0,1\}s, checked in [0-9][0-9.]*m\{0,1\}s$" first.out &&
 	test "$(sq_out ROWS_INSERTED first.env)" = 2 &&
 	test "$(sq_out ROWS_UPDATED first.env)" = 33 &&
 	test "$(sq_out ROWS_DELETED first.env)" = 8 &&
@@ -99,6 +100,7 @@ test_expect_success 'without changed_column every row is compared by content, an
 	sync_job hash.yaml "batch: 100" &&
 	sq_run hash.yaml &&
 	test "$(sq_out ROWS_UPDATED hash.env)" = 2 &&
+	test_grep "items: 0 inserted, 2 updated, 0 deleted; copied in [0-9][0-9.]*m\{0,1\}s, checked as written$" hash.out &&
 	test "$(sq_out ROWS_DELETED hash.env)" = 0 &&
 	test_grep "the rows only in the target are kept" hash.out &&
 	test "$(q dst.db "SELECT count(*) FROM items WHERE id = 12")" = 1 &&

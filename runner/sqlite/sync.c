@@ -1108,6 +1108,8 @@ sync_table(struct sync *sy, size_t i)
 	enum phase ph;
 	int code = -1, r, checked = 0;
 	long long ins = sy->ins, upd = sy->upd, del = sy->del;
+	int64_t began = now_ms(), wrote;
+	char d1[32], d2[32];
 
 	if (sy->ck.table && strcmp(sy->ck.table, t->name) == 0)
 		at = &sy->ck;
@@ -1155,6 +1157,7 @@ sync_table(struct sync *sy, size_t i)
 	}
 	if (sy->what[0])
 		progress(sy, 1);
+	wrote = now_ms();
 	if (!checked) {
 		struct sdb_ckpt ck = {0};
 
@@ -1167,9 +1170,12 @@ sync_table(struct sync *sy, size_t i)
 		if (r < 0)
 			goto out;
 	}
-	action_say("%s: %lld inserted, %lld updated, %lld deleted%s", t->name,
-		sy->ins - ins, sy->upd - upd, sy->del - del, at ?
-		" in this attempt" : "");
+	/* Where the time went, for whoever wants it shorter. */
+	action_say("%s: %lld inserted, %lld updated, %lld deleted%s; copied in "
+		"%s, checked %s%s", t->name, sy->ins - ins, sy->upd - upd,
+		sy->del - del, at ? " in this attempt" : "", ui_duration(wrote -
+		began, d1, sizeof(d1)), checked ? "as written" : "in ", checked ?
+		"" : ui_duration(now_ms() - wrote, d2, sizeof(d2)));
 	sy->tdone[i] = 1;
 	sy->thwm[i] = hwm ? hwm : xstrdup("");
 	hwm = NULL;
