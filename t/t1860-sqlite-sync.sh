@@ -273,6 +273,34 @@ test_expect_success 'keys traded within one range, as many rows with the same su
 	test "$(sq_rows narrow-src.db items id)" = "$(sq_rows narrow.db items id)"
 '
 
+test_expect_success 'keys at both ends of the integers, and keys that are not all integers, are compared right' '
+	sqlite3 ends-src.db "
+	CREATE TABLE ends (id INTEGER PRIMARY KEY, v TEXT);
+	INSERT INTO ends VALUES (-9223372036854775808, '"'min'"'), (-5, '"'a'"'), (0, '"'b'"'), (7, '"'c'"'),
+		(4611686018427387904, '"'d'"'), (9223372036854775807, '"'max'"');
+	CREATE TABLE mixed (k INT PRIMARY KEY, v TEXT);
+	INSERT INTO mixed VALUES (1, '"'one'"'), (2.5, '"'two and a half'"'), (3, '"'three'"'), ('"'x'"', '"'text'"');" &&
+	cat >ends.yaml <<-\EOF &&
+	runjob: 1
+	name: ends
+	steps:
+	  - id: sync
+	    sqlite.sync: { source: ends-src.db, target: ends-dst.db, delete: true }
+	EOF
+	sq_run ends.yaml &&
+	sqlite3 ends-src.db "DELETE FROM ends WHERE id IN (-9223372036854775808, 7);
+		UPDATE ends SET v = '"'changed'"' WHERE id = 9223372036854775807;
+		INSERT INTO ends VALUES (-9223372036854775807, '"'new'"');
+		DELETE FROM mixed WHERE k = 2.5; UPDATE mixed SET v = '"'changed'"' WHERE k = '"'x'"'" &&
+	sq_run ends.yaml &&
+	test_grep "ends: [0-9]* key ranges compared by digest, [1-9][0-9]* differ" ends.out &&
+	! grep "mixed: .* key ranges compared by digest" ends.out &&
+	test_grep "ends: 1 inserted, 1 updated, 2 deleted" ends.out &&
+	test_grep "mixed: 0 inserted, 1 updated, 1 deleted" ends.out &&
+	test "$(sq_rows ends-src.db ends id)" = "$(sq_rows ends-dst.db ends id)" &&
+	test "$(sq_rows ends-src.db mixed k)" = "$(sq_rows ends-dst.db mixed k)"
+'
+
 mkdir full
 if mount -t tmpfs -o size=2m tmpfs full 2>/dev/null
 then
