@@ -130,7 +130,28 @@ digest_final(sqlite3_context *ctx)
 	sqlite3_result_null(ctx);
 }
 
-/* One side's digest read: what a thread of its own runs. */
+int
+digest_bind(struct digest *d, int i, sqlite3 *db)
+{
+	return sqlite3_create_function(db, "rj_digest", -1, SQLITE_UTF8,
+		&d->side[i], NULL, digest_step, digest_final);
+}
+
+int
+digest_scan(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL)) != SQLITE_OK)
+		return rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		;
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* One side's digest read, by a thread of its own. */
 struct scan {
 	sqlite3 *db;
 	const char *sql;
@@ -141,14 +162,8 @@ static void *
 scan_run(void *arg)
 {
 	struct scan *sc = arg;
-	sqlite3_stmt *st;
 
-	if ((sc->rc = sqlite3_prepare_v2(sc->db, sc->sql, -1, &st, NULL)) !=
-	    SQLITE_OK)
-		return NULL;
-	while ((sc->rc = sqlite3_step(st)) == SQLITE_ROW)
-		;
-	sqlite3_finalize(st);
+	sc->rc = sc->db ? digest_scan(sc->db, sc->sql) : SQLITE_DONE;
 	return NULL;
 }
 
@@ -162,14 +177,12 @@ digest_read(struct digest *d, sqlite3 *src, sqlite3 *dst, const char *sql,
 	int i, threaded;
 
 	for (i = 0; i < 2; i++)
-		if (sqlite3_create_function(sc[i].db, "rj_digest", -1,
-		    SQLITE_UTF8, &d->side[i], NULL, digest_step,
-		    digest_final) != SQLITE_OK) {
+		if (sc[i].db && digest_bind(d, i, sc[i].db) != SQLITE_OK) {
 			sdb_say_error(sc[i].db, path[i], "rj_digest", busy_ms);
 			return -1;
 		}
 	/* The two sides at once, on two connections, one thread each. */
-	threaded = sqlite3_threadsafe() &&
+	threaded = src && sqlite3_threadsafe() &&
 		pthread_create(&t, NULL, scan_run, &sc[1]) == 0;
 	scan_run(&sc[0]);
 	if (threaded)

@@ -37,8 +37,9 @@ struct digest {
 int digest_plan(struct digest *d, const struct stable *t, sqlite3 *src,
 	sqlite3 *dst);
 /* Run sql, a SELECT of rj_digest(), on both sides at once: the target's
- * in a thread of its own. Returns 0, 1 when a key is not an integer, -1
- * after saying what went wrong. */
+ * in a thread of its own; src NULL: the source's side was read before.
+ * Returns 0, 1 when a key is not an integer, -1 after saying what went
+ * wrong. */
 int digest_read(struct digest *d, sqlite3 *src, sqlite3 *dst, const char *sql,
 	const char *spath, const char *dpath, long long busy_ms);
 /* The ranges whose digests differ (*differ of them), those next to each
@@ -48,6 +49,11 @@ int digest_read(struct digest *d, sqlite3 *src, sqlite3 *dst, const char *sql,
  * wrong. */
 long long digest_ranges(struct digest *d, sqlite3 *src, sqlite3 *dst,
 	const char *dpath, long long *same, uint64_t *sum, size_t *differ);
+/* rj_digest() on db, adding to side i. Returns SQLite's result code. */
+int digest_bind(struct digest *d, int i, sqlite3 *db);
+/* Run sql, a SELECT of rj_digest(), on db; saying nothing, it may run in
+ * a thread of its own. Returns SQLITE_DONE, or the error's code. */
+int digest_scan(sqlite3 *db, const char *sql);
 void digest_free(struct digest *d);
 
 #endif

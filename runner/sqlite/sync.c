@@ -20,6 +20,7 @@
 #include "buf.h"
 #include "clock.h"
 #include "digest.h"
+#include "feed.h"
 #include "json.h"
 #include "row.h"
 #include "schema.h"
@@ -328,6 +329,20 @@ next(sqlite3 *db, sqlite3_stmt *st, const char *path, const char *doing,
 	return -1;
 }
 
+/* Run w, a statement of the target with a row's values bound. Returns 0,
+ * or -1 after saying what went wrong. */
+static int
+write_bound(struct sync *sy, sqlite3_stmt *w, const char *doing)
+{
+	if (sqlite3_step(w) != SQLITE_DONE) {
+		sdb_say_error(sy->dst, sy->s->target, doing, sy->s->busy_ms);
+		sqlite3_reset(w);
+		return -1;
+	}
+	sqlite3_reset(w);
+	return 0;
+}
+
 /* Write st's row (its columns bound by place) with w, a statement of the
  * target. Returns 0, or -1 after saying what went wrong. */
 static int
@@ -338,13 +353,19 @@ write_row(struct sync *sy, sqlite3_stmt *w, sqlite3_stmt *row, int ncol,
 
 	for (i = 0; i < ncol; i++)
 		sqlite3_bind_value(w, i + 1, sqlite3_column_value(row, i));
-	if (sqlite3_step(w) != SQLITE_DONE) {
-		sdb_say_error(sy->dst, sy->s->target, doing, sy->s->busy_ms);
-		sqlite3_reset(w);
-		return -1;
-	}
-	sqlite3_reset(w);
-	return 0;
+	return write_bound(sy, w, doing);
+}
+
+/* The same for a row's values v. */
+static int
+write_values(struct sync *sy, sqlite3_stmt *w, sqlite3_value **v, int ncol,
+	const char *doing)
+{
+	int i;
+
+	for (i = 0; i < ncol; i++)
+		sqlite3_bind_value(w, i + 1, v[i]);
+	return write_bound(sy, w, doing);
 }
 
 /* What a pass over both sides reads: every row, or those after a key;
@@ -767,10 +788,10 @@ out:
  * failure. */
 static int
 merge_ranges(struct sync *sy, const struct stable *t, int marks, int write,
-	const char *hwm, struct found *f, sqlite3_value ***gone,
-	long long *ngone)
+	const char *hwm, struct digest *pre, struct found *f,
+	sqlite3_value ***gone, long long *ngone)
 {
-	struct digest d;
+	struct digest own, *d = pre ? pre : &own;
 	struct view v;
 	const char *dig = marks ? t->dig_marks : t->dig_rows;
 	long long n;
@@ -778,19 +799,20 @@ merge_ranges(struct sync *sy, const struct stable *t, int marks, int write,
 	size_t differ;
 	int r;
 
-	if (!t->ranges || !sy->dst || (r = digest_plan(&d, t, sy->src,
-	    sy->dst)) <= 0)
+	if (!pre && (!t->ranges || !sy->dst || digest_plan(&own, t, sy->src,
+	    sy->dst) <= 0))
 		return 0;
-	r = digest_read(&d, sy->src, sy->dst, dig, sy->s->source,
+	r = digest_read(d, pre ? NULL : sy->src, sy->dst, dig, sy->s->source,
 		sy->s->target, sy->s->busy_ms);
-	if (r == 0 && (n = digest_ranges(&d, sy->src, sy->dst, sy->s->target,
+	if (r == 0 && (n = digest_ranges(d, sy->src, sy->dst, sy->s->target,
 	    &f->same, &sum, &differ)) < 0)
 		r = -1;
 	if (r == 0)
 		action_say("%s: %zu key ranges compared by digest, %zu differ: "
-			"their rows are compared one by one", t->name, d.nb,
+			"their rows are compared one by one", t->name, d->nb,
 			differ);
-	digest_free(&d);
+	if (!pre)
+		digest_free(&own);
 	if (r)
 		return r < 0 ? -1 : 0;
 	f->ranged = 1;
@@ -812,17 +834,22 @@ merge_ranges(struct sync *sy, const struct stable *t, int marks, int write,
 
 /* The rows whose changed_column is at or past lo (or, going on, past
  * the saved place), in that order, each looked up in the target and
- * written when it is new or differs. Returns 0 or -1. */
+ * written when it is new or differs. The source is read by a thread of
+ * its own (feed.h), which then reads the source's side of pre, when not
+ * NULL, for the check; *digested says whether it did. Returns 0 or -1. */
 static int
 changed_pass(struct sync *sy, const struct stable *t, const char *lo,
-	const char *hwm, const struct saved *from)
+	const char *hwm, const struct saved *from, struct digest *pre,
+	int *digested)
 {
 	sqlite3_stmt *ss = NULL, *one = NULL, *ins = NULL, *upd = NULL;
-	sqlite3_value *pos[SCHEMA_MAX_KEY] = {0}, *c = NULL;
+	sqlite3_value *pos[SCHEMA_MAX_KEY] = {0}, *c = NULL, **row;
 	const char *sp = sy->s->source, *dp = sy->s->target;
-	long long n;
-	int sr, r, k, code = -1, inbatch = 0;
+	struct feed *fd = NULL;
+	long long n = 0;
+	int r, k, code = -1, inbatch = 0, rc;
 
+	*digested = 0;
 	if (prep(sy->dst, t->sel_one, &one, dp) < 0 ||
 	    prep(sy->dst, t->ins, &ins, dp) < 0 ||
 	    (t->upd && prep(sy->dst, t->upd, &upd, dp) < 0))
@@ -839,58 +866,60 @@ changed_pass(struct sync *sy, const struct stable *t, const char *lo,
 		    value_bind(ss, 1, lo) < 0)
 			goto out;
 	}
-	if ((sr = next(sy->src, ss, sp, "reading", sy->s->busy_ms)) < 0)
-		goto out;
-	while (sr) {
-		if (sdb_exec(sy->dst, "BEGIN IMMEDIATE", dp, sy->s->busy_ms) < 0)
+	fd = feed_start(ss, t->ncol, pre, sy->src, t->dig_marks);
+	while ((row = feed_next(fd))) {
+		if (!inbatch && sdb_exec(sy->dst, "BEGIN IMMEDIATE", dp,
+		    sy->s->busy_ms) < 0)
 			goto out;
 		inbatch = 1;
-		for (n = 0; n < sy->s->batch && sr; n++) {
-			for (k = 0; k < t->nkey; k++)
-				sqlite3_bind_value(one, t->key[k] + 1,
-					sqlite3_column_value(ss, t->key[k]));
-			if ((r = next(sy->dst, one, dp, "reading",
-			    sy->s->busy_ms)) < 0)
+		for (k = 0; k < t->nkey; k++)
+			sqlite3_bind_value(one, t->key[k] + 1, row[t->key[k]]);
+		if ((r = next(sy->dst, one, dp, "reading", sy->s->busy_ms)) < 0)
+			goto out;
+		if (!r) {
+			sqlite3_reset(one);
+			if (write_values(sy, ins, row, t->ncol, "inserting") < 0)
 				goto out;
-			if (!r) {
-				sqlite3_reset(one);
-				if (write_row(sy, ins, ss, t->ncol, "inserting") < 0)
-					goto out;
-				sy->ins++;
-			} else {
-				int same = row_hash(ss, t->ncol) ==
-					row_hash(one, t->ncol);
+			sy->ins++;
+		} else {
+			int same = row_hash_values(row, t->ncol) ==
+				row_hash(one, t->ncol);
 
-				sqlite3_reset(one);
-				if (!same) {
-					if (upd && write_row(sy, upd, ss, t->ncol,
-					    "updating") < 0)
-						goto out;
-					sy->upd++;
-				}
+			sqlite3_reset(one);
+			if (!same) {
+				if (upd && write_values(sy, upd, row, t->ncol,
+				    "updating") < 0)
+					goto out;
+				sy->upd++;
 			}
-			sy->done++;
-			if (n + 1 == sy->s->batch) {
-				keep_pos(pos, ss, t->key, t->nkey);
-				sqlite3_value_free(c);
-				c = sqlite3_value_dup(sqlite3_column_value(ss,
-					t->changed));
-			}
-			if ((sr = next(sy->src, ss, sp, "reading",
-			    sy->s->busy_ms)) < 0)
-				goto out;
 		}
+		sy->done++;
+		if (++n < sy->s->batch)
+			continue;
+		for (k = 0; k < t->nkey; k++) {
+			sqlite3_value_free(pos[k]);
+			pos[k] = sqlite3_value_dup(row[t->key[k]]);
+		}
+		sqlite3_value_free(c);
+		c = sqlite3_value_dup(row[t->changed]);
 		if (sdb_exec(sy->dst, "COMMIT", dp, sy->s->busy_ms) < 0)
 			goto out;
 		inbatch = 0;
-		if (sr)
-			checkpoint(sy, t, PH_CHANGED, lo, hwm, pos, c, 0);
+		n = 0;
+		checkpoint(sy, t, PH_CHANGED, lo, hwm, pos, c, 0);
 		progress(sy, 0);
 	}
+	if (inbatch && sdb_exec(sy->dst, "COMMIT", dp, sy->s->busy_ms) < 0)
+		goto out;
+	inbatch = 0;
 	code = 0;
 out:
 	if (inbatch)
 		sqlite3_exec(sy->dst, "ROLLBACK", NULL, NULL, NULL);
+	if (fd && (rc = feed_end(fd, digested)) != SQLITE_DONE && code == 0) {
+		sdb_say_error(sy->src, sp, "reading", sy->s->busy_ms);
+		code = -1;
+	}
 	sqlite3_finalize(ss);
 	sqlite3_finalize(one);
 	sqlite3_finalize(ins);
@@ -949,9 +978,11 @@ compare_next(struct sync *sy, const struct stable *t, const char *hwm)
 }
 
 /* Both sides read again: the target's extra rows deleted (delete:
- * true), the rest compared. Returns 0 when they are the same, -1. */
+ * true), the rest compared; pre: the source's digest, read already.
+ * Returns 0 when they are the same, -1. */
 static int
-check_pass(struct sync *sy, const struct stable *t, const char *hwm)
+check_pass(struct sync *sy, const struct stable *t, const char *hwm,
+	struct digest *pre)
 {
 	struct found f = {0};
 	struct view v;
@@ -970,7 +1001,8 @@ check_pass(struct sync *sy, const struct stable *t, const char *hwm)
 		view_marks(&v, t);
 	else
 		view_rows(&v, t);
-	if ((r = merge_ranges(sy, t, t->changed >= 0, 0, NULL, &f, sy->s->del ?
+	if ((r = merge_ranges(sy, t, t->changed >= 0, 0, NULL, pre, &f,
+	    sy->s->del ?
 	    &gone : NULL, &ngone)) < 0 || (r == 0 && merge(sy, t, &v, 0, NULL,
 	    NULL, &f, sy->s->del ? &gone : NULL, &ngone) < 0))
 		goto out;
@@ -1059,7 +1091,8 @@ copy_table(struct sync *sy, const struct stable *t, const struct saved *from,
 	 * both sides again is faster. */
 	f.readback = !from && !t->create && ns >= 0;
 	f.readback_max = ns / 10;
-	if ((r = f.readback ? merge_ranges(sy, t, 0, 1, hwm, &f, sy->s->del ?
+	if ((r = f.readback ? merge_ranges(sy, t, 0, 1, hwm, NULL, &f,
+	    sy->s->del ?
 	    &gone : NULL, &ngone) : 0) < 0 || (r == 0 && merge(sy, t, &v, 1,
 	    from, hwm, &f, f.readback && sy->s->del ? &gone : NULL,
 	    &ngone) < 0)) {
@@ -1110,6 +1143,8 @@ sync_table(struct sync *sy, size_t i)
 	long long ins = sy->ins, upd = sy->upd, del = sy->del;
 	int64_t began = now_ms(), wrote;
 	char d1[32], d2[32];
+	struct digest pre;
+	int planned = 0, digested = 0;
 
 	if (sy->ck.table && strcmp(sy->ck.table, t->name) == 0)
 		at = &sy->ck;
@@ -1142,7 +1177,12 @@ sync_table(struct sync *sy, size_t i)
 		snprintf(what, sizeof(what), "%s: rows with %s >= the last "
 			"mark,", t->name, t->col[t->changed].name);
 		progress_start(sy, what, 0, 0);
-		if (changed_pass(sy, t, lo, hwm, at) < 0)
+		/* The source's side of the check is read while the rows
+		 * changed are written. */
+		planned = t->ranges && digest_plan(&pre, t, sy->src,
+			sy->dst) > 0;
+		if (changed_pass(sy, t, lo, hwm, at, planned ? &pre : NULL,
+		    &digested) < 0)
 			goto out;
 		ph = PH_CHECK;
 		checkpoint(sy, t, ph, lo, hwm, NULL, NULL, 0);
@@ -1165,7 +1205,7 @@ sync_table(struct sync *sy, size_t i)
 		 * while both sides are read for the check. */
 		if (sy->ins + sy->upd > ins + upd)
 			sdb_checkpoint_start(&ck, sy->s->target);
-		r = check_pass(sy, t, hwm);
+		r = check_pass(sy, t, hwm, digested ? &pre : NULL);
 		sdb_checkpoint_wait(&ck);
 		if (r < 0)
 			goto out;
@@ -1182,6 +1222,8 @@ sync_table(struct sync *sy, size_t i)
 	checkpoint(sy, NULL, PH_MERGE, NULL, NULL, NULL, NULL, 0);
 	code = 0;
 out:
+	if (planned)
+		digest_free(&pre);
 	sqlite3_exec(sy->src, "COMMIT", NULL, NULL, NULL);
 	free(hwm);
 	return code;
@@ -1220,7 +1262,8 @@ dry_run(struct sync *sy)
 		snprintf(what, sizeof(what), "%s: comparing", t->name);
 		progress_start(sy, what, ns, 0);
 		view_rows(&v, t);
-		if ((r = merge_ranges(sy, t, 0, 0, NULL, &f, NULL, NULL)) < 0 ||
+		if ((r = merge_ranges(sy, t, 0, 0, NULL, NULL, &f, NULL,
+		    NULL)) < 0 ||
 		    (r == 0 && merge(sy, t, &v, 0, NULL, NULL, &f, NULL,
 		    NULL) < 0)) {
 			buf_free(&f.first);
