@@ -21,9 +21,11 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 cd "$tmp"
 
-now() { date +%s.%N; }
+# now: the time, once what was written before is on disk: each figure
+# is taken without the flushing of the files made for the one before.
+now() { sync; date +%s.%N; }
 # took START: seconds since START, three decimals.
-took() { echo "$(now) $1" | awk '{ printf "%.3f", $1 - $2 }'; }
+took() { echo "$(date +%s.%N) $1" | awk '{ printf "%.3f", $1 - $2 }'; }
 # job FILE TARGET [SETTING]: a job syncing src.db to TARGET.
 job() {
 	printf 'runjob: 1\nname: %s\nsteps:\n  - id: sync\n    sqlite.sync: { source: src.db, target: %s, delete: true%s }\n' \
