@@ -32,8 +32,8 @@ struct digest {
 };
 
 /* Cut the keys of t (t->ranges), as both sides have them, into about a
- * range for every four rows. Returns 1, 0 when the key is not an integer
- * on both sides (no digest then), or -1 after saying what went wrong. */
+ * range for every four rows. Returns 1, or 0 when the lowest or highest
+ * key of a side is not an integer (no digest then). */
 int digest_plan(struct digest *d, const struct stable *t, sqlite3 *src,
 	sqlite3 *dst);
 /* Run sql, a SELECT of rj_digest(), on both sides at once: the target's

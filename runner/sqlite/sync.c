@@ -6,9 +6,11 @@
  * content hash, both sides read in key order; they are written in
  * batches, one transaction each on the target, each batch's position
  * checkpointed so that a killed copy goes on where it stopped. Then both
- * sides are read again in key order: rows the source no longer has are
- * deleted (delete: true), and any other difference fails the step,
- * naming the first keys that differ.
+ * sides are read again, summed up by key range (digest.h) when the key
+ * allows it and only the ranges that differ read row by row, else every
+ * row in key order: rows the source no longer has are deleted (delete:
+ * true), and any other difference fails the step, naming the first keys
+ * that differ.
  */
 #include <inttypes.h>
 #include <stdio.h>
