@@ -47,8 +47,9 @@ CORE_SRC = runner/action.c runner/arena.c runner/builtin.c runner/buf.c runner/c
 REDIS_SRC = runner/redis/conn.c runner/redis/copy.c runner/redis/guard.c \
 	runner/redis/changes.c runner/redis/key.c \
 	runner/redis/server.c runner/redis/tls.c runner/redis/verify.c
-SQLITE_SRC = runner/sqlite/db.c runner/sqlite/exec.c runner/sqlite/row.c \
-	runner/sqlite/schema.c runner/sqlite/sync.c
+SQLITE_SRC = runner/sqlite/db.c runner/sqlite/digest.c runner/sqlite/exec.c \
+	runner/sqlite/feed.c runner/sqlite/row.c runner/sqlite/schema.c \
+	runner/sqlite/sync.c
 LIB_SRC = $(CORE_SRC) $(REDIS_SRC) $(SQLITE_SRC)
 CORE_OBJ = $(CORE_SRC:.c=.o)
 REDIS_OBJ = $(REDIS_SRC:.c=.o)

@@ -86,6 +86,7 @@ test_expect_success 'a later run copies only what changed since the mark of the 
 	same &&
 	test_grep "the last successful run.s marks are the starting point" first.out &&
 	test_grep "items: copying the rows with updated_at at or past 100, the mark of the last successful run" first.out &&
+	test_grep "items: 1 inserted, 31 updated, 7 deleted; copied in [0-9][0-9.]*m\{0,1\}s, checked in [0-9][0-9.]*m\{0,1\}s$" first.out &&
 	test "$(sq_out ROWS_INSERTED first.env)" = 2 &&
 	test "$(sq_out ROWS_UPDATED first.env)" = 33 &&
 	test "$(sq_out ROWS_DELETED first.env)" = 8 &&
@@ -99,6 +100,7 @@ test_expect_success 'without changed_column every row is compared by content, an
 	sync_job hash.yaml "batch: 100" &&
 	sq_run hash.yaml &&
 	test "$(sq_out ROWS_UPDATED hash.env)" = 2 &&
+	test_grep "items: 0 inserted, 2 updated, 0 deleted; copied in [0-9][0-9.]*m\{0,1\}s, checked as written$" hash.out &&
 	test "$(sq_out ROWS_DELETED hash.env)" = 0 &&
 	test_grep "the rows only in the target are kept" hash.out &&
 	test "$(q dst.db "SELECT count(*) FROM items WHERE id = 12")" = 1 &&
@@ -226,6 +228,77 @@ test_expect_success 'runjob SIGKILLed mid-table: the resumed run goes on from th
 
 test_expect_success 'progress is shown: rows done of all, rows per second, time left' '
 	test_grep "progress: items: copying \[[#.]*\] [0-9]*% [0-9]* of 200000 rows, [0-9]* rows/s, ETA [0-9]" resume.out
+'
+
+# narrow_job FILE: a sync of narrow-src.db to narrow.db by updated_at.
+narrow_job() {
+	cat >"$1" <<-EOF
+	runjob: 1
+	name: narrow
+	steps:
+	  - id: sync
+	    sqlite.sync: { source: narrow-src.db, target: narrow.db, changed_column: updated_at, delete: true }
+	  - id: after
+	    needs: [sync]
+	    run: env | grep -E '^ROWS_[A-Z]+=' | sort >narrow.env
+	EOF
+}
+
+test_expect_success 'a row deleted from 200,000 is found in the one key range whose digest differs' '
+	cp big.db narrow-src.db &&
+	cp killed.db narrow.db &&
+	narrow_job narrowed.yaml &&
+	sq_run narrowed.yaml &&
+	test "$(sq_out ROWS_INSERTED narrow.env)" = 0 &&
+	test "$(sq_out ROWS_UPDATED narrow.env)" = 0 &&
+	sqlite3 narrow-src.db "DELETE FROM items WHERE id = 123457" &&
+	sq_run narrowed.yaml &&
+	test_grep "items: copying the rows with updated_at at or past" narrowed.out &&
+	test_grep "items: [0-9]* key ranges compared by digest, 1 differ" narrowed.out &&
+	test "$(sq_out ROWS_DELETED narrow.env)" = 1 &&
+	test "$(sq_out ROWS_UPDATED narrow.env)" = 0 &&
+	test "$(q narrow.db "SELECT count(*) FROM items WHERE id = 123457")" = 0 &&
+	test "$(sq_rows narrow-src.db items id)" = "$(sq_rows narrow.db items id)"
+'
+
+test_expect_success 'keys traded within one range, as many rows with the same sum of keys on both sides, are told apart' '
+	sqlite3 narrow-src.db "DELETE FROM items WHERE id IN (1001, 1004)" &&
+	sqlite3 narrow.db "DELETE FROM items WHERE id IN (1002, 1003)" &&
+	test "$(q narrow-src.db "SELECT count(*), sum(id) FROM items WHERE id BETWEEN 1001 AND 1004")" = \
+		"$(q narrow.db "SELECT count(*), sum(id) FROM items WHERE id BETWEEN 1001 AND 1004")" &&
+	test_expect_code 1 sq_run narrowed.yaml &&
+	test_grep "table items: after the sync the target still differs from the source: 0 rows differ, 2 are only in the source; the first: (1002) only in the source, (1003) only in the source" narrowed.out &&
+	test "$(q narrow.db "SELECT count(*) FROM items WHERE id IN (1001, 1004)")" = 0 &&
+	sq_run narrowed.yaml &&
+	test "$(sq_rows narrow-src.db items id)" = "$(sq_rows narrow.db items id)"
+'
+
+test_expect_success 'keys at both ends of the integers, and keys that are not all integers, are compared right' '
+	sqlite3 ends-src.db "
+	CREATE TABLE ends (id INTEGER PRIMARY KEY, v TEXT);
+	INSERT INTO ends VALUES (-9223372036854775808, '"'min'"'), (-5, '"'a'"'), (0, '"'b'"'), (7, '"'c'"'),
+		(4611686018427387904, '"'d'"'), (9223372036854775807, '"'max'"');
+	CREATE TABLE mixed (k INT PRIMARY KEY, v TEXT);
+	INSERT INTO mixed VALUES (1, '"'one'"'), (2.5, '"'two and a half'"'), (3, '"'three'"'), ('"'x'"', '"'text'"');" &&
+	cat >ends.yaml <<-\EOF &&
+	runjob: 1
+	name: ends
+	steps:
+	  - id: sync
+	    sqlite.sync: { source: ends-src.db, target: ends-dst.db, delete: true }
+	EOF
+	sq_run ends.yaml &&
+	sqlite3 ends-src.db "DELETE FROM ends WHERE id IN (-9223372036854775808, 7);
+		UPDATE ends SET v = '"'changed'"' WHERE id = 9223372036854775807;
+		INSERT INTO ends VALUES (-9223372036854775807, '"'new'"');
+		DELETE FROM mixed WHERE k = 2.5; UPDATE mixed SET v = '"'changed'"' WHERE k = '"'x'"'" &&
+	sq_run ends.yaml &&
+	test_grep "ends: [0-9]* key ranges compared by digest, [1-9][0-9]* differ" ends.out &&
+	! grep "mixed: .* key ranges compared by digest" ends.out &&
+	test_grep "ends: 1 inserted, 1 updated, 2 deleted" ends.out &&
+	test_grep "mixed: 0 inserted, 1 updated, 1 deleted" ends.out &&
+	test "$(sq_rows ends-src.db ends id)" = "$(sq_rows ends-dst.db ends id)" &&
+	test "$(sq_rows ends-src.db mixed k)" = "$(sq_rows ends-dst.db mixed k)"
 '
 
 mkdir full

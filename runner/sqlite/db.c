@@ -101,6 +101,42 @@ fail:
 	return -1;
 }
 
+static void *
+checkpoint_run(void *arg)
+{
+	struct sdb_ckpt *c = arg;
+	sqlite3 *db = NULL;
+
+	/* A read first: a connection knows that the database is in WAL
+	 * mode only once it has read it. PASSIVE: the copy waits for no
+	 * one, and stops no reader or writer. */
+	if (sqlite3_open_v2(c->path, &db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX, NULL) == SQLITE_OK &&
+	    sqlite3_exec(db, "SELECT count(*) FROM sqlite_schema", NULL, NULL,
+	    NULL) == SQLITE_OK)
+		sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+			NULL, NULL);
+	sqlite3_close(db);
+	return NULL;
+}
+
+void
+sdb_checkpoint_start(struct sdb_ckpt *c, const char *path)
+{
+	c->path = xstrdup(path);
+	c->started = sqlite3_threadsafe() &&
+		pthread_create(&c->t, NULL, checkpoint_run, c) == 0;
+}
+
+void
+sdb_checkpoint_wait(struct sdb_ckpt *c)
+{
+	if (c->started)
+		pthread_join(c->t, NULL);
+	free(c->path);
+	memset(c, 0, sizeof(*c));
+}
+
 char *
 slurp(const char *path, size_t *len)
 {

@@ -11,6 +11,7 @@
 
 #define K1 0x9e3779b97f4a7c15ULL
 #define K2 0xc2b2ae3d27d4eb4fULL
+#define ROW_SEED 0x27d4eb2f165667c5ULL
 
 static uint64_t
 mix(uint64_t h)
@@ -50,37 +51,55 @@ feed(uint64_t h, const unsigned char *p, size_t n)
 	return h;
 }
 
+/* Feed one value into h: its type, then its bytes. */
+static uint64_t
+feed_value(uint64_t h, sqlite3_value *v)
+{
+	uint64_t w;
+	double d;
+	int t = sqlite3_value_type(v);
+
+	h = feed_word(h, (uint64_t)t);
+	switch (t) {
+	case SQLITE_INTEGER:
+		h = feed_word(h, (uint64_t)sqlite3_value_int64(v));
+		break;
+	case SQLITE_FLOAT:
+		d = sqlite3_value_double(v);
+		memcpy(&w, &d, 8);
+		h = feed_word(h, w);
+		break;
+	case SQLITE_TEXT:
+		h = feed(h, sqlite3_value_text(v), (size_t)sqlite3_value_bytes(v));
+		break;
+	case SQLITE_BLOB:
+		h = feed(h, sqlite3_value_blob(v), (size_t)sqlite3_value_bytes(v));
+		break;
+	default:
+		break;
+	}
+	return h;
+}
+
 uint64_t
 row_hash(sqlite3_stmt *st, int n)
 {
-	uint64_t h = 0x27d4eb2f165667c5ULL, w;
-	double d;
-	int i, t;
+	uint64_t h = ROW_SEED;
+	int i;
 
-	for (i = 0; i < n; i++) {
-		t = sqlite3_column_type(st, i);
-		h = feed_word(h, (uint64_t)t);
-		switch (t) {
-		case SQLITE_INTEGER:
-			h = feed_word(h, (uint64_t)sqlite3_column_int64(st, i));
-			break;
-		case SQLITE_FLOAT:
-			d = sqlite3_column_double(st, i);
-			memcpy(&w, &d, 8);
-			h = feed_word(h, w);
-			break;
-		case SQLITE_TEXT:
-			h = feed(h, sqlite3_column_text(st, i),
-				(size_t)sqlite3_column_bytes(st, i));
-			break;
-		case SQLITE_BLOB:
-			h = feed(h, sqlite3_column_blob(st, i),
-				(size_t)sqlite3_column_bytes(st, i));
-			break;
-		default:
-			break;
-		}
-	}
+	for (i = 0; i < n; i++)
+		h = feed_value(h, sqlite3_column_value(st, i));
+	return mix(h);
+}
+
+uint64_t
+row_hash_values(sqlite3_value **v, int n)
+{
+	uint64_t h = ROW_SEED;
+	int i;
+
+	for (i = 0; i < n; i++)
+		h = feed_value(h, v[i]);
 	return mix(h);
 }
 

@@ -14,6 +14,8 @@ struct buf;
 /* The hash of columns 0..n-1 of st's current row: types and bytes, so
  * that 1 and 1.0 and '1' all differ. */
 uint64_t row_hash(sqlite3_stmt *st, int n);
+/* The same hash of the values v[0..n-1]. */
+uint64_t row_hash_values(sqlite3_value **v, int n);
 /* Fold a row's hash into a table's, in key order. */
 uint64_t row_fold(uint64_t table, uint64_t row);
 

@@ -212,9 +212,10 @@ read_make(struct stable *t, sqlite3 *src)
 	sqlite3_finalize(st);
 }
 
-enum style { NAMES, PARAMS, ASSIGN, IS };
+enum style { NAMES, PARAMS, ASSIGN, IS, QUALIFIED };
 
-/* The columns which[0..n-1] as a list: "a, b" (NAMES), "?1, ?2"
+/* The columns which[0..n-1] as a list: "a, b" (NAMES), "t.a, t.b"
+ * (QUALIFIED), "?1, ?2"
  * (PARAMS, numbered from from), "a = ?1, b = ?2" (ASSIGN) and "a IS ?1
  * AND b IS ?2" (IS), these numbered by the column's place, so that a
  * row's values bind the same way to every statement. */
@@ -230,6 +231,8 @@ cols(const struct stable *t, const int *which, int n, enum style how,
 		if (i)
 			buf_adds(&b, how == IS ? " AND " : ", ");
 		q = quote(t->col[which[i]].name);
+		if (how == QUALIFIED)
+			buf_adds(&b, "t.");
 		if (how == PARAMS)
 			buf_addf(&b, "?%d", from + i);
 		else
@@ -243,6 +246,42 @@ cols(const struct stable *t, const int *which, int n, enum style how,
 	s = xstrdup(buf_str(&b));
 	buf_free(&b);
 	return s;
+}
+
+/* The statements of a comparison by key ranges (t->ranges): digests of
+ * every row, and the rows in the ranges of temp.rj_ranges, all of them
+ * or those after a key (?1), in key order. all: the places 0..ncol-1. */
+static void
+make_range_sql(struct stable *t, const int *all)
+{
+	char *list = cols(t, all, t->ncol, QUALIFIED, 0);
+	char *k = cols(t, t->key, 1, QUALIFIED, 0), *m, *marks, *in;
+
+	in = xasprintf("temp.rj_ranges AS r, %s AS t WHERE %s BETWEEN r.lo "
+		"AND r.hi", t->qname, k);
+	t->min_key = xasprintf("SELECT min(%s) FROM %s AS t", k, t->qname);
+	t->max_key = xasprintf("SELECT max(%s) FROM %s AS t", k, t->qname);
+	t->dig_rows = xasprintf("SELECT rj_digest(%s, %s) FROM %s AS t", k,
+		list, t->qname);
+	t->rng_rows = xasprintf("SELECT %s FROM %s ORDER BY r.lo, %s", list,
+		in, k);
+	t->rng_rows_after = xasprintf("SELECT %s FROM %s AND %s > ?1 AND "
+		"r.hi > ?1 ORDER BY r.lo, %s", list, in, k, k);
+	if (t->changed >= 0) {
+		m = cols(t, &t->changed, 1, QUALIFIED, 0);
+		marks = xasprintf("%s, %s", k, m);
+		t->dig_marks = xasprintf("SELECT rj_digest(%s, %s) FROM %s AS t",
+			k, marks, t->qname);
+		t->rng_marks = xasprintf("SELECT %s FROM %s ORDER BY r.lo, %s",
+			marks, in, k);
+		t->rng_marks_after = xasprintf("SELECT %s FROM %s AND %s > ?1 "
+			"AND r.hi > ?1 ORDER BY r.lo, %s", marks, in, k, k);
+		free(m);
+		free(marks);
+	}
+	free(in);
+	free(list);
+	free(k);
 }
 
 static void
@@ -303,6 +342,8 @@ make_sql(struct stable *t)
 			keyis);
 		free(q);
 	}
+	if (t->ranges)
+		make_range_sql(t, all);
 	free(list);
 	free(keys);
 	free(keyp);
@@ -455,6 +496,7 @@ schema_plan(struct stable **out, size_t *n, sqlite3 *src, sqlite3 *dst,
 		t[i].by_mark = t[i].changed >= 0 && !s->key &&
 			has_index(src, names[i], s->changed) &&
 			(t[i].create || has_index(dst, names[i], s->changed));
+		t[i].ranges = t[i].nkey == 1 && !s->key;
 		if (!bad)
 			make_sql(&t[i]);
 	}
@@ -508,6 +550,14 @@ schema_free(struct stable *t, size_t n)
 		free(t[i].sel_marks_after);
 		free(t[i].sel_by_mark);
 		free(t[i].has_key);
+		free(t[i].min_key);
+		free(t[i].max_key);
+		free(t[i].dig_rows);
+		free(t[i].dig_marks);
+		free(t[i].rng_rows);
+		free(t[i].rng_rows_after);
+		free(t[i].rng_marks);
+		free(t[i].rng_marks_after);
 		free(t[i].count);
 	}
 	free(t);

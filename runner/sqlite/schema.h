@@ -44,6 +44,13 @@ struct stable {
 	 * index alone; and whether a key is there at all. */
 	int by_mark;
 	char *sel_by_mark, *has_key;
+	/* When the key is the primary key, of one column: both sides are
+	 * first compared by digests of key ranges (digest.h), and only the
+	 * ranges that differ are read row by row, from temp.rj_ranges. */
+	int ranges;
+	char *min_key, *max_key;
+	char *dig_rows, *dig_marks;	/* SELECT rj_digest(key, ...) */
+	char *rng_rows, *rng_rows_after, *rng_marks, *rng_marks_after;
 };
 
 /* The tables s names (or all of the source's) as the two databases have

@@ -6,6 +6,7 @@
 #ifndef RUNJOB_SQLITE_INT_H
 #define RUNJOB_SQLITE_INT_H
 
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stddef.h>
 
@@ -26,6 +27,18 @@ int sdb_exec(sqlite3 *db, const char *sql, const char *path,
 /* Say what the last error on db means, doing what (e.g. "writing"). */
 void sdb_say_error(sqlite3 *db, const char *path, const char *doing,
 	long long busy_ms);
+
+/* A copy of path's WAL into the database, made by a connection and a
+ * thread of their own while the caller goes on: the copy closing the
+ * database would make at the end, done while the caller reads. Any
+ * error is left to that last copy. */
+struct sdb_ckpt {
+	pthread_t t;
+	char *path;
+	int started;
+};
+void sdb_checkpoint_start(struct sdb_ckpt *c, const char *path);
+void sdb_checkpoint_wait(struct sdb_ckpt *c);
 
 /* The whole of file path, NUL-terminated (*len bytes); NULL with errno
  * set. */

@@ -6,9 +6,11 @@
  * content hash, both sides read in key order; they are written in
  * batches, one transaction each on the target, each batch's position
  * checkpointed so that a killed copy goes on where it stopped. Then both
- * sides are read again in key order: rows the source no longer has are
- * deleted (delete: true), and any other difference fails the step,
- * naming the first keys that differ.
+ * sides are read again, summed up by key range (digest.h) when the key
+ * allows it and only the ranges that differ read row by row, else every
+ * row in key order: rows the source no longer has are deleted (delete:
+ * true), and any other difference fails the step, naming the first keys
+ * that differ.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -19,6 +21,8 @@
 #include "action.h"
 #include "buf.h"
 #include "clock.h"
+#include "digest.h"
+#include "feed.h"
 #include "json.h"
 #include "row.h"
 #include "schema.h"
@@ -78,6 +82,7 @@ struct found {
 	int readback;
 	long long readback_max;	/* rows written before it stops */
 	uint64_t sum_src, sum_dst;
+	int ranged;		/* compared by key ranges (merge_ranges) */
 };
 
 static void
@@ -326,6 +331,20 @@ next(sqlite3 *db, sqlite3_stmt *st, const char *path, const char *doing,
 	return -1;
 }
 
+/* Run w, a statement of the target with a row's values bound. Returns 0,
+ * or -1 after saying what went wrong. */
+static int
+write_bound(struct sync *sy, sqlite3_stmt *w, const char *doing)
+{
+	if (sqlite3_step(w) != SQLITE_DONE) {
+		sdb_say_error(sy->dst, sy->s->target, doing, sy->s->busy_ms);
+		sqlite3_reset(w);
+		return -1;
+	}
+	sqlite3_reset(w);
+	return 0;
+}
+
 /* Write st's row (its columns bound by place) with w, a statement of the
  * target. Returns 0, or -1 after saying what went wrong. */
 static int
@@ -336,13 +355,19 @@ write_row(struct sync *sy, sqlite3_stmt *w, sqlite3_stmt *row, int ncol,
 
 	for (i = 0; i < ncol; i++)
 		sqlite3_bind_value(w, i + 1, sqlite3_column_value(row, i));
-	if (sqlite3_step(w) != SQLITE_DONE) {
-		sdb_say_error(sy->dst, sy->s->target, doing, sy->s->busy_ms);
-		sqlite3_reset(w);
-		return -1;
-	}
-	sqlite3_reset(w);
-	return 0;
+	return write_bound(sy, w, doing);
+}
+
+/* The same for a row's values v. */
+static int
+write_values(struct sync *sy, sqlite3_stmt *w, sqlite3_value **v, int ncol,
+	const char *doing)
+{
+	int i;
+
+	for (i = 0; i < ncol; i++)
+		sqlite3_bind_value(w, i + 1, v[i]);
+	return write_bound(sy, w, doing);
 }
 
 /* What a pass over both sides reads: every row, or those after a key;
@@ -757,19 +782,76 @@ out:
 	return code;
 }
 
+/* Compare t's two sides by the digests of their key ranges (t->ranges),
+ * then merge over the ranges that differ only, with the columns of
+ * marks (the key and changed_column) or of every row. f starts with the
+ * rows of the ranges alike. Returns 1 when done so, 0 when the table's
+ * keys are not integers (every row is to be merged then), -1 on
+ * failure. */
+static int
+merge_ranges(struct sync *sy, const struct stable *t, int marks, int write,
+	const char *hwm, struct digest *pre, struct found *f,
+	sqlite3_value ***gone, long long *ngone)
+{
+	struct digest own, *d = pre ? pre : &own;
+	struct view v;
+	const char *dig = marks ? t->dig_marks : t->dig_rows;
+	long long n;
+	uint64_t sum;
+	size_t differ;
+	int r;
+
+	if (!pre && (!t->ranges || !sy->dst || digest_plan(&own, t, sy->src,
+	    sy->dst) <= 0))
+		return 0;
+	r = digest_read(d, pre ? NULL : sy->src, sy->dst, dig, sy->s->source,
+		sy->s->target, sy->s->busy_ms);
+	if (r == 0 && (n = digest_ranges(d, sy->src, sy->dst, sy->s->target,
+	    &f->same, &sum, &differ)) < 0)
+		r = -1;
+	if (r == 0)
+		action_say("%s: %zu key ranges compared by digest, %zu differ: "
+			"their rows are compared one by one", t->name, d->nb,
+			differ);
+	if (!pre)
+		digest_free(&own);
+	if (r)
+		return r < 0 ? -1 : 0;
+	f->ranged = 1;
+	f->sum_src = f->sum_dst = sum;
+	sy->done += f->same;
+	if (marks) {
+		view_marks(&v, t);
+		v.all = t->rng_marks;
+		v.after = t->rng_marks_after;
+	} else {
+		view_rows(&v, t);
+		v.all = t->rng_rows;
+		v.after = t->rng_rows_after;
+	}
+	if (n && merge(sy, t, &v, write, NULL, hwm, f, gone, ngone) < 0)
+		return -1;
+	return 1;
+}
+
 /* The rows whose changed_column is at or past lo (or, going on, past
  * the saved place), in that order, each looked up in the target and
- * written when it is new or differs. Returns 0 or -1. */
+ * written when it is new or differs. The source is read by a thread of
+ * its own (feed.h), which then reads the source's side of pre, when not
+ * NULL, for the check; *digested says whether it did. Returns 0 or -1. */
 static int
 changed_pass(struct sync *sy, const struct stable *t, const char *lo,
-	const char *hwm, const struct saved *from)
+	const char *hwm, const struct saved *from, struct digest *pre,
+	int *digested)
 {
 	sqlite3_stmt *ss = NULL, *one = NULL, *ins = NULL, *upd = NULL;
-	sqlite3_value *pos[SCHEMA_MAX_KEY] = {0}, *c = NULL;
+	sqlite3_value *pos[SCHEMA_MAX_KEY] = {0}, *c = NULL, **row;
 	const char *sp = sy->s->source, *dp = sy->s->target;
-	long long n;
-	int sr, r, k, code = -1, inbatch = 0;
+	struct feed *fd = NULL;
+	long long n = 0;
+	int r, k, code = -1, inbatch = 0, rc;
 
+	*digested = 0;
 	if (prep(sy->dst, t->sel_one, &one, dp) < 0 ||
 	    prep(sy->dst, t->ins, &ins, dp) < 0 ||
 	    (t->upd && prep(sy->dst, t->upd, &upd, dp) < 0))
@@ -786,58 +868,60 @@ changed_pass(struct sync *sy, const struct stable *t, const char *lo,
 		    value_bind(ss, 1, lo) < 0)
 			goto out;
 	}
-	if ((sr = next(sy->src, ss, sp, "reading", sy->s->busy_ms)) < 0)
-		goto out;
-	while (sr) {
-		if (sdb_exec(sy->dst, "BEGIN IMMEDIATE", dp, sy->s->busy_ms) < 0)
+	fd = feed_start(ss, t->ncol, pre, sy->src, t->dig_marks);
+	while ((row = feed_next(fd))) {
+		if (!inbatch && sdb_exec(sy->dst, "BEGIN IMMEDIATE", dp,
+		    sy->s->busy_ms) < 0)
 			goto out;
 		inbatch = 1;
-		for (n = 0; n < sy->s->batch && sr; n++) {
-			for (k = 0; k < t->nkey; k++)
-				sqlite3_bind_value(one, t->key[k] + 1,
-					sqlite3_column_value(ss, t->key[k]));
-			if ((r = next(sy->dst, one, dp, "reading",
-			    sy->s->busy_ms)) < 0)
+		for (k = 0; k < t->nkey; k++)
+			sqlite3_bind_value(one, t->key[k] + 1, row[t->key[k]]);
+		if ((r = next(sy->dst, one, dp, "reading", sy->s->busy_ms)) < 0)
+			goto out;
+		if (!r) {
+			sqlite3_reset(one);
+			if (write_values(sy, ins, row, t->ncol, "inserting") < 0)
 				goto out;
-			if (!r) {
-				sqlite3_reset(one);
-				if (write_row(sy, ins, ss, t->ncol, "inserting") < 0)
-					goto out;
-				sy->ins++;
-			} else {
-				int same = row_hash(ss, t->ncol) ==
-					row_hash(one, t->ncol);
+			sy->ins++;
+		} else {
+			int same = row_hash_values(row, t->ncol) ==
+				row_hash(one, t->ncol);
 
-				sqlite3_reset(one);
-				if (!same) {
-					if (upd && write_row(sy, upd, ss, t->ncol,
-					    "updating") < 0)
-						goto out;
-					sy->upd++;
-				}
+			sqlite3_reset(one);
+			if (!same) {
+				if (upd && write_values(sy, upd, row, t->ncol,
+				    "updating") < 0)
+					goto out;
+				sy->upd++;
 			}
-			sy->done++;
-			if (n + 1 == sy->s->batch) {
-				keep_pos(pos, ss, t->key, t->nkey);
-				sqlite3_value_free(c);
-				c = sqlite3_value_dup(sqlite3_column_value(ss,
-					t->changed));
-			}
-			if ((sr = next(sy->src, ss, sp, "reading",
-			    sy->s->busy_ms)) < 0)
-				goto out;
 		}
+		sy->done++;
+		if (++n < sy->s->batch)
+			continue;
+		for (k = 0; k < t->nkey; k++) {
+			sqlite3_value_free(pos[k]);
+			pos[k] = sqlite3_value_dup(row[t->key[k]]);
+		}
+		sqlite3_value_free(c);
+		c = sqlite3_value_dup(row[t->changed]);
 		if (sdb_exec(sy->dst, "COMMIT", dp, sy->s->busy_ms) < 0)
 			goto out;
 		inbatch = 0;
-		if (sr)
-			checkpoint(sy, t, PH_CHANGED, lo, hwm, pos, c, 0);
+		n = 0;
+		checkpoint(sy, t, PH_CHANGED, lo, hwm, pos, c, 0);
 		progress(sy, 0);
 	}
+	if (inbatch && sdb_exec(sy->dst, "COMMIT", dp, sy->s->busy_ms) < 0)
+		goto out;
+	inbatch = 0;
 	code = 0;
 out:
 	if (inbatch)
 		sqlite3_exec(sy->dst, "ROLLBACK", NULL, NULL, NULL);
+	if (fd && (rc = feed_end(fd, digested)) != SQLITE_DONE && code == 0) {
+		sdb_say_error(sy->src, sp, "reading", sy->s->busy_ms);
+		code = -1;
+	}
 	sqlite3_finalize(ss);
 	sqlite3_finalize(one);
 	sqlite3_finalize(ins);
@@ -896,16 +980,18 @@ compare_next(struct sync *sy, const struct stable *t, const char *hwm)
 }
 
 /* Both sides read again: the target's extra rows deleted (delete:
- * true), the rest compared. Returns 0 when they are the same, -1. */
+ * true), the rest compared; pre: the source's digest, read already.
+ * Returns 0 when they are the same, -1. */
 static int
-check_pass(struct sync *sy, const struct stable *t, const char *hwm)
+check_pass(struct sync *sy, const struct stable *t, const char *hwm,
+	struct digest *pre)
 {
 	struct found f = {0};
 	struct view v;
 	sqlite3_value **gone = NULL;
 	long long ngone = 0, ns, nd, i;
 	char what[300];
-	int code = -1;
+	int code = -1, r;
 
 	snprintf(what, sizeof(what), "%s: checking", t->name);
 	progress_start(sy, what, 0, 0);
@@ -917,8 +1003,10 @@ check_pass(struct sync *sy, const struct stable *t, const char *hwm)
 		view_marks(&v, t);
 	else
 		view_rows(&v, t);
-	if (merge(sy, t, &v, 0, NULL, NULL, &f, sy->s->del ? &gone : NULL,
-	    &ngone) < 0)
+	if ((r = merge_ranges(sy, t, t->changed >= 0, 0, NULL, pre, &f,
+	    sy->s->del ?
+	    &gone : NULL, &ngone)) < 0 || (r == 0 && merge(sy, t, &v, 0, NULL,
+	    NULL, &f, sy->s->del ? &gone : NULL, &ngone) < 0))
 		goto out;
 	sy->chk += f.same + f.differ + f.src_only;
 	if (ngone && delete_rows(sy, t, gone, ngone) < 0)
@@ -945,7 +1033,8 @@ check_pass(struct sync *sy, const struct stable *t, const char *hwm)
 		goto out;
 	}
 	action_say("%s: %lld rows in the source, %lld in the target, content "
-		"hash %016" PRIx64 " on both sides%s", t->name, ns, nd, f.hs,
+		"hash %016" PRIx64 " on both sides%s", t->name, ns, nd,
+		f.ranged ? f.sum_src : f.hs,
 		!sy->s->del && f.dst_only ? " (the rows only in the target are "
 		"kept: delete: false)" : "");
 	code = 0;
@@ -1004,9 +1093,14 @@ copy_table(struct sync *sy, const struct stable *t, const struct saved *from,
 	 * both sides again is faster. */
 	f.readback = !from && !t->create && ns >= 0;
 	f.readback_max = ns / 10;
-	if (merge(sy, t, &v, 1, from, hwm, &f, f.readback && sy->s->del ?
-	    &gone : NULL, &ngone) < 0)
+	if ((r = f.readback ? merge_ranges(sy, t, 0, 1, hwm, NULL, &f,
+	    sy->s->del ?
+	    &gone : NULL, &ngone) : 0) < 0 || (r == 0 && merge(sy, t, &v, 1,
+	    from, hwm, &f, f.readback && sy->s->del ? &gone : NULL,
+	    &ngone) < 0)) {
+		r = -1;
 		goto out;
+	}
 	r = 0;
 	if (!f.readback)
 		goto out;
@@ -1049,6 +1143,10 @@ sync_table(struct sync *sy, size_t i)
 	enum phase ph;
 	int code = -1, r, checked = 0;
 	long long ins = sy->ins, upd = sy->upd, del = sy->del;
+	int64_t began = now_ms(), wrote;
+	char d1[32], d2[32];
+	struct digest pre;
+	int planned = 0, digested = 0;
 
 	if (sy->ck.table && strcmp(sy->ck.table, t->name) == 0)
 		at = &sy->ck;
@@ -1081,7 +1179,12 @@ sync_table(struct sync *sy, size_t i)
 		snprintf(what, sizeof(what), "%s: rows with %s >= the last "
 			"mark,", t->name, t->col[t->changed].name);
 		progress_start(sy, what, 0, 0);
-		if (changed_pass(sy, t, lo, hwm, at) < 0)
+		/* The source's side of the check is read while the rows
+		 * changed are written. */
+		planned = t->ranges && digest_plan(&pre, t, sy->src,
+			sy->dst) > 0;
+		if (changed_pass(sy, t, lo, hwm, at, planned ? &pre : NULL,
+		    &digested) < 0)
 			goto out;
 		ph = PH_CHECK;
 		checkpoint(sy, t, ph, lo, hwm, NULL, NULL, 0);
@@ -1096,17 +1199,33 @@ sync_table(struct sync *sy, size_t i)
 	}
 	if (sy->what[0])
 		progress(sy, 1);
-	if (!checked && check_pass(sy, t, hwm) < 0)
-		goto out;
-	action_say("%s: %lld inserted, %lld updated, %lld deleted%s", t->name,
-		sy->ins - ins, sy->upd - upd, sy->del - del, at ?
-		" in this attempt" : "");
+	wrote = now_ms();
+	if (!checked) {
+		struct sdb_ckpt ck = {0};
+
+		/* What was written is copied from the WAL into the target
+		 * while both sides are read for the check. */
+		if (sy->ins + sy->upd > ins + upd)
+			sdb_checkpoint_start(&ck, sy->s->target);
+		r = check_pass(sy, t, hwm, digested ? &pre : NULL);
+		sdb_checkpoint_wait(&ck);
+		if (r < 0)
+			goto out;
+	}
+	/* Where the time went, for whoever wants it shorter. */
+	action_say("%s: %lld inserted, %lld updated, %lld deleted%s; copied in "
+		"%s, checked %s%s", t->name, sy->ins - ins, sy->upd - upd,
+		sy->del - del, at ? " in this attempt" : "", ui_duration(wrote -
+		began, d1, sizeof(d1)), checked ? "as written" : "in ", checked ?
+		"" : ui_duration(now_ms() - wrote, d2, sizeof(d2)));
 	sy->tdone[i] = 1;
 	sy->thwm[i] = hwm ? hwm : xstrdup("");
 	hwm = NULL;
 	checkpoint(sy, NULL, PH_MERGE, NULL, NULL, NULL, NULL, 0);
 	code = 0;
 out:
+	if (planned)
+		digest_free(&pre);
 	sqlite3_exec(sy->src, "COMMIT", NULL, NULL, NULL);
 	free(hwm);
 	return code;
@@ -1127,6 +1246,7 @@ static int
 dry_run(struct sync *sy)
 {
 	size_t i;
+	int r;
 
 	for (i = 0; i < sy->nt; i++) {
 		const struct stable *t = &sy->t[i];
@@ -1144,7 +1264,10 @@ dry_run(struct sync *sy)
 		snprintf(what, sizeof(what), "%s: comparing", t->name);
 		progress_start(sy, what, ns, 0);
 		view_rows(&v, t);
-		if (merge(sy, t, &v, 0, NULL, NULL, &f, NULL, NULL) < 0) {
+		if ((r = merge_ranges(sy, t, 0, 0, NULL, NULL, &f, NULL,
+		    NULL)) < 0 ||
+		    (r == 0 && merge(sy, t, &v, 0, NULL, NULL, &f, NULL,
+		    NULL) < 0)) {
 			buf_free(&f.first);
 			return 1;
 		}

@@ -21,19 +21,23 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 cd "$tmp"
 
-now() { date +%s.%N; }
+# now: the time, once what was written before is on disk: each figure
+# is taken without the flushing of the files made for the one before.
+now() { sync; date +%s.%N; }
 # took START: seconds since START, three decimals.
-took() { echo "$(now) $1" | awk '{ printf "%.3f", $1 - $2 }'; }
+took() { echo "$(date +%s.%N) $1" | awk '{ printf "%.3f", $1 - $2 }'; }
 # job FILE TARGET [SETTING]: a job syncing src.db to TARGET.
 job() {
 	printf 'runjob: 1\nname: %s\nsteps:\n  - id: sync\n    sqlite.sync: { source: src.db, target: %s, delete: true%s }\n' \
 		"${1%.yaml}" "$2" "${3:+, $3}" >"$1"
 }
-# timed NAME FILE: run job FILE with GNU time; NAME.s and NAME.rss get
-# the seconds and the peak RSS (KB).
+# timed NAME FILE: run job FILE with GNU time; NAME.rss gets the peak
+# RSS (KB), NAME.split where the step says its time went.
 timed() {
 	/usr/bin/time -f %M -o "$1.rss" "$runjob" run -q --journal "$PWD/j.db" "$2" >"$1.out" 2>&1 ||
 		{ cat "$1.out"; exit 1; }
+	sed -n 's/.*items: .* deleted; //p; s/^synced .* tables in \([^:]*\):.*/in the step: \1/p' \
+		"$(ls -t logs/*/sync.1.log | head -1)" | paste -sd ';' >"$1.split"
 }
 
 sqlite3 src.db "
@@ -77,3 +81,7 @@ printf '%-34s %8s %10s %9s %8d\n' "1% changed, 0.1% deleted: mark" "$mark" \
 	"$(echo "$naive $mark" | awk '{ printf "%.1fx faster", $1 / $2 }')" ">=20x" $(($(cat mark.rss) / 1024))
 printf '%-34s %8s %10s %9s %8d\n' "1% changed, 0.1% deleted: hashes" "$hash" \
 	"$(echo "$naive $hash" | awk '{ printf "%.1fx faster", $1 / $2 }')" ">=3x" $(($(cat hash.rss) / 1024))
+echo
+echo "where the time went, as the step says (the rest is runjob's own):"
+printf '  %-32s %s\n' "first full copy" "$(cat full.split)" "mark" "$(cat mark.split)" \
+	"hashes" "$(cat hash.split)"
