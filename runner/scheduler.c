@@ -836,6 +836,7 @@ loop(struct sched *s)
 		now = now_ms();
 		check_timers(s, now);
 		gate_hooks_tick(s, now);
+		progress_tick(s, now);
 		ui_tick(s->r->ui, now);
 	}
 	free(pfd);

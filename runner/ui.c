@@ -66,6 +66,8 @@ ui_free(struct ui *u)
 		free(u->running[i].progress);
 	}
 	free(u->running);
+	free(u->progress);
+	u->progress = NULL;
 	u->running = NULL;
 	u->nrunning = 0;
 }
@@ -147,6 +149,11 @@ draw(struct ui *u, int64_t now)
 	if (u->nrunning > shown) {
 		printf("%s  and %zu more running%s\n", color(u, C_DIM),
 			u->nrunning - shown, color(u, C_RESET));
+		shown++;
+	}
+	if (u->progress && shown) {
+		printf("%s  %.*s%s\n", color(u, C_DIM), (int)(width > 3 ?
+			width - 3 : 0), u->progress, color(u, C_RESET));
 		shown++;
 	}
 	u->drawn = shown;
@@ -376,6 +383,59 @@ ui_step_finished(struct ui *u, const char *step, const char *kind,
 	emit(&b);
 	if (u->mode == UI_TTY)
 		draw(u, at);
+}
+
+int64_t
+ui_progress_interval(void)
+{
+	const char *v = getenv("RUNJOB_PROGRESS_INTERVAL");
+
+	/* ui_progress_check() refused anything else before the run. */
+	return v && *v ? strtoll(v, NULL, 10) : 10000;
+}
+
+int
+ui_progress_check(char *err, size_t n)
+{
+	const char *v = getenv("RUNJOB_PROGRESS_INTERVAL");
+	char *end;
+	long long ms;
+
+	if (!v || !*v)
+		return 0;
+	ms = strtoll(v, &end, 10);
+	if (*end || end == v || ms < 1 || ms > 86400000) {
+		snprintf(err, n, "RUNJOB_PROGRESS_INTERVAL='%s' is not a number "
+			"of milliseconds between 1 and 86400000; write one, such "
+			"as 10000 for a progress line every 10 s, or unset it", v);
+		return -1;
+	}
+	return 0;
+}
+
+void
+ui_run_progress(struct ui *u, const char *text, const char *json, int64_t at)
+{
+	struct buf b = {0};
+	char t[32];
+
+	if (u->mode == UI_TTY) {
+		free(u->progress);
+		u->progress = xstrdup(text);
+		return;
+	}
+	if (u->mode == UI_JSON) {
+		json_event(&b, "progress", u->run, at);
+		buf_addf(&b, ",%s}\n", json);
+		emit(&b);
+		fflush(stdout);
+		return;
+	}
+	if (u->quiet)
+		return;
+	buf_addf(&b, "%s runjob: progress: %s\n", clock_utc(at, t, sizeof(t)),
+		text);
+	emit(&b);
 }
 
 /* A note from runjob itself, on f (stdout or stderr) unless --json. */
