@@ -38,7 +38,7 @@ CORE_SRC = runner/action.c runner/arena.c runner/builtin.c runner/buf.c runner/c
 	runner/expand.c runner/fname.c runner/git.c runner/graph.c runner/job.c runner/json.c \
 	runner/lines.c runner/load.c \
 	runner/env.c runner/mask.c runner/name.c runner/param.c runner/plan.c \
-	runner/lock.c runner/proc.c runner/resume.c runner/scheduler.c runner/gate.c runner/notify.c runner/progress.c runner/eta.c runner/sv.c \
+	runner/lock.c runner/proc.c runner/resume.c runner/scheduler.c runner/gate.c runner/notify.c runner/progress.c runner/prompt.c runner/eta.c runner/sv.c \
 	runner/attempt.c runner/outputs.c runner/leftover.c runner/dryrun.c runner/laststate.c \
 	runner/ui.c runner/units.c runner/seal.c runner/sha256.c runner/source.c \
 	runner/util.c runner/visible.c runner/window.c runner/zone.c journal/journal.c journal/key.c journal/schema.c \

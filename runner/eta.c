@@ -204,10 +204,15 @@ progress_text(struct buf *b, const struct progress *pg)
 		buf_addf(b, ", ETA unknown: no step left has succeeded before");
 		return;
 	}
-	/* The clock time, as the plain lines give theirs: UTC. */
+	/* The clock time, as the plain lines give theirs: UTC; none when
+	 * a person's answer comes first. */
 	clock_utc(pg->at + pg->eta, t, sizeof(t));
-	buf_addf(b, ", ETA %s%s (%s)", pg->unknown ? "at least " : "",
-		ui_duration(pg->eta, d, sizeof(d)), t + 11);
+	if (pg->gates)
+		buf_addf(b, ", ETA %s%s after approval", pg->unknown ?
+			"at least " : "", ui_duration(pg->eta, d, sizeof(d)));
+	else
+		buf_addf(b, ", ETA %s%s (%s)", pg->unknown ? "at least " : "",
+			ui_duration(pg->eta, d, sizeof(d)), t + 11);
 	if (pg->unknown)
 		buf_addf(b, ": %zu step%s left ha%s no history", pg->unknown,
 			pg->unknown == 1 ? "" : "s", pg->unknown == 1 ? "s" :
@@ -223,7 +228,8 @@ progress_json(struct buf *b, const struct progress *pg)
 		buf_addf(b, ",\"eta_ms\":%lld", (long long)pg->eta);
 	else
 		buf_adds(b, ",\"eta_ms\":null");
-	buf_addf(b, ",\"no_history\":%zu", pg->unknown);
+	buf_addf(b, ",\"no_history\":%zu,\"gates\":%zu", pg->unknown,
+		pg->gates);
 }
 
 double

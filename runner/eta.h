@@ -42,6 +42,8 @@ struct progress {
 	size_t done;		/* instances ended (or skipped, not run) */
 	size_t total;		/* instances of the run, excluded ones not */
 	size_t unknown;		/* instances still to run with no history */
+	size_t gates;		/* gates still to pass, whose wait for a
+				 * person is not counted */
 	int64_t elapsed;	/* ms since this runjob started or took up
 				 * the run */
 	int64_t eta;		/* ms until it may end; -1: not known */

@@ -63,10 +63,13 @@ snapshot(struct sched *s, int64_t now, struct progress *pg)
 			pg->done++;
 			continue;
 		}
-		ahead++;
 		/* A gate's wait is a person's, which no history tells. */
-		left[i] = inst_step(s, i)->action.kind == ACT_APPROVE ? 0 :
-			median_of(s, i);
+		if (inst_step(s, i)->action.kind == ACT_APPROVE) {
+			pg->gates++;
+			continue;
+		}
+		ahead++;
+		left[i] = median_of(s, i);
 	}
 	for (i = 0; i < s->na; i++) {
 		const struct attempt *a = s->a[i];
@@ -80,7 +83,8 @@ snapshot(struct sched *s, int64_t now, struct progress *pg)
 		left[a->task] = left_of(s, a, now);
 	}
 	for (i = 0; i < s->p->n; i++)
-		known += s->t[i].state != T_DONE && left[i] >= 0;
+		known += s->t[i].state != T_DONE && left[i] >= 0 &&
+			inst_step(s, i)->action.kind != ACT_APPROVE;
 	pg->eta = eta_finish(s->p, left, running, s->jobs, &pg->unknown);
 	if (ahead && !known)
 		pg->eta = -1;

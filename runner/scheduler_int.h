@@ -11,6 +11,7 @@
  *   dryrun.c     --dry-run: the if: probes and the built-ins' answers
  *   gate.c       approve: steps waiting for a person's answer
  *   progress.c   the run's progress and ETA, and steps that overrun
+ *   prompt.c     a gate answered at runjob's own terminal
  */
 #ifndef RUNJOB_SCHEDULER_INT_H
 #define RUNJOB_SCHEDULER_INT_H
@@ -184,6 +185,8 @@ struct sched {
 	size_t napproved;
 	struct hook_proc *hooks;	/* notify: hooks running (notify.h) */
 	size_t nhooks, caphooks;
+	struct prompt *prompt;	/* a gate asked about at the terminal
+				 * (prompt.c); NULL: none */
 	int64_t progress_at;	/* when progress was last worked out */
 	int64_t progress_shown;	/* and last printed off a terminal */
 };
@@ -344,6 +347,16 @@ void leftover_stop(struct sched *s);
  * terminal every RUNJOB_PROGRESS_INTERVAL, and for runjob status; the
  * tries that overran their step's history said so. */
 void progress_tick(struct sched *s, int64_t now);
+
+/* prompt.c */
+/* The descriptor to poll for an answer typed at runjob's terminal to a
+ * gate that waits, or -1 when none is asked; each turn, as it starts
+ * asking when a gate waits and stops when none does. */
+int prompt_fd(struct sched *s, int64_t now);
+/* Read what was typed there; a whole line answers. */
+void prompt_read(struct sched *s, int64_t now);
+/* Ask no more, the terminal as it was. */
+void prompt_end(struct sched *s);
 
 /* dryrun.c */
 

@@ -68,6 +68,8 @@ ui_free(struct ui *u)
 	free(u->running);
 	free(u->progress);
 	u->progress = NULL;
+	free(u->prompt);
+	u->prompt = NULL;
 	u->running = NULL;
 	u->nrunning = 0;
 }
@@ -100,8 +102,16 @@ erase(struct ui *u)
 {
 	if (u->mode != UI_TTY || !u->drawn)
 		return;
-	printf("\033[%zuA\033[J", u->drawn);
+	/* From the prompt's line, where the cursor stays, the lines above
+	 * it; otherwise from the line below the last. */
+	if (u->open_line && u->drawn > 1)
+		printf("\r\033[%zuA\033[J", u->drawn - 1);
+	else if (u->open_line)
+		printf("\r\033[J");
+	else
+		printf("\033[%zuA\033[J", u->drawn);
 	u->drawn = 0;
+	u->open_line = 0;
 }
 
 /* The terminal's width in columns; 80 when it will not say. */
@@ -154,6 +164,16 @@ draw(struct ui *u, int64_t now)
 	if (u->progress && shown) {
 		printf("%s  %.*s%s\n", color(u, C_DIM), (int)(width > 3 ?
 			width - 3 : 0), u->progress, color(u, C_RESET));
+		shown++;
+	}
+	if (u->prompt) {
+		size_t len = strlen(u->prompt), room = width > 3 ? width - 3 : 0;
+
+		/* What was typed last stays in sight when it is long. */
+		printf("  %s%s", color(u, C_BOLD), len > room ? u->prompt + len -
+			room : u->prompt);
+		printf("%s", color(u, C_RESET));
+		u->open_line = 1;
 		shown++;
 	}
 	u->drawn = shown;
@@ -383,6 +403,16 @@ ui_step_finished(struct ui *u, const char *step, const char *kind,
 	emit(&b);
 	if (u->mode == UI_TTY)
 		draw(u, at);
+}
+
+void
+ui_prompt(struct ui *u, const char *question, const char *typed, int64_t at)
+{
+	if (u->mode != UI_TTY)
+		return;
+	free(u->prompt);
+	u->prompt = question ? xasprintf("%s %s", question, typed) : NULL;
+	draw(u, at);
 }
 
 int64_t

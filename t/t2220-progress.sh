@@ -185,4 +185,141 @@ test_expect_success 'after a crash and a resume, the overrun is neither warned o
 	test "$(wc -l <hooks.log)" = 1
 '
 
+# On a terminal: tmux gives runjob one. term NAME JOB runs JOB in
+# directory NAME, in a tmux session NAME, then records its exit status
+# in NAME/code and the terminal's settings in NAME/stty.
+tmux_sock="$TRASH_DIRECTORY/tmux.sock"
+tm() {
+	tmux -S "$tmux_sock" -f /dev/null "$@"
+}
+term() {
+	cat >"$1/run.sh" <<-\EOF &&
+	cd "$1" || exit 1
+	NO_COLOR=1; export NO_COLOR
+	"$RUNJOB_ROOT/runjob" run --journal "$PWD/j.db" "$2"
+	echo $? >code.tmp && mv code.tmp code
+	stty -a >stty
+	sleep 60
+	EOF
+	tm new-session -d -s "$1" -x 200 -y 40 "sh '$PWD/$1/run.sh' '$PWD/$1' '$2'"
+}
+# pane NAME PATTERN: the pane of NAME shows a line like PATTERN within
+# 20 s; it is in NAME/pane.
+pane() {
+	n=0 &&
+	until tm capture-pane -p -t "$1" | sed "/^\$/d" >"$1/pane" && grep -q "$2" "$1/pane"; do
+		if [ $n -ge 200 ]; then
+			echo "no line like '$2' on the terminal:" >&2
+			cat "$1/pane" >&2
+			return 1
+		fi
+		sleep 0.1
+		n=$((n + 1))
+	done
+}
+# ended NAME: the run in NAME ended within 20 s.
+ended() {
+	n=0 &&
+	until test -e "$1/code"; do
+		test $n -lt 200 && sleep 0.1 && n=$((n + 1)) || return 1
+	done
+}
+
+# gated: a job whose step go-ahead waits for approval.
+gated() {
+	cat >"$1/gated.yaml" <<-\EOF
+	runjob: 1
+	name: gated
+	steps:
+	  - { id: verify, run: echo verified }
+	  - id: go-ahead
+	    needs: [verify]
+	    approve: { message: "Switch production?" }
+	  - { id: switch, needs: [go-ahead], run: touch switched }
+	EOF
+}
+
+test_expect_success 'on a terminal, the live view ends with the run progress, and nothing of it stays' '
+	test_when_finished "tm kill-session -t live" &&
+	mkdir live &&
+	printf "runjob: 1\nname: live\nsteps:\n  - { id: wait, run: \"while ! test -e go; do sleep 0.05; done\" }\n  - { id: then, needs: [wait], run: \"true\" }\n" >live/live.yaml &&
+	term live live.yaml &&
+	pane live "^  0 of 2 steps, [0-9.]*s elapsed, ETA unknown: no step left has succeeded before\$" &&
+	test_grep "^  running wait " live/pane &&
+	touch live/go &&
+	ended live &&
+	tm capture-pane -p -t live | sed "/^\$/d" >live/final &&
+	test_grep "runjob: run .* succeeded" live/final &&
+	test_grep -v "elapsed, ETA" live/final
+'
+
+test_expect_success 'a gate waiting on a terminal asks there; y and a reason approve it as runjob approve does, from that terminal' '
+	test_when_finished "tm kill-session -t ask" &&
+	mkdir ask && gated ask &&
+	term ask gated.yaml &&
+	pane ask "^  approve go-ahead? y or n, then a reason:\$" &&
+	test_grep "^  [01] of 3 steps, .* elapsed, ETA unknown" ask/pane &&
+	tm send-keys -t ask "maybe" Enter &&
+	pane ask "answer y to approve it or n to reject it" &&
+	tm send-keys -t ask "y CHG-9 from the consolX" BSpace "e" &&
+	pane ask "^  approve go-ahead? y or n, then a reason: y CHG-9 from the console\$" &&
+	tm send-keys -t ask Enter &&
+	ended ask &&
+	echo 0 >ask/expect && test_cmp ask/expect ask/code &&
+	test -e ask/switched &&
+	q ask/j.db "select json_extract(data, \"\$.user\"), json_extract(data, \"\$.from\") like \"/dev/pts/%\", json_extract(data, \"\$.reason\") from events where kind = \"gate-approved\"" >facts &&
+	echo "$(id -un)|1|CHG-9 from the console" >want &&
+	test_cmp want facts &&
+	runjob status --journal "$PWD/ask/j.db" >status &&
+	test_grep "go-ahead: approved by $(id -un)@.* (/dev/pts/[0-9]*) at .*: CHG-9 from the console" status &&
+	test_grep " icanon " ask/stty &&
+	test_grep " echo " ask/stty
+'
+
+test_expect_success 'n at the prompt rejects the gate: it fails, with the reason' '
+	test_when_finished "tm kill-session -t no" &&
+	mkdir no && gated no &&
+	term no gated.yaml &&
+	pane no "^  approve go-ahead? y or n, then a reason:\$" &&
+	tm send-keys -t no "n: not tonight" Enter &&
+	ended no &&
+	echo 1 >no/expect && test_cmp no/expect no/code &&
+	! test -e no/switched &&
+	test "$(q no/j.db "select json_extract(data, \"\$.reason\") from events where kind = \"gate-rejected\"")" = "not tonight"
+'
+
+test_expect_success 'an answer from another terminal wins, and the question there goes, the terminal as it was' '
+	test_when_finished "tm kill-session -t other" &&
+	mkdir other && gated other &&
+	term other gated.yaml &&
+	pane other "^  approve go-ahead? y or n, then a reason:\$" &&
+	tm send-keys -t other "n half typed" &&
+	pane other "then a reason: n half typed\$" &&
+	runjob approve --journal "$PWD/other/j.db" "$(q other/j.db "select id from runs")" go-ahead --reason "from the desk" >/dev/null &&
+	ended other &&
+	echo 0 >other/expect && test_cmp other/expect other/code &&
+	test -e other/switched &&
+	test "$(q other/j.db "select count(*) from events where kind like \"gate-%ed\"")" = 1 &&
+	tm capture-pane -p -t other | sed "/^\$/d" >other/final &&
+	test_grep -v "approve go-ahead?" other/final &&
+	test_grep " icanon " other/stty &&
+	test_grep " echo " other/stty
+'
+
+test_expect_success 'off a terminal nothing is asked, and the gate waits for runjob approve' '
+	mkdir off && gated off && cd off &&
+	{ runjob run --journal "$PWD/j.db" gated.yaml </dev/null >out 2>&1 & } &&
+	n=0 &&
+	until test "$(q j.db "select state from steps where step_id = \"go-ahead\"" 2>/dev/null)" = waiting; do
+		test $n -lt 200 && sleep 0.05 && n=$((n + 1)) || return 1
+	done &&
+	runjob approve --journal "$PWD/j.db" "$(q j.db "select id from runs")" go-ahead >/dev/null &&
+	n=0 &&
+	until test "$(q j.db "select state from runs")" = succeeded; do
+		test $n -lt 200 && sleep 0.05 && n=$((n + 1)) || return 1
+	done &&
+	test_grep -v "y or n" out
+'
+tm kill-server 2>/dev/null
+
 test_done

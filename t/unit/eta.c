@@ -40,7 +40,8 @@ int
 main(void)
 {
 	unsigned char running[] = { 1, 0, 0, 0 };
-	struct progress pg = { 2, 5, 0, 70000, 180000, 0 };
+	struct progress pg = { .done = 2, .total = 5, .elapsed = 70000,
+		.eta = 180000 };
 	struct buf b = {0};
 	size_t unknown;
 
@@ -81,6 +82,14 @@ main(void)
 		"3m00s (00:03:00Z): 1 step left has no history") == 0,
 		"steps with no history are said: %s", buf_str(&b));
 	buf_reset(&b);
+	pg.gates = 1;
+	progress_text(&b, &pg);
+	ok(strcmp(buf_str(&b), "2 of 5 steps, 1m10s elapsed, ETA at least "
+		"3m00s after approval: 1 step left has no history") == 0,
+		"a gate ahead: no clock time, as a person answers first: %s",
+		buf_str(&b));
+	buf_reset(&b);
+	pg.gates = 0;
 	pg.eta = -1;
 	pg.unknown = 3;
 	progress_text(&b, &pg);
