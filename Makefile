@@ -96,6 +96,10 @@ t/perf/mask-bench: t/perf/mask-bench.c $(LIB_OBJ)
 	$(CC) $(CPPFLAGS) $(DEPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARNINGS) -o $@ $< \
 		$(LIB_OBJ) $(LDFLAGS) $(PKG_LIBS)
 
+t/perf/eta-bench: t/perf/eta-bench.c $(LIB_OBJ)
+	$(CC) $(CPPFLAGS) $(DEPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARNINGS) -o $@ $< \
+		$(LIB_OBJ) $(LDFLAGS) $(PKG_LIBS)
+
 t/perf/plan-bench: t/perf/plan-bench.c $(LIB_OBJ)
 	$(CC) $(CPPFLAGS) $(DEPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARNINGS) -o $@ $< \
 		$(LIB_OBJ) $(LDFLAGS) $(PKG_LIBS)
@@ -129,11 +133,12 @@ check: test-deps
 	RUNJOB_SANITIZE=$(SANITIZE) prove -j2 $(UNIT_BIN) t/t[0-9]*.sh
 
 bench: runjob t/perf/plan-bench t/perf/window-bench t/perf/redis-baseline \
-	t/perf/mask-bench
+	t/perf/mask-bench t/perf/eta-bench
 	sh t/perf/check-bench.sh
 	sh t/perf/template-bench.sh
 	./t/perf/plan-bench 10000 100000 1000000
 	./t/perf/window-bench
+	./t/perf/eta-bench
 	sh t/perf/run-bench.sh
 	sh t/perf/resume-bench.sh
 	sh t/perf/redis-bench.sh

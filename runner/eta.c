@@ -111,16 +111,25 @@ history_free(struct history *h)
 	h->count = NULL;
 }
 
-/* The worker free first. */
-static size_t
-first_free(const int64_t *free_at, size_t n)
+/* The slots, as a min-heap of when each comes free: the root is the
+ * first free. It is taken until v, and sinks to its place. */
+static void
+take_first(int64_t *free_at, size_t n, int64_t v)
 {
-	size_t i, best = 0;
+	size_t i = 0, c;
 
-	for (i = 1; i < n; i++)
-		if (free_at[i] < free_at[best])
-			best = i;
-	return best;
+	for (;;) {
+		c = 2 * i + 1;
+		if (c >= n)
+			break;
+		if (c + 1 < n && free_at[c + 1] < free_at[c])
+			c++;
+		if (free_at[c] >= v)
+			break;
+		free_at[i] = free_at[c];
+		i = c;
+	}
+	free_at[i] = v;
 }
 
 int64_t
@@ -141,16 +150,15 @@ eta_finish(const struct plan *p, const int64_t *left,
 		size_t st = g->order[i];
 
 		for (inst = p->first[st]; inst < p->first[st + 1]; inst++) {
-			int64_t d = left[inst] > 0 ? left[inst] : 0;
-			size_t w;
+			int64_t end_at;
 
 			if (!running[inst])
 				continue;
 			*unknown += left[inst] < 0;
-			w = first_free(free_at, nw);
-			free_at[w] += d;
-			if (free_at[w] > step_end[st])
-				step_end[st] = free_at[w];
+			end_at = free_at[0] + (left[inst] > 0 ? left[inst] : 0);
+			take_first(free_at, nw, end_at);
+			if (end_at > step_end[st])
+				step_end[st] = end_at;
 		}
 	}
 	for (i = 0; i < g->n; i++) {
@@ -161,8 +169,7 @@ eta_finish(const struct plan *p, const int64_t *left,
 			if (step_end[g->deps[k]] > ready)
 				ready = step_end[g->deps[k]];
 		for (inst = p->first[st]; inst < p->first[st + 1]; inst++) {
-			size_t w;
-			int64_t at;
+			int64_t end_at;
 
 			if (running && running[inst])
 				continue;
@@ -175,11 +182,11 @@ eta_finish(const struct plan *p, const int64_t *left,
 				continue;
 			}
 			*unknown += left[inst] < 0;
-			w = first_free(free_at, nw);
-			at = free_at[w] > ready ? free_at[w] : ready;
-			free_at[w] = at + (left[inst] > 0 ? left[inst] : 0);
-			if (free_at[w] > step_end[st])
-				step_end[st] = free_at[w];
+			end_at = (free_at[0] > ready ? free_at[0] : ready) +
+				(left[inst] > 0 ? left[inst] : 0);
+			take_first(free_at, nw, end_at);
+			if (end_at > step_end[st])
+				step_end[st] = end_at;
 		}
 	}
 	for (i = 0; i < g->n; i++)
