@@ -136,6 +136,36 @@ test_expect_success 'off a terminal, a progress line every RUNJOB_PROGRESS_INTER
 	test_grep -v "progress:" again
 '
 
+test_expect_success 'a running built-in that says how far it is has an ETA from that, with no history' '
+	mkdir builtin && cd builtin &&
+	sqlite3 big.db "
+	CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT, updated_at INTEGER);
+	WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 200000)
+	INSERT INTO items SELECT i, \"row \" || i, i FROM c;" &&
+	cat >sync.yaml <<-\EOF &&
+	runjob: 1
+	name: sync
+	steps:
+	  - id: sync
+	    sqlite.sync: { source: big.db, target: copy.db, batch: 10 }
+	EOF
+	{ RUNJOB_PROGRESS_INTERVAL=200 runjob run --json --journal "$PWD/j.db" sync.yaml >run.out 2>&1 & } &&
+	pid=$! &&
+	n=0 &&
+	until grep "\"event\":\"progress\"" run.out | grep -q "\"eta_ms\":[0-9]"; do
+		test $n -lt 300 && sleep 0.05 && n=$((n + 1)) || return 1
+	done &&
+	kill -INT $pid &&
+	{ wait $pid; true; } &&
+	grep "\"event\":\"progress\"" run.out | grep "\"eta_ms\":[0-9]" | head -n 1 >event &&
+	python3 -c "
+import json
+e = json.load(open(\"event\"))
+assert e[\"done\"] == 0 and e[\"total\"] == 1 and e[\"no_history\"] == 0, e
+assert e[\"eta_ms\"] > 0, e
+"
+'
+
 test_expect_success 'a RUNJOB_PROGRESS_INTERVAL that is no number of milliseconds is refused before anything runs' '
 	mkdir bad && cd bad &&
 	printf "runjob: 1\nname: bad\nsteps:\n  - { id: a, run: touch ran }\n" >bad.yaml &&
