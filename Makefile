@@ -38,7 +38,7 @@ CORE_SRC = runner/action.c runner/arena.c runner/builtin.c runner/buf.c runner/c
 	runner/expand.c runner/fname.c runner/git.c runner/graph.c runner/job.c runner/json.c \
 	runner/lines.c runner/load.c \
 	runner/env.c runner/mask.c runner/name.c runner/param.c runner/plan.c \
-	runner/lock.c runner/proc.c runner/resume.c runner/scheduler.c runner/gate.c runner/notify.c runner/sv.c \
+	runner/lock.c runner/proc.c runner/resume.c runner/scheduler.c runner/gate.c runner/notify.c runner/progress.c runner/prompt.c runner/eta.c runner/sv.c \
 	runner/attempt.c runner/outputs.c runner/leftover.c runner/dryrun.c runner/laststate.c \
 	runner/ui.c runner/units.c runner/seal.c runner/sha256.c runner/source.c \
 	runner/util.c runner/visible.c runner/window.c runner/zone.c journal/journal.c journal/key.c journal/schema.c \
@@ -97,6 +97,10 @@ t/perf/mask-bench: t/perf/mask-bench.c $(LIB_OBJ)
 	$(CC) $(CPPFLAGS) $(DEPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARNINGS) -o $@ $< \
 		$(LIB_OBJ) $(LDFLAGS) $(PKG_LIBS)
 
+t/perf/eta-bench: t/perf/eta-bench.c $(LIB_OBJ)
+	$(CC) $(CPPFLAGS) $(DEPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARNINGS) -o $@ $< \
+		$(LIB_OBJ) $(LDFLAGS) $(PKG_LIBS)
+
 t/perf/plan-bench: t/perf/plan-bench.c $(LIB_OBJ)
 	$(CC) $(CPPFLAGS) $(DEPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARNINGS) -o $@ $< \
 		$(LIB_OBJ) $(LDFLAGS) $(PKG_LIBS)
@@ -130,11 +134,12 @@ check: test-deps
 	RUNJOB_SANITIZE=$(SANITIZE) prove -j2 $(UNIT_BIN) t/t[0-9]*.sh
 
 bench: runjob t/perf/plan-bench t/perf/window-bench t/perf/redis-baseline \
-	t/perf/mask-bench
+	t/perf/mask-bench t/perf/eta-bench
 	sh t/perf/check-bench.sh
 	sh t/perf/template-bench.sh
 	./t/perf/plan-bench 10000 100000 1000000
 	./t/perf/window-bench
+	./t/perf/eta-bench
 	sh t/perf/run-bench.sh
 	sh t/perf/resume-bench.sh
 	sh t/perf/redis-bench.sh

@@ -966,7 +966,7 @@ const char *const journal_event_kinds[] = {
 	"run-unknown",
 	"window-refused", "window-closed", "pruned", "run-finished",
 	"gate-waiting", "gate-approved", "gate-rejected", "gate-timeout",
-	"gate-withdrawn", "notified", NULL,
+	"gate-withdrawn", "notified", "step-overrun", NULL,
 };
 
 /* A kind not in the list would be missing from the manual and from what
@@ -1294,6 +1294,17 @@ journal_durations(struct journal *j, const char *job, jrow_fn fn, void *arg)
 		"JOIN runs r ON r.id = a.run_id WHERE r.job = ?1 AND "
 		"a.kind = 'step' AND a.state = 'succeeded' AND a.ended IS NOT NULL "
 		"GROUP BY a.step_id", job, NULL, 0, fn, arg) < 0 ? -1 : 0;
+}
+
+int
+journal_past_durations(struct journal *j, const char *job, const char *run,
+	jrow_fn fn, void *arg)
+{
+	return walk(j, "SELECT a.step_id AS step_id, a.ended - a.started AS ms "
+		"FROM attempts a JOIN runs r ON r.id = a.run_id WHERE r.job = ?1 "
+		"AND r.id <> ?2 AND a.kind = 'step' AND a.state = 'succeeded' "
+		"AND a.ended IS NOT NULL ORDER BY a.step_id, ms", job,
+		run ? run : "", 0, fn, arg) < 0 ? -1 : 0;
 }
 
 int

@@ -178,6 +178,11 @@ int journal_steps(struct journal *j, const char *run, jrow_fn fn, void *arg);
  * succeeded in any of its runs: step_id and longest (ms) a row. */
 int journal_durations(struct journal *j, const char *job, jrow_fn fn,
 	void *arg);
+/* How long each try that succeeded of each step instance of job took,
+ * in its runs other than run (NULL: in all): step_id and ms a row, by
+ * step_id and then ms, for medians. */
+int journal_past_durations(struct journal *j, const char *job,
+	const char *run, jrow_fn fn, void *arg);
 /* The gate step of run as it last waited: waiting, when its wait began
  * (the newest gate-waiting event), and the first answer given after
  * that, if any: kind (gate-approved or gate-rejected), at, and user,

@@ -17,6 +17,7 @@
 #include "action.h"
 #include "checkpoint.h"
 #include "clock.h"
+#include "eta.h"
 #include "expand.h"
 #include "fname.h"
 #include "resume.h"
@@ -558,18 +559,6 @@ attempt_signal(struct sched *s, struct attempt *a, int sig)
 	chan_flush(&s->sv.c);
 }
 
-/* How often a built-in's progress becomes a line of output when there
- * is no live view: RUNJOB_PROGRESS_INTERVAL milliseconds, 10 s unless
- * set. */
-static int64_t
-progress_interval(void)
-{
-	const char *v = getenv("RUNJOB_PROGRESS_INTERVAL");
-	long long ms;
-
-	return v && (ms = atoll(v)) > 0 ? ms : 10000;
-}
-
 /* What a built-in action reports besides its output: a checkpoint for
  * the journal (and its next try), or progress for the live view and,
  * now and then, a line of output. */
@@ -592,8 +581,10 @@ action_report(struct sched *s, struct attempt *a, const char *what)
 		buf_free(&data);
 	} else if (strncmp(what, ACTION_PROGRESS, pl) == 0) {
 		ui_step_progress(s->r->ui, inst_id(s, a->task), what + pl, now);
+		if (progress_fraction(what + pl) > 0)
+			a->done_frac = progress_fraction(what + pl);
 		if (s->r->ui->mode != UI_TTY &&
-		    now - a->progress_at >= progress_interval()) {
+		    now - a->progress_at >= ui_progress_interval()) {
 			char *line = xasprintf("progress: %s", what + pl);
 
 			a->progress_at = now;

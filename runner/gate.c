@@ -404,6 +404,7 @@ gate_wakeup(const struct sched *s, int64_t at)
 void
 gate_free(struct sched *s)
 {
+	prompt_end(s);
 	free(s->gates);
 	journal_close(s->reader);
 }

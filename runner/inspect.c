@@ -3,13 +3,19 @@
  * check and runjob plan.
  */
 #include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "cli.h"
 #include "diag.h"
+#include "eta.h"
 #include "exitcode.h"
 #include "inspect.h"
+#include "journal.h"
 #include "plan.h"
+#include "where.h"
 
 static int
 cmd_check(int argc, char **argv)
@@ -67,6 +73,38 @@ const struct command cmd_check_entry = { "check", cmd_check,
 	"--allow-outside    let a job use files outside its repository\n"
 	"-q                 print nothing for valid files\n" };
 
+/* The plan with how long its steps took in the job's past runs, when
+ * its journal holds any; as it is otherwise. */
+static void
+plan_with_history(struct loaded *l, const struct opts *o,
+	enum plan_format fmt)
+{
+	char *path = journal_choose(o->journal, l->job->file);
+	struct history h = { NULL, NULL };
+	struct journal *jn = NULL;
+	struct plan_times tm;
+	struct stat sb;
+
+	tm.jobs = o->jobs ? o->jobs : l->job->concurrency ?
+		l->job->concurrency : (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (tm.jobs < 1)
+		tm.jobs = 1;
+	if (fmt == PLAN_DOT || stat(path, &sb) < 0 ||
+	    journal_open(&jn, path, JOURNAL_READ) < 0 ||
+	    history_load(&h, jn, &l->plan, NULL) < 0) {
+		plan_print(&l->plan, &l->mask, fmt);
+	} else {
+		tm.ms = h.median;
+		tm.runs = h.count;
+		tm.total = eta_finish(&l->plan, h.median, NULL, tm.jobs,
+			&tm.unknown);
+		plan_print_times(&l->plan, &l->mask, fmt, &tm);
+	}
+	history_free(&h);
+	journal_close(jn);
+	free(path);
+}
+
 static int
 cmd_plan(int argc, char **argv)
 {
@@ -76,7 +114,7 @@ cmd_plan(int argc, char **argv)
 	int first, ok;
 
 	if ((first = parse_opts("plan", argc, argv, &o,
-	    "param env-file json dot allow-outside")) < 0)
+	    "param env-file json dot allow-outside journal jobs")) < 0)
 		return first == -2 ? EXIT_OK : EXIT_USAGE;
 	if (first != argc - 1) {
 		free_opts(&o);
@@ -91,7 +129,7 @@ cmd_plan(int argc, char **argv)
 	ok = load(&l, argv[first], &o, &d) == 0;
 	diags_print(&d, 0);
 	if (ok)
-		plan_print(&l.plan, &l.mask, o.json ? PLAN_JSON :
+		plan_with_history(&l, &o, o.json ? PLAN_JSON :
 			o.dot ? PLAN_DOT : PLAN_TEXT);
 	else
 		fprintf(stderr, "%s: %zu error%s; nothing to plan\n",
@@ -103,10 +141,12 @@ cmd_plan(int argc, char **argv)
 }
 
 const struct command cmd_plan_entry = { "plan", cmd_plan,
-	"plan [--json | --dot] [--allow-outside] [-p NAME=VALUE]... [--env-file FILE]... JOB.yaml[@REV]",
-	"show the steps in waves, the params and the rollback order",
+	"plan [--json | --dot] [--allow-outside] [-j N] [--journal PATH] [-p NAME=VALUE]... [--env-file FILE]... JOB.yaml[@REV]",
+	"show the steps in waves, the params, the rollback order and how long the steps took before",
 	"-p NAME=VALUE      give a param its value\n"
 	"--env-file FILE    read param values from FILE (NAME=VALUE lines)\n"
 	"--json             print the plan as one JSON object\n"
 	"--dot              print the dependency graph for Graphviz\n"
-	"--allow-outside    let a job use files outside its repository\n" };
+	"--allow-outside    let a job use files outside its repository\n"
+	"-j N               the steps at once the expected duration assumes\n"
+	"--journal PATH     the journal whose past runs give the durations\n" };

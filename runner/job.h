@@ -185,7 +185,7 @@ enum notify_event {
 	NOTIFY_ROLLED_BACK = 1 << 4,
 	NOTIFY_NEEDS_ATTENTION = 1 << 5,	/* exit 6 or 7 */
 	NOTIFY_GATE = 1 << 6,			/* a gate begins to wait */
-	NOTIFY_STEP_OVERRUN = 1 << 7,		/* not sent by this version */
+	NOTIFY_STEP_OVERRUN = 1 << 7,		/* a try runs far past its median */
 };
 
 /* A notify: hook: shell text run on the events in on. */

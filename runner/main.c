@@ -18,6 +18,7 @@
 #include "schedule.h"
 #include "show.h"
 #include "sv.h"
+#include "ui.h"
 #include "util.h"
 
 #ifndef RUNJOB_VERSION
@@ -85,7 +86,8 @@ main(int argc, char **argv)
 		return cmd_help(1, argv);
 	/* A clock runjob cannot go by is refused before anything is
 	 * read or run, not replaced with the wall clock unseen. */
-	if (clock_check(err, sizeof(err)) < 0) {
+	if (clock_check(err, sizeof(err)) < 0 ||
+	    ui_progress_check(err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s: %s\n", argv0, err);
 		return EXIT_USAGE;
 	}

@@ -10,6 +10,7 @@
 #include "expand.h"
 #include "name.h"
 #include "plan.h"
+#include "ui.h"
 #include "units.h"
 #include "util.h"
 #include "visible.h"
@@ -135,6 +136,7 @@ struct printer {
 	const struct plan *p;
 	const struct mask *m;
 	const struct plan_step *ps;	/* the instance being printed */
+	const struct plan_times *times;	/* NULL: none known */
 	struct buf out, tmp;
 };
 
@@ -349,6 +351,24 @@ window_json(struct buf *b, const struct job *job)
 	buf_adds(b, "]}");
 }
 
+/* The whole run's expected duration, and what it leaves out. */
+static void
+times_text(struct buf *b, const struct plan_times *tm, size_t n)
+{
+	char d[32];
+
+	buf_addf(b, "expected duration %s with %d step%s at once (each step "
+		"its median in past runs, placed in plan order as soon as a "
+		"slot is free)", ui_duration(tm->total, d, sizeof(d)), tm->jobs,
+		tm->jobs == 1 ? "" : "s");
+	if (tm->unknown)
+		buf_addf(b, "; %zu of %zu step%s ha%s no history and %s not "
+			"counted", tm->unknown, n, n == 1 ? "" : "s",
+			tm->unknown == 1 ? "s" : "ve", tm->unknown == 1 ? "is" :
+			"are");
+	buf_adds(b, "\n");
+}
+
 static void
 print_text(struct printer *pr)
 {
@@ -377,6 +397,8 @@ print_text(struct printer *pr)
 		buf_addf(b, "; on window close: %s", job->on_window_close ==
 			ON_WINDOW_CLOSE_ROLLBACK ? "rollback" : "pause");
 	buf_adds(b, "\n");
+	if (pr->times && pr->times->unknown < p->n)
+		times_text(b, pr->times, p->n);
 	window_text(b, job);
 
 	if (job->nparams) {
@@ -434,6 +456,11 @@ print_text(struct printer *pr)
 			if (st->rollback.kind != ACT_NONE)
 				buf_adds(&detail, detail.len ? "; has rollback" :
 					"has rollback");
+			if (pr->times && pr->times->ms[j] >= 0)
+				buf_addf(&detail, "%sexpected %s (median of %d)",
+					detail.len ? "; " : "", ui_duration(
+					pr->times->ms[j], t, sizeof(t)),
+					pr->times->runs[j]);
 			if (detail.len)
 				buf_addf(b, "  %-*s  %s\n", (int)width, "",
 					buf_str(&detail));
@@ -507,6 +534,10 @@ print_json(struct printer *pr)
 	buf_adds(b, ",\"file\":");
 	buf_add_json(b, job->file);
 	window_json(b, job);
+	if (pr->times && pr->times->unknown < p->n)
+		buf_addf(b, ",\"expected\":{\"ms\":%lld,\"jobs\":%d,"
+			"\"no_history\":%zu}", (long long)pr->times->total,
+			pr->times->jobs, pr->times->unknown);
 	buf_adds(b, ",\"params\":[");
 	for (i = 0; i < job->nparams; i++) {
 		const struct param *pa = &job->params[i];
@@ -556,6 +587,11 @@ print_json(struct printer *pr)
 			}
 			if (st->timeout_ms >= 0)
 				buf_addf(b, ",\"timeout_ms\":%lld", st->timeout_ms);
+			if (pr->times && pr->times->ms[j] >= 0)
+				buf_addf(b, ",\"expected_ms\":%lld,"
+					"\"expected_of\":%d",
+					(long long)pr->times->ms[j],
+					pr->times->runs[j]);
 			buf_addf(b, ",\"retry\":{\"attempts\":%d,\"delay_ms\":%lld,"
 				"\"backoff\":%g", st->retry.attempts,
 				st->retry.delay_ms, st->retry.backoff);
@@ -648,7 +684,14 @@ print_dot(struct printer *pr)
 void
 plan_print(const struct plan *p, const struct mask *m, enum plan_format fmt)
 {
-	struct printer pr = { .p = p, .m = m };
+	plan_print_times(p, m, fmt, NULL);
+}
+
+void
+plan_print_times(const struct plan *p, const struct mask *m,
+	enum plan_format fmt, const struct plan_times *times)
+{
+	struct printer pr = { .p = p, .m = m, .times = times };
 
 	if (fmt == PLAN_JSON)
 		print_json(&pr);

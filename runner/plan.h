@@ -7,6 +7,7 @@
 #define RUNJOB_PLAN_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "arena.h"
 #include "diag.h"
@@ -42,6 +43,21 @@ int plan_build(struct plan *p, const struct job *job, const struct graph *g,
 /* Write the plan to stdout, every secret masked by m. */
 void plan_print(const struct plan *p, const struct mask *m,
 	enum plan_format fmt);
+
+/* How long a run of the plan may take, from the job's history. */
+struct plan_times {
+	const int64_t *ms;	/* per instance: its median duration in
+				 * past runs; -1 when none */
+	const int *runs;	/* per instance: how many tries that is of */
+	int jobs;		/* steps at once */
+	int64_t total;		/* the whole run, as eta_finish() places
+				 * the steps */
+	size_t unknown;		/* instances with no history */
+};
+/* The same, with each instance's expected duration and the whole
+ * run's (times NULL: none known, as plan_print). */
+void plan_print_times(const struct plan *p, const struct mask *m,
+	enum plan_format fmt, const struct plan_times *times);
 
 void plan_free(struct plan *p);
 

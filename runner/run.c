@@ -375,25 +375,6 @@ settle_unknown(struct exec *x, struct prior *pr)
 	return asked;
 }
 
-/* Where the run's logs go: logs/RUN beside the journal, absolute, as
- * steps run in the job file's directory and find their $RUNJOB_OUTPUT
- * and logs from there. The caller frees it. */
-static char *
-log_dir(const char *jpath, const char *run_id)
-{
-	char *dir = dir_of(jpath), *logdir, cwd[PATH_MAX];
-
-	if (dir[0] == '/') {
-		logdir = xasprintf("%s/logs/%s", dir, run_id);
-	} else {
-		if (!getcwd(cwd, sizeof(cwd)))
-			fatal("getcwd: %s", strerror(errno));
-		logdir = xasprintf("%s/%s/logs/%s", cwd, dir, run_id);
-	}
-	free(dir);
-	return logdir;
-}
-
 /* What started the run: runjob schedule says so in RUNJOB_TRIGGER;
  * anything else is a person. */
 static const char *
@@ -725,6 +706,7 @@ execute(struct exec *x)
 	struct opts *o = x->o;
 	struct prior pr, *prp = NULL;
 	struct last_states ls = {0};
+	struct history hist = { NULL, NULL };
 	struct sched_opts so;
 	struct sched_run sr;
 	struct ui ui;
@@ -759,7 +741,7 @@ execute(struct exec *x)
 			goto out;
 		}
 	}
-	logdir = log_dir(x->jpath, x->run_id);
+	logdir = run_log_dir(x->jpath, x->run_id);
 	if (make_dirs(logdir) < 0 || journal_key(x->jpath, 1, key) < 0)
 		goto out;
 
@@ -820,6 +802,13 @@ execute(struct exec *x)
 	sr.gate = window_any(l->job) && !o->ignore_window && !x->rollback_only;
 	if (sr.gate)
 		sr.expected = expected = expected_durations(x);
+	sr.started = started;
+	if (!x->rollback_only) {
+		/* Without it the run goes on, with no ETA and no overrun
+		 * said. */
+		if (history_load(&hist, x->jn, &l->plan, x->run_id) == 0)
+			sr.history = &hist;
+	}
 	code = sched_run(&sr, &so);
 	code = record_end(x, &ui, sr.outcome, code, started);
 	notify_end(x, sr.outcome, code, now_ms() - started);
@@ -831,6 +820,7 @@ out:
 	free(logdir);
 	free(jobdir);
 	free(expected);
+	history_free(&hist);
 	return code;
 }
 

@@ -780,7 +780,7 @@ loop(struct sched *s)
 		if (finished(s))
 			break;
 
-		xgrow(&pfd, &cappfd, 4, sizeof(*pfd));
+		xgrow(&pfd, &cappfd, 5, sizeof(*pfd));
 		pfd[npfd].fd = s->sigfd;
 		pfd[npfd++].events = POLLIN;
 		pfd[npfd].fd = jwriter_fd(s->w);
@@ -789,6 +789,8 @@ loop(struct sched *s)
 		pfd[npfd++].events = POLLIN | (chan_pending(&s->sv.c) ?
 			POLLOUT : 0);
 		pfd[npfd].fd = s->ckpt_fd;
+		pfd[npfd++].events = POLLIN;
+		pfd[npfd].fd = prompt_fd(s, now);
 		pfd[npfd++].events = POLLIN;
 		wake = next_wakeup(s, now);
 		for (i = 0; i < s->na; i++)
@@ -814,6 +816,8 @@ loop(struct sched *s)
 			from_supervisor(s);
 		if (pfd[3].revents & POLLIN)
 			checkpoints_written(s);
+		if (pfd[4].revents & POLLIN)
+			prompt_read(s, now);
 		reap(s);
 		for (i = 0; i < s->na; ) {
 			struct attempt *a = s->a[i];
@@ -836,6 +840,7 @@ loop(struct sched *s)
 		now = now_ms();
 		check_timers(s, now);
 		gate_hooks_tick(s, now);
+		progress_tick(s, now);
 		ui_tick(s->r->ui, now);
 	}
 	free(pfd);

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "eta.h"
 #include "journal.h"
 #include "mask.h"
 #include "param.h"
@@ -50,6 +51,11 @@ struct sched_run {
 	const int64_t *expected;	/* per instance: how long it may take
 					 * (its timeout, or its longest past
 					 * success); 0: not known */
+	const struct history *history;	/* how long each instance took in
+					 * earlier runs (eta.h); NULL: not
+					 * known */
+	int64_t started;	/* when this runjob started or took up the
+				 * run, ms */
 	int on_demand;		/* rolling back because runjob rollback said so */
 	const char *outcome;	/* set: the run's state for the journal;
 				 * "paused" when a window closed */

@@ -10,6 +10,8 @@
  *   leftover.c   the processes a step left behind, found and stopped
  *   dryrun.c     --dry-run: the if: probes and the built-ins' answers
  *   gate.c       approve: steps waiting for a person's answer
+ *   progress.c   the run's progress and ETA, and steps that overrun
+ *   prompt.c     a gate answered at runjob's own terminal
  */
 #ifndef RUNJOB_SCHEDULER_INT_H
 #define RUNJOB_SCHEDULER_INT_H
@@ -105,6 +107,9 @@ struct attempt {
 	size_t ntree, captree;
 	int builtin;		/* runs `runjob action`: it reports back */
 	int64_t progress_at;	/* when its progress was last printed */
+	double done_frac;	/* how much of its work a built-in says it
+				 * did; 0: nothing said */
+	int overrun;		/* its step-overrun was said */
 };
 
 /* An outputs file that was read: deleted once the end of its try is
@@ -180,6 +185,10 @@ struct sched {
 	size_t napproved;
 	struct hook_proc *hooks;	/* notify: hooks running (notify.h) */
 	size_t nhooks, caphooks;
+	struct prompt *prompt;	/* a gate asked about at the terminal
+				 * (prompt.c); NULL: none */
+	int64_t progress_at;	/* when progress was last worked out */
+	int64_t progress_shown;	/* and last printed off a terminal */
 };
 
 /* "if", "step", "rollback": enum kind as the journal says it. */
@@ -332,6 +341,22 @@ void leftover_reap(struct sched *s);
  * longest kill_grace of their steps has passed, or at once on a signal,
  * is sent SIGKILL. */
 void leftover_stop(struct sched *s);
+
+/* progress.c */
+/* About once a second: the run's progress to the live view, off a
+ * terminal every RUNJOB_PROGRESS_INTERVAL, and for runjob status; the
+ * tries that overran their step's history said so. */
+void progress_tick(struct sched *s, int64_t now);
+
+/* prompt.c */
+/* The descriptor to poll for an answer typed at runjob's terminal to a
+ * gate that waits, or -1 when none is asked; each turn, as it starts
+ * asking when a gate waits and stops when none does. */
+int prompt_fd(struct sched *s, int64_t now);
+/* Read what was typed there; a whole line answers. */
+void prompt_read(struct sched *s, int64_t now);
+/* Ask no more, the terminal as it was. */
+void prompt_end(struct sched *s);
 
 /* dryrun.c */
 

@@ -2,6 +2,7 @@
  * show.c - reading the journal: runjob status, history and show.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -527,6 +528,40 @@ print_gates(const struct runview *v, const char *run)
 	}
 }
 
+/* What the runjob of a running run last said of its progress (eta.h),
+ * in the run's log directory: the text, its JSON members and when it
+ * was so; NULL when the run is not running or it said nothing yet. The
+ * caller frees it. */
+static char *
+progress_of(struct journal *jn, const struct runview *v, char **json,
+	int64_t *at)
+{
+	char *const *r = v->run.rows[0];
+	char *dir, *path, *text = NULL, buf[4096], *nl, *at_is;
+	ssize_t n = -1;
+	int fd;
+
+	*json = NULL;
+	if (strcmp(r[R_STATE], "running") != 0 ||
+	    gone(r[R_STATE], r[R_HOST], r[R_PID]))
+		return NULL;
+	dir = run_log_dir(journal_path(jn), r[R_ID]);
+	path = xasprintf("%s/progress", dir);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+	}
+	if (n > 0 && (buf[n] = '\0', nl = strchr(buf, '\n')) &&
+	    (at_is = strstr(nl, ",\"at\":"))) {
+		text = xstrndup(buf, (size_t)(nl - buf));
+		*json = xstrndup(nl + 1, strcspn(nl + 1, "\n"));
+		*at = strtoll(at_is + 6, NULL, 10);
+	}
+	free(path);
+	free(dir);
+	return text;
+}
+
 static int
 cmd_status(int argc, char **argv)
 {
@@ -535,6 +570,8 @@ cmd_status(int argc, char **argv)
 	struct opts o;
 	int first, code = EXIT_FAILED;
 	size_t i, k, wstep = 24, wstate = 10;
+	char *progress = NULL, *pjson = NULL, t[32];
+	int64_t pat = 0;
 
 	if ((first = parse_opts("status", argc, argv, &o, "json journal")) < 0)
 		return first == -2 ? EXIT_OK : EXIT_USAGE;
@@ -548,15 +585,22 @@ cmd_status(int argc, char **argv)
 	    argv[first] : NULL) < 0 ||
 	    load_run(jn, first < argc ? argv[first] : NULL, &v, 1) < 0)
 		goto out;
+	progress = progress_of(jn, &v, &pjson, &pat);
 	if (o.json) {
 		printf("{\"run\":%s,\"steps\":[%s],\"attempts\":[%s],"
-			"\"outputs\":[%s]}\n", buf_str(&v.run.json),
+			"\"outputs\":[%s]", buf_str(&v.run.json),
 			buf_str(&v.steps.json), buf_str(&v.attempts.json),
 			buf_str(&v.outputs.json));
+		if (pjson)
+			printf(",\"progress\":{%s}", pjson);
+		printf("}\n");
 		code = EXIT_OK;
 		goto out;
 	}
 	print_header(&v);
+	if (progress)
+		printf("  progress %s (as of %s)\n", visible(progress),
+			clock_utc(pat, t, sizeof(t)) + 11);
 	/* Columns as wide as what they hold: rolled-back, rollback-failed
 	 * and long step ids are not cut and do not push the rest along. */
 	for (i = 0; i < v.steps.n; i++) {
@@ -612,6 +656,8 @@ out:
 	runview_free(&v);
 	journal_close(jn);
 	free_opts(&o);
+	free(progress);
+	free(pjson);
 	return code;
 }
 

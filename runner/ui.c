@@ -66,6 +66,10 @@ ui_free(struct ui *u)
 		free(u->running[i].progress);
 	}
 	free(u->running);
+	free(u->progress);
+	u->progress = NULL;
+	free(u->prompt);
+	u->prompt = NULL;
 	u->running = NULL;
 	u->nrunning = 0;
 }
@@ -98,8 +102,16 @@ erase(struct ui *u)
 {
 	if (u->mode != UI_TTY || !u->drawn)
 		return;
-	printf("\033[%zuA\033[J", u->drawn);
+	/* From the prompt's line, where the cursor stays, the lines above
+	 * it; otherwise from the line below the last. */
+	if (u->open_line && u->drawn > 1)
+		printf("\r\033[%zuA\033[J", u->drawn - 1);
+	else if (u->open_line)
+		printf("\r\033[J");
+	else
+		printf("\033[%zuA\033[J", u->drawn);
 	u->drawn = 0;
+	u->open_line = 0;
 }
 
 /* The terminal's width in columns; 80 when it will not say. */
@@ -147,6 +159,21 @@ draw(struct ui *u, int64_t now)
 	if (u->nrunning > shown) {
 		printf("%s  and %zu more running%s\n", color(u, C_DIM),
 			u->nrunning - shown, color(u, C_RESET));
+		shown++;
+	}
+	if (u->progress && shown) {
+		printf("%s  %.*s%s\n", color(u, C_DIM), (int)(width > 3 ?
+			width - 3 : 0), u->progress, color(u, C_RESET));
+		shown++;
+	}
+	if (u->prompt) {
+		size_t len = strlen(u->prompt), room = width > 3 ? width - 3 : 0;
+
+		/* What was typed last stays in sight when it is long. */
+		printf("  %s%s", color(u, C_BOLD), len > room ? u->prompt + len -
+			room : u->prompt);
+		printf("%s", color(u, C_RESET));
+		u->open_line = 1;
 		shown++;
 	}
 	u->drawn = shown;
@@ -376,6 +403,69 @@ ui_step_finished(struct ui *u, const char *step, const char *kind,
 	emit(&b);
 	if (u->mode == UI_TTY)
 		draw(u, at);
+}
+
+void
+ui_prompt(struct ui *u, const char *question, const char *typed, int64_t at)
+{
+	if (u->mode != UI_TTY)
+		return;
+	free(u->prompt);
+	u->prompt = question ? xasprintf("%s %s", question, typed) : NULL;
+	draw(u, at);
+}
+
+int64_t
+ui_progress_interval(void)
+{
+	const char *v = getenv("RUNJOB_PROGRESS_INTERVAL");
+
+	/* ui_progress_check() refused anything else before the run. */
+	return v && *v ? strtoll(v, NULL, 10) : 10000;
+}
+
+int
+ui_progress_check(char *err, size_t n)
+{
+	const char *v = getenv("RUNJOB_PROGRESS_INTERVAL");
+	char *end;
+	long long ms;
+
+	if (!v || !*v)
+		return 0;
+	ms = strtoll(v, &end, 10);
+	if (*end || end == v || ms < 1 || ms > 86400000) {
+		snprintf(err, n, "RUNJOB_PROGRESS_INTERVAL='%s' is not a number "
+			"of milliseconds between 1 and 86400000; write one, such "
+			"as 10000 for a progress line every 10 s, or unset it", v);
+		return -1;
+	}
+	return 0;
+}
+
+void
+ui_run_progress(struct ui *u, const char *text, const char *json, int64_t at)
+{
+	struct buf b = {0};
+	char t[32];
+
+	if (u->mode == UI_TTY) {
+		free(u->progress);
+		u->progress = xstrdup(text);
+		return;
+	}
+	if (u->mode == UI_JSON) {
+		json_event(&b, "progress", u->run, at);
+		buf_addf(&b, ",%s}\n", json);
+		emit(&b);
+		fflush(stdout);
+		return;
+	}
+	if (u->quiet)
+		return;
+	buf_addf(&b, "%s runjob: progress: %s\n", clock_utc(at, t, sizeof(t)),
+		text);
+	emit(&b);
 }
 
 /* A note from runjob itself, on f (stdout or stderr) unless --json. */

@@ -27,7 +27,15 @@ struct ui {
 	const char *run;	/* the run id, for JSON events */
 	struct ui_running *running;
 	size_t nrunning, caprunning;
+	char *progress;		/* the whole run's progress, for the live
+				 * view's last line; NULL: none yet */
+	char *prompt;		/* a question asked at the terminal, with
+				 * what was typed so far: the live view's
+				 * last line, the cursor at its end; NULL:
+				 * none */
 	size_t drawn;		/* status lines on screen now */
+	int open_line;		/* the last of them has no newline: the
+				 * prompt's */
 	int64_t drawn_at;	/* when they were drawn, ms */
 };
 
@@ -52,6 +60,22 @@ void ui_step_finished(struct ui *u, const char *step, const char *kind,
  * on a terminal it is drawn beside the step in the live view. */
 void ui_step_progress(struct ui *u, const char *step, const char *text,
 	int64_t at);
+/* The whole run's progress ("3 of 10 steps, ..."): on a terminal the
+ * live view's last line; off one a line of its own, and with --json a
+ * progress event of the members in json (without braces). */
+void ui_run_progress(struct ui *u, const char *text, const char *json,
+	int64_t at);
+/* On a terminal: ask question at the end of the live view, with typed
+ * after it as the answer so far (question NULL: ask nothing), and draw
+ * it now. */
+void ui_prompt(struct ui *u, const char *question, const char *typed,
+	int64_t at);
+/* How often progress is printed when there is no live view:
+ * RUNJOB_PROGRESS_INTERVAL milliseconds, 10 s when unset. */
+int64_t ui_progress_interval(void);
+/* Whether RUNJOB_PROGRESS_INTERVAL, when set, is a number of
+ * milliseconds; -1 with what is wrong in err of n bytes. */
+int ui_progress_check(char *err, size_t n);
 /* A message of runjob's own about the run. */
 void ui_note(struct ui *u, int64_t at, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -2,11 +2,13 @@
  * where.c - where the files of a job are: the job file with its links
  * resolved, and the journal that goes with it.
  */
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "util.h"
 #include "where.h"
@@ -82,4 +84,23 @@ journal_choose(const char *given, const char *jobfile)
 	if (env && *env)
 		return xstrdup(env);
 	return journal_default_path(jobfile);
+}
+
+/* Where the run's logs go: logs/RUN beside the journal, absolute, as
+ * steps run in the job file's directory and find their $RUNJOB_OUTPUT
+ * and logs from there. The caller frees it. */
+char *
+run_log_dir(const char *jpath, const char *run_id)
+{
+	char *dir = dir_of(jpath), *logdir, cwd[PATH_MAX];
+
+	if (dir[0] == '/') {
+		logdir = xasprintf("%s/logs/%s", dir, run_id);
+	} else {
+		if (!getcwd(cwd, sizeof(cwd)))
+			fatal("getcwd: %s", strerror(errno));
+		logdir = xasprintf("%s/%s/logs/%s", cwd, dir, run_id);
+	}
+	free(dir);
+	return logdir;
 }

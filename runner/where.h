@@ -15,5 +15,8 @@ void job_realpath(const char *jobfile, char *real);
 char *journal_default_path(const char *jobfile);
 /* --journal, else $RUNJOB_JOURNAL, else the default. */
 char *journal_choose(const char *given, const char *jobfile);
+/* Where a run's logs go: logs/RUN beside the journal jpath, absolute.
+ * The caller frees it. */
+char *run_log_dir(const char *jpath, const char *run_id);
 
 #endif

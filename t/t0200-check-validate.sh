@@ -411,14 +411,14 @@ test_expect_success 'check without a file, or with a wrong option, is a usage er
 '
 
 test_expect_success 'an option that does not apply is named as written, not by its value' '
-	test_expect_code 2 runjob plan -j 2 ok.yaml 2>err &&
-	test_grep "^runjob: .-j. does not apply to .plan.$" err &&
-	test_expect_code 2 runjob plan -j2 ok.yaml 2>err &&
-	test_grep "^runjob: .-j. does not apply to .plan.$" err &&
-	test_expect_code 2 runjob plan --jobs=2 ok.yaml 2>err &&
-	test_grep "^runjob: .--jobs. does not apply to .plan.$" err &&
-	test_expect_code 2 runjob plan --jobs 2 ok.yaml 2>err &&
-	test_grep "^runjob: .--jobs. does not apply to .plan.$" err &&
+	test_expect_code 2 runjob check -j 2 ok.yaml 2>err &&
+	test_grep "^runjob: .-j. does not apply to .check.$" err &&
+	test_expect_code 2 runjob check -j2 ok.yaml 2>err &&
+	test_grep "^runjob: .-j. does not apply to .check.$" err &&
+	test_expect_code 2 runjob check --jobs=2 ok.yaml 2>err &&
+	test_grep "^runjob: .--jobs. does not apply to .check.$" err &&
+	test_expect_code 2 runjob check --jobs 2 ok.yaml 2>err &&
+	test_grep "^runjob: .--jobs. does not apply to .check.$" err &&
 	test_expect_code 2 runjob status --limit 5 2>err &&
 	test_grep "^runjob: .--limit. does not apply to .status.$" err
 '
