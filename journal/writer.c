@@ -297,6 +297,12 @@ jwriter_seal(struct jwriter *w)
 	return n;
 }
 
+size_t
+jwriter_queued(const struct jwriter *w)
+{
+	return w->nopen;
+}
+
 int
 jwriter_fd(const struct jwriter *w)
 {
