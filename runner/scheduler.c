@@ -483,8 +483,11 @@ from_supervisor(struct sched *s)
 		 * is journaled first, as it came first. */
 		if (m.type == SV_PID)
 			settle_ended(s);
-		if (m.nf < 1 || !(a = attempt_named(s, m.f[0])))
+		if (m.nf < 1 || !(a = attempt_named(s, m.f[0]))) {
+			/* Whatever held the supervisor, it is told to go on. */
+			s->sv_held |= m.type == SV_FAIL || m.type == SV_EXIT;
 			continue;
+		}
 		switch (m.type) {
 		case SV_PID:
 			if (m.nf >= 3)

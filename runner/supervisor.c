@@ -37,6 +37,8 @@ enum {
 	HELD_MAX = 8 << 20,
 	MASK_MIN = 3,	/* shorter values would hide letters, not secrets */
 	MASK_MAX = 64 * 1024,	/* longer ones would hold lines up too long */
+	EARLY_MAX = 4,		/* processes made before the ended ones are
+				 * done with: 2 descriptors each beyond -j */
 };
 
 /* One process made for runjob: a try of a step, an if: probe or a
@@ -410,14 +412,14 @@ tell_made(struct sup *s, size_t first)
 	}
 }
 
-/* Make what waits while there are slots for it; runjob is told now,
- * or by the caller with tell_made(). */
+/* Make what waits while there are slots for it, at most most of it;
+ * runjob is told now, or by the caller with tell_made(). */
 static void
-spawn_waiting(struct sup *s, int tell_now)
+spawn_waiting(struct sup *s, size_t most, int tell_now)
 {
 	size_t first = s->nk;
 
-	while (!s->held && s->qhead < s->nq &&
+	while (!s->held && s->qhead < s->nq && most-- > 0 &&
 	    (!s->slots || s->nk < s->slots)) {
 		struct waiting *w = &s->q[s->qhead++];
 		struct frame m;
@@ -500,13 +502,13 @@ from_runjob(struct sup *s, struct frame *m)
 		break;
 	case SV_SPAWN:
 		wait_for_slot(s, m);
-		spawn_waiting(s, 1);
+		spawn_waiting(s, SIZE_MAX, 1);
 		break;
 	case SV_SLOTS:
 		if (m->nf >= 1)
 			s->slots = strtoul(m->f[0], NULL, 10);
 		s->held = 0;
-		spawn_waiting(s, 1);
+		spawn_waiting(s, SIZE_MAX, 1);
 		break;
 	case SV_DROP:
 		if (m->nf >= 1)
@@ -578,12 +580,15 @@ reap(struct sup *s)
 				break;
 			}
 	/* The next first, into the slots freed: what is left to do for
-	 * the ended is not in its way. runjob hears of the ends first, in
+	 * the ended is not in its way. Only a few: until then the ended
+	 * still hold their descriptors, which -j was fitted without. The
+	 * rest once they are closed. runjob hears of the ends first, in
 	 * the order they came. */
 	first = s->nk;
-	spawn_waiting(s, 0);
+	spawn_waiting(s, EARLY_MAX, 0);
 	for (i = 0; i < ngone; i++)
 		ended(s, gone[i]);
+	spawn_waiting(s, SIZE_MAX, 0);
 	tell_made(s, first);
 	free(gone);
 }
