@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -192,6 +193,12 @@ finish_attempt(struct sched *s, struct attempt *a)
 			NULL);
 		if (a->kind == K_ROLLBACK) {
 			sched_set_step(s, a->task, "succeeded");	/* still to undo */
+		} else if (s->paused && !s->failed && !s->signal &&
+		    !s->journal_broken) {
+			/* Left for the next window, as what was not reached:
+			 * it stays pending. */
+			t->state = T_WAIT;
+			return;
 		} else {
 			sched_set_step(s, a->task, "not-run");
 			t->state = T_DONE;
@@ -647,6 +654,19 @@ must_seal(struct sched *s, int64_t now)
 		!waiting(s);
 }
 
+/* Whether the job's window is open now; when it is not, the run
+ * stops starting steps, and says so. */
+static int
+window_open_now(struct sched *s, int64_t now)
+{
+	struct wstate w;
+
+	window_state(s->job, now, &w);
+	if (!w.open)
+		sched_window_closed(s, &w, now);
+	return w.open;
+}
+
 /* Hand the turn's transitions to the journal's writer when they must
  * be, and make the processes whose start is durable by now; the others
  * wait for a later turn. When the journal cannot be written, they are
@@ -655,6 +675,7 @@ static void
 seal_and_launch(struct sched *s, int64_t now)
 {
 	uint64_t batch = s->sealed, durable = 0;
+	long room = s->r->gate ? s->jobs : LONG_MAX;
 	size_t i;
 
 	if (must_seal(s, now)) {
@@ -712,12 +733,22 @@ seal_and_launch(struct sched *s, int64_t now)
 		chan_send(&s->sv.c, SV_SLOTS, f, 1);
 		s->sv_held = 0;
 	}
-	for (i = 0; i < s->na; i++) {
+	/* Inside a maintenance window, none waits in the supervisor: it
+	 * would be made whether the window is still open or not; and a
+	 * start recorded while it was open is made only while it is. */
+	for (i = 0; s->r->gate && i < s->na; i++)
+		room -= s->a[i]->launched && !s->a[i]->done;
+	for (i = 0; i < s->na && room > 0; i++) {
 		struct attempt *a = s->a[i];
 
-		if (!a->launched && a->batch && a->batch <= durable &&
-		    s->sv.c.fd >= 0)
-			attempt_launch(s, a);
+		if (a->launched || !a->batch || a->batch > durable ||
+		    s->sv.c.fd < 0)
+			continue;
+		/* The way back is not held to the window. */
+		if (s->r->gate && !s->undo && !window_open_now(s, now))
+			break;
+		attempt_launch(s, a);
+		room--;
 	}
 	if (s->sv.c.fd >= 0 && chan_flush(&s->sv.c) < 0)
 		supervisor_lost(s);
@@ -812,6 +843,8 @@ start_ready(struct sched *s, int64_t now)
 	ahead = waiting(s);
 	most = ahead > (size_t)s->jobs + AHEAD / 2 ? ahead :
 		(size_t)s->jobs + AHEAD;
+	if (s->r->gate)
+		most = (size_t)s->jobs;	/* each is fitted to the window */
 	while (!s->stopping && ahead < most && s->rhead != s->rtail) {
 		size_t t = s->ready[s->rhead++ % (s->p->n + 1)];
 		const struct step *st = inst_step(s, t);
