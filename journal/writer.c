@@ -155,6 +155,8 @@ jwriter_start(struct journal *j)
 	pthread_cond_init(&w->idle, NULL);
 	if (pthread_create(&w->thread, NULL, writer, w) != 0)
 		fatal("cannot start the journal's writer thread");
+	/* Told apart from the scheduler's in ps, top and perf. */
+	pthread_setname_np(w->thread, "runjob-journal");
 	return w;
 }
 
@@ -295,6 +297,12 @@ jwriter_seal(struct jwriter *w)
 	n = w->last_sealed;
 	pthread_mutex_unlock(&w->lock);
 	return n;
+}
+
+size_t
+jwriter_queued(const struct jwriter *w)
+{
+	return w->nopen;
 }
 
 int

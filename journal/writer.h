@@ -10,6 +10,7 @@
 #ifndef RUNJOB_WRITER_H
 #define RUNJOB_WRITER_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "journal.h"
@@ -40,6 +41,8 @@ void jw_event(struct jwriter *w, const char *run, int64_t at,
 /* Seal what was queued since the last seal into a batch for the writer.
  * Returns the batch's number, or the last one's when nothing was queued. */
 uint64_t jwriter_seal(struct jwriter *w);
+/* How many writes are queued and not sealed yet. */
+size_t jwriter_queued(const struct jwriter *w);
 /* Readable when a batch became durable or a commit failed. */
 int jwriter_fd(const struct jwriter *w);
 /* Drain the fd; the number of the last durable batch into *batch.

@@ -414,10 +414,6 @@ attempt_start(struct sched *s, size_t i, enum kind kind)
 	 * says it started waits for attempt_launch, as a start recorded
 	 * ahead may never be made. */
 	jw_start_attempt(s->w, &ja);
-	if (kind == K_STEP)
-		sched_set_step(s, i, "running");
-	else if (kind == K_ROLLBACK)
-		sched_set_step(s, i, "rolling-back");
 
 	t->state = T_ACTIVE;
 	xgrow(&s->a, &s->capa, s->na + 1, sizeof(*s->a));
@@ -446,13 +442,16 @@ request_spawn(struct sched *s, struct attempt *a)
 	snprintf(num[0], sizeof(num[0]), "%lld", (long long)left);
 	snprintf(num[1], sizeof(num[1]), "%lld", (long long)task_grace(s, a->task));
 	snprintf(num[2], sizeof(num[2]), "%zu", argc);
-	f = xcalloc(7 + argc + envc, sizeof(*f));
+	/* A try whose outputs are still to be read may fail for them. */
+	a->hold = a->kind == K_STEP && inst_step(s, a->task)->noutputs;
+	f = xcalloc(8 + argc + envc, sizeof(*f));
 	f[n++] = a->id;
 	f[n++] = a->log_path;
 	f[n++] = a->dir ? a->dir : "";
 	f[n++] = a->builtin ? "1" : "0";
 	f[n++] = num[0];
 	f[n++] = num[1];
+	f[n++] = a->hold ? "1" : "0";
 	f[n++] = num[2];
 	for (i = 0; i < argc; i++)
 		f[n++] = a->argv[i];
@@ -462,16 +461,32 @@ request_spawn(struct sched *s, struct attempt *a)
 	free(f);
 }
 
-/* Have the process of an attempt whose start is committed made. */
+/* Have the process of an attempt whose start is committed made: the
+ * supervisor makes it once a slot is free. */
 void
 attempt_launch(struct sched *s, struct attempt *a)
 {
-	struct buf data = {0};
-
 	launched_note(s->launched, a->id);
 	a->argv0 = xstrdup(a->argv[0]);
 	request_spawn(s, a);
 	a->launched = 1;
+	free_argv(a->argv);
+	a->argv = NULL;
+	env_free(&a->env);
+}
+
+/* The supervisor made the attempt's process, or tried to: it runs from
+ * now, not from when its start was recorded or asked for, as a start
+ * may wait for a slot, or never be made. */
+static void
+attempt_begun(struct sched *s, struct attempt *a)
+{
+	struct buf data = {0};
+
+	if (a->kind == K_STEP)
+		sched_set_step(s, a->task, "running");
+	else if (a->kind == K_ROLLBACK)
+		sched_set_step(s, a->task, "rolling-back");
 	a->started = now_ms();
 	if (a->timeout_ms)
 		a->deadline = a->started + a->timeout_ms;
@@ -482,9 +497,6 @@ attempt_launch(struct sched *s, struct attempt *a)
 	buf_free(&data);
 	ui_step_started(s->r->ui, inst_id(s, a->task), kind_names[a->kind],
 		a->n, a->started);
-	free_argv(a->argv);
-	a->argv = NULL;
-	env_free(&a->env);
 }
 
 void
@@ -503,6 +515,7 @@ attempt_made(struct sched *s, struct attempt *a, pid_t pid, long long start)
 	m->start = start;
 	m->end = 0;
 	a->made = 1;
+	attempt_begun(s, a);
 	jw_set_pid(s->w, a->id, (long)pid, start, proc_boot_id());
 	/* Asked to stop before it was made: now it can be. */
 	if (a->stopped || a->timed_out)
@@ -518,6 +531,7 @@ attempt_unmade(struct sched *s, struct attempt *a, int err, const char *what)
 	char msg[512];
 	struct stat sb;
 
+	attempt_begun(s, a);
 	if (strcmp(what, "log") == 0)
 		snprintf(msg, sizeof(msg), "runjob: cannot create the log %s: "
 			"%s; the step was not run", a->log_path, strerror(err));

@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -192,6 +193,12 @@ finish_attempt(struct sched *s, struct attempt *a)
 			NULL);
 		if (a->kind == K_ROLLBACK) {
 			sched_set_step(s, a->task, "succeeded");	/* still to undo */
+		} else if (s->paused && !s->failed && !s->signal &&
+		    !s->journal_broken) {
+			/* Left for the next window, as what was not reached:
+			 * it stays pending. */
+			t->state = T_WAIT;
+			return;
 		} else {
 			sched_set_step(s, a->task, "not-run");
 			t->state = T_DONE;
@@ -364,7 +371,7 @@ hang_up(struct sched *s)
 	s->hung_up = 1;
 	s->stopping = 1;
 	for (i = 0; i < s->na; i++)
-		running += s->a[i]->launched && !s->a[i]->done;
+		running += s->a[i]->made && !s->a[i]->done;
 	ui_note(s->r->ui, now_ms(), "hung up: %zu running step%s go%s on under "
 		"the run's supervisor (pid %ld); run the job again to take up "
 		"run %s", running, running == 1 ? "" : "s", running == 1 ?
@@ -418,6 +425,32 @@ attempt_named(struct sched *s, const char *id)
 	return NULL;
 }
 
+/* The attempts that ended, settled. */
+static void
+settle_ended(struct sched *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->na; ) {
+		struct attempt *a = s->a[i];
+
+		if (!a->done) {
+			i++;
+			continue;
+		}
+		s->a[i] = s->a[--s->na];
+		finish_attempt(s, a);
+		if (a->out_path && strcmp(a->out_path, "/dev/null") != 0) {
+			xgrow(&s->later, &s->caplater, s->nlater + 1,
+				sizeof(*s->later));
+			s->later[s->nlater].path = a->out_path;
+			s->later[s->nlater++].batch = 0;
+			a->out_path = NULL;
+		}
+		attempt_free(a);
+	}
+}
+
 /* The supervisor is gone, though runjob did not ask it to go: what it
  * made was given to runjob, the subreaper, and is waited for here;
  * nothing more is started. */
@@ -453,8 +486,15 @@ from_supervisor(struct sched *s)
 			mask_add(s->r->mask, m.f[0]);
 			continue;
 		}
-		if (m.nf < 1 || !(a = attempt_named(s, m.f[0])))
+		/* A process made into the slot of one that ended: that end
+		 * is journaled first, as it came first. */
+		if (m.type == SV_PID)
+			settle_ended(s);
+		if (m.nf < 1 || !(a = attempt_named(s, m.f[0]))) {
+			/* Whatever held the supervisor, it is told to go on. */
+			s->sv_held |= m.type == SV_FAIL || m.type == SV_EXIT;
 			continue;
+		}
 		switch (m.type) {
 		case SV_PID:
 			if (m.nf >= 3)
@@ -464,6 +504,11 @@ from_supervisor(struct sched *s)
 		case SV_FAIL:
 			if (m.nf >= 3)
 				attempt_unmade(s, a, atoi(m.f[1]), m.f[2]);
+			s->sv_held = 1;
+			break;
+		case SV_DROPPED:
+			a->done = a->never = 1;
+			a->status = 0;
 			break;
 		case SV_LINE:
 			if (m.nf >= 2)
@@ -479,6 +524,9 @@ from_supervisor(struct sched *s)
 			a->done = 1;
 			a->status = atoi(m.f[1]);
 			a->logged |= strcmp(m.f[2], "1") == 0;
+			/* As the supervisor has it: it waits for a word. */
+			if (a->status || a->hold || a->stopped || a->timed_out)
+				s->sv_held = 1;
 			if (a->made)
 				s->hist[a->hist].end = proc_now();
 			break;
@@ -562,19 +610,84 @@ next_wakeup(struct sched *s, int64_t now)
 			at = s->t[s->delayed[i]].next_at;
 	if (s->deadline && s->deadline < at)
 		at = s->deadline;
+	if (s->queued_at && s->queued_at + SEAL_LAG_MS < at)
+		at = s->queued_at + SEAL_LAG_MS;
 	at = gate_wakeup(s, at);
 	return at < now ? now : at;
 }
 
-/* Hand the turn's transitions to the journal's writer, and make the
- * processes whose start is durable by now; the others wait for a later
- * turn. When the journal cannot be written, they are never made. */
-static void
-seal_and_launch(struct sched *s)
+/* Starts recorded whose process is not made yet. */
+static size_t
+waiting(const struct sched *s)
 {
-	uint64_t batch = jwriter_seal(s->w), durable = 0;
-	size_t i, running = 0;
+	size_t i, n = 0;
 
+	for (i = 0; i < s->na; i++)
+		n += !s->a[i]->made && !s->a[i]->done;
+	return n;
+}
+
+/* Whether to seal what the turn queued now. A start must be committed
+ * before its process is made, and a gate's wait before its answer is
+ * read; ends and events need not be (a runjob that dies before they
+ * are finds them in the supervisor's record). While recorded starts
+ * wait to be made, more will be recorded soon: ends and events wait a
+ * little to share their commit, instead of costing one each. */
+static int
+must_seal(struct sched *s, int64_t now)
+{
+	size_t i;
+
+	for (i = 0; i < s->na; i++)
+		if (!s->a[i]->launched && !s->a[i]->batch)
+			return 1;
+	for (i = 0; i < s->ngates; i++)
+		if (!s->gates[i].batch)
+			return 1;
+	if (!jwriter_queued(s->w)) {
+		s->queued_at = 0;
+		return 0;
+	}
+	if (!s->queued_at)
+		s->queued_at = now;
+	return s->stopping || now - s->queued_at >= SEAL_LAG_MS ||
+		!waiting(s);
+}
+
+/* Whether the job's window is open now; when it is not, the run
+ * stops starting steps, and says so. */
+static int
+window_open_now(struct sched *s, int64_t now)
+{
+	struct wstate w;
+
+	window_state(s->job, now, &w);
+	if (!w.open)
+		sched_window_closed(s, &w, now);
+	return w.open;
+}
+
+/* Hand the turn's transitions to the journal's writer when they must
+ * be, and make the processes whose start is durable by now; the others
+ * wait for a later turn. When the journal cannot be written, they are
+ * never made. */
+static void
+seal_and_launch(struct sched *s, int64_t now)
+{
+	uint64_t batch = s->sealed, durable = 0;
+	long room = s->r->gate ? s->jobs : LONG_MAX;
+	size_t i;
+
+	if (must_seal(s, now)) {
+		batch = jwriter_seal(s->w);
+		s->queued_at = 0;
+		for (i = 0; i < s->nlater; i++)
+			if (!s->later[i].batch)
+				s->later[i].batch = batch;
+		for (i = 0; i < s->na; i++)
+			if (!s->a[i]->launched && !s->a[i]->batch)
+				s->a[i]->batch = batch;
+	}
 	if (jwriter_durable(s->w, &durable) < 0)
 		jfail(s);
 	s->sealed = batch;
@@ -582,9 +695,7 @@ seal_and_launch(struct sched *s)
 	for (i = 0; i < s->nlater; ) {
 		struct later *l = &s->later[i];
 
-		if (!l->batch)
-			l->batch = batch;
-		if (l->batch <= durable) {
+		if (l->batch && l->batch <= durable) {
 			unlink(l->path);
 			free(l->path);
 			*l = s->later[--s->nlater];
@@ -592,39 +703,55 @@ seal_and_launch(struct sched *s)
 			i++;
 		}
 	}
-	for (i = 0; i < s->na; i++)
-		running += s->a[i]->launched && !s->a[i]->done;
 	for (i = 0; i < s->na; i++) {
 		struct attempt *a = s->a[i];
 
-		if (a->launched)
+		if (!s->journal_broken && !a->stopped && !a->timed_out &&
+		    (!s->stopping || s->undo))
 			continue;
-		if (!a->batch)
-			a->batch = batch;
-		if (s->journal_broken || a->stopped || a->timed_out ||
-		    (s->stopping && !s->undo)) {
-			/* Never made: the journal failed, or the run began to
-			 * stop while its start was being recorded. */
+		/* Never made: the journal failed, or the run began to stop
+		 * while its start was being recorded, or while it waited
+		 * for a slot (then the supervisor says whether it still
+		 * did). */
+		if (!a->launched) {
 			a->launched = a->done = a->never = 1;
 			a->status = 0;
-		} else if (a->batch <= durable && running < (size_t)s->jobs &&
+		} else if (!a->made && !a->done && !a->dropping &&
 		    s->sv.c.fd >= 0) {
-			running++;
-			attempt_launch(s, a);
+			const char *f[1] = { a->id };
+
+			chan_send(&s->sv.c, SV_DROP, f, 1);
+			a->dropping = 1;
 		}
+	}
+	/* What waits is dropped before the supervisor goes on. */
+	if (s->sv_held && s->sv.c.fd >= 0) {
+		char num[16];
+		const char *f[1] = { num };
+
+		snprintf(num, sizeof(num), "%d", s->jobs);
+		chan_send(&s->sv.c, SV_SLOTS, f, 1);
+		s->sv_held = 0;
+	}
+	/* Inside a maintenance window, none waits in the supervisor: it
+	 * would be made whether the window is still open or not; and a
+	 * start recorded while it was open is made only while it is. */
+	for (i = 0; s->r->gate && i < s->na; i++)
+		room -= s->a[i]->launched && !s->a[i]->done;
+	for (i = 0; i < s->na && room > 0; i++) {
+		struct attempt *a = s->a[i];
+
+		if (a->launched || !a->batch || a->batch > durable ||
+		    s->sv.c.fd < 0)
+			continue;
+		/* The way back is not held to the window. */
+		if (s->r->gate && !s->undo && !window_open_now(s, now))
+			break;
+		attempt_launch(s, a);
+		room--;
 	}
 	if (s->sv.c.fd >= 0 && chan_flush(&s->sv.c) < 0)
 		supervisor_lost(s);
-}
-
-static size_t
-unlaunched(const struct sched *s)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < s->na; i++)
-		n += !s->a[i]->launched;
-	return n;
 }
 
 /* The window closed (or a blackout began): start nothing more, and say
@@ -692,7 +819,7 @@ fits(struct sched *s, size_t t, int64_t now)
 static void
 start_ready(struct sched *s, int64_t now)
 {
-	size_t i;
+	size_t i, ahead, most;
 
 	if (s->undo) {
 		if (!s->na && !s->signal && !s->rollback_failed &&
@@ -708,11 +835,17 @@ start_ready(struct sched *s, int64_t now)
 			i++;
 		}
 	}
-	/* Up to -j steps run, and up to -j more may have their start
-	 * recorded meanwhile, so that a step can follow one that ends
-	 * without waiting for the journal. */
-	while (!s->stopping && s->na < 2 * (size_t)s->jobs &&
-	    unlaunched(s) < (size_t)s->jobs && s->rhead != s->rtail) {
+	/* Up to -j steps run, and more may have their start recorded
+	 * meanwhile and wait in the supervisor, so that a step follows one
+	 * that ends without waiting for the journal or runjob: once no more
+	 * than AHEAD / 2 more than -j wait, the starts of up to that many
+	 * more ready steps are recorded, in one commit. */
+	ahead = waiting(s);
+	most = ahead > (size_t)s->jobs + AHEAD / 2 ? ahead :
+		(size_t)s->jobs + AHEAD;
+	if (s->r->gate)
+		most = (size_t)s->jobs;	/* each is fitted to the window */
+	while (!s->stopping && ahead < most && s->rhead != s->rtail) {
 		size_t t = s->ready[s->rhead++ % (s->p->n + 1)];
 		const struct step *st = inst_step(s, t);
 
@@ -728,6 +861,8 @@ start_ready(struct sched *s, int64_t now)
 		if (attempt_start(s, t, st->if_ && !s->t[t].probed ? K_IF : K_STEP) < 0) {
 			sched_set_step(s, t, "failed");
 			finish_task(s, t, RES_FAILED);
+		} else {
+			ahead++;
 		}
 	}
 }
@@ -740,7 +875,7 @@ finished(const struct sched *s)
 	/* Hung up: once each start not yet made is settled, what runs is
 	 * the supervisor's. */
 	for (i = 0; s->hung_up && i < s->na; i++)
-		if (s->a[i]->done || !s->a[i]->launched)
+		if (s->a[i]->done || !s->a[i]->made)
 			return 0;
 	if (s->hung_up)
 		return 1;
@@ -764,7 +899,7 @@ loop(struct sched *s)
 		size_t npfd = 0;
 
 		start_ready(s, now);
-		seal_and_launch(s);
+		seal_and_launch(s, now);
 		if (gate_poll(s, now))
 			continue;
 		if (s->journal_broken && !journal_noted) {
@@ -819,24 +954,7 @@ loop(struct sched *s)
 		if (pfd[4].revents & POLLIN)
 			prompt_read(s, now);
 		reap(s);
-		for (i = 0; i < s->na; ) {
-			struct attempt *a = s->a[i];
-
-			if (!a->done) {
-				i++;
-				continue;
-			}
-			s->a[i] = s->a[--s->na];
-			finish_attempt(s, a);
-			if (a->out_path && strcmp(a->out_path, "/dev/null") != 0) {
-				xgrow(&s->later, &s->caplater, s->nlater + 1,
-					sizeof(*s->later));
-				s->later[s->nlater].path = a->out_path;
-				s->later[s->nlater++].batch = 0;
-				a->out_path = NULL;
-			}
-			attempt_free(a);
-		}
+		settle_ended(s);
 		now = now_ms();
 		check_timers(s, now);
 		gate_hooks_tick(s, now);
@@ -1144,6 +1262,7 @@ sched_init(struct sched *s, struct sched_run *r, const struct sched_opts *o,
 	s->w = jwriter_start(r->journal);
 	journal_steps_added(s);
 	fit_jobs(s, o);
+	s->sv_held = 1;	/* to tell the supervisor -j */
 
 	/* Plan order, for ties in the rollback order. */
 	s->order_of = xcalloc(s->p->n + 1, sizeof(*s->order_of));

@@ -38,6 +38,10 @@ enum {
 					 * in the supervisor */
 	FDS_SPARE = 32,			/* the journal's files, a spawn's pipe, an
 					 * outputs file, /proc, and some left */
+	AHEAD = 32,			/* starts recorded in one commit when
+					 * that many steps are ready */
+	SEAL_LAG_MS = 50,		/* the longest an end or an event waits
+					 * for a start to be committed with */
 };
 
 enum tstate { T_WAIT, T_READY, T_DELAY, T_ACTIVE, T_DONE };
@@ -85,7 +89,10 @@ struct attempt {
 	struct env env;
 	const char *dir;	/* where, the job's directory or own_dir */
 	char *own_dir;
-	int launched;		/* its process was made (or could not be) */
+	int launched;		/* its process was asked of the supervisor
+				 * (or could not be) */
+	int dropping;		/* asked not to be made if it still waits */
+	int hold;		/* its exit 0 may yet fail the run */
 	int never;		/* its start was recorded, its process not made */
 	uint64_t batch;		/* the journal batch holding its start */
 	int64_t started, deadline, kill_at;	/* ms; 0: none */
@@ -164,6 +171,9 @@ struct sched {
 	size_t *order_of;	/* position of each instance in plan order */
 	int sigfd;
 	struct sv sv;		/* the run's supervisor: makes the processes */
+	int sv_held;		/* it makes nothing more until told: an
+				 * attempt ended in a way that may stop the
+				 * run */
 	struct later *later;	/* outputs files read, to delete once their
 				 * try's end is durable */
 	size_t nlater, caplater;
@@ -180,6 +190,8 @@ struct sched {
 	int64_t gates_polled;	/* when they last did */
 	uint64_t sealed, durable;	/* the last journal batch sealed, and
 					 * the last one durable */
+	int64_t queued_at;	/* when a write was first queued since the
+				 * last seal; 0: none is */
 	struct journal *reader;	/* where gates read their answers */
 	const char *const *approved;	/* --approve: gates answered ahead */
 	size_t napproved;

@@ -37,6 +37,8 @@ enum {
 	HELD_MAX = 8 << 20,
 	MASK_MIN = 3,	/* shorter values would hide letters, not secrets */
 	MASK_MAX = 64 * 1024,	/* longer ones would hold lines up too long */
+	EARLY_MAX = 4,		/* processes made before the ended ones are
+				 * done with: 2 descriptors each beyond -j */
 };
 
 /* One process made for runjob: a try of a step, an if: probe or a
@@ -55,13 +57,27 @@ struct kid {
 	int timed_out;
 	int stopped;		/* runjob stopped it: interrupted, the journal
 				 * failed */
+	int status;		/* as waitpid() gave it, once reaped */
+	int hold;		/* even its exit 0 may fail the run: make
+				 * nothing more after it until runjob says */
+};
+
+/* A spawn asked for, waiting for a slot: the frame's fields, copied. */
+struct waiting {
+	char *data, *end;	/* from its first field to its end */
 };
 
 struct sup {
 	struct chan c;		/* to runjob; fd -1 once it is gone */
+	size_t slots;		/* processes at once; 0: no limit */
+	int held;		/* one ended in a way that may stop the run:
+				 * nothing more is made until runjob says */
+	struct waiting *q;	/* spawns waiting for a slot, oldest first */
+	size_t qhead, nq, capq;
 	int quit;		/* runjob said the run is over */
 	int sigfd;
 	int record;		/* the record, appended to */
+	struct buf pending;	/* its lines of this turn, not written yet */
 	int mask_r, mask_w;	/* the pipe behind $RUNJOB_MASK_FILE */
 	struct buf mask_part;	/* a value not ended yet */
 	struct mask mask;
@@ -81,14 +97,25 @@ mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* A record line, written with one write(2) so that two supervisors of
- * one run (one left by a runjob that died) never interleave. */
+/* A record line, kept until the end of the turn (record_flush), when
+ * the turn's lines are written with one write(2): fewer calls, and two
+ * supervisors of one run (one left by a runjob that died) never
+ * interleave their lines. */
 static void
 record(struct sup *s, struct buf *line)
 {
-	buf_addc(line, '\n');
-	write_full(s->record, line->s, line->len);
+	buf_add(&s->pending, line->s, line->len);
+	buf_addc(&s->pending, '\n');
 	buf_free(line);
+}
+
+/* Before runjob hears of them, and before the supervisor waits. */
+static void
+record_flush(struct sup *s)
+{
+	if (s->pending.len)
+		write_full(s->record, s->pending.s, s->pending.len);
+	buf_reset(&s->pending);
 }
 
 static void
@@ -302,25 +329,25 @@ unmade(struct sup *s, struct kid *k, int err, const char *what)
 	snprintf(num, sizeof(num), "%d", err);
 	tell(s, SV_FAIL, f, 3);
 	kid_free(k);
+	s->held = 1;	/* a failure: runjob decides what comes next */
 }
 
-/* S id log dir builtin timeout_ms grace_ms argc argv... env... */
+/* S id log dir builtin timeout_ms grace_ms hold argc argv... env... */
 static void
 spawn(struct sup *s, struct frame *m)
 {
 	struct proc_spec spec;
 	struct kid *k;
 	struct buf rec = {0};
-	char **argv, **envp, *p, *q, *end, num[2][32];
+	char **argv, **envp, *p, *q, *end;
 	size_t argc, nenv = 0, n, i;
 	int64_t timeout;
-	const char *f[3];
 	int r;
 
-	if (m->nf < 7)
+	if (m->nf < 8)
 		return;
-	argc = strtoul(m->f[6], NULL, 10);
-	p = m->nf > 7 ? m->f[7] : NULL;	/* the fields run on to m->end */
+	argc = strtoul(m->f[7], NULL, 10);
+	p = m->rest;	/* the fields run on to m->end */
 	end = m->end;
 	for (n = 0, q = p; q && q < end; q += strlen(q) + 1)
 		n++;
@@ -336,6 +363,7 @@ spawn(struct sup *s, struct frame *m)
 	k->builtin = strcmp(m->f[3], "1") == 0;
 	timeout = strtoll(m->f[4], NULL, 10);
 	k->grace = strtoll(m->f[5], NULL, 10);
+	k->hold = strcmp(m->f[6], "1") == 0;
 	k->lines.mask = &s->mask;
 	k->proc.out = -1;
 	/* The log is made at the first output, as most steps of a big job
@@ -362,17 +390,90 @@ spawn(struct sup *s, struct frame *m)
 	record(s, &rec);
 	if (timeout > 0)
 		k->deadline = k->made + timeout;
-	snprintf(num[0], sizeof(num[0]), "%ld", (long)k->proc.pid);
-	snprintf(num[1], sizeof(num[1]), "%lld", k->start);
-	f[0] = k->id;
-	f[1] = num[0];
-	f[2] = num[1];
-	tell(s, SV_PID, f, 3);
 	xgrow(&s->k, &s->capk, s->nk + 1, sizeof(*s->k));
 	s->k[s->nk++] = k;
 out:
 	free(argv);
 	free(envp);
+}
+
+/* Tell runjob of the processes made since s->k[first]. */
+static void
+tell_made(struct sup *s, size_t first)
+{
+	for (; first < s->nk; first++) {
+		struct kid *k = s->k[first];
+		char num[2][32];
+		const char *f[3] = { k->id, num[0], num[1] };
+
+		snprintf(num[0], sizeof(num[0]), "%ld", (long)k->proc.pid);
+		snprintf(num[1], sizeof(num[1]), "%lld", k->start);
+		tell(s, SV_PID, f, 3);
+	}
+}
+
+/* Make what waits while there are slots for it, at most most of it;
+ * runjob is told now, or by the caller with tell_made(). */
+static void
+spawn_waiting(struct sup *s, size_t most, int tell_now)
+{
+	size_t first = s->nk;
+
+	while (!s->held && s->qhead < s->nq && most-- > 0 &&
+	    (!s->slots || s->nk < s->slots)) {
+		struct waiting *w = &s->q[s->qhead++];
+		struct frame m;
+		char *p;
+
+		memset(&m, 0, sizeof(m));
+		for (p = w->data; p < w->end &&
+		    m.nf < sizeof(m.f) / sizeof(m.f[0]); p += strlen(p) + 1)
+			m.f[m.nf++] = p;
+		m.rest = p < w->end ? p : NULL;
+		m.end = w->end;
+		spawn(s, &m);
+		free(w->data);
+	}
+	if (s->qhead == s->nq)
+		s->qhead = s->nq = 0;
+	if (tell_now)
+		tell_made(s, first);
+}
+
+static void
+wait_for_slot(struct sup *s, const struct frame *m)
+{
+	struct waiting *w;
+	size_t len;
+
+	if (m->nf < 1)
+		return;
+	len = (size_t)(m->end - m->f[0]);
+	xgrow(&s->q, &s->capq, s->nq + 1, sizeof(*s->q));
+	w = &s->q[s->nq++];
+	w->data = xmalloc(len);
+	memcpy(w->data, m->f[0], len);
+	w->end = w->data + len;
+}
+
+/* A spawn still waiting is dropped: never made, and runjob told so. */
+static void
+drop_waiting(struct sup *s, const char *id)
+{
+	size_t i;
+
+	for (i = s->qhead; i < s->nq; i++) {
+		const char *f[1] = { s->q[i].data };
+
+		if (id && strcmp(s->q[i].data, id) != 0)
+			continue;
+		tell(s, SV_DROPPED, f, 1);
+		free(s->q[i].data);
+		memmove(&s->q[i], &s->q[i + 1], (s->nq - i - 1) *
+			sizeof(*s->q));
+		s->nq--;
+		i--;
+	}
 }
 
 static void
@@ -400,7 +501,18 @@ from_runjob(struct sup *s, struct frame *m)
 			mask_add(&s->mask, m->f[0]);
 		break;
 	case SV_SPAWN:
-		spawn(s, m);
+		wait_for_slot(s, m);
+		spawn_waiting(s, SIZE_MAX, 1);
+		break;
+	case SV_SLOTS:
+		if (m->nf >= 1)
+			s->slots = strtoul(m->f[0], NULL, 10);
+		s->held = 0;
+		spawn_waiting(s, SIZE_MAX, 1);
+		break;
+	case SV_DROP:
+		if (m->nf >= 1)
+			drop_waiting(s, m->f[0]);
 		break;
 	case SV_KILL:
 		if (m->nf < 3 || !(k = kid_named(s, m->f[0], NULL)))
@@ -418,9 +530,9 @@ from_runjob(struct sup *s, struct frame *m)
 /* A process of runjob's ended: the rest of its output, then how it
  * ended, first to the record, then to runjob. */
 static void
-ended(struct sup *s, size_t at, int status)
+ended(struct sup *s, struct kid *k)
 {
-	struct kid *k = s->k[at];
+	int status = k->status;
 	struct buf rec = {0};
 	char num[16];
 	const char *f[3];
@@ -438,7 +550,6 @@ ended(struct sup *s, size_t at, int status)
 	f[1] = num;
 	f[2] = k->logged ? "1" : "0";
 	tell(s, SV_EXIT, f, 3);
-	s->k[at] = s->k[--s->nk];
 	kid_free(k);
 }
 
@@ -446,9 +557,10 @@ static void
 reap(struct sup *s)
 {
 	struct signalfd_siginfo si;
+	struct kid **gone = NULL;
+	size_t ngone = 0, capgone = 0, i, first;
 	pid_t pid;
 	int status;
-	size_t i;
 
 	while (read(s->sigfd, &si, sizeof(si)) == sizeof(si))
 		;
@@ -457,9 +569,28 @@ reap(struct sup *s)
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
 		for (i = 0; i < s->nk; i++)
 			if (s->k[i]->proc.pid == pid) {
-				ended(s, i, status);
+				xgrow(&gone, &capgone, ngone + 1, sizeof(*gone));
+				gone[ngone++] = s->k[i];
+				s->k[i]->status = status;
+				/* A failure may stop the run: runjob decides. */
+				if (status || s->k[i]->hold ||
+				    s->k[i]->stopped || s->k[i]->timed_out)
+					s->held = 1;
+				s->k[i] = s->k[--s->nk];
 				break;
 			}
+	/* The next first, into the slots freed: what is left to do for
+	 * the ended is not in its way. Only a few: until then the ended
+	 * still hold their descriptors, which -j was fitted without. The
+	 * rest once they are closed. runjob hears of the ends first, in
+	 * the order they came. */
+	first = s->nk;
+	spawn_waiting(s, EARLY_MAX, 0);
+	for (i = 0; i < ngone; i++)
+		ended(s, gone[i]);
+	spawn_waiting(s, SIZE_MAX, 0);
+	tell_made(s, first);
+	free(gone);
 }
 
 /* With runjob gone, its steps' timeouts are kept here: SIGTERM to the
@@ -495,6 +626,9 @@ runjob_gone(struct sup *s)
 {
 	struct buf line = {0};
 
+	/* What waits is not made without the runjob that asked: the next
+	 * one runs it again, as it finds it never made. */
+	drop_waiting(s, NULL);
 	chan_free(&s->c);
 	buf_addf(&line, "alone %ld", (long)getpid());
 	record(s, &line);
@@ -510,9 +644,11 @@ loop(struct sup *s)
 		int timeout = -1;
 		int held;
 
+		record_flush(s);
 		if (s->c.fd >= 0 && chan_flush(&s->c) < 0)
 			runjob_gone(s);
-		if ((s->c.fd < 0 || s->quit) && !s->nk)
+		record_flush(s);
+		if ((s->c.fd < 0 || s->quit) && !s->nk && s->qhead == s->nq)
 			break;
 		if (s->c.fd < 0) {
 			int64_t t = keep_timeouts(s);
@@ -600,16 +736,20 @@ cmd_supervise(int argc, char **argv)
 	buf_addf(&head, "sv %ld %lld %s", (long)getpid(),
 		proc_start_time(getpid()), proc_boot_id());
 	record(&s, &head);
+	record_flush(&s);
 	tell(&s, SV_READY, NULL, 0);
 	loop(&s);
 	/* Everything runjob asked for was done or refused, and recorded:
 	 * an attempt this record does not name was never made. */
 	buf_addf(&head, "bye %ld", (long)getpid());
 	record(&s, &head);
+	record_flush(&s);
+	buf_free(&s.pending);
 	chan_free(&s.c);
 	mask_free(&s.mask);
 	buf_free(&s.mask_part);
 	free(s.k);
+	free(s.q);
 	free(s.run);
 	close(s.record);
 	close(s.sigfd);

@@ -5,7 +5,10 @@
  * is the parent of every step and holds their output pipes. It masks
  * their output into their logs, reaps them, and keeps a record of how
  * each ended; runjob asks it to start and signal processes and hears
- * back over a socket. When runjob dies, the supervisor carries on: the
+ * back over a socket. It makes them in the order asked, no more at
+ * once than runjob allows, so that the next is made as soon as one
+ * ends, without a word to runjob between; what still waits when runjob
+ * dies is never made. When runjob dies, the supervisor carries on: the
  * steps keep running with their output read, masked and logged, their
  * timeouts kept, and how each ended goes to the record, where the next
  * runjob finds it. It leaves once no step of its own is running.
@@ -37,15 +40,22 @@ enum {
 	SV_KEY = 'Y',	/* the journal's key in hex, and the run: to seal
 			 * what the record keeps */
 	SV_MASK = 'M',	/* a value to hide (either way) */
-	SV_SPAWN = 'S',	/* id log dir builtin timeout_ms grace_ms argc
-			 * argv... env... */
+	SV_SPAWN = 'S',	/* id log dir builtin timeout_ms grace_ms hold
+			 * argc argv... env... */
 	SV_KILL = 'K',	/* id signal why ("timeout", "stop" or ""): to
 			 * the group, if not reaped yet */
+	SV_SLOTS = 'J',	/* n: at most n processes at once; a spawn asked
+			 * for beyond them waits for one to end. After one
+			 * that failed, was stopped or timed out, or was
+			 * asked with hold 1, none is made until this comes
+			 * again: runjob decides whether the run goes on */
+	SV_DROP = 'U',	/* id: a spawn still waiting is not to be made */
 	SV_QUIT = 'Q',	/* the run is over */
 	/* the supervisor to runjob */
 	SV_READY = 'O',	/* its record names it: steps may be asked for */
 	SV_PID = 'P',	/* id pid start */
 	SV_FAIL = 'F',	/* id errno what ("log" or "exec") */
+	SV_DROPPED = 'N',	/* id: dropped while it waited, never made */
 	SV_LINE = 'L',	/* id line, masked */
 	SV_MARK = 'R',	/* id line: a built-in's report, as it came */
 	SV_EXIT = 'X',	/* id status logged */

@@ -87,6 +87,17 @@ test_expect_success 'the window closing while a step runs: it ends, nothing afte
 	test $(wc -l <closing.a) = 1 && test $(wc -l <closing.b) = 1
 '
 
+test_expect_success 'a step whose start was recorded while the window was open is not started once it has closed' '
+	job ahead "{ id: a, run: sleep 7; echo >>ahead.a }" \
+		"{ id: c, run: echo >>ahead.c }" &&
+	RUNJOB_NOW=${SAT}T02:59:54Z test_expect_code 5 rj -j 1 ahead.yaml >out 2>&1 &&
+	test $(wc -l <ahead.a) = 1 && ! test -e ahead.c &&
+	test_grep "the maintenance window closed: no step starts now" out &&
+	test "$(q j.db "select state from steps where step_id = \"c\" and run_id = (select id from runs where job = \"ahead\")")" = pending &&
+	RUNJOB_NOW=${NEXT_SAT}T02:00:00Z rj ahead.yaml >out 2>&1 &&
+	test $(wc -l <ahead.a) = 1 && test $(wc -l <ahead.c) = 1
+'
+
 test_expect_success 'a step left for the next window, then the window closing: both are recorded' '
 	job both "{ id: long, timeout: 30m, run: echo >>both.long }" \
 		"{ id: a, run: sleep 7; echo >>both.a }" \

@@ -2,22 +2,6 @@
 test_description='the journal and what status, history and show print say only what happened: a start recorded ahead but never made, a second job file of the same name, one commit length, a run whose runjob is gone, JOB.yaml and job names wherever a run is asked for'
 . "$(dirname "$0")/test-lib.sh"
 
-# wait_attempt DB STEP: the start of STEP is committed to DB.
-wait_attempt() {
-	n=0
-	while test "$(q "$1" "select count(*) from attempts where step_id = \"$2\"" 2>/dev/null)" != 1
-	do
-		test $n -lt 400 || return 1
-		sleep 0.05
-		n=$((n + 1))
-	done
-}
-
-# run_bg ARGS: runjob run ARGS in the background; its exit code in run.code.
-run_bg() {
-	{ runjob run "$@" >run.out 2>&1; echo $? >run.code; } &
-}
-
 # run_gone JOB: runjob run JOB in the background, killed with SIGKILL
 # once its step started (the step writes step.pid and started); the
 # step's group is stopped when the test ends.

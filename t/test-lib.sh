@@ -183,6 +183,27 @@ wait_for() {
 	done
 }
 
+# wait_q DB SQL WANT: the query SQL of DB gives WANT within 20 s.
+wait_q() {
+	n=0
+	while test "$(q "$1" "$2" 2>/dev/null)" != "$3"; do
+		test $n -lt 400 || return 1
+		sleep 0.05
+		n=$((n + 1))
+	done
+}
+
+# wait_attempt DB STEP: the start of STEP is committed to DB.
+wait_attempt() {
+	wait_q "$1" "select count(*) from attempts where step_id = \"$2\"" 1
+}
+
+# run_bg ARGS: runjob run ARGS in the background; its output in run.out,
+# its exit code in run.code.
+run_bg() {
+	{ runjob run "$@" >run.out 2>&1; echo $? >run.code; } &
+}
+
 # loader_keys: what a job file may say, as runjob help --keys prints it
 # (job.h): "job KEY", "step KEY", "rollback KEY", "param KEY", "retry
 # KEY", "window KEY", "blackout KEY", "word KEY WORD", "builtin NAME KEY"

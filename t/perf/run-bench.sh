@@ -28,7 +28,10 @@
 # counted in more runs, untimed: with `perf stat` (syscall tracepoints),
 # runjob's own and its children's apart; else with `strace -f -c`, all
 # together. Its fsync/fdatasync calls are its journal commits.
-# SYSCALLS=0 skips the counting.
+# SYSCALLS=0 skips the counting. Before it, one more run, untimed, splits
+# the CPU a step takes between runjob's scheduler thread, its journal
+# writer thread, the run's supervisor and the steps themselves; SPLIT=0
+# skips it.
 # RUNJOB names the binary to measure (default: ./runjob of this tree).
 #
 # Targets: runjob at least as fast as ninja -j2 and make -j2, at no less
@@ -248,6 +251,42 @@ measure spawn "$tmp" prep_none check_spawn \
 measure spawn-true "$tmp" prep_none check_spawn \
 	"$tmp/spawn" "$STEPS" "$JOBS" "$truebin"
 
+# Where the CPU goes, in one more runjob run, untimed: the time on CPU
+# of each of runjob's threads and of its supervisor, from their
+# /proc/PID/task/TID/schedstat, read every 0.1 s while it runs (so the
+# last tenth of a second is missed); the steps' is the rest of what
+# /usr/bin/time says the whole tree used. SPLIT=0 skips it.
+cpu_split() {
+	prep_runjob
+	(cd "$tmp" && exec /usr/bin/time -f "%U %S" -o "$tmp/split.time" \
+		"$RUNJOB" run -j "$JOBS" --journal "$tmp/rj/journal.db" -q \
+		"$tmp/dag.yaml" >"$tmp/out" 2>&1) &
+	timer=$!
+	rm -rf "$tmp/cpu"
+	mkdir "$tmp/cpu"
+	rj=
+	while kill -0 "$timer" 2>/dev/null; do
+		[ -n "$rj" ] || rj=$(cat "/proc/$timer/task/$timer/children" \
+			2>/dev/null | awk '{ print $1 }')
+		for t in /proc/"$rj"/task/*; do
+			[ -n "$rj" ] && [ -r "$t/schedstat" ] || continue
+			read -r ns rest <"$t/schedstat" 2>/dev/null || continue
+			# The main thread schedules; the other is the writer.
+			comm=writer
+			[ "${t##*/}" = "$rj" ] && comm=scheduler
+			echo "$comm $ns" >"$tmp/cpu/${t##*/}"
+		done
+		for sv in $(cat /proc/"$rj"/task/*/children 2>/dev/null); do
+			read -r ns rest <"/proc/$sv/schedstat" 2>/dev/null &&
+				echo "supervisor $ns" >"$tmp/cpu/sv.$sv"
+		done
+		sleep 0.1
+	done
+	wait "$timer" || return 1
+	check_runjob
+	cat "$tmp/cpu"/* >"$tmp/cpu.all" 2>/dev/null
+}
+
 # System calls, counted in more runjob runs, untimed: with perf, two
 # (runjob alone, then with its children: their tracepoints count in the
 # kernel, at little cost); else, with strace, one under `strace -f -c`
@@ -302,6 +341,11 @@ fi
 [ "$SYSCALLS" = 0 ] || [ -n "$syscalls" ] ||
 	echo "run-bench: no system call counts (neither perf stat nor" \
 		"strace worked)" >&2
+
+split=
+if [ "${SPLIT:-1}" != 0 ] && cpu_split && [ -s "$tmp/cpu.all" ]; then
+	split=yes
+fi
 
 fs=$(stat -f -c %T "$tmp" 2>/dev/null || echo "?")
 echo
@@ -361,6 +405,23 @@ awk -v steps="$STEPS" -v j="$JOBS" -v tmb="$TARGET_MB" \
 echo "journal: every run had $STEPS of $STEPS steps succeeded;" \
 	"$events events in the last one ($(awk -v e="$events" \
 	-v s="$STEPS" 'BEGIN { printf "%.1f", e / s }') a step)"
+if [ -n "$split" ]; then
+	echo "CPU a step, in one more runjob run (untimed; schedstat of each" \
+		"thread, sampled every 0.1 s):"
+	awk -v steps="$STEPS" -v tt="$(cat "$tmp/split.time")" '
+		{ cpu[$1] += $2 / 1e3; own += $2 / 1e3 }
+		END {
+			split(tt, t, " ")
+			all = (t[1] + t[2]) * 1e6
+			printf "  scheduler %.0f us, journal writer %.0f us, " \
+				"supervisor %.0f us: runjob'\''s own %.0f us\n",
+				cpu["scheduler"] / steps,
+				cpu["writer"] / steps,
+				cpu["supervisor"] / steps, own / steps
+			printf "  the steps (fork, exec and exit of true): " \
+				"%.0f us\n", (all - own) / steps
+		}' "$tmp/cpu.all"
+fi
 if [ "$syscalls" = perf ]; then
 	echo "runjob's system calls, counted by perf stat in two more runs" \
 		"(untimed):"
