@@ -202,6 +202,21 @@ gate_hooks_finish(struct sched *s)
 	s->hooks = NULL;
 }
 
+/* Gate task i ended: the scheduler finishes it with result, or leaves
+ * it not_run. */
+static void
+ended(struct sched *s, size_t i, enum tresult result, const char *not_run)
+{
+	struct gateend *e;
+
+	xgrow(&s->gate_ends, &s->capgate_ends, s->ngate_ends + 1,
+		sizeof(*s->gate_ends));
+	e = &s->gate_ends[s->ngate_ends++];
+	e->task = i;
+	e->result = result;
+	e->not_run = not_run;
+}
+
 void
 gate_start(struct sched *s, size_t i, int64_t now)
 {
@@ -221,7 +236,7 @@ gate_start(struct sched *s, size_t i, int64_t now)
 		ui_note(s->r->ui, now, "step %s: approved in advance (--approve)",
 			id);
 		s->t[i].done_at = now;
-		finish_task(s, i, RES_OK);
+		ended(s, i, RES_OK, NULL);
 		buf_free(&data);
 		free(cmd);
 		return;
@@ -288,7 +303,7 @@ answered(struct sched *s, size_t k, const struct answer *a, int64_t now)
 	sched_set_step(s, i, ok ? "succeeded" : "failed");
 	if (ok)
 		s->t[i].done_at = now;
-	finish_task(s, i, ok ? RES_OK : RES_FAILED);
+	ended(s, i, ok ? RES_OK : RES_FAILED, NULL);
 }
 
 static void
@@ -308,7 +323,7 @@ timed_out(struct sched *s, size_t k, int64_t now)
 	end_wait(s, k, "failed", why, now);
 	free(why);
 	sched_set_step(s, i, "failed");
-	finish_task(s, i, RES_FAILED);
+	ended(s, i, RES_FAILED, NULL);
 }
 
 /* The run stops (an interrupt, a failure, the window's close) while
@@ -336,7 +351,8 @@ withdraw(struct sched *s, int64_t now)
 			sched_set_step(s, i, "pending");
 			s->t[i].state = T_WAIT;
 		} else {
-			task_not_run(s, i, s->signal ? "stopped" : "not-run");
+			ended(s, i, RES_NONE, s->signal ? "stopped" :
+				"not-run");
 		}
 	}
 	buf_free(&data);
@@ -345,7 +361,6 @@ withdraw(struct sched *s, int64_t now)
 int
 gate_poll(struct sched *s, int64_t now)
 {
-	struct wstate w;
 	size_t k, before = s->ngates;
 
 	if (!s->ngates)
@@ -353,11 +368,6 @@ gate_poll(struct sched *s, int64_t now)
 	for (k = 0; k < s->ngates; k++)
 		if (!s->gates[k].batch)
 			s->gates[k].batch = s->sealed;
-	if (s->r->gate && !s->stopping) {
-		window_state(s->job, now, &w);
-		if (!w.open)
-			sched_window_closed(s, &w, now);
-	}
 	if (s->stopping) {
 		withdraw(s, now);
 		return 1;
@@ -404,7 +414,7 @@ gate_wakeup(const struct sched *s, int64_t at)
 void
 gate_free(struct sched *s)
 {
-	prompt_end(s);
 	free(s->gates);
+	free(s->gate_ends);
 	journal_close(s->reader);
 }

@@ -117,7 +117,7 @@ not_run(struct sched *s, size_t i)
 	return 1;
 }
 
-void
+static void
 task_not_run(struct sched *s, size_t i, const char *state)
 {
 	sched_set_step(s, i, state);
@@ -126,7 +126,7 @@ task_not_run(struct sched *s, size_t i, const char *state)
 	spread(s, i, not_run);
 }
 
-void
+static void
 finish_task(struct sched *s, size_t i, enum tresult result)
 {
 	struct task *t = &s->t[i];
@@ -654,6 +654,31 @@ must_seal(struct sched *s, int64_t now)
 		!waiting(s);
 }
 
+/* The window closed (or a blackout began): start nothing more, and say
+ * so, once, with when a step may start next. */
+static void
+sched_window_closed(struct sched *s, const struct wstate *w, int64_t now)
+{
+	struct buf data = {0};
+	char when[96] = "no window opens again";
+
+	s->stopping = 1;
+	s->paused = 1;
+	if (s->window_closed++)
+		return;
+	if (w->opens)
+		window_local(s->job, w->opens, when, sizeof(when));
+	buf_adds(&data, "{\"reason\":");
+	buf_add_json(&data, w->blackout ? w->blackout : "the window closed");
+	buf_addf(&data, ",\"opens\":%lld}", (long long)w->opens);
+	sched_event(s, "window-closed", NULL, &data);
+	buf_free(&data);
+	ui_note(s->r->ui, now, "%s%s%s: no step starts now; the run pauses once "
+		"the running ones end (next window: %s)", w->blackout ?
+		"a blackout began (" : "the maintenance window closed",
+		w->blackout ? w->blackout : "", w->blackout ? ")" : "", when);
+}
+
 /* Whether the job's window is open now; when it is not, the run
  * stops starting steps, and says so. */
 static int
@@ -754,31 +779,6 @@ seal_and_launch(struct sched *s, int64_t now)
 		supervisor_lost(s);
 }
 
-/* The window closed (or a blackout began): start nothing more, and say
- * so, once, with when a step may start next. */
-void
-sched_window_closed(struct sched *s, const struct wstate *w, int64_t now)
-{
-	struct buf data = {0};
-	char when[96] = "no window opens again";
-
-	s->stopping = 1;
-	s->paused = 1;
-	if (s->window_closed++)
-		return;
-	if (w->opens)
-		window_local(s->job, w->opens, when, sizeof(when));
-	buf_adds(&data, "{\"reason\":");
-	buf_add_json(&data, w->blackout ? w->blackout : "the window closed");
-	buf_addf(&data, ",\"opens\":%lld}", (long long)w->opens);
-	sched_event(s, "window-closed", NULL, &data);
-	buf_free(&data);
-	ui_note(s->r->ui, now, "%s%s%s: no step starts now; the run pauses once "
-		"the running ones end (next window: %s)", w->blackout ?
-		"a blackout began (" : "the maintenance window closed",
-		w->blackout ? w->blackout : "", w->blackout ? ")" : "", when);
-}
-
 /* Whether instance t can start now: inside a window, and ending before
  * it closes as far as runjob can tell. A step that cannot is left for
  * the next window, which the journal is told. */
@@ -811,6 +811,23 @@ fits(struct sched *s, size_t t, int64_t now)
 		ui_duration(need, d, sizeof(d)), window_local(s->job, w.closes,
 		when, sizeof(when)));
 	return 0;
+}
+
+/* The gates whose wait ended: finished, or left not run. */
+static void
+gates_settle(struct sched *s)
+{
+	size_t k;
+
+	for (k = 0; k < s->ngate_ends; k++) {
+		const struct gateend *e = &s->gate_ends[k];
+
+		if (e->not_run)
+			task_not_run(s, e->task, e->not_run);
+		else
+			finish_task(s, e->task, e->result);
+	}
+	s->ngate_ends = 0;
 }
 
 /* Start what can start now. In the forward phase: ready steps, up to
@@ -856,6 +873,7 @@ start_ready(struct sched *s, int64_t now)
 		if (st->action.kind == ACT_APPROVE && (!st->if_ ||
 		    s->t[t].probed)) {
 			gate_start(s, t, now);
+			gates_settle(s);
 			continue;
 		}
 		if (attempt_start(s, t, st->if_ && !s->t[t].probed ? K_IF : K_STEP) < 0) {
@@ -892,7 +910,7 @@ loop(struct sched *s)
 {
 	struct pollfd *pfd = NULL;
 	size_t cappfd = 0, i;
-	int journal_noted = 0;
+	int journal_noted = 0, gated;
 
 	for (;;) {
 		int64_t now = now_ms(), wake;
@@ -900,7 +918,13 @@ loop(struct sched *s)
 
 		start_ready(s, now);
 		seal_and_launch(s, now);
-		if (gate_poll(s, now))
+		/* A gate still waiting when the window closes pauses the
+		 * run, which ends its wait. */
+		if (s->ngates && s->r->gate && !s->stopping)
+			window_open_now(s, now);
+		gated = gate_poll(s, now);
+		gates_settle(s);
+		if (gated)
 			continue;
 		if (s->journal_broken && !journal_noted) {
 			journal_noted = 1;
@@ -1461,6 +1485,7 @@ sched_free(struct sched *s, const sigset_t *mask)
 	free(s->killed);
 	free(s->undo);
 	free(s->order_of);
+	prompt_end(s);
 	gate_free(s);
 }
 

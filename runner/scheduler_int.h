@@ -74,6 +74,13 @@ struct gatewait {
 	uint64_t batch;		/* the journal batch of its gate-waiting */
 };
 
+/* A gate's wait that ended: what the scheduler does with its task. */
+struct gateend {
+	size_t task;
+	enum tresult result;	/* RES_OK or RES_FAILED, when it ran */
+	const char *not_run;	/* else the state it is left in */
+};
+
 /* What a process runs for its step. */
 enum kind { K_IF, K_STEP, K_ROLLBACK };
 
@@ -188,6 +195,8 @@ struct sched {
 	struct gatewait *gates;	/* waiting for an answer */
 	size_t ngates, capgates;
 	int64_t gates_polled;	/* when they last did */
+	struct gateend *gate_ends;	/* ended since the scheduler looked */
+	size_t ngate_ends, capgate_ends;
 	uint64_t sealed, durable;	/* the last journal batch sealed, and
 					 * the last one durable */
 	int64_t queued_at;	/* when a write was first queued since the
@@ -242,23 +251,13 @@ task_grace(const struct sched *s, size_t task)
 	return g >= 0 ? g : DEFAULT_GRACE_MS;
 }
 
-/* scheduler.c: what gate.c asks of it. */
-/* Instance i ended with result: its dependents go on, or do not. */
-void finish_task(struct sched *s, size_t i, enum tresult result);
-/* Instance i did not run to its end (state: stopped, not-run), nor will
- * what needs it. */
-void task_not_run(struct sched *s, size_t i, const char *state);
-/* The window closed (or a blackout began): start nothing more. */
-struct wstate;
-void sched_window_closed(struct sched *s, const struct wstate *w,
-	int64_t now);
-
-/* gate.c */
+/* gate.c: the waits end in s->gate_ends, which the scheduler settles,
+ * so that gate.c needs nothing of scheduler.c. */
 /* Gate i is reached: approved in advance, or it waits. */
 void gate_start(struct sched *s, size_t i, int64_t now);
-/* Each turn: the answers given, the timeouts passed, the window's
- * close; the waits ended when the run stops. Returns 1 when a wait
- * ended, and what needs the gate may start at once. */
+/* Each turn: the answers given, the timeouts passed; the waits ended
+ * when the run stops (the window's close stops it). Returns 1 when a
+ * wait ended, and what needs the gate may start at once. */
 int gate_poll(struct sched *s, int64_t now);
 /* at, or a gate's deadline when that is sooner. */
 int64_t gate_wakeup(const struct sched *s, int64_t at);
