@@ -240,6 +240,12 @@ rconn_reopen(struct rconn *rc)
 	for (;;) {
 		struct timespec ts;
 
+		if (rc->relocate) {
+			const struct rurl *u = rc->relocate(rc->relocate_arg);
+
+			if (u)
+				rc->url = u;
+		}
 		if (rconn_open(rc) == 0)
 			return 0;
 		if (now_ms() + delay > until)

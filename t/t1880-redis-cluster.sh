@@ -1,0 +1,165 @@
+#!/bin/sh
+test_description='redis.copy and redis.verify with Redis Cluster: redis+cluster:// and cluster: true, cluster to a server of its own and back, between clusters of different slot layouts, a resharding of the target and a failover of the source during the copy, a resume after runjob is killed, a difference found in a cluster'
+. "$(dirname "$0")/test-lib.sh"
+. "$TEST_DIRECTORY/lib-redis.sh"
+
+# keyspace URL [--ttl]: every key of a server or a cluster, with a digest
+# of its value, sorted (t/redis-keyspace.py: an oracle that knows nothing
+# of runjob's code).
+keyspace() {
+	"$PYTHON" "$TEST_DIRECTORY/redis-keyspace.py" "$@"
+}
+
+# same SRC_URL DST_URL: the two keyspaces are the same.
+same() {
+	keyspace "$1" >src.ks &&
+	keyspace "$2" >dst.ks &&
+	test_cmp src.ks dst.ks
+}
+
+# descendants PID: the pids of PID's children, their children...
+descendants() {
+	for c in $(pgrep -P "$1"); do
+		echo "$c"
+		descendants "$c"
+	done
+}
+
+# kill_tree PID: SIGKILL PID and every process below it, at once.
+kill_tree() {
+	pids="$1 $(descendants "$1")"
+	kill -KILL $pids 2>/dev/null
+	return 0
+}
+
+# wait_keys NAME N PID OUT: wait (at most 60 s) until NAME (a server of
+# its own) has more than N keys, while PID (runjob, its output in OUT)
+# runs.
+wait_keys() {
+	n=0
+	while :; do
+		got=$(redis_cli "$1" DBSIZE 2>/dev/null)
+		case $got in *[!0-9]*|'') got=0 ;; esac
+		test "$got" -gt "$2" && return 0
+		if ! alive "$3"; then
+			echo "runjob ended before $1 had more than $2 keys ($got):" >&2
+			cat "$4" >&2
+			return 1
+		fi
+		n=$((n + 1))
+		if [ $n -gt 1200 ]; then
+			echo "$1 has $got keys after 60 s, not more than $2:" >&2
+			cat "$4" >&2
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
+# flush_cluster NAME: every primary of NAME emptied.
+flush_cluster() {
+	for node in $(redis_cluster_primaries "$1"); do
+		redis_cli "$node" FLUSHALL >/dev/null || return 1
+	done
+}
+
+test_expect_success 'setup: a 3-primary cluster with a replica each, a 2-primary cluster, sources of their own' '
+	redis_cluster_start a 3 1 &&
+	redis_cluster_start b 2 0 &&
+	test "$(redis_cluster_primaries a | wc -l)" = 3 &&
+	test "$(redis_cluster_primaries b | wc -l)" = 2 &&
+	redis_start plain &&
+	redis_fill plain many 20000 --mixed &&
+	redis_start typed &&
+	redis_fill typed types &&
+	redis_fill typed many 5000 --mixed --prefix "{t}" &&
+	# The cluster gets its keys from redis-cli, not from runjob.
+	timeout 120 redis-cli --cluster import "127.0.0.1:$(redis_port a1)" \
+		--cluster-from "127.0.0.1:$(redis_port plain)" --cluster-copy \
+		--cluster-replace >import.out 2>&1 &&
+	test "$(redis_cluster_dbsize a)" = 20000 &&
+	for node in $(redis_cluster_primaries a); do
+		test "$(redis_cli $node DBSIZE)" -gt 5000 || return 1
+	done
+'
+
+test_expect_success 'runjob check refuses a cluster URL with a database, and cluster: true with one' '
+	redis_job db.yaml redis.copy "redis+cluster://127.0.0.1:7000/2" "$(redis_url plain)" &&
+	test_expect_code 3 runjob check db.yaml >db.out 2>&1 &&
+	test_grep "db.yaml:6:[0-9]*: error: .*a Redis Cluster has database 0 only: write redis+cluster://host:port" db.out &&
+	redis_job db2.yaml redis.copy "redis://127.0.0.1:7000/0" "redis://127.0.0.1:7001/3" "cluster: true" &&
+	test_expect_code 3 runjob check db2.yaml >db2.out 2>&1 &&
+	test_grep "db2.yaml:8:[0-9]*: error: .*says the target is a Redis Cluster, which has database 0 only" db2.out &&
+	redis_job ok.yaml redis.copy "rediss+cluster://127.0.0.1:7000" "redis://127.0.0.1:7001/0" \
+		"tls_ca: ca.pem" &&
+	runjob check ok.yaml
+'
+
+test_expect_success 'a server of its own named as a cluster is refused with what to write' '
+	redis_job notc.yaml redis.copy "redis+cluster://127.0.0.1:$(redis_port plain)" "$(redis_url typed 1)" &&
+	test_must_fail run_job notc.yaml &&
+	test_grep "source redis+cluster://127.0.0.1:$(redis_port plain)/0 is not a Redis Cluster" notc.out &&
+	test_grep "write redis:// for a server of its own" notc.out
+'
+
+test_expect_success 'cluster to a server of its own: every primary scanned, every key copied and checked' '
+	redis_start one &&
+	redis_job c2s.yaml redis.copy "$(redis_cluster_url a)" "$(redis_url one)" &&
+	run_job c2s.yaml &&
+	test_grep "source cluster: 3 primaries" c2s.out &&
+	test_grep "verify: 20000 keys checked, 0 mismatched" c2s.out &&
+	test "$(output KEYS_COPIED c2s.env)" = 20000 &&
+	same "$(redis_cluster_url a)" "$(redis_url one)" &&
+	same "$(redis_url plain)" "$(redis_url one)"
+'
+
+test_expect_success 'a server of its own to a cluster: each key on the primary of its slot, every type with its TTL, by DUMP and by type' '
+	redis_job s2c.yaml redis.copy "$(redis_url typed)" "$(redis_cluster_url b)" &&
+	run_job s2c.yaml &&
+	test_grep "verify: 5024 keys checked, 0 mismatched" s2c.out &&
+	test "$(redis_cluster_dbsize b)" = 5024 &&
+	keyspace "$(redis_url typed)" --ttl >src.ks &&
+	keyspace "$(redis_cluster_url b)" --ttl >dst.ks &&
+	test_cmp src.ks dst.ks &&
+	flush_cluster b &&
+	redis_job s2ct.yaml redis.copy "$(redis_url typed)" "$(redis_cluster_url b)" \
+		"method: types" &&
+	run_job s2ct.yaml &&
+	test_grep "verify: 5024 keys checked, 0 mismatched" s2ct.out &&
+	keyspace "$(redis_cluster_url b)" --ttl >dst.ks &&
+	test_cmp src.ks dst.ks &&
+	# No temporary key is left behind on any primary.
+	for node in $(redis_cluster_primaries b); do
+		test "$(redis_cli $node --scan --pattern "runjob:*" | wc -l)" = 0 || return 1
+	done
+'
+
+test_expect_success 'cluster to cluster, 3 primaries to 2 (cluster: true): the same keyspace, and redis.verify agrees' '
+	flush_cluster b &&
+	a=$(redis_cluster_url a) && b=$(redis_cluster_url b) &&
+	redis_job c2c.yaml redis.copy "redis${a#redis+cluster}" "redis${b#redis+cluster}/0" \
+		"cluster: true" &&
+	run_job c2c.yaml &&
+	test "$(output KEYS_COPIED c2c.env)" = 20000 &&
+	same "$a" "$b" &&
+	redis_job v.yaml redis.verify "$a" "$b" "both_ways: true" &&
+	run_job v.yaml &&
+	test "$(output KEYS_CHECKED v.env)" = 20000 &&
+	test "$(output KEYS_MISMATCHED v.env)" = 0
+'
+
+test_expect_success 'redis.verify finds a key changed, one missing and one extra in a cluster target' '
+	b=$(redis_cluster_url b) &&
+	redis-cli -c -p "$(redis_port b1)" SET key:1 changed >/dev/null &&
+	redis-cli -c -p "$(redis_port b1)" DEL key:1234 >/dev/null &&
+	redis-cli -c -p "$(redis_port b1)" SET only:here 1 >/dev/null &&
+	redis_job vd.yaml redis.verify "$(redis_cluster_url a)" "$b" "both_ways: true" \
+		"rounds: 1" &&
+	test_must_fail run_job vd.yaml &&
+	test_grep "mismatch: .key:1.: value differs" vd.out &&
+	test_grep "mismatch: .key:1234.: missing on the target" vd.out &&
+	test_grep "mismatch: .only:here.: only on the target" vd.out &&
+	test_grep "verify: 20000 keys checked, 3 mismatched" vd.out
+'
+
+test_done
