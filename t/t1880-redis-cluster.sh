@@ -162,4 +162,81 @@ test_expect_success 'redis.verify finds a key changed, one missing and one extra
 	test_grep "verify: 20000 keys checked, 3 mismatched" vd.out
 '
 
+test_expect_success 'the target resharded during the copy: writes follow MOVED and ASK, and every key lands' '
+	flush_cluster b &&
+	redis_job rs.yaml redis.copy "$(redis_cluster_url a)" "$(redis_cluster_url b)" \
+		"max_ops_per_sec: 4000" "batch: 100" &&
+	{ runjob run --journal "$PWD/rs.db" rs.yaml >rs.out 2>&1 & } &&
+	copier=$! &&
+	test_when_finished "kill_tree $copier" &&
+	n=0 &&
+	while test "$(redis_cluster_dbsize b)" -lt 2000; do
+		alive $copier && n=$((n + 1)) && test $n -lt 600 && sleep 0.1 ||
+			{ cat rs.out; return 1; }
+	done &&
+	from=$(redis_cli b1 CLUSTER MYID) && to=$(redis_cli b2 CLUSTER MYID) &&
+	timeout 60 redis-cli --cluster reshard "127.0.0.1:$(redis_port b1)" \
+		--cluster-from "$from" --cluster-to "$to" --cluster-slots 3000 \
+		--cluster-yes >reshard.out 2>&1 &&
+	timeout 60 redis-cli --cluster reshard "127.0.0.1:$(redis_port b1)" \
+		--cluster-from "$to" --cluster-to "$from" --cluster-slots 1500 \
+		--cluster-yes >>reshard.out 2>&1 &&
+	# The copy was still going when the slots had moved.
+	alive $copier &&
+	wait $copier &&
+	cat rs.out &&
+	test_grep "the target.s slots moved during the copy: [1-9][0-9]* writes went again" rs.out &&
+	test_grep "verify: 20000 keys checked, 0 mismatched" rs.out &&
+	same "$(redis_cluster_url a)" "$(redis_cluster_url b)"
+'
+
+test_expect_success 'runjob killed mid-copy: the next run continues each primary.s scan where its checkpoint says' '
+	redis_start resumed &&
+	redis_job res.yaml redis.copy "$(redis_cluster_url a)" "$(redis_url resumed)" \
+		"max_ops_per_sec: 4000" "batch: 100" &&
+	{ runjob run --journal "$PWD/res.db" res.yaml >res1.out 2>&1 & } &&
+	copier=$! &&
+	test_when_finished "kill_tree $copier" &&
+	wait_keys resumed 8000 $copier res1.out &&
+	kill_tree $copier &&
+	{ wait $copier; code=$?; } &&
+	test $code = 137 &&
+	had=$(redis_dbsize resumed) &&
+	test "$had" -lt 20000 &&
+	ck=$(q res.db "select json_extract(data, '\''$.shards'\'') from events where kind = '\''checkpoint'\'' order by seq desc limit 1") &&
+	echo "$ck" &&
+	for node in $(redis_cluster_primaries a); do
+		echo "$ck" | grep -q "127.0.0.1:$(redis_port $node)=" || return 1
+	done &&
+	runjob run --journal "$PWD/res.db" res.yaml >res2.out 2>&1 &&
+	cat res2.out &&
+	test_grep "resuming the scans where they were (127.0.0.1:[0-9]*=[0-9a-z]*,127.0.0.1:" res2.out &&
+	already=$(sed -n "s/.*: \([0-9]*\) keys already copied.*/\1/p" res2.out) &&
+	this=$(sed -n "s/.*copied [0-9]* keys, .*(\([0-9]*\) in this attempt.*/\1/p" res2.out) &&
+	echo "already $already, this attempt $this" &&
+	test "$already" -ge 3000 &&
+	test "$this" -lt 17000 &&
+	test "$(sqlite3 res.db "select state from runs")" = succeeded &&
+	same "$(redis_cluster_url a)" "$(redis_url resumed)"
+'
+
+test_expect_success 'a primary of the source killed mid-copy: its replica takes over, the copy follows it and completes' '
+	redis_start failover &&
+	keyspace "$(redis_cluster_url a)" >before.ks &&
+	redis_job fo.yaml redis.copy "$(redis_cluster_url a)" "$(redis_url failover)" \
+		"max_ops_per_sec: 4000" "batch: 100" &&
+	{ runjob run --journal "$PWD/fo.db" fo.yaml >fo.out 2>&1 & } &&
+	copier=$! &&
+	test_when_finished "kill_tree $copier" &&
+	wait_keys failover 4000 $copier fo.out &&
+	victim=$(redis_cluster_primaries a | head -n 1) &&
+	redis_kill "$victim" &&
+	wait $copier &&
+	cat fo.out &&
+	test_grep "took over from redis+cluster://127.0.0.1:$(redis_port $victim)/0; scanning it from the start" fo.out &&
+	test_grep "verify: 20000 keys checked, 0 mismatched" fo.out &&
+	keyspace "$(redis_url failover)" >after.ks &&
+	test_cmp before.ks after.ks
+'
+
 test_done

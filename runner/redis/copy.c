@@ -101,6 +101,7 @@ struct copy {
 	struct shard *sh;
 	int nsh;
 	int src_moved;		/* a source key was elsewhere (resharded) */
+	long long redirected;	/* keys a target's node sent elsewhere */
 	char tag[16];		/* for runjob's own keys on the target */
 	struct rguard *guard;	/* the load guard, or NULL */
 	int use_dump;		/* the fast path works */
@@ -324,8 +325,14 @@ src_moved(struct worker *w, const char *msg)
 static int
 dst_moved(struct worker *w, const char *err)
 {
-	return w->cp->dcl && (strstr(err, ": MOVED ") || strstr(err,
-		": ASK "));
+	struct copy *cp = w->cp;
+
+	if (!cp->dcl || (!strstr(err, ": MOVED ") && !strstr(err, ": ASK ")))
+		return 0;
+	pthread_mutex_lock(&cp->lock);
+	cp->redirected++;
+	pthread_mutex_unlock(&cp->lock);
+	return 1;
 }
 
 /* The type of a key whose type was not asked in round one. */
@@ -613,12 +620,17 @@ redirected(struct worker *w, struct item *it, const char *msg)
 	switch (rcluster_redirect(w->cp->dcl, msg, &slot, &it->ask)) {
 	case 'M':
 		it->state = 4;
-		return 1;
+		break;
 	case 'A':
 		it->state = 5;
-		return 1;
+		break;
+	default:
+		return 0;
 	}
-	return 0;
+	pthread_mutex_lock(&w->cp->lock);
+	w->cp->redirected++;
+	pthread_mutex_unlock(&w->cp->lock);
+	return 1;
 }
 
 /* RESTORE the keys a node sent elsewhere with ASK on the node their slot
@@ -1798,7 +1810,7 @@ verify_copy(struct copy *cp)
 {
 	struct rverify v = { .rc = &cp->set.rc, .full = 0, .rounds = 3,
 		.interval_ms = 1000, .ttl_tolerance_ms = 2000,
-		.ignore_ttl = !cp->set.ttl_keep };
+		.ignore_ttl = !cp->set.ttl_keep, .cl = { cp->scl, cp->dcl } };
 
 	if (!cp->set.verify)
 		return 0;
@@ -2087,6 +2099,10 @@ redis_copy_main(const struct acfg *c, const char *resume, int dry)
 		sizeof(b)),
 		ui_duration(now_ms() - started, d, sizeof(d)),
 		cp.ck.copied - cp.prior_copied, cp.typed);
+	if (cp.redirected)
+		action_say("the target's slots moved during the copy: %lld "
+			"writes went again to another primary (MOVED, ASK)",
+			cp.redirected);
 	code = verify_copy(&cp);
 out:
 	rconn_close(&src);

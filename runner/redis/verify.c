@@ -1238,7 +1238,7 @@ clusters_find(struct verify *vf, struct rcluster **cl)
 	int i;
 
 	for (i = 0; i < 2; i++) {
-		if (!u[i]->cluster)
+		if (!u[i]->cluster || vf->v->cl[i])
 			continue;
 		cl[i] = xmalloc(sizeof(*cl[i]));
 		if (rcluster_init(cl[i], u[i], i ? "target" : "source",
@@ -1255,7 +1255,7 @@ int
 rverify_run(struct rverify *v)
 {
 	struct verify vf;
-	struct rcluster *cl[2] = { NULL, NULL };
+	struct rcluster *cl[2] = { NULL, NULL }, *given[2];
 	long long round;
 	int rc = -1;
 	size_t i;
@@ -1267,9 +1267,11 @@ rverify_run(struct rverify *v)
 	rconn_init(&vf.dst, &v->rc->dst, "target", v->rc->io_timeout);
 	if (clusters_find(&vf, cl) < 0)
 		goto out;
-	pools_init(&vf, cl);
-	if ((!cl[0] && rconn_open(&vf.src) < 0) ||
-	    (!cl[1] && rconn_open(&vf.dst) < 0))
+	for (i = 0; i < 2; i++)
+		given[i] = v->cl[i] ? v->cl[i] : cl[i];
+	pools_init(&vf, given);
+	if ((!given[0] && rconn_open(&vf.src) < 0) ||
+	    (!given[1] && rconn_open(&vf.dst) < 0))
 		goto out;
 	if (scan_side(&vf, &vf.src, 0) < 0)
 		goto out;
