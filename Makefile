@@ -138,6 +138,7 @@ bench: runjob t/perf/plan-bench t/perf/window-bench t/perf/redis-baseline \
 	sh t/perf/resume-bench.sh
 	sh t/perf/redis-bench.sh
 	sh t/perf/redis-tls-bench.sh
+	sh t/perf/redis-cluster-bench.sh
 	sh t/perf/sqlite-bench.sh
 	sh t/perf/audit-bench.sh
 	sh t/perf/schedule-idle.sh

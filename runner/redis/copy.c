@@ -224,6 +224,7 @@ struct item {
 				 * (copy_typed_all), 4: another node's (MOVED),
 				 * 5: moving to node ask (ASK) */
 	int ask;
+	int node;		/* of a cluster target: its primary */
 };
 
 static void
@@ -902,48 +903,6 @@ out:
 	return rc;
 }
 
-/* DUMP and RESTORE it[0..n) in rounds, each as many keys as fit in its
- * bytes, then copy by type what must go so: typed[0..ntyped), with room
- * for n more. Keys a cluster's node sent elsewhere go to later. */
-static int
-copy_items(struct worker *w, struct item *it, size_t n, struct item *typed,
-	size_t ntyped, struct item *later, size_t *nlater)
-{
-	struct copy *cp = w->cp;
-	struct item *round = xcalloc(n + 1, sizeof(*round));
-	size_t i, m;
-	int rc = -1, ok;
-
-	while (n) {
-		ok = dump_keys(w, it, n) == 0 && restore_keys(w, it, n) == 0;
-		if (w->held) {
-			give_budget(cp, w->held);
-			w->held = 0;
-		}
-		if (!ok)
-			goto out;
-		for (i = m = 0; i < n; i++) {
-			if (it[i].state == 4)
-				later[(*nlater)++] = it[i];
-			else if (it[i].typed)
-				typed[ntyped++] = it[i];
-			else if (it[i].state == 0)
-				round[m++] = it[i];	/* not this round's */
-		}
-		memcpy(it, round, m * sizeof(*it));
-		n = m;
-	}
-	if (ntyped && copy_typed_all(w, typed, ntyped) < 0)
-		goto out;
-	for (i = 0; i < ntyped; i++)
-		if (typed[i].state == 4)
-			later[(*nlater)++] = typed[i];
-	rc = 0;
-out:
-	free(round);
-	return rc;
-}
-
 /* Put the connection to node of pool p out in c, connected. */
 static int
 use_node(struct worker *w, struct rpool *p, struct rconn *c, int node)
@@ -980,60 +939,132 @@ owner_of(struct worker *w, const struct item *it)
 	return o;
 }
 
-/* Copy to a cluster target: the keys of each primary together, on the
- * connection to it; a key a node sends elsewhere (a resharding) goes
- * again after the slot map is read again. */
+/* Do fn, restore_keys or copy_typed_all, on it[0..n): on a cluster
+ * target, for the keys of each primary (it is sorted by node) on the
+ * connection to it. */
+static int
+routed(struct worker *w, int (*fn)(struct worker *, struct item *, size_t),
+	struct item *it, size_t n)
+{
+	size_t a, b;
+
+	if (!w->cp->dcl)
+		return fn(w, it, n);
+	for (a = 0; a < n; a = b) {
+		for (b = a + 1; b < n && it[b].node == it[a].node; b++)
+			;
+		if (use_node(w, &w->dpool, &w->dst, it[a].node) < 0 ||
+		    fn(w, it + a, b - a) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+by_node(const void *x, const void *y)
+{
+	const struct item *a = x, *b = y;
+
+	return (a->node > b->node) - (a->node < b->node);
+}
+
+/* DUMP and RESTORE it[0..n) in rounds, each as many keys as fit in its
+ * bytes, then copy by type what must go so: typed[0..ntyped), with room
+ * for n more. Keys a cluster's node sent elsewhere go to later. */
+static int
+copy_items(struct worker *w, struct item *it, size_t n, struct item *typed,
+	size_t ntyped, struct item *later, size_t *nlater)
+{
+	struct copy *cp = w->cp;
+	struct item *round = xcalloc(n + 1, sizeof(*round));
+	size_t i, m;
+	int rc = -1, ok;
+
+	while (n) {
+		ok = dump_keys(w, it, n) == 0 && routed(w, restore_keys, it,
+			n) == 0;
+		if (w->held) {
+			give_budget(cp, w->held);
+			w->held = 0;
+		}
+		if (!ok)
+			goto out;
+		for (i = m = 0; i < n; i++) {
+			if (it[i].state == 4)
+				later[(*nlater)++] = it[i];
+			else if (it[i].typed)
+				typed[ntyped++] = it[i];
+			else if (it[i].state == 0)
+				round[m++] = it[i];	/* not this round's */
+		}
+		memcpy(it, round, m * sizeof(*it));
+		n = m;
+	}
+	if (cp->dcl)
+		qsort(typed, ntyped, sizeof(*typed), by_node);
+	if (ntyped && routed(w, copy_typed_all, typed, ntyped) < 0)
+		goto out;
+	for (i = 0; i < ntyped; i++)
+		if (typed[i].state == 4)
+			later[(*nlater)++] = typed[i];
+	rc = 0;
+out:
+	free(round);
+	return rc;
+}
+
+/* Copy to a cluster target: the keys sorted by the primary that owns
+ * them, read from the source together and written to each primary on
+ * the connection to it (routed); a key a node sent elsewhere (a
+ * resharding) goes again once the slot map is read again. */
 static int
 copy_routed(struct worker *w, struct item *it, size_t n, struct item *typed,
 	size_t ntyped)
 {
 	struct copy *cp = w->cp;
-	size_t na = n + ntyped, i, ng, ngt, nr, nl;
-	struct item *all = xcalloc(na + 1, sizeof(*all));
-	struct item *g = xcalloc(na + 1, sizeof(*g));
-	struct item *gt = xcalloc(2 * na + 1, sizeof(*gt));
+	size_t na = n + ntyped, i, nu, nt, nl;
+	/* Room for the keys sent elsewhere after those to copy. */
+	struct item *all = xcalloc(2 * na + 1, sizeof(*all));
+	struct item *t = xcalloc(2 * na + 1, sizeof(*t));
 	char err[512];
-	int rc = -1, node, o;
+	int rc = -1;
 
 	memcpy(all, it, n * sizeof(*it));
 	memcpy(all + n, typed, ntyped * sizeof(*typed));
 	while (na) {
-		if ((node = owner_of(w, &all[0])) < 0)
-			goto out;
-		ng = ngt = nr = nl = 0;
-		for (i = 0; i < na; i++) {
-			o = i ? rcluster_owner(cp->dcl, rkeyslot(all[i].key,
-				all[i].len)) : node;
-			if (o != node)
-				all[nr++] = all[i];
-			else if (all[i].typed)
-				gt[ngt++] = all[i];
+		for (i = 0; i < na; i++)
+			if ((all[i].node = owner_of(w, &all[i])) < 0)
+				goto out;
+		qsort(all, na, sizeof(*all), by_node);
+		for (i = nu = nt = 0; i < na; i++) {
+			if (all[i].typed)
+				t[nt++] = all[i];
 			else
-				g[ng++] = all[i];
+				all[nu++] = all[i];
 		}
-		if (use_node(w, &w->dpool, &w->dst, node) < 0 ||
-		    copy_items(w, g, ng, gt, ngt, all + nr, &nl) < 0)
+		nl = 0;
+		if (copy_items(w, all, nu, t, nt, all + nu, &nl) < 0)
 			goto out;
-		for (i = nr; i < nr + nl; i++) {
+		memmove(all, all + nu, nl * sizeof(*all));
+		for (i = 0; i < nl; i++) {
 			all[i].state = 0;
 			all[i].have = 0;
 		}
 		if (nl) {
 			rcluster_refresh(cp->dcl, err, sizeof(err));
-			if (nl == ng + ngt) {
+			if (nl == na) {
 				/* Nothing went: a slot still moving. */
 				struct timespec ts = { 0, 20 * 1000000L };
 
 				nanosleep(&ts, NULL);
 			}
 		}
-		na = nr + nl;
+		na = nl;
 	}
 	rc = 0;
 out:
 	free(all);
-	free(g);
-	free(gt);
+	free(t);
 	return rc;
 }
 
