@@ -14,6 +14,9 @@
 #   redis_restart NAME              stop and start again, same port, same args
 #   redis_compare SRC DST [opts]    t/redis-compare.py on two servers' db 0
 #   redis_fill NAME [opts]          t/redis-fill.py into a server's db 0
+#   wait_keys NAME N PID OUT        wait until NAME has more than N keys
+#                                   while runjob (PID, output OUT) runs
+#   kill_tree PID                   SIGKILL PID and all below it at once
 #   redis_cluster_start NAME PRIMARIES REPLICAS [args...]
 #                                   a Redis Cluster of servers NAME1..NAMEn
 #                                   (redis_cluster_url NAME, its first node)
@@ -404,4 +407,43 @@ redis_cluster_dbsize() {
 		r_sum=$((r_sum + $(redis_cli "$r_node" DBSIZE)))
 	done
 	echo "$r_sum"
+}
+
+# wait_keys NAME N PID OUT: wait (at most 60 s) until NAME's server has
+# more than N keys, while PID (the runjob copying, its output in OUT) runs.
+wait_keys() {
+	n=0
+	while :; do
+		got=$(redis_cli "$1" DBSIZE 2>/dev/null)
+		case $got in *[!0-9]*|'') got=0 ;; esac
+		test "$got" -gt "$2" && return 0
+		if ! kill -0 "$3" 2>/dev/null ||
+			grep -q "^State:[[:space:]]*Z" "/proc/$3/status" 2>/dev/null; then
+			echo "runjob ended before $1 had more than $2 keys ($got):" >&2
+			cat "$4" >&2
+			return 1
+		fi
+		n=$((n + 1))
+		if [ $n -gt 1200 ]; then
+			echo "$1 has $got keys after 60 s, not more than $2:" >&2
+			cat "$4" >&2
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
+# descendants PID: the pids of PID's children, their children...
+descendants() {
+	for c in $(pgrep -P "$1"); do
+		echo "$c"
+		descendants "$c"
+	done
+}
+
+# kill_tree PID: SIGKILL PID and every process below it, at once.
+kill_tree() {
+	pids="$1 $(descendants "$1")"
+	kill -KILL $pids 2>/dev/null
+	return 0
 }

@@ -17,43 +17,13 @@ same() {
 	test_cmp src.ks dst.ks
 }
 
-# descendants PID: the pids of PID's children, their children...
-descendants() {
-	for c in $(pgrep -P "$1"); do
-		echo "$c"
-		descendants "$c"
-	done
-}
-
-# kill_tree PID: SIGKILL PID and every process below it, at once.
-kill_tree() {
-	pids="$1 $(descendants "$1")"
-	kill -KILL $pids 2>/dev/null
-	return 0
-}
-
-# wait_keys NAME N PID OUT: wait (at most 60 s) until NAME (a server of
-# its own) has more than N keys, while PID (runjob, its output in OUT)
-# runs.
-wait_keys() {
-	n=0
-	while :; do
-		got=$(redis_cli "$1" DBSIZE 2>/dev/null)
-		case $got in *[!0-9]*|'') got=0 ;; esac
-		test "$got" -gt "$2" && return 0
-		if ! alive "$3"; then
-			echo "runjob ended before $1 had more than $2 keys ($got):" >&2
-			cat "$4" >&2
-			return 1
-		fi
-		n=$((n + 1))
-		if [ $n -gt 1200 ]; then
-			echo "$1 has $got keys after 60 s, not more than $2:" >&2
-			cat "$4" >&2
-			return 1
-		fi
-		sleep 0.05
-	done
+# copy_behind NAME SRC DST: NAME.yaml, a copy from SRC to DST held to
+# 4000 commands a second, run in the background: its output in NAME.out,
+# its runjob $copier.
+copy_behind() {
+	redis_job "$1.yaml" redis.copy "$2" "$3" "max_ops_per_sec: 4000" "batch: 100" &&
+	{ runjob run --journal "$PWD/$1.db" "$1.yaml" >"$1.out" 2>&1 & } &&
+	copier=$!
 }
 
 # flush_cluster NAME: every primary of NAME emptied.
@@ -148,6 +118,14 @@ test_expect_success 'cluster to cluster, 3 primaries to 2 (cluster: true): the s
 	test "$(output KEYS_MISMATCHED v.env)" = 0
 '
 
+test_expect_success 'runjob run --dry-run counts the keys of every primary, and those each target primary has' '
+	redis_job dry.yaml redis.copy "$(redis_cluster_url a)" "$(redis_cluster_url b)" &&
+	runjob run --dry-run --journal "$PWD/dry.db" dry.yaml >dry.out 2>&1 &&
+	cat dry.out &&
+	test_grep "would copy 20000 keys (string 14000, hash 2000, list 2000, set 1000, zset 1000, stream 0)" dry.out &&
+	test_grep "20000 of these keys are on the target already" dry.out
+'
+
 test_expect_success 'redis.verify finds a key changed, one missing and one extra in a cluster target' '
 	b=$(redis_cluster_url b) &&
 	redis-cli -c -p "$(redis_port b1)" SET key:1 changed >/dev/null &&
@@ -164,10 +142,7 @@ test_expect_success 'redis.verify finds a key changed, one missing and one extra
 
 test_expect_success 'the target resharded during the copy: writes follow MOVED and ASK, and every key lands' '
 	flush_cluster b &&
-	redis_job rs.yaml redis.copy "$(redis_cluster_url a)" "$(redis_cluster_url b)" \
-		"max_ops_per_sec: 4000" "batch: 100" &&
-	{ runjob run --journal "$PWD/rs.db" rs.yaml >rs.out 2>&1 & } &&
-	copier=$! &&
+	copy_behind rs "$(redis_cluster_url a)" "$(redis_cluster_url b)" &&
 	test_when_finished "kill_tree $copier" &&
 	n=0 &&
 	while test "$(redis_cluster_dbsize b)" -lt 2000; do
@@ -192,12 +167,9 @@ test_expect_success 'the target resharded during the copy: writes follow MOVED a
 
 test_expect_success 'runjob killed mid-copy: the next run continues each primary.s scan where its checkpoint says' '
 	redis_start resumed &&
-	redis_job res.yaml redis.copy "$(redis_cluster_url a)" "$(redis_url resumed)" \
-		"max_ops_per_sec: 4000" "batch: 100" &&
-	{ runjob run --journal "$PWD/res.db" res.yaml >res1.out 2>&1 & } &&
-	copier=$! &&
+	copy_behind res "$(redis_cluster_url a)" "$(redis_url resumed)" &&
 	test_when_finished "kill_tree $copier" &&
-	wait_keys resumed 8000 $copier res1.out &&
+	wait_keys resumed 8000 $copier res.out &&
 	kill_tree $copier &&
 	{ wait $copier; code=$?; } &&
 	test $code = 137 &&
@@ -223,10 +195,7 @@ test_expect_success 'runjob killed mid-copy: the next run continues each primary
 test_expect_success 'a primary of the source killed mid-copy: its replica takes over, the copy follows it and completes' '
 	redis_start failover &&
 	keyspace "$(redis_cluster_url a)" >before.ks &&
-	redis_job fo.yaml redis.copy "$(redis_cluster_url a)" "$(redis_url failover)" \
-		"max_ops_per_sec: 4000" "batch: 100" &&
-	{ runjob run --journal "$PWD/fo.db" fo.yaml >fo.out 2>&1 & } &&
-	copier=$! &&
+	copy_behind fo "$(redis_cluster_url a)" "$(redis_url failover)" &&
 	test_when_finished "kill_tree $copier" &&
 	wait_keys failover 4000 $copier fo.out &&
 	victim=$(redis_cluster_primaries a | head -n 1) &&

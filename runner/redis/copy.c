@@ -1112,6 +1112,26 @@ out:
 	return rc;
 }
 
+/* Put the connection to the primary that now serves the batch's shard
+ * of a cluster source out in w->src. */
+static int
+source_node(struct worker *w, const struct batch *b)
+{
+	struct copy *cp = w->cp;
+	int node = rcluster_owner(cp->scl, cp->sh[b->shard].slot);
+	char msg[600];
+
+	if (node < 0) {
+		snprintf(msg, sizeof(msg), "source %s: no primary owns slot "
+			"%u; the cluster is not ready (redis-cli --cluster "
+			"check says what is wrong)", cp->set.rc.src.shown,
+			cp->sh[b->shard].slot);
+		fail(cp, msg);
+		return -1;
+	}
+	return use_node(w, &w->spool, &w->src, node);
+}
+
 /* The worker's loop: take a batch, copy it, mark it done. */
 static void *
 worker_main(void *arg)
@@ -1146,8 +1166,7 @@ worker_main(void *arg)
 		pthread_mutex_unlock(&cp->lock);
 
 		w->cur = b;
-		if (cp->scl && use_node(w, &w->spool, &w->src,
-		    rcluster_owner(cp->scl, cp->sh[b->shard].slot)) < 0)
+		if (cp->scl && source_node(w, b) < 0)
 			break;
 		if (copy_batch(w, b) < 0)
 			break;
@@ -1482,12 +1501,27 @@ sample_dumps(struct rconn *src, redisReply *k, const char *want,
 /* One SCAN reply's keys: type, size, whether the target has them. */
 static int
 estimate_keys(struct copy *cp, struct rconn *src, struct rconn *dst,
-	redisReply *k, struct estimate *e)
+	struct rpool *dp, redisReply *k, struct estimate *e)
 {
 	char *want = xcalloc(k->elements ? k->elements : 1, 1);
+	struct rconn **on = xcalloc(k->elements + 1, sizeof(*on));
 	size_t i;
 	int r = 0;
 
+	/* On a cluster target, each key is asked of its primary. */
+	for (i = 0; i < k->elements; i++) {
+		on[i] = dst;
+		if (dp && !(on[i] = rpool_get(dp, rcluster_owner(cp->dcl,
+		    rkeyslot(k->element[i]->str, k->element[i]->len)))))
+			on[i] = dst;
+		if (!rconn_up(on[i]) && rconn_open(on[i]) < 0) {
+			snprintf(dst->err, sizeof(dst->err), "%s", on[i]->err);
+			rconn_close(dst);
+			free(want);
+			free(on);
+			return -1;
+		}
+	}
 	for (i = 0; i < k->elements; i++) {
 		const char *tv[2] = { "TYPE", k->element[i]->str };
 		const char *mv[3] = { "MEMORY", "USAGE", k->element[i]->str };
@@ -1497,14 +1531,17 @@ estimate_keys(struct copy *cp, struct rconn *src, struct rconn *dst,
 
 		rconn_append(src, 2, tv, tl);
 		rconn_append(src, 3, mv, ml);
-		rconn_append(dst, 2, ev, tl);
+		rconn_append(on[i], 2, ev, tl);
 	}
 	for (i = 0; i < k->elements && r == 0; i++) {
 		redisReply *t, *m, *x;
 		enum rtype ty;
 
 		if (rconn_reply(src, &t) < 0 || rconn_reply(src, &m) < 0 ||
-		    rconn_reply(dst, &x) < 0) {
+		    rconn_reply(on[i], &x) < 0) {
+			if (on[i] != dst)
+				snprintf(dst->err, sizeof(dst->err), "%s",
+					on[i]->err);
 			r = -1;
 			break;
 		}
@@ -1532,28 +1569,17 @@ estimate_keys(struct copy *cp, struct rconn *src, struct rconn *dst,
 	if (r == 0)
 		r = sample_dumps(src, k, want, e);
 	free(want);
+	free(on);
 	return r;
 }
 
-/* --dry-run: what a copy would do, read without writing anything. */
+/* A dry run's scan of one server of the source. */
 static int
-dry_run(struct copy *cp, struct rconn *src, struct rconn *dst,
-	const char *why)
+dry_scan(struct copy *cp, struct rconn *src, struct rconn *dst,
+	struct rpool *dp, struct estimate *e)
 {
-	struct estimate e;
 	unsigned long long cursor = 0;
-	long long bytes;
-	redisReply *r;
-	char b[32], how[128];
 
-	memset(&e, 0, sizeof(e));
-	/* About SAMPLE_KEYS DUMPs, spread over the whole scan. */
-	e.stride = 1;
-	if (rconn_cmd(src, &r, "DBSIZE") == 0) {
-		if (r->type == REDIS_REPLY_INTEGER && r->integer > SAMPLE_KEYS)
-			e.stride = r->integer / SAMPLE_KEYS;
-		freeReplyObject(r);
-	}
 	do {
 		redisReply *scan;
 		int failed;
@@ -1563,13 +1589,79 @@ dry_run(struct copy *cp, struct rconn *src, struct rconn *dst,
 			printf("redis.copy: %s\n", src->err);
 			return 1;
 		}
-		failed = estimate_keys(cp, src, dst, scan->element[1], &e) < 0;
+		failed = estimate_keys(cp, src, dst, dp, scan->element[1],
+			e) < 0;
 		freeReplyObject(scan);
 		if (failed) {
 			printf("redis.copy: %s\n", rpair_err(src, dst));
 			return 1;
 		}
 	} while (cursor != 0);
+	return 0;
+}
+
+/* The DBSIZE of conn, or 0. */
+static long long
+dbsize(struct rconn *conn)
+{
+	redisReply *r;
+	long long n = 0;
+
+	if (rconn_cmd(conn, &r, "DBSIZE") == 0) {
+		if (r->type == REDIS_REPLY_INTEGER)
+			n = r->integer;
+		freeReplyObject(r);
+	}
+	return n;
+}
+
+/* --dry-run: what a copy would do, read without writing anything. */
+static int
+dry_run(struct copy *cp, struct rconn *src, struct rconn *dst,
+	const char *why)
+{
+	struct estimate e;
+	struct rpool dp;
+	struct rconn *node = NULL;
+	long long bytes, keys = 0;
+	int n = 1, k, *ix = NULL, failed = 0;
+	unsigned *slot = NULL;
+	char b[32], how[128];
+
+	memset(&e, 0, sizeof(e));
+	if (cp->dcl)
+		rpool_init(&dp, cp->dcl, "target", cp->set.rc.io_timeout);
+	/* Each primary of a cluster source, or the source. */
+	if (cp->scl) {
+		ix = xcalloc(RSLOTS, sizeof(*ix));
+		slot = xcalloc(RSLOTS, sizeof(*slot));
+		n = rcluster_shards(cp->scl, ix, slot, RSLOTS);
+		node = xcalloc((size_t)n, sizeof(*node));
+		for (k = 0; k < n; k++) {
+			rconn_init(&node[k], rcluster_url(cp->scl, ix[k]),
+				"source", cp->set.rc.io_timeout);
+			if (rconn_open(&node[k]) < 0) {
+				printf("redis.copy: %s\n", node[k].err);
+				failed = 1;
+			}
+		}
+	}
+	for (k = 0; k < n && !failed; k++)
+		keys += dbsize(node ? &node[k] : src);
+	/* About SAMPLE_KEYS DUMPs, spread over the whole scan. */
+	e.stride = keys > SAMPLE_KEYS ? keys / SAMPLE_KEYS : 1;
+	for (k = 0; k < n && !failed; k++)
+		failed = dry_scan(cp, node ? &node[k] : src, dst, cp->dcl ?
+			&dp : NULL, &e);
+	for (k = 0; node && k < n; k++)
+		rconn_close(&node[k]);
+	free(node);
+	free(ix);
+	free(slot);
+	if (cp->dcl)
+		rpool_free(&dp, dst);
+	if (failed)
+		return 1;
 	if (e.sampled) {
 		bytes = e.big_bytes + (e.keys - e.big) * e.sample_bytes /
 			e.sampled;

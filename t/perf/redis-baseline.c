@@ -179,14 +179,62 @@ scan(redisContext *c, int port, char **cursor)
 	return r;
 }
 
+/* The next reply on c, an error reply too; never NULL. */
+static redisReply *
+reply_or_error(redisContext *c, int port)
+{
+	void *v = NULL;
+
+	if (redisGetReply(c, &v) != REDIS_OK || v == NULL)
+		die("%s:%d: RESTORE: %s", host, port,
+		    c->errstr[0] ? c->errstr : "no reply");
+	return v;
+}
+
+/* Queue PTTL and DUMP of each of keys on c. */
+static void
+append_dumps(redisContext *c, const redisReply *keys)
+{
+	const char *argv[2];
+	size_t lens[2], i;
+
+	for (i = 0; i < keys->elements; i++) {
+		argv[1] = keys->element[i]->str;
+		lens[1] = keys->element[i]->len;
+		argv[0] = "PTTL";
+		lens[0] = 4;
+		redisAppendCommandArgv(c, 2, argv, lens);
+		argv[0] = "DUMP";
+		redisAppendCommandArgv(c, 2, argv, lens);
+	}
+}
+
+/* Queue RESTORE key ttl payload REPLACE on c. */
+static void
+append_restore(redisContext *c, const redisReply *key, long long ttl,
+    const redisReply *payload)
+{
+	char ttlbuf[32];
+	const char *argv[5] = { "RESTORE", key->str, ttlbuf, payload->str,
+	    "REPLACE" };
+	size_t lens[5];
+
+	snprintf(ttlbuf, sizeof ttlbuf, "%lld", ttl);
+	lens[0] = 7;
+	lens[1] = key->len;
+	lens[2] = strlen(ttlbuf);
+	lens[3] = payload->len;
+	lens[4] = 7;
+	redisAppendCommandArgv(c, 5, argv, lens);
+}
+
 static long long
 copy_scan(int sport, int dport)
 {
 	redisContext *src, *dst;
 	redisReply *sr, *keys, *ttl, *dump, *r;
-	char *cursor, ttlbuf[32];
-	const char *argv[5];
-	size_t lens[5], i, n, restores;
+	char *cursor;
+	size_t i, n, restores;
 	long long total = 0;
 
 	src = connect_to(sport);
@@ -197,15 +245,7 @@ copy_scan(int sport, int dport)
 		sr = scan(src, sport, &cursor);
 		keys = sr->element[1];
 		n = keys->elements;
-		for (i = 0; i < n; i++) {
-			argv[1] = keys->element[i]->str;
-			lens[1] = keys->element[i]->len;
-			argv[0] = "PTTL";
-			lens[0] = 4;
-			redisAppendCommandArgv(src, 2, argv, lens);
-			argv[0] = "DUMP";
-			redisAppendCommandArgv(src, 2, argv, lens);
-		}
+		append_dumps(src, keys);
 		/*
 		 * Each payload goes into the target's output buffer as soon
 		 * as it is read, so no more than one reply is held; nothing
@@ -226,19 +266,8 @@ copy_scan(int sport, int dport)
 			}
 			if (dump->type != REDIS_REPLY_STRING)
 				die("%s:%d: DUMP: not a string", host, sport);
-			snprintf(ttlbuf, sizeof ttlbuf, "%lld",
-			    ttl->integer == -1 ? 0LL : ttl->integer);
-			argv[0] = "RESTORE";
-			lens[0] = 7;
-			argv[1] = keys->element[i]->str;
-			lens[1] = keys->element[i]->len;
-			argv[2] = ttlbuf;
-			lens[2] = strlen(ttlbuf);
-			argv[3] = dump->str;
-			lens[3] = dump->len;
-			argv[4] = "REPLACE";
-			lens[4] = 7;
-			redisAppendCommandArgv(dst, 5, argv, lens);
+			append_restore(dst, keys->element[i],
+			    ttl->integer == -1 ? 0LL : ttl->integer, dump);
 			restores++;
 			freeReplyObject(ttl);
 			freeReplyObject(dump);
@@ -369,9 +398,8 @@ copy_cluster(const char *sports, const char *dports)
 	redisContext *dst[MAXNODES];
 	static unsigned char owner[16384];	/* index into dp, learned */
 	redisReply *sr, *keys, *ttl, *dump, *r;
-	char *cursor, ttlbuf[32];
-	const char *argv[5];
-	size_t lens[5], i, n;
+	char *cursor;
+	size_t i, n;
 	size_t *sent = NULL, *node = NULL, cap = 0, per[MAXNODES];
 	long long *ttls = NULL;
 	redisReply **payload = NULL;
@@ -401,15 +429,7 @@ copy_cluster(const char *sports, const char *dports)
 				node = xmalloc(cap * sizeof *node);
 				payload = xmalloc(cap * sizeof *payload);
 			}
-			for (i = 0; i < n; i++) {
-				argv[1] = keys->element[i]->str;
-				lens[1] = keys->element[i]->len;
-				argv[0] = "PTTL";
-				lens[0] = 4;
-				redisAppendCommandArgv(src, 2, argv, lens);
-				argv[0] = "DUMP";
-				redisAppendCommandArgv(src, 2, argv, lens);
-			}
+			append_dumps(src, keys);
 			for (d = 0; d < nd; d++)
 				per[d] = 0;
 			for (i = 0; i < n; i++) {
@@ -424,23 +444,12 @@ copy_cluster(const char *sports, const char *dports)
 					continue;
 				}
 				ttls[i] = ttl->integer == -1 ? 0LL : ttl->integer;
-				snprintf(ttlbuf, sizeof ttlbuf, "%lld", ttls[i]);
 				freeReplyObject(ttl);
 				slot = (int)keyslot(keys->element[i]->str,
 				    keys->element[i]->len);
 				node[i] = owner[slot];
-				argv[0] = "RESTORE";
-				lens[0] = 7;
-				argv[1] = keys->element[i]->str;
-				lens[1] = keys->element[i]->len;
-				argv[2] = ttlbuf;
-				lens[2] = strlen(ttlbuf);
-				argv[3] = dump->str;
-				lens[3] = dump->len;
-				argv[4] = "REPLACE";
-				lens[4] = 7;
-				redisAppendCommandArgv(dst[node[i]], 5, argv,
-				    lens);
+				append_restore(dst[node[i]], keys->element[i],
+				    ttls[i], dump);
 				per[node[i]]++;
 				sent[i] = 1;
 				/* Kept: a MOVED key goes again. */
@@ -448,17 +457,12 @@ copy_cluster(const char *sports, const char *dports)
 			}
 			/* Each node's replies, in the order sent to it. */
 			for (i = 0; i < n; i++) {
-				void *v = NULL;
 				char *sp2;
 				int port;
 
 				if (!sent[i])
 					continue;
-				if (redisGetReply(dst[node[i]], &v) != REDIS_OK ||
-				    !v)
-					die("%s:%d: RESTORE: no reply", host,
-					    dp[node[i]]);
-				r = v;
+				r = reply_or_error(dst[node[i]], dp[node[i]]);
 				while (r->type == REDIS_REPLY_ERROR &&
 				    strncmp(r->str, "MOVED ", 6) == 0) {
 					/* MOVED slot host:port: alone, there. */
@@ -472,23 +476,9 @@ copy_cluster(const char *sports, const char *dports)
 						    r->str);
 					owner[slot] = (unsigned char)d;
 					freeReplyObject(r);
-					argv[0] = "RESTORE";
-					lens[0] = 7;
-					argv[1] = keys->element[i]->str;
-					lens[1] = keys->element[i]->len;
-					snprintf(ttlbuf, sizeof ttlbuf, "%lld",
-					    ttls[i]);
-					argv[2] = ttlbuf;
-					lens[2] = strlen(ttlbuf);
-					argv[3] = payload[i]->str;
-					lens[3] = payload[i]->len;
-					argv[4] = "REPLACE";
-					lens[4] = 7;
-					r = redisCommandArgv(dst[d], 5, argv,
-					    lens);
-					if (!r)
-						die("%s:%d: RESTORE: no reply",
-						    host, dp[d]);
+					append_restore(dst[d], keys->element[i],
+					    ttls[i], payload[i]);
+					r = reply_or_error(dst[d], dp[d]);
 				}
 				if (r->type == REDIS_REPLY_ERROR)
 					die("RESTORE: %s", r->str);

@@ -55,10 +55,8 @@ TARGET_RATIO=1.5	# of the faster baseline's keys/s
 TARGET_MB=200
 TARGET_VERIFY=100000	# keys/s
 
-die() {
-	echo "redis-bench: $*" >&2
-	exit 1
-}
+BENCH=redis-bench
+. "$top/t/perf/lib-servers.sh"
 
 [ -x "$BASELINE" ] || die "no $BASELINE; run make t/perf/redis-baseline"
 [ -x "$RUNJOB" ] || echo "redis-bench: no $RUNJOB; its rows will fail" >&2
@@ -67,23 +65,6 @@ for p in redis-server redis-cli python3; do
 		die "no $p (apt-get install redis-server redis-tools python3)"
 done
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/redis-bench.XXXXXX")
-# The servers were started here, so they are stopped by their pids.
-cleanup() {
-	for f in "$tmp"/*.pid; do
-		[ -f "$f" ] || continue
-		pid=$(cat "$f")
-		kill "$pid" 2>/dev/null || continue
-		i=0
-		while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do
-			sleep 0.1
-			i=$((i + 1))
-		done
-	done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 # Two free ports, both held open until both are known, so that they
 # differ; something else may take one before redis does, which

@@ -41,10 +41,8 @@ CONNECTIONS=${CONNECTIONS:-4}
 BATCH=${BATCH:-500}
 TARGET_RATIO=2
 
-die() {
-	echo "redis-cluster-bench: $*" >&2
-	exit 1
-}
+BENCH=redis-cluster-bench
+. "$top/t/perf/lib-servers.sh"
 
 [ -x "$BASELINE" ] || die "no $BASELINE; run make t/perf/redis-baseline"
 [ -x "$RUNJOB" ] || echo "redis-cluster-bench: no $RUNJOB; its row will fail" >&2
@@ -52,24 +50,6 @@ for p in redis-server redis-cli python3; do
 	command -v $p >/dev/null 2>&1 ||
 		die "no $p (apt-get install redis-server redis-tools python3)"
 done
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/redis-cluster-bench.XXXXXX")
-# The servers were started here, so they are stopped by their pids.
-cleanup() {
-	for f in "$tmp"/*.pid; do
-		[ -f "$f" ] || continue
-		pid=$(cat "$f")
-		kill "$pid" 2>/dev/null || continue
-		i=0
-		while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do
-			sleep 0.1
-			i=$((i + 1))
-		done
-	done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 # Six free ports whose cluster bus ports (+10000) are free too.
 ports=$(python3 -c '
