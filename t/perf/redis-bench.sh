@@ -153,42 +153,6 @@ steps:
       connections: $CONNECTIONS
 EOF
 
-# run NAME PREP CHECK CMD...: RUNS runs of CMD, in $tmp, under
-# `redis-baseline measure`, its output to $tmp/NAME.out; PREP (a
-# function) readies each run, CHECK must then say nothing, or what is
-# wrong. Appends "NAME ok WALL KIB" or "NAME failed WHY" to $tmp/results;
-# returns nonzero if a run failed.
-run() {
-	name=$1 prep=$2 check=$3
-	shift 3
-	best= rss=0 i=0
-	while [ "$i" -lt "$RUNS" ]; do
-		$prep
-		rm -f "$tmp/j.db" "$tmp/j.db-wal" "$tmp/j.db-shm"
-		rc=0
-		(cd "$tmp" && "$BASELINE" measure "$tmp/m" "$@" \
-			>"$tmp/$name.out" 2>&1) || rc=$?
-		if [ $rc -ne 0 ]; then
-			why="exit $rc"
-		else
-			why=$($check)
-		fi
-		if [ -n "$why" ]; then
-			echo "redis-bench: $name failed ($why):" >&2
-			tail -n 5 "$tmp/$name.out" | sed 's/^/  /' >&2
-			echo "$name failed $why" >>"$tmp/results"
-			return 1
-		fi
-		read -r wall kib <"$tmp/m"
-		best=$(awk -v t="$wall" -v best="$best" 'BEGIN {
-			if (best == "" || t < best) best = t
-			printf "%.4f", best }')
-		[ "$kib" -gt "$rss" ] && rss=$kib
-		i=$((i + 1))
-	done
-	echo "$name ok $best $rss" >>"$tmp/results"
-}
-
 flush_target() {
 	[ "$(rcli "$dst" flushall)" = OK ] || die "FLUSHALL on port $dst failed"
 }
