@@ -683,7 +683,8 @@ rerror_transient(const char *msg)
 {
 	return strncmp(msg, "LOADING", 7) == 0 || strncmp(msg, "BUSY ", 5) == 0 ||
 		strncmp(msg, "MASTERDOWN", 10) == 0 ||
-		strncmp(msg, "TRYAGAIN", 8) == 0;
+		strncmp(msg, "TRYAGAIN", 8) == 0 ||
+		strncmp(msg, "CLUSTERDOWN", 11) == 0;
 }
 
 const char *

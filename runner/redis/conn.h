@@ -64,7 +64,8 @@ int rconn_reply(struct rconn *rc, redisReply **r);
 int rconn_cmd(struct rconn *rc, redisReply **r, const char *fmt, ...);
 
 /* 1 for an error reply that says to try again later: a server loading
- * its data, busy with a script, or a replica without its master. */
+ * its data, busy with a script, a replica without its master, or a
+ * cluster that is down while a replica takes over from a primary. */
 int rerror_transient(const char *msg);
 
 /* A server's error message fit to print: without the arguments that

@@ -303,6 +303,18 @@ probe_keys(struct worker *w, struct item *it, size_t n)
 	}
 }
 
+/* A server said to try again later: drop the connection, and wait a
+ * little, as the server would answer the same to a connection made at
+ * once (a cluster down until a replica has taken over). */
+static void
+later(struct rconn *c)
+{
+	struct timespec ts = { 0, 200 * 1000000L };
+
+	rconn_close(c);
+	nanosleep(&ts, NULL);
+}
+
 /* A cluster source's node says a key is another's: its slot moved to
  * another primary since the scan began (a resharding). Such a key may
  * be missed by both scans, and the copy says so when it ends. */
@@ -347,14 +359,23 @@ key_type(struct worker *w, struct item *it)
 		size_t tl[2] = { 4, it->len };
 
 		rconn_append(&w->src, 2, tv, tl);
-		if (rconn_reply(&w->src, &r) == 0) {
+		if (rconn_reply(&w->src, &r) < 0) {
+			if (recover(w, &w->src) < 0)
+				return -1;
+		} else if (r->type == REDIS_REPLY_ERROR &&
+		    rerror_transient(r->str)) {
+			snprintf(w->src.err, sizeof(w->src.err), "source %s: %s",
+				w->src.url->shown, rerror_text(r->str));
+			freeReplyObject(r);
+			later(&w->src);
+			if (recover(w, &w->src) < 0)
+				return -1;
+		} else {
 			it->type = r->type == REDIS_REPLY_STATUS ?
 				rtype_of(r->str) : RT_OTHER;
 			if (r->type == REDIS_REPLY_ERROR && src_moved(w, r->str))
 				it->type = RT_NONE;
 			freeReplyObject(r);
-		} else if (recover(w, &w->src) < 0) {
-			return -1;
 		}
 	}
 	return 0;
@@ -400,6 +421,13 @@ copy_typed(struct worker *w, struct item *it)
 		if (rc == -2 && dst_moved(w, err)) {
 			it->state = 4;
 			return 0;
+		}
+		if (rc == -2 && strstr(err, ": CLUSTERDOWN")) {
+			/* A replica is taking over: the key starts over. */
+			later(&w->dst);
+			if (renew(w) < 0)
+				return -1;
+			continue;
 		}
 		if (rc == -2) {
 			fail(cp, err);
@@ -460,7 +488,7 @@ transient(struct worker *w, struct rconn *c, const struct rflat *v, size_t n)
 		if (v[i].kind == '-' && rerror_transient(w->data.s + v[i].off)) {
 			snprintf(c->err, sizeof(c->err), "%s %s: %s", c->role,
 				c->url->shown, rerror_text(w->data.s + v[i].off));
-			rconn_close(c);
+			later(c);
 			return 1;
 		}
 	return 0;
@@ -753,7 +781,7 @@ restore_keys(struct worker *w, struct item *it, size_t n)
 				snprintf(w->dst.err, sizeof(w->dst.err), "target %s: "
 					"%s", cp->set.rc.dst.shown,
 					rerror_text(msg));
-				rconn_close(&w->dst);
+				later(&w->dst);
 				failed = 1;
 				break;
 			}
@@ -868,7 +896,8 @@ copy_typed_all(struct worker *w, struct item *typed, size_t n)
 	}
 	while (m && (r = rkey_copy_small(&w->src, &w->dst, sm, m,
 	    cp->set.ttl_keep, err, sizeof(err))) != 0) {
-		if (r == -2 && dst_moved(w, err)) {
+		if (r == -2 && (dst_moved(w, err) || strstr(err,
+		    ": CLUSTERDOWN"))) {
 			/* Each alone, as copy_typed follows a MOVED. */
 			for (i = 0; i < m; i++)
 				typed[of[i]].state = 0;
