@@ -1557,10 +1557,11 @@ estimate_keys(struct copy *cp, struct rconn *src, struct rconn *dst,
 		const char *ev[2] = { "EXISTS", k->element[i]->str };
 		size_t tl[2] = { 4, k->element[i]->len };
 		size_t ml[3] = { 6, 5, k->element[i]->len };
+		size_t el[2] = { 6, k->element[i]->len };
 
 		rconn_append(src, 2, tv, tl);
 		rconn_append(src, 3, mv, ml);
-		rconn_append(on[i], 2, ev, tl);
+		rconn_append(on[i], 2, ev, el);
 	}
 	for (i = 0; i < k->elements && r == 0; i++) {
 		redisReply *t, *m, *x;
