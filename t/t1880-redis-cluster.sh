@@ -192,6 +192,27 @@ test_expect_success 'runjob killed mid-copy: the next run continues each primary
 	same "$(redis_cluster_url a)" "$(redis_url resumed)"
 '
 
+test_expect_success 'the source resharded during the copy: the copy fails saying keys may be missed, and the next run copies them all' '
+	redis_start moved &&
+	copy_behind mv "$(redis_cluster_url a)" "$(redis_url moved)" &&
+	test_when_finished "kill_tree $copier" &&
+	wait_keys moved 3000 $copier mv.out &&
+	from=$(redis_cli "$(redis_cluster_primaries a | sed -n 1p)" CLUSTER MYID) &&
+	to=$(redis_cli "$(redis_cluster_primaries a | sed -n 2p)" CLUSTER MYID) &&
+	timeout 60 redis-cli --cluster reshard "127.0.0.1:$(redis_port a1)" \
+		--cluster-from "$from" --cluster-to "$to" --cluster-slots 2000 \
+		--cluster-yes >reshard-src.out 2>&1 &&
+	alive $copier &&
+	{ wait $copier; code=$?; } &&
+	cat mv.out &&
+	test $code != 0 &&
+	test_grep "the source.s slots moved between its primaries during the copy (a resharding): keys that moved may have been missed; run the step again" mv.out &&
+	runjob run --journal "$PWD/mv.db" mv.yaml >mv2.out 2>&1 &&
+	cat mv2.out &&
+	test_grep "verify: 20000 keys checked, 0 mismatched" mv2.out &&
+	same "$(redis_cluster_url a)" "$(redis_url moved)"
+'
+
 test_expect_success 'a primary of the source killed mid-copy: its replica takes over, the copy follows it and completes' '
 	redis_start failover &&
 	keyspace "$(redis_cluster_url a)" >before.ks &&
