@@ -213,6 +213,42 @@ test_expect_success 'the source resharded during the copy: the copy fails saying
 	same "$(redis_cluster_url a)" "$(redis_url moved)"
 '
 
+test_expect_success 'pause_if on a cluster source: the primary whose replica lags pauses its own scan, the others are copied meanwhile' '
+	redis_start paused &&
+	replica=$(for n in $(redis_cluster_nodes a); do
+		redis_cli $n INFO replication | grep -q "^role:slave" && echo $n; done | head -n 1) &&
+	mport=$(redis_cli "$replica" INFO replication | tr -d "\r" | sed -n "s/^master_port://p") &&
+	# Asked before the replica stops: it would not answer after.
+	others=0 &&
+	for n in $(redis_cluster_primaries a); do
+		test "$(redis_port $n)" = "$mport" ||
+			others=$((others + $(redis_cli $n DBSIZE))) || return 1
+	done &&
+	url=redis+cluster://127.0.0.1:$mport &&
+	kill -STOP "$(redis_pid "$replica")" &&
+	test_when_finished "kill -CONT $(redis_pid "$replica")" &&
+	until redis-cli -p "$mport" INFO replication | grep -q "^slave0:.*lag=[2-9]"; do
+		sleep 0.2
+	done &&
+	redis_job pause.yaml redis.copy "$url" "$(redis_url paused)" \
+		"pause_if: { replication_lag: 2s }" &&
+	{ runjob run --journal "$PWD/pause.db" pause.yaml >pause.out 2>&1 & } &&
+	copier=$! &&
+	test_when_finished "kill_tree $copier" &&
+	# Every key of the other primaries lands while that one waits.
+	n=0 &&
+	while test "$(redis_dbsize paused)" -lt "$others"; do
+		alive $copier && n=$((n + 1)) && test $n -lt 600 && sleep 0.1 ||
+			{ cat pause.out; return 1; }
+	done &&
+	test_grep "pausing the scan of redis+cluster://127.0.0.1:$mport/0: a replica of the source [0-9]*s behind" pause.out &&
+	test "$(redis_dbsize paused)" -lt 20000 &&
+	kill -CONT "$(redis_pid "$replica")" &&
+	wait $copier &&
+	test_grep "going on after a pause of " pause.out &&
+	same "$(redis_cluster_url a)" "$(redis_url paused)"
+'
+
 test_expect_success 'a primary of the source killed mid-copy: its replica takes over, the copy follows it and completes' '
 	redis_start failover &&
 	keyspace "$(redis_cluster_url a)" >before.ks &&

@@ -85,6 +85,8 @@ struct shard {
 	unsigned slot;		/* the lowest it owned: its primary now owns it */
 	struct rconn conn;	/* the scan's connection */
 	struct rlocate at;
+	struct rguard *pg;	/* whose INFO pause_if reads: the copy's guard,
+				 * or a cluster primary's own */
 	unsigned long long cursor;	/* where the scan starts */
 	int skip;		/* done by an earlier attempt */
 	struct batch *phead, *ptail;	/* every batch not yet checkpointed,
@@ -1782,19 +1784,23 @@ tick(struct copy *cp, struct ticks *tk, long ms)
  * further (the workers finish what is queued), reporting progress and
  * saying when the pause begins and ends. */
 static int
-hold(struct copy *cp, struct rconn *src, struct ticks *tk)
+hold(struct copy *cp, struct shard *sh, struct rconn *src, struct ticks *tk)
 {
 	int64_t from = 0;
 	int p;
 
-	while ((p = rguard_poll(cp->guard, src)) != 0) {
+	while ((p = rguard_poll(sh->pg, src)) != 0) {
 		if (p < 0) {
 			/* rscan reconnects, and fails the copy if it cannot. */
 			break;
 		}
 		if (!from) {
 			from = now_ms();
-			action_say("pausing: %s", cp->guard->paused);
+			if (cp->scl)
+				action_say("pausing the scan of %s: %s",
+					src->url->shown, sh->pg->paused);
+			else
+				action_say("pausing: %s", sh->pg->paused);
 		}
 		pthread_mutex_lock(&cp->lock);
 		tick(cp, tk, 500);
@@ -1829,7 +1835,7 @@ scan_shard(struct copy *cp, struct shard *sh, struct rconn *src,
 		redisReply *scan;
 		unsigned long long next = cursor;
 
-		if (cp->guard && hold(cp, src, tk) < 0)
+		if (sh->pg && hold(cp, sh, src, tk) < 0)
 			return -1;
 		while (rscan(src, &cp->set.rc, &next, cp->set.rc.batch,
 		    &scan) < 0) {
@@ -2042,6 +2048,7 @@ shards_setup(struct copy *cp, const struct resume_at *at, long long *total)
 		cp->sh = xcalloc(1, sizeof(*cp->sh));
 		cp->sh[0].cursor = cp->sh[0].ck_cursor = at->cursor;
 		cp->sh[0].ck_node = &cp->set.rc.src;
+		cp->sh[0].pg = cp->guard;
 		free(node);
 		free(slot);
 		return 0;
@@ -2056,6 +2063,13 @@ shards_setup(struct copy *cp, const struct resume_at *at, long long *total)
 		sh->cp = cp;
 		sh->slot = slot[k];
 		sh->ck_node = u;
+		/* Each primary's load is its own: one busy primary pauses
+		 * only its own scan. */
+		if (cp->set.pause_cpu || cp->set.pause_lag_ms) {
+			sh->pg = xmalloc(sizeof(*sh->pg));
+			rguard_init(sh->pg, 0, cp->set.pause_cpu,
+				cp->set.pause_lag_ms);
+		}
 		rconn_init(&sh->conn, u, "source", cp->set.rc.io_timeout);
 		rlocate_set(&sh->conn, &sh->at, cp->scl, node[k]);
 		if ((was = resume_of(at, u, buf, sizeof(buf))) &&
@@ -2260,7 +2274,11 @@ redis_copy_main(const struct acfg *c, const char *resume, int dry)
 out:
 	rconn_close(&src);
 	rconn_close(&dst);
-	for (i = 0; i < cp.nsh; i++)
+	for (i = 0; i < cp.nsh; i++) {
+		if (cp.scl && cp.sh[i].pg) {
+			rguard_free(cp.sh[i].pg);
+			free(cp.sh[i].pg);
+		}
 		while (cp.sh[i].phead) {
 			struct batch *bt = cp.sh[i].phead;
 
@@ -2268,6 +2286,7 @@ out:
 			freeReplyObject(bt->scan);
 			free(bt);
 		}
+	}
 	free(cp.sh);
 	free(owners);
 	free(at.shards);
