@@ -45,7 +45,7 @@ CORE_SRC = runner/action.c runner/arena.c runner/builtin.c runner/buf.c runner/c
 	journal/writer.c runner/redis/settings.c runner/redis/url.c \
 	runner/sqlite/settings.c
 REDIS_SRC = runner/redis/conn.c runner/redis/copy.c runner/redis/guard.c \
-	runner/redis/changes.c runner/redis/key.c \
+	runner/redis/changes.c runner/redis/cluster.c runner/redis/key.c \
 	runner/redis/server.c runner/redis/tls.c runner/redis/verify.c
 SQLITE_SRC = runner/sqlite/db.c runner/sqlite/digest.c runner/sqlite/exec.c \
 	runner/sqlite/feed.c runner/sqlite/row.c runner/sqlite/schema.c \
@@ -144,6 +144,7 @@ bench: runjob t/perf/plan-bench t/perf/window-bench t/perf/redis-baseline \
 	sh t/perf/resume-bench.sh
 	sh t/perf/redis-bench.sh
 	sh t/perf/redis-tls-bench.sh
+	sh t/perf/redis-cluster-bench.sh
 	sh t/perf/sqlite-bench.sh
 	sh t/perf/audit-bench.sh
 	sh t/perf/schedule-idle.sh

@@ -14,6 +14,12 @@
 #   redis_restart NAME              stop and start again, same port, same args
 #   redis_compare SRC DST [opts]    t/redis-compare.py on two servers' db 0
 #   redis_fill NAME [opts]          t/redis-fill.py into a server's db 0
+#   wait_keys NAME N PID OUT        wait until NAME has more than N keys
+#                                   while runjob (PID, output OUT) runs
+#   kill_tree PID                   SIGKILL PID and all below it at once
+#   redis_cluster_start NAME PRIMARIES REPLICAS [args...]
+#                                   a Redis Cluster of servers NAME1..NAMEn
+#                                   (redis_cluster_url NAME, its first node)
 # Every server started is killed when the test file ends, passed, failed
 # or interrupted: their pids are kept beside the scratch directory (which
 # test_done removes) and an EXIT trap kills them.
@@ -80,20 +86,25 @@ trap 'redis_kill_all_; exit 129' HUP
 
 # redis_free_port: a TCP port on 127.0.0.1 that nothing listens on now,
 # below the kernel's range for outgoing connections.
+# With REDIS_BUS_PORT=1, PORT+10000 too (a cluster node's bus).
 redis_free_port() {
-	"$PYTHON" - <<-\EOF
-	import random, socket
-	for _ in range(200):
-	    port = random.randrange(20000, 32000)
+	"$PYTHON" - "${REDIS_BUS_PORT:-0}" <<-\EOF
+	import random, socket, sys
+	bus = sys.argv[1] == "1"
+	def free(port):
 	    s = socket.socket()
 	    try:
 	        s.bind(("127.0.0.1", port))
+	        return True
 	    except OSError:
-	        continue
+	        return False
 	    finally:
 	        s.close()
-	    print(port)
-	    break
+	for _ in range(200):
+	    port = random.randrange(20000, 30000 if bus else 32000)
+	    if free(port) and (not bus or free(port + 10000)):
+	        print(port)
+	        break
 	else:
 	    raise SystemExit("no free port")
 	EOF
@@ -292,4 +303,147 @@ redis_job() {
 # of a redis_job saw.
 output() {
 	sed -n "s/^$1=//p" "$2"
+}
+
+# redis_cluster_start NAME PRIMARIES REPLICAS [redis-server args...]: a
+# Redis Cluster on loopback, PRIMARIES primaries with REPLICAS replicas
+# each, its servers NAME1, NAME2, ... (made with redis-cli --cluster
+# create); returns once every node says cluster_state:ok, knows every
+# other and every replica is in sync, or fails after 60 s.
+redis_cluster_start() {
+	local r_name=$1 r_prim=$2 r_rep=$3 r_n r_i=1 r_addrs=
+	shift 3
+	r_n=$((r_prim * (r_rep + 1)))
+	while [ $r_i -le $r_n ]; do
+		REDIS_BUS_PORT=1 redis_start "$r_name$r_i" --cluster-enabled yes \
+			--cluster-config-file nodes.conf --cluster-node-timeout 2000 \
+			"$@" || return 1
+		r_addrs="$r_addrs 127.0.0.1:$(redis_port "$r_name$r_i")"
+		r_i=$((r_i + 1))
+	done
+	echo "$r_n" >"$REDIS_REGISTRY/$r_name.cluster"
+	# redis-cli makes 3 primaries at least: fewer are made by hand, the
+	# slots shared out evenly.
+	if [ "$r_prim" -lt 3 ] && [ "$r_rep" = 0 ]; then
+		r_i=1
+		while [ $r_i -le "$r_prim" ]; do
+			redis_cli "$r_name$r_i" CLUSTER ADDSLOTSRANGE \
+				$(((r_i - 1) * 16384 / r_prim)) $((r_i * 16384 / r_prim - 1)) >/dev/null &&
+			redis_cli "$r_name$r_i" CLUSTER MEET 127.0.0.1 "$(redis_port "${r_name}1")" >/dev/null ||
+				return 1
+			r_i=$((r_i + 1))
+		done
+		redis_cluster_wait "$r_name"
+		return
+	fi
+	# shellcheck disable=SC2086
+	timeout 60 redis-cli --cluster create $r_addrs --cluster-replicas "$r_rep" \
+		--cluster-yes >"$TRASH_DIRECTORY/cluster-$r_name.out" 2>&1 || {
+		cat "$TRASH_DIRECTORY/cluster-$r_name.out" >&2
+		return 1
+	}
+	redis_cluster_wait "$r_name"
+}
+
+# redis_cluster_nodes NAME: the names of its servers that are up.
+redis_cluster_nodes() {
+	local r_i=1 r_n
+	r_n=$(cat "$REDIS_REGISTRY/$1.cluster")
+	while [ $r_i -le "$r_n" ]; do
+		redis_is_server "$(redis_pid "$1$r_i")" && echo "$1$r_i"
+		r_i=$((r_i + 1))
+	done
+}
+
+# redis_cluster_wait NAME: wait (60 s at most) until each node of NAME
+# that is up says cluster_state:ok, knows as many nodes as the others,
+# has every slot, and each replica's link to its primary is up.
+redis_cluster_wait() {
+	local r_t=0 r_node r_ok r_info r_known
+	while [ $r_t -lt 600 ]; do
+		r_ok=1
+		r_known=
+		for r_node in $(redis_cluster_nodes "$1"); do
+			r_info=$(redis_cli "$r_node" CLUSTER INFO 2>/dev/null | tr -d '\r')
+			echo "$r_info" | grep -q '^cluster_state:ok$' &&
+				echo "$r_info" | grep -q '^cluster_slots_assigned:16384$' || r_ok=0
+			[ -z "$r_known" ] && r_known=$(echo "$r_info" | sed -n 's/^cluster_known_nodes://p')
+			[ "$(echo "$r_info" | sed -n 's/^cluster_known_nodes://p')" = "$r_known" ] || r_ok=0
+			if redis_cli "$r_node" INFO replication 2>/dev/null | grep -q '^role:slave'; then
+				redis_cli "$r_node" INFO replication | tr -d '\r' |
+					grep -q '^master_link_status:up$' || r_ok=0
+			fi
+		done
+		[ $r_ok = 1 ] && return 0
+		r_t=$((r_t + 1))
+		sleep 0.1
+	done
+	echo "cluster $1 did not settle within 60 s" >&2
+	for r_node in $(redis_cluster_nodes "$1"); do
+		redis_cli "$r_node" CLUSTER NODES >&2
+	done
+	return 1
+}
+
+# redis_cluster_url NAME: redis+cluster:// of its first node that is up.
+redis_cluster_url() {
+	printf 'redis+cluster://127.0.0.1:%s\n' \
+		"$(redis_port "$(redis_cluster_nodes "$1" | head -n 1)")"
+}
+
+# redis_cluster_primaries NAME: the names of its primaries.
+redis_cluster_primaries() {
+	local r_node
+	for r_node in $(redis_cluster_nodes "$1"); do
+		redis_cli "$r_node" INFO replication | tr -d '\r' | grep -q '^role:master$' &&
+			echo "$r_node"
+	done
+}
+
+# redis_cluster_dbsize NAME: the keys of its primaries, added up.
+redis_cluster_dbsize() {
+	local r_node r_sum=0
+	for r_node in $(redis_cluster_primaries "$1"); do
+		r_sum=$((r_sum + $(redis_cli "$r_node" DBSIZE)))
+	done
+	echo "$r_sum"
+}
+
+# wait_keys NAME N PID OUT: wait (at most 60 s) until NAME's server has
+# more than N keys, while PID (the runjob copying, its output in OUT) runs.
+wait_keys() {
+	n=0
+	while :; do
+		got=$(redis_cli "$1" DBSIZE 2>/dev/null)
+		case $got in *[!0-9]*|'') got=0 ;; esac
+		test "$got" -gt "$2" && return 0
+		if ! kill -0 "$3" 2>/dev/null ||
+			grep -q "^State:[[:space:]]*Z" "/proc/$3/status" 2>/dev/null; then
+			echo "runjob ended before $1 had more than $2 keys ($got):" >&2
+			cat "$4" >&2
+			return 1
+		fi
+		n=$((n + 1))
+		if [ $n -gt 1200 ]; then
+			echo "$1 has $got keys after 60 s, not more than $2:" >&2
+			cat "$4" >&2
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
+# descendants PID: the pids of PID's children, their children...
+descendants() {
+	for c in $(pgrep -P "$1"); do
+		echo "$c"
+		descendants "$c"
+	done
+}
+
+# kill_tree PID: SIGKILL PID and every process below it, at once.
+kill_tree() {
+	pids="$1 $(descendants "$1")"
+	kill -KILL $pids 2>/dev/null
+	return 0
 }

@@ -311,6 +311,14 @@ test_expect_success '--dry-run estimates the bytes from the DUMP sizes of a samp
 	test $((guess * 4)) -le $((wrote * 5))
 '
 
+test_expect_success '--dry-run counts the keys the target has already, and with on_conflict: fail says the copy would fail' '
+	run_job est.yaml --dry-run &&
+	test_grep "50000 of these keys are on the target already: on_conflict: replace" est.out &&
+	redis_job estf.yaml redis.copy "$(redis_url many)" "$(redis_url manydst)" "on_conflict: fail" &&
+	test_must_fail run_job estf.yaml --dry-run &&
+	test_grep "the copy would fail: on_conflict: fail and 50000 keys are on the target" estf.out
+'
+
 test_expect_success '--dry-run of method: types says why there is no fast path' '
 	fresh dst &&
 	redis_job drytypes.yaml redis.copy "$(redis_url src)" "$(redis_url dst)" "method: types" &&

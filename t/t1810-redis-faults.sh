@@ -6,45 +6,6 @@ test_description='redis.copy when things go wrong: connections killed, a target 
 # The copies here are of keys without TTLs, so the two servers must be
 # the same to DEBUG DIGEST (every key, type, value and expiry).
 
-# wait_keys NAME N PID OUT: wait (at most 60 s) until NAME's server has
-# more than N keys, while PID (the runjob copying, its output in OUT) runs.
-wait_keys() {
-	n=0
-	while :; do
-		got=$(redis_cli "$1" DBSIZE 2>/dev/null)
-		case $got in *[!0-9]*|'') got=0 ;; esac
-		test "$got" -gt "$2" && return 0
-		if ! kill -0 "$3" 2>/dev/null ||
-			grep -q "^State:[[:space:]]*Z" "/proc/$3/status" 2>/dev/null; then
-			echo "runjob ended before $1 had more than $2 keys ($got):" >&2
-			cat "$4" >&2
-			return 1
-		fi
-		n=$((n + 1))
-		if [ $n -gt 1200 ]; then
-			echo "$1 has $got keys after 60 s, not more than $2:" >&2
-			cat "$4" >&2
-			return 1
-		fi
-		sleep 0.05
-	done
-}
-
-# descendants PID: the pids of PID's children, their children...
-descendants() {
-	for c in $(pgrep -P "$1"); do
-		echo "$c"
-		descendants "$c"
-	done
-}
-
-# kill_tree PID: SIGKILL PID and every process below it, at once.
-kill_tree() {
-	pids="$1 $(descendants "$1")"
-	kill -KILL $pids 2>/dev/null
-	return 0
-}
-
 test_expect_success 'setup: a source of 200,000 keys of several types' '
 	redis_start src &&
 	redis_fill src many 200000 --mixed &&

@@ -240,6 +240,12 @@ rconn_reopen(struct rconn *rc)
 	for (;;) {
 		struct timespec ts;
 
+		if (rc->relocate) {
+			const struct rurl *u = rc->relocate(rc->relocate_arg);
+
+			if (u)
+				rc->url = u;
+		}
 		if (rconn_open(rc) == 0)
 			return 0;
 		if (now_ms() + delay > until)
@@ -677,7 +683,8 @@ rerror_transient(const char *msg)
 {
 	return strncmp(msg, "LOADING", 7) == 0 || strncmp(msg, "BUSY ", 5) == 0 ||
 		strncmp(msg, "MASTERDOWN", 10) == 0 ||
-		strncmp(msg, "TRYAGAIN", 8) == 0;
+		strncmp(msg, "TRYAGAIN", 8) == 0 ||
+		strncmp(msg, "CLUSTERDOWN", 11) == 0;
 }
 
 const char *

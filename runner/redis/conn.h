@@ -28,6 +28,11 @@ struct rconn {
 				 * sent */
 	struct buf in;		/* rconn_read_flat: read, not yet parsed */
 	size_t inpos;
+	/* A node of a cluster (cluster.h): asked before each try of
+	 * rconn_reopen for the server to connect to, which after a
+	 * failover is another; NULL for a server of its own. */
+	const struct rurl *(*relocate)(void *arg);
+	void *relocate_arg;
 };
 
 /* Set up conn for url, not yet connected. */
@@ -36,7 +41,8 @@ void rconn_init(struct rconn *rc, const struct rurl *url, const char *role,
 /* Connect, AUTH and SELECT. Returns 0 or -1 (rc->err). */
 int rconn_open(struct rconn *rc);
 /* Drop the connection and connect again, waiting longer between tries
- * (100 ms doubling to 2 s) for up to max(10 s, twice the timeout).
+ * (100 ms doubling to 2 s) for up to max(10 s, twice the timeout); a
+ * cluster's node to wherever relocate says.
  * Returns 0, or -1 when the server could not be reached in that time. */
 int rconn_reopen(struct rconn *rc);
 void rconn_close(struct rconn *rc);
@@ -58,7 +64,8 @@ int rconn_reply(struct rconn *rc, redisReply **r);
 int rconn_cmd(struct rconn *rc, redisReply **r, const char *fmt, ...);
 
 /* 1 for an error reply that says to try again later: a server loading
- * its data, busy with a script, or a replica without its master. */
+ * its data, busy with a script, a replica without its master, or a
+ * cluster that is down while a replica takes over from a primary. */
 int rerror_transient(const char *msg);
 
 /* A server's error message fit to print: without the arguments that

@@ -48,6 +48,7 @@
 #include "util.h"
 
 #include "changes.h"
+#include "cluster.h"
 #include "conn.h"
 #include "key.h"
 #include "redis.h"
@@ -75,6 +76,8 @@ struct counts {
 
 /* A SCAN reply's keys, copied as one unit of work. */
 struct batch {
+	int shard;			/* whose scan it is of */
+	const struct rurl *node;	/* the server that scan asks */
 	unsigned long long next;	/* the cursor after it */
 	redisReply *scan;		/* the SCAN reply: element[1] the keys */
 	int done;
@@ -84,8 +87,34 @@ struct batch {
 	struct batch *next_p;		/* every batch not yet checkpointed */
 };
 
+/* What one scan goes over: the source, or a primary of a cluster
+ * source, which a thread of its own scans. */
+struct shard {
+	struct copy *cp;
+	struct ticks *tk;
+	unsigned slot;		/* the lowest it owned: its primary now owns it */
+	struct rconn conn;	/* the scan's connection */
+	struct rlocate at;
+	struct rguard *pg;	/* whose INFO pause_if reads: the copy's guard,
+				 * or a cluster primary's own */
+	unsigned long long cursor;	/* where the scan starts */
+	int skip;		/* done by an earlier attempt */
+	struct batch *phead, *ptail;	/* every batch not yet checkpointed,
+					 * in scan order */
+	const struct rurl *ck_node;	/* the checkpoint: the cursor of the */
+	unsigned long long ck_cursor;	/* scan of ck_node */
+	int ck_done;
+	pthread_t thread;
+};
+
 struct copy {
 	struct rcopy set;	/* its settings */
+	struct rcluster *scl, *dcl;	/* a cluster source or target, or NULL */
+	struct shard *sh;
+	int nsh;
+	int src_moved;		/* a source key was elsewhere (resharded) */
+	long long redirected;	/* keys a target's node sent elsewhere */
+	char tag[16];		/* for runjob's own keys on the target */
 	struct rguard *guard;	/* the load guard, or NULL */
 	int use_dump;		/* the fast path works */
 	const char *attempt;	/* RUNJOB_ATTEMPT_ID, for temporary keys */
@@ -96,7 +125,6 @@ struct copy {
 	pthread_cond_t budget;	/* in-flight bytes were given back */
 	struct batch *qhead, *qtail;
 	size_t queued;
-	struct batch *phead, *ptail;	/* in scan order */
 	int scan_done;
 	int failed;
 	int restore_gone;	/* RESTORE refused: typed from now on */
@@ -119,6 +147,7 @@ struct worker {
 	int no;
 	pthread_t thread;
 	struct rconn src, dst;
+	struct rpool spool, dpool;	/* to a cluster's nodes */
 	struct batch *cur;	/* the batch it copies */
 	struct buf data;	/* the payloads of its round */
 	struct buf text;	/* the RESTORE replies' text */
@@ -218,7 +247,10 @@ struct item {
 	int64_t deadline;	/* when it expires here; 0: never */
 	int state;		/* 0: to do, 1: done, 2 and 3: on the target
 				 * already (settle_busy), 3: in a group
-				 * (copy_typed_all) */
+				 * (copy_typed_all), 4: another node's (MOVED),
+				 * 5: moving to node ask (ASK) */
+	int ask;
+	int node;		/* of a cluster target: its primary */
 };
 
 static void
@@ -298,6 +330,51 @@ probe_keys(struct worker *w, struct item *it, size_t n)
 	}
 }
 
+/* A server said to try again later: drop the connection, and wait a
+ * little, as the server would answer the same to a connection made at
+ * once (a cluster down until a replica has taken over). */
+static void
+later(struct rconn *c)
+{
+	struct timespec ts = { 0, 200 * 1000000L };
+
+	rconn_close(c);
+	nanosleep(&ts, NULL);
+}
+
+/* A cluster source's node says a key is another's: its slot moved to
+ * another primary since the scan began (a resharding). Such a key may
+ * be missed by both scans, and the copy says so when it ends. */
+static int
+src_moved(struct worker *w, const char *msg)
+{
+	struct copy *cp = w->cp;
+
+	if (!cp->scl || (strncmp(msg, "MOVED ", 6) != 0 &&
+	    strncmp(msg, "ASK ", 4) != 0))
+		return 0;
+	pthread_mutex_lock(&cp->lock);
+	cp->src_moved = 1;
+	pthread_mutex_unlock(&cp->lock);
+	return 1;
+}
+
+/* A cluster target's node refused a write of the key as another's
+ * (MOVED, in the message err of key.c), or as moving (ASK): it is
+ * written again where the slot map, read again, says. */
+static int
+dst_moved(struct worker *w, const char *err)
+{
+	struct copy *cp = w->cp;
+
+	if (!cp->dcl || (!strstr(err, ": MOVED ") && !strstr(err, ": ASK ")))
+		return 0;
+	pthread_mutex_lock(&cp->lock);
+	cp->redirected++;
+	pthread_mutex_unlock(&cp->lock);
+	return 1;
+}
+
 /* The type of a key whose type was not asked in round one. */
 static int
 key_type(struct worker *w, struct item *it)
@@ -309,12 +386,23 @@ key_type(struct worker *w, struct item *it)
 		size_t tl[2] = { 4, it->len };
 
 		rconn_append(&w->src, 2, tv, tl);
-		if (rconn_reply(&w->src, &r) == 0) {
+		if (rconn_reply(&w->src, &r) < 0) {
+			if (recover(w, &w->src) < 0)
+				return -1;
+		} else if (r->type == REDIS_REPLY_ERROR &&
+		    rerror_transient(r->str)) {
+			snprintf(w->src.err, sizeof(w->src.err), "source %s: %s",
+				w->src.url->shown, rerror_text(r->str));
+			freeReplyObject(r);
+			later(&w->src);
+			if (recover(w, &w->src) < 0)
+				return -1;
+		} else {
 			it->type = r->type == REDIS_REPLY_STATUS ?
 				rtype_of(r->str) : RT_OTHER;
+			if (r->type == REDIS_REPLY_ERROR && src_moved(w, r->str))
+				it->type = RT_NONE;
 			freeReplyObject(r);
-		} else if (recover(w, &w->src) < 0) {
-			return -1;
 		}
 	}
 	return 0;
@@ -348,14 +436,26 @@ copy_typed(struct worker *w, struct item *it)
 	}
 	/* One name for every try: a try starts by deleting what an
 	 * interrupted one left. */
-	snprintf(w->tmp, sizeof(w->tmp), "runjob:tmp:%s:%d:%llu", cp->attempt,
-		w->no, ++w->tmpn);
+	snprintf(w->tmp, sizeof(w->tmp), "runjob:tmp:%s:%d:%llu%s",
+		cp->attempt, w->no, ++w->tmpn, cp->dcl ?
+		rslot_tag(rkeyslot(it->key, it->len)) : "");
 	for (;;) {
 		rc = rkey_copy_typed(&w->src, &w->dst, it->key, it->len,
 			it->type, w->tmp, cp->set.oc, cp->set.ttl_keep,
 			CHUNK_BYTES, &o, &bytes, err, sizeof(err));
 		if (rc == 0)
 			break;
+		if (rc == -2 && dst_moved(w, err)) {
+			it->state = 4;
+			return 0;
+		}
+		if (rc == -2 && strstr(err, ": CLUSTERDOWN")) {
+			/* A replica is taking over: the key starts over. */
+			later(&w->dst);
+			if (renew(w) < 0)
+				return -1;
+			continue;
+		}
 		if (rc == -2) {
 			fail(cp, err);
 			return -1;
@@ -415,7 +515,7 @@ transient(struct worker *w, struct rconn *c, const struct rflat *v, size_t n)
 		if (v[i].kind == '-' && rerror_transient(w->data.s + v[i].off)) {
 			snprintf(c->err, sizeof(c->err), "%s %s: %s", c->role,
 				c->url->shown, rerror_text(w->data.s + v[i].off));
-			rconn_close(c);
+			later(c);
 			return 1;
 		}
 	return 0;
@@ -467,6 +567,8 @@ dump_keys(struct worker *w, struct item *it, size_t n)
 		if ((p->kind == ':' && p->integer == -2) || d->kind == 'n') {
 			it[i].state = 1;	/* gone since the scan */
 			count(w, RK_GONE, 0);
+		} else if (d->kind == '-' && src_moved(w, w->data.s + d->off)) {
+			it[i].state = 1;
 		} else if (d->kind == '-') {
 			it[i].typed = 1;	/* DUMP refused: an ACL, a rename */
 		} else if (d->kind == 'd' && d->integer > w->cp->set.big_key) {
@@ -563,6 +665,73 @@ settle_busy(struct worker *w, struct item *it, size_t n)
 	return 0;
 }
 
+/* A cluster target's node said a key is another's: MOVED after a
+ * resharding (the key goes again, where the slot map read again says)
+ * or ASK while its slot moves (ask_keys writes it there). */
+static int
+redirected(struct worker *w, struct item *it, const char *msg)
+{
+	unsigned slot;
+
+	switch (rcluster_redirect(w->cp->dcl, msg, &slot, &it->ask)) {
+	case 'M':
+		it->state = 4;
+		break;
+	case 'A':
+		it->state = 5;
+		break;
+	default:
+		return 0;
+	}
+	pthread_mutex_lock(&w->cp->lock);
+	w->cp->redirected++;
+	pthread_mutex_unlock(&w->cp->lock);
+	return 1;
+}
+
+/* RESTORE the keys a node sent elsewhere with ASK on the node their slot
+ * is moving to, each after ASKING; what that refuses goes again later,
+ * as after a MOVED. */
+static void
+ask_keys(struct worker *w, struct item *it, size_t n)
+{
+	struct copy *cp = w->cp;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct rconn *c;
+		redisReply *a = NULL, *r = NULL;
+		long long left = 0;
+		char ttl[32];
+
+		if (it[i].state != 5)
+			continue;
+		it[i].state = 4;
+		if (!(c = rpool_get(&w->dpool, it[i].ask)) ||
+		    (!rconn_up(c) && rconn_open(c) < 0))
+			continue;
+		if (cp->set.ttl_keep && it[i].deadline &&
+		    (left = it[i].deadline - now_ms()) <= 0) {
+			it[i].state = 1;
+			count(w, RK_GONE, 0);
+			continue;
+		}
+		snprintf(ttl, sizeof(ttl), "%lld", left);
+		rconn_appendf(c, "ASKING");
+		rconn_appendf(c, cp->set.oc == OC_REPLACE ?
+			"RESTORE %b %s %b REPLACE" : "RESTORE %b %s %b",
+			it[i].key, it[i].len, ttl, w->data.s + it[i].off,
+			(size_t)it[i].size);
+		if (rconn_reply(c, &a) == 0 && rconn_reply(c, &r) == 0 &&
+		    r->type == REDIS_REPLY_STATUS) {
+			it[i].state = 1;
+			count(w, RK_COPIED, it[i].size);
+		}
+		freeReplyObject(a);
+		freeReplyObject(r);
+	}
+}
+
 /* Round three: RESTORE what was dumped. Keys whose reply was lost to a
  * broken connection are sent again; RESTORE ... REPLACE makes that
  * harmless. */
@@ -639,7 +808,7 @@ restore_keys(struct worker *w, struct item *it, size_t n)
 				snprintf(w->dst.err, sizeof(w->dst.err), "target %s: "
 					"%s", cp->set.rc.dst.shown,
 					rerror_text(msg));
-				rconn_close(&w->dst);
+				later(&w->dst);
 				failed = 1;
 				break;
 			}
@@ -647,6 +816,8 @@ restore_keys(struct worker *w, struct item *it, size_t n)
 			if (f[j++].kind != '-') {
 				count(w, RK_COPIED, it[i].size);
 				w->cur->n.restored++;
+			} else if (cp->dcl && redirected(w, &it[i], msg)) {
+				continue;
 			} else if (strncmp(msg, "BUSYKEY", 7) == 0) {
 				it[i].state = 2;	/* settled below */
 			} else {
@@ -677,6 +848,7 @@ restore_keys(struct worker *w, struct item *it, size_t n)
 		}
 		if (!failed) {
 			free(f);
+			ask_keys(w, it, n);
 			return settle_busy(w, it, n);
 		}
 		if (recover(w, &w->dst) < 0) {
@@ -752,6 +924,14 @@ copy_typed_all(struct worker *w, struct item *typed, size_t n)
 	}
 	while (m && (r = rkey_copy_small(&w->src, &w->dst, sm, m,
 	    cp->set.ttl_keep, err, sizeof(err))) != 0) {
+		if (r == -2 && (dst_moved(w, err) || strstr(err,
+		    ": CLUSTERDOWN"))) {
+			/* Each alone, as copy_typed follows a MOVED. */
+			for (i = 0; i < m; i++)
+				typed[of[i]].state = 0;
+			m = 0;
+			break;
+		}
 		if (r == -2) {
 			fail(cp, err);
 			goto out;
@@ -780,16 +960,180 @@ out:
 	return rc;
 }
 
+/* Put the connection to node of pool p out in c, connected. */
+static int
+use_node(struct worker *w, struct rpool *p, struct rconn *c, int node)
+{
+	rpool_use(p, c, node);
+	if (rconn_up(c) || rconn_open(c) == 0)
+		return 0;
+	return recover(w, c);
+}
+
+/* The primary of a cluster target that owns the slot of key; when none
+ * does, the slot map is read again for up to io_timeout. */
+static int
+owner_of(struct worker *w, const struct item *it)
+{
+	struct copy *cp = w->cp;
+	unsigned slot = rkeyslot(it->key, it->len);
+	int64_t until = now_ms() + cp->set.rc.io_timeout;
+	char err[512], msg[700];
+	int o;
+
+	while ((o = rcluster_owner(cp->dcl, slot)) < 0 && now_ms() < until) {
+		struct timespec ts = { 0, 100 * 1000000L };
+
+		nanosleep(&ts, NULL);
+		rcluster_refresh(cp->dcl, err, sizeof(err));
+	}
+	if (o < 0) {
+		snprintf(msg, sizeof(msg), "target %s: no primary owns slot %u; "
+			"the cluster is not ready (redis-cli --cluster check "
+			"says what is wrong)", cp->set.rc.dst.shown, slot);
+		fail(cp, msg);
+	}
+	return o;
+}
+
+/* Do fn, restore_keys or copy_typed_all, on it[0..n): on a cluster
+ * target, for the keys of each primary (it is sorted by node) on the
+ * connection to it. */
+static int
+routed(struct worker *w, int (*fn)(struct worker *, struct item *, size_t),
+	struct item *it, size_t n)
+{
+	size_t a, b;
+
+	if (!w->cp->dcl)
+		return fn(w, it, n);
+	for (a = 0; a < n; a = b) {
+		for (b = a + 1; b < n && it[b].node == it[a].node; b++)
+			;
+		if (use_node(w, &w->dpool, &w->dst, it[a].node) < 0 ||
+		    fn(w, it + a, b - a) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+by_node(const void *x, const void *y)
+{
+	const struct item *a = x, *b = y;
+
+	return (a->node > b->node) - (a->node < b->node);
+}
+
+/* DUMP and RESTORE it[0..n) in rounds, each as many keys as fit in its
+ * bytes, then copy by type what must go so: typed[0..ntyped), with room
+ * for n more. Keys a cluster's node sent elsewhere go to later. */
+static int
+copy_items(struct worker *w, struct item *it, size_t n, struct item *typed,
+	size_t ntyped, struct item *later, size_t *nlater)
+{
+	struct copy *cp = w->cp;
+	struct item *round = xcalloc(n + 1, sizeof(*round));
+	size_t i, m;
+	int rc = -1, ok;
+
+	while (n) {
+		ok = dump_keys(w, it, n) == 0 && routed(w, restore_keys, it,
+			n) == 0;
+		if (w->held) {
+			give_budget(cp, w->held);
+			w->held = 0;
+		}
+		if (!ok)
+			goto out;
+		for (i = m = 0; i < n; i++) {
+			if (it[i].state == 4)
+				later[(*nlater)++] = it[i];
+			else if (it[i].typed)
+				typed[ntyped++] = it[i];
+			else if (it[i].state == 0)
+				round[m++] = it[i];	/* not this round's */
+		}
+		memcpy(it, round, m * sizeof(*it));
+		n = m;
+	}
+	if (cp->dcl)
+		qsort(typed, ntyped, sizeof(*typed), by_node);
+	if (ntyped && routed(w, copy_typed_all, typed, ntyped) < 0)
+		goto out;
+	for (i = 0; i < ntyped; i++)
+		if (typed[i].state == 4)
+			later[(*nlater)++] = typed[i];
+	rc = 0;
+out:
+	free(round);
+	return rc;
+}
+
+/* Copy to a cluster target: the keys sorted by the primary that owns
+ * them, read from the source together and written to each primary on
+ * the connection to it (routed); a key a node sent elsewhere (a
+ * resharding) goes again once the slot map is read again. */
+static int
+copy_routed(struct worker *w, struct item *it, size_t n, struct item *typed,
+	size_t ntyped)
+{
+	struct copy *cp = w->cp;
+	size_t na = n + ntyped, i, nu, nt, nl;
+	/* Room for the keys sent elsewhere after those to copy. */
+	struct item *all = xcalloc(2 * na + 1, sizeof(*all));
+	struct item *t = xcalloc(2 * na + 1, sizeof(*t));
+	char err[512];
+	int rc = -1;
+
+	memcpy(all, it, n * sizeof(*it));
+	memcpy(all + n, typed, ntyped * sizeof(*typed));
+	while (na) {
+		for (i = 0; i < na; i++)
+			if ((all[i].node = owner_of(w, &all[i])) < 0)
+				goto out;
+		qsort(all, na, sizeof(*all), by_node);
+		for (i = nu = nt = 0; i < na; i++) {
+			if (all[i].typed)
+				t[nt++] = all[i];
+			else
+				all[nu++] = all[i];
+		}
+		nl = 0;
+		if (copy_items(w, all, nu, t, nt, all + nu, &nl) < 0)
+			goto out;
+		memmove(all, all + nu, nl * sizeof(*all));
+		for (i = 0; i < nl; i++) {
+			all[i].state = 0;
+			all[i].have = 0;
+		}
+		if (nl) {
+			rcluster_refresh(cp->dcl, err, sizeof(err));
+			if (nl == na) {
+				/* Nothing went: a slot still moving. */
+				struct timespec ts = { 0, 20 * 1000000L };
+
+				nanosleep(&ts, NULL);
+			}
+		}
+		na = nl;
+	}
+	rc = 0;
+out:
+	free(all);
+	free(t);
+	return rc;
+}
+
 static int
 copy_batch(struct worker *w, struct batch *b)
 {
 	struct copy *cp = w->cp;
 	redisReply *keys = b->scan->element[1];
-	size_t n = keys->elements, i, j, m, ntyped = 0;
+	size_t n = keys->elements, i, j, ntyped = 0;
 	struct item *it = xcalloc(n + 1, sizeof(*it));
-	struct item *round = xcalloc(n + 1, sizeof(*round));
-	struct item *typed = xcalloc(n + 1, sizeof(*typed));
-	int rc = -1, ok;
+	struct item *typed = xcalloc(2 * n + 1, sizeof(*typed));
+	int rc = -1;
 
 	for (i = 0; i < n; i++) {
 		it[i].key = keys->element[i]->str;
@@ -815,33 +1159,34 @@ copy_batch(struct worker *w, struct batch *b)
 			it[j++] = it[i];
 	}
 	n = j;
-	/* DUMP and RESTORE in rounds, each as many keys as fit in its
-	 * bytes; what must go by type is set aside. */
-	while (n) {
-		ok = dump_keys(w, it, n) == 0 && restore_keys(w, it, n) == 0;
-		if (w->held) {
-			give_budget(cp, w->held);
-			w->held = 0;
-		}
-		if (!ok)
-			goto out;
-		for (i = m = 0; i < n; i++) {
-			if (it[i].typed)
-				typed[ntyped++] = it[i];
-			else if (it[i].state == 0)
-				round[m++] = it[i];	/* not this round's */
-		}
-		memcpy(it, round, m * sizeof(*it));
-		n = m;
-	}
-	if (ntyped && copy_typed_all(w, typed, ntyped) < 0)
-		goto out;
-	rc = 0;
+	if (cp->dcl)
+		rc = copy_routed(w, it, n, typed, ntyped);
+	else
+		rc = copy_items(w, it, n, typed, ntyped, NULL, NULL);
 out:
 	free(it);
-	free(round);
 	free(typed);
 	return rc;
+}
+
+/* Put the connection to the primary that now serves the batch's shard
+ * of a cluster source out in w->src. */
+static int
+source_node(struct worker *w, const struct batch *b)
+{
+	struct copy *cp = w->cp;
+	int node = rcluster_owner(cp->scl, cp->sh[b->shard].slot);
+	char msg[600];
+
+	if (node < 0) {
+		snprintf(msg, sizeof(msg), "source %s: no primary owns slot "
+			"%u; the cluster is not ready (redis-cli --cluster "
+			"check says what is wrong)", cp->set.rc.src.shown,
+			cp->sh[b->shard].slot);
+		fail(cp, msg);
+		return -1;
+	}
+	return use_node(w, &w->spool, &w->src, node);
 }
 
 /* The worker's loop: take a batch, copy it, mark it done. */
@@ -851,11 +1196,12 @@ worker_main(void *arg)
 	struct worker *w = arg;
 	struct copy *cp = w->cp;
 
-	if (rconn_open(&w->src) < 0) {
+	/* A cluster's nodes are connected to as batches need them. */
+	if (!cp->scl && rconn_open(&w->src) < 0) {
 		fail(cp, w->src.err);
 		return NULL;
 	}
-	if (rconn_open(&w->dst) < 0) {
+	if (!cp->dcl && rconn_open(&w->dst) < 0) {
 		fail(cp, w->dst.err);
 		return NULL;
 	}
@@ -877,6 +1223,8 @@ worker_main(void *arg)
 		pthread_mutex_unlock(&cp->lock);
 
 		w->cur = b;
+		if (cp->scl && source_node(w, b) < 0)
+			break;
 		if (copy_batch(w, b) < 0)
 			break;
 		pthread_mutex_lock(&cp->lock);
@@ -885,6 +1233,10 @@ worker_main(void *arg)
 		pthread_cond_broadcast(&cp->space);
 		pthread_mutex_unlock(&cp->lock);
 	}
+	if (cp->scl)
+		rpool_free(&w->spool, &w->src);
+	if (cp->dcl)
+		rpool_free(&w->dpool, &w->dst);
 	return NULL;
 }
 
@@ -953,7 +1305,7 @@ probe_servers(struct copy *cp, struct rconn *src, struct rconn *dst,
 	}
 	freeReplyObject(r);
 	r = NULL;
-	snprintf(tmp, sizeof(tmp), "runjob:probe:%s", cp->attempt);
+	snprintf(tmp, sizeof(tmp), "runjob:probe:%s%s", cp->attempt, cp->tag);
 	if (dry_run) {
 		/* Is RESTORE there at all? COMMAND INFO answers nil for a
 		 * command renamed away. */
@@ -1025,6 +1377,7 @@ err:
 /* Read the checkpoint of an earlier attempt. */
 struct resume_at {
 	unsigned long long cursor;
+	char *shards;		/* a cluster's: "host:port=cursor,..." */
 	long long copied, skipped, expired, bytes, processed;
 	int done;
 };
@@ -1049,18 +1402,46 @@ resume_field(void *arg, const char *name, const char *value)
 		at->processed = v;
 	else if (strcmp(name, "done") == 0)
 		at->done = strcmp(value, "1") == 0;
+	else if (strcmp(name, "shards") == 0) {
+		free(at->shards);
+		at->shards = xstrdup(value);
+	}
 }
 
+/* The checkpoint: how far each scan went, and the counts. A cluster
+ * source's scans are named by their primary, host:port: a cursor is of
+ * one server's table, which a replica that took over does not share. */
 static void
-checkpoint(struct copy *cp, unsigned long long cursor, int done)
+checkpoint(struct copy *cp, int done)
 {
-	char json[512];
+	struct buf shards = {0};
+	char *json;
+	int k;
 
-	snprintf(json, sizeof(json), "{\"cursor\":\"%llu\",\"copied\":\"%lld\","
+	for (k = 0; cp->scl && k < cp->nsh; k++) {
+		const struct shard *sh = &cp->sh[k];
+		char one[300];
+
+		if (sh->ck_done)
+			snprintf(one, sizeof(one), "%s%s:%d=done", k ? "," : "",
+				sh->ck_node->host, sh->ck_node->port);
+		else
+			snprintf(one, sizeof(one), "%s%s:%d=%llu", k ? "," : "",
+				sh->ck_node->host, sh->ck_node->port,
+				sh->ck_cursor);
+		buf_add(&shards, one, strlen(one));
+	}
+	buf_add(&shards, "", 1);
+	json = xasprintf("{\"cursor\":\"%llu\",\"copied\":\"%lld\","
 		"\"skipped\":\"%lld\",\"expired\":\"%lld\",\"bytes\":\"%lld\","
-		"\"processed\":\"%lld\",\"done\":\"%d\"}", cursor, cp->ck.copied,
-		cp->ck.skipped, cp->ck.expired, cp->ck.bytes, cp->ck.keys, done);
+		"\"processed\":\"%lld\",\"done\":\"%d\"%s%s%s}",
+		cp->scl || done ? 0 : cp->sh[0].ck_cursor, cp->ck.copied,
+		cp->ck.skipped, cp->ck.expired, cp->ck.bytes, cp->ck.keys, done,
+		cp->scl ? ",\"shards\":\"" : "", cp->scl ? shards.s : "",
+		cp->scl ? "\"" : "");
 	action_checkpoint(json);
+	free(json);
+	buf_free(&shards);
 }
 
 /* Drop the batches done in scan order and checkpoint the cursor after
@@ -1068,23 +1449,30 @@ checkpoint(struct copy *cp, unsigned long long cursor, int done)
 static void
 advance(struct copy *cp, int64_t now, int64_t *last)
 {
-	unsigned long long cursor = 0;
-	int moved = 0;
+	int moved = 0, open = 0, k;
 
-	while (cp->phead && cp->phead->done) {
-		struct batch *b = cp->phead;
+	for (k = 0; k < cp->nsh; k++) {
+		struct shard *sh = &cp->sh[k];
 
-		cp->phead = b->next_p;
-		if (!cp->phead)
-			cp->ptail = NULL;
-		cursor = b->next;
-		sum(&cp->ck, b);
-		moved = 1;
-		freeReplyObject(b->scan);
-		free(b);
+		while (sh->phead && sh->phead->done) {
+			struct batch *b = sh->phead;
+
+			sh->phead = b->next_p;
+			if (!sh->phead)
+				sh->ptail = NULL;
+			sh->ck_node = b->node;
+			sh->ck_cursor = b->next;
+			sh->ck_done = b->next == 0;
+			sum(&cp->ck, b);
+			moved = 1;
+			freeReplyObject(b->scan);
+			free(b);
+		}
+		open += !sh->ck_done;
 	}
-	if (moved && cursor && now - *last >= CHECKPOINT_MS) {
-		checkpoint(cp, cursor, 0);
+	/* The last one is the checkpoint that says the copy is done. */
+	if (moved && open && now - *last >= CHECKPOINT_MS) {
+		checkpoint(cp, 0);
 		*last = now;
 	}
 }
@@ -1170,29 +1558,48 @@ sample_dumps(struct rconn *src, redisReply *k, const char *want,
 /* One SCAN reply's keys: type, size, whether the target has them. */
 static int
 estimate_keys(struct copy *cp, struct rconn *src, struct rconn *dst,
-	redisReply *k, struct estimate *e)
+	struct rpool *dp, redisReply *k, struct estimate *e)
 {
 	char *want = xcalloc(k->elements ? k->elements : 1, 1);
+	struct rconn **on = xcalloc(k->elements + 1, sizeof(*on));
 	size_t i;
 	int r = 0;
 
+	/* On a cluster target, each key is asked of its primary. */
+	for (i = 0; i < k->elements; i++) {
+		on[i] = dst;
+		if (dp && !(on[i] = rpool_get(dp, rcluster_owner(cp->dcl,
+		    rkeyslot(k->element[i]->str, k->element[i]->len)))))
+			on[i] = dst;
+		if (!rconn_up(on[i]) && rconn_open(on[i]) < 0) {
+			snprintf(dst->err, sizeof(dst->err), "%s", on[i]->err);
+			rconn_close(dst);
+			free(want);
+			free(on);
+			return -1;
+		}
+	}
 	for (i = 0; i < k->elements; i++) {
 		const char *tv[2] = { "TYPE", k->element[i]->str };
 		const char *mv[3] = { "MEMORY", "USAGE", k->element[i]->str };
 		const char *ev[2] = { "EXISTS", k->element[i]->str };
 		size_t tl[2] = { 4, k->element[i]->len };
 		size_t ml[3] = { 6, 5, k->element[i]->len };
+		size_t el[2] = { 6, k->element[i]->len };
 
 		rconn_append(src, 2, tv, tl);
 		rconn_append(src, 3, mv, ml);
-		rconn_append(dst, 2, ev, tl);
+		rconn_append(on[i], 2, ev, el);
 	}
 	for (i = 0; i < k->elements && r == 0; i++) {
 		redisReply *t, *m, *x;
 		enum rtype ty;
 
 		if (rconn_reply(src, &t) < 0 || rconn_reply(src, &m) < 0 ||
-		    rconn_reply(dst, &x) < 0) {
+		    rconn_reply(on[i], &x) < 0) {
+			if (on[i] != dst)
+				snprintf(dst->err, sizeof(dst->err), "%s",
+					on[i]->err);
 			r = -1;
 			break;
 		}
@@ -1220,28 +1627,17 @@ estimate_keys(struct copy *cp, struct rconn *src, struct rconn *dst,
 	if (r == 0)
 		r = sample_dumps(src, k, want, e);
 	free(want);
+	free(on);
 	return r;
 }
 
-/* --dry-run: what a copy would do, read without writing anything. */
+/* A dry run's scan of one server of the source. */
 static int
-dry_run(struct copy *cp, struct rconn *src, struct rconn *dst,
-	const char *why)
+dry_scan(struct copy *cp, struct rconn *src, struct rconn *dst,
+	struct rpool *dp, struct estimate *e)
 {
-	struct estimate e;
 	unsigned long long cursor = 0;
-	long long bytes;
-	redisReply *r;
-	char b[32], how[128];
 
-	memset(&e, 0, sizeof(e));
-	/* About SAMPLE_KEYS DUMPs, spread over the whole scan. */
-	e.stride = 1;
-	if (rconn_cmd(src, &r, "DBSIZE") == 0) {
-		if (r->type == REDIS_REPLY_INTEGER && r->integer > SAMPLE_KEYS)
-			e.stride = r->integer / SAMPLE_KEYS;
-		freeReplyObject(r);
-	}
 	do {
 		redisReply *scan;
 		int failed;
@@ -1251,13 +1647,79 @@ dry_run(struct copy *cp, struct rconn *src, struct rconn *dst,
 			printf("redis.copy: %s\n", src->err);
 			return 1;
 		}
-		failed = estimate_keys(cp, src, dst, scan->element[1], &e) < 0;
+		failed = estimate_keys(cp, src, dst, dp, scan->element[1],
+			e) < 0;
 		freeReplyObject(scan);
 		if (failed) {
 			printf("redis.copy: %s\n", rpair_err(src, dst));
 			return 1;
 		}
 	} while (cursor != 0);
+	return 0;
+}
+
+/* The DBSIZE of conn, or 0. */
+static long long
+dbsize(struct rconn *conn)
+{
+	redisReply *r;
+	long long n = 0;
+
+	if (rconn_cmd(conn, &r, "DBSIZE") == 0) {
+		if (r->type == REDIS_REPLY_INTEGER)
+			n = r->integer;
+		freeReplyObject(r);
+	}
+	return n;
+}
+
+/* --dry-run: what a copy would do, read without writing anything. */
+static int
+dry_run(struct copy *cp, struct rconn *src, struct rconn *dst,
+	const char *why)
+{
+	struct estimate e;
+	struct rpool dp;
+	struct rconn *node = NULL;
+	long long bytes, keys = 0;
+	int n = 1, k, *ix = NULL, failed = 0;
+	unsigned *slot = NULL;
+	char b[32], how[128];
+
+	memset(&e, 0, sizeof(e));
+	if (cp->dcl)
+		rpool_init(&dp, cp->dcl, "target", cp->set.rc.io_timeout);
+	/* Each primary of a cluster source, or the source. */
+	if (cp->scl) {
+		ix = xcalloc(RSLOTS, sizeof(*ix));
+		slot = xcalloc(RSLOTS, sizeof(*slot));
+		n = rcluster_shards(cp->scl, ix, slot, RSLOTS);
+		node = xcalloc((size_t)n, sizeof(*node));
+		for (k = 0; k < n; k++) {
+			rconn_init(&node[k], rcluster_url(cp->scl, ix[k]),
+				"source", cp->set.rc.io_timeout);
+			if (rconn_open(&node[k]) < 0) {
+				printf("redis.copy: %s\n", node[k].err);
+				failed = 1;
+			}
+		}
+	}
+	for (k = 0; k < n && !failed; k++)
+		keys += dbsize(node ? &node[k] : src);
+	/* About SAMPLE_KEYS DUMPs, spread over the whole scan. */
+	e.stride = keys > SAMPLE_KEYS ? keys / SAMPLE_KEYS : 1;
+	for (k = 0; k < n && !failed; k++)
+		failed = dry_scan(cp, node ? &node[k] : src, dst, cp->dcl ?
+			&dp : NULL, &e);
+	for (k = 0; node && k < n; k++)
+		rconn_close(&node[k]);
+	free(node);
+	free(ix);
+	free(slot);
+	if (cp->dcl)
+		rpool_free(&dp, dst);
+	if (failed)
+		return 1;
 	if (e.sampled) {
 		bytes = e.big_bytes + (e.keys - e.big) * e.sample_bytes /
 			e.sampled;
@@ -1348,19 +1810,23 @@ tick(struct copy *cp, struct ticks *tk, long ms)
  * further (the workers finish what is queued), reporting progress and
  * saying when the pause begins and ends. */
 static int
-hold(struct copy *cp, struct rconn *src, struct ticks *tk)
+hold(struct copy *cp, struct shard *sh, struct rconn *src, struct ticks *tk)
 {
 	int64_t from = 0;
 	int p;
 
-	while ((p = rguard_poll(cp->guard, src)) != 0) {
+	while ((p = rguard_poll(sh->pg, src)) != 0) {
 		if (p < 0) {
 			/* rscan reconnects, and fails the copy if it cannot. */
 			break;
 		}
 		if (!from) {
 			from = now_ms();
-			action_say("pausing: %s", cp->guard->paused);
+			if (cp->scl)
+				action_say("pausing the scan of %s: %s",
+					src->url->shown, sh->pg->paused);
+			else
+				action_say("pausing: %s", sh->pg->paused);
 		}
 		pthread_mutex_lock(&cp->lock);
 		tick(cp, tk, 500);
@@ -1378,27 +1844,29 @@ hold(struct copy *cp, struct rconn *src, struct ticks *tk)
 	return 0;
 }
 
-/* Scan the source into the workers' queue, checkpointing and reporting
- * progress as batches finish, until every batch is done. */
+/* Scan a shard (the source, or a primary of a cluster) into the
+ * workers' queue, checkpointing and reporting progress as batches
+ * finish, until its scan ends. */
 static int
-scan_all(struct copy *cp, struct rconn *src, unsigned long long cursor,
-	long long total)
+scan_shard(struct copy *cp, struct shard *sh, struct rconn *src,
+	struct ticks *tk)
 {
-	struct ticks tk;
 	size_t max_queued = (size_t)cp->set.rc.connections * 2;
+	unsigned long long cursor = sh->cursor;
 
-	tk.started = tk.last_cp = tk.last_pr = now_ms();
-	tk.base = cp->all.keys;
-	tk.total = total;
+	if (sh->skip)
+		return 0;
 	do {
 		struct batch *b;
 		redisReply *scan;
 		unsigned long long next = cursor;
 
-		if (cp->guard && hold(cp, src, &tk) < 0)
+		if (sh->pg && hold(cp, sh, src, tk) < 0)
 			return -1;
 		while (rscan(src, &cp->set.rc, &next, cp->set.rc.batch,
 		    &scan) < 0) {
+			const struct rurl *was = src->url;
+
 			printf("%s; reconnecting\n", src->err);
 			reconnected(cp);
 			if (rconn_reopen(src) < 0) {
@@ -1406,14 +1874,24 @@ scan_all(struct copy *cp, struct rconn *src, unsigned long long cursor,
 				return -1;
 			}
 			next = cursor;
+			if (src->url != was) {
+				/* A replica took over: a cursor is of one
+				 * server's table, so its scan starts over. */
+				action_say("%s took over from %s; scanning it "
+					"from the start", src->url->shown,
+					was->shown);
+				next = cursor = 0;
+			}
 		}
 		b = xcalloc(1, sizeof(*b));
+		b->shard = (int)(sh - cp->sh);
+		b->node = src->url;
 		b->next = next;
 		b->scan = scan;
 		b->keys = (long long)scan->element[1]->elements;
 		pthread_mutex_lock(&cp->lock);
 		while (cp->queued >= max_queued && !cp->failed)
-			tick(cp, &tk, 200);
+			tick(cp, tk, 200);
 		if (cp->failed) {
 			pthread_mutex_unlock(&cp->lock);
 			freeReplyObject(scan);
@@ -1426,21 +1904,73 @@ scan_all(struct copy *cp, struct rconn *src, unsigned long long cursor,
 			cp->qhead = b;
 		cp->qtail = b;
 		cp->queued++;
-		if (cp->ptail)
-			cp->ptail->next_p = b;
+		if (sh->ptail)
+			sh->ptail->next_p = b;
 		else
-			cp->phead = b;
-		cp->ptail = b;
+			sh->phead = b;
+		sh->ptail = b;
 		pthread_cond_signal(&cp->work);
-		tick(cp, &tk, 0);
+		tick(cp, tk, 0);
 		pthread_mutex_unlock(&cp->lock);
 		cursor = next;
 	} while (cursor != 0);
+	return 0;
+}
+
+static void *
+shard_main(void *arg)
+{
+	struct shard *sh = arg;
+
+	if (!sh->skip && !rconn_up(&sh->conn) && rconn_open(&sh->conn) < 0 &&
+	    rconn_reopen(&sh->conn) < 0)
+		fail(sh->cp, sh->conn.err);
+	else
+		scan_shard(sh->cp, sh, &sh->conn, sh->tk);
+	rconn_close(&sh->conn);
+	return NULL;
+}
+
+/* Batches not yet checkpointed. Called with the lock held. */
+static int
+pending(const struct copy *cp)
+{
+	int k;
+
+	for (k = 0; k < cp->nsh; k++)
+		if (cp->sh[k].phead)
+			return 1;
+	return 0;
+}
+
+/* Scan the source, each primary of a cluster in a thread of its own,
+ * until every batch is done. */
+static int
+scan_all(struct copy *cp, struct rconn *src, long long total)
+{
+	struct ticks tk;
+	int k;
+
+	tk.started = tk.last_cp = tk.last_pr = now_ms();
+	tk.base = cp->all.keys;
+	tk.total = total;
+	if (!cp->scl) {
+		scan_shard(cp, &cp->sh[0], src, &tk);
+	} else {
+		for (k = 0; k < cp->nsh; k++) {
+			cp->sh[k].tk = &tk;
+			if (pthread_create(&cp->sh[k].thread, NULL, shard_main,
+			    &cp->sh[k]) != 0)
+				fatal("cannot start a scanning thread");
+		}
+		for (k = 0; k < cp->nsh; k++)
+			pthread_join(cp->sh[k].thread, NULL);
+	}
 	/* The last batches. */
 	pthread_mutex_lock(&cp->lock);
 	cp->scan_done = 1;
 	pthread_cond_broadcast(&cp->work);
-	while (cp->phead && !cp->failed)
+	while (pending(cp) && !cp->failed)
 		tick(cp, &tk, 1000);
 	pthread_mutex_unlock(&cp->lock);
 	if (!cp->failed)
@@ -1484,6 +2014,9 @@ why_read_again(struct copy *cp, struct rconn *src, struct rconn *dst, char *buf,
 			cp->all.copied - cp->all.restored);
 	else if (cp->reconnected)
 		snprintf(buf, n, "a connection was lost and made again");
+	else if (cp->scl || cp->dcl)
+		snprintf(buf, n, "a cluster counts its changes primary by "
+			"primary");
 	else if (rchanges_read(src, &sa) < 0)
 		snprintf(buf, n, "%s", src->err);
 	else if (rchanges_read(dst, &da) < 0)
@@ -1510,7 +2043,7 @@ verify_copy(struct copy *cp, struct rconn *src, struct rconn *dst,
 {
 	struct rverify v = { .rc = &cp->set.rc, .full = 0, .rounds = 3,
 		.interval_ms = 1000, .ttl_tolerance_ms = 2000,
-		.ignore_ttl = !cp->set.ttl_keep };
+		.ignore_ttl = !cp->set.ttl_keep, .cl = { cp->scl, cp->dcl } };
 	int64_t started = now_ms();
 	char why[1200];
 	int code = 0;
@@ -1538,6 +2071,148 @@ verify_copy(struct copy *cp, struct rconn *src, struct rconn *dst,
 	return code;
 }
 
+/* Where an earlier attempt left the scan of the primary u: its cursor,
+ * or "done"; NULL when it scanned another (or nothing). */
+static const char *
+resume_of(const struct resume_at *at, const struct rurl *u, char *buf,
+	size_t n)
+{
+	const char *p = at->shards;
+	size_t len;
+
+	snprintf(buf, n, "%s:%d=", u->host, u->port);
+	len = strlen(buf);
+	while (p && *p) {
+		if (strncmp(p, buf, len) == 0) {
+			snprintf(buf, n, "%.*s", (int)strcspn(p + len, ","),
+				p + len);
+			return buf;
+		}
+		p = strchr(p, ',');
+		p = p ? p + 1 : NULL;
+	}
+	return NULL;
+}
+
+/* A cluster source or target: its slot map. Returns 0, or -1 after
+ * saying what is wrong. */
+static int
+clusters(struct copy *cp)
+{
+	struct rcluster **cl[2] = { &cp->scl, &cp->dcl };
+	const struct rurl *u[2] = { &cp->set.rc.src, &cp->set.rc.dst };
+	const char *role[2] = { "source", "target" };
+	char err[1024];
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (!u[i]->cluster)
+			continue;
+		*cl[i] = xmalloc(sizeof(**cl[i]));
+		if (rcluster_init(*cl[i], u[i], role[i], cp->set.rc.io_timeout,
+		    err, sizeof(err)) < 0) {
+			printf("redis.copy: %s\n", err);
+			return -1;
+		}
+	}
+	if (cp->dcl)
+		snprintf(cp->tag, sizeof(cp->tag), "%s", rslot_tag(0));
+	return 0;
+}
+
+/* The scans: the source, or each primary of a cluster source, each from
+ * where an earlier attempt left it; the keys there into *total. */
+static int
+shards_setup(struct copy *cp, const struct resume_at *at, long long *total)
+{
+	int *node = xcalloc(RSLOTS, sizeof(*node)), k;
+	unsigned *slot = xcalloc(RSLOTS, sizeof(*slot));
+	redisReply *r;
+	char buf[300];
+	const char *was;
+
+	if (!cp->scl) {
+		cp->nsh = 1;
+		cp->sh = xcalloc(1, sizeof(*cp->sh));
+		cp->sh[0].cursor = cp->sh[0].ck_cursor = at->cursor;
+		cp->sh[0].ck_node = &cp->set.rc.src;
+		cp->sh[0].pg = cp->guard;
+		free(node);
+		free(slot);
+		return 0;
+	}
+	cp->nsh = rcluster_shards(cp->scl, node, slot, RSLOTS);
+	cp->sh = xcalloc((size_t)cp->nsh, sizeof(*cp->sh));
+	*total = 0;
+	for (k = 0; k < cp->nsh; k++) {
+		struct shard *sh = &cp->sh[k];
+		const struct rurl *u = rcluster_url(cp->scl, node[k]);
+
+		sh->cp = cp;
+		sh->slot = slot[k];
+		sh->ck_node = u;
+		/* Each primary's load is its own: one busy primary pauses
+		 * only its own scan. */
+		if (cp->set.pause_cpu || cp->set.pause_lag_ms) {
+			sh->pg = xmalloc(sizeof(*sh->pg));
+			rguard_init(sh->pg, 0, cp->set.pause_cpu,
+				cp->set.pause_lag_ms);
+		}
+		rconn_init(&sh->conn, u, "source", cp->set.rc.io_timeout);
+		rlocate_set(&sh->conn, &sh->at, cp->scl, node[k]);
+		if ((was = resume_of(at, u, buf, sizeof(buf))) &&
+		    strcmp(was, "done") == 0) {
+			sh->skip = sh->ck_done = 1;
+		} else if (was) {
+			sh->cursor = sh->ck_cursor = strtoull(was, NULL, 10);
+		} else if (at->shards) {
+			action_say("%s was not scanned by the earlier attempt "
+				"(a replica took over since?): scanning it from "
+				"the start", u->shown);
+		}
+		if (rconn_open(&sh->conn) < 0) {
+			printf("redis.copy: %s\n", sh->conn.err);
+			free(node);
+			free(slot);
+			return -1;
+		}
+		if (!sh->skip && !cp->set.rc.match &&
+		    rconn_cmd(&sh->conn, &r, "DBSIZE") == 0) {
+			*total += r->integer;
+			freeReplyObject(r);
+		}
+	}
+	action_say("source cluster: %d primaries, %s", cp->nsh, "scanned "
+		"in parallel");
+	free(node);
+	free(slot);
+	return 0;
+}
+
+/* Whether a slot of the cluster source is now served by another shard
+ * than the one scanned for it (owners[] as the scans began): a
+ * resharding moved keys between scans that each may have missed. */
+static int
+resharded(struct copy *cp, const int *owners)
+{
+	char err[512];
+	int s, k;
+
+	if (cp->src_moved)
+		return 1;
+	if (rcluster_refresh(cp->scl, err, sizeof(err)) < 0)
+		return 0;
+	for (s = 0; s < RSLOTS; s++) {
+		for (k = 0; k < cp->nsh; k++)
+			if (owners[cp->sh[k].slot] == owners[s])
+				break;
+		if (k < cp->nsh && rcluster_owner(cp->scl, (unsigned)s) !=
+		    rcluster_owner(cp->scl, cp->sh[k].slot))
+			return 1;
+	}
+	return 0;
+}
+
 int
 redis_copy_main(const struct acfg *c, const char *resume, int dry)
 {
@@ -1548,7 +2223,7 @@ redis_copy_main(const struct acfg *c, const char *resume, int dry)
 	char why[1200], b[32], d[32];
 	long long total = 0, i;
 	int64_t started = now_ms(), copy_started;
-	int code = 1;
+	int code = 1, *owners = NULL;
 
 	memset(&cp, 0, sizeof(cp));
 	pthread_mutex_init(&cp.lock, NULL);
@@ -1584,15 +2259,26 @@ redis_copy_main(const struct acfg *c, const char *resume, int dry)
 			outputs(&cp);
 			cp.resumed = 1;
 			code = verify_copy(&cp, NULL, NULL, 0);
+			free(at.shards);
 			rcommon_free(&cp.set.rc);
 			return code;
 		}
-		action_say("resuming at cursor %llu: %lld keys already copied",
-			at.cursor, at.copied);
+		if (at.shards)
+			action_say("resuming the scans where they were (%s): "
+				"%lld keys already copied", at.shards, at.copied);
+		else
+			action_say("resuming at cursor %llu: %lld keys already "
+				"copied", at.cursor, at.copied);
 		cp.resumed = 1;
 	}
 	rconn_init(&src, &cp.set.rc.src, "source", cp.set.rc.io_timeout);
 	rconn_init(&dst, &cp.set.rc.dst, "target", cp.set.rc.io_timeout);
+	if (clusters(&cp) < 0)
+		goto out;
+	/* Runjob's own key on a cluster target goes to the primary of slot
+	 * 0 (cp.tag). */
+	if (cp.dcl)
+		dst.url = rcluster_url(cp.dcl, rcluster_owner(cp.dcl, 0));
 	if (rconn_open(&src) < 0 || rconn_open(&dst) < 0) {
 		printf("redis.copy: %s\n", rpair_err(&src, &dst));
 		goto out;
@@ -1611,18 +2297,25 @@ redis_copy_main(const struct acfg *c, const char *resume, int dry)
 			"as the job says" : why);
 	/* After the probe's own writes. A server that cannot say leaves
 	 * its counts unknown: the closing check reads every key. */
-	if (cp.set.verify) {
+	if (cp.set.verify && !cp.scl && !cp.dcl) {
 		rchanges_read(&src, &cp.sbefore);
 		rchanges_read(&dst, &cp.dbefore);
 	}
 	copy_started = now_ms();
-	if (!cp.set.rc.match) {
+	if (!cp.scl && !cp.set.rc.match) {
 		redisReply *r;
 
 		if (rconn_cmd(&src, &r, "DBSIZE") == 0) {
 			total = r->integer;
 			freeReplyObject(r);
 		}
+	}
+	if (shards_setup(&cp, &at, &total) < 0)
+		goto out;
+	if (cp.scl) {
+		owners = xcalloc(RSLOTS, sizeof(*owners));
+		for (i = 0; i < RSLOTS; i++)
+			owners[i] = rcluster_owner(cp.scl, (unsigned)i);
 	}
 	w = xcalloc((size_t)cp.set.rc.connections, sizeof(*w));
 	for (i = 0; i < cp.set.rc.connections; i++) {
@@ -1632,12 +2325,18 @@ redis_copy_main(const struct acfg *c, const char *resume, int dry)
 			cp.set.rc.io_timeout);
 		rconn_init(&w[i].dst, &cp.set.rc.dst, "target",
 			cp.set.rc.io_timeout);
+		if (cp.scl)
+			rpool_init(&w[i].spool, cp.scl, "source",
+				cp.set.rc.io_timeout);
+		if (cp.dcl)
+			rpool_init(&w[i].dpool, cp.dcl, "target",
+				cp.set.rc.io_timeout);
 		if (pthread_create(&w[i].thread, NULL, worker_main, &w[i]) != 0)
 			fatal("cannot start a copying thread");
 	}
 	/* On failure fail() has woken the workers; otherwise scan_all has
 	 * let them go once the last batch was done. */
-	scan_all(&cp, &src, at.cursor, total);
+	scan_all(&cp, &src, total);
 	for (i = 0; i < cp.set.rc.connections; i++) {
 		pthread_join(w[i].thread, NULL);
 		rconn_close(&w[i].src);
@@ -1647,7 +2346,16 @@ redis_copy_main(const struct acfg *c, const char *resume, int dry)
 	}
 	if (cp.failed)
 		goto out;
-	checkpoint(&cp, 0, 1);
+	if (cp.scl && resharded(&cp, owners)) {
+		/* The next attempt scans it all again. */
+		action_checkpoint("{}");
+		printf("redis.copy: the source's slots moved between its "
+			"primaries during the copy (a resharding): keys that "
+			"moved may have been missed; run the step again once "
+			"the resharding is over\n");
+		goto out;
+	}
+	checkpoint(&cp, 1);
 	outputs(&cp);
 	action_say("copied %lld keys, skipped %lld, expired %lld, %s in %s "
 		"(%lld in this attempt, %lld by type)", cp.ck.copied,
@@ -1655,16 +2363,37 @@ redis_copy_main(const struct acfg *c, const char *resume, int dry)
 		sizeof(b)),
 		ui_duration(now_ms() - started, d, sizeof(d)),
 		cp.ck.copied - cp.prior_copied, cp.typed);
+	if (cp.redirected)
+		action_say("the target's slots moved during the copy: %lld "
+			"writes went again to another primary (MOVED, ASK)",
+			cp.redirected);
 	code = verify_copy(&cp, &src, &dst, now_ms() - copy_started);
 out:
 	rconn_close(&src);
 	rconn_close(&dst);
-	while (cp.phead) {
-		struct batch *bt = cp.phead;
+	for (i = 0; i < cp.nsh; i++) {
+		if (cp.scl && cp.sh[i].pg) {
+			rguard_free(cp.sh[i].pg);
+			free(cp.sh[i].pg);
+		}
+		while (cp.sh[i].phead) {
+			struct batch *bt = cp.sh[i].phead;
 
-		cp.phead = bt->next_p;
-		freeReplyObject(bt->scan);
-		free(bt);
+			cp.sh[i].phead = bt->next_p;
+			freeReplyObject(bt->scan);
+			free(bt);
+		}
+	}
+	free(cp.sh);
+	free(owners);
+	free(at.shards);
+	if (cp.scl) {
+		rcluster_free(cp.scl);
+		free(cp.scl);
+	}
+	if (cp.dcl) {
+		rcluster_free(cp.dcl);
+		free(cp.dcl);
 	}
 	free(w);
 	if (cp.guard) {

@@ -100,11 +100,27 @@ int
 rcommon_read(struct rcommon *rc, const struct acfg *c)
 {
 	const char *types = acfg_str(c, "types", NULL);
+	int cluster;
 
 	memset(rc, 0, sizeof(*rc));
 	if (read_url(&rc->src, c, "source") < 0 ||
-	    read_url(&rc->dst, c, "target") < 0 || read_tls(rc, c) < 0)
+	    read_url(&rc->dst, c, "target") < 0 || read_tls(rc, c) < 0 ||
+	    acfg_bool(c, "cluster", 0, &cluster) < 0)
 		return -1;
+	if (cluster) {
+		struct rurl *u[2] = { &rc->src, &rc->dst };
+		int i;
+
+		for (i = 0; i < 2; i++) {
+			if (u[i]->db)
+				return acfg_error(c, "cluster", "says the %s is "
+					"a Redis Cluster, which has database 0 "
+					"only, but its URL names database %d",
+					i ? "target" : "source", u[i]->db);
+			u[i]->cluster = 1;
+			rurl_show(u[i]);
+		}
+	}
 	rc->match = acfg_str(c, "match", NULL);
 	/* "*" is every key: no pattern, so that the total is known. */
 	if (rc->match && (!*rc->match || strcmp(rc->match, "*") == 0))
@@ -146,7 +162,7 @@ rcommon_free(struct rcommon *rc)
 
 #define TLS_SETTINGS { "tls_ca", NULL }, { "tls_cert", NULL }, \
 	{ "tls_key", NULL }, { "tls_server_name", NULL }, \
-	{ "tls_insecure", NULL }
+	{ "tls_insecure", NULL }, { "cluster", NULL }
 
 static const char *const method_names[] = { "auto", "dump", "types", NULL };
 const char *const rconflict_names[] = { "replace", "skip", "fail", NULL };

@@ -10,6 +10,7 @@
 #include "url.h"
 
 struct acfg;
+struct rcluster;
 
 enum rtype { RT_STRING, RT_HASH, RT_LIST, RT_SET, RT_ZSET, RT_STREAM,
 	RT_NONE, RT_OTHER, RT_COUNT, RT_UNKNOWN = RT_COUNT };
@@ -75,6 +76,9 @@ struct rverify {
 	long long interval_ms;	/* between them */
 	long long ttl_tolerance_ms;
 	long long checked, mismatched;	/* the outcome */
+	/* The slot maps of a cluster source and target (cluster.h) that
+	 * redis.copy has read already; NULL: read them. */
+	struct rcluster *cl[2];
 };
 
 /* Read redis.verify's settings into v and rc, which v then points to;

@@ -29,15 +29,21 @@ rurl_parse(struct rurl *u, const char *s, char *err, size_t n)
 	long v;
 
 	memset(u, 0, sizeof(*u));
-	if (strncmp(s, "rediss://", 9) == 0) {
+	if (strncmp(s, "rediss", 6) == 0)
 		u->tls = 1;
-	} else if (strncmp(s, "redis://", 8) != 0) {
+	p = s + 5 + u->tls;
+	if (strncmp(s, "redis", 5) == 0 && strncmp(p, "+cluster", 8) == 0) {
+		u->cluster = 1;
+		p += 8;
+	}
+	if (strncmp(s, "redis", 5) != 0 || strncmp(p, "://", 3) != 0) {
 		snprintf(err, n, "'%s' is not a server URL; write "
-			"redis://[user:password@]host:port/db, or rediss:// "
-			"for TLS", s);
+			"redis://[user:password@]host:port/db, rediss:// "
+			"for TLS, redis+cluster://host:port for a Redis "
+			"Cluster", s);
 		return -1;
 	}
-	p = s + 8 + u->tls;
+	p += 3;
 	slash = strchr(p, '/');
 	/* The last '@' before the path ends the credentials: a password may
 	 * hold '@' itself. */
@@ -94,21 +100,45 @@ rurl_parse(struct rurl *u, const char *s, char *err, size_t n)
 			return -1;
 		}
 		u->db = (int)v;
+		if (u->cluster && u->db) {
+			snprintf(err, n, "a Redis Cluster has database 0 "
+				"only: write redis+cluster://host:port");
+			rurl_free(u);
+			return -1;
+		}
 	}
-	{
-		int v6 = strchr(u->host, ':') != NULL;
-
-		u->shown = xasprintf("redis%s://%s%s%s%s%s%s:%d/%d",
-			u->tls ? "s" : "", u->user ? u->user : "", u->pass ? ":***" : "",
-			u->user || u->pass ? "@" : "", v6 ? "[" : "", u->host,
-			v6 ? "]" : "", u->port, u->db);
-	}
+	rurl_show(u);
 	return 0;
 bad:
 	snprintf(err, n, "cannot read the host and port of a server URL; "
 		"write redis://[user:password@]host:port/db");
 	rurl_free(u);
 	return -1;
+}
+
+void
+rurl_show(struct rurl *u)
+{
+	int v6 = strchr(u->host, ':') != NULL;
+
+	free(u->shown);
+	u->shown = xasprintf("redis%s%s://%s%s%s%s%s%s:%d/%d",
+		u->tls ? "s" : "", u->cluster ? "+cluster" : "",
+		u->user ? u->user : "", u->pass ? ":***" : "",
+		u->user || u->pass ? "@" : "", v6 ? "[" : "", u->host,
+		v6 ? "]" : "", u->port, u->db);
+}
+
+void
+rurl_at(struct rurl *out, const struct rurl *u, const char *host, int port)
+{
+	*out = *u;
+	out->host = xstrdup(host);
+	out->port = port;
+	out->user = u->user ? xstrdup(u->user) : NULL;
+	out->pass = u->pass ? xstrdup(u->pass) : NULL;
+	out->shown = NULL;
+	rurl_show(out);
 }
 
 void

@@ -16,7 +16,7 @@ struct rtls {
 	int insecure;		/* the certificate is not checked */
 };
 
-/* redis[s]://[user[:password]@]host[:port][/db] */
+/* redis[s][+cluster]://[user[:password]@]host[:port][/db] */
 struct rurl {
 	char *host;
 	int port;
@@ -25,6 +25,8 @@ struct rurl {
 	char *pass;		/* NULL: no AUTH */
 	char *shown;		/* the URL with the password as ***, for messages */
 	int tls;		/* rediss:// */
+	int cluster;		/* redis+cluster://, or cluster: true: a node
+				 * of a Redis Cluster (cluster.h) */
 	const struct rtls *tlsopt;	/* set by the reader of the settings */
 	/* Called before each command sent to the server with how many
 	 * (redis.copy's load guard, guard.h), or NULL. */
@@ -36,5 +38,11 @@ struct rurl {
  * says what is wrong and how to write it. */
 int rurl_parse(struct rurl *u, const char *s, char *err, size_t n);
 void rurl_free(struct rurl *u);
+/* A copy of u for another server, host:port, with its credentials, TLS
+ * settings and hook: a node of u's cluster. */
+void rurl_at(struct rurl *out, const struct rurl *u, const char *host,
+	int port);
+/* Set shown from the other fields. */
+void rurl_show(struct rurl *u);
 
 #endif

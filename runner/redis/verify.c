@@ -25,6 +25,7 @@
 #include "units.h"
 #include "util.h"
 
+#include "cluster.h"
 #include "conn.h"
 #include "key.h"
 #include "redis.h"
@@ -56,6 +57,9 @@ struct miss {
 struct verify {
 	struct rverify *v;
 	struct rconn src, dst;
+	struct rcluster *cl[2];	/* a cluster source, target; or NULL */
+	struct rpool pool[2];	/* this thread's connections to them */
+	int cl_err;		/* a slot map could not be read (said) */
 	struct miss *m;		/* found this round */
 	size_t nm, capm;
 	struct buf sdata, ddata;	/* a batch's payloads, each side */
@@ -131,10 +135,89 @@ both(struct rpair *p, int argc, const char **argv, const size_t *lens,
 	return 0;
 }
 
+typedef int keys_fn(struct verify *, char **, size_t *, size_t);
+
+static int retried(struct verify *vf, keys_fn *fn, char **keys, size_t *lens,
+	size_t n);
+
+/* The node of side i (0 the source, 1 the target) that has a key: its
+ * slot's primary in a cluster, 0 for a server of its own. */
+static int
+owner(struct verify *vf, int i, const char *key, size_t len)
+{
+	return vf->cl[i] ? rcluster_owner(vf->cl[i], rkeyslot(key, len)) : 0;
+}
+
+/* Put the connection of side i to node out, connected; -1 when it
+ * cannot be (the message in its err). */
+static int
+use_node(struct verify *vf, int i, int node)
+{
+	struct rconn *c = i ? &vf->dst : &vf->src;
+
+	if (!vf->cl[i])
+		return 0;
+	rpool_use(&vf->pool[i], c, node < 0 ? 0 : node);
+	return rconn_up(c) || rconn_open(c) == 0 || rconn_reopen(c) == 0 ?
+		0 : -1;
+}
+
+/* fn over keys of a cluster, the keys that both sides have on the same
+ * nodes together. */
+static int
+routed(struct verify *vf, keys_fn *fn, char **keys, size_t *lens, size_t n)
+{
+	char **k = xcalloc(n + 1, sizeof(*k));
+	size_t *l = xcalloc(n + 1, sizeof(*l)), i, m, left = n;
+	int *o = xcalloc(2 * n + 2, sizeof(*o)), *done = xcalloc(n + 1,
+		sizeof(*done)), rc = 0;
+
+	for (i = 0; i < n; i++) {
+		o[2 * i] = owner(vf, 0, keys[i], lens[i]);
+		o[2 * i + 1] = owner(vf, 1, keys[i], lens[i]);
+	}
+	while (left && rc == 0) {
+		int a = -2, b = -2;
+
+		for (i = m = 0; i < n; i++) {
+			if (done[i])
+				continue;
+			if (a == -2) {
+				a = o[2 * i];
+				b = o[2 * i + 1];
+			}
+			if (o[2 * i] != a || o[2 * i + 1] != b)
+				continue;
+			done[i] = 1;
+			k[m] = keys[i];
+			l[m++] = lens[i];
+		}
+		left -= m;
+		if (use_node(vf, 0, a) < 0 || use_node(vf, 1, b) < 0)
+			rc = -1;
+		else
+			rc = retried(vf, fn, k, l, m);
+	}
+	free(k);
+	free(l);
+	free(o);
+	free(done);
+	return rc;
+}
+
+/* Run fn over keys, on a cluster's nodes by slot. */
+static int
+with_retry(struct verify *vf, keys_fn *fn, char **keys, size_t *lens,
+	size_t n)
+{
+	if (vf->cl[0] || vf->cl[1])
+		return routed(vf, fn, keys, lens, n);
+	return retried(vf, fn, keys, lens, n);
+}
+
 /* Run fn over keys, again after reconnecting when a server failed. */
 static int
-with_retry(struct verify *vf, int (*fn)(struct verify *, char **, size_t *,
-	size_t), char **keys, size_t *lens, size_t n)
+retried(struct verify *vf, keys_fn *fn, char **keys, size_t *lens, size_t n)
 {
 	int tries;
 
@@ -878,13 +961,36 @@ struct vworker {
 	pthread_t thread;
 };
 
+/* vf's connections to the nodes of a cluster source or target. */
+static void
+pools_init(struct verify *vf, struct rcluster *const *cl)
+{
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if ((vf->cl[i] = cl[i]))
+			rpool_init(&vf->pool[i], cl[i], i ? "target" : "source",
+				vf->v->rc->io_timeout);
+}
+
+static void
+pools_free(struct verify *vf)
+{
+	if (vf->cl[0])
+		rpool_free(&vf->pool[0], &vf->src);
+	if (vf->cl[1])
+		rpool_free(&vf->pool[1], &vf->dst);
+}
+
 static void *
 vworker_main(void *arg)
 {
 	struct vworker *w = arg;
 	struct pass *ps = w->pass;
 
-	if (rconn_open(&w->vf.src) < 0 || rconn_open(&w->vf.dst) < 0) {
+	/* A cluster's nodes are connected to as keys need them. */
+	if ((!w->vf.cl[0] && rconn_open(&w->vf.src) < 0) ||
+	    (!w->vf.cl[1] && rconn_open(&w->vf.dst) < 0)) {
 		action_say("redis.verify: %s", rpair_err(&w->vf.src,
 			&w->vf.dst));
 		pthread_mutex_lock(&ps->lock);
@@ -938,11 +1044,112 @@ vworker_main(void *arg)
 		if (rc < 0)
 			break;
 	}
+	pools_free(&w->vf);
 	rconn_close(&w->vf.src);
 	rconn_close(&w->vf.dst);
 	buf_free(&w->vf.sdata);
 	buf_free(&w->vf.ddata);
 	return NULL;
+}
+
+/* Queue a SCAN reply for the workers, reporting progress; -1 when the
+ * pass failed meanwhile. */
+static int
+push(struct verify *vf, struct pass *ps, redisReply *scan, int64_t *last,
+	int64_t started)
+{
+	pthread_mutex_lock(&ps->lock);
+	while (ps->qlen == ps->qcap && !ps->failed)
+		pthread_cond_wait(&ps->space, &ps->lock);
+	if (ps->failed) {
+		pthread_mutex_unlock(&ps->lock);
+		freeReplyObject(scan);
+		return -1;
+	}
+	ps->q[(ps->qhead + ps->qlen) % ps->qcap] = scan;
+	ps->qlen++;
+	pthread_cond_signal(&ps->work);
+	if (now_ms() - *last >= 1000) {
+		*last = now_ms();
+		action_progress("verify: %lld keys checked, %.0f keys/s, "
+			"%zu differ so far", vf->v->checked + ps->checked,
+			(double)ps->checked * 1000 / (double)(*last - started +
+			1), vf->nm + ps->differ);
+	}
+	pthread_mutex_unlock(&ps->lock);
+	return 0;
+}
+
+static void
+pass_failed(struct pass *ps, const char *err)
+{
+	action_say("redis.verify: %s", err);
+	pthread_mutex_lock(&ps->lock);
+	ps->failed = 1;
+	pthread_mutex_unlock(&ps->lock);
+}
+
+/* Scan each primary of a cluster, a SCAN step of each in turn, so that
+ * the workers have keys of every primary at once. A primary a replica
+ * took over from is scanned again from the start on that one. */
+static void
+scan_cluster(struct verify *vf, struct rcluster *cl, struct pass *ps,
+	int64_t *last, int64_t started)
+{
+	const struct rcommon *rc = vf->v->rc;
+	int *node = xcalloc(RSLOTS, sizeof(*node)), n, k, left;
+	unsigned *slot = xcalloc(RSLOTS, sizeof(*slot));
+	struct rconn *c;
+	struct rlocate *at;
+	unsigned long long *cur;
+	char *done;
+
+	n = left = rcluster_shards(cl, node, slot, RSLOTS);
+	c = xcalloc((size_t)n + 1, sizeof(*c));
+	at = xcalloc((size_t)n + 1, sizeof(*at));
+	cur = xcalloc((size_t)n + 1, sizeof(*cur));
+	done = xcalloc((size_t)n + 1, 1);
+	for (k = 0; k < n; k++) {
+		rconn_init(&c[k], rcluster_url(cl, node[k]), cl->role,
+			rc->io_timeout);
+		rlocate_set(&c[k], &at[k], cl, node[k]);
+	}
+	while (left) {
+		for (k = 0; k < n; k++) {
+			unsigned long long was = cur[k];
+			const struct rurl *u = c[k].url;
+			redisReply *scan;
+
+			if (done[k])
+				continue;
+			if ((!rconn_up(&c[k]) && rconn_open(&c[k]) < 0) ||
+			    rscan(&c[k], rc, &cur[k], rc->batch, &scan) < 0) {
+				cur[k] = was;
+				if (rconn_reopen(&c[k]) < 0) {
+					pass_failed(ps, c[k].err);
+					goto out;
+				}
+				if (c[k].url != u)
+					cur[k] = 0;
+				continue;
+			}
+			if (push(vf, ps, scan, last, started) < 0)
+				goto out;
+			if (cur[k] == 0) {
+				done[k] = 1;
+				left--;
+			}
+		}
+	}
+out:
+	for (k = 0; k < n; k++)
+		rconn_close(&c[k]);
+	free(c);
+	free(at);
+	free(cur);
+	free(done);
+	free(node);
+	free(slot);
 }
 
 static int
@@ -968,8 +1175,13 @@ scan_side(struct verify *vf, struct rconn *scanner, int extra)
 		w[i].vf.v = vf->v;
 		rconn_init(&w[i].vf.src, &rc->src, "source", rc->io_timeout);
 		rconn_init(&w[i].vf.dst, &rc->dst, "target", rc->io_timeout);
+		pools_init(&w[i].vf, vf->cl);
 		if (pthread_create(&w[i].thread, NULL, vworker_main, &w[i]) != 0)
 			fatal("cannot start a verifying thread");
+	}
+	if (vf->cl[extra]) {
+		scan_cluster(vf, vf->cl[extra], &ps, &last, started);
+		goto join;
 	}
 	do {
 		unsigned long long at = cursor;
@@ -985,25 +1197,8 @@ scan_side(struct verify *vf, struct rconn *scanner, int extra)
 				goto join;
 			}
 		}
-		pthread_mutex_lock(&ps.lock);
-		while (ps.qlen == ps.qcap && !ps.failed)
-			pthread_cond_wait(&ps.space, &ps.lock);
-		if (ps.failed) {
-			pthread_mutex_unlock(&ps.lock);
-			freeReplyObject(scan);
+		if (push(vf, &ps, scan, &last, started) < 0)
 			goto join;
-		}
-		ps.q[(ps.qhead + ps.qlen) % ps.qcap] = scan;
-		ps.qlen++;
-		pthread_cond_signal(&ps.work);
-		if (now_ms() - last >= 1000) {
-			last = now_ms();
-			action_progress("verify: %lld keys checked, %.0f keys/s, "
-				"%zu differ so far", vf->v->checked + ps.checked,
-				(double)ps.checked * 1000 / (double)(last - started +
-				1), vf->nm + ps.differ);
-		}
-		pthread_mutex_unlock(&ps.lock);
 	} while (cursor != 0);
 join:
 	pthread_mutex_lock(&ps.lock);
@@ -1033,10 +1228,34 @@ join:
 	return ps.failed ? -1 : 0;
 }
 
+/* The slot maps of a cluster source or target; -1 after saying what
+ * is wrong. */
+static int
+clusters_find(struct verify *vf, struct rcluster **cl)
+{
+	const struct rurl *u[2] = { &vf->v->rc->src, &vf->v->rc->dst };
+	char err[1024];
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (!u[i]->cluster || vf->v->cl[i])
+			continue;
+		cl[i] = xmalloc(sizeof(*cl[i]));
+		if (rcluster_init(cl[i], u[i], i ? "target" : "source",
+		    vf->v->rc->io_timeout, err, sizeof(err)) < 0) {
+			action_say("redis.verify: %s", err);
+			vf->cl_err = 1;
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int
 rverify_run(struct rverify *v)
 {
 	struct verify vf;
+	struct rcluster *cl[2] = { NULL, NULL }, *given[2];
 	long long round;
 	int rc = -1;
 	size_t i;
@@ -1046,7 +1265,13 @@ rverify_run(struct rverify *v)
 	v->checked = v->mismatched = 0;
 	rconn_init(&vf.src, &v->rc->src, "source", v->rc->io_timeout);
 	rconn_init(&vf.dst, &v->rc->dst, "target", v->rc->io_timeout);
-	if (rconn_open(&vf.src) < 0 || rconn_open(&vf.dst) < 0)
+	if (clusters_find(&vf, cl) < 0)
+		goto out;
+	for (i = 0; i < 2; i++)
+		given[i] = v->cl[i] ? v->cl[i] : cl[i];
+	pools_init(&vf, given);
+	if ((!given[0] && rconn_open(&vf.src) < 0) ||
+	    (!given[1] && rconn_open(&vf.dst) < 0))
 		goto out;
 	if (scan_side(&vf, &vf.src, 0) < 0)
 		goto out;
@@ -1116,9 +1341,15 @@ rverify_run(struct rverify *v)
 		v->mismatched);
 	rc = 0;
 out:
-	if (rc < 0)
+	if (rc < 0 && !vf.cl_err)
 		action_say("redis.verify: %s", rpair_err(&vf.src,
 			&vf.dst));
+	pools_free(&vf);
+	for (i = 0; i < 2; i++)
+		if (cl[i]) {
+			rcluster_free(cl[i]);
+			free(cl[i]);
+		}
 	rconn_close(&vf.src);
 	rconn_close(&vf.dst);
 	buf_free(&vf.sdata);

@@ -14,8 +14,17 @@
  *	MIGRATE 127.0.0.1 DST_PORT "" 0 5000 COPY REPLACE KEYS k1 ... kN:
  *	the source server dumps and sends the keys itself.
  *
- *	Both print "METHOD: N keys in S s" and exit 0, or exit 1 with the
- *	server's message.
+ *   redis-baseline cluster SRC_PORT,... DST_PORT,...
+ *	Redis Cluster to Redis Cluster, one connection to each node of
+ *	either: each source primary in turn is copied as scan does, each
+ *	RESTORE pipelined to the target node that owns the key's slot as
+ *	far as it knows, all nodes' replies read after; a key a node
+ *	answers MOVED is sent again, alone, to the node MOVED names, which
+ *	is remembered for that slot. What a script with a cluster client
+ *	that learns the slot map from its redirects does.
+ *
+ *	All three print "METHOD: N keys in S s" and exit 0, or exit 1 with
+ *	the server's message.
  *
  *   redis-baseline measure FILE CMD [ARG...]
  *	Runs CMD and writes "WALL_S PEAK_KIB" to FILE; exits with CMD's
@@ -170,14 +179,62 @@ scan(redisContext *c, int port, char **cursor)
 	return r;
 }
 
+/* The next reply on c, an error reply too; never NULL. */
+static redisReply *
+reply_or_error(redisContext *c, int port)
+{
+	void *v = NULL;
+
+	if (redisGetReply(c, &v) != REDIS_OK || v == NULL)
+		die("%s:%d: RESTORE: %s", host, port,
+		    c->errstr[0] ? c->errstr : "no reply");
+	return v;
+}
+
+/* Queue PTTL and DUMP of each of keys on c. */
+static void
+append_dumps(redisContext *c, const redisReply *keys)
+{
+	const char *argv[2];
+	size_t lens[2], i;
+
+	for (i = 0; i < keys->elements; i++) {
+		argv[1] = keys->element[i]->str;
+		lens[1] = keys->element[i]->len;
+		argv[0] = "PTTL";
+		lens[0] = 4;
+		redisAppendCommandArgv(c, 2, argv, lens);
+		argv[0] = "DUMP";
+		redisAppendCommandArgv(c, 2, argv, lens);
+	}
+}
+
+/* Queue RESTORE key ttl payload REPLACE on c. */
+static void
+append_restore(redisContext *c, const redisReply *key, long long ttl,
+    const redisReply *payload)
+{
+	char ttlbuf[32];
+	const char *argv[5] = { "RESTORE", key->str, ttlbuf, payload->str,
+	    "REPLACE" };
+	size_t lens[5];
+
+	snprintf(ttlbuf, sizeof ttlbuf, "%lld", ttl);
+	lens[0] = 7;
+	lens[1] = key->len;
+	lens[2] = strlen(ttlbuf);
+	lens[3] = payload->len;
+	lens[4] = 7;
+	redisAppendCommandArgv(c, 5, argv, lens);
+}
+
 static long long
 copy_scan(int sport, int dport)
 {
 	redisContext *src, *dst;
 	redisReply *sr, *keys, *ttl, *dump, *r;
-	char *cursor, ttlbuf[32];
-	const char *argv[5];
-	size_t lens[5], i, n, restores;
+	char *cursor;
+	size_t i, n, restores;
 	long long total = 0;
 
 	src = connect_to(sport);
@@ -188,15 +245,7 @@ copy_scan(int sport, int dport)
 		sr = scan(src, sport, &cursor);
 		keys = sr->element[1];
 		n = keys->elements;
-		for (i = 0; i < n; i++) {
-			argv[1] = keys->element[i]->str;
-			lens[1] = keys->element[i]->len;
-			argv[0] = "PTTL";
-			lens[0] = 4;
-			redisAppendCommandArgv(src, 2, argv, lens);
-			argv[0] = "DUMP";
-			redisAppendCommandArgv(src, 2, argv, lens);
-		}
+		append_dumps(src, keys);
 		/*
 		 * Each payload goes into the target's output buffer as soon
 		 * as it is read, so no more than one reply is held; nothing
@@ -217,19 +266,8 @@ copy_scan(int sport, int dport)
 			}
 			if (dump->type != REDIS_REPLY_STRING)
 				die("%s:%d: DUMP: not a string", host, sport);
-			snprintf(ttlbuf, sizeof ttlbuf, "%lld",
-			    ttl->integer == -1 ? 0LL : ttl->integer);
-			argv[0] = "RESTORE";
-			lens[0] = 7;
-			argv[1] = keys->element[i]->str;
-			lens[1] = keys->element[i]->len;
-			argv[2] = ttlbuf;
-			lens[2] = strlen(ttlbuf);
-			argv[3] = dump->str;
-			lens[3] = dump->len;
-			argv[4] = "REPLACE";
-			lens[4] = 7;
-			redisAppendCommandArgv(dst, 5, argv, lens);
+			append_restore(dst, keys->element[i],
+			    ttl->integer == -1 ? 0LL : ttl->integer, dump);
 			restores++;
 			freeReplyObject(ttl);
 			freeReplyObject(dump);
@@ -307,6 +345,158 @@ copy_migrate(int sport, int dport)
 	free(argv);
 	free(lens);
 	redisFree(src);
+	return total;
+}
+
+/* Cluster's CRC16 (XMODEM) of the key's hash tag, or of the key. */
+static unsigned
+keyslot(const char *k, size_t len)
+{
+	const char *open = memchr(k, '{', len), *close;
+	unsigned crc = 0;
+	size_t i, j;
+
+	if (open && (close = memchr(open + 1, '}', len - (size_t)(open + 1 -
+	    k))) && close > open + 1) {
+		len = (size_t)(close - open - 1);
+		k = open + 1;
+	}
+	for (i = 0; i < len; i++) {
+		crc ^= (unsigned)(unsigned char)k[i] << 8;
+		for (j = 0; j < 8; j++)
+			crc = crc & 0x8000 ? (crc << 1) ^ 0x1021 : crc << 1;
+	}
+	return crc & 0x3fff;
+}
+
+/* The ports of a comma-separated list, at most max. */
+static int
+ports_arg(const char *s, int *out, int max)
+{
+	char buf[32];
+	int n = 0;
+
+	while (*s && n < max) {
+		size_t len = strcspn(s, ",");
+
+		if (len == 0 || len >= sizeof buf)
+			die("bad port list");
+		memcpy(buf, s, len);
+		buf[len] = 0;
+		out[n++] = port_arg(buf);
+		s += len + (s[len] == ',');
+	}
+	return n;
+}
+
+enum { MAXNODES = 64 };
+
+static long long
+copy_cluster(const char *sports, const char *dports)
+{
+	int sp[MAXNODES], dp[MAXNODES], ns, nd, s, d, slot;
+	redisContext *dst[MAXNODES];
+	static unsigned char owner[16384];	/* index into dp, learned */
+	redisReply *sr, *keys, *ttl, *dump, *r;
+	char *cursor;
+	size_t i, n;
+	size_t *sent = NULL, *node = NULL, cap = 0, per[MAXNODES];
+	long long *ttls = NULL;
+	redisReply **payload = NULL;
+	long long total = 0;
+
+	ns = ports_arg(sports, sp, MAXNODES);
+	nd = ports_arg(dports, dp, MAXNODES);
+	for (d = 0; d < nd; d++)
+		dst[d] = connect_to(dp[d]);
+	for (s = 0; s < ns; s++) {
+		redisContext *src = connect_to(sp[s]);
+
+		cursor = xmalloc(2);
+		strcpy(cursor, "0");
+		do {
+			sr = scan(src, sp[s], &cursor);
+			keys = sr->element[1];
+			n = keys->elements;
+			if (n > cap) {
+				cap = n;
+				free(sent);
+				free(node);
+				free(payload);
+				free(ttls);
+				ttls = xmalloc(cap * sizeof *ttls);
+				sent = xmalloc(cap * sizeof *sent);
+				node = xmalloc(cap * sizeof *node);
+				payload = xmalloc(cap * sizeof *payload);
+			}
+			append_dumps(src, keys);
+			for (d = 0; d < nd; d++)
+				per[d] = 0;
+			for (i = 0; i < n; i++) {
+				ttl = reply(src, sp[s], "PTTL");
+				dump = reply(src, sp[s], "DUMP");
+				sent[i] = 0;
+				payload[i] = NULL;
+				if (ttl->integer == -2 ||
+				    dump->type != REDIS_REPLY_STRING) {
+					freeReplyObject(ttl);
+					freeReplyObject(dump);
+					continue;
+				}
+				ttls[i] = ttl->integer == -1 ? 0LL : ttl->integer;
+				freeReplyObject(ttl);
+				slot = (int)keyslot(keys->element[i]->str,
+				    keys->element[i]->len);
+				node[i] = owner[slot];
+				append_restore(dst[node[i]], keys->element[i],
+				    ttls[i], dump);
+				per[node[i]]++;
+				sent[i] = 1;
+				/* Kept: a MOVED key goes again. */
+				payload[i] = dump;
+			}
+			/* Each node's replies, in the order sent to it. */
+			for (i = 0; i < n; i++) {
+				char *sp2;
+				int port;
+
+				if (!sent[i])
+					continue;
+				r = reply_or_error(dst[node[i]], dp[node[i]]);
+				while (r->type == REDIS_REPLY_ERROR &&
+				    strncmp(r->str, "MOVED ", 6) == 0) {
+					/* MOVED slot host:port: alone, there. */
+					slot = atoi(r->str + 6);
+					sp2 = strrchr(r->str, ':');
+					port = sp2 ? atoi(sp2 + 1) : 0;
+					for (d = 0; d < nd && dp[d] != port; d++)
+						;
+					if (d == nd)
+						die("MOVED to an unknown node: %s",
+						    r->str);
+					owner[slot] = (unsigned char)d;
+					freeReplyObject(r);
+					append_restore(dst[d], keys->element[i],
+					    ttls[i], payload[i]);
+					r = reply_or_error(dst[d], dp[d]);
+				}
+				if (r->type == REDIS_REPLY_ERROR)
+					die("RESTORE: %s", r->str);
+				freeReplyObject(r);
+				freeReplyObject(payload[i]);
+				total++;
+			}
+			freeReplyObject(sr);
+		} while (strcmp(cursor, "0") != 0);
+		free(cursor);
+		redisFree(src);
+	}
+	for (d = 0; d < nd; d++)
+		redisFree(dst[d]);
+	free(sent);
+	free(node);
+	free(payload);
+	free(ttls);
 	return total;
 }
 
@@ -466,6 +656,7 @@ static void
 usage(void)
 {
 	fputs("usage: redis-baseline scan|migrate SRC_PORT DST_PORT\n"
+	    "       redis-baseline cluster SRC_PORT,... DST_PORT,...\n"
 	    "       redis-baseline measure FILE CMD [ARG...]\n", stderr);
 	exit(2);
 }
@@ -481,6 +672,12 @@ main(int argc, char **argv)
 		return measure(argv[2], argv + 3);
 	if (argc != 4)
 		usage();
+	t0 = now();
+	if (strcmp(argv[1], "cluster") == 0) {
+		n = copy_cluster(argv[2], argv[3]);
+		printf("cluster: %lld keys in %.3f s\n", n, now() - t0);
+		return 0;
+	}
 	sport = port_arg(argv[2]);
 	dport = port_arg(argv[3]);
 	t0 = now();

@@ -62,10 +62,8 @@ TARGET_RATIO=1.5	# of the faster baseline's keys/s
 TARGET_MB=200
 TARGET_VERIFY=100000	# keys/s
 
-die() {
-	echo "redis-bench: $*" >&2
-	exit 1
-}
+BENCH=redis-bench
+. "$top/t/perf/lib-servers.sh"
 
 [ -x "$BASELINE" ] || die "no $BASELINE; run make t/perf/redis-baseline"
 [ -x "$RUNJOB" ] || echo "redis-bench: no $RUNJOB; its rows will fail" >&2
@@ -74,23 +72,6 @@ for p in redis-server redis-cli python3; do
 		die "no $p (apt-get install redis-server redis-tools python3)"
 done
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/redis-bench.XXXXXX")
-# The servers were started here, so they are stopped by their pids.
-cleanup() {
-	for f in "$tmp"/*.pid; do
-		[ -f "$f" ] || continue
-		pid=$(cat "$f")
-		kill "$pid" 2>/dev/null || continue
-		i=0
-		while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do
-			sleep 0.1
-			i=$((i + 1))
-		done
-	done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 # Two free ports, both held open until both are known, so that they
 # differ; something else may take one before redis does, which
@@ -179,49 +160,6 @@ steps:
       batch: $BATCH
       connections: $CONNECTIONS
 EOF
-
-# run NAME PREP CHECK CMD...: RUNS runs of CMD, in $tmp, under
-# `redis-baseline measure`, its output to $tmp/NAME.out; PREP (a
-# function) readies each run, CHECK must then say nothing, or what is
-# wrong. Appends "NAME ok WALL KIB CPU" (CPU: the seconds both servers
-# spent in the fastest run) or "NAME failed WHY" to $tmp/results;
-# returns nonzero if a run failed.
-run() {
-	name=$1 prep=$2 check=$3
-	shift 3
-	best= rss=0 i=0 cpu=
-	while [ "$i" -lt "$RUNS" ]; do
-		$prep
-		rm -f "$tmp/j.db" "$tmp/j.db-wal" "$tmp/j.db-shm"
-		rc=0
-		c0=$(servers_cpu)
-		(cd "$tmp" && "$BASELINE" measure "$tmp/m" "$@" \
-			>"$tmp/$name.out" 2>&1) || rc=$?
-		c1=$(servers_cpu)
-		if [ $rc -ne 0 ]; then
-			why="exit $rc"
-		else
-			why=$($check)
-		fi
-		if [ -n "$why" ]; then
-			echo "redis-bench: $name failed ($why):" >&2
-			tail -n 5 "$tmp/$name.out" | sed 's/^/  /' >&2
-			echo "$name failed $why" >>"$tmp/results"
-			return 1
-		fi
-		read -r wall kib <"$tmp/m"
-		faster=$(awk -v t="$wall" -v best="$best" 'BEGIN {
-			print (best == "" || t < best) ? 1 : 0 }')
-		if [ "$faster" = 1 ]; then
-			best=$wall
-			cpu=$(awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.2f", b - a }')
-			cp "$tmp/$name.out" "$tmp/$name.best"
-		fi
-		[ "$kib" -gt "$rss" ] && rss=$kib
-		i=$((i + 1))
-	done
-	echo "$name ok $(printf '%.4f' "$best") $rss $cpu" >>"$tmp/results"
-}
 
 # The CPU seconds the two servers have used (user and system), which
 # other work on the machine does not add to.

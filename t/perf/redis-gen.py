@@ -8,6 +8,8 @@ N keys (1,000,000): 70% strings of 10 to 100 bytes, 10% hashes of 10 fields,
 10% lists of 10 elements, 5% sets of 10 members, 5% sorted sets of 10
 members; 10% of the keys of each type get an expiry S seconds (3600) away,
 far enough not to fire during a run. The same N and seed give the same data.
+--slots LO-HI writes only the keys whose Redis Cluster slot is in that
+range, for `redis-cli --pipe` to the primary that owns it.
 Only the standard library: no redis module is needed to write the protocol.
 """
 
@@ -27,7 +29,21 @@ def main():
     ap.add_argument("--keys", type=int, default=1000000)
     ap.add_argument("--ttl", type=int, default=3600)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--slots", default=None)
     args = ap.parse_args()
+    lo, hi = (int(x) for x in args.slots.split("-")) if args.slots else (0, 16383)
+    table = []
+    for i in range(256):
+        c = i << 8
+        for _ in range(8):
+            c = ((c << 1) ^ 0x1021 if c & 0x8000 else c << 1) & 0xffff
+        table.append(c)
+
+    def slot(key):
+        c = 0
+        for b in key:
+            c = ((c << 8) ^ table[((c >> 8) ^ b) & 0xff]) & 0xffff
+        return c & 0x3fff
 
     rng = random.Random(args.seed)
     # Values are slices of one random pool at random offsets: random
@@ -52,6 +68,8 @@ def main():
     for i in range(args.keys):
         kind = PATTERN[i % 20]
         key = b"%s:%d" % (kind.encode(), i)
+        if args.slots and not lo <= slot(key) <= hi:
+            continue
         if kind == "string":
             cmd(b"SET", key, value(10, 100))
         elif kind == "hash":

@@ -29,32 +29,14 @@ CONNECTIONS=${CONNECTIONS:-4}
 BATCH=${BATCH:-500}
 TARGET_RATIO=0.70
 
-die() {
-	echo "redis-tls-bench: $*" >&2
-	exit 1
-}
+BENCH=redis-tls-bench
+. "$top/t/perf/lib-servers.sh"
 
 for p in redis-server redis-cli python3 openssl; do
 	command -v $p >/dev/null 2>&1 || die "no $p"
 done
 [ -x "$RUNJOB" ] || die "no $RUNJOB; run make"
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/redis-tls-bench.XXXXXX")
-cleanup() {
-	for f in "$tmp"/*.pid; do
-		[ -f "$f" ] || continue
-		pid=$(cat "$f")
-		kill "$pid" 2>/dev/null || continue
-		i=0
-		while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do
-			sleep 0.1
-			i=$((i + 1))
-		done
-	done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 cd "$tmp"
 . "$top/t/lib-tls.sh"

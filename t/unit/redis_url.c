@@ -1,10 +1,11 @@
 /*
- * redis_url.c - unit tests of server URLs, key display and the action
- * settings' sizes.
+ * redis_url.c - unit tests of server URLs, key display, key slots of a
+ * cluster and the action settings' sizes.
  */
 #include <string.h>
 
 #include "action.h"
+#include "redis/cluster.h"
 #include "redis/conn.h"
 #include "redis/url.h"
 #include "tap.h"
@@ -17,6 +18,8 @@ main(void)
 	struct rurl u;
 	char err[512], buf[64];
 	long long n;
+	unsigned slot;
+	int tags_ok = 1;
 
 	ok(rurl_parse(&u, "redis://10.0.0.4:6380/3", err, sizeof(err)) == 0 &&
 		strcmp(u.host, "10.0.0.4") == 0 && u.port == 6380 && u.db == 3 &&
@@ -48,6 +51,18 @@ main(void)
 	ok(rurl_parse(&u, "redis://h", err, sizeof(err)) == 0 && !u.tls,
 		"redis:// is not");
 	rurl_free(&u);
+	ok(rurl_parse(&u, "redis+cluster://:pw@h:7000", err, sizeof(err)) == 0 &&
+		u.cluster && !u.tls && u.port == 7000 && u.db == 0,
+		"redis+cluster:// is a cluster's node");
+	is_str(u.shown, "redis+cluster://:***@h:7000/0", "shown as a cluster");
+	rurl_free(&u);
+	ok(rurl_parse(&u, "rediss+cluster://h:7000", err, sizeof(err)) == 0 &&
+		u.cluster && u.tls, "rediss+cluster:// is TLS too");
+	rurl_free(&u);
+	ok(rurl_parse(&u, "redis+cluster://h:7000/1", err, sizeof(err)) < 0 &&
+		strstr(err, "database 0 only"), "a cluster has database 0 only");
+	ok(rurl_parse(&u, "redis+clustr://h", err, sizeof(err)) < 0,
+		"a misspelt scheme is refused");
 	ok(rurl_parse(&u, "http://h", err, sizeof(err)) < 0 &&
 		strstr(err, "redis://"), "other schemes are refused");
 	ok(rurl_parse(&u, "redis://h:99999/0", err, sizeof(err)) < 0,
@@ -65,6 +80,25 @@ main(void)
 		"repeats");
 	ok(rerror_transient("LOADING Redis is loading the dataset in memory") &&
 		!rerror_transient("ERR wrong"), "LOADING is worth waiting for");
+
+	/* The slots Redis Cluster's specification gives. */
+	ok(rkeyslot("123456789", 9) == (0x31c3 & 16383), "CRC16 of a key");
+	ok(rkeyslot("foo", 3) == 12182 && rkeyslot("bar", 3) == 5061,
+		"the slots of foo and bar");
+	ok(rkeyslot("{user1000}.following", 20) == rkeyslot("user1000", 8),
+		"a hash tag is hashed alone");
+	ok(rkeyslot("foo{}{bar}", 10) == rkeyslot("foo{}{bar}", 10) &&
+		rkeyslot("foo{}{bar}", 10) != rkeyslot("bar", 3),
+		"an empty tag is no tag: the whole key is hashed");
+	ok(rkeyslot("foo{{bar}}zap", 13) == rkeyslot("{bar", 4),
+		"a tag ends at the first } after the first {");
+	for (slot = 0; slot < RSLOTS; slot++) {
+		const char *t = rslot_tag(slot);
+
+		if (rkeyslot(t, strlen(t)) != slot)
+			tags_ok = 0;
+	}
+	ok(tags_ok, "each slot's tag lands in that slot");
 
 	ok(parse_size("64MB", &n) == 0 && n == 64LL << 20, "64MB");
 	ok(parse_size("512kb", &n) == 0 && n == 512 << 10, "512kb");
