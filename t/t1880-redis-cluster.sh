@@ -77,7 +77,7 @@ test_expect_success 'cluster to a server of its own: every primary scanned, ever
 	redis_job c2s.yaml redis.copy "$(redis_cluster_url a)" "$(redis_url one)" &&
 	run_job c2s.yaml &&
 	test_grep "source cluster: 3 primaries" c2s.out &&
-	# The servers' counts of changes are each primary's: every key is
+	# The counts of changes are kept by each primary: every key is
 	# read again.
 	test_grep "verifying key types and lengths: a cluster counts its changes primary by primary" c2s.out &&
 	test_grep "verify: 20000 keys checked, 0 mismatched" c2s.out &&
