@@ -488,14 +488,15 @@ loaded_params_json(const struct loaded *l)
 }
 
 void
-mask_text_secrets(struct mask *m, const char *text)
+mask_text_secrets(struct mask *m, const char *text, const char *file,
+	struct sources *src)
 {
 	struct diags d = {0};
 	struct job *job;
 	size_t i;
 
-	job_parse_with(&job, "(journal)", xstrdup(text), strlen(text), NULL,
-		&d);
+	job_parse_with(&job, src && file ? file : "(journal)", xstrdup(text),
+		strlen(text), src, &d);
 	for (i = 0; i < job->nparams; i++)
 		if (job->params[i].secret && job->params[i].def &&
 		    *job->params[i].def)

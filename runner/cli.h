@@ -114,10 +114,13 @@ void unload(struct loaded *l);
  * secrets as "***". The caller frees it. */
 char *loaded_params_json(const struct loaded *l);
 /* Hide in m the secret values a job text holds: the literal defaults of
- * its secret params. The journal keeps the text as it ran, secrets and
- * all, so that a resume runs that same text; whatever shows it hides
- * them. */
-void mask_text_secrets(struct mask *m, const char *text);
+ * its secret params, a param being secret in the job file or in the
+ * presets and templates it was built from, src (run_sources; NULL when
+ * unknown; the job frees it), for the job file named file. The journal
+ * keeps the text as it ran, secrets and all, so that a resume runs that
+ * same text; whatever shows it hides them. */
+void mask_text_secrets(struct mask *m, const char *text, const char *file,
+	struct sources *src);
 
 /* In help.c. The commands, in the order runjob help lists them, up to
  * a NULL: main() sets this before it runs any, so that a command's file

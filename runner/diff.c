@@ -90,6 +90,22 @@ file_row(void *arg, const struct jrow *row)
 	return 0;
 }
 
+/* The files a side's job was built from, for reading its text again. */
+static struct sources *
+side_sources(const struct side *s)
+{
+	struct sources *src;
+	size_t i;
+
+	if (!s->file)
+		return NULL;
+	src = xmalloc(sizeof(*src));
+	sources_init(src, s->file, SOURCE_STORED, NULL);
+	for (i = 0; i < s->nfiles; i++)
+		source_store(src, s->names[i], s->texts[i], strlen(s->texts[i]));
+	return src;
+}
+
 static int
 read_run(struct journal *jn, const char *id, struct side *s)
 {
@@ -394,8 +410,8 @@ cmd_diff(int argc, char **argv)
 	    read_run(jn, second, &b) < 0)
 		goto out;
 
-	mask_text_secrets(&m, a.text);
-	mask_text_secrets(&m, b.text);
+	mask_text_secrets(&m, a.text, a.file, side_sources(&a));
+	mask_text_secrets(&m, b.text, b.file, side_sources(&b));
 	if (is_file) {
 		size_t i;
 

@@ -63,7 +63,8 @@ gone(const char *state, const char *host, const char *pid)
 
 /* A JSON object of a row's columns; numbers stay numbers. */
 static void
-row_json(struct buf *b, const struct jrow *row, const char *const *numeric)
+row_json(struct buf *b, const struct jrow *row, const char *const *numeric,
+	struct journal *jn)
 {
 	struct mask m = {0};
 	struct buf masked = {0};
@@ -87,7 +88,11 @@ row_json(struct buf *b, const struct jrow *row, const char *const *numeric)
 		    strcmp(row->names[i], "params") == 0)
 			buf_adds(b, row->values[i]);	/* JSON already */
 		else if (strcmp(row->names[i], "text") == 0) {
-			mask_text_secrets(&m, row->values[i]);
+			const char *id = jrow_get(row, "id"),
+			    *file = jrow_get(row, "file");
+
+			mask_text_secrets(&m, row->values[i], file, id && file ?
+				run_sources(jn, id, file) : NULL);
 			mask_append(&m, &masked, row->values[i]);
 			buf_add_json(b, buf_str(&masked));
 		} else {
@@ -145,6 +150,7 @@ job_name_of(const char *arg)
 struct hist {
 	int json, n;
 	struct buf out;
+	struct journal *jn;
 };
 
 static int
@@ -158,7 +164,7 @@ history_row(void *arg, const struct jrow *row)
 
 	h->n++;
 	if (h->json) {
-		row_json(&h->out, row, numeric);
+		row_json(&h->out, row, numeric, h->jn);
 		buf_addc(&h->out, '\n');
 		return 0;
 	}
@@ -207,6 +213,7 @@ cmd_history(int argc, char **argv)
 	h.json = o.json;
 	if (open_journal(&jn, &o, name ? argv[first] : NULL) < 0)
 		goto out;
+	h.jn = jn;
 	if (!o.json)
 		buf_addf(&h.out, "%-23s  %-16s  %-13s  %-16s  %-20s  %8s  %s\n",
 			"RUN", "JOB", "VERSION", "WHO", "STARTED", "TOOK",
@@ -240,6 +247,7 @@ struct table {
 	size_t n, cap;
 	const char *const *cols;
 	struct buf json;	/* the rows as JSON objects, comma-separated */
+	struct journal *jn;	/* where the rows come from */
 };
 
 static int
@@ -261,7 +269,7 @@ collect(void *arg, const struct jrow *row)
 	t->rows[t->n++] = r;
 	if (t->json.len)
 		buf_addc(&t->json, ',');
-	row_json(&t->json, row, numeric);
+	row_json(&t->json, row, numeric, t->jn);
 	return 0;
 }
 
@@ -315,6 +323,7 @@ load_run(struct journal *jn, const char *arg, struct runview *v,
 	v->attempts.cols = attempt_cols;
 	v->outputs.cols = output_cols;
 	v->events.cols = event_cols;
+	v->run.jn = jn;
 	if (name)
 		found = journal_run(jn, NULL, name, collect, &v->run);
 	else if (!arg)

@@ -99,6 +99,22 @@ test_expect_success 'the trigger and --ignore-window of each run are compared' '
 	test_grep "^  --ignore-window: given -> not given\$" out
 '
 
+test_expect_success 'the literal default of a secret param a preset declares is masked in the run'"'"'s stored preset too' '
+	mkdir pre && cd pre &&
+	mkdir presets &&
+	printf "runjob: 1\nparams:\n  S: { secret: true, default: Pr3set-s3cret-1 }\n" >presets/p.yaml &&
+	printf "runjob: 1\nname: pre\nextends: presets/p.yaml\nsteps:\n  - { id: a, run: \"true\" }\n" >pre.yaml &&
+	runjob --journal "$PWD/j.db" -q pre.yaml 2>/dev/null &&
+	id=$(q j.db "select id from runs") &&
+	sed "s/Pr3set-s3cret-1/Pr3set-s3cret-2/" presets/p.yaml >p.new &&
+	mv p.new presets/p.yaml &&
+	test_expect_code 1 runjob diff --journal "$PWD/j.db" $id pre.yaml >out 2>/dev/null &&
+	test_grep "^-  S: { secret: true, default: \*\*\* }" out &&
+	! grep Pr3set out &&
+	runjob show --json --journal "$PWD/j.db" $id >show.json &&
+	! grep Pr3set show.json
+'
+
 test_expect_success 'an invalid job file exits 3, a bad command line 2' '
 	printf "runjob: 1\nname: d\nsteps: [ { id: a } ]\n" >bad.yaml &&
 	test_expect_code 3 runjob diff --journal "$PWD/j.db" $(run_id 1) \
