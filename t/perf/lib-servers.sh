@@ -2,7 +2,8 @@
 # after setting BENCH (its name, for messages and the directory's):
 # $tmp, a directory that goes when the script ends, after the servers
 # whose pidfiles are in it ($tmp/*.pid) are stopped; die MESSAGE; and
-# run, which times RUNS runs of a command with $BASELINE measure.
+# run, which times RUNS runs of a command with $BASELINE measure; and
+# wait_pong, for a server just started.
 
 die() {
 	echo "$BENCH: $*" >&2
@@ -75,4 +76,16 @@ run() {
 # servers_cpu's figure, or nothing when the script has none.
 cpu_now() {
 	command -v servers_cpu >/dev/null 2>&1 && servers_cpu
+}
+
+# wait_pong PORT LOG: the redis-server on PORT answers PING within 10 s,
+# or the script dies with the tail of its LOG.
+wait_pong() {
+	i=0
+	until [ "$(redis-cli -p "$1" ping 2>/dev/null)" = PONG ]; do
+		i=$((i + 1))
+		[ $i -lt 100 ] || { tail -n 5 "$2" >&2;
+			die "redis-server on port $1 does not answer"; }
+		sleep 0.1
+	done
 }

@@ -90,13 +90,7 @@ start_server() {
 		--appendonly no --daemonize yes --pidfile "$tmp/$1.pid" \
 		--dir "$tmp" --logfile "$tmp/$1.log" ||
 		die "cannot start redis-server on port $2"
-	i=0
-	until [ "$(redis-cli -p "$2" ping 2>/dev/null)" = PONG ]; do
-		i=$((i + 1))
-		[ $i -lt 100 ] || { tail -n 5 "$tmp/$1.log" >&2;
-			die "redis-server on port $2 does not answer"; }
-		sleep 0.1
-	done
+	wait_pong "$2" "$tmp/$1.log"
 }
 start_server src "$src"
 start_server dst "$dst"

@@ -78,13 +78,7 @@ start_server() {
 		--cluster-enabled yes --cluster-config-file nodes.conf \
 		--daemonize yes --pidfile "$tmp/$1.pid" --dir "$tmp/$1" \
 		--logfile "$tmp/$1/log" || die "cannot start redis-server on port $1"
-	i=0
-	until [ "$(redis-cli -p "$1" ping 2>/dev/null)" = PONG ]; do
-		i=$((i + 1))
-		[ $i -lt 100 ] || { tail -n 5 "$tmp/$1/log" >&2;
-			die "redis-server on port $1 does not answer"; }
-		sleep 0.1
-	done
+	wait_pong "$1" "$tmp/$1/log"
 }
 for p in $ports; do
 	start_server "$p"

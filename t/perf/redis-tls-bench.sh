@@ -59,13 +59,7 @@ start_server() {
 		--tls-cert-file "$tmp/srv.crt" --tls-key-file "$tmp/srv.key" \
 		--tls-ca-cert-file "$tmp/ca.crt" --tls-auth-clients no ||
 		die "cannot start redis-server on port $2"
-	i=0
-	until [ "$(redis-cli -p "$2" ping 2>/dev/null)" = PONG ]; do
-		i=$((i + 1))
-		[ $i -lt 100 ] || { tail -n 5 "$tmp/$1.log" >&2;
-			die "redis-server on port $2 does not answer"; }
-		sleep 0.1
-	done
+	wait_pong "$2" "$tmp/$1.log"
 }
 start_server src "$src" "$srctls"
 start_server dst "$dst" "$dsttls"
