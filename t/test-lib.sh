@@ -83,6 +83,11 @@ test_expect_success() {
 		printf 'not ok %d - %s\n' "$test_count" "$1"
 		printf '%s\n' "$2" | sed 's/^/#	/'
 		tail -n 40 "$log" | sed 's/^/# > /'
+		# And on stderr, which prove shows: a CI log then says why.
+		{
+			printf '%s: not ok %d - %s\n' "$TEST_NAME" "$test_count" "$1"
+			tail -n 40 "$log" | sed 's/^/# > /'
+		} >&2
 	fi
 }
 
