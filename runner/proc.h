@@ -25,6 +25,7 @@ struct proc_spec {
 struct proc {
 	pid_t pid;		/* also the process group id */
 	int out;		/* read end of the output pipe, non-blocking */
+	long long start;	/* its start time (proc_start_time()), or -1 */
 };
 
 /* Make runjob a child subreaper, so that descendants that leave their

@@ -383,7 +383,7 @@ spawn(struct sup *s, struct frame *m)
 		unmade(s, k, r, "exec");
 		goto out;
 	}
-	k->start = proc_start_time(k->proc.pid);
+	k->start = k->proc.start;
 	k->made = mono_ms();
 	buf_adds(&rec, "made ");
 	add_escaped(&rec, k->id);
