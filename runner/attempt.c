@@ -389,6 +389,7 @@ attempt_start(struct sched *s, size_t i, enum kind kind)
 	}
 	if (kind == K_STEP && !a->builtin) {
 		a->ckpt_path = checkpoint_path(s->r->logdir, inst_id(s, i));
+		a->ckpt_quiet = s->ckpt_fd >= 0;
 		env_set(&a->env, "RUNJOB_CHECKPOINT_FILE", a->ckpt_path);
 	}
 	if (kind == K_STEP && t->checkpoint)
@@ -615,7 +616,8 @@ attempt_checkpoint(struct sched *s, struct attempt *a)
 	struct buf data = {0};
 	char *line;
 
-	if (!a->ckpt_path || !(line = checkpoint_read(a->ckpt_path)))
+	if (!a->ckpt_path || a->ckpt_quiet ||
+	    !(line = checkpoint_read(a->ckpt_path)))
 		return;
 	if (t->checkpoint && strcmp(t->checkpoint, line) == 0) {
 		free(line);

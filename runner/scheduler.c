@@ -472,6 +472,45 @@ supervisor_lost(struct sched *s)
 			attempt_unmade(s, s->a[i], ECHILD, "exec");
 }
 
+/* Shell steps wrote to their checkpoint files: journal what is new.
+ * Few steps checkpoint, and each not often, so each event is looked
+ * up among the running attempts. An attempt no event named is quiet:
+ * its file need not be read when it ends. */
+static void
+checkpoints_written(struct sched *s)
+{
+	char ev[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	ssize_t n;
+	size_t i;
+
+	while ((n = read(s->ckpt_fd, ev, sizeof(ev))) > 0) {
+		char *p;
+
+		for (p = ev; p < ev + n; ) {
+			struct inotify_event *e = (struct inotify_event *)p;
+
+			for (i = 0; i < s->na; i++) {
+				struct attempt *a = s->a[i];
+				const char *base;
+
+				if (!a->ckpt_path)
+					continue;
+				/* Events were lost: every file is read. */
+				if (e->mask & IN_Q_OVERFLOW) {
+					a->ckpt_quiet = 0;
+					continue;
+				}
+				base = strrchr(a->ckpt_path, '/') + 1;
+				if (e->len && strcmp(base, e->name) == 0) {
+					a->ckpt_quiet = 0;
+					attempt_checkpoint(s, a);
+				}
+			}
+			p += sizeof(*e) + e->len;
+		}
+	}
+}
+
 /* What the supervisor says: processes made or not, their output, how
  * they ended, values to hide from now on. */
 static void
@@ -481,6 +520,11 @@ from_supervisor(struct sched *s)
 	struct attempt *a;
 	int r = chan_fill(&s->sv.c);
 
+	/* A step writes its checkpoint file before it ends, so the events
+	 * of the ends just read are in the watch's queue now: taken first,
+	 * they tell which files are to be read at those ends. */
+	if (s->ckpt_fd >= 0)
+		checkpoints_written(s);
 	while (chan_next(&s->sv.c, &m)) {
 		if (m.type == SV_MASK && m.nf >= 1) {
 			mask_add(s->r->mask, m.f[0]);
@@ -536,36 +580,6 @@ from_supervisor(struct sched *s)
 		supervisor_lost(s);
 }
 
-/* Shell steps wrote to their checkpoint files: journal what is new.
- * Few steps checkpoint, and each not often, so each event is looked
- * up among the running attempts. */
-static void
-checkpoints_written(struct sched *s)
-{
-	char ev[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-	ssize_t n;
-	size_t i;
-
-	while ((n = read(s->ckpt_fd, ev, sizeof(ev))) > 0) {
-		char *p;
-
-		for (p = ev; p < ev + n; ) {
-			struct inotify_event *e = (struct inotify_event *)p;
-
-			for (i = 0; e->len && i < s->na; i++) {
-				const char *path = s->a[i]->ckpt_path, *base;
-
-				if (!path)
-					continue;
-				base = strrchr(path, '/') + 1;
-				if (strcmp(base, e->name) == 0)
-					attempt_checkpoint(s, s->a[i]);
-			}
-			p += sizeof(*e) + e->len;
-		}
-	}
-}
-
 /* Runjob's own children: the supervisor, and, should it die, the
  * steps it made, given to runjob as their subreaper. */
 static void
@@ -588,6 +602,8 @@ reap(struct sched *s)
 				s->a[i]->done = 1;
 				s->a[i]->status = status;
 				s->hist[s->a[i]->hist].end = proc_now();
+				/* Reaped after the watch's queue was read. */
+				s->a[i]->ckpt_quiet = 0;
 				break;
 			}
 	}

@@ -112,6 +112,8 @@ struct attempt {
 	char *log_path, *out_path;
 	char *argv0;		/* what it runs, for saying it could not */
 	char *ckpt_path;	/* a shell step's $RUNJOB_CHECKPOINT_FILE */
+	int ckpt_quiet;		/* watched since before it started, with no
+				 * write seen: nothing to read at its end */
 	int made;		/* the supervisor made its process */
 	struct buf tail;	/* the last TAIL_MAX bytes, masked */
 	int done;		/* reaped */

@@ -186,6 +186,27 @@ test_expect_success 'a shell step'\''s checkpoints are journaled as they come an
 	test_cmp want trace
 '
 
+# The steps whose newest checkpoint event holds "last N", N their own.
+cat >last.sql <<\EOF
+SELECT count(*) FROM events e WHERE kind = 'checkpoint'
+AND data = '{"line":"last ' || substr(step_id, 2) || '"}'
+AND seq = (SELECT max(seq) FROM events f
+	WHERE f.kind = 'checkpoint' AND f.step_id = e.step_id);
+EOF
+test_expect_success 'a checkpoint written just before its step ends is journaled, for each of 100 steps ending at once' '
+	mkdir ckpt-last && cd ckpt-last &&
+	{
+		printf "runjob: 1\nname: ckpt-last\nsteps:\n" &&
+		for i in $(seq 1 100); do
+			printf "  - { id: s%d, run: '"'"'echo early >\"\$RUNJOB_CHECKPOINT_FILE\"; echo \"last %d\" >>\"\$RUNJOB_CHECKPOINT_FILE\"'"'"' }\n" $i $i
+		done
+	} >job.yaml &&
+	runjob run -q -j 4 --journal "$PWD/j.db" job.yaml &&
+	sqlite3 j.db <../last.sql >n &&
+	echo 100 >want &&
+	test_cmp want n
+'
+
 test_expect_success 'a checkpoint written while runjob was away reaches the next attempt after a crash' '
 	mkdir ckpt-crash && cd ckpt-crash &&
 	cat >job.yaml <<-\EOF &&
