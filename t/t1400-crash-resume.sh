@@ -98,6 +98,22 @@ check_round() {
 		{ echo "the event chain is broken"; return 1; }
 }
 
+# fail_round DIR WHY: what a failed round left, for the log (its
+# attempts, its run's events, the supervisors' records, what each run
+# said), then why it failed, last, where a tail of the log shows it.
+fail_round() {
+	echo "attempts (id, step, kind, state, exit, signal):"
+	sqlite3 "$1/j.db" "select id, step_id, kind, state, exit_code, signal from attempts order by rowid"
+	echo "events:"
+	sqlite3 "$1/j.db" "select seq, kind, step_id, data from events order by seq" | tail -n 60
+	for f in "$1"/logs/*/supervisor; do
+		echo "$f:" && cat "$f"
+	done
+	echo "its runs said:" && cat "$1/out"
+	echo "$2"
+	return 1
+}
+
 test_expect_success "$ROUNDS rounds of SIGKILL at random moments, then rerun until done" '
 	runs=0 &&
 	for r in $(seq 1 $ROUNDS); do
@@ -106,10 +122,11 @@ test_expect_success "$ROUNDS rounds of SIGKILL at random moments, then rerun unt
 		tries=0
 		while :; do
 			tries=$((tries + 1))
-			test $tries -le 40 || { echo "round $r: not done after 40 runs"; return 1; }
+			test $tries -le 40 || { fail_round $d "round $r: not done after 40 runs"; return 1; }
 			job=$d/crashy.yaml
 			test $((tries % 2)) = 0 && job=$d/link/crashy.yaml
-			runjob run -q -j 3 --journal $d/j.db $job >$d/out 2>&1 &
+			echo "run $tries:" >>$d/out &&
+			runjob run -q -j 3 --journal $d/j.db $job >>$d/out 2>&1 &
 			pid=$!
 			# Kill at 0..350 ms, or let the run end; from the eighth
 			# run on, always let it end: a machine so loaded that no
@@ -125,9 +142,10 @@ test_expect_success "$ROUNDS rounds of SIGKILL at random moments, then rerun unt
 			# Killed after the run was recorded done: it is done.
 			test "$(sqlite3 $d/j.db "select state from runs" 2>/dev/null)" = succeeded && break
 			test $code = 137 ||
-				{ echo "round $r: exit $code"; cat $d/out; return 1; }
+				{ fail_round $d "round $r: exit $code"; return 1; }
 		done
-		check_round $d || { echo "round $r failed"; return 1; }
+		check_round $d >$d/why 2>&1 ||
+			{ fail_round $d "round $r failed: $(cat $d/why)"; return 1; }
 	done &&
 	echo "$runs runs in $ROUNDS rounds"
 '

@@ -86,7 +86,7 @@ test_expect_success() {
 		# And on stderr, which prove shows: a CI log then says why.
 		{
 			printf '%s: not ok %d - %s\n' "$TEST_NAME" "$test_count" "$1"
-			tail -n 40 "$log" | sed 's/^/# > /'
+			tail -n 150 "$log" | sed 's/^/# > /'
 		} >&2
 	fi
 }
