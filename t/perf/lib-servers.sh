@@ -31,14 +31,14 @@ trap 'exit 130' INT TERM
 # run NAME PREP CHECK CMD...: RUNS runs of CMD, in $tmp, under
 # `redis-baseline measure`, its output to $tmp/NAME.out; PREP (a
 # function) readies each run, CHECK must then say nothing, or what is
-# wrong. Appends "NAME ok WALL KIB CPU" or "NAME failed WHY" to
+# wrong. Appends "NAME ok WALL KIB CPU CLIENT" or "NAME failed WHY" to
 # $tmp/results; CPU is what servers_cpu, when the script defines it,
-# counted over the fastest run (else empty). Returns nonzero if a run
-# failed.
+# counted over the fastest run (else -), CLIENT the CPU seconds CMD's
+# process tree took in it. Returns nonzero if a run failed.
 run() {
 	name=$1 prep=$2 check=$3
 	shift 3
-	best= rss=0 i=0 cpu=
+	best= rss=0 i=0 cpu= client=
 	while [ "$i" -lt "$RUNS" ]; do
 		$prep
 		rm -f "$tmp/j.db" "$tmp/j.db-wal" "$tmp/j.db-shm"
@@ -58,19 +58,20 @@ run() {
 			echo "$name failed $why" >>"$tmp/results"
 			return 1
 		fi
-		read -r wall kib <"$tmp/m"
+		read -r wall kib ccpu <"$tmp/m"
 		faster=$(awk -v t="$wall" -v best="$best" 'BEGIN {
 			print (best == "" || t < best) ? 1 : 0 }')
 		if [ "$faster" = 1 ]; then
 			best=$wall
 			[ -n "$c0" ] && cpu=$(awk -v a="$c0" -v b="$c1" \
 				'BEGIN { printf "%.2f", b - a }')
+			client=$ccpu
 			cp "$tmp/$name.out" "$tmp/$name.best"
 		fi
 		[ "$kib" -gt "$rss" ] && rss=$kib
 		i=$((i + 1))
 	done
-	echo "$name ok $(printf '%.4f' "$best") $rss $cpu" >>"$tmp/results"
+	echo "$name ok $(printf '%.4f' "$best") $rss ${cpu:--} $client" >>"$tmp/results"
 }
 
 # servers_cpu's figure, or nothing when the script has none.

@@ -27,9 +27,9 @@
  *	the server's message.
  *
  *   redis-baseline measure FILE CMD [ARG...]
- *	Runs CMD and writes "WALL_S PEAK_KIB" to FILE; exits with CMD's
- *	status. PEAK_KIB is the peak RSS of CMD's whole process tree (see
- *	measure()).
+ *	Runs CMD and writes "WALL_S PEAK_KIB CPU_S" to FILE; exits with
+ *	CMD's status. PEAK_KIB is the peak RSS of CMD's whole process tree
+ *	(see measure()), CPU_S the user and system time of that tree.
  *
  * Only the hiredis calls of both 0.14 (Debian) and 1.x, and RESP2 replies.
  */
@@ -644,7 +644,9 @@ measure(const char *file, char **argv)
 		die("measure: getrusage: %s", strerror(errno));
 	if (ru.ru_maxrss > peak)
 		peak = ru.ru_maxrss;
-	fprintf(f, "%.4f %lld\n", t1 - t0, peak);
+	fprintf(f, "%.4f %lld %.3f\n", t1 - t0, peak,
+	    (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	    (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
 	if (fclose(f) != 0)
 		die("measure: %s: %s", file, strerror(errno));
 	if (WIFEXITED(st))

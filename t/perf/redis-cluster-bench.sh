@@ -153,6 +153,15 @@ flush_target() {
 	done
 }
 
+# The CPU seconds the six servers have used (user and system), which
+# other work on the machine does not add to.
+servers_cpu() {
+	for p in $ports; do
+		redis-cli -p "$p" info cpu
+	done | tr -d '\r' |
+		awk -F: '/^used_cpu_(user|sys):/ { s += $2 } END { printf "%.3f", s }'
+}
+
 # A copy must leave KEYS keys on the target's primaries.
 check_copy() {
 	got=$(dbsize $d1 $d2 $d3)
@@ -182,6 +191,8 @@ awk -v keys="$KEYS" -v tr="$TARGET_RATIO" -v conns="$CONNECTIONS" '
 		ok[$1] = $2 == "ok"
 		wall[$1] = $3
 		rss[$1] = $4 * 1024 / 1e6
+		scpu[$1] = $5
+		ccpu[$1] = $6
 	}
 	function what(k) {
 		if (k == "baseline")
@@ -189,19 +200,19 @@ awk -v keys="$KEYS" -v tr="$TARGET_RATIO" -v conns="$CONNECTIONS" '
 		return "runjob redis.copy, " conns " conns"
 	}
 	END {
-		printf "\n%-42s %8s %9s %8s %12s\n", "method", "wall s",
-			"keys/s", "vs base", "peak RSS MB"
+		printf "\n%-42s %8s %9s %8s %12s %9s %9s\n", "method", "wall s",
+			"keys/s", "vs base", "peak RSS MB", "servers", "client"
 		for (i = 1; i <= n; i++) {
 			k = name[i]
 			if (!ok[k]) {
 				printf "%-42s failed\n", what(k)
 				continue
 			}
-			printf "%-42s %8.3f %9.0f %7.2fx %12.1f\n", what(k),
-				wall[k], keys / wall[k], wall["baseline"] / wall[k],
-				rss[k]
+			printf "%-42s %8.3f %9.0f %7.2fx %12.1f %8ss %8ss\n",
+				what(k), wall[k], keys / wall[k],
+				wall["baseline"] / wall[k], rss[k], scpu[k], ccpu[k]
 		}
-		printf "\n"
+		printf "(servers, client: the CPU seconds the six redis-servers and the copying process tree used)\n\n"
 		if (ok["runjob"]) {
 			r = wall["baseline"] / wall["runjob"]
 			printf "%-40s %s (%.2fx)\n", sprintf(">= %dx the baseline:",
