@@ -184,7 +184,8 @@ echo "wall: best of $RUNS, process start included; peak RSS: the process" \
 	"tree's, highest of $RUNS"
 echo "load average: $load0 before, $(cut -d ' ' -f 1-3 /proc/loadavg \
 	2>/dev/null || echo "?") after"
-awk -v keys="$KEYS" -v tr="$TARGET_RATIO" -v conns="$CONNECTIONS" '
+awk -v keys="$KEYS" -v tr="$TARGET_RATIO" -v conns="$CONNECTIONS" \
+	-v ncpu="$(nproc)" '
 	{
 		n++
 		name[n] = $1
@@ -212,7 +213,15 @@ awk -v keys="$KEYS" -v tr="$TARGET_RATIO" -v conns="$CONNECTIONS" '
 				what(k), wall[k], keys / wall[k],
 				wall["baseline"] / wall[k], rss[k], scpu[k], ccpu[k]
 		}
-		printf "(servers, client: the CPU seconds the six redis-servers and the copying process tree used)\n\n"
+		printf "(servers, client: the CPU seconds the six redis-servers and the copying process tree used)\n"
+		# The copy cannot take less than the CPU it needs spread over
+		# every CPU of the machine: what the servers do for it is most.
+		if (ok["runjob"] && scpu["runjob"] != "-") {
+			need = scpu["runjob"] + ccpu["runjob"]
+			printf "runjob needs %.2f CPU seconds: on %d CPUs at least %.2f s, at most %.2fx the baseline\n",
+				need, ncpu, need / ncpu, wall["baseline"] * ncpu / need
+		}
+		printf "\n"
 		if (ok["runjob"]) {
 			r = wall["baseline"] / wall["runjob"]
 			printf "%-40s %s (%.2fx)\n", sprintf(">= %dx the baseline:",
