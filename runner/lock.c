@@ -17,6 +17,10 @@
 #include "lock.h"
 #include "util.h"
 
+/* How long a lock whose holder is gone may stay taken, in ms: see
+ * joblock_take(). */
+enum { SETTLE_MS = 10000 };
+
 /* The directory of the job locks beside the journal at jpath. */
 static char *
 locks_dir(const char *jpath)
@@ -47,6 +51,22 @@ read_holder(int fd, char *holder, size_t n)
 	snprintf(holder, n, "another runjob, which did not say who it is");
 }
 
+/* A lock file's text names a holder that is gone when it names a pid of
+ * this host that no process has: the text a runjob killed with SIGKILL
+ * leaves. Another host's holders cannot be told apart. */
+static int
+holder_gone(const char *holder)
+{
+	char host[256], me[256] = "";
+	long pid;
+
+	if (sscanf(holder, "pid %ld on %255[^,\n]", &pid, host) != 2)
+		return 0;
+	gethostname(me, sizeof(me) - 1);
+	return strcmp(host, me) == 0 && (pid == (long)getpid() ||
+		(kill((pid_t)pid, 0) < 0 && errno == ESRCH));
+}
+
 int
 joblock_take(struct joblock *l, const char *jpath, const char *job,
 	char *holder, size_t n)
@@ -54,7 +74,7 @@ joblock_take(struct joblock *l, const char *jpath, const char *job,
 	char *dir = locks_dir(jpath);
 	char *path = xasprintf("%s/%s.lock", dir, job);
 	ssize_t r;
-	int fd;
+	int fd, waited;
 
 	l->fd = -1;
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
@@ -68,16 +88,31 @@ joblock_take(struct joblock *l, const char *jpath, const char *job,
 		r = error("cannot open the lock %s: %s", path, strerror(errno));
 		goto out;
 	}
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+	for (waited = 0; flock(fd, LOCK_EX | LOCK_NB) < 0; waited += 20) {
+		struct timespec ts = { 0, 20 * 1000000 };
+
 		if (errno != EWOULDBLOCK) {
 			r = error("cannot lock %s: %s", path, strerror(errno));
 			close(fd);
 			goto out;
 		}
+		/* A holder that is gone still holds the lock while a process
+		 * it had just forked has not yet closed its copy on exec: the
+		 * lock is free in a moment. Any other holder is running. */
 		read_holder(fd, holder, n);
-		close(fd);
-		r = 1;
-		goto out;
+		if (!holder_gone(holder) || waited >= SETTLE_MS) {
+			if (waited >= SETTLE_MS) {
+				size_t len = strlen(holder);
+
+				snprintf(holder + len, n - len, " (gone, but a "
+					"process it started still holds the lock "
+					"%s)", path);
+			}
+			close(fd);
+			r = 1;
+			goto out;
+		}
+		nanosleep(&ts, NULL);
 	}
 	l->fd = fd;
 	/* Say who holds it at once, so that a runjob that finds it taken
@@ -118,22 +153,6 @@ joblock_release(struct joblock *l)
 	}
 	close(l->fd);
 	l->fd = -1;
-}
-
-/* A lock file's text names a holder that is gone when it names a pid of
- * this host that no process has: the text a runjob killed with SIGKILL
- * leaves. Another host's holders cannot be told apart. */
-static int
-holder_gone(const char *holder)
-{
-	char host[256], me[256] = "";
-	long pid;
-
-	if (sscanf(holder, "pid %ld on %255[^,\n]", &pid, host) != 2)
-		return 0;
-	gethostname(me, sizeof(me) - 1);
-	return strcmp(host, me) == 0 && (pid == (long)getpid() ||
-		(kill((pid_t)pid, 0) < 0 && errno == ESRCH));
 }
 
 size_t

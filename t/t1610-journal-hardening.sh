@@ -340,7 +340,69 @@ test_expect_success 'runjob run --new starts a new run all the same, saying the 
 	test "$(q j.db "select state from runs where id = \"$run\"")" = rollback-failed
 '
 
-# 4. status, history and show read a journal on read-only media. Tests
+# 4. A runjob killed just after forking its supervisor leaves the child,
+# until it execs, holding a copy of the lock; the lock file still names
+# the dead runjob. The next runjob waits for such a lock to be let go.
+
+# hold_lock DIR SECONDS HOLDER: the lock of job lw beside DIR/j.db held
+# for SECONDS by another process, its file naming HOLDER, as a runjob
+# writes it; returns once it is held.
+hold_lock() {
+	mkdir -p "$1/locks" &&
+	printf "%s\n" "$3" >"$1/locks/lw.lock" &&
+	{ flock "$1/locks/lw.lock" sh -c "touch \"$1/held\"; sleep $2" & } &&
+	holder=$! &&
+	wait_for "$1/held"
+}
+
+test_expect_success 'setup: a job whose lock is tried' '
+	mkdir lw && cd lw &&
+	cat >lw.yaml <<-\EOF
+	runjob: 1
+	name: lw
+	steps:
+	  - { id: a, run: "echo ran >>count" }
+	EOF
+'
+
+test_expect_success 'a lock whose holder is a runjob that is gone is waited for while a process it forked still holds it, and the run goes on' '
+	cd lw &&
+	{ sh -c "exit 0" & } && gone=$! &&
+	wait $gone &&
+	hold_lock "$PWD/gone" 1.5 "pid $gone on $(hostname), run 20261206-000000-abcdef" &&
+	cp lw.yaml gone/ &&
+	runjob run -q --journal "$PWD/gone/j.db" gone/lw.yaml &&
+	wait $holder &&
+	test "$(cat gone/count)" = ran
+'
+
+test_expect_success 'a lock whose holder still runs is refused at once: exit 4, naming it' '
+	cd lw &&
+	{ sleep 30 & } && live=$! &&
+	test_when_finished "kill $live" &&
+	hold_lock "$PWD/live" 30 "pid $live on $(hostname), run 20261206-000000-abcdef" &&
+	test_when_finished "kill $holder" &&
+	cp lw.yaml live/ &&
+	start=$(date +%s) &&
+	test_expect_code 4 runjob run -q --journal "$PWD/live/j.db" live/lw.yaml 2>err &&
+	test $(($(date +%s) - start)) -lt 8 &&
+	test_grep "job lw is already running: pid $live on " err &&
+	! test -e live/count
+'
+
+test_expect_success 'a lock still held 10 s after its holder has gone is refused, saying so' '
+	cd lw &&
+	{ sh -c "exit 0" & } && gone=$! &&
+	wait $gone &&
+	hold_lock "$PWD/stuck" 30 "pid $gone on $(hostname), run 20261206-000000-abcdef" &&
+	test_when_finished "kill $holder" &&
+	cp lw.yaml stuck/ &&
+	test_expect_code 4 runjob run -q --journal "$PWD/stuck/j.db" stuck/lw.yaml 2>err &&
+	test_grep "job lw is already running: pid $gone on .*(gone, but a process it started still holds the lock .*/stuck/locks/lw.lock)" err &&
+	! test -e stuck/count
+'
+
+# 5. status, history and show read a journal on read-only media. Tests
 # run as root, whom file modes do not stop, so the media is a tmpfs
 # remounted read-only.
 
