@@ -2263,21 +2263,16 @@ stop_workers(struct copy *cp, struct worker *w)
 static long long
 my_epoch(const char *nodes)
 {
-	const char *line = nodes, *p;
+	const char *me = strstr(nodes, "myself"), *p;
 	int f;
 
-	while (line && *line) {
-		const char *end = strchr(line, '\n');
-		const char *me = strstr(line, "myself");
-
-		if (me && (!end || me < end)) {
-			for (p = line, f = 0; f < 6 && (p = strchr(p, ' ')); f++)
-				p++;
-			return p ? strtoll(p, NULL, 10) : -1;
-		}
-		line = end ? end + 1 : NULL;
-	}
-	return -1;
+	if (!me)
+		return -1;
+	while (me > nodes && me[-1] != '\n')
+		me--;
+	for (p = me, f = 0; f < 6 && (p = strchr(p, ' ')); f++)
+		p++;
+	return p ? strtoll(p, NULL, 10) : -1;
 }
 
 /* Ask each primary of the cluster source its CLUSTER NODES: the config
@@ -2334,19 +2329,24 @@ settle(struct copy *cp, int *map, long long *epoch)
 	int *prev = xcalloc(RSLOTS, sizeof(*prev));
 	long long *pe = xcalloc(MAX_NODES, sizeof(*pe));
 	int64_t start = now_ms(), last = start, until;
-	int calm = 0, ok, s, rc = -1;
-	char err[512] = "slots migrating", d[32];
+	int calm = 0, ok, s, rc = -1, said = 0;
+	char err[512], d[32];
 
 	until = start + (cp->set.rc.io_timeout > SETTLE_MS ?
 		cp->set.rc.io_timeout : SETTLE_MS);
 	for (;;) {
 		struct timespec ts = { 0, 500 * 1000000L };
 
+		snprintf(err, sizeof(err), "slots migrating");
 		ok = rcluster_refresh(cp->scl, err, sizeof(err)) == 0 &&
 			!migrating(cp, epoch, err, sizeof(err));
 		for (s = 0; s < RSLOTS; s++)
-			if ((map[s] = rcluster_owner(cp->scl, (unsigned)s)) < 0)
+			if ((map[s] = rcluster_owner(cp->scl, (unsigned)s)) < 0 &&
+			    ok) {
+				snprintf(err, sizeof(err), "slot %d has no primary",
+					s);
 				ok = 0;
+			}
 		if (ok && calm && memcmp(prev, map, RSLOTS * sizeof(*map)) ==
 		    0 && memcmp(pe, epoch, MAX_NODES * sizeof(*pe)) == 0) {
 			rc = 0;
@@ -2357,7 +2357,12 @@ settle(struct copy *cp, int *map, long long *epoch)
 		memcpy(pe, epoch, MAX_NODES * sizeof(*pe));
 		if (now_ms() >= until)
 			break;
-		if (!ok && now_ms() - last >= PROGRESS_MS) {
+		if (!ok && !said) {
+			action_say("waiting for the source's resharding to end "
+				"(%s), for %s at most", err, ui_duration(until -
+				start, d, sizeof(d)));
+			said = 1;
+		} else if (!ok && now_ms() - last >= PROGRESS_MS) {
 			action_progress("waiting for the source's resharding to "
 				"end (%s): %s", err, ui_duration(now_ms() - start,
 				d, sizeof(d)));
