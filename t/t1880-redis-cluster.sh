@@ -17,13 +17,29 @@ same() {
 	test_cmp src.ks dst.ks
 }
 
-# copy_behind NAME SRC DST: NAME.yaml, a copy from SRC to DST held to
-# 4000 commands a second, run in the background: its output in NAME.out,
-# its runjob $copier.
+# copy_behind NAME SRC DST [OPS]: NAME.yaml, a copy from SRC to DST held
+# to OPS (4000) commands a second, run in the background: its output in
+# NAME.out, its runjob $copier.
 copy_behind() {
-	redis_job "$1.yaml" redis.copy "$2" "$3" "max_ops_per_sec: 4000" "batch: 100" &&
+	redis_job "$1.yaml" redis.copy "$2" "$3" "max_ops_per_sec: ${4:-4000}" "batch: 100" &&
 	{ runjob run --journal "$PWD/$1.db" "$1.yaml" >"$1.out" 2>&1 & } &&
 	copier=$!
+}
+
+# reshard_a FROM TO SLOTS: SLOTS slots of cluster a moved from its
+# FROM-th primary to its TO-th, once its nodes agree on the slots
+# (redis-cli reshards no other cluster); redis-cli says how in
+# reshard-a.out.
+reshard_a() {
+	local r_n=0 r_from r_to
+	until redis-cli --cluster check "127.0.0.1:$(redis_port a1)" >>reshard-a.out 2>&1; do
+		r_n=$((r_n + 1)) && test $r_n -lt 300 && sleep 0.1 || return 1
+	done
+	r_from=$(redis_cli "$(redis_cluster_primaries a | sed -n "$1p")" CLUSTER MYID) &&
+	r_to=$(redis_cli "$(redis_cluster_primaries a | sed -n "$2p")" CLUSTER MYID) &&
+	timeout 60 redis-cli --cluster reshard "127.0.0.1:$(redis_port a1)" \
+		--cluster-from "$r_from" --cluster-to "$r_to" --cluster-slots "$3" \
+		--cluster-yes >>reshard-a.out 2>&1
 }
 
 # flush_cluster NAME: every primary of NAME emptied.
@@ -197,26 +213,12 @@ test_expect_success 'runjob killed mid-copy: the next run continues each primary
 
 test_expect_success 'the source resharded during the copy: once the resharding is over, the moved slots are read again in the same attempt' '
 	redis_start moved &&
-	# Slower than copy_behind: the copy outlasts two reshardings.
-	redis_job mv.yaml redis.copy "$(redis_cluster_url a)" "$(redis_url moved)" \
-		"max_ops_per_sec: 2000" "batch: 100" &&
-	{ runjob run --journal "$PWD/mv.db" mv.yaml >mv.out 2>&1 & } &&
-	copier=$! &&
+	# Held to 2000 commands a second: the copy outlasts two reshardings.
+	copy_behind mv "$(redis_cluster_url a)" "$(redis_url moved)" 2000 &&
 	test_when_finished "kill_tree $copier" &&
 	wait_keys moved 3000 $copier mv.out &&
-	from=$(redis_cli "$(redis_cluster_primaries a | sed -n 1p)" CLUSTER MYID) &&
-	to=$(redis_cli "$(redis_cluster_primaries a | sed -n 2p)" CLUSTER MYID) &&
-	timeout 60 redis-cli --cluster reshard "127.0.0.1:$(redis_port a1)" \
-		--cluster-from "$from" --cluster-to "$to" --cluster-slots 3000 \
-		--cluster-yes >reshard-src.out 2>&1 &&
-	# redis-cli reshards only a cluster whose nodes agree on the slots.
-	n=0 &&
-	until redis-cli --cluster check "127.0.0.1:$(redis_port a1)" >>reshard-src.out 2>&1; do
-		n=$((n + 1)) && test $n -lt 300 && sleep 0.1 || return 1
-	done &&
-	timeout 60 redis-cli --cluster reshard "127.0.0.1:$(redis_port a1)" \
-		--cluster-from "$to" --cluster-to "$from" --cluster-slots 1000 \
-		--cluster-yes >>reshard-src.out 2>&1 &&
+	reshard_a 1 2 3000 &&
+	reshard_a 2 1 1000 &&
 	# The copy was still going when the slots had moved.
 	alive $copier &&
 	{ wait $copier; code=$?; } &&
@@ -230,18 +232,11 @@ test_expect_success 'the source resharded during the copy: once the resharding i
 
 test_expect_success 'runjob killed while the moved slots of the source are read again: the next run copies everything again' '
 	redis_start moved2 &&
-	redis_job mv2.yaml redis.copy "$(redis_cluster_url a)" "$(redis_url moved2)" \
-		"max_ops_per_sec: 2000" "batch: 100" &&
-	{ runjob run --journal "$PWD/mv2.db" mv2.yaml >mv2.out 2>&1 & } &&
-	copier=$! &&
+	copy_behind mv2 "$(redis_cluster_url a)" "$(redis_url moved2)" 2000 &&
 	test_when_finished "kill_tree $copier" &&
 	wait_keys moved2 3000 $copier mv2.out &&
 	# The slots the test before moved go back.
-	from=$(redis_cli "$(redis_cluster_primaries a | sed -n 2p)" CLUSTER MYID) &&
-	to=$(redis_cli "$(redis_cluster_primaries a | sed -n 1p)" CLUSTER MYID) &&
-	timeout 60 redis-cli --cluster reshard "127.0.0.1:$(redis_port a1)" \
-		--cluster-from "$from" --cluster-to "$to" --cluster-slots 2000 \
-		--cluster-yes >reshard-back.out 2>&1 &&
+	reshard_a 2 1 2000 &&
 	n=0 &&
 	until grep -q "reading [0-9]* slots again" mv2.out; do
 		alive $copier && n=$((n + 1)) && test $n -lt 600 && sleep 0.1 ||
