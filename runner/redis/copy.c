@@ -2321,16 +2321,22 @@ migrating(struct copy *cp, long long *epoch, char *err, size_t n)
  * importing, every slot served, and the slot map and the primaries'
  * epochs the same in two readings half a second apart (redis-cli
  * --cluster reshard moves one slot after another, none migrating in
- * between). The map into map[], the epochs into epoch[]. Returns 0, or
- * -1 past max(60 s, io_timeout). */
+ * between). The map and epochs as the keys were read (from[], base[])
+ * count as a first reading: when nothing moved, the copy does not wait.
+ * The map into map[], the epochs into epoch[]. Returns 0, or -1 past
+ * max(60 s, io_timeout). */
 static int
-settle(struct copy *cp, int *map, long long *epoch)
+settle(struct copy *cp, int *map, long long *epoch, const int *from,
+	const long long *base)
 {
 	int *prev = xcalloc(RSLOTS, sizeof(*prev));
 	long long *pe = xcalloc(MAX_NODES, sizeof(*pe));
 	int64_t start = now_ms(), last = start, until;
-	int calm = 0, ok, s, rc = -1, said = 0;
+	int calm = 1, ok, s, rc = -1, said = 0;
 	char err[512], d[32];
+
+	memcpy(prev, from, RSLOTS * sizeof(*prev));
+	memcpy(pe, base, MAX_NODES * sizeof(*pe));
 
 	until = start + (cp->set.rc.io_timeout > SETTLE_MS ?
 		cp->set.rc.io_timeout : SETTLE_MS);
@@ -2496,7 +2502,7 @@ read_again(struct copy *cp, struct worker *w, int *from, long long *base)
 	for (round = 0; ; round++) {
 		int moved = 0;
 
-		if (settle(cp, map, epoch) < 0)
+		if (settle(cp, map, epoch, from, base) < 0)
 			goto out;
 		pthread_mutex_lock(&cp->lock);
 		for (s = 0; s < RSLOTS; s++) {
