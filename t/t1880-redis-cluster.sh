@@ -1,5 +1,5 @@
 #!/bin/sh
-test_description='redis.copy and redis.verify with Redis Cluster: redis+cluster:// and cluster: true, cluster to a server of its own and back, between clusters of different slot layouts, a resharding of the target and a failover of the source during the copy, a resume after runjob is killed, a difference found in a cluster'
+test_description='redis.copy and redis.verify with Redis Cluster: redis+cluster:// and cluster: true, cluster to a server of its own and back, between clusters of different slot layouts, a resharding of the target, a resharding and a failover of the source during the copy, a resume after runjob is killed (and killed while moved slots are read again), a resharding that does not end, a difference found in a cluster'
 . "$(dirname "$0")/test-lib.sh"
 . "$TEST_DIRECTORY/lib-redis.sh"
 
@@ -17,13 +17,29 @@ same() {
 	test_cmp src.ks dst.ks
 }
 
-# copy_behind NAME SRC DST: NAME.yaml, a copy from SRC to DST held to
-# 4000 commands a second, run in the background: its output in NAME.out,
-# its runjob $copier.
+# copy_behind NAME SRC DST [OPS]: NAME.yaml, a copy from SRC to DST held
+# to OPS (4000) commands a second, run in the background: its output in
+# NAME.out, its runjob $copier.
 copy_behind() {
-	redis_job "$1.yaml" redis.copy "$2" "$3" "max_ops_per_sec: 4000" "batch: 100" &&
+	redis_job "$1.yaml" redis.copy "$2" "$3" "max_ops_per_sec: ${4:-4000}" "batch: 100" &&
 	{ runjob run --journal "$PWD/$1.db" "$1.yaml" >"$1.out" 2>&1 & } &&
 	copier=$!
+}
+
+# reshard_a FROM TO SLOTS: SLOTS slots of cluster a moved from its
+# FROM-th primary to its TO-th, once its nodes agree on the slots
+# (redis-cli reshards no other cluster); redis-cli says how in
+# reshard-a.out.
+reshard_a() {
+	local r_n=0 r_from r_to
+	until redis-cli --cluster check "127.0.0.1:$(redis_port a1)" >>reshard-a.out 2>&1; do
+		r_n=$((r_n + 1)) && test $r_n -lt 300 && sleep 0.1 || return 1
+	done
+	r_from=$(redis_cli "$(redis_cluster_primaries a | sed -n "$1p")" CLUSTER MYID) &&
+	r_to=$(redis_cli "$(redis_cluster_primaries a | sed -n "$2p")" CLUSTER MYID) &&
+	timeout 60 redis-cli --cluster reshard "127.0.0.1:$(redis_port a1)" \
+		--cluster-from "$r_from" --cluster-to "$r_to" --cluster-slots "$3" \
+		--cluster-yes >>reshard-a.out 2>&1
 }
 
 # flush_cluster NAME: every primary of NAME emptied.
@@ -195,25 +211,67 @@ test_expect_success 'runjob killed mid-copy: the next run continues each primary
 	same "$(redis_cluster_url a)" "$(redis_url resumed)"
 '
 
-test_expect_success 'the source resharded during the copy: the copy fails saying keys may be missed, and the next run copies them all' '
+test_expect_success 'the source resharded during the copy: once the resharding is over, the moved slots are read again in the same attempt' '
 	redis_start moved &&
-	copy_behind mv "$(redis_cluster_url a)" "$(redis_url moved)" &&
+	# Held to 2000 commands a second: the copy outlasts two reshardings.
+	copy_behind mv "$(redis_cluster_url a)" "$(redis_url moved)" 2000 &&
 	test_when_finished "kill_tree $copier" &&
 	wait_keys moved 3000 $copier mv.out &&
-	from=$(redis_cli "$(redis_cluster_primaries a | sed -n 1p)" CLUSTER MYID) &&
-	to=$(redis_cli "$(redis_cluster_primaries a | sed -n 2p)" CLUSTER MYID) &&
-	timeout 60 redis-cli --cluster reshard "127.0.0.1:$(redis_port a1)" \
-		--cluster-from "$from" --cluster-to "$to" --cluster-slots 2000 \
-		--cluster-yes >reshard-src.out 2>&1 &&
+	reshard_a 1 2 3000 &&
+	reshard_a 2 1 1000 &&
+	# The copy was still going when the slots had moved.
 	alive $copier &&
 	{ wait $copier; code=$?; } &&
 	cat mv.out &&
-	test $code != 0 &&
-	test_grep "the source.s slots moved between its primaries during the copy (a resharding): keys that moved may have been missed; run the step again" mv.out &&
-	runjob run --journal "$PWD/mv.db" mv.yaml >mv2.out 2>&1 &&
-	cat mv2.out &&
-	test_grep "verify: 20000 keys checked, 0 mismatched" mv2.out &&
+	test $code = 0 &&
+	test "$(q mv.db "select count(*) from attempts where step_id = '\''copy'\''")" = 1 &&
+	test_grep "the source.s slots moved during the copy (a resharding): [1-9][0-9]* slots read again from the primaries that serve them now, [1-9][0-9]* keys" mv.out &&
+	test_grep "verify: 20000 keys checked, 0 mismatched" mv.out &&
 	same "$(redis_cluster_url a)" "$(redis_url moved)"
+'
+
+test_expect_success 'runjob killed while the moved slots of the source are read again: the next run copies everything again' '
+	redis_start moved2 &&
+	copy_behind mv2 "$(redis_cluster_url a)" "$(redis_url moved2)" 2000 &&
+	test_when_finished "kill_tree $copier" &&
+	wait_keys moved2 3000 $copier mv2.out &&
+	# The slots the test before moved go back.
+	reshard_a 2 1 2000 &&
+	n=0 &&
+	until grep -q "reading [0-9]* slots again" mv2.out; do
+		alive $copier && n=$((n + 1)) && test $n -lt 600 && sleep 0.1 ||
+			{ cat mv2.out; return 1; }
+	done &&
+	kill_tree $copier &&
+	{ wait $copier; code=$?; } &&
+	test $code = 137 &&
+	test "$(q mv2.db "select data from events where kind = '\''checkpoint'\'' order by seq desc limit 1")" = "{}" &&
+	runjob run --journal "$PWD/mv2.db" mv2.yaml >mv2b.out 2>&1 &&
+	cat mv2b.out &&
+	! grep "resuming the scans" mv2b.out &&
+	test_grep "verify: 20000 keys checked, 0 mismatched" mv2b.out &&
+	same "$(redis_cluster_url a)" "$(redis_url moved2)"
+'
+
+test_expect_success 'a slot of the source left migrating: the copy waits for the resharding to end, then fails saying keys may be missed, and the next run copies them all' '
+	redis_start stuck &&
+	owner=$(redis_cluster_primaries a | sed -n 1p) &&
+	other=$(redis_cluster_primaries a | sed -n 2p) &&
+	slot=$(redis_cli $owner CLUSTER KEYSLOT "$(redis_cli $owner RANDOMKEY)") &&
+	redis_cli $owner CLUSTER SETSLOT $slot MIGRATING "$(redis_cli $other CLUSTER MYID)" &&
+	test_when_finished "redis_cli $owner CLUSTER SETSLOT $slot STABLE" &&
+	redis_job stuck.yaml redis.copy "$(redis_cluster_url a)" "$(redis_url stuck)" &&
+	test_must_fail runjob run --journal "$PWD/stuck.db" stuck.yaml >stuck.out 2>&1 &&
+	cat stuck.out &&
+	test_grep "waiting for the source.s resharding to end (slots migrating), for 1m00s at most" stuck.out &&
+	test_grep "the source.s slots moved between its primaries during the copy (a resharding): keys that moved may have been missed; run the step again once the resharding is over" stuck.out &&
+	test "$(q stuck.db "select data from events where kind = '\''checkpoint'\'' order by seq desc limit 1")" = "{}" &&
+	redis_cli $owner CLUSTER SETSLOT $slot STABLE &&
+	runjob run --journal "$PWD/stuck.db" stuck.yaml >stuck2.out 2>&1 &&
+	cat stuck2.out &&
+	! grep "resuming the scans" stuck2.out &&
+	test_grep "verify: 20000 keys checked, 0 mismatched" stuck2.out &&
+	same "$(redis_cluster_url a)" "$(redis_url stuck)"
 '
 
 test_expect_success 'pause_if on a cluster source: the primary whose replica lags pauses its own scan, the others are copied meanwhile' '

@@ -32,6 +32,7 @@
  * that.
  */
 #include <errno.h>
+#include <fnmatch.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -65,6 +66,11 @@ enum {
 	PROGRESS_MS = 1000,
 	CHECKPOINT_MS = 500,
 	SAMPLE_KEYS = 1000,		/* a dry run's DUMPs, about */
+	SETTLE_MS = 60000,		/* the least wait for a resharding of
+					 * the source to end */
+	REREAD_ROUNDS = 5,		/* of reading moved slots again */
+	MAX_NODES = 1024,		/* of a cluster source whose epochs are
+					 * followed; past them, every slot moved */
 };
 
 /* What became of the keys so far. */
@@ -74,12 +80,15 @@ struct counts {
 	long long restored;	/* of copied: RESTOREs the target took */
 };
 
-/* A SCAN reply's keys, copied as one unit of work. */
+/* A SCAN reply's keys, or a slot's (read_again), copied as one unit of
+ * work. */
 struct batch {
-	int shard;			/* whose scan it is of */
-	const struct rurl *node;	/* the server that scan asks */
+	unsigned slot;			/* a slot's keys: of that slot */
+	const struct rurl *node;	/* the server that scan asks; NULL
+					 * for a slot's keys */
 	unsigned long long next;	/* the cursor after it */
-	redisReply *scan;		/* the SCAN reply: element[1] the keys */
+	redisReply *reply;		/* SCAN's or GETKEYSINSLOT's */
+	redisReply *names;		/* its array of keys */
 	int done;
 	long long keys;			/* how many it had */
 	struct counts n;		/* what became of them */
@@ -112,7 +121,8 @@ struct copy {
 	struct rcluster *scl, *dcl;	/* a cluster source or target, or NULL */
 	struct shard *sh;
 	int nsh;
-	int src_moved;		/* a source key was elsewhere (resharded) */
+	unsigned char moved[RSLOTS];	/* of a cluster source: a key of the
+					 * slot was elsewhere (resharded) */
 	long long redirected;	/* keys a target's node sent elsewhere */
 	char tag[16];		/* for runjob's own keys on the target */
 	struct rguard *guard;	/* the load guard, or NULL */
@@ -344,17 +354,20 @@ later(struct rconn *c)
 
 /* A cluster source's node says a key is another's: its slot moved to
  * another primary since the scan began (a resharding). Such a key may
- * be missed by both scans, and the copy says so when it ends. */
+ * be missed by both scans: its slot is read again once the scans end
+ * (read_again). */
 static int
 src_moved(struct worker *w, const char *msg)
 {
 	struct copy *cp = w->cp;
+	unsigned slot;
 
 	if (!cp->scl || (strncmp(msg, "MOVED ", 6) != 0 &&
 	    strncmp(msg, "ASK ", 4) != 0))
 		return 0;
+	slot = (unsigned)strtoul(strchr(msg, ' ') + 1, NULL, 10);
 	pthread_mutex_lock(&cp->lock);
-	cp->src_moved = 1;
+	cp->moved[slot & (RSLOTS - 1)] = 1;
 	pthread_mutex_unlock(&cp->lock);
 	return 1;
 }
@@ -1129,7 +1142,7 @@ static int
 copy_batch(struct worker *w, struct batch *b)
 {
 	struct copy *cp = w->cp;
-	redisReply *keys = b->scan->element[1];
+	redisReply *keys = b->names;
 	size_t n = keys->elements, i, j, ntyped = 0;
 	struct item *it = xcalloc(n + 1, sizeof(*it));
 	struct item *typed = xcalloc(2 * n + 1, sizeof(*typed));
@@ -1169,20 +1182,21 @@ out:
 	return rc;
 }
 
-/* Put the connection to the primary that now serves the batch's shard
- * of a cluster source out in w->src. */
+/* Put the connection to the primary of a cluster source that scanned
+ * the batch, or that now serves its slot, out in w->src. */
 static int
 source_node(struct worker *w, const struct batch *b)
 {
 	struct copy *cp = w->cp;
-	int node = rcluster_owner(cp->scl, cp->sh[b->shard].slot);
+	int node = b->node ? rcluster_node(cp->scl, b->node->host,
+		b->node->port) : rcluster_owner(cp->scl, b->slot);
 	char msg[600];
 
 	if (node < 0) {
 		snprintf(msg, sizeof(msg), "source %s: no primary owns slot "
 			"%u; the cluster is not ready (redis-cli --cluster "
 			"check says what is wrong)", cp->set.rc.src.shown,
-			cp->sh[b->shard].slot);
+			b->slot);
 		fail(cp, msg);
 		return -1;
 	}
@@ -1465,7 +1479,7 @@ advance(struct copy *cp, int64_t now, int64_t *last)
 			sh->ck_done = b->next == 0;
 			sum(&cp->ck, b);
 			moved = 1;
-			freeReplyObject(b->scan);
+			freeReplyObject(b->reply);
 			free(b);
 		}
 		open += !sh->ck_done;
@@ -1844,6 +1858,26 @@ hold(struct copy *cp, struct shard *sh, struct rconn *src, struct ticks *tk)
 	return 0;
 }
 
+/* Queue b for the workers, and at the end of the list *head..*tail of
+ * batches not yet done with. Called with the lock held. */
+static void
+enqueue(struct copy *cp, struct batch *b, struct batch **head,
+	struct batch **tail)
+{
+	if (cp->qtail)
+		cp->qtail->next_q = b;
+	else
+		cp->qhead = b;
+	cp->qtail = b;
+	cp->queued++;
+	if (*tail)
+		(*tail)->next_p = b;
+	else
+		*head = b;
+	*tail = b;
+	pthread_cond_signal(&cp->work);
+}
+
 /* Scan a shard (the source, or a primary of a cluster) into the
  * workers' queue, checkpointing and reporting progress as batches
  * finish, until its scan ends. */
@@ -1884,10 +1918,10 @@ scan_shard(struct copy *cp, struct shard *sh, struct rconn *src,
 			}
 		}
 		b = xcalloc(1, sizeof(*b));
-		b->shard = (int)(sh - cp->sh);
 		b->node = src->url;
 		b->next = next;
-		b->scan = scan;
+		b->reply = scan;
+		b->names = scan->element[1];
 		b->keys = (long long)scan->element[1]->elements;
 		pthread_mutex_lock(&cp->lock);
 		while (cp->queued >= max_queued && !cp->failed)
@@ -1898,18 +1932,7 @@ scan_shard(struct copy *cp, struct shard *sh, struct rconn *src,
 			free(b);
 			return -1;
 		}
-		if (cp->qtail)
-			cp->qtail->next_q = b;
-		else
-			cp->qhead = b;
-		cp->qtail = b;
-		cp->queued++;
-		if (sh->ptail)
-			sh->ptail->next_p = b;
-		else
-			sh->phead = b;
-		sh->ptail = b;
-		pthread_cond_signal(&cp->work);
+		enqueue(cp, b, &sh->phead, &sh->ptail);
 		tick(cp, tk, 0);
 		pthread_mutex_unlock(&cp->lock);
 		cursor = next;
@@ -2189,28 +2212,349 @@ shards_setup(struct copy *cp, const struct resume_at *at, long long *total)
 	return 0;
 }
 
-/* Whether a slot of the cluster source is now served by another shard
- * than the one scanned for it (owners[] as the scans began): a
- * resharding moved keys between scans that each may have missed. */
-static int
-resharded(struct copy *cp, const int *owners)
+/* Start the workers, each with its connections: at first, and again
+ * for each round of read_again. */
+static void
+start_workers(struct copy *cp, struct worker *w)
 {
-	char err[512];
-	int s, k;
+	long long i;
 
-	if (cp->src_moved)
-		return 1;
-	if (rcluster_refresh(cp->scl, err, sizeof(err)) < 0)
-		return 0;
-	for (s = 0; s < RSLOTS; s++) {
-		for (k = 0; k < cp->nsh; k++)
-			if (owners[cp->sh[k].slot] == owners[s])
-				break;
-		if (k < cp->nsh && rcluster_owner(cp->scl, (unsigned)s) !=
-		    rcluster_owner(cp->scl, cp->sh[k].slot))
-			return 1;
+	cp->scan_done = 0;
+	for (i = 0; i < cp->set.rc.connections; i++) {
+		w[i].cp = cp;
+		w[i].no = (int)i;
+		rconn_init(&w[i].src, &cp->set.rc.src, "source",
+			cp->set.rc.io_timeout);
+		rconn_init(&w[i].dst, &cp->set.rc.dst, "target",
+			cp->set.rc.io_timeout);
+		if (cp->scl)
+			rpool_init(&w[i].spool, cp->scl, "source",
+				cp->set.rc.io_timeout);
+		if (cp->dcl)
+			rpool_init(&w[i].dpool, cp->dcl, "target",
+				cp->set.rc.io_timeout);
+		if (pthread_create(&w[i].thread, NULL, worker_main, &w[i]) != 0)
+			fatal("cannot start a copying thread");
 	}
-	return 0;
+}
+
+/* Let the workers end once the queue is empty (at once if the copy
+ * failed), and wait for them. */
+static void
+stop_workers(struct copy *cp, struct worker *w)
+{
+	long long i;
+
+	pthread_mutex_lock(&cp->lock);
+	cp->scan_done = 1;
+	pthread_cond_broadcast(&cp->work);
+	pthread_mutex_unlock(&cp->lock);
+	for (i = 0; i < cp->set.rc.connections; i++) {
+		pthread_join(w[i].thread, NULL);
+		rconn_close(&w[i].src);
+		rconn_close(&w[i].dst);
+		buf_free(&w[i].data);
+		buf_free(&w[i].text);
+	}
+}
+
+/* The config epoch in the "myself" line of a CLUSTER NODES reply
+ * (its seventh field), or -1. */
+static long long
+my_epoch(const char *nodes)
+{
+	const char *me = strstr(nodes, "myself"), *p;
+	int f;
+
+	if (!me)
+		return -1;
+	while (me > nodes && me[-1] != '\n')
+		me--;
+	for (p = me, f = 0; f < 6 && (p = strchr(p, ' ')); f++)
+		p++;
+	return p ? strtoll(p, NULL, 10) : -1;
+}
+
+/* Ask each primary of the cluster source its CLUSTER NODES: the config
+ * epoch of each into epoch[] by its index (-1 for a node that is not a
+ * primary now). A node takes a new epoch when it takes a slot moved to
+ * it (CLUSTER SETSLOT ... NODE) or a failover makes it a primary, so a
+ * primary whose epoch is not what it was took slots meanwhile. Returns
+ * 1 when one has a slot migrating or importing (CLUSTER NODES marks it
+ * [slot->-id] or [slot-<-id]) or cannot be asked (why in err), 0
+ * otherwise. */
+static int
+migrating(struct copy *cp, long long *epoch, char *err, size_t n)
+{
+	int *node = xcalloc(RSLOTS, sizeof(*node)), nn, k, busy = 0;
+	unsigned *slot = xcalloc(RSLOTS, sizeof(*slot));
+	struct rconn c;
+	redisReply *r;
+
+	for (k = 0; k < MAX_NODES; k++)
+		epoch[k] = -1;
+	nn = rcluster_shards(cp->scl, node, slot, RSLOTS);
+	for (k = 0; k < nn; k++) {
+		rconn_init(&c, rcluster_url(cp->scl, node[k]), "source",
+			cp->set.rc.io_timeout);
+		if (rconn_open(&c) < 0 ||
+		    rconn_cmd(&c, &r, "CLUSTER NODES") < 0) {
+			snprintf(err, n, "%s", c.err);
+			rconn_close(&c);
+			busy = 1;
+			continue;
+		}
+		rconn_close(&c);
+		if (r->type == REDIS_REPLY_STRING) {
+			busy |= memchr(r->str, '[', r->len) != NULL;
+			if (node[k] < MAX_NODES)
+				epoch[node[k]] = my_epoch(r->str);
+		}
+		freeReplyObject(r);
+	}
+	free(node);
+	free(slot);
+	return busy;
+}
+
+/* Wait until the source's resharding is over: no slot migrating or
+ * importing, every slot served, and the slot map and the primaries'
+ * epochs the same in two readings half a second apart (redis-cli
+ * --cluster reshard moves one slot after another, none migrating in
+ * between). The map and epochs as the keys were read (from[], base[])
+ * count as a first reading: when nothing moved, the copy does not wait.
+ * The map into map[], the epochs into epoch[]. Returns 0, or -1 past
+ * max(60 s, io_timeout). */
+static int
+settle(struct copy *cp, int *map, long long *epoch, const int *from,
+	const long long *base)
+{
+	int *prev = xcalloc(RSLOTS, sizeof(*prev));
+	long long *pe = xcalloc(MAX_NODES, sizeof(*pe));
+	int64_t start = now_ms(), last = start, until;
+	int calm = 1, ok, s, rc = -1, said = 0;
+	char err[512], d[32];
+
+	memcpy(prev, from, RSLOTS * sizeof(*prev));
+	memcpy(pe, base, MAX_NODES * sizeof(*pe));
+
+	until = start + (cp->set.rc.io_timeout > SETTLE_MS ?
+		cp->set.rc.io_timeout : SETTLE_MS);
+	for (;;) {
+		struct timespec ts = { 0, 500 * 1000000L };
+
+		snprintf(err, sizeof(err), "slots migrating");
+		ok = rcluster_refresh(cp->scl, err, sizeof(err)) == 0 &&
+			!migrating(cp, epoch, err, sizeof(err));
+		for (s = 0; s < RSLOTS; s++)
+			if ((map[s] = rcluster_owner(cp->scl, (unsigned)s)) < 0 &&
+			    ok) {
+				snprintf(err, sizeof(err), "slot %d has no primary",
+					s);
+				ok = 0;
+			}
+		if (ok && calm && memcmp(prev, map, RSLOTS * sizeof(*map)) ==
+		    0 && memcmp(pe, epoch, MAX_NODES * sizeof(*pe)) == 0) {
+			rc = 0;
+			break;
+		}
+		calm = ok;
+		memcpy(prev, map, RSLOTS * sizeof(*map));
+		memcpy(pe, epoch, MAX_NODES * sizeof(*pe));
+		if (now_ms() >= until)
+			break;
+		if (!ok && !said) {
+			action_say("waiting for the source's resharding to end "
+				"(%s), for %s at most", err, ui_duration(until -
+				start, d, sizeof(d)));
+			said = 1;
+		} else if (!ok && now_ms() - last >= PROGRESS_MS) {
+			action_progress("waiting for the source's resharding to "
+				"end (%s): %s", err, ui_duration(now_ms() - start,
+				d, sizeof(d)));
+			last = now_ms();
+		}
+		nanosleep(&ts, NULL);
+	}
+	free(prev);
+	free(pe);
+	return rc;
+}
+
+/* Drop from a GETKEYSINSLOT reply the keys match: leaves out, as SCAN
+ * MATCH would have. */
+static void
+keep_matching(const struct copy *cp, redisReply *keys)
+{
+	size_t i, j;
+
+	if (!cp->set.rc.match)
+		return;
+	for (i = j = 0; i < keys->elements; i++) {
+		if (fnmatch(cp->set.rc.match, keys->element[i]->str, 0) == 0)
+			keys->element[j++] = keys->element[i];
+		else
+			freeReplyObject(keys->element[i]);
+	}
+	keys->elements = j;
+}
+
+/* Queue the keys slot has on its primary node as one batch, the batch
+ * also on the list *head..*tail until done. Returns the number of keys,
+ * or -1 (and the copy failed). */
+static long long
+queue_slot(struct copy *cp, struct rpool *p, int node, unsigned slot,
+	struct batch **head, struct batch **tail)
+{
+	size_t max_queued = (size_t)cp->set.rc.connections * 2;
+	struct rconn *c;
+	struct batch *b;
+	redisReply *r;
+	long long n;
+
+	c = rpool_get(p, node);
+	if (!rconn_up(c) && rconn_open(c) < 0 && rconn_reopen(c) < 0)
+		goto err;
+	if (rconn_cmd(c, &r, "CLUSTER COUNTKEYSINSLOT %u", slot) < 0)
+		goto err;
+	n = r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
+	freeReplyObject(r);
+	if (n <= 0)
+		return 0;
+	if (rconn_cmd(c, &r, "CLUSTER GETKEYSINSLOT %u %lld", slot, n) < 0)
+		goto err;
+	if (r->type != REDIS_REPLY_ARRAY) {
+		freeReplyObject(r);
+		return 0;
+	}
+	keep_matching(cp, r);
+	n = (long long)r->elements;
+	b = xcalloc(1, sizeof(*b));
+	b->slot = slot;
+	b->reply = b->names = r;
+	b->keys = n;
+	pthread_mutex_lock(&cp->lock);
+	while (cp->queued >= max_queued && !cp->failed)
+		pthread_cond_wait(&cp->space, &cp->lock);
+	enqueue(cp, b, head, tail);
+	/* Those done, in order, are of no more use. */
+	while (*head && (*head)->done) {
+		b = *head;
+		*head = b->next_p;
+		if (!*head)
+			*tail = NULL;
+		freeReplyObject(b->reply);
+		free(b);
+	}
+	pthread_mutex_unlock(&cp->lock);
+	return n;
+err:
+	fail(cp, c->err);
+	return -1;
+}
+
+/* into += a - b, of what became of keys. */
+static void
+add_since(struct counts *into, const struct counts *a, const struct counts *b)
+{
+	into->copied += a->copied - b->copied;
+	into->skipped += a->skipped - b->skipped;
+	into->expired += a->expired - b->expired;
+	into->bytes += a->bytes - b->bytes;
+	into->keys += a->keys - b->keys;
+	into->restored += a->restored - b->restored;
+}
+
+/* Whether slot s is to be read again: served by another primary than
+ * the one its keys were read from (from[]), a key of it found elsewhere
+ * (src_moved), or served by a primary whose epoch is not what it was
+ * (base[]) when they were read: that one took slots meanwhile, which
+ * may have gone on again, or come back, without the map showing it.
+ * Called with the lock held. */
+static int
+again(const struct copy *cp, int s, const int *map, const int *from,
+	const long long *epoch, const long long *base)
+{
+	return map[s] != from[s] || cp->moved[s] || map[s] >= MAX_NODES ||
+		epoch[map[s]] != base[map[s]];
+}
+
+/* After the scans of a cluster source, the slots again() says may have
+ * keys both scans missed. Once the resharding is over, each such slot's
+ * keys are read from its primary now (CLUSTER GETKEYSINSLOT) and copied
+ * by the workers, as a scan's are; RESTORE ... REPLACE makes a key
+ * copied twice harmless. Then again, while slots keep moving, up to
+ * REREAD_ROUNDS times. base[] holds the primaries' epochs as the scans
+ * began. Returns 0, or -1: the copy failed, or, if not, the resharding
+ * did not end in time. */
+static int
+read_again(struct copy *cp, struct worker *w, int *from, long long *base)
+{
+	struct counts before = cp->all;
+	struct batch *head = NULL, *tail = NULL, *b;
+	struct rpool p;
+	int *map = xcalloc(RSLOTS, sizeof(*map)), round, s, rc = -1;
+	long long *epoch = xcalloc(MAX_NODES, sizeof(*epoch));
+	long long slots = 0, keys = 0, n;
+	char todo[RSLOTS];
+
+	rpool_init(&p, cp->scl, "source", cp->set.rc.io_timeout);
+	for (round = 0; ; round++) {
+		int moved = 0;
+
+		if (settle(cp, map, epoch, from, base) < 0)
+			goto out;
+		pthread_mutex_lock(&cp->lock);
+		for (s = 0; s < RSLOTS; s++) {
+			todo[s] = (char)again(cp, s, map, from, epoch, base);
+			moved += todo[s];
+			cp->moved[s] = 0;
+		}
+		pthread_mutex_unlock(&cp->lock);
+		if (!moved)
+			break;
+		if (round == REREAD_ROUNDS)
+			goto out;
+		if (round == 0) {
+			/* Not resumable: a later attempt copies it all. */
+			action_checkpoint("{}");
+			action_say("the source's slots moved during the copy (a "
+				"resharding): reading %d slots again from the "
+				"primaries that serve them now", moved);
+		}
+		memcpy(base, epoch, MAX_NODES * sizeof(*base));
+		start_workers(cp, w);
+		for (s = 0; s < RSLOTS && !cp->failed; s++) {
+			if (!todo[s])
+				continue;
+			if ((n = queue_slot(cp, &p, map[s], (unsigned)s, &head,
+			    &tail)) < 0)
+				break;
+			from[s] = map[s];
+			keys += n;
+			slots++;
+		}
+		stop_workers(cp, w);
+		while ((b = head)) {
+			head = b->next_p;
+			freeReplyObject(b->reply);
+			free(b);
+		}
+		tail = NULL;
+		if (cp->failed)
+			goto out;
+	}
+	rc = 0;
+	add_since(&cp->ck, &cp->all, &before);
+	if (slots)
+		action_say("the source's slots moved during the copy (a "
+			"resharding): %lld slots read again from the primaries "
+			"that serve them now, %lld keys", slots, keys);
+out:
+	rpool_free(&p, NULL);
+	free(map);
+	free(epoch);
+	return rc;
 }
 
 int
@@ -2223,7 +2567,8 @@ redis_copy_main(const struct acfg *c, const char *resume, int dry)
 	char why[1200], b[32], d[32];
 	long long total = 0, i;
 	int64_t started = now_ms(), copy_started;
-	int code = 1, *owners = NULL;
+	int code = 1, *owners = NULL, *from = NULL, k;
+	long long *base = NULL;
 
 	memset(&cp, 0, sizeof(cp));
 	pthread_mutex_init(&cp.lock, NULL);
@@ -2316,37 +2661,36 @@ redis_copy_main(const struct acfg *c, const char *resume, int dry)
 		owners = xcalloc(RSLOTS, sizeof(*owners));
 		for (i = 0; i < RSLOTS; i++)
 			owners[i] = rcluster_owner(cp.scl, (unsigned)i);
+		base = xcalloc(MAX_NODES, sizeof(*base));
+		migrating(&cp, base, why, sizeof(why));
 	}
 	w = xcalloc((size_t)cp.set.rc.connections, sizeof(*w));
-	for (i = 0; i < cp.set.rc.connections; i++) {
-		w[i].cp = &cp;
-		w[i].no = (int)i;
-		rconn_init(&w[i].src, &cp.set.rc.src, "source",
-			cp.set.rc.io_timeout);
-		rconn_init(&w[i].dst, &cp.set.rc.dst, "target",
-			cp.set.rc.io_timeout);
-		if (cp.scl)
-			rpool_init(&w[i].spool, cp.scl, "source",
-				cp.set.rc.io_timeout);
-		if (cp.dcl)
-			rpool_init(&w[i].dpool, cp.dcl, "target",
-				cp.set.rc.io_timeout);
-		if (pthread_create(&w[i].thread, NULL, worker_main, &w[i]) != 0)
-			fatal("cannot start a copying thread");
-	}
+	start_workers(&cp, w);
 	/* On failure fail() has woken the workers; otherwise scan_all has
 	 * let them go once the last batch was done. */
 	scan_all(&cp, &src, total);
-	for (i = 0; i < cp.set.rc.connections; i++) {
-		pthread_join(w[i].thread, NULL);
-		rconn_close(&w[i].src);
-		rconn_close(&w[i].dst);
-		buf_free(&w[i].data);
-		buf_free(&w[i].text);
-	}
+	stop_workers(&cp, w);
 	if (cp.failed)
 		goto out;
-	if (cp.scl && resharded(&cp, owners)) {
+	/* Each slot's keys were read from the primary that scanned the
+	 * shard that owned it as the scans began (which, after a failover,
+	 * is the replica that took over). */
+	if (cp.scl)
+		from = xcalloc(RSLOTS, sizeof(*from));
+	for (i = 0; cp.scl && i < RSLOTS; i++) {
+		const struct rurl *u;
+
+		from[i] = -1;
+		for (k = 0; k < cp.nsh; k++)
+			if (owners[cp.sh[k].slot] == owners[i]) {
+				u = cp.sh[k].conn.url;
+				from[i] = rcluster_node(cp.scl, u->host, u->port);
+				break;
+			}
+	}
+	if (cp.scl && read_again(&cp, w, from, base) < 0) {
+		if (cp.failed)
+			goto out;
 		/* The next attempt scans it all again. */
 		action_checkpoint("{}");
 		printf("redis.copy: the source's slots moved between its "
@@ -2380,12 +2724,14 @@ out:
 			struct batch *bt = cp.sh[i].phead;
 
 			cp.sh[i].phead = bt->next_p;
-			freeReplyObject(bt->scan);
+			freeReplyObject(bt->reply);
 			free(bt);
 		}
 	}
 	free(cp.sh);
 	free(owners);
+	free(from);
+	free(base);
 	free(at.shards);
 	if (cp.scl) {
 		rcluster_free(cp.scl);
