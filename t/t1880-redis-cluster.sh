@@ -17,6 +17,18 @@ same() {
 	test_cmp src.ks dst.ks
 }
 
+# starts_over NAME SERVER: the copy of job NAME (NAME.yaml, NAME.db) left
+# an empty checkpoint; run again, it copies all of cluster a to SERVER
+# anew, not from where the scans were, and its closing check agrees.
+starts_over() {
+	test "$(q $1.db "select data from events where kind = 'checkpoint' order by seq desc limit 1")" = "{}" &&
+	runjob run --journal "$PWD/$1.db" $1.yaml >$1.again 2>&1 &&
+	cat $1.again &&
+	! grep "resuming the scans" $1.again &&
+	test_grep "verify: 20000 keys checked, 0 mismatched" $1.again &&
+	same "$(redis_cluster_url a)" "$(redis_url $2)"
+}
+
 # copy_behind NAME SRC DST [OPS]: NAME.yaml, a copy from SRC to DST held
 # to OPS (4000) commands a second, run in the background: its output in
 # NAME.out, its runjob $copier.
@@ -245,12 +257,7 @@ test_expect_success 'runjob killed while the moved slots of the source are read 
 	kill_tree $copier &&
 	{ wait $copier; code=$?; } &&
 	test $code = 137 &&
-	test "$(q mv2.db "select data from events where kind = '\''checkpoint'\'' order by seq desc limit 1")" = "{}" &&
-	runjob run --journal "$PWD/mv2.db" mv2.yaml >mv2b.out 2>&1 &&
-	cat mv2b.out &&
-	! grep "resuming the scans" mv2b.out &&
-	test_grep "verify: 20000 keys checked, 0 mismatched" mv2b.out &&
-	same "$(redis_cluster_url a)" "$(redis_url moved2)"
+	starts_over mv2 moved2
 '
 
 test_expect_success 'a slot of the source left migrating: the copy waits for the resharding to end, then fails saying keys may be missed, and the next run copies them all' '
@@ -265,13 +272,8 @@ test_expect_success 'a slot of the source left migrating: the copy waits for the
 	cat stuck.out &&
 	test_grep "waiting for the source.s resharding to end (slots migrating), for 1m00s at most" stuck.out &&
 	test_grep "the source.s slots moved between its primaries during the copy (a resharding): keys that moved may have been missed; run the step again once the resharding is over" stuck.out &&
-	test "$(q stuck.db "select data from events where kind = '\''checkpoint'\'' order by seq desc limit 1")" = "{}" &&
 	redis_cli $owner CLUSTER SETSLOT $slot STABLE &&
-	runjob run --journal "$PWD/stuck.db" stuck.yaml >stuck2.out 2>&1 &&
-	cat stuck2.out &&
-	! grep "resuming the scans" stuck2.out &&
-	test_grep "verify: 20000 keys checked, 0 mismatched" stuck2.out &&
-	same "$(redis_cluster_url a)" "$(redis_url stuck)"
+	starts_over stuck stuck
 '
 
 test_expect_success 'pause_if on a cluster source: the primary whose replica lags pauses its own scan, the others are copied meanwhile' '
