@@ -273,6 +273,16 @@ test_expect_success 'keys traded within one range, as many rows with the same su
 	test "$(sq_rows narrow-src.db items id)" = "$(sq_rows narrow.db items id)"
 '
 
+test_expect_success 'the source side of the check, read while 20,000 changed rows are written, finds just the range of the one row deleted' '
+	sqlite3 narrow-src.db "UPDATE items SET name = name || '"'!'"', updated_at = updated_at + 1000000 WHERE id % 10 = 0;
+		DELETE FROM items WHERE id = 54321" &&
+	sq_run narrowed.yaml &&
+	test "$(sq_out ROWS_UPDATED narrow.env)" = 20000 &&
+	test "$(sq_out ROWS_DELETED narrow.env)" = 1 &&
+	test_grep "items: [0-9]* key ranges compared by digest, 1 differ" narrowed.out &&
+	test "$(sq_rows narrow-src.db items id)" = "$(sq_rows narrow.db items id)"
+'
+
 test_expect_success 'keys at both ends of the integers, and keys that are not all integers, are compared right' '
 	sqlite3 ends-src.db "
 	CREATE TABLE ends (id INTEGER PRIMARY KEY, v TEXT);

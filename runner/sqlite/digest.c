@@ -102,15 +102,19 @@ digest_plan(struct digest *d, const struct stable *t, sqlite3 *src,
 	return 1;
 }
 
-/* rj_digest(key, column...): the row's hash added to its key's range. */
+/* rj_digest(key, column...): the row's hash added to its key's range;
+ * true for one row in DIGEST_YIELD. */
 static void
-digest_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+digest_row(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
 	struct digest_side *s = sqlite3_user_data(ctx);
 	const struct digest *d = s->d;
 	int64_t k;
 	size_t b;
 
+	if (++s->since == DIGEST_YIELD)
+		s->since = 0;
+	sqlite3_result_int(ctx, s->since == 0);
 	if (sqlite3_value_type(argv[0]) != SQLITE_INTEGER) {
 		s->odd = 1;
 		return;
@@ -124,17 +128,12 @@ digest_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	s->h[b] += row_hash_values(argv + 1, argc - 1);
 }
 
-static void
-digest_final(sqlite3_context *ctx)
-{
-	sqlite3_result_null(ctx);
-}
-
 int
 digest_bind(struct digest *d, int i, sqlite3 *db)
 {
+	/* Not SQLITE_DETERMINISTIC: it must run for every row. */
 	return sqlite3_create_function(db, "rj_digest", -1, SQLITE_UTF8,
-		&d->side[i], NULL, digest_step, digest_final);
+		&d->side[i], digest_row, NULL, NULL);
 }
 
 int

@@ -1,10 +1,13 @@
 /*
  * digest.h - a table's rows summed up by key range, on each side of
  * sqlite.sync: per range, the number of rows and the sum of their
- * hashes (row.h), computed inside SQLite by the aggregate
- * rj_digest(key, column...). Only the ranges whose digests differ are
- * then read row by row: a table that barely changed is compared in one
- * pass over each side, without stepping each row through the caller.
+ * hashes (row.h), computed inside SQLite by rj_digest(key, column...)
+ * in the WHERE clause of a SELECT. Only the ranges whose digests differ
+ * are then read row by row: a table that barely changed is compared in
+ * one pass over each side, without stepping each row through the
+ * caller. rj_digest() is true once every DIGEST_YIELD rows, so the
+ * SELECT returns a row now and then: the reader may stop there for
+ * other work on the same connection and go on later.
  */
 #ifndef RUNJOB_SQLITE_DIGEST_H
 #define RUNJOB_SQLITE_DIGEST_H
@@ -22,7 +25,10 @@ struct digest_side {
 	uint32_t *n;		/* per range: rows */
 	uint64_t *h;		/* and the sum of their hashes */
 	int odd;		/* a key that is not an integer was seen */
+	unsigned since;		/* rows since the SELECT last returned one */
 };
+
+enum { DIGEST_YIELD = 4096 };
 
 struct digest {
 	int64_t lo;		/* the lowest key: range b starts at */
@@ -36,7 +42,7 @@ struct digest {
  * key of a side is not an integer (no digest then). */
 int digest_plan(struct digest *d, const struct stable *t, sqlite3 *src,
 	sqlite3 *dst);
-/* Run sql, a SELECT of rj_digest(), on both sides at once: the target's
+/* Run sql, a SELECT with rj_digest(), on both sides at once: the target's
  * in a thread of its own; src NULL: the source's side was read before.
  * Returns 0, 1 when a key is not an integer, -1 after saying what went
  * wrong. */
@@ -51,7 +57,7 @@ long long digest_ranges(struct digest *d, sqlite3 *src, sqlite3 *dst,
 	const char *dpath, long long *same, uint64_t *sum, size_t *differ);
 /* rj_digest() on db, adding to side i. Returns SQLite's result code. */
 int digest_bind(struct digest *d, int i, sqlite3 *db);
-/* Run sql, a SELECT of rj_digest(), on db; saying nothing, it may run in
+/* Run sql, a SELECT with rj_digest(), on db; saying nothing, it may run in
  * a thread of its own. Returns SQLITE_DONE, or the error's code. */
 int digest_scan(sqlite3 *db, const char *sql);
 void digest_free(struct digest *d);

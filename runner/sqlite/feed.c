@@ -1,6 +1,7 @@
 /*
  * feed.c - the rows of a statement on the source read ahead by a thread
- * of their own, then the source's digest.
+ * of their own, and the source's digest read in the time the thread
+ * would spend waiting for the writer.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -20,9 +21,9 @@ struct chunk {
 struct feed {
 	sqlite3_stmt *st;
 	int ncol;
-	struct digest *d;
 	sqlite3 *db;
-	const char *dig;
+	sqlite3_stmt *dig;	/* the digest's SELECT, while it runs */
+	int dig_rc;		/* its last result */
 	pthread_t t;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -69,8 +70,19 @@ fill(struct feed *f, struct chunk *c)
 	return 0;
 }
 
-/* The source's digest, once its rows are read: while the writer writes
- * the last of them. */
+/* The next DIGEST_YIELD rows of the source's digest; 0 once it is
+ * over. */
+static int
+digest_more(struct feed *f)
+{
+	if (!f->dig || f->dig_rc != SQLITE_ROW)
+		return 0;
+	f->dig_rc = sqlite3_step(f->dig);
+	return f->dig_rc == SQLITE_ROW;
+}
+
+/* The rest of the source's digest, once its rows are read: while the
+ * writer writes the last of them. */
 static void
 digest_source(struct feed *f)
 {
@@ -79,8 +91,11 @@ digest_source(struct feed *f)
 	pthread_mutex_lock(&f->mu);
 	stop = f->stop;
 	pthread_mutex_unlock(&f->mu);
-	if (f->d && f->rc == SQLITE_DONE && !stop)
-		f->digested = digest_scan(f->db, f->dig) == SQLITE_DONE;
+	if (!f->dig || f->rc != SQLITE_DONE || stop)
+		return;
+	while (digest_more(f))
+		;
+	f->digested = f->dig_rc == SQLITE_DONE;
 }
 
 static void *
@@ -93,8 +108,17 @@ feed_run(void *arg)
 	do {
 		more = fill(f, &c);
 		pthread_mutex_lock(&f->mu);
-		while (f->count == AHEAD && !f->stop)
-			pthread_cond_wait(&f->cv, &f->mu);
+		/* Rows enough read ahead: a part of the digest meanwhile,
+		 * else a wait for the writer. */
+		while (f->count == AHEAD && !f->stop) {
+			int went;
+
+			pthread_mutex_unlock(&f->mu);
+			went = digest_more(f);
+			pthread_mutex_lock(&f->mu);
+			if (!went && f->count == AHEAD && !f->stop)
+				pthread_cond_wait(&f->cv, &f->mu);
+		}
 		if (f->stop) {
 			pthread_mutex_unlock(&f->mu);
 			chunk_free(&c, f->ncol);
@@ -117,12 +141,14 @@ feed_start(sqlite3_stmt *st, int ncol, struct digest *d, sqlite3 *db,
 
 	f->st = st;
 	f->ncol = ncol;
-	f->d = d;
 	f->db = db;
-	f->dig = dig;
 	f->rc = SQLITE_ROW;
-	if (d && digest_bind(d, 0, db) != SQLITE_OK)
-		f->d = NULL;
+	f->dig_rc = SQLITE_ROW;
+	if (d && (digest_bind(d, 0, db) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, dig, -1, &f->dig, NULL) != SQLITE_OK)) {
+		sqlite3_finalize(f->dig);
+		f->dig = NULL;
+	}
 	pthread_mutex_init(&f->mu, NULL);
 	pthread_cond_init(&f->cv, NULL);
 	f->threaded = sqlite3_threadsafe() &&
@@ -185,6 +211,7 @@ feed_end(struct feed *f, int *read)
 	chunk_free(&f->cur, f->ncol);
 	pthread_mutex_destroy(&f->mu);
 	pthread_cond_destroy(&f->cv);
+	sqlite3_finalize(f->dig);
 	rc = f->rc;
 	*read = f->digested;
 	free(f);

@@ -261,8 +261,8 @@ make_range_sql(struct stable *t, const int *all)
 		"AND r.hi", t->qname, k);
 	t->min_key = xasprintf("SELECT min(%s) FROM %s AS t", k, t->qname);
 	t->max_key = xasprintf("SELECT max(%s) FROM %s AS t", k, t->qname);
-	t->dig_rows = xasprintf("SELECT rj_digest(%s, %s) FROM %s AS t", k,
-		list, t->qname);
+	t->dig_rows = xasprintf("SELECT 1 FROM %s AS t WHERE rj_digest(%s, "
+		"%s)", t->qname, k, list);
 	t->rng_rows = xasprintf("SELECT %s FROM %s ORDER BY r.lo, %s", list,
 		in, k);
 	t->rng_rows_after = xasprintf("SELECT %s FROM %s AND %s > ?1 AND "
@@ -270,8 +270,8 @@ make_range_sql(struct stable *t, const int *all)
 	if (t->changed >= 0) {
 		m = cols(t, &t->changed, 1, QUALIFIED, 0);
 		marks = xasprintf("%s, %s", k, m);
-		t->dig_marks = xasprintf("SELECT rj_digest(%s, %s) FROM %s AS t",
-			k, marks, t->qname);
+		t->dig_marks = xasprintf("SELECT 1 FROM %s AS t WHERE "
+			"rj_digest(%s)", t->qname, marks);
 		t->rng_marks = xasprintf("SELECT %s FROM %s ORDER BY r.lo, %s",
 			marks, in, k);
 		t->rng_marks_after = xasprintf("SELECT %s FROM %s AND %s > ?1 "

@@ -49,7 +49,7 @@ struct stable {
 	 * ranges that differ are read row by row, from temp.rj_ranges. */
 	int ranges;
 	char *min_key, *max_key;
-	char *dig_rows, *dig_marks;	/* SELECT rj_digest(key, ...) */
+	char *dig_rows, *dig_marks;	/* SELECT .. WHERE rj_digest(key, ...) */
 	char *rng_rows, *rng_rows_after, *rng_marks, *rng_marks_after;
 };
 
