@@ -1,5 +1,5 @@
 #!/bin/sh
-test_description='redis.copy and redis.verify with Redis Cluster: redis+cluster:// and cluster: true, cluster to a server of its own and back, between clusters of different slot layouts, a resharding of the target, a resharding and a failover of the source during the copy, a resume after runjob is killed (and killed while moved slots are read again), a resharding that does not end, a difference found in a cluster'
+test_description='redis.copy and redis.verify with Redis Cluster: redis+cluster:// and cluster: true, cluster to a server of its own and back, between clusters of different slot layouts, a resharding of the target, a resharding and a failover of the source during the copy, a resume after runjob is killed (and killed while moved slots are read again, and after a resharding between attempts), a resharding that does not end, a difference found in a cluster'
 . "$(dirname "$0")/test-lib.sh"
 . "$TEST_DIRECTORY/lib-redis.sh"
 
@@ -258,6 +258,27 @@ test_expect_success 'runjob killed while the moved slots of the source are read 
 	{ wait $copier; code=$?; } &&
 	test $code = 137 &&
 	starts_over mv2 moved2
+'
+
+test_expect_success 'the source resharded between two attempts: the next run goes on with each scan and reads the slots that moved since again' '
+	redis_start between &&
+	copy_behind btw "$(redis_cluster_url a)" "$(redis_url between)" &&
+	test_when_finished "kill_tree $copier" &&
+	wait_keys between 8000 $copier btw.out &&
+	kill_tree $copier &&
+	{ wait $copier; code=$?; } &&
+	test $code = 137 &&
+	q btw.db "select json_extract(data, '\''$.owned'\'') from events where kind = '\''checkpoint'\'' order by seq desc limit 1" >owned &&
+	cat owned &&
+	test_grep "127.0.0.1:[0-9]*=[0-9]*=[0-9]" owned &&
+	reshard_a 1 3 2000 &&
+	runjob run --journal "$PWD/btw.db" btw.yaml >btw2.out 2>&1 &&
+	cat btw2.out &&
+	test_grep "resuming the scans where they were" btw2.out &&
+	test_grep "[0-9]* slots of the source moved to another primary since the earlier attempt.s scans began" btw2.out &&
+	test_grep "slots read again from the primaries that serve them now" btw2.out &&
+	test_grep "verify: 20000 keys checked, 0 mismatched" btw2.out &&
+	same "$(redis_cluster_url a)" "$(redis_url between)"
 '
 
 test_expect_success 'a slot of the source left migrating: the copy waits for the resharding to end, then fails saying keys may be missed, and the next run copies them all' '

@@ -113,6 +113,12 @@ struct shard {
 	const struct rurl *ck_node;	/* the checkpoint: the cursor of the */
 	unsigned long long ck_cursor;	/* scan of ck_node */
 	int ck_done;
+	/* As the scan of ck_node began, in this attempt or the one whose
+	 * cursor it goes on from: the slots it served ("0-5460,5462"),
+	 * and its config epoch. */
+	char *owned;
+	long long epoch;
+	int carried;		/* owned and epoch are the earlier attempt's */
 	pthread_t thread;
 };
 
@@ -1392,6 +1398,7 @@ err:
 struct resume_at {
 	unsigned long long cursor;
 	char *shards;		/* a cluster's: "host:port=cursor,..." */
+	char *owned;		/* "host:port=epoch=slots;..." (struct shard) */
 	long long copied, skipped, expired, bytes, processed;
 	int done;
 };
@@ -1419,6 +1426,9 @@ resume_field(void *arg, const char *name, const char *value)
 	else if (strcmp(name, "shards") == 0) {
 		free(at->shards);
 		at->shards = xstrdup(value);
+	} else if (strcmp(name, "owned") == 0) {
+		free(at->owned);
+		at->owned = xstrdup(value);
 	}
 }
 
@@ -1428,7 +1438,7 @@ resume_field(void *arg, const char *name, const char *value)
 static void
 checkpoint(struct copy *cp, int done)
 {
-	struct buf shards = {0};
+	struct buf shards = {0}, owned = {0};
 	char *json;
 	int k;
 
@@ -1444,18 +1454,27 @@ checkpoint(struct copy *cp, int done)
 				sh->ck_node->host, sh->ck_node->port,
 				sh->ck_cursor);
 		buf_add(&shards, one, strlen(one));
+		if (!sh->owned)
+			continue;
+		snprintf(one, sizeof(one), "%s%s:%d=%lld=", owned.len ? ";" :
+			"", sh->ck_node->host, sh->ck_node->port, sh->epoch);
+		buf_add(&owned, one, strlen(one));
+		buf_add(&owned, sh->owned, strlen(sh->owned));
 	}
 	buf_add(&shards, "", 1);
+	buf_add(&owned, "", 1);
 	json = xasprintf("{\"cursor\":\"%llu\",\"copied\":\"%lld\","
 		"\"skipped\":\"%lld\",\"expired\":\"%lld\",\"bytes\":\"%lld\","
-		"\"processed\":\"%lld\",\"done\":\"%d\"%s%s%s}",
+		"\"processed\":\"%lld\",\"done\":\"%d\"%s%s%s%s%s%s}",
 		cp->scl || done ? 0 : cp->sh[0].ck_cursor, cp->ck.copied,
 		cp->ck.skipped, cp->ck.expired, cp->ck.bytes, cp->ck.keys, done,
 		cp->scl ? ",\"shards\":\"" : "", cp->scl ? shards.s : "",
-		cp->scl ? "\"" : "");
+		cp->scl ? "\"" : "", owned.s[0] ? ",\"owned\":\"" : "",
+		owned.s, owned.s[0] ? "\"" : "");
 	action_checkpoint(json);
 	free(json);
 	buf_free(&shards);
+	buf_free(&owned);
 }
 
 /* Drop the batches done in scan order and checkpoint the cursor after
@@ -2094,27 +2113,71 @@ verify_copy(struct copy *cp, struct rconn *src, struct rconn *dst,
 	return code;
 }
 
-/* Where an earlier attempt left the scan of the primary u: its cursor,
- * or "done"; NULL when it scanned another (or nothing). */
-static const char *
-resume_of(const struct resume_at *at, const struct rurl *u, char *buf,
-	size_t n)
+/* In list, entries "host:port=value" separated by sep: u's value, to
+ * be freed, or NULL. */
+static char *
+value_of(const char *list, int sep, const struct rurl *u)
 {
-	const char *p = at->shards;
+	const char *p = list;
+	char name[300], seps[2] = { (char)sep, '\0' };
 	size_t len;
 
-	snprintf(buf, n, "%s:%d=", u->host, u->port);
-	len = strlen(buf);
+	snprintf(name, sizeof(name), "%s:%d=", u->host, u->port);
+	len = strlen(name);
 	while (p && *p) {
-		if (strncmp(p, buf, len) == 0) {
-			snprintf(buf, n, "%.*s", (int)strcspn(p + len, ","),
-				p + len);
-			return buf;
-		}
-		p = strchr(p, ',');
+		if (strncmp(p, name, len) == 0)
+			return xstrndup(p + len, strcspn(p + len, seps));
+		p = strchr(p, sep);
 		p = p ? p + 1 : NULL;
 	}
 	return NULL;
+}
+
+/* The slots owned[] gives to node, as "lo-hi,slot,...". */
+static char *
+slots_text(const int *owned, int node)
+{
+	struct buf b = {0};
+	char one[32];
+	int s, e;
+
+	for (s = 0; s < RSLOTS; s = e) {
+		for (e = s; e < RSLOTS && owned[e] == owned[s]; e++)
+			;
+		if (owned[s] != node)
+			continue;
+		if (e - 1 > s)
+			snprintf(one, sizeof(one), "%s%d-%d", b.len ? "," : "", s,
+				e - 1);
+		else
+			snprintf(one, sizeof(one), "%s%d", b.len ? "," : "", s);
+		buf_adds(&b, one);
+	}
+	return b.s ? b.s : xstrdup("");
+}
+
+/* from[s] = node for each slot of text ("lo-hi,slot,...") not set
+ * yet (-1). */
+static void
+slots_mark(const char *text, int *from, int node)
+{
+	const char *p = text;
+	char *end;
+	long lo, hi, s;
+
+	while (*p) {
+		lo = hi = strtol(p, &end, 10);
+		if (*end == '-')
+			hi = strtol(end + 1, &end, 10);
+		if (end == p)
+			return;
+		for (s = lo < 0 ? 0 : lo; s <= hi && s < RSLOTS; s++)
+			if (from[s] < 0)
+				from[s] = node;
+		if (*end != ',')
+			return;
+		p = end + 1;
+	}
 }
 
 /* A cluster source or target: its slot map. Returns 0, or -1 after
@@ -2143,6 +2206,25 @@ clusters(struct copy *cp)
 	return 0;
 }
 
+/* A scan that goes on from an earlier attempt's cursor: the slots its
+ * primary u served, and its epoch, as that scan began (owned, the
+ * checkpoint's). Without them (a checkpoint that does not say), the
+ * slots it serves now count as those. */
+static void
+carry_owned(struct shard *sh, const char *owned, const struct rurl *u)
+{
+	char *v = value_of(owned, ';', u), *end;
+
+	if (v) {
+		sh->epoch = strtoll(v, &end, 10);
+		if (end != v && *end == '=') {
+			sh->owned = xstrdup(end + 1);
+			sh->carried = 1;
+		}
+	}
+	free(v);
+}
+
 /* The scans: the source, or each primary of a cluster source, each from
  * where an earlier attempt left it; the keys there into *total. */
 static int
@@ -2151,8 +2233,7 @@ shards_setup(struct copy *cp, const struct resume_at *at, long long *total)
 	int *node = xcalloc(RSLOTS, sizeof(*node)), k;
 	unsigned *slot = xcalloc(RSLOTS, sizeof(*slot));
 	redisReply *r;
-	char buf[300];
-	const char *was;
+	char *was;
 
 	if (!cp->scl) {
 		cp->nsh = 1;
@@ -2183,8 +2264,8 @@ shards_setup(struct copy *cp, const struct resume_at *at, long long *total)
 		}
 		rconn_init(&sh->conn, u, "source", cp->set.rc.io_timeout);
 		rlocate_set(&sh->conn, &sh->at, cp->scl, node[k]);
-		if ((was = resume_of(at, u, buf, sizeof(buf))) &&
-		    strcmp(was, "done") == 0) {
+		was = value_of(at->shards, ',', u);
+		if (was && strcmp(was, "done") == 0) {
 			sh->skip = sh->ck_done = 1;
 		} else if (was) {
 			sh->cursor = sh->ck_cursor = strtoull(was, NULL, 10);
@@ -2193,6 +2274,9 @@ shards_setup(struct copy *cp, const struct resume_at *at, long long *total)
 				"(a replica took over since?): scanning it from "
 				"the start", u->shown);
 		}
+		if (was)
+			carry_owned(sh, at->owned, u);
+		free(was);
 		if (rconn_open(&sh->conn) < 0) {
 			printf("redis.copy: %s\n", sh->conn.err);
 			free(node);
@@ -2210,6 +2294,88 @@ shards_setup(struct copy *cp, const struct resume_at *at, long long *total)
 	free(node);
 	free(slot);
 	return 0;
+}
+
+/* Whether the primary node serves a scan that goes on from an earlier
+ * attempt's cursor, as the scans begin (owners[]). */
+static int
+carried_node(const struct copy *cp, const int *owners, int node)
+{
+	int k;
+
+	for (k = 0; k < cp->nsh; k++)
+		if (cp->sh[k].carried && owners[cp->sh[k].slot] == node)
+			return 1;
+	return 0;
+}
+
+/* As the scans begin: each scan's slots and epoch as it began, the
+ * earlier attempt's for one that goes on from its cursor (base[] of
+ * that primary set back to it), else those of now (owners[], base[]).
+ * Says how many slots moved between primaries since an earlier
+ * attempt's scans began: read_again reads them again, as it does those
+ * that move during this attempt. */
+static void
+shards_owned(struct copy *cp, const int *owners, long long *base)
+{
+	int *was = xcalloc(RSLOTS, sizeof(*was)), k, s, n = 0, any = 0;
+
+	for (s = 0; s < RSLOTS; s++)
+		was[s] = -1;
+	for (k = 0; k < cp->nsh; k++) {
+		struct shard *sh = &cp->sh[k];
+		int node = owners[sh->slot];
+
+		if (!sh->carried) {
+			sh->owned = slots_text(owners, node);
+			sh->epoch = node >= 0 && node < MAX_NODES ? base[node] :
+				-1;
+			continue;
+		}
+		any = 1;
+		slots_mark(sh->owned, was, node);
+		if (node >= 0 && node < MAX_NODES)
+			base[node] = sh->epoch;
+	}
+	for (s = 0; any && s < RSLOTS; s++)
+		n += was[s] >= 0 ? was[s] != owners[s] :
+			carried_node(cp, owners, owners[s]);
+	if (n)
+		action_say("%d slots of the source moved to another primary "
+			"since the earlier attempt's scans began (a resharding): "
+			"they are read again once the scans end", n);
+	free(was);
+}
+
+/* After the scans: the primary each slot's keys were read from into
+ * from[] (-1: none). A scan that began in this attempt read the slots
+ * its primary served as it began, on the primary it scanned (after a
+ * failover, the replica that took over); one that went on from an
+ * earlier attempt's cursor, those its primary served as that one's
+ * scan began. */
+static void
+scanned_from(struct copy *cp, const int *owners, int *from)
+{
+	int k, s, carried;
+
+	for (s = 0; s < RSLOTS; s++)
+		from[s] = -1;
+	for (carried = 0; carried < 2; carried++)
+		for (k = 0; k < cp->nsh; k++) {
+			const struct shard *sh = &cp->sh[k];
+			const struct rurl *u = sh->conn.url;
+			int node = rcluster_node(cp->scl, u->host, u->port);
+
+			if (sh->carried != carried)
+				continue;
+			if (carried) {
+				slots_mark(sh->owned, from, node);
+				continue;
+			}
+			for (s = 0; s < RSLOTS; s++)
+				if (owners[s] == owners[sh->slot])
+					from[s] = node;
+		}
 }
 
 /* Start the workers, each with its connections: at first, and again
@@ -2567,7 +2733,7 @@ redis_copy_main(const struct acfg *c, const char *resume, int dry)
 	char why[1200], b[32], d[32];
 	long long total = 0, i;
 	int64_t started = now_ms(), copy_started;
-	int code = 1, *owners = NULL, *from = NULL, k;
+	int code = 1, *owners = NULL, *from = NULL;
 	long long *base = NULL;
 
 	memset(&cp, 0, sizeof(cp));
@@ -2605,6 +2771,7 @@ redis_copy_main(const struct acfg *c, const char *resume, int dry)
 			cp.resumed = 1;
 			code = verify_copy(&cp, NULL, NULL, 0);
 			free(at.shards);
+	free(at.owned);
 			rcommon_free(&cp.set.rc);
 			return code;
 		}
@@ -2663,6 +2830,7 @@ redis_copy_main(const struct acfg *c, const char *resume, int dry)
 			owners[i] = rcluster_owner(cp.scl, (unsigned)i);
 		base = xcalloc(MAX_NODES, sizeof(*base));
 		migrating(&cp, base, why, sizeof(why));
+		shards_owned(&cp, owners, base);
 	}
 	w = xcalloc((size_t)cp.set.rc.connections, sizeof(*w));
 	start_workers(&cp, w);
@@ -2672,21 +2840,9 @@ redis_copy_main(const struct acfg *c, const char *resume, int dry)
 	stop_workers(&cp, w);
 	if (cp.failed)
 		goto out;
-	/* Each slot's keys were read from the primary that scanned the
-	 * shard that owned it as the scans began (which, after a failover,
-	 * is the replica that took over). */
-	if (cp.scl)
+	if (cp.scl) {
 		from = xcalloc(RSLOTS, sizeof(*from));
-	for (i = 0; cp.scl && i < RSLOTS; i++) {
-		const struct rurl *u;
-
-		from[i] = -1;
-		for (k = 0; k < cp.nsh; k++)
-			if (owners[cp.sh[k].slot] == owners[i]) {
-				u = cp.sh[k].conn.url;
-				from[i] = rcluster_node(cp.scl, u->host, u->port);
-				break;
-			}
+		scanned_from(&cp, owners, from);
 	}
 	if (cp.scl && read_again(&cp, w, from, base) < 0) {
 		if (cp.failed)
@@ -2716,6 +2872,7 @@ out:
 	rconn_close(&src);
 	rconn_close(&dst);
 	for (i = 0; i < cp.nsh; i++) {
+		free(cp.sh[i].owned);
 		if (cp.scl && cp.sh[i].pg) {
 			rguard_free(cp.sh[i].pg);
 			free(cp.sh[i].pg);
@@ -2733,6 +2890,7 @@ out:
 	free(from);
 	free(base);
 	free(at.shards);
+	free(at.owned);
 	if (cp.scl) {
 		rcluster_free(cp.scl);
 		free(cp.scl);
