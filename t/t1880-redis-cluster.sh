@@ -38,6 +38,19 @@ copy_behind() {
 	copier=$!
 }
 
+# copy_killed NAME SERVER: NAME.yaml, a copy of cluster a to a new
+# server SERVER held back (copy_behind), SIGKILLed once SERVER has more
+# than 8000 keys.
+copy_killed() {
+	redis_start "$2" &&
+	copy_behind "$1" "$(redis_cluster_url a)" "$(redis_url "$2")" &&
+	test_when_finished "kill_tree $copier" &&
+	wait_keys "$2" 8000 $copier "$1.out" &&
+	kill_tree $copier &&
+	{ wait $copier; code=$?; } &&
+	test $code = 137
+}
+
 # reshard_a FROM TO SLOTS: SLOTS slots of cluster a moved from its
 # FROM-th primary to its TO-th, once its nodes agree on the slots
 # (redis-cli reshards no other cluster); redis-cli says how in
@@ -197,13 +210,7 @@ test_expect_success 'the target resharded during the copy: writes follow MOVED a
 '
 
 test_expect_success 'runjob killed mid-copy: the next run continues each primary.s scan where its checkpoint says' '
-	redis_start resumed &&
-	copy_behind res "$(redis_cluster_url a)" "$(redis_url resumed)" &&
-	test_when_finished "kill_tree $copier" &&
-	wait_keys resumed 8000 $copier res.out &&
-	kill_tree $copier &&
-	{ wait $copier; code=$?; } &&
-	test $code = 137 &&
+	copy_killed res resumed &&
 	had=$(redis_dbsize resumed) &&
 	test "$had" -lt 20000 &&
 	ck=$(q res.db "select json_extract(data, '\''$.shards'\'') from events where kind = '\''checkpoint'\'' order by seq desc limit 1") &&
@@ -261,13 +268,7 @@ test_expect_success 'runjob killed while the moved slots of the source are read 
 '
 
 test_expect_success 'the source resharded between two attempts: the next run goes on with each scan and reads the slots that moved since again' '
-	redis_start between &&
-	copy_behind btw "$(redis_cluster_url a)" "$(redis_url between)" &&
-	test_when_finished "kill_tree $copier" &&
-	wait_keys between 8000 $copier btw.out &&
-	kill_tree $copier &&
-	{ wait $copier; code=$?; } &&
-	test $code = 137 &&
+	copy_killed btw between &&
 	q btw.db "select json_extract(data, '\''$.owned'\'') from events where kind = '\''checkpoint'\'' order by seq desc limit 1" >owned &&
 	cat owned &&
 	test_grep "127.0.0.1:[0-9]*=[0-9]*=[0-9]" owned &&
