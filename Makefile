@@ -142,6 +142,7 @@ bench: runjob t/perf/plan-bench t/perf/window-bench t/perf/redis-baseline \
 	./t/perf/eta-bench
 	sh t/perf/run-bench.sh
 	sh t/perf/resume-bench.sh
+	sh t/perf/history-bench.sh
 	sh t/perf/redis-bench.sh
 	sh t/perf/redis-tls-bench.sh
 	sh t/perf/redis-cluster-bench.sh

@@ -32,7 +32,7 @@
 /* schema.sql and upgrade-N.sql, compiled in. */
 extern const char journal_schema_sql[], journal_upgrade_2_sql[],
 	journal_upgrade_3_sql[], journal_upgrade_4_sql[],
-	journal_upgrade_5_sql[];
+	journal_upgrade_5_sql[], journal_upgrade_6_sql[];
 
 /* upgrades[v] takes a journal from version v to v + 1. A new journal
  * goes through all of them, so every upgrade is run by every test. */
@@ -42,6 +42,7 @@ static const char *const upgrades[JOURNAL_VERSION] = {
 	journal_upgrade_3_sql,	/* 2 -> 3: sealed outputs */
 	journal_upgrade_4_sql,	/* 3 -> 4: the keyed chain (and rechain()) */
 	journal_upgrade_5_sql,	/* 4 -> 5: the files a run's job is built from */
+	journal_upgrade_6_sql,	/* 5 -> 6: successes by step, for medians */
 };
 
 enum stmt {
@@ -1179,23 +1180,15 @@ journal_head(struct journal *j, int64_t *count, int64_t *seq, char hash[65])
 
 /* Reading. */
 
+/* Each row of st, bound, to fn until it returns non-zero; st is
+ * finalized. Returns 1 when there was a row, 0 when not, -1 on error. */
 static int
-walk(struct journal *j, const char *sql, const char *a, const char *b,
-	int limit, jrow_fn fn, void *arg)
+rows(struct journal *j, sqlite3_stmt *st, jrow_fn fn, void *arg)
 {
 	const char **names = NULL, **values = NULL;
-	sqlite3_stmt *st;
 	struct jrow row;
 	int r, i, n, found = 0;
 
-	if (sqlite3_prepare_v2(j->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return jerr(j, "query");
-	if (a)
-		sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
-	if (b)
-		sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
-	if (limit)	/* -1: no limit */
-		sqlite3_bind_int(st, a && b ? 3 : a || b ? 2 : 1, limit);
 	n = sqlite3_column_count(st);
 	names = xcalloc((size_t)n + 1, sizeof(*names));
 	values = xcalloc((size_t)n + 1, sizeof(*values));
@@ -1217,6 +1210,23 @@ walk(struct journal *j, const char *sql, const char *a, const char *b,
 	free(names);
 	free(values);
 	return found;
+}
+
+static int
+walk(struct journal *j, const char *sql, const char *a, const char *b,
+	int limit, jrow_fn fn, void *arg)
+{
+	sqlite3_stmt *st;
+
+	if (sqlite3_prepare_v2(j->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return jerr(j, "query");
+	if (a)
+		sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
+	if (b)
+		sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
+	if (limit)	/* -1: no limit */
+		sqlite3_bind_int(st, a && b ? 3 : a || b ? 2 : 1, limit);
+	return rows(j, st, fn, arg);
 }
 
 #define RUN_COLUMNS "id, job, file, sha256, git_commit, git_blob, git_dirty, " \
@@ -1296,15 +1306,48 @@ journal_durations(struct journal *j, const char *job, jrow_fn fn, void *arg)
 		"GROUP BY a.step_id", job, NULL, 0, fn, arg) < 0 ? -1 : 0;
 }
 
+/* The step ids go in as one JSON array, so that one statement serves a
+ * plan of any size. For each id the subquery walks successes_by_step
+ * from the newest end back and stops at the limit, so that the cost is
+ * that of the tries kept however long the job's history; a window
+ * function (row_number() over the job's successes by step) would read
+ * and number every one of them first. A journal of schema version 5,
+ * which a reader does not upgrade, has no such index: there the job's
+ * runs are all read, as they were before it was made. */
 int
-journal_past_durations(struct journal *j, const char *job, const char *run,
+journal_recent_durations(struct journal *j, const char *job,
+	const char *run, const char *const *ids, size_t n, int recent,
 	jrow_fn fn, void *arg)
 {
-	return walk(j, "SELECT a.step_id AS step_id, a.ended - a.started AS ms "
-		"FROM attempts a JOIN runs r ON r.id = a.run_id WHERE r.job = ?1 "
-		"AND r.id <> ?2 AND a.kind = 'step' AND a.state = 'succeeded' "
-		"AND a.ended IS NOT NULL ORDER BY a.step_id, ms", job,
-		run ? run : "", 0, fn, arg) < 0 ? -1 : 0;
+	struct buf b = {0};
+	sqlite3_stmt *st;
+	size_t i;
+	int r;
+
+	buf_addc(&b, '[');
+	for (i = 0; i < n; i++) {
+		if (i)
+			buf_addc(&b, ',');
+		buf_add_json(&b, ids[i]);
+	}
+	buf_addc(&b, ']');
+	if (sqlite3_prepare_v2(j->db, "SELECT s.value AS step_id, "
+	    "a.ended - a.started AS ms FROM json_each(?3) s JOIN attempts a "
+	    "ON a.rowid IN (SELECT t.rowid FROM attempts t JOIN runs r ON "
+	    "r.id = t.run_id WHERE t.step_id = s.value AND t.kind = 'step' "
+	    "AND t.state = 'succeeded' AND t.ended IS NOT NULL AND "
+	    "r.job = ?1 AND r.id <> ?2 ORDER BY t.ended DESC, t.rowid DESC "
+	    "LIMIT ?4) ORDER BY step_id, ms", -1, &st, NULL) != SQLITE_OK) {
+		buf_free(&b);
+		return jerr(j, "query");
+	}
+	sqlite3_bind_text(st, 1, job, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, run ? run : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, buf_str(&b), -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 4, recent);
+	r = rows(j, st, fn, arg);
+	buf_free(&b);
+	return r < 0 ? -1 : 0;
 }
 
 int

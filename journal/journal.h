@@ -19,7 +19,7 @@
 #include "key.h"
 #include "sha256.h"
 
-#define JOURNAL_VERSION 5
+#define JOURNAL_VERSION 6
 #define JOURNAL_BUSY (-2)
 
 struct journal;
@@ -178,11 +178,14 @@ int journal_steps(struct journal *j, const char *run, jrow_fn fn, void *arg);
  * succeeded in any of its runs: step_id and longest (ms) a row. */
 int journal_durations(struct journal *j, const char *job, jrow_fn fn,
 	void *arg);
-/* How long each try that succeeded of each step instance of job took,
- * in its runs other than run (NULL: in all): step_id and ms a row, by
- * step_id and then ms, for medians. */
-int journal_past_durations(struct journal *j, const char *job,
-	const char *run, jrow_fn fn, void *arg);
+/* How long the latest tries that succeeded of the step instances
+ * ids[0..n) of job took, in its runs other than run (NULL: in all): at
+ * most recent of each, the last to end (of two that ended at once, the
+ * one recorded last). step_id and ms a row, by step_id and then ms, for
+ * medians. */
+int journal_recent_durations(struct journal *j, const char *job,
+	const char *run, const char *const *ids, size_t n, int recent,
+	jrow_fn fn, void *arg);
 /* The gate step of run as it last waited: waiting, when its wait began
  * (the newest gate-waiting event), and the first answer given after
  * that, if any: kind (gate-approved or gate-rejected), at, and user,

@@ -1,9 +1,12 @@
 /*
  * eta.c - expected durations from the journal, and a run's end.
  *
- * A step's expected duration is the median of its tries that succeeded
- * in the job's earlier runs: one try that hung for an hour, or one
- * that found nothing to do, does not move it as it would a mean.
+ * A step's expected duration is the median of its last 50 tries that
+ * succeeded in the job's earlier runs: one try that hung for an hour,
+ * or one that found nothing to do, does not move it as it would a mean;
+ * and a step that has grown slower with its data is expected to take
+ * what it takes now, not what it took a year ago. Reading 50 costs the
+ * same after a year of runs as after a week.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,6 +82,7 @@ history_load(struct history *h, struct journal *j, const struct plan *p,
 	const char *run)
 {
 	struct walk w = { h, p, NULL, 0, NULL, NULL, 0, 0 };
+	const char **ids;
 	size_t i;
 	int r;
 
@@ -90,13 +94,18 @@ history_load(struct history *h, struct journal *j, const struct plan *p,
 	for (i = 0; i < p->n; i++)
 		w.order[i] = i;
 	qsort_r(w.order, p->n, sizeof(*w.order), by_id, (void *)p);
-	r = journal_past_durations(j, p->job->name, run, duration_row, &w);
+	ids = xcalloc(p->n + 1, sizeof(*ids));
+	for (i = 0; i < p->n; i++)
+		ids[i] = p->v[i].id;
+	r = journal_recent_durations(j, p->job->name, run, ids, p->n,
+		HISTORY_RECENT, duration_row, &w);
 	settle(&w);
 	if (r < 0)
 		for (i = 0; i < p->n; i++) {
 			h->median[i] = -1;
 			h->count[i] = 0;
 		}
+	free(ids);
 	free(w.order);
 	free(w.ms);
 	return r;

@@ -13,10 +13,14 @@
 #include "journal.h"
 #include "plan.h"
 
+/* How many of a step's latest tries that succeeded its median is of. */
+#define HISTORY_RECENT 50
+
 /* Each instance of a plan, as its job's earlier runs saw it. */
 struct history {
-	int64_t *median;	/* ms: the median of the tries of it that
-				 * succeeded; -1 when none did */
+	int64_t *median;	/* ms: the median of the last HISTORY_RECENT
+				 * tries of it that succeeded; -1 when none
+				 * did */
 	int *count;		/* how many tries that median is of */
 };
 

@@ -40,6 +40,32 @@ migrate() {
 	history migrate c 120000 120000
 }
 
+# A job of two steps with more history than a median is of. Step load
+# took 10m in the 10 oldest of 60 runs, then 1m and 2m by turns: 2m
+# over all 60, 1m30s over the last 50. Step tied has 51 tries that all
+# ended at once; the first recorded took 10m, the others 1m and 2m by
+# turns: 1m30s without the first, 2m without the last.
+grown() {
+	cat >grown.yaml <<-\EOF &&
+	runjob: 1
+	name: grown
+	steps:
+	  - { id: load, run: "true" }
+	  - { id: tied, run: "true" }
+	EOF
+	new_journal &&
+	q j.db "
+	create temp table c (i integer);
+	with recursive n(i) as (select 0 union all select i + 1 from n where i < 59)
+	insert into c select i from n;
+	insert into runs (id, job, file, text, sha256, params, user, host, pid, trigger, started, ended, state, exit_code)
+	select \"grown-\" || i, \"grown\", \"grown.yaml\", \"\", \"\", \"{}\", \"u\", \"h\", 1, \"manual\", i * 3600000, i * 3600000 + 600000, \"succeeded\", 0 from c;
+	insert into attempts (id, run_id, step_id, kind, attempt, started, ended, state, exit_code)
+	select \"grown-\" || i || \"-load\", \"grown-\" || i, \"load\", \"step\", 1, i * 3600000, i * 3600000 + (case when i < 10 then 600000 when i % 2 then 60000 else 120000 end), \"succeeded\", 0 from c;
+	insert into attempts (id, run_id, step_id, kind, attempt, started, ended, state, exit_code)
+	select \"grown-\" || i || \"-tied\", \"grown-\" || i, \"tied\", \"step\", 1, 216000000 - (case when i = 9 then 600000 when i % 2 then 60000 else 120000 end), 216000000, \"succeeded\", 0 from c where i >= 9"
+}
+
 # A step whose past tries took a second: one that runs a minute more
 # overruns. It runs until the file release is there.
 test_expect_success 'setup: a step that will overrun its history, running meanwhile' '
@@ -85,6 +111,38 @@ assert \"expected_ms\" not in s[\"d\"]
 	runjob plan --journal "$PWD/none.db" migrate.yaml >plain &&
 	test_grep -v expected plain &&
 	! test -e none.db
+'
+
+test_expect_success 'a step is expected to take the median of its last 50 successes, the last to end, not of all it ever had' '
+	mkdir grown && cd grown &&
+	grown &&
+	test "$(q j.db "select count(*) from attempts where step_id = \"load\" and state = \"succeeded\"")" = 60 &&
+	runjob plan -j 1 --journal "$PWD/j.db" grown.yaml >plan &&
+	test_grep "^  load .*run: true" plan &&
+	test "$(grep -c "expected 1m30s (median of 50)\$" plan)" = 2 &&
+	test_grep "^expected duration 3m00s with 1 step at once" plan &&
+	runjob plan --json --journal "$PWD/j.db" grown.yaml >json &&
+	python3 -c "
+import json
+s = {x[\"id\"]: x for x in json.load(open(\"json\"))[\"steps\"]}
+for id in \"load\", \"tied\":
+    assert s[id][\"expected_ms\"] == 90000 and s[id][\"expected_of\"] == 50, s[id]
+"
+'
+
+test_expect_success 'a journal from before runjob kept successes by step gives the same medians, and is upgraded by the next run' '
+	cd grown &&
+	q j.db "drop index successes_by_step; pragma user_version = 5" &&
+	runjob plan -j 1 --journal "$PWD/j.db" grown.yaml >plan5 &&
+	test_cmp plan plan5 &&
+	test "$(q j.db "pragma user_version")" = 5 &&
+	runjob run --journal "$PWD/j.db" init.yaml >/dev/null 2>&1 &&
+	sed -n "s/^#define JOURNAL_VERSION \([0-9][0-9]*\)$/\1/p" "$RUNJOB_ROOT/journal/journal.h" >want &&
+	q j.db "pragma user_version" >got &&
+	test_cmp want got &&
+	test "$(q j.db "select count(*) from sqlite_master where name = \"successes_by_step\"")" = 1 &&
+	runjob plan -j 1 --journal "$PWD/j.db" grown.yaml >plan6 &&
+	test_cmp plan plan6
 '
 
 test_expect_success 'a running run: N of M steps, elapsed and ETA from history, in --json progress events and in status' '
