@@ -272,6 +272,12 @@ rconn_reopen(struct rconn *rc)
 	return -1;
 }
 
+int
+rconn_open_more(struct rconn *rc)
+{
+	return rconn_open(rc) == 0 || rconn_reopen(rc) == 0 ? 0 : -1;
+}
+
 void
 rconn_close(struct rconn *rc)
 {

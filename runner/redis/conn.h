@@ -45,6 +45,11 @@ int rconn_open(struct rconn *rc);
  * cluster's node to wherever relocate says.
  * Returns 0, or -1 when the server could not be reached in that time. */
 int rconn_reopen(struct rconn *rc);
+/* Connect to a server that another connection of the same settings has
+ * reached already: one more worker's. A failure then is the server's
+ * for a while (a restart, a connection killed as it was made), so it is
+ * tried again as rconn_reopen does. Returns 0 or -1 (rc->err). */
+int rconn_open_more(struct rconn *rc);
 void rconn_close(struct rconn *rc);
 /* 1 while connected. */
 int rconn_up(const struct rconn *rc);

@@ -1217,11 +1217,11 @@ worker_main(void *arg)
 	struct copy *cp = w->cp;
 
 	/* A cluster's nodes are connected to as batches need them. */
-	if (!cp->scl && rconn_open(&w->src) < 0) {
+	if (!cp->scl && rconn_open_more(&w->src) < 0) {
 		fail(cp, w->src.err);
 		return NULL;
 	}
-	if (!cp->dcl && rconn_open(&w->dst) < 0) {
+	if (!cp->dcl && rconn_open_more(&w->dst) < 0) {
 		fail(cp, w->dst.err);
 		return NULL;
 	}

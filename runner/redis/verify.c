@@ -158,8 +158,7 @@ use_node(struct verify *vf, int i, int node)
 	if (!vf->cl[i])
 		return 0;
 	rpool_use(&vf->pool[i], c, node < 0 ? 0 : node);
-	return rconn_up(c) || rconn_open(c) == 0 || rconn_reopen(c) == 0 ?
-		0 : -1;
+	return rconn_up(c) || rconn_open_more(c) == 0 ? 0 : -1;
 }
 
 /* fn over keys of a cluster, the keys that both sides have on the same
@@ -989,8 +988,8 @@ vworker_main(void *arg)
 	struct pass *ps = w->pass;
 
 	/* A cluster's nodes are connected to as keys need them. */
-	if ((!w->vf.cl[0] && rconn_open(&w->vf.src) < 0) ||
-	    (!w->vf.cl[1] && rconn_open(&w->vf.dst) < 0)) {
+	if ((!w->vf.cl[0] && rconn_open_more(&w->vf.src) < 0) ||
+	    (!w->vf.cl[1] && rconn_open_more(&w->vf.dst) < 0)) {
 		action_say("redis.verify: %s", rpair_err(&w->vf.src,
 			&w->vf.dst));
 		pthread_mutex_lock(&ps->lock);
