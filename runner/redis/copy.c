@@ -2217,7 +2217,7 @@ redis_copy_main(const struct acfg *c, const char *resume, int dry)
 			cp.resumed = 1;
 			code = verify_copy(&cp, NULL, NULL, 0);
 			free(at.shards);
-	free(at.owned);
+			free(at.owned);
 			rcommon_free(&cp.set.rc);
 			return code;
 		}

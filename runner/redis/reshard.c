@@ -361,7 +361,7 @@ queue_slot(struct copy *cp, struct rpool *p, int node, unsigned slot,
 	long long n;
 
 	c = rpool_get(p, node);
-	if (!rconn_up(c) && rconn_open(c) < 0 && rconn_reopen(c) < 0)
+	if (!rconn_up(c) && rconn_open_more(c) < 0)
 		goto err;
 	if (rconn_cmd(c, &r, "CLUSTER COUNTKEYSINSLOT %u", slot) < 0)
 		goto err;
