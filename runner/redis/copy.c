@@ -101,6 +101,17 @@ fail(struct copy *cp, const char *msg)
 	pthread_mutex_unlock(&cp->lock);
 }
 
+int
+copy_failed(struct copy *cp)
+{
+	int failed;
+
+	pthread_mutex_lock(&cp->lock);
+	failed = cp->failed;
+	pthread_mutex_unlock(&cp->lock);
+	return failed;
+}
+
 static void
 take_budget(struct copy *cp, long long n)
 {
@@ -135,7 +146,7 @@ reconnected(struct copy *cp)
 static int
 renew(struct worker *w)
 {
-	if (w->cp->failed)
+	if (copy_failed(w->cp))
 		return -1;
 	reconnected(w->cp);
 	if (rpair_renew(&w->src, &w->dst) < 0) {
@@ -151,7 +162,7 @@ recover(struct worker *w, struct rconn *rc)
 {
 	char was[sizeof(rc->err)];
 
-	if (w->cp->failed)
+	if (copy_failed(w->cp))
 		return -1;
 	reconnected(w->cp);
 	snprintf(was, sizeof(was), "%s", rc->err);
@@ -1904,7 +1915,7 @@ static int
 scan_all(struct copy *cp, struct rconn *src, long long total)
 {
 	struct ticks tk;
-	int k;
+	int k, failed;
 
 	tk.started = tk.last_cp = tk.last_pr = now_ms();
 	tk.base = cp->all.keys;
@@ -1927,10 +1938,11 @@ scan_all(struct copy *cp, struct rconn *src, long long total)
 	pthread_cond_broadcast(&cp->work);
 	while (pending(cp) && !cp->failed)
 		tick(cp, &tk, 1000);
+	failed = cp->failed;
 	pthread_mutex_unlock(&cp->lock);
-	if (!cp->failed)
+	if (!failed)
 		progress(cp, total, tk.started, now_ms(), tk.base);
-	return cp->failed ? -1 : 0;
+	return failed ? -1 : 0;
 }
 
 static void

@@ -119,6 +119,9 @@ struct copy {
 /* Stop the copy, saying why (the first failure only), and wake every
  * thread that waits on it. */
 void fail(struct copy *cp, const char *msg);
+/* Whether the copy failed, read under the lock that fail() takes: for
+ * a thread other than the workers, while they run. */
+int copy_failed(struct copy *cp);
 /* Hand b to the workers, keeping it on *head..*tail until it is done.
  * Called with the lock held. */
 void enqueue(struct copy *cp, struct batch *b, struct batch **head,

@@ -472,7 +472,7 @@ read_again(struct copy *cp, struct worker *w, int *from, long long *base)
 		}
 		memcpy(base, epoch, MAX_NODES * sizeof(*base));
 		start_workers(cp, w);
-		for (s = 0; s < RSLOTS && !cp->failed; s++) {
+		for (s = 0; s < RSLOTS && !copy_failed(cp); s++) {
 			if (!todo[s])
 				continue;
 			if ((n = queue_slot(cp, &p, map[s], (unsigned)s, &head,
