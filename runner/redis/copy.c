@@ -1358,46 +1358,42 @@ resume_field(void *arg, const char *name, const char *value)
 
 /* The checkpoint: how far each scan went, and the counts. A cluster
  * source's scans are named by their primary, host:port: a cursor is of
- * one server's table, which a replica that took over does not share. */
+ * one server's table, which a replica that took over does not share;
+ * "owned" keeps the slots and epoch each scan began with (reshard.c). */
 static void
 checkpoint(struct copy *cp, int done)
 {
-	struct buf shards = {0}, owned = {0};
-	char *json;
+	struct buf b = {0}, owned = {0};
 	int k;
 
-	for (k = 0; cp->scl && k < cp->nsh; k++) {
-		const struct shard *sh = &cp->sh[k];
-		char one[300];
-
-		if (sh->ck_done)
-			snprintf(one, sizeof(one), "%s%s:%d=done", k ? "," : "",
-				sh->ck_node->host, sh->ck_node->port);
-		else
-			snprintf(one, sizeof(one), "%s%s:%d=%llu", k ? "," : "",
-				sh->ck_node->host, sh->ck_node->port,
-				sh->ck_cursor);
-		buf_add(&shards, one, strlen(one));
-		if (!sh->owned)
-			continue;
-		snprintf(one, sizeof(one), "%s%s:%d=%lld=", owned.len ? ";" :
-			"", sh->ck_node->host, sh->ck_node->port, sh->epoch);
-		buf_add(&owned, one, strlen(one));
-		buf_add(&owned, sh->owned, strlen(sh->owned));
-	}
-	buf_add(&shards, "", 1);
-	buf_add(&owned, "", 1);
-	json = xasprintf("{\"cursor\":\"%llu\",\"copied\":\"%lld\","
+	buf_addf(&b, "{\"cursor\":\"%llu\",\"copied\":\"%lld\","
 		"\"skipped\":\"%lld\",\"expired\":\"%lld\",\"bytes\":\"%lld\","
-		"\"processed\":\"%lld\",\"done\":\"%d\"%s%s%s%s%s%s}",
+		"\"processed\":\"%lld\",\"done\":\"%d\"",
 		cp->scl || done ? 0 : cp->sh[0].ck_cursor, cp->ck.copied,
-		cp->ck.skipped, cp->ck.expired, cp->ck.bytes, cp->ck.keys, done,
-		cp->scl ? ",\"shards\":\"" : "", cp->scl ? shards.s : "",
-		cp->scl ? "\"" : "", owned.s[0] ? ",\"owned\":\"" : "",
-		owned.s, owned.s[0] ? "\"" : "");
-	action_checkpoint(json);
-	free(json);
-	buf_free(&shards);
+		cp->ck.skipped, cp->ck.expired, cp->ck.bytes, cp->ck.keys, done);
+	if (cp->scl) {
+		buf_adds(&b, ",\"shards\":\"");
+		for (k = 0; k < cp->nsh; k++) {
+			const struct shard *sh = &cp->sh[k];
+			const struct rurl *u = sh->ck_node;
+
+			buf_addf(&b, "%s%s:%d=", k ? "," : "", u->host, u->port);
+			if (sh->ck_done)
+				buf_adds(&b, "done");
+			else
+				buf_addf(&b, "%llu", sh->ck_cursor);
+			if (sh->owned)
+				buf_addf(&owned, "%s%s:%d=%lld=%s", owned.len ?
+					";" : "", u->host, u->port, sh->epoch,
+					sh->owned);
+		}
+		buf_adds(&b, "\"");
+		if (owned.len)
+			buf_addf(&b, ",\"owned\":\"%s\"", owned.s);
+	}
+	buf_adds(&b, "}");
+	action_checkpoint(b.s);
+	buf_free(&b);
 	buf_free(&owned);
 }
 

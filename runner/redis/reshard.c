@@ -63,7 +63,6 @@ static char *
 slots_text(const int *owned, int node)
 {
 	struct buf b = {0};
-	char one[32];
 	int s, e;
 
 	for (s = 0; s < RSLOTS; s = e) {
@@ -71,12 +70,9 @@ slots_text(const int *owned, int node)
 			;
 		if (owned[s] != node)
 			continue;
+		buf_addf(&b, "%s%d", b.len ? "," : "", s);
 		if (e - 1 > s)
-			snprintf(one, sizeof(one), "%s%d-%d", b.len ? "," : "", s,
-				e - 1);
-		else
-			snprintf(one, sizeof(one), "%s%d", b.len ? "," : "", s);
-		buf_adds(&b, one);
+			buf_addf(&b, "-%d", e - 1);
 	}
 	return b.s ? b.s : xstrdup("");
 }
